@@ -1,0 +1,58 @@
+import type { AccessPolicy } from '../workspace/access-policy.js';
+import type { Config, Objective } from '../config/schema.js';
+import type { Outcome } from '../loop/outcome.js';
+
+/** Tokens and money one proposal cost, as far as the backend knows. */
+export interface AgentUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costUsd: number | null;
+}
+
+/** A past trial of this run, as agents see it. */
+export interface TrialView {
+  trial: number;
+  outcome: Outcome;
+  metric: number | null;
+  description: string;
+}
+
+/** The folder the agent edits: a git worktree of the run branch without the hidden files. */
+export interface AgentWorkspace {
+  root: string;
+  policy: AccessPolicy;
+}
+
+export interface ProposalRequest {
+  /** Trial number, 1-based (0 is the baseline, which no agent proposes). */
+  trial: number;
+  prompt: string;
+  systemPrompt: string;
+  workspace: AgentWorkspace;
+  /** This run's trials so far, oldest first, the baseline included. */
+  history: readonly TrialView[];
+  objective: Objective;
+  agentConfig: Config['agent'];
+  /** A folder for this trial's agent artefacts (transcript, output). Exists when propose is called. */
+  artifactDir: string;
+}
+
+export interface Proposal {
+  /** One line saying what changed; the loop cleans it and falls back to the diff when empty. */
+  description: string;
+  usage?: AgentUsage;
+  /** Path of a transcript the backend wrote, when it wrote one. */
+  transcriptPath?: string;
+}
+
+/**
+ * An agent edits files inside `request.workspace.root` and says in one line what it did. Which
+ * files changed is read from git afterwards, never taken from the agent's word. It rejects with
+ * `AgentError` when it cannot propose; it must stop promptly when `signal` aborts.
+ */
+export interface AgentBackend {
+  readonly name: string;
+  propose(request: ProposalRequest, signal: AbortSignal): Promise<Proposal>;
+}

@@ -1,0 +1,45 @@
+/** What to run: one shell command in one folder, with a time limit. */
+export interface RunSpec {
+  command: string;
+  cwd: string;
+  /** The complete environment of the child (build it with `experimentEnv`). */
+  env: NodeJS.ProcessEnv;
+  timeoutMs: number;
+  /** When set, stdout and stderr are also appended to this file, in full (bounded by maxLogBytes). */
+  logPath?: string;
+  /** Bytes kept in memory of each of stdout and stderr (the tail). Default 256 KiB. */
+  maxCaptureBytes?: number;
+  /** Bytes written to logPath at most. Default 64 MiB. */
+  maxLogBytes?: number;
+  /** Between SIGTERM and SIGKILL to the process group at the timeout. Default 5000. */
+  killGraceMs?: number;
+  /** Called once the child is spawned, with the id of its process group. */
+  onSpawn?: (pgid: number) => void;
+}
+
+/**
+ * What happened. A failed, crashed or timed-out command is a normal result, never an exception:
+ * only a broken crucible throws.
+ */
+export interface RunResult {
+  command: string;
+  cwd: string;
+  /** null when the process was ended by a signal. */
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  /** Stopped through the AbortSignal (Ctrl+C). */
+  canceled: boolean;
+  durationMs: number;
+  /** Tail of standard output (at most maxCaptureBytes). */
+  stdout: string;
+  /** Tail of standard error (at most maxCaptureBytes). */
+  stderr: string;
+  /** One line for the console: "exit code 1", "timed out after 60s", "killed by SIGKILL". */
+  shortMessage: string;
+  pgid: number | null;
+}
+
+export interface Executor {
+  run(spec: RunSpec, signal?: AbortSignal): Promise<RunResult>;
+}

@@ -1,0 +1,40 @@
+import type { Outcome } from '../loop/outcome.js';
+
+/**
+ * One row of `results.tsv`: one trial of one run. The first four columns are the README's
+ * (`commit  metric_value  status  description`); the rest follow in RESULT_COLUMNS order.
+ */
+export interface ResultRow {
+  /** Short sha of the trial's commit; "" when the trial made none (skip, violation, agent error). */
+  commit: string;
+  /** null when the trial produced no valid metric (crash, skip, violation, ...): an empty cell. */
+  metric: number | null;
+  status: Outcome;
+  /** One line, never empty: tabs and newlines are replaced before writing. */
+  description: string;
+  tag: string;
+  /** 0 is the baseline. */
+  trial: number;
+  /** ISO 8601, UTC, when the trial was decided. */
+  timestamp: string;
+  agentSeconds: number | null;
+  runSeconds: number | null;
+  totalSeconds: number | null;
+  costUsd: number | null;
+}
+
+export const RESULT_COLUMNS = [
+  'commit',
+  'metric_value',
+  'status',
+  'description',
+  'tag',
+  'trial',
+  'timestamp',
+  'agent_seconds',
+  'run_seconds',
+  'total_seconds',
+  'cost_usd',
+] as const;
+
+export const RESULTS_FILE = 'results.tsv';

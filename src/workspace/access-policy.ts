@@ -1,0 +1,89 @@
+/**
+ * Which files the agent may touch. Entries are paths relative to the project root; an entry
+ * ending in "/" (or naming a folder by its path prefix with "/") covers everything below it, and
+ * "*", "?" and "**" glob as in git pathspecs.
+ */
+export type Access = 'editable' | 'readonly' | 'hidden' | 'protected' | 'unlisted';
+
+export interface AccessPolicy {
+  readonly editable: readonly string[];
+  readonly readonly: readonly string[];
+  readonly hidden: readonly string[];
+  /** What a project-relative path is to the agent. Hidden wins over everything, then protected. */
+  classify(relativePath: string): Access;
+}
+
+/** Paths crucible itself owns: never editable, whatever the config says. */
+const PROTECTED = [/^\.crucible(\/|$)/, /^\.git(\/|$)/, /(^|\/)\.git$/];
+
+export function createAccessPolicy(files: { editable: readonly string[]; readonly: readonly string[]; hidden: readonly string[] }): AccessPolicy {
+  const editable = files.editable.map(compileEntry);
+  const readonlyEntries = files.readonly.map(compileEntry);
+  const hidden = files.hidden.map(compileEntry);
+  return {
+    editable: files.editable,
+    readonly: files.readonly,
+    hidden: files.hidden,
+    classify(relativePath) {
+      const p = normalizeRelative(relativePath);
+      if (hidden.some((matches) => matches(p))) return 'hidden';
+      if (PROTECTED.some((re) => re.test(p))) return 'protected';
+      if (readonlyEntries.some((matches) => matches(p))) return 'readonly';
+      if (editable.some((matches) => matches(p))) return 'editable';
+      return 'unlisted';
+    },
+  };
+}
+
+/** "./a//b/" → "a/b"; backslashes become slashes. */
+export function normalizeRelative(relativePath: string): string {
+  return relativePath
+    .replace(/\\/g, '/')
+    .split('/')
+    .filter((part) => part !== '' && part !== '.')
+    .join('/');
+}
+
+function compileEntry(entry: string): (p: string) => boolean {
+  const isDir = /[\\/]$/.test(entry);
+  const normal = normalizeRelative(entry);
+  if (!/[*?[]/.test(normal)) {
+    // A plain path matches itself and, like a folder, everything below it.
+    return (p) => p === normal || p.startsWith(`${normal}/`) || (isDir && p === normal);
+  }
+  const re = new RegExp(`^${globToRegExpSource(normal)}(/.*)?$`);
+  return (p) => re.test(p);
+}
+
+function globToRegExpSource(glob: string): string {
+  let out = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*') {
+      if (glob[i + 1] === '*') {
+        // "**/" matches zero or more folders; a trailing "**" matches anything.
+        if (glob[i + 2] === '/') {
+          out += '(?:.*/)?';
+          i += 2;
+        } else {
+          out += '.*';
+          i += 1;
+        }
+      } else {
+        out += '[^/]*';
+      }
+    } else if (c === '?') {
+      out += '[^/]';
+    } else if (c === '[') {
+      const end = glob.indexOf(']', i + 1);
+      if (end === -1) out += '\\[';
+      else {
+        out += `[${glob.slice(i + 1, end).replace(/\\/g, '\\\\')}]`;
+        i = end;
+      }
+    } else {
+      out += c.replace(/[.+^${}()|\\]/g, '\\$&');
+    }
+  }
+  return out;
+}
