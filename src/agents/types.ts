@@ -17,6 +17,8 @@ export interface TrialView {
   outcome: Outcome;
   metric: number | null;
   description: string;
+  /** Why it failed, for the next prompt: the crash report, the violation, the agent's error. */
+  detail?: string;
 }
 
 /** The folder the agent edits: a git worktree of the run branch without the hidden files. */

@@ -1,0 +1,71 @@
+import type { Outcome } from './outcome.js';
+
+/** Why a run stopped. */
+export type StopReason =
+  | { kind: 'max-iterations'; trials: number }
+  | { kind: 'max-retries'; count: number; what: 'failures' | 'void trials' }
+  | { kind: 'interrupted' }
+  | { kind: 'baseline-failed'; report: string }
+  | { kind: 'agent-fatal'; message: string };
+
+export interface SessionCounters {
+  /** Trials run by this invocation (the baseline not counted). */
+  trials: number;
+  /** Consecutive discards and crashes, reset by a keep. */
+  consecutiveFailures: number;
+  /** Consecutive trials with nothing to measure (skip, violation, agent error), reset by any measured trial. */
+  consecutiveVoid: number;
+}
+
+export const initialCounters: SessionCounters = { trials: 0, consecutiveFailures: 0, consecutiveVoid: 0 };
+
+/** Pure: the counters after one more trial of this session. */
+export function countTrial(counters: SessionCounters, outcome: Outcome): SessionCounters {
+  const trials = counters.trials + 1;
+  switch (outcome) {
+    case 'keep':
+      return { trials, consecutiveFailures: 0, consecutiveVoid: 0 };
+    case 'discard':
+    case 'crash':
+      return { trials, consecutiveFailures: counters.consecutiveFailures + 1, consecutiveVoid: 0 };
+    case 'skip':
+    case 'violation':
+    case 'agent-error':
+      return { trials, consecutiveFailures: counters.consecutiveFailures, consecutiveVoid: counters.consecutiveVoid + 1 };
+    default:
+      return { ...counters, trials };
+  }
+}
+
+/**
+ * Pure: whether the run stops after the trials counted so far. `max_retries` bounds both kinds of
+ * streak, as in the reference: failures (discard, crash) and void trials (no edit, forbidden edit,
+ * agent error); `max_iterations` bounds the trials of this session.
+ */
+export function checkStop(counters: SessionCounters, limits: { maxRetries: number; maxIterations: number | null }): StopReason | null {
+  if (limits.maxIterations !== null && counters.trials >= limits.maxIterations) return { kind: 'max-iterations', trials: counters.trials };
+  if (counters.consecutiveFailures >= limits.maxRetries && counters.trials > 0 && counters.consecutiveFailures > 0) {
+    return { kind: 'max-retries', count: counters.consecutiveFailures, what: 'failures' };
+  }
+  if (counters.consecutiveVoid >= limits.maxRetries && counters.trials > 0 && counters.consecutiveVoid > 0) {
+    return { kind: 'max-retries', count: counters.consecutiveVoid, what: 'void trials' };
+  }
+  return null;
+}
+
+export function describeStop(reason: StopReason): string {
+  switch (reason.kind) {
+    case 'max-iterations':
+      return `reached the limit of ${reason.trials} trial${reason.trials === 1 ? '' : 's'} for this session`;
+    case 'max-retries':
+      return reason.what === 'failures'
+        ? `${reason.count} trials in a row did not improve the metric (constraints.max_retries)`
+        : `${reason.count} trials in a row produced nothing to measure: no edit, a forbidden edit or an agent error (constraints.max_retries)`;
+    case 'interrupted':
+      return 'interrupted';
+    case 'baseline-failed':
+      return `the unmodified code does not produce a valid metric: ${reason.report.split('\n')[0] ?? ''}`;
+    case 'agent-fatal':
+      return `the agent cannot work: ${reason.message}`;
+  }
+}

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { assemblePrompt, type PromptInput } from '../../src/prompt/assemble-prompt.js';
+import { strategyHint } from '../../src/prompt/strategy-hint.js';
+import type { TrialView } from '../../src/agents/types.js';
+
+const base: PromptInput = {
+  instructions: 'Make sort.js faster.\n',
+  objective: { name: 'ops_per_sec', direction: 'maximize' },
+  branch: 'crucible/run1',
+  trial: 1,
+  files: { editable: ['sort.js'], readonly: ['data.js'], hidden: ['benchmark.js'] },
+  history: [{ trial: 0, outcome: 'baseline', metric: 100, description: 'baseline' }],
+  includeHistory: true,
+  historyLimit: 20,
+  includeBest: true,
+  formatMetric: (v) => (v === null ? '-' : String(v)),
+};
+
+const trials: TrialView[] = [
+  { trial: 0, outcome: 'baseline', metric: 100, description: 'baseline' },
+  { trial: 1, outcome: 'keep', metric: 120, description: 'cutoff 8 → 16' },
+  { trial: 2, outcome: 'discard', metric: 90, description: 'use | pipes' },
+  { trial: 3, outcome: 'crash', metric: null, description: 'broke it', detail: 'SyntaxError: Unexpected token' },
+];
+
+describe('assemblePrompt', () => {
+  it('puts the stable sections first and the task last', () => {
+    const prompt = assemblePrompt({ ...base, history: trials, trial: 4 });
+    const order = ['## Instructions', '## Rules', '## Current state', '## History', '## What went wrong', '## Your task'].map((h) => prompt.indexOf(h));
+    expect(order.every((pos) => pos >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+  });
+
+  it('names the editable, read-only and hidden files', () => {
+    const prompt = assemblePrompt(base);
+    expect(prompt).toContain('You may edit only: sort.js');
+    expect(prompt).toContain('Read-only (read them, never change them): data.js');
+    expect(prompt).toMatch(/Hidden .*: benchmark\.js/);
+  });
+
+  it('shows the baseline as the bar to beat before anything is kept', () => {
+    const prompt = assemblePrompt(base);
+    expect(prompt).toContain('Best so far: 100, the unmodified code (baseline). Beat it.');
+    expect(prompt).toContain('No trials yet.');
+  });
+
+  it('shows the best, the gain over the baseline, the history table and lessons', () => {
+    const prompt = assemblePrompt({ ...base, history: trials, trial: 4 });
+    expect(prompt).toContain('Best so far: 120 (trial 1, +20.0% better vs the baseline 100). Beat it.');
+    expect(prompt).toContain('| 2 | 90 | not better | use \\| pipes |');
+    expect(prompt).toContain('Trials so far: 3 (1 kept, 1 not better, 1 crashed)');
+    expect(prompt).toContain('Trend of kept changes: 100 → 120 (+20.0% better).');
+    expect(prompt).toContain('Did not help, do not repeat: use | pipes');
+  });
+
+  it('includes the crash report of the last trial, and keeps it across a trial with no edit', () => {
+    const afterCrash = assemblePrompt({ ...base, history: trials, trial: 4 });
+    expect(afterCrash).toContain('SyntaxError: Unexpected token');
+    const afterSkip = assemblePrompt({
+      ...base,
+      trial: 5,
+      history: [...trials, { trial: 4, outcome: 'skip', metric: null, description: 'no edit', detail: 'no files were changed' }],
+    });
+    expect(afterSkip).toContain('SyntaxError: Unexpected token');
+    expect(afterSkip).toContain('no files were changed');
+  });
+
+  it('drops the failure once a measured trial follows', () => {
+    const prompt = assemblePrompt({ ...base, trial: 5, history: [...trials, { trial: 4, outcome: 'discard', metric: 99, description: 'x' }] });
+    expect(prompt).not.toContain('What went wrong');
+  });
+
+  it('limits the history to history_limit rows and can leave it out', () => {
+    const many: TrialView[] = [trials[0]!, ...Array.from({ length: 30 }, (_, i) => ({ trial: i + 1, outcome: 'discard' as const, metric: 50, description: `try ${i + 1}` }))];
+    const prompt = assemblePrompt({ ...base, history: many, historyLimit: 5, trial: 31 });
+    expect(prompt).toContain('The last 5 of 30 trials');
+    expect(prompt).toContain('| 30 | 50 |');
+    expect(prompt).not.toContain('| 25 | 50 |');
+    expect(assemblePrompt({ ...base, history: many, includeHistory: false })).not.toContain('## History');
+  });
+
+  it('stays bounded however long the run', () => {
+    const long: TrialView[] = [trials[0]!, ...Array.from({ length: 5000 }, (_, i) => ({ trial: i + 1, outcome: 'discard' as const, metric: 50, description: `a fairly long description of attempt ${i + 1}` }))];
+    expect(assemblePrompt({ ...base, history: long }).length).toBeLessThan(8000);
+  });
+
+  it('omits the best when include_best is false', () => {
+    expect(assemblePrompt({ ...base, includeBest: false })).not.toContain('Best so far');
+  });
+});
+
+describe('strategyHint', () => {
+  it.each([
+    [[], 'First attempt'],
+    [['baseline', 'keep'], 'go further in the same direction'],
+    [['keep', 'discard'], 'different improvement'],
+    [['keep', 'discard', 'crash'], 're-read the code'],
+    [['keep', 'discard', 'crash', 'discard', 'discard'], 'combine two ideas'],
+    [['discard', 'discard', 'discard', 'discard', 'discard', 'discard', 'discard'], 'radically different'],
+  ] as const)('%j → %s', (outcomes, expected) => {
+    expect(strategyHint(outcomes)).toContain(expected);
+  });
+});
