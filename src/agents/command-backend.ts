@@ -1,0 +1,92 @@
+/**
+ * `agent.type: command`: any shell command as the agent (`claude -p`, `codex exec`, a script),
+ * run in the agent workspace with the prompt on stdin. What it edits is read from git afterwards;
+ * the last line it prints is its description.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AgentError } from '../errors.js';
+import { formatSeconds, runCommand } from '../runner/execute.js';
+import type { RunResult } from '../runner/types.js';
+import type { AgentBackend, Proposal, ProposalRequest } from './types.js';
+
+export interface CommandBackendOptions {
+  /** The agent's environment; default: crucible's own, API keys included (the agent needs them). */
+  env?: NodeJS.ProcessEnv;
+  /** Between SIGTERM and SIGKILL at the time limit; default 5000. */
+  killGraceMs?: number;
+}
+
+export function createCommandBackend(options: CommandBackendOptions = {}): AgentBackend {
+  return {
+    name: 'command',
+    async propose(request: ProposalRequest, signal: AbortSignal): Promise<Proposal> {
+      const command = request.agentConfig.command;
+      if (command === null) {
+        throw new AgentError('fatal', 'agent.type "command" needs agent.command, e.g. agent.command: "claude -p"');
+      }
+      const promptPath = join(request.artifactDir, 'prompt.md');
+      const systemPromptPath = join(request.artifactDir, 'system-prompt.md');
+      const transcriptPath = join(request.artifactDir, 'agent.log');
+      await writeFile(promptPath, request.prompt);
+      await writeFile(systemPromptPath, request.systemPrompt);
+      const timeoutMs = request.agentConfig.timeout_seconds * 1000;
+      const result = await runCommand(
+        {
+          command: withStdinFrom(command, promptPath),
+          cwd: request.workspace.root,
+          // The one place crucible hands its environment, keys and all, to a child on purpose.
+          env: {
+            ...(options.env ?? process.env),
+            CRUCIBLE_PROMPT_FILE: promptPath,
+            CRUCIBLE_SYSTEM_PROMPT_FILE: systemPromptPath,
+            CRUCIBLE_WORKSPACE: request.workspace.root,
+            CRUCIBLE_TRIAL: String(request.trial),
+          },
+          timeoutMs,
+          logPath: transcriptPath,
+          ...(options.killGraceMs === undefined ? {} : { killGraceMs: options.killGraceMs }),
+        },
+        signal,
+      );
+      throwOnFailure(result, command, timeoutMs);
+      return { description: lastLine(result.stdout), transcriptPath };
+    },
+  };
+}
+
+/**
+ * runCommand closes the child's stdin, so the prompt comes from a redirection: the user's
+ * command runs in a nested shell (exec keeps it the process group's leader) reading the file.
+ */
+export function withStdinFrom(command: string, inputPath: string): string {
+  return `exec /bin/sh -c ${quoteShell(command)} < ${quoteShell(inputPath)}`;
+}
+
+/** Single-quotes `text` for a POSIX shell. */
+export function quoteShell(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+function throwOnFailure(result: RunResult, command: string, timeoutMs: number): void {
+  if (result.canceled) throw new AgentError('failed', 'canceled');
+  if (result.timedOut) throw new AgentError('timeout', `agent command timed out after ${formatSeconds(timeoutMs)}`);
+  if (result.exitCode === 0) return;
+  const lastError = lastLine(result.stderr);
+  if (result.exitCode === 127 || (result.exitCode !== null && /command not found/i.test(lastError))) {
+    throw new AgentError('fatal', `agent command not found: ${command}`, lastError === '' ? undefined : { hints: [lastError] });
+  }
+  if (result.exitCode === null) {
+    // Never started (shortMessage says why), or ended by a signal nobody here sent.
+    if (result.signal === null) throw new AgentError('fatal', `agent command ${result.shortMessage}`);
+    throw new AgentError('failed', `agent command was ${result.shortMessage}`);
+  }
+  const detail = lastError !== '' ? lastError : lastLine(result.stdout);
+  throw new AgentError('failed', `agent command exited with code ${result.exitCode}${detail === '' ? '' : `: ${detail}`}`);
+}
+
+/** The last non-empty line, trimmed; "" when there is none. */
+function lastLine(text: string): string {
+  const lines = text.split(/\r?\n/).map((line) => line.trim());
+  return lines.filter((line) => line !== '').pop() ?? '';
+}

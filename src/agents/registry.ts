@@ -1,0 +1,32 @@
+/** Which agent backends this build has, and how to make one from `agent.type`. */
+import type { AgentType } from '../config/schema.js';
+import { AgentError, checkExhaustive } from '../errors.js';
+import { createCommandBackend, type CommandBackendOptions } from './command-backend.js';
+import { createTunerBackend } from './tuner/backend.js';
+import type { AgentBackend } from './types.js';
+
+export type AgentBackendOptions = CommandBackendOptions;
+
+const builders = {
+  tuner: () => createTunerBackend(),
+  command: (options: AgentBackendOptions) => createCommandBackend(options),
+} satisfies Partial<Record<AgentType, (options: AgentBackendOptions) => AgentBackend>>;
+
+/** The agent types this build can run. */
+export const agentTypesAvailable: readonly AgentType[] = Object.keys(builders) as (keyof typeof builders)[];
+
+export function createAgentBackend(type: AgentType, options: AgentBackendOptions = {}): AgentBackend {
+  switch (type) {
+    case 'tuner':
+    case 'command':
+      return builders[type](options);
+    case 'claude-code':
+    case 'api':
+      throw new AgentError(
+        'fatal',
+        `agent type "${type}" needs the LLM backends, which are not in this build yet; use --agent tuner, or agent.type: command with agent.command: "claude -p"`,
+      );
+    default:
+      return checkExhaustive(type);
+  }
+}

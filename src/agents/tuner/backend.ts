@@ -1,0 +1,57 @@
+/**
+ * `agent.type: tuner`: an offline agent that tunes the numeric constants marked with `@tune` in
+ * the editable files. No LLM, no network: the same seed and history give the same proposal.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AgentError } from '../../errors.js';
+import type { AgentBackend, Proposal, ProposalRequest } from '../types.js';
+import { applyChanges } from './apply.js';
+import { formatDescription } from './description.js';
+import { createRng, hashSeed } from './rng.js';
+import { scanWorkspace } from './scan.js';
+import { proposeTuning } from './search.js';
+
+export const NO_MARKERS_MESSAGE = 'no @tune markers found in the editable files (e.g. "const X = 8; // @tune 2..64 int log")';
+
+export function createTunerBackend(): AgentBackend {
+  return {
+    name: 'tuner',
+    async propose(request: ProposalRequest, signal: AbortSignal): Promise<Proposal> {
+      throwIfCanceled(signal);
+      const { root, policy } = request.workspace;
+      const { params, problems } = await scanWorkspace(root, policy);
+      if (problems.length > 0) {
+        throw new AgentError('fatal', problems[0]!, { hints: problems.slice(1) });
+      }
+      if (params.length === 0) throw new AgentError('fatal', NO_MARKERS_MESSAGE);
+
+      const { seed, max_changes: maxChanges } = request.agentConfig.tuner;
+      // Seeded by trial number, not by a running generator, so a resumed run proposes exactly
+      // what an uninterrupted one would have.
+      const rng = createRng(hashSeed(seed, request.trial));
+      const proposal = proposeTuning(params, request.history, rng, { maxChanges, seed });
+      const transcriptPath = join(request.artifactDir, 'tuner.md');
+      const summary = params.map((p) => `- ${p.name} = ${p.literal} (${p.file}:${p.line}, ${describeRange(p)})`);
+      await writeFile(transcriptPath, [`# tuner, trial ${request.trial}`, '', ...summary, '', ...proposal.notes, ''].join('\n'));
+      if (proposal.changes.length === 0) {
+        throw new AgentError('failed', 'the tuner has tried every combination near the best values; widen the @tune ranges or stop the run');
+      }
+      throwIfCanceled(signal);
+      await applyChanges(root, params, proposal.changes);
+      return {
+        description: formatDescription(proposal.changes),
+        usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0 },
+        transcriptPath,
+      };
+    },
+  };
+}
+
+function describeRange(p: { low: number; high: number; int: boolean; log: boolean }): string {
+  return [`${p.low}..${p.high}`, p.int ? 'int' : '', p.log ? 'log' : 'linear'].filter((w) => w !== '').join(' ');
+}
+
+function throwIfCanceled(signal: AbortSignal): void {
+  if (signal.aborted) throw new AgentError('failed', 'canceled');
+}

@@ -1,0 +1,60 @@
+/**
+ * What the run's history says about the marked constants: which trials were the tuner's, what
+ * each changed, and every combination of values already measured (so none is proposed twice).
+ */
+import type { TrialView } from '../types.js';
+import type { Outcome } from '../../loop/outcome.js';
+import type { TunedParam } from './types.js';
+import { parseDescription, type DescribedChange } from './description.js';
+
+export interface PastTrial {
+  trial: number;
+  outcome: Outcome;
+  /** The changes to constants that still exist (a marker the user removed is forgotten). */
+  changes: DescribedChange[];
+}
+
+export interface TuningMemory {
+  /** The tuner's trials, oldest first. */
+  trials: PastTrial[];
+  /** Keys (see `vectorKey`) of the value combinations already measured or refused. */
+  tried: Set<string>;
+}
+
+// Outcomes whose values must not be proposed again: measured, crashed or refused by the guard.
+const TABU: ReadonlySet<Outcome> = new Set<Outcome>(['keep', 'discard', 'crash', 'violation']);
+
+/**
+ * Rebuilds the tuner's memory from descriptions. The files hold the values of the best kept
+ * state, so the walk goes backwards from them: before a kept trial, its constants held their
+ * "from" values. A description's "from" values are trusted over the walk, which keeps it right
+ * when another agent's kept change moved a constant without saying so.
+ */
+export function readHistory(params: readonly TunedParam[], history: readonly TrialView[]): TuningMemory {
+  const known = new Set(params.map((p) => p.name));
+  const trials: PastTrial[] = [];
+  const tried = new Set<string>();
+  let after = new Map(params.map((p) => [p.name, p.value]));
+  tried.add(vectorKey(params, after));
+  for (let i = history.length - 1; i >= 0; i--) {
+    const view = history[i]!;
+    const parsed = parseDescription(view.description);
+    const changes = (parsed ?? []).filter((c) => known.has(c.name));
+    if (changes.length === 0) continue;
+    const before = new Map(after);
+    for (const c of changes) before.set(c.name, c.from);
+    const attempted = new Map(before);
+    for (const c of changes) attempted.set(c.name, c.to);
+    if (TABU.has(view.outcome)) tried.add(vectorKey(params, attempted));
+    tried.add(vectorKey(params, before));
+    trials.push({ trial: view.trial, outcome: view.outcome, changes });
+    after = before;
+  }
+  trials.reverse();
+  return { trials, tried };
+}
+
+/** A combination of values as one comparable string, in the order of `params`. */
+export function vectorKey(params: readonly TunedParam[], values: ReadonlyMap<string, number>): string {
+  return params.map((p) => String(values.get(p.name) ?? p.value)).join('|');
+}

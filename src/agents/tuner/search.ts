@@ -1,0 +1,178 @@
+/**
+ * The tuner's search, as a pure function of the marked constants, the run's history and a seeded
+ * random source. It is a (1+1) evolution strategy / pattern search in the normalised space:
+ * each trial moves one constant (sometimes a few) by ±step from the best kept values. A kept
+ * move sets that constant's direction and widens its step; a failed move turns it around; once
+ * both directions failed the step halves (the 1/5-rule idea: the step follows the success rate).
+ * Constants whose moves helped recently are picked more often. Combinations already measured
+ * are never proposed again.
+ */
+import type { TrialView } from '../types.js';
+import type { TunedParam, TuningChange } from './types.js';
+import type { Rng } from './rng.js';
+import { hashSeed } from './rng.js';
+import { readHistory, vectorKey, type TuningMemory } from './history.js';
+import { formatValue, parseNumber } from './literal.js';
+import { clampUnit, fromUnit, toUnit } from './space.js';
+
+export interface TuningOptions {
+  /** Most constants changed in one trial (at least 1). */
+  maxChanges: number;
+  /** Seeds each constant's first direction, so it does not depend on any one trial's draws. */
+  seed: number;
+}
+
+export interface TuningProposal {
+  /** In the order the constants appear; empty when no untried combination was found. */
+  changes: TuningChange[];
+  /** Why, one line each: what was learned and why each constant moves the way it does. */
+  notes: string[];
+}
+
+type Direction = 1 | -1;
+
+interface ParamState {
+  step: number;
+  dir: Direction;
+  lastGood: Direction | null;
+  /** Directions that failed since the last kept change. */
+  failed: Set<Direction>;
+  /** Recent kept changes of this constant, decaying with every trial. */
+  credit: number;
+}
+
+const INITIAL_STEP = 0.25;
+const MAX_STEP = 0.5;
+const MIN_STEP = 0.002;
+const SINGLE_CHANGE_ODDS = 0.7;
+const ATTEMPTS_PER_SCALE = 8;
+// Local draws at steps ×1, ×½, ×¼, ×⅛, then wider and wider draws before giving up.
+const SCALES = [1, 0.5, 0.25, 0.125, 2, 4, 8, 16];
+
+export function proposeTuning(
+  params: readonly TunedParam[],
+  history: readonly TrialView[],
+  rng: Rng,
+  options: TuningOptions,
+): TuningProposal {
+  const memory = readHistory(params, history);
+  const states = learnFromHistory(params, memory, options.seed);
+  const kept = memory.trials.filter((t) => t.outcome === 'keep').length;
+  const notes = [`learned from ${memory.trials.length} earlier tuner trial(s), ${kept} kept`];
+  const current = new Map(params.map((p) => [p.name, p.value]));
+
+  for (let attempt = 0; attempt < SCALES.length * ATTEMPTS_PER_SCALE; attempt++) {
+    const scale = SCALES[Math.floor(attempt / ATTEMPTS_PER_SCALE)]!;
+    const chosen = chooseParams(params, states, rng, options.maxChanges);
+    const changes: TuningChange[] = [];
+    const reasons: string[] = [];
+    for (const param of chosen) {
+      const state = states.get(param.name)!;
+      const moved = moveParam(param, state, scale, rng);
+      if (moved === null) continue;
+      changes.push(moved.change);
+      reasons.push(`${param.name}: ${moved.change.fromText} → ${moved.change.toText} (${moved.why})`);
+    }
+    if (changes.length === 0) continue;
+    const values = new Map(current);
+    for (const c of changes) values.set(c.name, c.to);
+    if (memory.tried.has(vectorKey(params, values))) continue;
+    if (attempt >= ATTEMPTS_PER_SCALE) notes.push(`nearby values were already tried: step scaled by ${scale}`);
+    const order = new Map(params.map((p, i) => [p.name, i]));
+    changes.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
+    return { changes, notes: [...notes, ...reasons] };
+  }
+  notes.push('every combination near the best values has been tried');
+  return { changes: [], notes };
+}
+
+/** Replays the tuner's past trials, oldest first, into a step and direction per constant. */
+function learnFromHistory(params: readonly TunedParam[], memory: TuningMemory, seed: number): Map<string, ParamState> {
+  const byName = new Map(params.map((p) => [p.name, p]));
+  const states = new Map<string, ParamState>(
+    params.map((p) => [
+      p.name,
+      { step: INITIAL_STEP, dir: hashSeed(seed, p.name) % 2 === 0 ? 1 : -1, lastGood: null, failed: new Set(), credit: 0 },
+    ]),
+  );
+  for (const trial of memory.trials) {
+    for (const state of states.values()) state.credit *= 0.85;
+    const success = trial.outcome === 'keep';
+    if (!success && trial.outcome !== 'discard' && trial.outcome !== 'crash') continue;
+    for (const change of trial.changes) {
+      const param = byName.get(change.name)!;
+      const state = states.get(change.name)!;
+      const delta = toUnit(param, change.to) - toUnit(param, change.from) || change.to - change.from;
+      if (delta === 0) continue;
+      const dir: Direction = delta > 0 ? 1 : -1;
+      if (success) {
+        state.dir = dir;
+        state.lastGood = dir;
+        state.step = Math.min(MAX_STEP, state.step * 1.5);
+        state.credit += 1;
+      } else {
+        // A joint move that failed counts against each of its parts, as in a (1+1)-ES: without
+        // that a constant could keep the direction of an old success through many failures.
+        state.failed.add(dir);
+        state.dir = dir === 1 ? -1 : 1;
+        if (state.failed.size === 2) {
+          state.step = Math.max(MIN_STEP, state.step / 2);
+          state.failed.clear();
+          state.dir = state.lastGood ?? state.dir;
+        }
+      }
+    }
+    // The best point moved: what failed around the old one says little about the new one.
+    if (success) for (const state of states.values()) state.failed.clear();
+  }
+  return states;
+}
+
+function chooseParams(params: readonly TunedParam[], states: Map<string, ParamState>, rng: Rng, maxChanges: number): TunedParam[] {
+  const most = Math.min(Math.max(1, maxChanges), params.length);
+  const count = most === 1 || rng() < SINGLE_CHANGE_ODDS ? 1 : 2 + Math.floor(rng() * (most - 1));
+  const pool = params.map((p) => ({ param: p, weight: weightOf(states.get(p.name)!) }));
+  const chosen: TunedParam[] = [];
+  while (chosen.length < count && pool.length > 0) {
+    const total = pool.reduce((sum, entry) => sum + entry.weight, 0);
+    let r = rng() * total;
+    let index = pool.findIndex((entry) => (r -= entry.weight) < 0);
+    if (index === -1) index = pool.length - 1;
+    chosen.push(pool[index]!.param);
+    pool.splice(index, 1);
+  }
+  return chosen;
+}
+
+/** Constants that helped lately, and ones with an untried direction, are picked more often. */
+function weightOf(state: ParamState): number {
+  const credit = 1 + 2 * state.credit;
+  const room = 0.25 + 0.75 * Math.min(1, state.step / INITIAL_STEP);
+  const pending = state.failed.size === 1 ? 1.5 : 1;
+  return credit * room * pending;
+}
+
+function moveParam(param: TunedParam, state: ParamState, scale: number, rng: Rng): { change: TuningChange; why: string } | null {
+  let dir: Direction = state.failed.has(state.dir) ? (state.dir === 1 ? -1 : 1) : state.dir;
+  let why =
+    state.failed.size === 1 ? 'the other direction did not help' : state.lastGood === dir ? 'this direction helped before' : 'trying this direction';
+  const u0 = toUnit(param, param.value);
+  const size = state.step * scale * (0.75 + 0.5 * rng());
+  if ((dir === 1 && u0 >= 1) || (dir === -1 && u0 <= 0)) {
+    dir = dir === 1 ? -1 : 1;
+    why = 'at the end of its range';
+  }
+  let to = fromUnit(param, clampUnit(u0 + dir * size));
+  if (param.int) {
+    to = Math.round(to);
+    // The smallest move of a whole number is 1; a rounded-away step would propose nothing.
+    if (to === param.value) to = param.value + dir;
+    if (to < param.low || to > param.high) return null;
+  }
+  const toText = formatValue(to, param.literal, param.int);
+  const toValue = parseNumber(toText);
+  if (Number.isNaN(toValue) || toValue === param.value) return null;
+  const change: TuningChange = { name: param.name, from: param.value, to: toValue, fromText: param.literal, toText };
+  const span = param.log ? 'log range' : 'range';
+  return { change, why: `${dir === 1 ? 'up' : 'down'} ${Math.round(size * 100)}% of its ${span}; ${why}` };
+}

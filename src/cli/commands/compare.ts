@@ -1,0 +1,14 @@
+import { UsageError } from '../../errors.js';
+import { compareJson, renderCompare } from '../../report/compare.js';
+import { loadProjectRecords, resolveTag, rowsOf } from '../../report/load-run.js';
+import { summarizeRun } from '../../report/summary.js';
+import type { Output } from '../output.js';
+
+export async function compareCommand(options: { projectDir: string; tagA: string; tagB: string; json: boolean }, out: Output): Promise<void> {
+  if (options.tagA === options.tagB) throw new UsageError(`compare needs two different runs, got "${options.tagA}" twice`);
+  const records = await loadProjectRecords(options.projectDir);
+  for (const problem of records.problems) out.warn(`results.tsv: ${problem}`);
+  const direction = records.config.metric.direction;
+  const [a, b] = await Promise.all([options.tagA, options.tagB].map(async (tag) => summarizeRun(rowsOf(records, await resolveTag(records, tag)), direction)));
+  out.data(options.json ? JSON.stringify(compareJson(a!, b!)) : renderCompare(a!, b!, records.config.metric.name));
+}

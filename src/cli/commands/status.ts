@@ -1,0 +1,21 @@
+import { summarizeRun } from '../../report/summary.js';
+import { renderStatus, statusJson } from '../../report/status.js';
+import { loadProjectRecords, resolveTag, rowsOf, runningProcess } from '../../report/load-run.js';
+import type { Output } from '../output.js';
+
+export async function statusCommand(options: { projectDir: string; tag: string | undefined; json: boolean }, out: Output): Promise<void> {
+  const records = await loadProjectRecords(options.projectDir);
+  for (const problem of records.problems) out.warn(`results.tsv: ${problem}`);
+  const tag = await resolveTag(records, options.tag);
+  const { config } = records;
+  const input = {
+    experiment: config.name,
+    tag,
+    branch: `${config.git.branch_prefix}/${tag}`,
+    metricName: config.metric.name,
+    direction: config.metric.direction,
+    summary: summarizeRun(rowsOf(records, tag), config.metric.direction),
+    running: runningProcess(records.projectDir, tag),
+  };
+  out.data(options.json ? JSON.stringify(statusJson(input)) : renderStatus(input));
+}

@@ -1,0 +1,16 @@
+import { ExitCode, ExitError } from '../../errors.js';
+import { validateProject, type Check } from '../../project/validate-project.js';
+import type { Output } from '../output.js';
+
+export async function validateCommand(options: { projectDir: string }, out: Output): Promise<void> {
+  const label = (check: Check): string => {
+    if (check.status === 'pass') return out.style.green('[PASS]');
+    if (check.status === 'warn') return out.style.yellow('[WARN]');
+    return out.style.red('[FAIL]');
+  };
+  const checks = await validateProject(options.projectDir, { onCheck: (check) => out.data(`  ${label(check)} ${check.name}: ${check.message}`) });
+  if (checks.some((c) => c.status === 'fail')) {
+    out.error('validation failed');
+    throw new ExitError(ExitCode.failure);
+  }
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+import { CommanderError } from 'commander';
+import { ConfigError, CrucibleError, ExitCode, ExitError } from '../errors.js';
+import { createOutput, type Output } from './output.js';
+import { buildProgram } from './program.js';
+
+/**
+ * The only place that exits the process. Every command either returns (exit 0), throws a
+ * CrucibleError (one clear line, its documented exit code) or ExitError (already reported).
+ */
+async function main(argv: readonly string[]): Promise<number> {
+  let output = createOutput();
+  const ctx = {
+    output,
+    makeOutput: (verbose: boolean): Output => {
+      output = createOutput({ verbose });
+      return output;
+    },
+    isInteractive: Boolean(process.stdin.isTTY),
+  };
+  const program = buildProgram(ctx);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return ExitCode.ok;
+  } catch (error) {
+    return report(error, output);
+  }
+}
+
+function report(error: unknown, output: Output): number {
+  if (error instanceof CommanderError) {
+    // Help and version exit 0; commander has already printed its own message otherwise.
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;
+    return ExitCode.usage;
+  }
+  if (error instanceof ExitError) return error.exitCode;
+  if (error instanceof ConfigError) {
+    for (const problem of error.problems) output.error(problem);
+    for (const hint of error.hints) output.info(hint);
+    return error.exitCode;
+  }
+  if (error instanceof CrucibleError) {
+    output.error(error.message);
+    for (const hint of error.hints) output.info(hint);
+    return error.exitCode;
+  }
+  const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  output.error(`internal error (a bug in crucible, please report it):\n${stack}`);
+  return ExitCode.internal;
+}
+
+const exitCode = await main(process.argv.slice(2));
+// Exit naturally so stdout and stderr drain; the unref'd timer only fires if something still holds
+// the event loop open (it must not keep a finished command alive).
+process.exitCode = exitCode;
+setTimeout(() => process.exit(exitCode), 2000).unref();

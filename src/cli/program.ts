@@ -1,0 +1,154 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { createRequire } from 'node:module';
+import { agentTypes } from '../config/schema.js';
+import type { Output } from './output.js';
+
+/**
+ * The command line: parsing only. Each action lazy-loads its command module so that
+ * `crucible status` never pays for what `crucible run` needs.
+ */
+export interface CliContext {
+  output: Output;
+  /** Set by main once -v is known. */
+  makeOutput(verbose: boolean): Output;
+  isInteractive: boolean;
+}
+
+const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('crucible')
+    .description('Autonomous experiment loop: an agent proposes one change at a time; only improvements are kept.')
+    .version(version, '-V, --version')
+    .option('-v, --verbose', 'show debug output')
+    .option('-C, --project-dir <dir>', 'project folder (default: the current folder)')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      writeOut: (s) => ctx.output.data(s.replace(/\n$/, '')),
+      writeErr: (s) => ctx.output.info(s.replace(/\n$/, '')),
+    })
+    .exitOverride();
+
+  const out = (cmd: Command): Output => ctx.makeOutput(Boolean(cmd.optsWithGlobals()['verbose']));
+  const projectDir = (cmd: Command): string => (cmd.optsWithGlobals()['projectDir'] as string | undefined) ?? process.cwd();
+
+  program
+    .command('new')
+    .description('Create a project from a bundled example, or an empty scaffold')
+    .argument('[dest]', 'folder to create (must not exist, or be empty)')
+    .option('-e, --example <name>', 'bundled example to copy')
+    .option('--list', 'list the bundled examples')
+    .action(async (dest: string | undefined, opts: { example?: string; list?: boolean }, cmd: Command) => {
+      const { newCommand } = await import('./commands/new.js');
+      await newCommand({ dest, example: opts.example, list: Boolean(opts.list) }, out(cmd));
+    });
+
+  program
+    .command('init')
+    .description('Create the run branch and records for a tag (run does this by itself when needed)')
+    .requiredOption('-t, --tag <tag>', 'run name: the branch is <branch_prefix>/<tag>')
+    .action(async (opts: { tag: string }, cmd: Command) => {
+      const { initCommand } = await import('./commands/init.js');
+      await initCommand({ projectDir: projectDir(cmd), tag: opts.tag }, out(cmd));
+    });
+
+  program
+    .command('run')
+    .description('Run the experiment loop (creates or resumes the run of --tag)')
+    .requiredOption('-t, --tag <tag>', 'run name: the branch is <branch_prefix>/<tag>')
+    .option('-n, --max-iterations <n>', 'stop after this many trials in this session', positiveInt)
+    .addOption(new Option('-a, --agent <name>', 'agent backend, overriding agent.type').choices([...agentTypes]))
+    .option('--timeout <seconds>', 'time limit of one agent proposal, overriding agent.timeout_seconds', positiveNumber)
+    .option('--no-interactive', 'never ask (skip the fork menu)')
+    .option('--fork <tag>', 'start a new run from the best commit of another run, without asking')
+    .option('-v, --verbose', 'show debug output')
+    .action(async (opts: { tag: string; maxIterations?: number; agent?: (typeof agentTypes)[number]; timeout?: number; interactive: boolean; fork?: string }, cmd: Command) => {
+      const { runCommand } = await import('./commands/run.js');
+      await runCommand(
+        {
+          projectDir: projectDir(cmd),
+          tag: opts.tag,
+          maxIterations: opts.maxIterations,
+          agent: opts.agent,
+          agentTimeoutSeconds: opts.timeout,
+          interactive: opts.interactive && ctx.isInteractive,
+          fork: opts.fork,
+        },
+        out(cmd),
+      );
+    });
+
+  program
+    .command('status')
+    .description('Summary of a run: trials, kept, best metric')
+    .option('-t, --tag <tag>', 'run name (default: the run of the current branch, else the most recent)')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { tag?: string; json?: boolean }, cmd: Command) => {
+      const { statusCommand } = await import('./commands/status.js');
+      await statusCommand({ projectDir: projectDir(cmd), tag: opts.tag, json: Boolean(opts.json) }, out(cmd));
+    });
+
+  program
+    .command('history')
+    .description('The last trials of a run')
+    .option('-t, --tag <tag>', 'run name (default: the run of the current branch, else the most recent)')
+    .option('-l, --last <n>', 'how many trials', positiveInt, 10)
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { tag?: string; last: number; json?: boolean }, cmd: Command) => {
+      const { historyCommand } = await import('./commands/history.js');
+      await historyCommand({ projectDir: projectDir(cmd), tag: opts.tag, last: opts.last, json: Boolean(opts.json) }, out(cmd));
+    });
+
+  program
+    .command('compare')
+    .description('Compare two runs side by side')
+    .argument('<tagA>')
+    .argument('<tagB>')
+    .option('--json', 'machine-readable output')
+    .action(async (tagA: string, tagB: string, opts: { json?: boolean }, cmd: Command) => {
+      const { compareCommand } = await import('./commands/compare.js');
+      await compareCommand({ projectDir: projectDir(cmd), tagA, tagB, json: Boolean(opts.json) }, out(cmd));
+    });
+
+  program
+    .command('postmortem')
+    .description('Analyse a run: trend chart, turning points, failure streaks')
+    .option('-t, --tag <tag>', 'run name (default: the run of the current branch, else the most recent)')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { tag?: string; json?: boolean }, cmd: Command) => {
+      const { postmortemCommand } = await import('./commands/postmortem.js');
+      await postmortemCommand({ projectDir: projectDir(cmd), tag: opts.tag, json: Boolean(opts.json) }, out(cmd));
+    });
+
+  program
+    .command('validate')
+    .description('Check the config, the files, and that the experiment runs and prints its metric')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const { validateCommand } = await import('./commands/validate.js');
+      await validateCommand({ projectDir: projectDir(cmd) }, out(cmd));
+    });
+
+  program
+    .command('demo')
+    .description('Run a short offline optimisation of the optimize-sorting example in a temporary folder')
+    .option('-n, --trials <n>', 'trials to run', positiveInt, 12)
+    .option('--dir <dir>', 'where to create the demo project (default: a new temporary folder)')
+    .action(async (opts: { trials: number; dir?: string }, cmd: Command) => {
+      const { demoCommand } = await import('./commands/demo.js');
+      await demoCommand({ trials: opts.trials, dir: opts.dir }, out(cmd));
+    });
+
+  return program;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of 1 or more');
+  return n;
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a number greater than 0');
+  return n;
+}

@@ -1,0 +1,122 @@
+import { runExperiment, type ExperimentResult } from '../runner/run-experiment.js';
+import { trialArtifactPath } from '../store/trial-artifacts.js';
+import { mkdirSync } from 'node:fs';
+import { decide } from './decide.js';
+import type { TrialSummary } from './events.js';
+import { finishTrial } from './finish-trial.js';
+import type { RunContext, RunState } from './run-context.js';
+
+export interface CommittedTrial {
+  trial: number;
+  /** The commit under test, already on the run branch (HEAD). */
+  sha: string;
+  /** The commit it was made on; the branch returns there when the trial is not kept. */
+  parent: string;
+  description: string;
+  files: string[];
+  agentMs: number;
+  costUsd: number | null;
+  startedAt: number;
+  /** Content hashes of `files` in the project before the change was applied (unknown after a recovery). */
+  previousContent?: ReadonlyMap<string, string | null>;
+}
+
+/** Runs the experiment once on the project as it is, with the trial's log and environment. */
+export async function measure(ctx: RunContext, trial: number, sha: string, signal: AbortSignal): Promise<ExperimentResult> {
+  mkdirSync(ctx.paths.trialDir(trial), { recursive: true });
+  return runExperiment({
+    runCommand: ctx.config.commands.run,
+    evalCommand: ctx.config.commands.eval,
+    cwd: ctx.projectDir,
+    env: { ...ctx.experimentEnv, CRUCIBLE_TRIAL: String(trial), CRUCIBLE_TAG: ctx.tag },
+    timeoutMs: ctx.config.constraints.timeout_seconds * 1000,
+    metricName: ctx.config.metric.name,
+    logPath: trialArtifactPath(ctx.paths, trial, 'run.log'),
+    killGraceMs: ctx.killGraceMs,
+    signal,
+    executor: ctx.executor,
+    onSpawn: (pgid) => {
+      // The process group is recorded so that a run killed now can have its experiment killed
+      // by the next `crucible run` before that one evaluates the commit again.
+      ctx.ledger.append('run.start', { n: trial, sha, pgid });
+      ctx.ledger.sync();
+    },
+  });
+}
+
+/**
+ * Steps 6 to 10 of a trial: run the experiment on the committed change, decide, record, and
+ * take the branch back to the parent unless the change is kept. Also how a recovered,
+ * never-evaluated commit gets its evaluation.
+ */
+export async function evaluateCommit(ctx: RunContext, state: RunState, t: CommittedTrial, signal: AbortSignal): Promise<TrialSummary> {
+  ctx.reporter.experimentStart?.(t.trial, { commit: t.sha });
+  const experiment = await measure(ctx, t.trial, t.sha, signal);
+  const runMs = experiment.durationMs;
+  if (experiment.run.canceled || experiment.eval?.canceled) {
+    await revert(ctx, state, t, false);
+    return finishTrial(ctx, state, summary(ctx, state, t, 'stopped', null, runMs, 'stopped by the user before the experiment finished'));
+  }
+  const measurement = experiment.metric.ok ? { ok: true as const, value: experiment.metric.value } : { ok: false as const, reason: experiment.metric.reason };
+  ctx.ledger.append('run.done', {
+    n: t.trial,
+    exitCode: experiment.run.exitCode,
+    signal: experiment.run.signal,
+    timedOut: experiment.run.timedOut || Boolean(experiment.eval?.timedOut),
+    metric: measurement.ok ? measurement.value : null,
+    reason: measurement.ok ? null : measurement.reason,
+    ms: runMs,
+  });
+  const decision = decide(state.best, measurement, ctx.config.metric.direction);
+  ctx.ledger.append('decide', { n: t.trial, outcome: decision.outcome, metric: measurement.ok ? measurement.value : null, best: state.best, reason: decision.reason, crashReport: experiment.crashReport || undefined });
+  ctx.ledger.sync();
+  const metric = measurement.ok && decision.outcome !== 'crash' ? measurement.value : null;
+  if (decision.outcome === 'keep') {
+    state.best = metric;
+    state.head = t.sha;
+  } else {
+    await revert(ctx, state, t, true);
+  }
+  const detail = decision.outcome === 'crash' ? experiment.crashReport || decision.reason : undefined;
+  return finishTrial(ctx, state, summary(ctx, state, t, decision.outcome, metric, runMs, detail));
+}
+
+/** Tags the failed commit (when configured) and moves the branch back to the parent. */
+export async function revert(ctx: RunContext, state: RunState, t: Pick<CommittedTrial, 'trial' | 'sha' | 'parent' | 'files' | 'previousContent'>, tagIt: boolean): Promise<void> {
+  const head = await ctx.git.headSha();
+  if (tagIt && ctx.config.git.tag_failed) await ctx.git.tagCommit(`failed/${ctx.tag}/${t.trial}`, t.sha);
+  if (head === t.sha) await ctx.git.resetKeep(t.parent);
+  ctx.ledger.append('reset', { n: t.trial, to: t.parent });
+  state.head = t.parent;
+  // The project's files are back at the parent's content.
+  for (const file of t.files) {
+    const previous = t.previousContent?.get(file);
+    if (previous === undefined) state.knownContent.delete(file);
+    else state.knownContent.set(file, previous);
+  }
+}
+
+function summary(
+  ctx: RunContext,
+  state: RunState,
+  t: CommittedTrial,
+  outcome: TrialSummary['outcome'],
+  metric: number | null,
+  runMs: number,
+  detail: string | undefined,
+): TrialSummary {
+  return {
+    trial: t.trial,
+    outcome,
+    metric,
+    description: t.description,
+    commit: t.sha,
+    files: t.files,
+    ...(detail ? { detail } : {}),
+    best: state.best,
+    agentMs: t.agentMs,
+    runMs,
+    totalMs: ctx.now() - t.startedAt,
+    costUsd: t.costUsd,
+  };
+}

@@ -1,0 +1,27 @@
+import { shortSha } from '../workspace/git.js';
+import type { TrialSummary } from './events.js';
+import type { RunContext, RunState } from './run-context.js';
+
+/**
+ * Records a finished trial: its results row (idempotent by tag and trial, so a recovery may call
+ * it again) and the ledger's `trial.end`, then adds it to the in-memory history.
+ */
+export function finishTrial(ctx: RunContext, state: RunState, summary: TrialSummary): TrialSummary {
+  ctx.results.append({
+    commit: summary.commit === '' ? '' : shortSha(summary.commit),
+    metric: summary.metric,
+    status: summary.outcome,
+    description: summary.description,
+    tag: ctx.tag,
+    trial: summary.trial,
+    timestamp: new Date(ctx.now()).toISOString(),
+    agentSeconds: summary.agentMs / 1000,
+    runSeconds: summary.runMs / 1000,
+    totalSeconds: summary.totalMs / 1000,
+    costUsd: summary.costUsd,
+  });
+  ctx.ledger.append('trial.end', { n: summary.trial, summary });
+  ctx.ledger.sync();
+  state.history.push(summary);
+  return summary;
+}

@@ -1,0 +1,174 @@
+import { mkdirSync, realpathSync, existsSync, statSync } from 'node:fs';
+import { createAgentBackend } from '../agents/registry.js';
+import type { AgentBackend } from '../agents/types.js';
+import { loadConfig } from '../config/load.js';
+import type { AgentType, Config } from '../config/schema.js';
+import { ConfigError, CrucibleError, GitError, ProjectError } from '../errors.js';
+import { ensureGitignored } from '../project/gitignore.js';
+import { experimentEnv } from '../runner/environment.js';
+import { runCommand } from '../runner/execute.js';
+import { openLedger, type Ledger } from '../store/ledger.js';
+import { openResultsFile, type ResultsFile } from '../store/results-file.js';
+import { acquireRunLock, type RunLock } from '../store/run-lock.js';
+import { runPaths, type RunPaths } from '../store/run-paths.js';
+import { createAccessPolicy } from '../workspace/access-policy.js';
+import { createGit, type Git } from '../workspace/git.js';
+import { initRepo, isInsideRepo } from '../workspace/project-git.js';
+import type { LoopReporter } from './events.js';
+import { findForkPoint } from './fork.js';
+
+/** crucible's own records: never committed, never in the agent's way. */
+export const RECORD_PATTERNS = ['results.tsv', '.crucible/runs/'];
+/** Also ignored when crucible creates the repository itself (nothing the user decided yet). */
+const NEW_REPO_PATTERNS = [...RECORD_PATTERNS, 'run.log', 'node_modules/', '.venv/', '__pycache__/', '*.pyc'];
+
+export interface OpenRunOptions {
+  projectDir: string;
+  tag: string;
+  /** Overrides agent.type. */
+  agentType?: AgentType;
+  /** Start a new run from the best commit of this other run. */
+  forkFrom?: string | null;
+  reporter: LoopReporter;
+  env?: NodeJS.ProcessEnv;
+  /** `crucible init` prepares a run without an agent. Default true. */
+  withAgent?: boolean;
+}
+
+/** A run whose branch is checked out and whose lock, ledger and results file are open. */
+export interface OpenRun {
+  projectDir: string;
+  config: Config;
+  tag: string;
+  branch: string;
+  git: Git;
+  paths: RunPaths;
+  lock: RunLock;
+  ledger: Ledger;
+  results: ResultsFile;
+  /** null when opened without an agent (`crucible init`). */
+  agent: AgentBackend | null;
+  created: boolean;
+  forkedFrom: { tag: string; commit: string } | null;
+  experimentEnv: NodeJS.ProcessEnv;
+  close(): void;
+}
+
+/**
+ * Everything before the first trial: config, repository (created when missing), the run's lock,
+ * branch (created from HEAD or a fork point, or resumed) and records. Throws a CrucibleError,
+ * having changed nothing it should not have, when any of it is wrong.
+ */
+export async function openRun(options: OpenRunOptions): Promise<OpenRun> {
+  if (!existsSync(options.projectDir) || !statSync(options.projectDir).isDirectory()) {
+    throw new ProjectError(`${options.projectDir} is not a folder`);
+  }
+  const projectDir = realpathSync(options.projectDir);
+  const loaded = loadConfig(projectDir);
+  for (const warning of loaded.warnings) options.reporter.warning?.(warning);
+  if (!loaded.ok) throw new ConfigError(loaded.errors);
+  const config = loaded.config;
+  const paths = runPaths(projectDir, options.tag);
+  const branch = `${config.git.branch_prefix}/${options.tag}`;
+  const env = options.env ?? process.env;
+  // Before any side effect: an agent that cannot exist stops the run here.
+  const agent = options.withAgent === false ? null : createAgentBackend(options.agentType ?? config.agent.type, { env });
+
+  if (!(await isInsideRepo(projectDir))) {
+    await ensureGitignored(projectDir, NEW_REPO_PATTERNS);
+    await initRepo(projectDir, { env });
+    options.reporter.notice?.('No git repository here: created one, with all current files in an initial commit.');
+  }
+  const git = createGit(projectDir, { env });
+  if ((await git.run(['rev-parse', '--verify', '--quiet', 'HEAD'], { allowFail: true })).exitCode !== 0) {
+    throw new ProjectError('the repository has no commit yet', { hints: ['Commit your files first (git add -A && git commit -m initial).'] });
+  }
+
+  mkdirSync(paths.runDir, { recursive: true });
+  const lock = await acquireRunLock(paths.runDir);
+  let ledger: Ledger | undefined;
+  let results: ResultsFile | undefined;
+  const close = (): void => {
+    ledger?.close();
+    results?.close();
+    lock.release();
+  };
+  try {
+    const exists = await git.branchExists(branch);
+    let forkedFrom: OpenRun['forkedFrom'] = null;
+    const xenv = experimentEnv({ projectDir, base: env, passEnv: config.commands.pass_env });
+    if (exists) {
+      await checkoutRunBranch(git, branch);
+    } else {
+      await refuseDirtyEditable(git, config);
+      let start = 'HEAD';
+      if (options.forkFrom) {
+        forkedFrom = await findForkPoint(projectDir, options.forkFrom, config.metric.direction, git);
+        start = forkedFrom.commit;
+      }
+      if (config.commands.setup) await runSetup(config.commands.setup, projectDir, xenv, options.reporter);
+      await git.createBranch(branch, start);
+      await checkoutRunBranch(git, branch);
+      const ignored = await ensureGitignored(projectDir, RECORD_PATTERNS);
+      if (ignored.changed) await git.commitFiles(['.gitignore'], 'crucible: ignore run records (results.tsv, .crucible/runs/)');
+    }
+    ledger = openLedger(paths.ledger);
+    results = openResultsFile(projectDir);
+    if (!exists) ledger.append('run.create', { tag: options.tag, branch, from: await git.headSha(), forkedFrom });
+    for (const problem of [...ledger.problems, ...results.problems]) options.reporter.warning?.(problem);
+    if (ledger.repaired !== null) options.reporter.notice?.('repaired the ledger: removed a line cut short by a crash');
+    if (results.repaired !== null) options.reporter.notice?.('repaired results.tsv: removed a line cut short by a crash');
+    return {
+      projectDir,
+      config,
+      tag: options.tag,
+      branch,
+      git,
+      paths,
+      lock,
+      ledger,
+      results,
+      agent,
+      created: !exists,
+      forkedFrom,
+      experimentEnv: xenv,
+      close,
+    };
+  } catch (error) {
+    close();
+    throw error;
+  }
+}
+
+/** Editable files with uncommitted changes would be overwritten by trials: the user decides first. */
+export async function refuseDirtyEditable(git: Git, config: Config): Promise<void> {
+  const dirty = await git.uncommittedTrackedChanges();
+  const policy = createAccessPolicy(config.files);
+  const editable = dirty.filter((file) => policy.classify(file) === 'editable');
+  if (editable.length > 0) {
+    throw new ProjectError(`uncommitted changes to editable files: ${editable.join(', ')}`, {
+      hints: ['crucible never discards your changes. Commit them (git commit -am "..."), or stash them (git stash), then run again.'],
+    });
+  }
+}
+
+async function checkoutRunBranch(git: Git, branch: string): Promise<void> {
+  if ((await git.currentBranch()) === branch) return;
+  try {
+    await git.checkoutBranch(branch);
+  } catch (error) {
+    if (!(error instanceof GitError)) throw error;
+    throw new ProjectError(`cannot switch to branch ${branch}: ${error.stderr.trim().split('\n')[0] ?? 'git checkout failed'}`, {
+      hints: ['Commit or stash your uncommitted changes, then run again.'],
+    });
+  }
+}
+
+async function runSetup(command: string, cwd: string, env: NodeJS.ProcessEnv, reporter: LoopReporter): Promise<void> {
+  reporter.notice?.(`Running setup: ${command}`);
+  const result = await runCommand({ command, cwd, env, timeoutMs: 60 * 60 * 1000 });
+  if (result.exitCode !== 0) {
+    const tail = (result.stderr || result.stdout).trim().split('\n').slice(-5).join('\n');
+    throw new CrucibleError('CRUCIBLE_FAILURE', `setup command failed (${result.shortMessage}): ${command}`, { hints: tail ? [tail] : [] });
+  }
+}

@@ -1,0 +1,107 @@
+import { signalGroup } from '../runner/process-group.js';
+import type { LedgerEvent } from '../store/ledger.js';
+import { evaluateCommit, revert } from './evaluate-commit.js';
+import type { TrialSummary } from './events.js';
+import { finishTrial } from './finish-trial.js';
+import type { Outcome } from './outcome.js';
+import type { RunContext, RunState } from './run-context.js';
+
+/**
+ * Reconciles git, the project and the records with the ledger after a run was killed in the middle
+ * of a trial (see design/trial-lifecycle.md). Returns what was done, for the console, or null
+ * when the last trial had ended.
+ */
+export async function recoverUnfinishedTrial(ctx: RunContext, state: RunState, signal: AbortSignal): Promise<string | null> {
+  const last = ctx.ledger.events().findLast((e) => e.type === 'trial.start');
+  if (!last || typeof last.n !== 'number') return null;
+  const n = last.n;
+  const events = ctx.ledger.eventsOfTrial(n);
+  if (events.some((e) => e.type === 'trial.end')) return null;
+  const find = (type: string): LedgerEvent | undefined => events.findLast((e) => e.type === type);
+  const parent = String(last['parent']);
+  const startedAt = Date.parse(last.ts) || ctx.now();
+  const agentDone = find('agent.done');
+  const description = typeof agentDone?.['description'] === 'string' && agentDone['description'] !== '' ? agentDone['description'] : 'interrupted trial';
+  const agentMs = typeof agentDone?.['ms'] === 'number' ? agentDone['ms'] : 0;
+
+  // An experiment of the dead run may still be going: it must not run beside the next one.
+  const runStart = find('run.start');
+  if (typeof runStart?.['pgid'] === 'number') signalGroup(runStart['pgid'], 'SIGKILL');
+
+  const record = (outcome: Outcome, metric: number | null, commit: string, files: string[], detail?: string): TrialSummary =>
+    finishTrial(ctx, state, {
+      trial: n,
+      outcome,
+      metric,
+      description,
+      commit,
+      files,
+      ...(detail ? { detail } : {}),
+      best: state.best,
+      agentMs,
+      runMs: 0,
+      totalMs: Math.max(0, ctx.now() - startedAt),
+      costUsd: null,
+    });
+
+  const decideEvent = find('decide');
+  const commitEvent = find('commit');
+  const applyEvent = find('apply');
+  const files = stringList(applyEvent?.['files']);
+  const head = await ctx.git.headSha();
+
+  if (decideEvent && last['baseline'] === true) {
+    const outcome = decideEvent['outcome'] as Outcome;
+    const metric = typeof decideEvent['metric'] === 'number' ? decideEvent['metric'] : null;
+    if (outcome === 'baseline') state.best = metric;
+    record(outcome, metric, parent, []);
+    return `the baseline measurement had finished when the last run stopped; its record is complete now`;
+  }
+  if (decideEvent && commitEvent) {
+    const outcome = decideEvent['outcome'] as Outcome;
+    const sha = String(commitEvent['sha']);
+    const metric = typeof decideEvent['metric'] === 'number' ? decideEvent['metric'] : null;
+    if (outcome === 'keep') {
+      state.head = sha;
+      state.best = metric;
+    } else {
+      await revert(ctx, state, { trial: n, sha, parent, files }, true);
+    }
+    const detail = typeof decideEvent['crashReport'] === 'string' ? decideEvent['crashReport'] : undefined;
+    record(outcome, outcome === 'crash' ? null : metric, sha, files, detail);
+    return `trial ${n} had been decided (${outcome}) when the last run stopped; its record is complete now`;
+  }
+
+  let sha = commitEvent ? String(commitEvent['sha']) : null;
+  if (!sha && applyEvent && head !== parent && (await parentOf(ctx, head)) === parent) {
+    // Killed between `git commit` and its ledger event: the commit on the branch is this trial's.
+    sha = head;
+    ctx.ledger.append('commit', { n, sha, parent, recovered: true });
+  }
+  if (sha) {
+    if (head !== sha) {
+      record('interrupted', null, sha, files, 'interrupted after its commit; the branch had already moved');
+      return `trial ${n} was interrupted; recorded as interrupted`;
+    }
+    // The agent's work is not wasted: the commit nobody evaluated is evaluated now.
+    await evaluateCommit(ctx, state, { trial: n, sha, parent, description, files, agentMs, costUsd: null, startedAt }, signal);
+    return `trial ${n} was interrupted before its experiment finished; its commit has now been evaluated`;
+  }
+  if (applyEvent && files.length > 0) {
+    // Our uncommitted edit of the editable files: put them back as the branch has them.
+    await ctx.git.restorePaths(head, files);
+    record('interrupted', null, '', files, 'interrupted while its change was being applied');
+    return `trial ${n} was interrupted while applying its change; ${files.join(', ')} restored from the branch`;
+  }
+  record('interrupted', null, '', [], 'interrupted before its change reached the project');
+  return `trial ${n} was interrupted before its change reached the project; recorded as interrupted`;
+}
+
+async function parentOf(ctx: RunContext, sha: string): Promise<string | null> {
+  const result = await ctx.git.run(['rev-parse', '--verify', '--quiet', `${sha}^`], { allowFail: true });
+  return result.exitCode === 0 ? result.stdout.trim() : null;
+}
+
+function stringList(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}

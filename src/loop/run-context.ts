@@ -1,0 +1,53 @@
+import type { AgentBackend } from '../agents/types.js';
+import type { Config } from '../config/schema.js';
+import type { Executor } from '../runner/types.js';
+import type { Ledger } from '../store/ledger.js';
+import type { ResultsFile } from '../store/results-file.js';
+import type { RunPaths } from '../store/run-paths.js';
+import type { AccessPolicy } from '../workspace/access-policy.js';
+import type { AgentWorktree } from '../workspace/agent-worktree.js';
+import type { Git } from '../workspace/git.js';
+import type { LoopReporter, TrialSummary } from './events.js';
+
+/** Everything a trial works with, fixed for the whole run. */
+export interface RunContext {
+  /** Real path of the project folder. */
+  projectDir: string;
+  config: Config;
+  tag: string;
+  branch: string;
+  git: Git;
+  worktree: AgentWorktree;
+  policy: AccessPolicy;
+  agent: AgentBackend;
+  results: ResultsFile;
+  ledger: Ledger;
+  paths: RunPaths;
+  executor: Executor;
+  reporter: LoopReporter;
+  /** program.md, or null. */
+  instructions: string | null;
+  systemPrompt: string;
+  /** The experiments' environment: secrets removed, .venv active. */
+  experimentEnv: NodeJS.ProcessEnv;
+  agentTimeoutMs: number;
+  /** Between SIGTERM and SIGKILL when an experiment times out. */
+  killGraceMs: number;
+  now: () => number;
+}
+
+/** What changes from trial to trial. */
+export interface RunState {
+  /** Every trial of this run so far, oldest first, the baseline included. */
+  history: TrialSummary[];
+  best: number | null;
+  /** Full sha of the run branch's head. */
+  head: string;
+  /** The commit the agent worktree is known to be clean at; null when the agent may have touched it. */
+  worktreeAt: string | null;
+  /**
+   * Content hashes of editable files as crucible last left them in the project. A file whose
+   * content differs when crucible is about to write it was changed by the user meanwhile.
+   */
+  knownContent: Map<string, string | null>;
+}

@@ -1,0 +1,168 @@
+import type { AgentType } from '../config/schema.js';
+import { localExecutor } from '../runner/execute.js';
+import type { Executor } from '../runner/types.js';
+import { createAccessPolicy } from '../workspace/access-policy.js';
+import { openAgentWorktree } from '../workspace/agent-worktree.js';
+import { measureBaseline } from './baseline.js';
+import type { LoopReporter, TrialSummary } from './events.js';
+import { openRun, refuseDirtyEditable } from './open-run.js';
+import { readInstructions, readSystemPrompt } from './project-files.js';
+import { recoverUnfinishedTrial } from './recover.js';
+import type { RunContext, RunState } from './run-context.js';
+import { FatalAgentError, runTrial } from './run-trial.js';
+import { checkStop, countTrial, initialCounters, type StopReason } from './stop-rules.js';
+import { historyFromLedger, nextTrialNumber } from './trial-history.js';
+
+export interface StartRunOptions {
+  projectDir: string;
+  tag: string;
+  agentType?: AgentType;
+  /** Overrides agent.timeout_seconds. */
+  agentTimeoutSeconds?: number;
+  /** Overrides constraints.max_iterations. */
+  maxIterations?: number;
+  forkFrom?: string | null;
+  reporter?: LoopReporter;
+  /** Ctrl+C once: finish the current trial, then stop. */
+  stopSignal?: AbortSignal;
+  /** Ctrl+C twice: stop the agent and the experiment now; the trial is reverted and recorded as stopped. */
+  abortSignal?: AbortSignal;
+  env?: NodeJS.ProcessEnv;
+  executor?: Executor;
+  /** Between SIGTERM and SIGKILL at an experiment's timeout. */
+  killGraceMs?: number;
+  now?: () => number;
+}
+
+export interface RunReport {
+  tag: string;
+  branch: string;
+  reason: StopReason;
+  /** Trials run by this session, the baseline excluded. */
+  trials: number;
+  baseline: number | null;
+  best: number | null;
+  history: TrialSummary[];
+}
+
+/**
+ * `crucible run`: opens (or creates) the run, reconciles an interrupted trial, measures the
+ * baseline when there is none, then runs trials until a stop rule, Ctrl+C or a fatal agent error.
+ */
+export async function startRun(options: StartRunOptions): Promise<RunReport> {
+  const reporter = options.reporter ?? {};
+  const stopSignal = options.stopSignal ?? new AbortController().signal;
+  const abortSignal = options.abortSignal ?? new AbortController().signal;
+  const run = await openRun({
+    projectDir: options.projectDir,
+    tag: options.tag,
+    ...(options.agentType ? { agentType: options.agentType } : {}),
+    forkFrom: options.forkFrom ?? null,
+    reporter,
+    ...(options.env ? { env: options.env } : {}),
+  });
+  const { config, git, ledger } = run;
+  const agent = run.agent;
+  if (!agent) throw new Error('openRun returned no agent');
+  const policy = createAccessPolicy(config.files);
+  let worktree: Awaited<ReturnType<typeof openAgentWorktree>> | undefined;
+  let reason: StopReason = { kind: 'interrupted' };
+  let counters = initialCounters;
+  const state: RunState = { history: historyFromLedger(ledger.events()), best: null, head: await git.headSha(), worktreeAt: null, knownContent: new Map() };
+  const previousTrials = state.history.length;
+  try {
+    const instructions = readInstructions(run.projectDir, config);
+    if (instructions.warning) reporter.warning?.(instructions.warning);
+    const systemPrompt = readSystemPrompt(run.projectDir, config);
+    if (systemPrompt.warning) reporter.warning?.(systemPrompt.warning);
+    worktree = await openAgentWorktree({ projectDir: run.projectDir, tag: run.tag, commit: state.head, policy, ...(options.env ? { env: options.env } : {}) });
+    const ctx: RunContext = {
+      projectDir: run.projectDir,
+      config,
+      tag: run.tag,
+      branch: run.branch,
+      git,
+      worktree,
+      policy,
+      agent,
+      results: run.results,
+      ledger,
+      paths: run.paths,
+      executor: options.executor ?? localExecutor,
+      reporter,
+      instructions: instructions.text,
+      systemPrompt: systemPrompt.text,
+      experimentEnv: run.experimentEnv,
+      agentTimeoutMs: (options.agentTimeoutSeconds ?? config.agent.timeout_seconds) * 1000,
+      killGraceMs: options.killGraceMs ?? 5000,
+      now: options.now ?? Date.now,
+    };
+    state.best = bestOf(state.history, config.metric.direction);
+
+    const recovered = await recoverUnfinishedTrial(ctx, state, abortSignal);
+    if (recovered) reporter.notice?.(`Recovered: ${recovered}.`);
+    state.head = await git.headSha();
+    await refuseDirtyEditable(git, config);
+    // Counted once: scanning the ledger every trial would slow long runs down.
+    let nextTrial = nextTrialNumber(ledger.events());
+
+    reporter.runStart?.({
+      tag: run.tag,
+      branch: run.branch,
+      resumed: !run.created,
+      previousTrials,
+      forkedFrom: run.forkedFrom,
+      agent: agent.name,
+      worktree: worktree.root,
+    });
+    ledger.append('session.start', { pid: process.pid, agent: agent.name, head: state.head });
+
+    if (!state.history.some((t) => t.outcome === 'baseline' && t.metric !== null)) {
+      const description = run.forkedFrom ? `baseline: forked from ${run.forkedFrom.tag} (${run.forkedFrom.commit.slice(0, 7)})` : 'baseline: the unmodified code';
+      const baseline = await measureBaseline(ctx, state, nextTrial++, abortSignal, description);
+      reporter.trialEnd?.(baseline, { previousBest: null, isNewBest: baseline.outcome === 'baseline' });
+      if (baseline.outcome === 'stopped') return finish({ kind: 'interrupted' });
+      if (baseline.outcome !== 'baseline') return finish({ kind: 'baseline-failed', report: baseline.detail ?? 'no metric' });
+    }
+
+    const limits = { maxRetries: config.constraints.max_retries, maxIterations: options.maxIterations ?? config.constraints.max_iterations };
+    for (;;) {
+      if (stopSignal.aborted || abortSignal.aborted) return finish({ kind: 'interrupted' });
+      const previousBest = state.best;
+      let summary: TrialSummary;
+      try {
+        summary = await runTrial(ctx, state, nextTrial++, { hard: abortSignal });
+      } catch (error) {
+        if (!(error instanceof FatalAgentError)) throw error;
+        reporter.trialEnd?.(error.summary, { previousBest, isNewBest: false });
+        return finish({ kind: 'agent-fatal', message: error.agentError.message });
+      }
+      reporter.trialEnd?.(summary, { previousBest, isNewBest: summary.outcome === 'keep' });
+      if (summary.outcome === 'stopped') return finish({ kind: 'interrupted' });
+      counters = countTrial(counters, summary.outcome);
+      const stop = checkStop(counters, limits);
+      if (stop) return finish(stop);
+    }
+  } finally {
+    ledger.append('session.end', { reason: reason.kind, trials: counters.trials });
+    await worktree?.remove().catch(() => undefined);
+    run.close();
+  }
+
+  function finish(stop: StopReason): RunReport {
+    reason = stop;
+    const baseline = state.history.find((t) => t.outcome === 'baseline' && t.metric !== null)?.metric ?? null;
+    const report: RunReport = { tag: run.tag, branch: run.branch, reason: stop, trials: counters.trials, baseline, best: state.best, history: state.history };
+    reporter.runEnd?.({ reason: stop, trials: counters.trials, best: state.best, baseline });
+    return report;
+  }
+}
+
+function bestOf(history: readonly TrialSummary[], direction: 'minimize' | 'maximize'): number | null {
+  let best: number | null = null;
+  for (const t of history) {
+    if ((t.outcome !== 'keep' && t.outcome !== 'baseline') || t.metric === null) continue;
+    if (best === null || (direction === 'maximize' ? t.metric > best : t.metric < best)) best = t.metric;
+  }
+  return best;
+}

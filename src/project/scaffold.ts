@@ -1,0 +1,131 @@
+/**
+ * The files of an empty project (`crucible new DEST` without an example): a Node experiment that
+ * already works end to end, for the user to replace piece by piece.
+ */
+
+export interface ProjectFile {
+  /** Path relative to the project root, with "/" separators. */
+  path: string;
+  content: string;
+}
+
+/** The scaffold's files for an experiment called `name`. Pure: nothing is written. */
+export function renderScaffoldFiles(name: string): ProjectFile[] {
+  return [
+    { path: '.crucible/config.yaml', content: renderConfig(name) },
+    { path: '.crucible/program.md', content: PROGRAM },
+    { path: 'solution.js', content: SOLUTION },
+    { path: 'evaluate.js', content: EVALUATE },
+    // Tells Node that the .js files are ES modules, whatever Node 20 release runs them.
+    { path: 'package.json', content: `${JSON.stringify({ name: packageName(name), private: true, type: 'module' }, null, 2)}\n` },
+    { path: '.gitignore', content: DEFAULT_GITIGNORE },
+  ];
+}
+
+// Required keys are live; every optional key is shown commented out with its default, so the file
+// doubles as the config reference. A JSON string is a valid YAML double-quoted scalar.
+function renderConfig(name: string): string {
+  return `# crucible experiment configuration. Paths are relative to the project root.
+
+name: ${JSON.stringify(name)}
+# description: ""                     # shown in status and reports
+
+files:
+  editable:                           # what the agent may change
+    - solution.js
+  # readonly: []                      # what the agent may read but not change
+  hidden:                             # invisible to the agent, present when the experiment runs
+    - evaluate.js
+
+commands:
+  run: node evaluate.js > run.log 2>&1   # one experiment, run in the project folder
+  eval: cat run.log                      # its standard output holds "score: <n>"
+  # setup: null                       # run once when a run is created, e.g. "npm ci"
+  # pass_env: []                      # secret-looking variables experiments may still see
+
+metric:
+  name: score                         # the key of the "score: <n>" line
+  direction: maximize                 # or minimize
+
+# constraints:
+#   timeout_seconds: 600              # one experiment (run and eval) is killed after this
+#   max_retries: 3                    # consecutive failed trials before the run stops
+#   max_iterations: null              # trials per \`crucible run\`; null runs until stopped
+
+# agent:
+#   type: claude-code                 # claude-code, api, command or tuner
+#   instructions: program.md          # looked up in .crucible/, then the project root
+#   system_prompt: null               # a file, or the text itself when it spans lines
+#   timeout_seconds: 600              # one proposal of the agent
+#   command: null                     # for type command: the agent's shell command
+#   tuner:
+#     seed: 0                         # same seed and history, same proposals
+#     max_changes: 2                  # constants changed per trial
+#   context_window:
+#     include_history: true           # show past trials in the prompt
+#     history_limit: 20               # most recent trials shown
+#     include_best: true              # show the best metric so far
+
+# git:
+#   branch_prefix: crucible           # runs live on branch <branch_prefix>/<tag>
+#   tag_failed: true                  # tag discarded and crashed commits before resetting
+`;
+}
+
+const PROGRAM = `# Experiment instructions
+
+## Goal
+
+Maximize \`score\` by changing \`solution.js\`.
+
+## What is measured
+
+A hidden harness calls \`solve()\` from \`solution.js\` and prints \`score: <n>\`. Higher is better.
+<!-- Describe here what solve() must do, its inputs and outputs, and how the score is computed. -->
+
+## Rules
+
+- Change only \`solution.js\`; keep the export \`solve()\`.
+- Do not try to read or imitate the harness; it is hidden on purpose.
+- One idea per trial, described in one line.
+`;
+
+const SOLUTION = `// solution.js: the code the agent improves (listed under files.editable).
+// The hidden evaluate.js calls solve() and scores its answer.
+
+// The offline tuner (\`crucible run --agent tuner\`) searches the range in the marker comment.
+const GUESS = 10; // @tune 0..100
+
+export function solve() {
+  return GUESS;
+}
+`;
+
+const EVALUATE = `// evaluate.js: the fixed harness (listed under files.hidden: the agent never sees it).
+// It runs the solution and prints "score: <n>" on standard output; crucible reads that line.
+// Replace the example scoring below with your own measurement.
+import { solve } from './solution.js';
+
+const TARGET = 73.5;
+
+const answer = Number(solve());
+// A broken answer scores the worst possible value instead of crashing the harness.
+const score = Number.isFinite(answer) ? 100 - Math.abs(answer - TARGET) : 0;
+console.log(\`score: \${score.toFixed(4)}\`);
+`;
+
+/** What crucible and a Node experiment write that git should not track. */
+export const DEFAULT_GITIGNORE = `run.log
+results.tsv
+.crucible/runs/
+node_modules/
+`;
+
+// npm package names are lower case without spaces; the name is only for Node's benefit.
+function packageName(name: string): string {
+  const cleaned = name
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[-._]+|[-._]+$/g, '');
+  return cleaned === '' ? 'experiment' : cleaned;
+}

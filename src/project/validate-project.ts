@@ -1,0 +1,99 @@
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { findProjectFile } from '../loop/project-files.js';
+import { experimentEnv } from '../runner/environment.js';
+import { runExperiment } from '../runner/run-experiment.js';
+import { createAccessPolicy } from '../workspace/access-policy.js';
+import { scanWorkspace } from '../agents/tuner/scan.js';
+
+export type CheckStatus = 'pass' | 'fail' | 'warn';
+
+export interface Check {
+  name: string;
+  status: CheckStatus;
+  message: string;
+}
+
+/**
+ * `crucible validate`: everything a run needs, checked in order, without touching git or the
+ * records. The experiment really runs once (it writes whatever its commands write).
+ */
+export async function validateProject(projectDir: string, options: { env?: NodeJS.ProcessEnv; onCheck?: (check: Check) => void } = {}): Promise<Check[]> {
+  const checks: Check[] = [];
+  const add = (check: Check): void => {
+    checks.push(check);
+    options.onCheck?.(check);
+  };
+  const dir = existsSync(projectDir) ? realpathSync(projectDir) : projectDir;
+  const loaded = loadConfig(dir);
+  if (!loaded.ok) {
+    for (const error of loaded.errors) add({ name: 'Config', status: 'fail', message: error });
+    return checks;
+  }
+  const config = loaded.config;
+  add({ name: 'Config', status: 'pass', message: `${path.relative(dir, loaded.file)} is valid` });
+  for (const warning of loaded.warnings) add({ name: 'Config', status: 'warn', message: warning });
+
+  const instructions = findProjectFile(dir, config.agent.instructions);
+  if (instructions && readFileSync(instructions, 'utf8').trim() !== '') {
+    add({ name: 'Instructions', status: 'pass', message: `${path.relative(dir, instructions)} exists` });
+  } else {
+    add({ name: 'Instructions', status: config.agent.type === 'tuner' ? 'warn' : 'fail', message: `${config.agent.instructions} not found (or empty) in .crucible/ or the project root` });
+  }
+
+  checkFiles(dir, config, add);
+  if (config.agent.type === 'tuner') await checkTunerMarkers(dir, config, add);
+
+  const experiment = await runExperiment({
+    runCommand: config.commands.run,
+    evalCommand: config.commands.eval,
+    cwd: dir,
+    env: experimentEnv({ projectDir: dir, base: options.env ?? process.env, passEnv: config.commands.pass_env }),
+    timeoutMs: config.constraints.timeout_seconds * 1000,
+    metricName: config.metric.name,
+    killGraceMs: 2000,
+  });
+  const run = experiment.run;
+  if (run.exitCode === 0 && !run.timedOut) {
+    add({ name: 'Run command', status: 'pass', message: `ran in ${(run.durationMs / 1000).toFixed(1)}s` });
+  } else {
+    add({ name: 'Run command', status: 'fail', message: `${run.shortMessage}: ${firstLines(experiment.crashReport)}` });
+  }
+  if (experiment.metric.ok) {
+    add({ name: 'Eval/metric', status: 'pass', message: `${config.metric.name}: ${experiment.metric.value}` });
+  } else if (run.exitCode === 0 && !run.timedOut) {
+    add({ name: 'Eval/metric', status: 'fail', message: experiment.metric.reason });
+  }
+  return checks;
+}
+
+function checkFiles(dir: string, config: Config, add: (check: Check) => void): void {
+  let missingAny = false;
+  for (const [kind, label] of [['editable', 'Editable files'], ['readonly', 'Readonly files'], ['hidden', 'Hidden files']] as const) {
+    // Globs and folders are checked by the tuner scan and the run itself; plain paths must exist.
+    const missing = config.files[kind].filter((entry) => !/[*?[]/.test(entry) && !existsSync(path.join(dir, entry)));
+    if (missing.length > 0) {
+      missingAny = true;
+      add({ name: label, status: 'fail', message: `missing: ${missing.join(', ')}` });
+    }
+  }
+  if (!missingAny) add({ name: 'Files', status: 'pass', message: 'all listed files exist' });
+}
+
+async function checkTunerMarkers(dir: string, config: Config, add: (check: Check) => void): Promise<void> {
+  try {
+    const scan = await scanWorkspace(dir, createAccessPolicy(config.files));
+    const count = scan.params.length;
+    if (scan.problems.length > 0) add({ name: 'Tuner', status: 'fail', message: scan.problems.join('; ') });
+    else if (count === 0) add({ name: 'Tuner', status: 'fail', message: 'no @tune markers in the editable files (e.g. "const X = 8; // @tune 2..64 int log")' });
+    else add({ name: 'Tuner', status: 'pass', message: `${count} tunable constant${count === 1 ? '' : 's'}: ${scan.params.map((p) => p.name).join(', ')}` });
+  } catch (error) {
+    add({ name: 'Tuner', status: 'fail', message: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+function firstLines(text: string): string {
+  return text.split('\n').filter((l) => l.trim() !== '').slice(0, 3).join(' | ');
+}

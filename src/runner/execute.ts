@@ -1,0 +1,195 @@
+import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { LogSink } from './log-sink.js';
+import { signalGroup, waitForGroupExit } from './process-group.js';
+import { TailBuffer } from './tail-buffer.js';
+import type { Executor, RunResult, RunSpec } from './types.js';
+
+const defaultMaxCaptureBytes = 256 * 1024;
+const defaultMaxLogBytes = 64 * 1024 * 1024;
+const defaultKillGraceMs = 5000;
+// After the command exits, how long its output pipes may stay open. Something that escaped the
+// process group (setsid, a daemon) can hold them forever; the result must not wait for it.
+const drainMs = 500;
+// setTimeout overflows above 2^31-1 ms and would fire at once.
+const maxTimerMs = 2 ** 31 - 1;
+
+/** "1.5s", "60s": a time limit as the console shows it. */
+export function formatSeconds(ms: number): string {
+  return `${String(Math.round(ms) / 1000)}s`;
+}
+
+function describeEnding(r: Pick<RunResult, 'canceled' | 'timedOut' | 'signal' | 'exitCode'>, timeoutMs: number): string {
+  if (r.canceled) return 'canceled';
+  if (r.timedOut) return `timed out after ${formatSeconds(timeoutMs)}`;
+  if (r.signal !== null) return `killed by ${r.signal}`;
+  return `exit code ${String(r.exitCode)}`;
+}
+
+function describeSpawnError(error: NodeJS.ErrnoException, cwd: string): string {
+  let cwdIsDir = false;
+  try {
+    cwdIsDir = statSync(cwd).isDirectory();
+  } catch {
+    cwdIsDir = false;
+  }
+  // Node reports a missing cwd as "spawn /bin/sh ENOENT", which blames the shell.
+  if (!cwdIsDir) return `cannot start: folder ${cwd} does not exist`;
+  return `cannot start: ${error.message}`;
+}
+
+// A function, not an inline check: TypeScript would keep the narrowing of an earlier check,
+// but a callback (onSpawn) may abort in between.
+function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+function waitForEnd(stream: Readable): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.readableEnded || stream.destroyed) {
+      resolve();
+      return;
+    }
+    stream.once('close', () => resolve());
+    stream.once('end', () => resolve());
+    stream.once('error', () => resolve());
+  });
+}
+
+/**
+ * Runs `spec.command` with `/bin/sh -c` as the leader of its own process group, and always
+ * resolves with what happened: a failure, a timeout or a cancellation is data, not an exception.
+ * The whole group is ended at the timeout or on abort (SIGTERM, then SIGKILL after killGraceMs),
+ * and whatever the command left running in its group is killed once it exits.
+ */
+export async function runCommand(spec: RunSpec, signal?: AbortSignal): Promise<RunResult> {
+  const started = performance.now();
+  const base = { command: spec.command, cwd: spec.cwd, stdout: '', stderr: '', pgid: null };
+  if (isAborted(signal)) {
+    return { ...base, exitCode: null, signal: null, timedOut: false, canceled: true, durationMs: 0, shortMessage: 'canceled' };
+  }
+
+  const killGraceMs = spec.killGraceMs ?? defaultKillGraceMs;
+  const maxCapture = spec.maxCaptureBytes ?? defaultMaxCaptureBytes;
+  const stdoutTail = new TailBuffer(maxCapture);
+  const stderrTail = new TailBuffer(maxCapture);
+  const log = spec.logPath === undefined ? null : new LogSink(spec.logPath, spec.maxLogBytes ?? defaultMaxLogBytes);
+
+  const child = spawn('/bin/sh', ['-c', spec.command], {
+    cwd: spec.cwd,
+    env: spec.env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const pid = child.pid;
+
+  if (pid === undefined) {
+    const error = await new Promise<NodeJS.ErrnoException>((resolve) => child.once('error', resolve));
+    log?.close();
+    return {
+      ...base,
+      exitCode: null,
+      signal: null,
+      timedOut: false,
+      canceled: false,
+      durationMs: performance.now() - started,
+      shortMessage: describeSpawnError(error, spec.cwd),
+    };
+  }
+
+  // detached: true makes the shell a session and group leader, so its pid is the group id.
+  const pgid = pid;
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdoutTail.push(chunk);
+    log?.write(chunk);
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderrTail.push(chunk);
+    log?.write(chunk);
+  });
+  // Errors after a successful spawn (a failed kill) carry no information the exit does not.
+  child.on('error', () => undefined);
+
+  let timedOut = false;
+  let canceled = false;
+  let exited = false;
+  let killDeadline: number | null = null;
+  let killTimer: NodeJS.Timeout | undefined;
+
+  const terminate = (): void => {
+    if (exited || killDeadline !== null) return;
+    killDeadline = performance.now() + killGraceMs;
+    signalGroup(pgid, 'SIGTERM');
+    killTimer = setTimeout(() => signalGroup(pgid, 'SIGKILL'), killGraceMs);
+  };
+  const onAbort = (): void => {
+    if (exited) return;
+    canceled = true;
+    terminate();
+  };
+
+  const exitPromise = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, exitSignal) => resolve({ code, signal: exitSignal }));
+  });
+
+  try {
+    spec.onSpawn?.(pgid);
+  } catch (error) {
+    signalGroup(pgid, 'SIGKILL');
+    log?.close();
+    throw error;
+  }
+
+  const timeoutTimer =
+    Number.isFinite(spec.timeoutMs) && spec.timeoutMs > 0
+      ? setTimeout(
+          () => {
+            if (exited) return;
+            timedOut = true;
+            terminate();
+          },
+          Math.min(spec.timeoutMs, maxTimerMs),
+        )
+      : undefined;
+  signal?.addEventListener('abort', onAbort, { once: true });
+  // onSpawn may itself have aborted (a Ctrl+C handled synchronously): the listener came too late.
+  if (isAborted(signal)) onAbort();
+
+  const ending = await exitPromise;
+  exited = true;
+  clearTimeout(timeoutTimer);
+  signal?.removeEventListener('abort', onAbort);
+
+  // While ending the group, members that handle SIGTERM get their grace period to finish.
+  if (killDeadline !== null) await waitForGroupExit(pgid, killDeadline);
+  clearTimeout(killTimer);
+  // Anything still in the group (a daemon, a background job) must not outlive the experiment.
+  signalGroup(pgid, 'SIGKILL');
+
+  let drainTimer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.all([waitForEnd(child.stdout), waitForEnd(child.stderr)]),
+    new Promise<void>((resolve) => {
+      drainTimer = setTimeout(resolve, drainMs);
+    }),
+  ]);
+  clearTimeout(drainTimer);
+  child.stdout.destroy();
+  child.stderr.destroy();
+  log?.close();
+
+  const result = { exitCode: ending.code, signal: ending.signal, timedOut, canceled };
+  return {
+    ...base,
+    ...result,
+    pgid,
+    durationMs: performance.now() - started,
+    stdout: stdoutTail.toString(),
+    stderr: stderrTail.toString(),
+    shortMessage: describeEnding(result, spec.timeoutMs),
+  };
+}
+
+/** Runs experiments on this machine. */
+export const localExecutor: Executor = { run: runCommand };

@@ -1,0 +1,106 @@
+import { formatCrashReport } from './crash-report.js';
+import { formatSeconds, localExecutor } from './execute.js';
+import { parseMetric, type MetricParse } from './parse-metric.js';
+import type { Executor, RunResult } from './types.js';
+
+/** One experiment: the run command, then the eval command, then its metric. */
+export interface ExperimentOptions {
+  runCommand: string;
+  evalCommand: string;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** Covers the run and eval commands together. */
+  timeoutMs: number;
+  metricName: string;
+  /** Both commands' output is appended here. */
+  logPath?: string;
+  killGraceMs?: number;
+  onSpawn?: (pgid: number) => void;
+  signal?: AbortSignal;
+  executor?: Executor;
+}
+
+export interface ExperimentResult {
+  run: RunResult;
+  /** null when the run command failed, timed out or was canceled. */
+  eval: RunResult | null;
+  /** ok:false with the reason when there is no valid metric. */
+  metric: MetricParse;
+  durationMs: number;
+  /** Why it crashed, for the console and the next prompt; '' when the metric is valid. */
+  crashReport: string;
+}
+
+const minEvalMs = 1000;
+// The metric is the first matching line, so eval output is kept more generously than the default
+// tail; eval commands are usually a grep and print little.
+const evalCaptureBytes = 4 * 1024 * 1024;
+
+function tooSlow(timeoutMs: number): string {
+  return `timed out after ${formatSeconds(timeoutMs)} — the change made the experiment too slow`;
+}
+
+function describeFailure(which: 'run' | 'eval', result: RunResult, timeoutMs: number): string {
+  if (result.timedOut) return tooSlow(timeoutMs);
+  if (result.canceled) return `${which} command canceled`;
+  if (result.signal !== null) return `${which} command killed by ${result.signal}`;
+  if (result.exitCode !== null) return `${which} command exited with code ${String(result.exitCode)}`;
+  return `${which} command failed: ${result.shortMessage}`;
+}
+
+function failedRun(result: RunResult): boolean {
+  return result.exitCode !== 0 || result.timedOut || result.canceled;
+}
+
+/**
+ * Runs one experiment and measures it. Never throws for anything the experiment does: a crash,
+ * a timeout or a missing metric comes back as `metric.ok === false` with a crash report.
+ */
+export async function runExperiment(opts: ExperimentOptions): Promise<ExperimentResult> {
+  const executor = opts.executor ?? localExecutor;
+  const started = performance.now();
+  const common = {
+    cwd: opts.cwd,
+    env: opts.env,
+    ...(opts.logPath === undefined ? {} : { logPath: opts.logPath }),
+    ...(opts.killGraceMs === undefined ? {} : { killGraceMs: opts.killGraceMs }),
+    ...(opts.onSpawn === undefined ? {} : { onSpawn: opts.onSpawn }),
+  };
+  const finish = (run: RunResult, evalResult: RunResult | null, metric: MetricParse, crashReport: string) => ({
+    run,
+    eval: evalResult,
+    metric,
+    durationMs: performance.now() - started,
+    crashReport,
+  });
+
+  const run = await executor.run({ ...common, command: opts.runCommand, timeoutMs: opts.timeoutMs }, opts.signal);
+  if (failedRun(run)) {
+    const headline = describeFailure('run', run, opts.timeoutMs);
+    return finish(run, null, { ok: false, reason: headline }, formatCrashReport(headline, run));
+  }
+
+  const left = Math.max(minEvalMs, opts.timeoutMs - (performance.now() - started));
+  const evalResult = await executor.run(
+    { ...common, command: opts.evalCommand, timeoutMs: left, maxCaptureBytes: evalCaptureBytes },
+    opts.signal,
+  );
+  // The evaluator's output explains its own failure; when it says nothing (a grep that found
+  // no line), the run's output does.
+  const evidence = {
+    cwd: opts.cwd,
+    stdout: evalResult.stdout.trim() === '' ? run.stdout : evalResult.stdout,
+    stderr: evalResult.stderr.trim() === '' ? run.stderr : evalResult.stderr,
+  };
+  if (evalResult.timedOut || evalResult.canceled) {
+    const headline = describeFailure('eval', evalResult, opts.timeoutMs);
+    return finish(run, evalResult, { ok: false, reason: headline }, formatCrashReport(headline, evidence));
+  }
+
+  const metric = parseMetric(evalResult.stdout, opts.metricName);
+  if (metric.ok) return finish(run, evalResult, metric, '');
+  // A non-zero exit with a metric line is fine (grep-like evals); without one it is the story.
+  const headline =
+    evalResult.exitCode === 0 ? metric.reason : `${describeFailure('eval', evalResult, opts.timeoutMs)}: ${metric.reason}`;
+  return finish(run, evalResult, metric, formatCrashReport(headline, evidence));
+}

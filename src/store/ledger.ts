@@ -1,0 +1,139 @@
+import { mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { openAppendOnlyFile } from './append-only-file.js';
+
+/**
+ * `.crucible/runs/<tag>/ledger.jsonl`: every step of every trial, one JSON object per line.
+ * A step's event is appended before its side effect, so after a crash the ledger says how far
+ * the last trial got (see design/trial-lifecycle.md).
+ */
+export type LedgerEvent = { v: 1; ts: string; type: string; n?: number; [k: string]: unknown };
+
+export interface Ledger {
+  readonly file: string;
+  /** Lines ignored at open (not JSON, not an event), one line each ("line N: ..."). */
+  readonly problems: readonly string[];
+  /** The torn last line removed at open, or null. */
+  readonly repaired: string | null;
+  /**
+   * Appends one event, written with a single write ending in "\n". Not yet flushed: call
+   * `sync()` before a side effect that the event announces.
+   */
+  append(type: string, fields?: Record<string, unknown>): LedgerEvent;
+  /** Flushes appended events to disk (fdatasync). */
+  sync(): void;
+  /** Every event, old and new, in order. */
+  events(): readonly LedgerEvent[];
+  /** The events of trial `n`, in order. */
+  eventsOfTrial(n: number): readonly LedgerEvent[];
+  lastEvent(): LedgerEvent | undefined;
+  close(): void;
+}
+
+const RESERVED = ['v', 'ts', 'type'] as const;
+
+/** Opens (creating it and its folder when missing) the ledger for appending; reads it once. */
+export function openLedger(file: string, options: { now?: () => Date } = {}): Ledger {
+  const now = options.now ?? ((): Date => new Date());
+  mkdirSync(dirname(file), { recursive: true });
+  const handle = openAppendOnlyFile(file);
+  const { events: initial, problems } = parseLedgerText(handle.text);
+  const all: LedgerEvent[] = [];
+  const byTrial = new Map<number, LedgerEvent[]>();
+  const remember = (event: LedgerEvent): void => {
+    all.push(event);
+    if (typeof event.n !== 'number') return;
+    const list = byTrial.get(event.n);
+    if (list === undefined) byTrial.set(event.n, [event]);
+    else list.push(event);
+  };
+  initial.forEach(remember);
+
+  return {
+    file,
+    problems,
+    repaired: handle.torn,
+    append(type: string, fields: Record<string, unknown> = {}): LedgerEvent {
+      for (const key of RESERVED) {
+        if (key in fields) throw new Error(`ledger event field "${key}" is reserved`);
+      }
+      if (fields['n'] !== undefined && !Number.isInteger(fields['n'])) {
+        throw new Error(`ledger event n must be an integer, got ${String(fields['n'])}`);
+      }
+      const event: LedgerEvent = { v: 1, ts: now().toISOString(), type, ...fields };
+      // Stored as it reads back (undefined fields dropped, dates as strings): events() then
+      // answers the same before and after a reopen.
+      const line = JSON.stringify(event);
+      handle.appendLine(line);
+      const stored = JSON.parse(line) as LedgerEvent;
+      remember(stored);
+      return stored;
+    },
+    sync(): void {
+      handle.sync();
+    },
+    events(): readonly LedgerEvent[] {
+      return all;
+    },
+    eventsOfTrial(n: number): readonly LedgerEvent[] {
+      return byTrial.get(n) ?? [];
+    },
+    lastEvent(): LedgerEvent | undefined {
+      return all.at(-1);
+    },
+    close(): void {
+      handle.close();
+    },
+  };
+}
+
+/** Reads a ledger without changing it. A missing file reads as no events. */
+export async function readLedger(file: string): Promise<LedgerEvent[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  // A last line without its "\n" is a write in progress or a torn one: not an event yet.
+  return parseLedgerText(text.slice(0, text.lastIndexOf('\n') + 1)).events;
+}
+
+/** Parses ledger text; lines that are not events are skipped and reported. */
+export function parseLedgerText(text: string): { events: LedgerEvent[]; problems: string[] } {
+  const events: LedgerEvent[] = [];
+  const problems: string[] = [];
+  const lines = text.split('\n');
+  lines.forEach((line, index) => {
+    if (line.trim() === '') return;
+    const problem = (what: string): void => {
+      problems.push(`line ${index + 1}: ${what}; ignored`);
+    };
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      problem('not valid JSON');
+      return;
+    }
+    if (!isLedgerEvent(value)) {
+      problem('not a ledger event (v 1 with ts and type)');
+      return;
+    }
+    events.push(value);
+  });
+  return { events, problems };
+}
+
+function isLedgerEvent(value: unknown): value is LedgerEvent {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const record = value as Record<string, unknown>;
+  return (
+    record['v'] === 1 &&
+    typeof record['ts'] === 'string' &&
+    typeof record['type'] === 'string' &&
+    (record['n'] === undefined || typeof record['n'] === 'number')
+  );
+}

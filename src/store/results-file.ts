@@ -1,0 +1,143 @@
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { openAppendOnlyFile } from './append-only-file.js';
+import type { AppendOnlyFile } from './append-only-file.js';
+import { RESULT_COLUMNS, RESULTS_FILE } from './result-row.js';
+import type { ResultRow } from './result-row.js';
+import { formatResultRow, normalizeResultRow, parseResultsTable } from './results-format.js';
+
+export { formatResultRow, parseResultsText, sanitizeDescription } from './results-format.js';
+
+/**
+ * `results.tsv` at the project root, open for appending. One file is shared by every run (tag)
+ * of the project, possibly by several processes at once; rows are keyed by (tag, trial).
+ *
+ * The file is read once at open; afterwards the in-memory index answers `rows` and `has`, so a
+ * long run never re-reads it. Rows appended by other processes after open are not seen here.
+ */
+export interface ResultsFile {
+  readonly path: string;
+  /** Rows skipped or cells ignored at open, one line each ("line N: ..."). */
+  readonly problems: readonly string[];
+  /** The torn last line (a write cut short by a crash) removed at open, or null. */
+  readonly repaired: string | null;
+  /** True when the file was in the reference tool's 4-column format and was rewritten as ours. */
+  readonly upgraded: boolean;
+  /** All rows in file order, or those of one run. */
+  rows(tag?: string): ResultRow[];
+  has(tag: string, trial: number): boolean;
+  get(tag: string, trial: number): ResultRow | undefined;
+  /**
+   * Appends the row and flushes it to disk. Idempotent: when (tag, trial) is already present
+   * nothing is written and the result is false.
+   */
+  append(row: ResultRow): boolean;
+  close(): void;
+}
+
+export function resultsPath(projectDir: string): string {
+  return join(projectDir, RESULTS_FILE);
+}
+
+export function openResultsFile(projectDir: string): ResultsFile {
+  const path = resultsPath(projectDir);
+  let file = openAppendOnlyFile(path);
+  let table = parseResultsTable(file.text);
+  const repaired = file.torn;
+  let upgraded = false;
+  if (table.legacy && file.text !== '') {
+    file.close();
+    upgradeLegacyFile(path, table.rows);
+    file = openAppendOnlyFile(path);
+    table = parseResultsTable(file.text);
+    upgraded = true;
+  }
+  if (file.text === '') file.appendLine(RESULT_COLUMNS.join('\t'));
+  return createResultsFile(file, table.columns, table.rows, table.problems, repaired, upgraded);
+}
+
+function createResultsFile(
+  file: AppendOnlyFile,
+  columns: readonly string[],
+  initialRows: readonly ResultRow[],
+  problems: readonly string[],
+  repaired: string | null,
+  upgraded: boolean,
+): ResultsFile {
+  const all: ResultRow[] = [];
+  const byTag = new Map<string, Map<number, ResultRow>>();
+  const remember = (row: ResultRow): void => {
+    all.push(row);
+    let trials = byTag.get(row.tag);
+    if (trials === undefined) {
+      trials = new Map();
+      byTag.set(row.tag, trials);
+    }
+    trials.set(row.trial, row);
+  };
+  initialRows.forEach(remember);
+
+  return {
+    path: file.path,
+    problems,
+    repaired,
+    upgraded,
+    rows(tag?: string): ResultRow[] {
+      if (tag === undefined) return all.slice();
+      return [...(byTag.get(tag)?.values() ?? [])];
+    },
+    has(tag: string, trial: number): boolean {
+      return byTag.get(tag)?.has(trial) ?? false;
+    },
+    get(tag: string, trial: number): ResultRow | undefined {
+      return byTag.get(tag)?.get(trial);
+    },
+    append(row: ResultRow): boolean {
+      if (byTag.get(row.tag)?.has(row.trial) === true) return false;
+      const clean = normalizeResultRow(row);
+      // Written in the file's own column order, so a file begun by another version stays aligned.
+      file.appendLine(formatResultRow(clean, columns));
+      file.sync();
+      remember(clean);
+      return true;
+    },
+    close(): void {
+      file.close();
+    },
+  };
+}
+
+// Rewrites a reference-format file as ours, through a temporary file and a rename so that a crash
+// leaves either the old file or the new one, never half of each.
+function upgradeLegacyFile(path: string, rows: readonly ResultRow[]): void {
+  const lines = [RESULT_COLUMNS.join('\t'), ...rows.map((row) => formatResultRow(row))];
+  const temporary = `${path}.${process.pid}.upgrade`;
+  const fd = openSync(temporary, 'w');
+  try {
+    writeSync(fd, `${lines.join('\n')}\n`);
+    fsyncSync(fd);
+  } catch (error) {
+    closeSync(fd);
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+  closeSync(fd);
+  renameSync(temporary, path);
+}
+
+/**
+ * Reads results.tsv without changing it, for the read-only commands. A missing file reads as
+ * no rows; an unfinished last line (a write in progress or a crash) is left out.
+ */
+export async function readResults(projectDir: string): Promise<{ rows: ResultRow[]; problems: string[] }> {
+  let text: string;
+  try {
+    text = await readFile(resultsPath(projectDir), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { rows: [], problems: [] };
+    throw error;
+  }
+  const { rows, problems } = parseResultsTable(text.slice(0, text.lastIndexOf('\n') + 1));
+  return { rows, problems };
+}

@@ -1,0 +1,250 @@
+import { createHash } from 'node:crypto';
+import { lstat, mkdir, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ProjectError } from '../errors.js';
+import type { AccessPolicy } from './access-policy.js';
+import { createGit, type Git } from './git.js';
+import { repoLayout } from './project-git.js';
+import { changedCopies, createReadonlyCopies, listReadonlyFiles, restoreCopies, type ReadonlyCopy } from './readonly-copies.js';
+import { literalPattern, sparsePatterns } from './sparse-patterns.js';
+import { formatNewFileDiff } from './new-file-diff.js';
+import { classifyStatus, parseNameStatus, parseStatus, touchesIndex, type WorktreeChange } from './worktree-change.js';
+
+/** The folder the agent edits: a git worktree outside the project, without the hidden files. */
+export interface AgentWorktree {
+  /** The project folder's counterpart in the worktree; absolute, real path. */
+  readonly root: string;
+  /** Back to exactly `commit`: tracked files restored, everything the agent created removed. */
+  reset(commit: string): Promise<void>;
+  /** What the agent changed since the last reset, sorted by path. */
+  changes(): Promise<WorktreeChange[]>;
+  /** Unified diff of those changes (all, or only `paths`), new files included. */
+  diff(paths?: readonly string[]): Promise<string>;
+  /** Deletes the worktree and its registration in the project's repository. */
+  remove(): Promise<void>;
+}
+
+export interface OpenAgentWorktreeOptions {
+  projectDir: string;
+  /** The run's tag: one worktree per project and tag. */
+  tag: string;
+  /** The commit to start from (the run branch's head). */
+  commit: string;
+  policy: AccessPolicy;
+  /** Folder that holds this project's worktrees. Default: $CRUCIBLE_WORKTREE_DIR or the system temp folder, plus a hash of the project path. */
+  baseDir?: string;
+  /** Environment for git (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+// Sparse checkout is switched on per command instead of in the repository's config, so the
+// user's repository config is never rewritten.
+const SPARSE_CONFIG = ['core.sparseCheckout=true', 'core.sparseCheckoutCone=false'];
+
+export async function openAgentWorktree(opts: OpenAgentWorktreeOptions): Promise<AgentWorktree> {
+  const projectDir = await realpath(opts.projectDir);
+  const layout = await repoLayout(projectDir, { env: opts.env });
+  const projectGit = createGit(layout.top, { env: opts.env });
+  const top = path.join(worktreeBase(projectDir, opts.baseDir), worktreeName(opts.tag));
+
+  let gitDir = await registeredGitDir(top, layout.commonDir);
+  if (!gitDir) {
+    await clearStaleFolder(top);
+    await mkdir(path.dirname(top), { recursive: true });
+    // --force takes over a registration whose folder was deleted (a killed run, a wiped /tmp).
+    const add = ['worktree', 'add', '--detach', '--no-checkout', '--force', top, opts.commit];
+    if ((await projectGit.run(add, { allowFail: true })).exitCode !== 0) {
+      await projectGit.run(['worktree', 'prune']);
+      await projectGit.run(add);
+    }
+    gitDir = await registeredGitDir(top, layout.commonDir);
+    if (!gitDir) throw new Error(`git worktree add did not register ${top}`);
+  }
+  // Written before anything is checked out, so hidden files never touch the disk.
+  await mkdir(path.join(gitDir, 'info'), { recursive: true });
+  await writeFile(path.join(gitDir, 'info', 'sparse-checkout'), sparsePatterns(opts.policy.hidden, layout.prefix));
+
+  const realTop = await realpath(top);
+  const git = createGit(realTop, {
+    env: opts.env,
+    config: SPARSE_CONFIG,
+    // Explicit, so that an agent rewriting <worktree>/.git cannot point our commands elsewhere.
+    globalArgs: [`--git-dir=${gitDir}`, `--work-tree=${realTop}`],
+  });
+  const worktree = new GitAgentWorktree(git, projectGit, realTop, gitDir, layout.prefix);
+  await worktree.reset(opts.commit);
+  await mkdir(worktree.root, { recursive: true });
+  await assertNoHiddenFiles(worktree.root, opts.policy);
+  await worktree.addReadonlyCopies(projectDir, opts.policy);
+  return worktree;
+}
+
+class GitAgentWorktree implements AgentWorktree {
+  readonly root: string;
+  private base = '';
+  private copies: ReadonlyCopy[] = [];
+
+  constructor(
+    private readonly git: Git,
+    private readonly projectGit: Git,
+    private readonly top: string,
+    private readonly gitDir: string,
+    private readonly prefix: string,
+  ) {
+    this.root = prefix === '' ? top : path.join(top, prefix);
+  }
+
+  async addReadonlyCopies(projectDir: string, policy: AccessPolicy): Promise<void> {
+    this.copies = await createReadonlyCopies(projectDir, this.root, await listReadonlyFiles(projectDir, policy));
+  }
+
+  async reset(commit: string): Promise<void> {
+    // An agent that checked out a branch here must not have it moved by the reset below.
+    if ((await this.readHead()).startsWith('ref:')) await this.git.run(['update-ref', '--no-deref', 'HEAD', commit]);
+    await this.git.run(['reset', '-q', '--hard', commit]);
+    const keep = this.copies.flatMap((copy) => ['-e', literalPattern(this.topRelative(copy.path))]);
+    await this.git.run(['clean', '-ffdxq', ...keep]);
+    await restoreCopies(this.root, this.copies);
+    await this.repairGitFile();
+    this.base = await this.readHead();
+  }
+
+  async changes(): Promise<WorktreeChange[]> {
+    return (await this.scan()).changes;
+  }
+
+  async diff(paths?: readonly string[]): Promise<string> {
+    const { changes, untracked } = await this.scan();
+    const wanted = paths ? new Set(paths) : null;
+    const selected = changes.filter((c) => !wanted || wanted.has(c.path));
+    const copied = new Set(this.copies.map((c) => c.path));
+    const viaGit = selected.filter((c) => !untracked.has(c.path) && !copied.has(c.path)).map((c) => c.path);
+    const parts: string[] = [];
+    if (viaGit.length > 0) {
+      const args = ['--literal-pathspecs', 'diff', '--no-color', '--no-ext-diff', '--no-renames', this.base];
+      if (this.prefix !== '') args.splice(5, 0, `--relative=${this.prefix}`);
+      parts.push((await this.git.run([...args, '--', ...viaGit.map((p) => this.topRelative(p))])).stdout);
+    }
+    for (const change of selected) {
+      if (untracked.has(change.path)) parts.push(await formatNewFileDiff(this.root, change.path));
+      else if (copied.has(change.path)) parts.push(`diff --git a/${change.path} b/${change.path}\n# read-only copy ${change.kind}\n`);
+    }
+    return parts.join('');
+  }
+
+  async remove(): Promise<void> {
+    await this.projectGit.run(['worktree', 'remove', '--force', '--force', this.top], { allowFail: true });
+    await rm(this.top, { recursive: true, force: true });
+    await this.projectGit.run(['worktree', 'prune']);
+  }
+
+  /** One `git status` when the agent left git alone; a tree diff when it staged or committed. */
+  private async scan(): Promise<{ changes: WorktreeChange[]; untracked: Set<string> }> {
+    let found: Array<{ path: string; kind: WorktreeChange['kind'] }>;
+    let untracked: string[];
+    const entries = (await this.readHead()) === this.base
+      ? parseStatus((await this.git.run(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames'])).stdout)
+      : null;
+    if (entries && !touchesIndex(entries)) {
+      found = classifyStatus(entries);
+      untracked = found.filter((c) => c.kind === 'added').map((c) => c.path);
+    } else {
+      const diff = await this.git.run(['diff', '--name-status', '-z', '--no-renames', '--no-ext-diff', this.base]);
+      const others = await this.git.run(['ls-files', '-z', '--others', '--exclude-standard']);
+      untracked = others.stdout.split('\0').filter(Boolean).map((p) => p.replace(/\/$/, ''));
+      found = [...parseNameStatus(diff.stdout), ...untracked.map((p) => ({ path: p, kind: 'added' as const }))];
+    }
+    const copied = new Set(this.copies.map((c) => this.topRelative(c.path)));
+    const changes = await Promise.all(
+      found.filter((c) => !copied.has(c.path)).map((c) => this.describe(c.path, c.kind)),
+    );
+    changes.push(...(await changedCopies(this.copies)));
+    changes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return { changes, untracked: new Set(untracked.map((p) => this.projectRelative(p))) };
+  }
+
+  private async describe(topPath: string, kind: WorktreeChange['kind']): Promise<WorktreeChange> {
+    const change: WorktreeChange = { path: this.projectRelative(topPath), kind };
+    if (kind === 'deleted') return change;
+    const info = await lstat(path.join(this.top, topPath)).catch(() => null);
+    if (info?.isSymbolicLink()) change.special = 'symlink';
+    else if (info && !info.isFile()) change.special = 'other';
+    return change;
+  }
+
+  private topRelative(projectPath: string): string {
+    return this.prefix === '' ? projectPath : path.posix.join(this.prefix, projectPath);
+  }
+
+  private projectRelative(topPath: string): string {
+    return this.prefix === '' ? topPath : path.posix.relative(this.prefix, topPath);
+  }
+
+  /** The worktree's HEAD, read from disk: cheaper than a git process, and always a sha (detached). */
+  private async readHead(): Promise<string> {
+    return (await readFile(path.join(this.gitDir, 'HEAD'), 'utf8')).trim();
+  }
+
+  private async repairGitFile(): Promise<void> {
+    const file = path.join(this.top, '.git');
+    const expected = `gitdir: ${this.gitDir}\n`;
+    if ((await readFile(file, 'utf8').catch(() => '')) === expected) return;
+    await rm(file, { recursive: true, force: true });
+    await writeFile(file, expected);
+  }
+}
+
+function worktreeBase(projectDir: string, baseDir: string | undefined): string {
+  if (baseDir) return baseDir;
+  const hash = createHash('sha256').update(projectDir).digest('hex').slice(0, 12);
+  const parent = process.env['CRUCIBLE_WORKTREE_DIR'] || path.join(os.tmpdir(), 'crucible-worktrees');
+  return path.join(parent, `${path.basename(projectDir).replace(/[^\w.-]+/g, '-')}-${hash}`);
+}
+
+function worktreeName(tag: string): string {
+  const safe = tag.replace(/[^\w.-]+/g, '-');
+  if (safe === tag && !tag.startsWith('.')) return tag;
+  return `${safe.replace(/^\.+/, '')}-${createHash('sha256').update(tag).digest('hex').slice(0, 8)}`;
+}
+
+/** The worktree's own git folder when `top` is a live worktree of this repository; null otherwise. */
+async function registeredGitDir(top: string, commonDir: string): Promise<string | null> {
+  const pointer = await readFile(path.join(top, '.git'), 'utf8').catch(() => null);
+  const gitDir = pointer?.match(/^gitdir: (.+)$/m)?.[1];
+  if (!gitDir || path.dirname(gitDir) !== path.join(commonDir, 'worktrees')) return null;
+  const backLink = await readFile(path.join(gitDir, 'gitdir'), 'utf8').catch(() => null);
+  const realTop = await realpath(top).catch(() => top);
+  const linkedTop = backLink === null ? null : path.dirname(backLink.trim());
+  if (linkedTop !== realTop && linkedTop !== top) return null;
+  return gitDir;
+}
+
+/** Removes what a killed run left at `top`, but never a folder that is not a worktree of ours. */
+async function clearStaleFolder(top: string): Promise<void> {
+  const entries = await readdir(top).catch(() => null);
+  if (entries === null || entries.length === 0) {
+    await rm(top, { recursive: true, force: true });
+    return;
+  }
+  if (!entries.includes('.git')) {
+    throw new ProjectError(`${top} exists and is not a crucible worktree`, {
+      hints: ['Remove it, or set CRUCIBLE_WORKTREE_DIR to another folder.'],
+    });
+  }
+  await rm(top, { recursive: true, force: true });
+}
+
+/** Git promised the hidden files are absent; check it, because the promise is the whole point. */
+async function assertNoHiddenFiles(root: string, policy: AccessPolicy): Promise<void> {
+  if (policy.hidden.length === 0) return;
+  const visit = async (rel: string): Promise<void> => {
+    for (const entry of await readdir(path.join(root, rel), { withFileTypes: true })) {
+      const child = rel === '' ? entry.name : `${rel}/${entry.name}`;
+      if (rel === '' && entry.name === '.git') continue;
+      if (policy.classify(child) === 'hidden') throw new Error(`hidden path ${child} is present in the agent worktree`);
+      if (entry.isDirectory()) await visit(child);
+    }
+  };
+  await visit('');
+}

@@ -1,0 +1,242 @@
+import { execFile } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { resolve as resolvePath } from 'node:path';
+import { GitError } from '../errors.js';
+
+/**
+ * A thin adapter over the git CLI: one process per operation, no shell. Every invocation turns
+ * off the user's hooks and signing (so neither can stall or fail the loop) and runs in the C
+ * locale (so output parses the same everywhere).
+ */
+
+export interface GitRunOptions {
+  /** Written to git's standard input. */
+  input?: string;
+  /** Return a non-zero exit as data instead of throwing GitError. */
+  allowFail?: boolean;
+  /** Variables added to the environment of this one command. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface GitRunResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+export interface GitOptions {
+  /** Base environment (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Extra `-c key=value` settings passed to every command. */
+  config?: readonly string[];
+  /** Extra global options placed before the subcommand (e.g. --git-dir=..., --work-tree=...). */
+  globalArgs?: readonly string[];
+}
+
+export interface Git {
+  readonly cwd: string;
+  run(args: readonly string[], options?: GitRunOptions): Promise<GitRunResult>;
+  /** Full sha of HEAD. */
+  headSha(): Promise<string>;
+  /** Name of the checked-out branch; null when HEAD is detached. */
+  currentBranch(): Promise<string | null>;
+  branchExists(name: string): Promise<boolean>;
+  createBranch(name: string, startPoint: string): Promise<void>;
+  checkoutBranch(name: string): Promise<void>;
+  /** Tracked paths with staged or unstaged changes. Untracked files belong to the user and never count. */
+  uncommittedTrackedChanges(): Promise<string[]>;
+  /**
+   * Commits exactly `paths` (new, modified or deleted) on the current branch, whatever else is
+   * staged or changed, and returns the new commit's full sha. Hooks are skipped; the message is
+   * passed verbatim through stdin.
+   */
+  commitFiles(paths: readonly string[], message: string): Promise<string>;
+  /** Points tag `name` at `sha`, replacing a tag of that name. */
+  tagCommit(name: string, sha: string): Promise<void>;
+  /** Moves the current branch to `sha`, updating only files that differ; refuses to clobber local changes. */
+  resetKeep(sha: string): Promise<void>;
+  diffBetween(fromSha: string, toSha: string, paths?: readonly string[]): Promise<string>;
+  /** Makes `paths` (working tree and index) equal to `sha`; paths absent there are deleted. */
+  restorePaths(sha: string, paths: readonly string[]): Promise<void>;
+  isAncestor(ancestor: string, descendant: string): Promise<boolean>;
+  commitExists(sha: string): Promise<boolean>;
+  /** Tag names starting with `prefix`, in git's order. */
+  listTags(prefix: string): Promise<string[]>;
+  /** Environment additions for commits: empty when the repository has an identity, crucible's otherwise. */
+  identityEnv(): Promise<NodeJS.ProcessEnv>;
+}
+
+export const CRUCIBLE_IDENTITY = { name: 'crucible', email: 'crucible@localhost' } as const;
+
+const BASE_CONFIG = ['commit.gpgsign=false', 'tag.gpgsign=false', 'core.hooksPath=/dev/null'];
+
+// Variables that would point git at another repository than the one we mean (set when crucible
+// itself runs inside a git hook, for instance).
+const REDIRECTING_ENV = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_COMMON_DIR', 'GIT_PREFIX'];
+
+const MAX_OUTPUT_BYTES = 256 * 1024 * 1024;
+
+/** The first 7 characters of a sha, as git shows it by default. */
+export function shortSha(sha: string): string {
+  return sha.slice(0, 7);
+}
+
+export function createGit(cwd: string, options: GitOptions = {}): Git {
+  const env: NodeJS.ProcessEnv = { ...(options.env ?? process.env), LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0' };
+  for (const name of REDIRECTING_ENV) delete env[name];
+  const prefixArgs = [...(options.config ?? []), ...BASE_CONFIG].flatMap((setting) => ['-c', setting]);
+  prefixArgs.push(...(options.globalArgs ?? []));
+  let identity: Promise<NodeJS.ProcessEnv> | undefined;
+
+  const run = (args: readonly string[], opts: GitRunOptions = {}) =>
+    execGit(cwd, [...prefixArgs, ...args], opts.env ? { ...env, ...opts.env } : env, opts, args);
+
+  const succeeds = async (args: readonly string[]) => (await run(args, { allowFail: true })).exitCode === 0;
+
+  const identityEnv = () => {
+    identity ??= detectIdentity(run, env);
+    return identity;
+  };
+
+  const headSha = async () => (await run(['rev-parse', '--verify', 'HEAD'])).stdout.trim();
+
+  return {
+    cwd,
+    run,
+    identityEnv,
+    headSha,
+    async currentBranch() {
+      const result = await run(['symbolic-ref', '-q', '--short', 'HEAD'], { allowFail: true });
+      return result.exitCode === 0 ? result.stdout.trim() : null;
+    },
+    branchExists: (name) => succeeds(['show-ref', '--verify', '--quiet', `refs/heads/${name}`]),
+    async createBranch(name, startPoint) {
+      await run(['branch', '--no-track', '--', name, startPoint]);
+    },
+    async checkoutBranch(name) {
+      await run(['switch', '--no-guess', '-q', name]);
+    },
+    async uncommittedTrackedChanges() {
+      const { stdout } = await run(['status', '--porcelain=v1', '-z', '--untracked-files=no', '--ignore-submodules=untracked']);
+      return parseStatusPaths(stdout);
+    },
+    async commitFiles(paths, message) {
+      if (paths.length === 0) throw new Error('commitFiles needs at least one path');
+      // `--only` commits just these paths and leaves whatever else the user staged staged.
+      // With core.abbrev=no the summary line "[branch sha] subject" holds the full sha.
+      const commit = async () => {
+        const args = ['-c', 'core.abbrev=no', '--literal-pathspecs', 'commit', '--only', '--no-verify',
+          '--cleanup=verbatim', '--allow-empty-message', '-F', '-', '--', ...paths];
+        return run(args, { input: message, env: await identityEnv(), allowFail: true });
+      };
+      let result = await commit();
+      if (result.exitCode !== 0 && /did not match any file\(s\) known to git/.test(result.stderr)) {
+        // A new (or ignored) file: make it known to git, then commit again. Trials that only
+        // modify files cost one process; those that add files, three.
+        await run(['--literal-pathspecs', 'add', '-A', '-f', '--', ...paths]);
+        result = await commit();
+      }
+      if (result.exitCode !== 0) throw new GitError(['commit', '--only', '--', ...paths], result.stderr || result.stdout, result.exitCode);
+      return /^\[.*?([0-9a-f]{40}(?:[0-9a-f]{24})?)\]/m.exec(result.stdout)?.[1] ?? (await headSha());
+    },
+    async tagCommit(name, sha) {
+      await run(['tag', '-f', name, sha]);
+    },
+    async resetKeep(sha) {
+      await run(['reset', '-q', '--keep', sha]);
+    },
+    async diffBetween(fromSha, toSha, paths) {
+      const args = ['--literal-pathspecs', 'diff', '--no-color', '--no-ext-diff', '--no-renames', fromSha, toSha];
+      if (paths) args.push('--', ...paths);
+      return (await run(args)).stdout;
+    },
+    async restorePaths(sha, paths) {
+      if (paths.length === 0) return;
+      const present = new Set(
+        (await run(['--literal-pathspecs', 'ls-tree', '-r', '-z', '--name-only', '--full-name', sha, '--', ...paths])).stdout
+          .split('\0')
+          .filter(Boolean),
+      );
+      const inCommit = paths.filter((p) => present.has(p));
+      const absent = paths.filter((p) => !present.has(p));
+      if (inCommit.length > 0) await run(['--literal-pathspecs', 'checkout', '-q', sha, '--', ...inCommit]);
+      if (absent.length > 0) {
+        // Remove them from the index too (a commit may have staged them), then from disk.
+        await run(['--literal-pathspecs', 'rm', '-q', '-f', '-r', '--ignore-unmatch', '--', ...absent]);
+        await Promise.all(absent.map((p) => rm(resolvePath(cwd, p), { force: true })));
+      }
+    },
+    isAncestor: (ancestor, descendant) => succeeds(['merge-base', '--is-ancestor', ancestor, descendant]),
+    commitExists: (sha) => succeeds(['cat-file', '-e', `${sha}^{commit}`]),
+    async listTags(prefix) {
+      const { stdout } = await run(['for-each-ref', '--format=%(refname)', 'refs/tags/']);
+      return stdout
+        .split('\n')
+        .map((ref) => ref.slice('refs/tags/'.length))
+        .filter((name) => name !== '' && name.startsWith(prefix));
+    },
+  };
+}
+
+/** Paths from `git status --porcelain=v1 -z` output; both sides of a rename. */
+function parseStatusPaths(stdout: string): string[] {
+  const fields = stdout.split('\0');
+  const paths: string[] = [];
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i]!;
+    if (field.length < 4) continue;
+    paths.push(field.slice(3));
+    // A rename or copy is followed by its source path in the next field.
+    if (/[RC]/.test(field.slice(0, 2)) && fields[i + 1]) paths.push(fields[++i]!);
+  }
+  return paths;
+}
+
+async function detectIdentity(
+  run: (args: readonly string[], opts?: GitRunOptions) => Promise<GitRunResult>,
+  env: NodeJS.ProcessEnv,
+): Promise<NodeJS.ProcessEnv> {
+  const probe = await run(['var', 'GIT_AUTHOR_IDENT'], { allowFail: true });
+  if (probe.exitCode === 0) return {};
+  const fallback: NodeJS.ProcessEnv = {};
+  const wanted = {
+    GIT_AUTHOR_NAME: CRUCIBLE_IDENTITY.name,
+    GIT_AUTHOR_EMAIL: CRUCIBLE_IDENTITY.email,
+    GIT_COMMITTER_NAME: CRUCIBLE_IDENTITY.name,
+    GIT_COMMITTER_EMAIL: CRUCIBLE_IDENTITY.email,
+  };
+  for (const [key, value] of Object.entries(wanted)) if (!env[key]) fallback[key] = value;
+  return fallback;
+}
+
+function execGit(
+  cwd: string,
+  fullArgs: readonly string[],
+  env: NodeJS.ProcessEnv,
+  opts: GitRunOptions,
+  shownArgs: readonly string[],
+): Promise<GitRunResult> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      'git',
+      fullArgs,
+      { cwd, env, encoding: 'utf8', maxBuffer: MAX_OUTPUT_BYTES, windowsHide: true },
+      (error, stdout, stderr) => {
+        const exitCode = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+        if (error && exitCode === null) {
+          // git missing, cwd missing, output too large: nothing a retry or the caller can fix.
+          const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? `cannot run git in ${cwd}` : error.message;
+          reject(new GitError(shownArgs, reason, null));
+          return;
+        }
+        const result = { stdout, stderr, exitCode: exitCode ?? 0 };
+        if (result.exitCode !== 0 && !opts.allowFail) reject(new GitError(shownArgs, stderr, result.exitCode));
+        else resolve(result);
+      },
+    );
+    child.stdin?.on('error', () => {
+      // git may exit before reading all of its input; the exit code tells what happened.
+    });
+    child.stdin?.end(opts.input ?? '');
+  });
+}

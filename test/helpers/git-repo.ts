@@ -1,0 +1,56 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/**
+ * Test repositories. `makeGitRepo({ 'a.py': 'x = 1\n', 'src/b.py': '' })` creates a temp folder
+ * (real path, so it compares equal to what git and realpath return) holding a git repository on
+ * branch `main` with those files in one commit, "initial". Call `cleanup()` in afterEach/finally.
+ *
+ * The repository has no identity in its config: commands here pass one through the environment
+ * (`testGitEnv`), so code under test sees whatever identity the machine has.
+ */
+
+export interface TestRepo {
+  dir: string;
+  cleanup(): void;
+}
+
+/** Identity and safety settings for git run by tests: no signing, no global hooks, no prompts. */
+export const testGitEnv: NodeJS.ProcessEnv = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 'Test',
+  GIT_AUTHOR_EMAIL: 'test@example.com',
+  GIT_COMMITTER_NAME: 'Test',
+  GIT_COMMITTER_EMAIL: 'test@example.com',
+  GIT_TERMINAL_PROMPT: '0',
+};
+
+export function makeGitRepo(files: Record<string, string>, options: { prefix?: string } = {}): TestRepo {
+  const dir = realpathSync(mkdtempSync(path.join(os.tmpdir(), options.prefix ?? 'crucible-test-')));
+  writeFiles(dir, files);
+  git(dir, 'init', '-q', '-b', 'main');
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '--allow-empty', '-m', 'initial');
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Runs git in `dir` with the test identity and returns its trimmed stdout; throws on failure. */
+export function git(dir: string, ...args: string[]): string {
+  return execFileSync('git', ['-c', 'commit.gpgsign=false', '-c', 'tag.gpgsign=false', '-c', 'gc.auto=0', ...args], {
+    cwd: dir,
+    env: testGitEnv,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }).trim();
+}
+
+/** Writes files (creating folders) relative to `dir`. */
+export function writeFiles(dir: string, files: Record<string, string>): void {
+  for (const [rel, content] of Object.entries(files)) {
+    const file = path.join(dir, rel);
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, content);
+  }
+}

@@ -1,0 +1,281 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createAccessPolicy } from '../../src/workspace/access-policy.js';
+import { openAgentWorktree, type AgentWorktree } from '../../src/workspace/agent-worktree.js';
+import { checkChanges } from '../../src/workspace/guard.js';
+import { git, makeGitRepo, testGitEnv, writeFiles } from '../helpers/git-repo.js';
+
+const SECRET = 'TOP-SECRET-7f3a';
+const FILES = {
+  'train.py': 'lr = 0.1\n',
+  'model.py': 'layers = 2\n',
+  'prepare.py': 'def load(): pass\n',
+  'evaluate.py': `# ${SECRET}\nprint("score: 1")\n`,
+  'tests/test_eval.py': `assert "${SECRET}"\n`,
+  'key.secret': SECRET,
+  '.gitignore': 'data/\n',
+  '.crucible/config.yaml': 'name: t\n',
+};
+const policy = createAccessPolicy({
+  editable: ['train.py', 'model.py', 'src/'],
+  readonly: ['prepare.py', 'data/'],
+  hidden: ['evaluate.py', 'tests/', '*.secret', 'data/private/'],
+});
+
+const cleanups: Array<() => void | Promise<void>> = [];
+afterEach(async () => {
+  // Every cleanup runs, even after one fails, so no temp folder outlives a failing test.
+  let failure: unknown;
+  for (const cleanup of cleanups.splice(0).reverse()) {
+    try {
+      await cleanup();
+    } catch (error) {
+      failure ??= error;
+    }
+  }
+  if (failure) throw failure;
+});
+
+function tempDir(prefix = 'crucible-wt-'): string {
+  const dir = realpathSync(mkdtempSync(path.join(os.tmpdir(), prefix)));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function setup(opts: { prefix?: string; files?: Record<string, string>; env?: NodeJS.ProcessEnv } = {}) {
+  const repo = makeGitRepo(opts.files ?? FILES, { prefix: opts.prefix });
+  cleanups.push(repo.cleanup);
+  const baseDir = tempDir(opts.prefix);
+  const commit = git(repo.dir, 'rev-parse', 'HEAD');
+  const open = () => openAgentWorktree({ projectDir: repo.dir, tag: 'run1', commit, policy, baseDir, env: opts.env ?? testGitEnv });
+  const wt = await open();
+  cleanups.push(() => wt.remove());
+  return { dir: repo.dir, baseDir, commit, wt, open };
+}
+
+function listFiles(root: string, rel = ''): string[] {
+  return readdirSync(path.join(root, rel), { withFileTypes: true }).flatMap((e) => {
+    const child = rel === '' ? e.name : `${rel}/${e.name}`;
+    return e.isDirectory() ? listFiles(root, child) : [child];
+  });
+}
+
+function expectNoSecretUnder(root: string): void {
+  for (const rel of listFiles(root)) {
+    expect(policy.classify(rel)).not.toBe('hidden');
+    expect(readFileSync(path.join(root, rel), 'utf8')).not.toContain(SECRET);
+  }
+}
+
+const write = (wt: AgentWorktree, files: Record<string, string>) => writeFiles(wt.root, files);
+
+describe('openAgentWorktree', () => {
+  it('creates a worktree outside the project with every file except the hidden ones', async () => {
+    const { dir, wt } = await setup();
+    expect(wt.root.startsWith(dir)).toBe(false);
+    expect(wt.root).toBe(realpathSync(wt.root));
+    expect(listFiles(wt.root).sort()).toEqual(['.crucible/config.yaml', '.git', '.gitignore', 'model.py', 'prepare.py', 'train.py']);
+    expectNoSecretUnder(wt.root);
+    expect(git(wt.root, 'status', '--porcelain', '--untracked-files=all')).toBe('');
+    expect(await wt.changes()).toEqual([]);
+    expect(git(dir, 'status', '--porcelain')).toBe('');
+  });
+
+  it('reports modified, added, deleted and renamed files, sorted by path', async () => {
+    const { wt } = await setup();
+    write(wt, { 'train.py': 'lr = 0.2\n', 'src/new.py': 'x = 1\n' });
+    rmSync(path.join(wt.root, 'prepare.py'));
+    renameSync(path.join(wt.root, 'model.py'), path.join(wt.root, 'net.py'));
+    expect(await wt.changes()).toEqual([
+      { path: 'model.py', kind: 'deleted' },
+      { path: 'net.py', kind: 'added' },
+      { path: 'prepare.py', kind: 'deleted' },
+      { path: 'src/new.py', kind: 'added' },
+      { path: 'train.py', kind: 'modified' },
+    ]);
+  });
+
+  it('does not report files the project ignores', async () => {
+    const { wt } = await setup();
+    write(wt, { '.gitignore': 'data/\n*.log\n' });
+    write(wt, { 'run.log': 'noise', 'train.py': 'lr = 0.3\n' });
+    expect((await wt.changes()).map((c) => c.path)).toEqual(['.gitignore', 'train.py']);
+  });
+
+  it('resets to a commit: edits undone, created files (ignored ones too) removed, hidden files still absent', async () => {
+    const { wt, commit } = await setup();
+    write(wt, { 'train.py': 'lr = 9\n', 'src/a/b.py': 'b\n', 'data/out.bin': 'o', 'evaluate.py': 'fake\n' });
+    rmSync(path.join(wt.root, 'model.py'));
+    await wt.reset(commit);
+    expect(await wt.changes()).toEqual([]);
+    expect(readFileSync(path.join(wt.root, 'train.py'), 'utf8')).toBe('lr = 0.1\n');
+    expect(existsSync(path.join(wt.root, 'model.py'))).toBe(true);
+    expect(existsSync(path.join(wt.root, 'src'))).toBe(false);
+    expect(existsSync(path.join(wt.root, 'data/out.bin'))).toBe(false);
+    expectNoSecretUnder(wt.root);
+  });
+
+  it('reports a file created where a hidden file lives, and the guard refuses it', async () => {
+    const { wt, commit } = await setup();
+    write(wt, { 'evaluate.py': 'print("score: 999")\n', 'tests/test_eval.py': 'pass\n' });
+    const changes = await wt.changes();
+    expect(changes.map((c) => c.path)).toEqual(['evaluate.py', 'tests/test_eval.py']);
+    expect(checkChanges(changes, policy)).toEqual({
+      outcome: 'violation',
+      reason: 'evaluate.py is hidden and may not be created or changed',
+      file: 'evaluate.py',
+    });
+    await wt.reset(commit);
+    expect(existsSync(path.join(wt.root, 'evaluate.py'))).toBe(false);
+    expect(existsSync(path.join(wt.root, 'tests'))).toBe(false);
+  });
+
+  it('moves to a newer commit of the run branch without checking out hidden changes', async () => {
+    const { dir, wt } = await setup();
+    writeFiles(dir, { 'train.py': 'lr = 0.5\n', 'evaluate.py': `# ${SECRET} v2\n` });
+    git(dir, 'commit', '-qam', 'next');
+    await wt.reset(git(dir, 'rev-parse', 'HEAD'));
+    expect(readFileSync(path.join(wt.root, 'train.py'), 'utf8')).toBe('lr = 0.5\n');
+    expectNoSecretUnder(wt.root);
+    expect(await wt.changes()).toEqual([]);
+  });
+
+  it('reports a symbolic link the agent creates as a special change', async () => {
+    const { wt } = await setup();
+    symlinkSync('/etc/passwd', path.join(wt.root, 'model.py.link'));
+    expect(await wt.changes()).toEqual([{ path: 'model.py.link', kind: 'added', special: 'symlink' }]);
+  });
+
+  it('still compares with the reset commit when the agent stages or commits', async () => {
+    const { wt } = await setup();
+    write(wt, { 'train.py': 'lr = 0.7\n', 'src/x.py': 'x\n' });
+    git(wt.root, 'add', '-A');
+    git(wt.root, 'commit', '-qm', 'agent commit');
+    write(wt, { 'model.py': 'layers = 3\n' });
+    expect(await wt.changes()).toEqual([
+      { path: 'model.py', kind: 'modified' },
+      { path: 'src/x.py', kind: 'added' },
+      { path: 'train.py', kind: 'modified' },
+    ]);
+  });
+
+  it('diffs modified and new files', async () => {
+    const { wt } = await setup();
+    write(wt, { 'train.py': 'lr = 0.2\n', 'src/new.py': 'a\nb' });
+    const diff = await wt.diff();
+    expect(diff).toContain('-lr = 0.1\n+lr = 0.2\n');
+    expect(diff).toContain('diff --git a/src/new.py b/src/new.py\nnew file mode 100644\n--- /dev/null\n+++ b/src/new.py\n@@ -0,0 +1,2 @@\n+a\n+b\n\\ No newline at end of file\n');
+    const only = await wt.diff(['src/new.py']);
+    expect(only).not.toContain('train.py');
+  });
+
+  it('copies untracked read-only files in, reports changes to them and restores them', async () => {
+    const { dir, commit } = await setup({ files: { ...FILES } });
+    writeFiles(dir, { 'data/train.csv': '1,2\n', 'data/sub/more.csv': '3\n', 'data/private/answers.csv': SECRET });
+    const wt = await openAgentWorktree({ projectDir: dir, tag: 'data', commit, policy, baseDir: tempDir(), env: testGitEnv });
+    cleanups.push(() => wt.remove());
+    expect(readFileSync(path.join(wt.root, 'data/train.csv'), 'utf8')).toBe('1,2\n');
+    expect(readFileSync(path.join(wt.root, 'data/sub/more.csv'), 'utf8')).toBe('3\n');
+    expectNoSecretUnder(wt.root);
+    expect(await wt.changes()).toEqual([]);
+    write(wt, { 'data/train.csv': '9,9\n' });
+    rmSync(path.join(wt.root, 'data/sub/more.csv'));
+    expect(await wt.changes()).toEqual([
+      { path: 'data/sub/more.csv', kind: 'deleted' },
+      { path: 'data/train.csv', kind: 'modified' },
+    ]);
+    await wt.reset(commit);
+    expect(await wt.changes()).toEqual([]);
+    expect(readFileSync(path.join(wt.root, 'data/train.csv'), 'utf8')).toBe('1,2\n');
+    expect(readFileSync(path.join(dir, 'data/train.csv'), 'utf8')).toBe('1,2\n');
+  });
+
+  it('reuses a live worktree and recreates one whose folder was deleted', async () => {
+    const { dir, wt, open } = await setup();
+    write(wt, { 'train.py': 'dirty\n' });
+    const again = await open();
+    expect(again.root).toBe(wt.root);
+    expect(await again.changes()).toEqual([]);
+    rmSync(again.root, { recursive: true, force: true });
+    const fresh = await open();
+    expect(fresh.root).toBe(wt.root);
+    expect(readFileSync(path.join(fresh.root, 'train.py'), 'utf8')).toBe('lr = 0.1\n');
+    expectNoSecretUnder(fresh.root);
+    expect(git(dir, 'worktree', 'list', '--porcelain').match(/^worktree /gm)).toHaveLength(2);
+  });
+
+  it('applies a changed hidden list when reopened', async () => {
+    const { dir, baseDir, commit, wt } = await setup();
+    const stricter = createAccessPolicy({ editable: ['train.py'], readonly: [], hidden: ['model.py'] });
+    const again = await openAgentWorktree({ projectDir: dir, tag: 'run1', commit, policy: stricter, baseDir, env: testGitEnv });
+    expect(again.root).toBe(wt.root);
+    expect(existsSync(path.join(wt.root, 'model.py'))).toBe(false);
+    expect(readFileSync(path.join(wt.root, 'evaluate.py'), 'utf8')).toContain('score');
+    expect(await again.changes()).toEqual([]);
+  });
+
+  it('works when the project and worktree paths contain spaces', async () => {
+    const { dir, wt } = await setup({ prefix: 'crucible wt spaces ' });
+    expect(dir).toContain(' ');
+    expect(wt.root).toContain(' ');
+    write(wt, { 'train.py': 'lr = 0.2\n' });
+    expect(await wt.changes()).toEqual([{ path: 'train.py', kind: 'modified' }]);
+  });
+
+  it('defaults to a folder under CRUCIBLE_WORKTREE_DIR, and remove() unregisters it', async () => {
+    const repo = makeGitRepo(FILES);
+    cleanups.push(repo.cleanup);
+    const parent = tempDir();
+    const saved = process.env['CRUCIBLE_WORKTREE_DIR'];
+    process.env['CRUCIBLE_WORKTREE_DIR'] = parent;
+    cleanups.push(() => {
+      if (saved === undefined) delete process.env['CRUCIBLE_WORKTREE_DIR'];
+      else process.env['CRUCIBLE_WORKTREE_DIR'] = saved;
+    });
+    const wt = await openAgentWorktree({ projectDir: repo.dir, tag: 'a/b c', commit: 'HEAD', policy, env: testGitEnv });
+    expect(wt.root.startsWith(parent + path.sep)).toBe(true);
+    await wt.remove();
+    expect(existsSync(wt.root)).toBe(false);
+    expect(git(repo.dir, 'worktree', 'list', '--porcelain').match(/^worktree /gm)).toHaveLength(1);
+  });
+
+  it('maps paths for a project in a subfolder of the repository', async () => {
+    const repo = makeGitRepo({ 'other/x.py': 'x\n', 'exp/train.py': 'lr = 1\n', 'exp/evaluate.py': SECRET });
+    cleanups.push(repo.cleanup);
+    const projectDir = path.join(repo.dir, 'exp');
+    const wt = await openAgentWorktree({ projectDir, tag: 'sub', commit: 'HEAD', policy, baseDir: tempDir(), env: testGitEnv });
+    cleanups.push(() => wt.remove());
+    expect(path.basename(wt.root)).toBe('exp');
+    expect(existsSync(path.join(wt.root, 'evaluate.py'))).toBe(false);
+    write(wt, { 'train.py': 'lr = 2\n' });
+    writeFileSync(path.join(wt.root, '..', 'other', 'x.py'), 'changed\n');
+    expect(await wt.changes()).toEqual([
+      { path: '../other/x.py', kind: 'modified' },
+      { path: 'train.py', kind: 'modified' },
+    ]);
+    expect(await wt.diff(['train.py'])).toContain('+++ b/train.py');
+  });
+});
+
+describe('git processes per trial', () => {
+  it('resets with two git processes and lists changes with one', async () => {
+    // A wrapper on PATH counts the git processes crucible starts.
+    const bin = tempDir();
+    const log = path.join(bin, 'calls');
+    const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+    writeFileSync(path.join(bin, 'git'), `#!/bin/sh\necho "$*" >> "${log}"\nexec "${realGit}" "$@"\n`, { mode: 0o755 });
+    const env = { ...testGitEnv, PATH: `${bin}${path.delimiter}${process.env['PATH'] ?? ''}` };
+    const { wt, commit } = await setup({ env });
+    const count = () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).length : 0);
+    write(wt, { 'train.py': 'lr = 0.2\n', 'src/n.py': 'n\n' });
+    rmSync(log, { force: true });
+    expect(await wt.changes()).toHaveLength(2);
+    expect(count()).toBe(1);
+    rmSync(log, { force: true });
+    await wt.reset(commit);
+    expect(count()).toBe(2);
+  });
+});

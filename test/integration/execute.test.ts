@@ -1,0 +1,195 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { localExecutor, runCommand } from '../../src/runner/execute.js';
+import type { RunSpec } from '../../src/runner/types.js';
+
+const bin = fileURLToPath(new URL('../fixtures/bin/', import.meta.url));
+const node = JSON.stringify(process.execPath);
+const fixture = (name: string): string => `${node} ${JSON.stringify(path.join(bin, name))}`;
+
+// A killed orphan lingers as a zombie until init reaps it, which some containers' init does
+// only now and then: a zombie counts as dead (it holds no pipes and runs no code).
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc (macOS): trust kill(0)
+  }
+}
+
+async function waitUntilDead(pids: readonly number[], ms = 2000): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  let alive = pids.filter(isAlive);
+  while (alive.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    alive = alive.filter(isAlive);
+  }
+  return alive;
+}
+
+describe('runCommand', () => {
+  const dirs: string[] = [];
+  const strays: number[] = [];
+  const makeDir = (): string => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'crucible-exec-'));
+    dirs.push(dir);
+    return dir;
+  };
+  const spec = (command: string, extra: Partial<RunSpec> = {}): RunSpec => ({
+    command,
+    cwd: makeDir(),
+    env: process.env,
+    timeoutMs: 10_000,
+    killGraceMs: 200,
+    ...extra,
+  });
+  afterEach(() => {
+    for (const pid of strays.splice(0)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('captures stdout and stderr of a successful command', async () => {
+    let spawnedGroup: number | null = null;
+    const result = await runCommand(
+      spec('echo out; echo err >&2; pwd', {
+        onSpawn: (pgid) => {
+          spawnedGroup = pgid;
+        },
+      }),
+    );
+    expect(result).toMatchObject({ exitCode: 0, signal: null, timedOut: false, canceled: false, shortMessage: 'exit code 0' });
+    expect(result.stdout).toBe(`out\n${result.cwd}\n`);
+    expect(result.stderr).toBe('err\n');
+    expect(result.pgid).toBe(spawnedGroup);
+    expect(result.durationMs).toBeGreaterThan(0);
+  });
+
+  it('reports a non-zero exit as data', async () => {
+    const result = await runCommand(spec(`${fixture('exit-code.mjs')} 2`));
+    expect(result.exitCode).toBe(2);
+    expect(result.shortMessage).toBe('exit code 2');
+    expect(result.stderr).toContain('ValueError: bad input');
+  });
+
+  it('passes the given environment and closes stdin', async () => {
+    const result = await runCommand(spec('echo "$ONLY_HERE"; cat; echo after-cat', { env: { ONLY_HERE: 'yes', PATH: process.env['PATH'] ?? '' } }));
+    expect(result.stdout).toBe('yes\nafter-cat\n');
+  });
+
+  it('ends a command at the timeout', async () => {
+    const started = Date.now();
+    const result = await runCommand(spec('sleep 30', { timeoutMs: 300 }));
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(result).toMatchObject({ exitCode: null, timedOut: true, canceled: false, shortMessage: 'timed out after 0.3s' });
+  });
+
+  it('kills the whole group at the timeout, including a grandchild that ignores SIGTERM', async () => {
+    const dir = makeDir();
+    const pidFile = path.join(dir, 'pids');
+    const result = await runCommand(
+      spec(`sh ${JSON.stringify(path.join(bin, 'stubborn-group.sh'))} ${JSON.stringify(pidFile)}`, {
+        cwd: dir,
+        timeoutMs: 1000,
+      }),
+    );
+    const pids = readFileSync(pidFile, 'utf8').trim().split('\n').map(Number);
+    strays.push(...pids);
+    expect(pids).toHaveLength(3);
+    expect(result.timedOut).toBe(true);
+    expect(result.shortMessage).toBe('timed out after 1s');
+    expect(await waitUntilDead([...pids, result.pgid ?? 0])).toEqual([]);
+  });
+
+  it('gives a process that handles SIGTERM its grace period to finish', async () => {
+    const dir = makeDir();
+    const script = "process.on('SIGTERM', () => setTimeout(() => { require('fs').writeFileSync('cleaned', 'y'); process.exit(0); }, 100)); setInterval(() => {}, 1000);";
+    const started = Date.now();
+    const result = await runCommand(spec(`${node} -e ${JSON.stringify(script)}`, { cwd: dir, timeoutMs: 500, killGraceMs: 3000 }));
+    expect(result.timedOut).toBe(true);
+    expect(readFileSync(path.join(dir, 'cleaned'), 'utf8')).toBe('y');
+    // It finished on its own: no need to wait out the whole grace.
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it('stops the group when the AbortSignal fires', async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 200);
+    const started = Date.now();
+    const result = await runCommand(spec('sleep 30'), controller.signal);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(result).toMatchObject({ canceled: true, timedOut: false, shortMessage: 'canceled' });
+  });
+
+  it('does not start a command when already aborted', async () => {
+    const dir = makeDir();
+    const result = await runCommand(spec('touch started', { cwd: dir }), AbortSignal.abort());
+    expect(result.canceled).toBe(true);
+    expect(() => statSync(path.join(dir, 'started'))).toThrow();
+  });
+
+  it('kills a background job left holding stdout once the command exits', async () => {
+    const started = Date.now();
+    const result = await runCommand(spec('sleep 30 & echo "bg: $!"'));
+    const pid = Number(/bg: (\d+)/.exec(result.stdout)?.[1]);
+    strays.push(pid);
+    expect(result.exitCode).toBe(0);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(await waitUntilDead([pid])).toEqual([]);
+  });
+
+  it('resolves even when a process that escaped the group keeps the pipes open', async () => {
+    const started = Date.now();
+    const result = await runCommand(spec(fixture('escape-group.mjs')));
+    const pid = Number(/escaped-pid: (\d+)/.exec(result.stdout)?.[1]);
+    strays.push(pid);
+    expect(pid).toBeGreaterThan(0);
+    expect(result.exitCode).toBe(0);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('keeps memory bounded when a command prints 50 MB', async () => {
+    const result = await runCommand(spec(`${fixture('big-output.mjs')} 50`, { maxCaptureBytes: 64 * 1024 }));
+    expect(result.exitCode).toBe(0);
+    expect(Buffer.byteLength(result.stdout)).toBeLessThanOrEqual(64 * 1024);
+    expect(result.stdout.endsWith('x\nend-of-output\n')).toBe(true);
+  });
+
+  it('writes both streams to logPath, truncated at maxLogBytes', async () => {
+    const dir = makeDir();
+    const logPath = path.join(dir, 'trial', 'run.log');
+    await runCommand(spec('echo to-out; echo to-err >&2', { logPath }));
+    const log = readFileSync(logPath, 'utf8');
+    expect(log).toContain('to-out\n');
+    expect(log).toContain('to-err\n');
+
+    const bigLog = path.join(dir, 'big.log');
+    await runCommand(spec(`${fixture('big-output.mjs')} 4`, { logPath: bigLog, maxLogBytes: 100_000 }));
+    const text = readFileSync(bigLog, 'utf8');
+    expect(text.length).toBeLessThan(100_100);
+    expect(text.endsWith('\n[output truncated]\n')).toBe(true);
+    expect(text.split('[output truncated]')).toHaveLength(2);
+  });
+
+  it('reports a missing working folder instead of throwing', async () => {
+    const missing = path.join(makeDir(), 'gone');
+    const result = await localExecutor.run(spec('echo hi', { cwd: missing }));
+    expect(result.exitCode).toBeNull();
+    expect(result.pgid).toBeNull();
+    expect(result.shortMessage).toBe(`cannot start: folder ${missing} does not exist`);
+  });
+});

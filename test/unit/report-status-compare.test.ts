@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest';
+import type { Outcome } from '../../src/loop/outcome.js';
+import type { ResultRow } from '../../src/store/result-row.js';
+import { compareJson, renderCompare } from '../../src/report/compare.js';
+import { renderStatus, statusJson, type StatusInput } from '../../src/report/status.js';
+import { summarizeRun } from '../../src/report/summary.js';
+
+function row(tag: string, trial: number, status: Outcome, metric: number | null, extra: Partial<ResultRow> = {}): ResultRow {
+  return {
+    commit: `${tag.slice(-1)}${String(trial).padStart(6, '0')}`,
+    metric,
+    status,
+    description: `trial ${trial}`,
+    tag,
+    trial,
+    timestamp: `2026-03-13T10:${String(trial).padStart(2, '0')}:00Z`,
+    agentSeconds: null,
+    runSeconds: null,
+    totalSeconds: null,
+    costUsd: null,
+    ...extra,
+  };
+}
+
+const run1 = summarizeRun(
+  [
+    row('run1', 0, 'baseline', 98000),
+    row('run1', 1, 'keep', 120000, { description: 'add insertion sort for small partitions' }),
+    row('run1', 2, 'crash', null),
+    row('run1', 3, 'keep', 142000, { description: 'switch to radix sort for large arrays' }),
+    row('run1', 4, 'discard', 130000),
+    row('run1', 5, 'violation', null),
+  ],
+  'maximize',
+);
+const run2 = summarizeRun(
+  [row('run2', 0, 'baseline', 98000), row('run2', 1, 'keep', 150000), row('run2', 2, 'discard', 100000)],
+  'maximize',
+);
+
+function statusInput(overrides: Partial<StatusInput> = {}): StatusInput {
+  return {
+    experiment: 'optimize-sorting',
+    tag: 'run1',
+    branch: 'crucible/run1',
+    metricName: 'ops_per_sec',
+    direction: 'maximize',
+    summary: run1,
+    ...overrides,
+  };
+}
+
+describe('renderStatus', () => {
+  it('shows counts, baseline, best and improvement', () => {
+    expect(renderStatus(statusInput())).toMatchInlineSnapshot(`
+      "Experiment: optimize-sorting   run: run1 (branch crucible/run1)
+      Trials: 5  kept 2  discarded 1  crashed 1  violations 1
+      Baseline ops_per_sec: 98000   Best: 142000 (commit 1000003, trial 3)  +44.9% better
+      Last trial: 2026-03-13T10:05:00Z"
+    `);
+  });
+
+  it('says when the run is alive, and when nothing beat the baseline yet', () => {
+    const onlyBaseline = summarizeRun([row('run1', 0, 'baseline', 98000), row('run1', 1, 'discard', 90000)], 'maximize');
+    const text = renderStatus(statusInput({ summary: onlyBaseline, running: { pid: 4242, since: '2026-03-13T09:00:00Z' } }));
+    expect(text).toContain('running (pid 4242');
+    expect(text).toContain('Best: 98000 (the baseline; no improvement yet)');
+  });
+
+  it('says when nothing has been measured', () => {
+    const text = renderStatus(statusInput({ summary: summarizeRun([], 'maximize') }));
+    expect(text).toContain('Trials: 0');
+    expect(text).toContain('Baseline ops_per_sec: not measured yet');
+    expect(text).toContain('Best: none yet');
+  });
+});
+
+describe('statusJson', () => {
+  it("keeps every field of the reference tool's status --json", () => {
+    const json = statusJson(statusInput());
+    for (const key of ['experiment', 'total', 'kept', 'discarded', 'crashed', 'best']) expect(json).toHaveProperty(key);
+    expect(json).toMatchObject({
+      experiment: 'optimize-sorting',
+      total: 5,
+      kept: 2,
+      discarded: 1,
+      crashed: 1,
+      best: { metric: 142000, commit: '1000003', description: 'switch to radix sort for large arrays', trial: 3 },
+    });
+  });
+
+  it('adds our fields with snake_case keys', () => {
+    const json = statusJson(statusInput({ running: { pid: 7, since: '2026-03-13T09:00:00Z' } }));
+    expect(json).toMatchObject({
+      tag: 'run1',
+      branch: 'crucible/run1',
+      metric: { name: 'ops_per_sec', direction: 'maximize' },
+      skipped: 0,
+      violations: 1,
+      agent_errors: 0,
+      baseline: { metric: 98000, commit: '1000000' },
+      improvement: { absolute: 44000 },
+      usage: { cost_usd: null },
+      running: { pid: 7, since: '2026-03-13T09:00:00Z' },
+    });
+    expect(Object.keys(json).every((key) => key === key.toLowerCase())).toBe(true);
+    expect(statusJson(statusInput({ summary: summarizeRun([], 'maximize') }))).toMatchObject({ best: null, baseline: null, improvement: null, running: null });
+  });
+});
+
+describe('compare', () => {
+  it('renders both runs side by side and names the better one', () => {
+    expect(renderCompare(run1, run2, 'ops_per_sec')).toMatchInlineSnapshot(`
+      "                          run1      run2
+      Trials                       5         2
+      Kept                         2         1
+      Discarded                    1         1
+      Crashed                      1         0
+      Violations                   1         0
+      Baseline ops_per_sec     98000     98000
+      Best ops_per_sec        142000    150000
+      Best commit            1000003   2000001
+      Improvement             +44.9%    +53.1%
+
+      run2 is better: 150000 vs 142000 (+5.6%)"
+    `);
+  });
+
+  it('uses the direction to pick the better run', () => {
+    const a = summarizeRun([row('a', 0, 'baseline', 2), row('a', 1, 'keep', 1)], 'minimize');
+    const b = summarizeRun([row('b', 0, 'baseline', 2), row('b', 1, 'keep', 1.5)], 'minimize');
+    expect(renderCompare(a, b, 'loss')).toContain('a is better: 1 vs 1.5 (+33.3%)');
+    expect(renderCompare(a, a, 'loss')).toContain('Both runs reach the same best: 1.');
+  });
+
+  it('leaves out the verdict when a run has no best', () => {
+    const empty = summarizeRun([], 'maximize');
+    expect(renderCompare(run1, { ...empty, tag: 'run3' }, 'ops_per_sec')).not.toContain('better');
+  });
+
+  it('gives JSON keyed by tag, counting trials without the baseline', () => {
+    const json = compareJson(run1, run2);
+    expect(Object.keys(json)).toEqual(['run1', 'run2']);
+    expect(json['run1']).toMatchObject({
+      iterations: 5,
+      kept: 2,
+      discarded: 1,
+      crashed: 1,
+      best_metric: 142000,
+      best_commit: '1000003',
+      baseline_metric: 98000,
+    });
+    expect(json['run1']?.improvement_percent).toBeCloseTo(44.898, 3);
+    expect(json['run2']).toMatchObject({ iterations: 2, best_metric: 150000, best_commit: '2000001' });
+  });
+
+  it('refuses to compare a run with itself in JSON, where the keys would collide', () => {
+    expect(() => compareJson(run1, run1)).toThrow(/two different runs/);
+  });
+});

@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import { RESULT_COLUMNS } from '../../src/store/result-row.js';
+import type { ResultRow } from '../../src/store/result-row.js';
+import { formatResultRow, parseResultsText, sanitizeDescription } from '../../src/store/results-format.js';
+
+const HEADER = RESULT_COLUMNS.join('\t');
+
+function row(overrides: Partial<ResultRow> = {}): ResultRow {
+  return {
+    commit: 'abc1234',
+    metric: 0.9979,
+    status: 'keep',
+    description: 'raise the learning rate',
+    tag: 'run1',
+    trial: 3,
+    timestamp: '2026-11-27T10:02:00.000Z',
+    agentSeconds: 12.34567,
+    runSeconds: 30,
+    totalSeconds: 42.3456,
+    costUsd: 0.01234567,
+    ...overrides,
+  };
+}
+
+describe('sanitizeDescription', () => {
+  it.each([
+    ['plain', 'plain'],
+    ['a\tb\t\tc', 'a b c'],
+    ['first line\nsecond line', 'first line / second line'],
+    ['one\r\n\r\n  two  \n', 'one / two'],
+    ['bell\u0007 and nul\u0000 removed', 'bell and nul removed'],
+    ['  padded  ', 'padded'],
+    ['', '(no description)'],
+    [' \n\t\r\n ', '(no description)'],
+    ['énergie ↓ 5% 🚀', 'énergie ↓ 5% 🚀'],
+  ])('%j → %j', (input, expected) => {
+    expect(sanitizeDescription(input)).toBe(expected);
+  });
+
+  it('cuts long text to 500 characters without splitting an emoji', () => {
+    const out = sanitizeDescription('🚀'.repeat(600));
+    expect(Array.from(out)).toHaveLength(500);
+    expect(out.endsWith('…')).toBe(true);
+    expect(out).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
+  });
+});
+
+describe('formatResultRow', () => {
+  it('writes the columns in order, rounding durations to ms and cost to 6 decimals', () => {
+    expect(formatResultRow(row()).split('\t')).toEqual([
+      'abc1234', '0.9979', 'keep', 'raise the learning rate', 'run1', '3',
+      '2026-11-27T10:02:00.000Z', '12.346', '30', '42.346', '0.012346',
+    ]);
+  });
+
+  it('writes null numbers as empty cells and numbers in their shortest form', () => {
+    const cells = formatResultRow(
+      row({ metric: null, status: 'crash', agentSeconds: null, runSeconds: null, totalSeconds: null, costUsd: null }),
+    ).split('\t');
+    expect(cells[1]).toBe('');
+    expect(cells.slice(7)).toEqual(['', '', '', '']);
+    expect(formatResultRow(row({ metric: 1e-5 })).split('\t')[1]).toBe('0.00001');
+    expect(formatResultRow(row({ metric: 142000 })).split('\t')[1]).toBe('142000');
+  });
+
+  it('never writes a tab or newline inside the description', () => {
+    const line = formatResultRow(row({ description: 'tab\there\nnewline' }));
+    expect(line.split('\t')).toHaveLength(RESULT_COLUMNS.length);
+    expect(line).not.toContain('\n');
+  });
+});
+
+describe('parseResultsText', () => {
+  it('reads back every field of what formatResultRow wrote', () => {
+    const rows = [
+      row(),
+      row({ trial: 4, metric: null, status: 'crash', description: 'x\ty\nz', costUsd: null }),
+      row({ trial: 0, status: 'baseline', description: '', metric: -3.5 }),
+      row({ tag: 'other', trial: 3, description: 'ünïcødé ✓' }),
+    ];
+    const text = `${HEADER}\n${rows.map((r) => formatResultRow(r)).join('\n')}\n`;
+    const parsed = parseResultsText(text);
+    expect(parsed.problems).toEqual([]);
+    expect(parsed.rows).toEqual([
+      { ...rows[0], agentSeconds: 12.346, totalSeconds: 42.346, costUsd: 0.012346 },
+      { ...rows[1], description: 'x y / z', agentSeconds: 12.346, totalSeconds: 42.346 },
+      { ...rows[2], description: '(no description)', agentSeconds: 12.346, totalSeconds: 42.346, costUsd: 0.012346 },
+      { ...rows[3], agentSeconds: 12.346, totalSeconds: 42.346, costUsd: 0.012346 },
+    ]);
+  });
+
+  it('skips bad rows and says which line, without failing', () => {
+    const good = formatResultRow(row());
+    const text = [
+      HEADER,
+      good,
+      'short\trow',
+      formatResultRow(row({ trial: 5 })).replace('\tkeep\t', '\tmaybe\t'),
+      formatResultRow(row({ trial: 6 })).replace('\t0.9979\t', '\tabc\t'),
+      good,
+      '',
+    ].join('\n');
+    const parsed = parseResultsText(text);
+    expect(parsed.rows).toHaveLength(1);
+    expect(parsed.problems).toEqual([
+      'line 3: expected 11 columns, found 2; row skipped',
+      'line 4: unknown status "maybe"; row skipped',
+      'line 5: metric "abc" is not a number; row skipped',
+      'line 6: trial 3 of run "run1" already on line 2; row skipped',
+    ]);
+  });
+
+  it('reads the reference tool\'s 4-column file with tag "" and trial = row index', () => {
+    const text = [
+      'commit\tmetric_value\tstatus\tdescription',
+      'aaa1111\t5.0\tbaseline\tbaseline',
+      'bbb2222\t3.0\tdiscard\t**Change:** a\twith a tab',
+      'ccc3333\t0.0\tcrash\tslow',
+      'ddd4444\t1e-05\tkeep\tsmaller',
+      '',
+    ].join('\n');
+    const parsed = parseResultsText(text);
+    expect(parsed.problems).toEqual([]);
+    expect(parsed.rows.map((r) => [r.tag, r.trial, r.commit, r.metric, r.status, r.description])).toEqual([
+      ['', 0, 'aaa1111', 5, 'baseline', 'baseline'],
+      ['', 1, 'bbb2222', 3, 'discard', '**Change:** a with a tab'],
+      ['', 2, 'ccc3333', null, 'crash', 'slow'],
+      ['', 3, 'ddd4444', 0.00001, 'keep', 'smaller'],
+    ]);
+  });
+
+  it('reads a file whose columns were written by another version, by header name', () => {
+    const columns = ['commit', 'metric_value', 'status', 'description', 'trial', 'tag', 'future_column'];
+    const text = `${columns.join('\t')}\n${formatResultRow(row(), columns)}\n`;
+    const [read] = parseResultsText(text).rows;
+    expect(read).toMatchObject({ commit: 'abc1234', metric: 0.9979, tag: 'run1', trial: 3, agentSeconds: null });
+  });
+
+  it('accepts CRLF line endings and blank lines', () => {
+    const text = `${HEADER}\r\n\r\n${formatResultRow(row())}\r\n`;
+    expect(parseResultsText(text)).toEqual({ rows: [expect.objectContaining({ trial: 3, costUsd: 0.012346 })], problems: [] });
+  });
+});
