@@ -49,6 +49,7 @@ export function openLedger(file: string, options: { now?: () => Date } = {}): Le
     else list.push(event);
   };
   initial.forEach(remember);
+  const killAfter = faultPoints(process.env['CRUCIBLE_FAULT_KILL_AFTER']);
 
   return {
     file,
@@ -68,6 +69,10 @@ export function openLedger(file: string, options: { now?: () => Date } = {}): Le
       handle.appendLine(line);
       const stored = JSON.parse(line) as LedgerEvent;
       remember(stored);
+      if (killAfter.has(`${type}:${String(fields['n'] ?? '')}`)) {
+        handle.sync();
+        process.kill(process.pid, 'SIGKILL');
+      }
       return stored;
     },
     sync(): void {
@@ -86,6 +91,15 @@ export function openLedger(file: string, options: { now?: () => Date } = {}): Le
       handle.close();
     },
   };
+}
+
+/**
+ * Fault injection for crash testing: `CRUCIBLE_FAULT_KILL_AFTER=commit:2,apply:3` makes the
+ * process SIGKILL itself right after writing those events, the way a power cut or `kill -9` would
+ * stop a run between two steps. Unset, it costs nothing.
+ */
+function faultPoints(spec: string | undefined): Set<string> {
+  return new Set((spec ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''));
 }
 
 /** Reads a ledger without changing it. A missing file reads as no events. */

@@ -26,6 +26,8 @@ export function createAccessPolicy(files: { editable: readonly string[]; readonl
     hidden: files.hidden,
     classify(relativePath) {
       const p = normalizeRelative(relativePath);
+      // Outside the project: never editable, whatever a glob like "**/*.py" would match.
+      if (p.split('/').includes('..') || relativePath.startsWith('/')) return 'unlisted';
       if (hidden.some((matches) => matches(p))) return 'hidden';
       if (PROTECTED.some((re) => re.test(p))) return 'protected';
       if (readonlyEntries.some((matches) => matches(p))) return 'readonly';

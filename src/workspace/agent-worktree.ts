@@ -1,14 +1,13 @@
-import { createHash } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { lstat, mkdir, readdir, readFile, realpath, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ProjectError } from '../errors.js';
 import type { AccessPolicy } from './access-policy.js';
 import { createGit, type Git } from './git.js';
 import { repoLayout } from './project-git.js';
 import { changedCopies, createReadonlyCopies, listReadonlyFiles, restoreCopies, type ReadonlyCopy } from './readonly-copies.js';
-import { literalPattern, sparsePatterns } from './sparse-patterns.js';
 import { formatNewFileDiff } from './new-file-diff.js';
+import { literalPattern, sparsePatterns } from './sparse-patterns.js';
+import { clearStaleFolder, registeredGitDir, worktreeBase, worktreeName } from './worktree-location.js';
 import { classifyStatus, parseNameStatus, parseStatus, touchesIndex, type WorktreeChange } from './worktree-change.js';
 
 /** The folder the agent edits: a git worktree outside the project, without the hidden files. */
@@ -46,7 +45,12 @@ export async function openAgentWorktree(opts: OpenAgentWorktreeOptions): Promise
   const projectDir = await realpath(opts.projectDir);
   const layout = await repoLayout(projectDir, { env: opts.env });
   const projectGit = createGit(layout.top, { env: opts.env });
-  const top = path.join(worktreeBase(projectDir, opts.baseDir), worktreeName(opts.tag));
+  const top = path.join(worktreeBase(projectDir, opts.baseDir, opts.env), worktreeName(opts.tag));
+  if (`${top}${path.sep}`.startsWith(`${layout.top}${path.sep}`)) {
+    throw new ProjectError(`the agent worktree ${top} would be inside the repository ${layout.top}`, {
+      hints: ['Set CRUCIBLE_WORKTREE_DIR to a folder outside the project.'],
+    });
+  }
 
   let gitDir = await registeredGitDir(top, layout.commonDir);
   if (!gitDir) {
@@ -72,7 +76,7 @@ export async function openAgentWorktree(opts: OpenAgentWorktreeOptions): Promise
     // Explicit, so that an agent rewriting <worktree>/.git cannot point our commands elsewhere.
     globalArgs: [`--git-dir=${gitDir}`, `--work-tree=${realTop}`],
   });
-  const worktree = new GitAgentWorktree(git, projectGit, realTop, gitDir, layout.prefix);
+  const worktree = new GitAgentWorktree(git, projectGit, realTop, gitDir, layout.prefix, opts.baseDir === undefined);
   await worktree.reset(opts.commit);
   await mkdir(worktree.root, { recursive: true });
   await assertNoHiddenFiles(worktree.root, opts.policy);
@@ -82,16 +86,25 @@ export async function openAgentWorktree(opts: OpenAgentWorktreeOptions): Promise
 
 class GitAgentWorktree implements AgentWorktree {
   readonly root: string;
+  private readonly git: Git;
+  private readonly projectGit: Git;
+  private readonly top: string;
+  private readonly gitDir: string;
+  /** The project folder relative to `top`; "" when they coincide. */
+  private readonly prefix: string;
+  /** Whether the folder holding `top` is crucible's (the default location), to be removed when empty. */
+  private readonly ownsParent: boolean;
+  /** The commit of the last reset: what changes are measured against. */
   private base = '';
   private copies: ReadonlyCopy[] = [];
 
-  constructor(
-    private readonly git: Git,
-    private readonly projectGit: Git,
-    private readonly top: string,
-    private readonly gitDir: string,
-    private readonly prefix: string,
-  ) {
+  constructor(git: Git, projectGit: Git, top: string, gitDir: string, prefix: string, ownsParent: boolean) {
+    this.ownsParent = ownsParent;
+    this.git = git;
+    this.projectGit = projectGit;
+    this.top = top;
+    this.gitDir = gitDir;
+    this.prefix = prefix;
     this.root = prefix === '' ? top : path.join(top, prefix);
   }
 
@@ -137,6 +150,7 @@ class GitAgentWorktree implements AgentWorktree {
     await this.projectGit.run(['worktree', 'remove', '--force', '--force', this.top], { allowFail: true });
     await rm(this.top, { recursive: true, force: true });
     await this.projectGit.run(['worktree', 'prune']);
+    if (this.ownsParent) await rmdir(path.dirname(this.top)).catch(() => undefined);
   }
 
   /** One `git status` when the agent left git alone; a tree diff when it staged or committed. */
@@ -153,7 +167,11 @@ class GitAgentWorktree implements AgentWorktree {
       const diff = await this.git.run(['diff', '--name-status', '-z', '--no-renames', '--no-ext-diff', this.base]);
       const others = await this.git.run(['ls-files', '-z', '--others', '--exclude-standard']);
       untracked = others.stdout.split('\0').filter(Boolean).map((p) => p.replace(/\/$/, ''));
-      found = [...parseNameStatus(diff.stdout), ...untracked.map((p) => ({ path: p, kind: 'added' as const }))];
+      // A path the agent removed from the index but kept on disk shows up as deleted and as
+      // untracked: it is a modification of that path.
+      const byPath = new Map(parseNameStatus(diff.stdout).map((c) => [c.path, c]));
+      for (const p of untracked) byPath.set(p, { path: p, kind: byPath.has(p) ? 'modified' : 'added' });
+      found = [...byPath.values()];
     }
     const copied = new Set(this.copies.map((c) => this.topRelative(c.path)));
     const changes = await Promise.all(
@@ -193,46 +211,6 @@ class GitAgentWorktree implements AgentWorktree {
     await rm(file, { recursive: true, force: true });
     await writeFile(file, expected);
   }
-}
-
-function worktreeBase(projectDir: string, baseDir: string | undefined): string {
-  if (baseDir) return baseDir;
-  const hash = createHash('sha256').update(projectDir).digest('hex').slice(0, 12);
-  const parent = process.env['CRUCIBLE_WORKTREE_DIR'] || path.join(os.tmpdir(), 'crucible-worktrees');
-  return path.join(parent, `${path.basename(projectDir).replace(/[^\w.-]+/g, '-')}-${hash}`);
-}
-
-function worktreeName(tag: string): string {
-  const safe = tag.replace(/[^\w.-]+/g, '-');
-  if (safe === tag && !tag.startsWith('.')) return tag;
-  return `${safe.replace(/^\.+/, '')}-${createHash('sha256').update(tag).digest('hex').slice(0, 8)}`;
-}
-
-/** The worktree's own git folder when `top` is a live worktree of this repository; null otherwise. */
-async function registeredGitDir(top: string, commonDir: string): Promise<string | null> {
-  const pointer = await readFile(path.join(top, '.git'), 'utf8').catch(() => null);
-  const gitDir = pointer?.match(/^gitdir: (.+)$/m)?.[1];
-  if (!gitDir || path.dirname(gitDir) !== path.join(commonDir, 'worktrees')) return null;
-  const backLink = await readFile(path.join(gitDir, 'gitdir'), 'utf8').catch(() => null);
-  const realTop = await realpath(top).catch(() => top);
-  const linkedTop = backLink === null ? null : path.dirname(backLink.trim());
-  if (linkedTop !== realTop && linkedTop !== top) return null;
-  return gitDir;
-}
-
-/** Removes what a killed run left at `top`, but never a folder that is not a worktree of ours. */
-async function clearStaleFolder(top: string): Promise<void> {
-  const entries = await readdir(top).catch(() => null);
-  if (entries === null || entries.length === 0) {
-    await rm(top, { recursive: true, force: true });
-    return;
-  }
-  if (!entries.includes('.git')) {
-    throw new ProjectError(`${top} exists and is not a crucible worktree`, {
-      hints: ['Remove it, or set CRUCIBLE_WORKTREE_DIR to another folder.'],
-    });
-  }
-  await rm(top, { recursive: true, force: true });
 }
 
 /** Git promised the hidden files are absent; check it, because the promise is the whole point. */

@@ -229,17 +229,22 @@ describe('openAgentWorktree', () => {
     const repo = makeGitRepo(FILES);
     cleanups.push(repo.cleanup);
     const parent = tempDir();
-    const saved = process.env['CRUCIBLE_WORKTREE_DIR'];
-    process.env['CRUCIBLE_WORKTREE_DIR'] = parent;
-    cleanups.push(() => {
-      if (saved === undefined) delete process.env['CRUCIBLE_WORKTREE_DIR'];
-      else process.env['CRUCIBLE_WORKTREE_DIR'] = saved;
-    });
-    const wt = await openAgentWorktree({ projectDir: repo.dir, tag: 'a/b c', commit: 'HEAD', policy, env: testGitEnv });
+    const env = { ...testGitEnv, CRUCIBLE_WORKTREE_DIR: parent };
+    const wt = await openAgentWorktree({ projectDir: repo.dir, tag: 'a/b c', commit: 'HEAD', policy, env });
     expect(wt.root.startsWith(parent + path.sep)).toBe(true);
     await wt.remove();
     expect(existsSync(wt.root)).toBe(false);
+    expect(readdirSync(parent)).toEqual([]);
     expect(git(repo.dir, 'worktree', 'list', '--porcelain').match(/^worktree /gm)).toHaveLength(1);
+  });
+
+  it('refuses a worktree folder inside the repository', async () => {
+    const repo = makeGitRepo(FILES);
+    cleanups.push(repo.cleanup);
+    const baseDir = path.join(repo.dir, 'wt');
+    await expect(openAgentWorktree({ projectDir: repo.dir, tag: 't', commit: 'HEAD', policy, baseDir, env: testGitEnv }))
+      .rejects.toThrow(/would be inside the repository/);
+    expect(existsSync(baseDir)).toBe(false);
   });
 
   it('maps paths for a project in a subfolder of the repository', async () => {
