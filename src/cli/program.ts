@@ -40,7 +40,7 @@ export function buildProgram(ctx: CliContext): Command {
     .option('--list', 'list the bundled examples')
     .action(async (dest: string | undefined, opts: { example?: string; list?: boolean }, cmd: Command) => {
       const { newCommand } = await import('./commands/new.js');
-      await newCommand({ dest, example: opts.example, list: Boolean(opts.list) }, out(cmd));
+      newCommand({ dest, example: opts.example, list: Boolean(opts.list) }, out(cmd));
     });
 
   program

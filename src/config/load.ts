@@ -125,7 +125,7 @@ function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
   if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
-  return String(value);
+  return JSON.stringify(value);
 }
 
 function lowerFirst(text: string): string {
@@ -167,7 +167,7 @@ function knownKeysAt(keyPath: readonly PropertyKey[]): string[] {
 
 function unwrap(schema: unknown): unknown {
   let current = schema as { def?: { innerType?: unknown } };
-  while (current?.def?.innerType) current = current.def.innerType as typeof current;
+  while (current?.def?.innerType) current = current.def.innerType;
   return current;
 }
 

@@ -14,6 +14,7 @@ export function cleanDescription(text: string): string {
 
 function stripMarkdown(line: string): string {
   return line
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what must go
     .replace(/[\u0000-\u001f\u007f]/g, ' ')
     .replace(/^\s*(?:#{1,6}\s+|[-*+]\s+|>\s*|\d+[.)]\s+)/, '')
     .replace(/\*\*(.*?)\*\*/g, '$1')

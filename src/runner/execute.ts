@@ -28,7 +28,7 @@ function describeEnding(r: Pick<RunResult, 'canceled' | 'timedOut' | 'signal' | 
 }
 
 function describeSpawnError(error: NodeJS.ErrnoException, cwd: string): string {
-  let cwdIsDir = false;
+  let cwdIsDir: boolean;
   try {
     cwdIsDir = statSync(cwd).isDirectory();
   } catch {

@@ -60,7 +60,7 @@ export function openLedger(file: string, options: { now?: () => Date } = {}): Le
         if (key in fields) throw new Error(`ledger event field "${key}" is reserved`);
       }
       if (fields['n'] !== undefined && !Number.isInteger(fields['n'])) {
-        throw new Error(`ledger event n must be an integer, got ${String(fields['n'])}`);
+        throw new Error(`ledger event n must be an integer, got ${JSON.stringify(fields['n'])}`);
       }
       const event: LedgerEvent = { v: 1, ts: now().toISOString(), type, ...fields };
       // Stored as it reads back (undefined fields dropped, dates as strings): events() then
@@ -69,7 +69,7 @@ export function openLedger(file: string, options: { now?: () => Date } = {}): Le
       handle.appendLine(line);
       const stored = JSON.parse(line) as LedgerEvent;
       remember(stored);
-      if (killAfter.has(`${type}:${String(fields['n'] ?? '')}`)) {
+      if (killAfter.size > 0 && killAfter.has(`${type}:${typeof fields['n'] === 'number' ? fields['n'] : ''}`)) {
         handle.sync();
         process.kill(process.pid, 'SIGKILL');
       }

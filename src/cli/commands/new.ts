@@ -4,7 +4,7 @@ import { listExamples } from '../../project/examples.js';
 import { createFromExample, createScaffold } from '../../project/new-project.js';
 import type { Output } from '../output.js';
 
-export async function newCommand(options: { dest: string | undefined; example: string | undefined; list: boolean }, out: Output): Promise<void> {
+export function newCommand(options: { dest: string | undefined; example: string | undefined; list: boolean }, out: Output): void {
   if (options.list) {
     const examples = listExamples();
     const width = Math.max(...examples.map((e) => e.name.length));
