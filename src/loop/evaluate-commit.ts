@@ -54,7 +54,7 @@ export async function evaluateCommit(ctx: RunContext, state: RunState, t: Commit
   const experiment = await measure(ctx, t.trial, t.sha, signal);
   const runMs = experiment.durationMs;
   if (experiment.run.canceled || experiment.eval?.canceled) {
-    await revert(ctx, state, t, false);
+    await revert(ctx, state, t, { tag: false, verifyHead: false });
     return finishTrial(ctx, state, summary(ctx, state, t, 'stopped', null, runMs, 'stopped by the user before the experiment finished'));
   }
   const measurement = experiment.metric.ok ? { ok: true as const, value: experiment.metric.value } : { ok: false as const, reason: experiment.metric.reason };
@@ -75,17 +75,25 @@ export async function evaluateCommit(ctx: RunContext, state: RunState, t: Commit
     state.best = metric;
     state.head = t.sha;
   } else {
-    await revert(ctx, state, t, true);
+    await revert(ctx, state, t, { tag: true, verifyHead: false });
   }
   const detail = decision.outcome === 'crash' ? experiment.crashReport || decision.reason : undefined;
   return finishTrial(ctx, state, summary(ctx, state, t, decision.outcome, metric, runMs, detail));
 }
 
-/** Tags the failed commit (when configured) and moves the branch back to the parent. */
-export async function revert(ctx: RunContext, state: RunState, t: Pick<CommittedTrial, 'trial' | 'sha' | 'parent' | 'files' | 'previousContent'>, tagIt: boolean): Promise<void> {
-  const head = await ctx.git.headSha();
-  if (tagIt && ctx.config.git.tag_failed) await ctx.git.tagCommit(`failed/${ctx.tag}/${t.trial}`, t.sha);
-  if (head === t.sha) await ctx.git.resetKeep(t.parent);
+/**
+ * Tags the failed commit (when configured) and moves the branch back to the parent. In a recovery
+ * the branch may already be back: `verifyHead` checks first (one more git process, so only then).
+ */
+export async function revert(
+  ctx: RunContext,
+  state: RunState,
+  t: Pick<CommittedTrial, 'trial' | 'sha' | 'parent' | 'files' | 'previousContent'>,
+  options: { tag: boolean; verifyHead: boolean },
+): Promise<void> {
+  const atCommit = options.verifyHead ? (await ctx.git.headSha()) === t.sha : true;
+  if (options.tag && ctx.config.git.tag_failed) await ctx.git.tagCommit(`failed/${ctx.tag}/${t.trial}`, t.sha);
+  if (atCommit) await ctx.git.resetKeep(t.parent);
   ctx.ledger.append('reset', { n: t.trial, to: t.parent });
   state.head = t.parent;
   // The project's files are back at the parent's content.

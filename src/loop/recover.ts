@@ -65,7 +65,7 @@ export async function recoverUnfinishedTrial(ctx: RunContext, state: RunState, s
       state.head = sha;
       state.best = metric;
     } else {
-      await revert(ctx, state, { trial: n, sha, parent, files }, true);
+      await revert(ctx, state, { trial: n, sha, parent, files }, { tag: true, verifyHead: true });
     }
     const detail = typeof decideEvent['crashReport'] === 'string' ? decideEvent['crashReport'] : undefined;
     record(outcome, outcome === 'crash' ? null : metric, sha, files, detail);

@@ -146,6 +146,7 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
   } finally {
     ledger.append('session.end', { reason: reason.kind, trials: counters.trials });
     await worktree?.remove().catch(() => undefined);
+    await git.run(['gc', '--auto', '--quiet'], { allowFail: true });
     run.close();
   }
 

@@ -97,6 +97,8 @@ class GitAgentWorktree implements AgentWorktree {
   /** The commit of the last reset: what changes are measured against. */
   private base = '';
   private copies: ReadonlyCopy[] = [];
+  /** The scan made since the last reset, reused by diff() and reset(); null when none was made. */
+  private lastScan: { changes: WorktreeChange[]; untracked: Set<string> } | null = null;
 
   constructor(git: Git, projectGit: Git, top: string, gitDir: string, prefix: string, ownsParent: boolean) {
     this.ownsParent = ownsParent;
@@ -116,19 +118,25 @@ class GitAgentWorktree implements AgentWorktree {
     // An agent that checked out a branch here must not have it moved by the reset below.
     if ((await this.readHead()).startsWith('ref:')) await this.git.run(['update-ref', '--no-deref', 'HEAD', commit]);
     await this.git.run(['reset', '-q', '--hard', commit]);
-    const keep = this.copies.flatMap((copy) => ['-e', literalPattern(this.topRelative(copy.path))]);
-    await this.git.run(['clean', '-ffdxq', ...keep]);
+    // `git clean` is only needed when something untracked may be there: each git process counts
+    // in a loop of thousands of trials. Without a scan since the last reset, assume the worst.
+    if (this.lastScan === null || this.lastScan.untracked.size > 0) {
+      const keep = this.copies.flatMap((copy) => ['-e', literalPattern(this.topRelative(copy.path))]);
+      await this.git.run(['clean', '-ffdxq', ...keep]);
+    }
+    this.lastScan = null;
     await restoreCopies(this.root, this.copies);
     await this.repairGitFile();
     this.base = await this.readHead();
   }
 
   async changes(): Promise<WorktreeChange[]> {
-    return (await this.scan()).changes;
+    this.lastScan = await this.scan();
+    return this.lastScan.changes;
   }
 
   async diff(paths?: readonly string[]): Promise<string> {
-    const { changes, untracked } = await this.scan();
+    const { changes, untracked } = this.lastScan ?? (await this.scan());
     const wanted = paths ? new Set(paths) : null;
     const selected = changes.filter((c) => !wanted || wanted.has(c.path));
     const copied = new Set(this.copies.map((c) => c.path));

@@ -125,7 +125,9 @@ export function createGit(cwd: string, options: GitOptions = {}): Git {
       // `--only` commits just these paths and leaves whatever else the user staged staged.
       // With core.abbrev=no the summary line "[branch sha] subject" holds the full sha.
       const commit = async () => {
-        const args = ['-c', 'core.abbrev=no', '--literal-pathspecs', 'commit', '--only', '--no-verify',
+        // Automatic gc would start after some commits, in the middle of a trial: the loop runs
+        // `git gc --auto` itself when a session ends instead.
+        const args = ['-c', 'core.abbrev=no', '-c', 'gc.auto=0', '-c', 'maintenance.auto=false', '--literal-pathspecs', 'commit', '--only', '--no-verify',
           '--cleanup=verbatim', '--allow-empty-message', '-F', '-', '--', ...paths];
         return run(args, { input: message, env: await identityEnv(), allowFail: true });
       };
