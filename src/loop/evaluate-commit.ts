@@ -17,8 +17,6 @@ export interface CommittedTrial {
   agentMs: number;
   costUsd: number | null;
   startedAt: number;
-  /** Content hashes of `files` in the project before the change was applied (unknown after a recovery). */
-  previousContent?: ReadonlyMap<string, string | null>;
 }
 
 /** Runs the experiment once on the project as it is, with the trial's log and environment. */
@@ -88,20 +86,19 @@ export async function evaluateCommit(ctx: RunContext, state: RunState, t: Commit
 export async function revert(
   ctx: RunContext,
   state: RunState,
-  t: Pick<CommittedTrial, 'trial' | 'sha' | 'parent' | 'files' | 'previousContent'>,
+  t: Pick<CommittedTrial, 'trial' | 'sha' | 'parent'>,
   options: { tag: boolean; verifyHead: boolean },
 ): Promise<void> {
   const atCommit = options.verifyHead ? (await ctx.git.headSha()) === t.sha : true;
-  if (options.tag && ctx.config.git.tag_failed) await ctx.git.tagCommit(`failed/${ctx.tag}/${t.trial}`, t.sha);
-  if (atCommit) await ctx.git.resetKeep(t.parent);
+  // Independent git processes (a tag, the project's reset, the worktree's reset): run together.
+  await Promise.all([
+    options.tag && ctx.config.git.tag_failed ? ctx.git.tagCommit(`failed/${ctx.tag}/${t.trial}`, t.sha) : undefined,
+    atCommit ? ctx.git.resetKeep(t.parent) : undefined,
+    ctx.worktree.reset(t.parent),
+  ]);
+  state.worktreeAt = t.parent;
   ctx.ledger.append('reset', { n: t.trial, to: t.parent });
   state.head = t.parent;
-  // The project's files are back at the parent's content.
-  for (const file of t.files) {
-    const previous = t.previousContent?.get(file);
-    if (previous === undefined) state.knownContent.delete(file);
-    else state.knownContent.set(file, previous);
-  }
 }
 
 function summary(

@@ -84,6 +84,8 @@ export async function openRun(options: OpenRunOptions): Promise<OpenRun> {
     throw new ProjectError('the repository has no commit yet', { hints: ['Commit your files first (git add -A && git commit -m initial).'] });
   }
 
+  // Checked again under the lock; this early check leaves no run folder behind when it refuses.
+  if (!(await git.branchExists(branch))) await refuseDirtyEditable(git, config);
   mkdirSync(paths.runDir, { recursive: true });
   const lock = await acquireRunLock(paths.runDir);
   let ledger: Ledger | undefined;

@@ -1,3 +1,5 @@
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { signalGroup } from '../runner/process-group.js';
 import type { LedgerEvent } from '../store/ledger.js';
 import { evaluateCommit, revert } from './evaluate-commit.js';
@@ -48,6 +50,9 @@ export async function recoverUnfinishedTrial(ctx: RunContext, state: RunState, s
   const commitEvent = find('commit');
   const applyEvent = find('apply');
   const files = stringList(applyEvent?.['files']);
+  // Killed inside `git reset --keep` or `git commit`: git's own lock is stale (this run holds
+  // the run's lock, and the dead run was the only writer).
+  if (applyEvent || decideEvent) await removeStaleIndexLock(ctx);
   const head = await ctx.git.headSha();
 
   if (decideEvent && last['baseline'] === true) {
@@ -65,41 +70,37 @@ export async function recoverUnfinishedTrial(ctx: RunContext, state: RunState, s
       state.head = sha;
       state.best = metric;
     } else {
-      await revert(ctx, state, { trial: n, sha, parent, files }, { tag: true, verifyHead: true });
+      await revert(ctx, state, { trial: n, sha, parent }, { tag: true, verifyHead: true });
     }
     const detail = typeof decideEvent['crashReport'] === 'string' ? decideEvent['crashReport'] : undefined;
     record(outcome, outcome === 'crash' ? null : metric, sha, files, detail);
     return `trial ${n} had been decided (${outcome}) when the last run stopped; its record is complete now`;
   }
-
-  let sha = commitEvent ? String(commitEvent['sha']) : null;
-  if (!sha && applyEvent && head !== parent && (await parentOf(ctx, head)) === parent) {
-    // Killed between `git commit` and its ledger event: the commit on the branch is this trial's.
-    sha = head;
-    ctx.ledger.append('commit', { n, sha, parent, recovered: true });
-  }
-  if (sha) {
-    if (head !== sha) {
-      record('interrupted', null, sha, files, 'interrupted after its commit; the branch had already moved');
-      return `trial ${n} was interrupted; recorded as interrupted`;
+  if (applyEvent && commitEvent) {
+    const sha = String(commitEvent['sha']);
+    if (head === sha) {
+      // The agent's work is not wasted: the commit nobody evaluated is evaluated now.
+      await evaluateCommit(ctx, state, { trial: n, sha, parent, description, files, agentMs, costUsd: null, startedAt }, signal);
+      return `trial ${n} was interrupted before its experiment finished; its commit has now been evaluated`;
     }
-    // The agent's work is not wasted: the commit nobody evaluated is evaluated now.
-    await evaluateCommit(ctx, state, { trial: n, sha, parent, description, files, agentMs, costUsd: null, startedAt }, signal);
-    return `trial ${n} was interrupted before its experiment finished; its commit has now been evaluated`;
+    if (head === parent) {
+      // Killed inside `git reset --keep`: some editable files may hold the new content. They are
+      // crucible's (reset --keep only starts on clean files): put them back as the branch has them.
+      await ctx.git.restorePaths(parent, files);
+      record('interrupted', null, sha, files, 'interrupted while its change was being applied');
+      return `trial ${n} was interrupted while its change was applied; ${files.join(', ')} restored from the branch`;
+    }
+    record('interrupted', null, sha, files, 'interrupted after its commit; the branch had moved elsewhere');
+    return `trial ${n} was interrupted; the branch is at ${head.slice(0, 7)}, not at its commit ${sha.slice(0, 7)}`;
   }
-  if (applyEvent && files.length > 0) {
-    // Our uncommitted edit of the editable files: put them back as the branch has them.
-    await ctx.git.restorePaths(head, files);
-    record('interrupted', null, '', files, 'interrupted while its change was being applied');
-    return `trial ${n} was interrupted while applying its change; ${files.join(', ')} restored from the branch`;
-  }
+  // Nothing reached the project: the agent's worktree is reset when it is opened again.
   record('interrupted', null, '', [], 'interrupted before its change reached the project');
   return `trial ${n} was interrupted before its change reached the project; recorded as interrupted`;
 }
 
-async function parentOf(ctx: RunContext, sha: string): Promise<string | null> {
-  const result = await ctx.git.run(['rev-parse', '--verify', '--quiet', `${sha}^`], { allowFail: true });
-  return result.exitCode === 0 ? result.stdout.trim() : null;
+async function removeStaleIndexLock(ctx: RunContext): Promise<void> {
+  const gitDir = (await ctx.git.run(['rev-parse', '--path-format=absolute', '--git-dir'])).stdout.trim();
+  await rm(path.join(gitDir, 'index.lock'), { force: true });
 }
 
 function stringList(value: unknown): string[] {

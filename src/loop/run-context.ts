@@ -45,9 +45,4 @@ export interface RunState {
   head: string;
   /** The commit the agent worktree is known to be clean at; null when the agent may have touched it. */
   worktreeAt: string | null;
-  /**
-   * Content hashes of editable files as crucible last left them in the project. A file whose
-   * content differs when crucible is about to write it was changed by the user meanwhile.
-   */
-  knownContent: Map<string, string | null>;
 }

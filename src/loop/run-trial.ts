@@ -1,13 +1,12 @@
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Proposal } from '../agents/types.js';
-import { AgentError, ProjectError } from '../errors.js';
+import { AgentError, GitError, ProjectError } from '../errors.js';
 import { assemblePrompt } from '../prompt/assemble-prompt.js';
 import { formatMetric } from '../report/format.js';
 import { writeTrialArtifact } from '../store/trial-artifacts.js';
-import { applyChanges } from '../workspace/apply-changes.js';
 import { checkChanges } from '../workspace/guard.js';
+import { unifiedDiff } from '../workspace/unified-diff.js';
 import { cleanDescription, describeDiff } from './clean-description.js';
 import { evaluateCommit } from './evaluate-commit.js';
 import type { TrialSummary } from './events.js';
@@ -123,42 +122,44 @@ export async function runTrial(ctx: RunContext, state: RunState, trial: number, 
   }
 
   const files = verdict.files;
-  // An untracked file of the user's, or an edit the user made since crucible last wrote the file,
-  // is never overwritten: the trial becomes a violation (new file) or the run stops (edit).
-  const previousContent = new Map<string, string | null>();
-  for (const file of files) {
-    const current = hashFile(path.join(ctx.projectDir, file));
-    const known = state.knownContent.get(file);
-    const change = changes.find((c) => c.path === file);
-    if (known !== undefined && known !== current) {
-      throw new ProjectError(`${file} was changed outside crucible while the run was going on; commit or undo that change, then run again`);
-    }
-    if (known === undefined && change?.kind === 'added' && current !== null) {
-      ctx.ledger.append('guard', { n: trial, outcome: 'violation', reason: `${file} exists in the project but not in git` });
-      return voidTrial('violation', rawDescription || 'new file', agentMs, `${file} already exists in the project as a file that is not in git; crucible will not overwrite it. Choose another name.`, costUsd);
-    }
-    previousContent.set(file, current);
+  const changeOf = new Map(changes.map((c) => [c.path, c]));
+  // A file the agent adds must not land on an untracked file of the user's.
+  const clash = files.find((file) => changeOf.get(file)?.kind === 'added' && existsSync(path.join(ctx.projectDir, file)));
+  if (clash) {
+    const reason = `${clash} already exists in the project as a file that is not in git; crucible will not overwrite it. Choose another name.`;
+    ctx.ledger.append('guard', { n: trial, outcome: 'violation', reason });
+    return voidTrial('violation', rawDescription || 'new file', agentMs, reason, costUsd);
   }
   ctx.ledger.append('guard', { n: trial, outcome: 'ok', files });
 
-  const diff = await ctx.worktree.diff(files);
+  const diff = files.map((file) => unifiedDiff(file, readText(path.join(ctx.projectDir, file)), readText(path.join(ctx.worktree.root, file)))).join('');
   await writeTrialArtifact(ctx.paths, trial, 'diff.patch', diff);
   const description = rawDescription || describeDiff(files, diff);
 
-  ctx.ledger.append('apply', { n: trial, files, parent });
-  ctx.ledger.sync();
-  await applyChanges(ctx.projectDir, ctx.worktree.root, changes.filter((c) => files.includes(c.path)));
-  const sha = await ctx.git.commitFiles(files, `${description}\n\ncrucible-run: ${ctx.tag}\ncrucible-trial: ${trial}\n`);
+  // The commit is made in the agent's worktree; until the branch points at it the project is
+  // untouched. `git reset --keep` then moves the branch and the editable files together, and
+  // refuses (changing nothing) if the user has edited one of those files meanwhile.
+  const sha = await ctx.worktree.commit(files, `${description}\n\ncrucible-run: ${ctx.tag}\ncrucible-trial: ${trial}\n`);
+  state.worktreeAt = sha;
   ctx.ledger.append('commit', { n: trial, sha, parent });
+  ctx.ledger.append('apply', { n: trial, sha, files });
   ctx.ledger.sync();
-  for (const file of files) state.knownContent.set(file, hashFile(path.join(ctx.projectDir, file)));
-  // The worktree holds the committed content; after a keep only its HEAD must move.
-  return evaluateCommit(ctx, state, { trial, sha, parent, description, files, agentMs, costUsd, startedAt, previousContent }, signals.hard);
+  try {
+    await ctx.git.resetKeep(sha);
+  } catch (error) {
+    if (!(error instanceof GitError)) throw error;
+    const reason = error.stderr.trim().split('\n')[0] ?? 'git reset --keep failed';
+    voidTrial('interrupted', description, agentMs, `could not apply the change to the project: ${reason}`, costUsd);
+    throw new ProjectError(`cannot apply trial ${trial} to the project: ${reason}`, {
+      hints: ['An editable file was probably changed outside crucible during the run. Commit or undo that change, then run again.'],
+    });
+  }
+  return evaluateCommit(ctx, state, { trial, sha, parent, description, files, agentMs, costUsd, startedAt }, signals.hard);
 }
 
-export function hashFile(file: string): string | null {
+function readText(file: string): string | null {
   try {
-    return createHash('sha1').update(readFileSync(file)).digest('hex');
+    return readFileSync(file, 'utf8');
   } catch {
     return null;
   }

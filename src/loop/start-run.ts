@@ -68,7 +68,7 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
   let worktree: Awaited<ReturnType<typeof openAgentWorktree>> | undefined;
   let reason: StopReason = { kind: 'interrupted' };
   let counters = initialCounters;
-  const state: RunState = { history: historyFromLedger(ledger.events()), best: null, head: await git.headSha(), worktreeAt: null, knownContent: new Map() };
+  const state: RunState = { history: historyFromLedger(ledger.events()), best: null, head: await git.headSha(), worktreeAt: null };
   const previousTrials = state.history.length;
   try {
     const instructions = readInstructions(run.projectDir, config);

@@ -20,6 +20,12 @@ export interface AgentWorktree {
   changes(): Promise<WorktreeChange[]>;
   /** Unified diff of those changes (all, or only `paths`), new files included. */
   diff(paths?: readonly string[]): Promise<string>;
+  /**
+   * Commits the agent's changes to `paths` (project-relative) on the worktree's detached HEAD and
+   * returns the new commit's sha. The worktree is then clean at that commit. Nothing in the
+   * project changes: the loop moves the run branch there itself.
+   */
+  commit(paths: readonly string[], message: string): Promise<string>;
   /** Deletes the worktree and its registration in the project's repository. */
   remove(): Promise<void>;
 }
@@ -65,6 +71,9 @@ export async function openAgentWorktree(opts: OpenAgentWorktreeOptions): Promise
     gitDir = await registeredGitDir(top, layout.commonDir);
     if (!gitDir) throw new Error(`git worktree add did not register ${top}`);
   }
+  // A run killed inside a git command here leaves its lock behind; this worktree is ours alone
+  // (one per project and tag, and the run's own lock is held), so the lock is stale.
+  await rm(path.join(gitDir, 'index.lock'), { force: true });
   // Written before anything is checked out, so hidden files never touch the disk.
   await mkdir(path.join(gitDir, 'info'), { recursive: true });
   await writeFile(path.join(gitDir, 'info', 'sparse-checkout'), sparsePatterns(opts.policy.hidden, layout.prefix));
@@ -152,6 +161,16 @@ class GitAgentWorktree implements AgentWorktree {
       else if (copied.has(change.path)) parts.push(`diff --git a/${change.path} b/${change.path}\n# read-only copy ${change.kind}\n`);
     }
     return parts.join('');
+  }
+
+  async commit(paths: readonly string[], message: string): Promise<string> {
+    const sha = await this.git.commitFiles(
+      paths.map((p) => this.topRelative(p)),
+      message,
+    );
+    this.base = sha;
+    this.lastScan = { changes: [], untracked: new Set() };
+    return sha;
   }
 
   async remove(): Promise<void> {
