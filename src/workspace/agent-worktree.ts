@@ -164,6 +164,11 @@ class GitAgentWorktree implements AgentWorktree {
   }
 
   async commit(paths: readonly string[], message: string): Promise<string> {
+    // An agent with a shell may have committed or switched HEAD here: the trial's commit must sit
+    // directly on the commit of the last reset, holding exactly `paths` and nothing of its own.
+    const head = await this.readHead();
+    if (head.startsWith('ref:')) await this.git.run(['update-ref', '--no-deref', 'HEAD', this.base]);
+    else if (head !== this.base) await this.git.run(['reset', '-q', '--soft', this.base]);
     const sha = await this.git.commitFiles(
       paths.map((p) => this.topRelative(p)),
       message,

@@ -284,3 +284,22 @@ describe('git processes per trial', () => {
     expect(count()).toBe(2);
   });
 });
+
+describe('commit', () => {
+  it('commits exactly the given paths on the reset commit, whatever the agent did to HEAD', async () => {
+    const { dir, commit, wt } = await setup();
+    writeFileSync(path.join(wt.root, 'train.py'), 'lr = 0.2\n');
+    writeFileSync(path.join(wt.root, 'prepare.py'), 'def load(): hacked\n');
+    // An agent with a shell commits everything itself and even switches to a branch.
+    git(wt.root, 'checkout', '-q', '-b', 'agent-branch');
+    git(wt.root, 'commit', '-qam', 'agent commit');
+    writeFileSync(path.join(wt.root, 'train.py'), 'lr = 0.3\n');
+
+    const sha = await wt.commit(['train.py'], 'lr 0.1 → 0.3');
+    expect(git(dir, 'rev-parse', `${sha}^`)).toBe(commit);
+    expect(git(dir, 'diff', '--name-only', commit, sha)).toBe('train.py');
+    expect(git(dir, 'show', `${sha}:train.py`)).toBe('lr = 0.3');
+    expect(git(dir, 'show', `${sha}:prepare.py`)).toBe('def load(): pass');
+    expect(git(dir, 'log', '-1', '--format=%s', sha)).toBe('lr 0.1 → 0.3');
+  });
+});
