@@ -13,7 +13,15 @@ export async function measureBaseline(ctx: RunContext, state: RunState, trial: n
   ctx.ledger.append('trial.start', { n: trial, parent: state.head, baseline: true });
   ctx.reporter.trialStart?.(trial);
   ctx.reporter.experimentStart?.(trial, { commit: state.head });
+  const before = ctx.protectedFiles.snapshot();
   const experiment = await measure(ctx, trial, state.head, signal);
+  const volatile = ctx.protectedFiles.changedSince(before);
+  if (volatile.length > 0) {
+    // The user's own harness rewrites these: not tampering, so they cannot be watched.
+    ctx.protectedFiles.ignore(volatile);
+    ctx.ledger.append('protected.volatile', { n: trial, files: volatile });
+    ctx.reporter.warning?.(`the unmodified experiment changes ${volatile.join(', ')} (hidden or read-only); crucible cannot check those for tampering`);
+  }
   const base = {
     trial,
     description,

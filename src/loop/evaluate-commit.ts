@@ -1,3 +1,4 @@
+import { ProjectError } from '../errors.js';
 import { runExperiment, type ExperimentResult } from '../runner/run-experiment.js';
 import { trialArtifactPath } from '../store/trial-artifacts.js';
 import { mkdirSync } from 'node:fs';
@@ -49,11 +50,14 @@ export async function measure(ctx: RunContext, trial: number, sha: string, signa
  */
 export async function evaluateCommit(ctx: RunContext, state: RunState, t: CommittedTrial, signal: AbortSignal): Promise<TrialSummary> {
   ctx.reporter.experimentStart?.(t.trial, { commit: t.sha });
+  const before = ctx.protectedFiles.snapshot();
   const experiment = await measure(ctx, t.trial, t.sha, signal);
   const runMs = experiment.durationMs;
+  const tampered = ctx.protectedFiles.changedSince(before);
+  if (tampered.length > 0) return rejectTampering(ctx, state, t, tampered, runMs);
   if (experiment.run.canceled || experiment.eval?.canceled) {
     await revert(ctx, state, t, { tag: false, verifyHead: false });
-    return finishTrial(ctx, state, summary(ctx, state, t, 'stopped', null, runMs, 'stopped by the user before the experiment finished'));
+    return finishTrial(ctx, state, summaryOf(ctx, state, t, 'stopped', null, runMs, 'stopped by the user before the experiment finished'));
   }
   const measurement = experiment.metric.ok ? { ok: true as const, value: experiment.metric.value } : { ok: false as const, reason: experiment.metric.reason };
   ctx.ledger.append('run.done', {
@@ -76,7 +80,30 @@ export async function evaluateCommit(ctx: RunContext, state: RunState, t: Commit
     await revert(ctx, state, t, { tag: true, verifyHead: false });
   }
   const detail = decision.outcome === 'crash' ? experiment.crashReport || decision.reason : undefined;
-  return finishTrial(ctx, state, summary(ctx, state, t, decision.outcome, metric, runMs, detail));
+  return finishTrial(ctx, state, summaryOf(ctx, state, t, decision.outcome, metric, runMs, detail));
+}
+
+/**
+ * The experiment rewrote a hidden or read-only file: whatever it measured cannot be trusted. The
+ * files are restored from git, the change is reverted like a failure, and the trial is a violation.
+ * A protected file that git cannot restore stops the run: the user must look at it.
+ */
+async function rejectTampering(ctx: RunContext, state: RunState, t: CommittedTrial, files: string[], runMs: number): Promise<TrialSummary> {
+  const unrestored = await ctx.protectedFiles.restore(files);
+  ctx.ledger.append('tamper', { n: t.trial, files, unrestored });
+  ctx.ledger.append('decide', { n: t.trial, outcome: 'violation', metric: null, best: state.best, reason: 'the experiment changed protected files' });
+  ctx.ledger.sync();
+  await revert(ctx, state, t, { tag: true, verifyHead: false });
+  const detail = `the experiment changed ${files.join(', ')}, which the agent's code must not touch (hidden or read-only); ${
+    unrestored.length === 0 ? 'restored from git' : `${unrestored.join(', ')} cannot be restored (not in git)`
+  }`;
+  const summary = finishTrial(ctx, state, { ...summaryOf(ctx, state, t, 'violation', null, runMs, detail) });
+  if (unrestored.length > 0) {
+    throw new ProjectError(`trial ${t.trial}'s experiment changed ${unrestored.join(', ')}, which is not in git and cannot be restored`, {
+      hints: ['Check those files (and the trial\'s diff in .crucible/runs/<tag>/trials/) before running again.'],
+    });
+  }
+  return summary;
 }
 
 /**
@@ -101,7 +128,7 @@ export async function revert(
   state.head = t.parent;
 }
 
-function summary(
+function summaryOf(
   ctx: RunContext,
   state: RunState,
   t: CommittedTrial,

@@ -142,11 +142,14 @@ export async function openRun(options: OpenRunOptions): Promise<OpenRun> {
   }
 }
 
-/** Editable files with uncommitted changes would be overwritten by trials: the user decides first. */
-export async function refuseDirtyEditable(git: Git, config: Config): Promise<void> {
+/**
+ * Editable files with uncommitted changes would be overwritten by trials: the user decides first.
+ * `ours` are changes crucible itself left behind (see filesBeingApplied).
+ */
+export async function refuseDirtyEditable(git: Git, config: Config, ours: readonly string[] = []): Promise<void> {
   const dirty = await git.uncommittedTrackedChanges();
   const policy = createAccessPolicy(config.files);
-  const editable = dirty.filter((file) => policy.classify(file) === 'editable');
+  const editable = dirty.filter((file) => policy.classify(file) === 'editable' && !ours.includes(file));
   if (editable.length > 0) {
     throw new ProjectError(`uncommitted changes to editable files: ${editable.join(', ')}`, {
       hints: ['crucible never discards your changes. Commit them (git commit -am "..."), or stash them (git stash), then run again.'],

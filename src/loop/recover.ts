@@ -1,7 +1,8 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { signalGroup } from '../runner/process-group.js';
-import type { LedgerEvent } from '../store/ledger.js';
+import type { Ledger, LedgerEvent } from '../store/ledger.js';
+import type { Git } from '../workspace/git.js';
 import { evaluateCommit, revert } from './evaluate-commit.js';
 import type { TrialSummary } from './events.js';
 import { finishTrial } from './finish-trial.js';
@@ -101,6 +102,27 @@ export async function recoverUnfinishedTrial(ctx: RunContext, state: RunState, s
 async function removeStaleIndexLock(ctx: RunContext): Promise<void> {
   const gitDir = (await ctx.git.run(['rev-parse', '--path-format=absolute', '--git-dir'])).stdout.trim();
   await rm(path.join(gitDir, 'index.lock'), { force: true });
+}
+
+/**
+ * The editable files a run killed inside `git reset --keep` left holding its trial's new content:
+ * crucible's, which the recovery restores. Any other uncommitted change to an editable file is
+ * the user's, and must stop the run before the recovery measures or reverts anything.
+ */
+export async function filesBeingApplied(git: Git, ledger: Ledger): Promise<string[]> {
+  const last = ledger.events().findLast((e) => e.type === 'trial.start');
+  if (!last || typeof last.n !== 'number') return [];
+  const events = ledger.eventsOfTrial(last.n);
+  if (events.some((e) => e.type === 'trial.end' || e.type === 'run.start' || e.type === 'decide')) return [];
+  const sha = events.findLast((e) => e.type === 'commit')?.['sha'];
+  if (typeof sha !== 'string') return [];
+  const ours: string[] = [];
+  for (const file of stringList(events.findLast((e) => e.type === 'apply')?.['files'])) {
+    // Exactly the trial's content: ours. Anything else was written by someone else since.
+    const same = await git.run(['--literal-pathspecs', 'diff', '--quiet', sha, '--', file], { allowFail: true });
+    if (same.exitCode === 0) ours.push(file);
+  }
+  return ours;
 }
 
 function stringList(value: unknown): string[] {

@@ -8,6 +8,7 @@ import type { AccessPolicy } from '../workspace/access-policy.js';
 import type { AgentWorktree } from '../workspace/agent-worktree.js';
 import type { Git } from '../workspace/git.js';
 import type { LoopReporter, TrialSummary } from './events.js';
+import type { ProtectedFiles } from './protected-files.js';
 
 /** Everything a trial works with, fixed for the whole run. */
 export interface RunContext {
@@ -31,6 +32,8 @@ export interface RunContext {
   /** The experiments' environment: secrets removed, .venv active. */
   experimentEnv: NodeJS.ProcessEnv;
   agentTimeoutMs: number;
+  /** The hidden and read-only files, checked after every experiment. */
+  protectedFiles: ProtectedFiles;
   /** Between SIGTERM and SIGKILL when an experiment times out. */
   killGraceMs: number;
   now: () => number;

@@ -1,13 +1,15 @@
 import type { AgentType } from '../config/schema.js';
 import { localExecutor } from '../runner/execute.js';
 import type { Executor } from '../runner/types.js';
+import type { LedgerEvent } from '../store/ledger.js';
 import { createAccessPolicy } from '../workspace/access-policy.js';
 import { openAgentWorktree } from '../workspace/agent-worktree.js';
 import { measureBaseline } from './baseline.js';
 import type { LoopReporter, TrialSummary } from './events.js';
 import { openRun, refuseDirtyEditable } from './open-run.js';
 import { readInstructions, readSystemPrompt } from './project-files.js';
-import { recoverUnfinishedTrial } from './recover.js';
+import { watchProtectedFiles } from './protected-files.js';
+import { filesBeingApplied, recoverUnfinishedTrial } from './recover.js';
 import type { RunContext, RunState } from './run-context.js';
 import { FatalAgentError, runTrial } from './run-trial.js';
 import { checkStop, countTrial, initialCounters, type StopReason } from './stop-rules.js';
@@ -93,12 +95,16 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
       instructions: instructions.text,
       systemPrompt: systemPrompt.text,
       experimentEnv: run.experimentEnv,
+      protectedFiles: await watchProtectedFiles(run.projectDir, policy, git, volatileFiles(ledger.events())),
       agentTimeoutMs: (options.agentTimeoutSeconds ?? config.agent.timeout_seconds) * 1000,
       killGraceMs: options.killGraceMs ?? 5000,
       now: options.now ?? Date.now,
     };
     state.best = bestOf(state.history, config.metric.direction);
 
+    // Before the recovery measures or reverts a commit: a change the user made to an editable file
+    // since the crash would be measured as the trial's, or would block its revert.
+    await refuseDirtyEditable(git, config, await filesBeingApplied(git, ledger));
     const recovered = await recoverUnfinishedTrial(ctx, state, abortSignal);
     if (recovered) reporter.notice?.(`Recovered: ${recovered}.`);
     state.head = await git.headSha();
@@ -157,6 +163,11 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
     reporter.runEnd?.({ reason: stop, trials: counters.trials, best: state.best, baseline });
     return report;
   }
+}
+
+/** Protected files an earlier baseline found the experiment itself rewrites. */
+function volatileFiles(events: readonly LedgerEvent[]): string[] {
+  return events.filter((e) => e.type === 'protected.volatile').flatMap((e) => (Array.isArray(e['files']) ? e['files'].filter((f): f is string => typeof f === 'string') : []));
 }
 
 function bestOf(history: readonly TrialSummary[], direction: 'minimize' | 'maximize'): number | null {
