@@ -3,8 +3,11 @@
  * run in the agent workspace with the prompt on stdin. What it edits is read from git afterwards;
  * the last line it prints is its description.
  */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { AgentError } from '../errors.js';
 import { formatSeconds, runCommand } from '../runner/execute.js';
 import type { RunResult } from '../runner/types.js';
@@ -30,6 +33,7 @@ export function createCommandBackend(options: CommandBackendOptions = {}): Agent
       const transcriptPath = join(request.artifactDir, 'agent.log');
       await writeFile(promptPath, request.prompt);
       await writeFile(systemPromptPath, request.systemPrompt);
+      const gitDir = await agentGitDir(join(request.artifactDir, '..', '..', 'agent-git'));
       const timeoutMs = request.agentConfig.timeout_seconds * 1000;
       const result = await runCommand(
         {
@@ -42,6 +46,10 @@ export function createCommandBackend(options: CommandBackendOptions = {}): Agent
             CRUCIBLE_SYSTEM_PROMPT_FILE: systemPromptPath,
             CRUCIBLE_WORKSPACE: request.workspace.root,
             CRUCIBLE_TRIAL: String(request.trial),
+            // git in the workspace would reach the project's history, hidden files included: the
+            // agent's git gets a repository of its own, empty, over the same files.
+            GIT_DIR: gitDir,
+            GIT_WORK_TREE: request.workspace.root,
           },
           timeoutMs,
           logPath: transcriptPath,
@@ -53,6 +61,13 @@ export function createCommandBackend(options: CommandBackendOptions = {}): Agent
       return { description: lastLine(result.stdout), transcriptPath };
     },
   };
+}
+
+/** An empty repository for the agent's own git commands, made once per run. */
+async function agentGitDir(folder: string): Promise<string> {
+  const gitDir = join(folder, '.git');
+  if (!existsSync(gitDir)) await promisify(execFile)('git', ['init', '-q', folder]);
+  return gitDir;
 }
 
 /**

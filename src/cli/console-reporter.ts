@@ -42,9 +42,8 @@ export function consoleReporter(out: Output, metricName: string, direction: 'min
       const secs = style.dim(`${(summary.totalMs / 1000).toFixed(1)}s`);
       say(`trial ${String(summary.trial).padStart(3)}  ${colored} ${metricName} ${metric.padStart(10)}${gain}  ${summary.description}  ${secs}`);
       if (summary.detail && summary.outcome !== 'keep' && summary.outcome !== 'discard') {
-        const lines = summary.detail.trim().split('\n');
-        out.info(style.dim(`         ${lines[0] ?? ''}`));
-        for (const line of lines.slice(1, out.verbose ? 30 : 3)) out.info(style.dim(`         ${line}`));
+        const lines = out.verbose ? summary.detail.trim().split('\n').slice(0, 40) : keyLines(summary.detail);
+        for (const line of lines) out.info(style.dim(`         ${line}`));
       }
       void info;
     },
@@ -57,4 +56,21 @@ export function consoleReporter(out: Output, metricName: string, direction: 'min
       say(`${style.bold('Stopped')}: ${describeStop(info.reason)}. ${info.trials} trial${info.trials === 1 ? '' : 's'} this session; ${best}${vs}.`);
     },
   };
+}
+
+/**
+ * The lines of a crash report worth a glance: its first line (what failed) and the error message
+ * itself (`TypeError: ...`, `ModuleNotFoundError: ...`), which sits after a code frame in Node
+ * and at the end of a Python traceback.
+ */
+export function keyLines(report: string): string[] {
+  const lines = report.trim().split('\n').map((l) => l.trimEnd()).filter((l) => l.trim() !== '');
+  const head = lines[0] ?? '';
+  const errorLine = lines
+    .slice(1)
+    .reverse()
+    .find((l) => /^\s*([A-Za-z_.]*(Error|Exception|Interrupt)\b|error:|fatal:|panic:)/i.test(l));
+  const fallback = lines.length > 1 ? lines.at(-1) : undefined;
+  const second = errorLine ?? fallback;
+  return second && second !== head ? [head, second.trim()] : [head];
 }

@@ -1,4 +1,5 @@
 import { mkdirSync, realpathSync, existsSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { createAgentBackend } from '../agents/registry.js';
 import type { AgentBackend } from '../agents/types.js';
 import { loadConfig } from '../config/load.js';
@@ -87,13 +88,25 @@ export async function openRun(options: OpenRunOptions): Promise<OpenRun> {
   // Checked again under the lock; this early check leaves no run folder behind when it refuses.
   if (!(await git.branchExists(branch))) await refuseDirtyEditable(git, config);
   mkdirSync(paths.runDir, { recursive: true });
-  const lock = await acquireRunLock(paths.runDir);
+  // Every run of a folder shares its checkout and its files: runs in one folder take turns.
+  const folderLock = await acquireRunLock(path.dirname(paths.runDir), {
+    label: 'another crucible run in this folder',
+    advice: 'runs in one folder take turns (they share its files); wait for it, or run the other tag in a separate clone',
+  });
+  let lock: RunLock;
+  try {
+    lock = await acquireRunLock(paths.runDir);
+  } catch (error) {
+    folderLock.release();
+    throw error;
+  }
   let ledger: Ledger | undefined;
   let results: ResultsFile | undefined;
   const close = (): void => {
     ledger?.close();
     results?.close();
     lock.release();
+    folderLock.release();
   };
   try {
     const exists = await git.branchExists(branch);
@@ -152,7 +165,7 @@ export async function refuseDirtyEditable(git: Git, config: Config, ours: readon
   const editable = dirty.filter((file) => policy.classify(file) === 'editable' && !ours.includes(file));
   if (editable.length > 0) {
     throw new ProjectError(`uncommitted changes to editable files: ${editable.join(', ')}`, {
-      hints: ['crucible never discards your changes. Commit them (git commit -am "..."), or stash them (git stash), then run again.'],
+      hints: ['crucible never discards your changes. Put them aside with `git stash` (or commit them on another branch), then run again.'],
     });
   }
 }

@@ -32,6 +32,10 @@ export interface AcquireOptions {
   hostname?: string;
   /** Take over a lock held from another host (the user says that host is gone). */
   force?: boolean;
+  /** What the lock guards, in messages; default `run "<basename of runDir>"`. */
+  label?: string;
+  /** What to do instead, appended to the refusal; default: stop it first, or wait for it to end. */
+  advice?: string;
 }
 
 interface LockRecord extends LockInfo {
@@ -81,7 +85,7 @@ export async function acquireRunLock(runDir: string, options: AcquireOptions = {
       return makeLock(file, mine, takenOverFrom, takenOver);
     }
     if (existing.kind === 'held') {
-      refuseIfHeld(runDir, file, existing.record, mine.host, options.force === true);
+      refuseIfHeld(options.label ?? `run "${basename(runDir)}"`, file, existing.record, mine.host, options);
     } else if (existing.ageMs < UNREADABLE_GRACE_MS && options.force !== true) {
       await sleep(RETRY_DELAY_MS);
       continue;
@@ -94,18 +98,15 @@ export async function acquireRunLock(runDir: string, options: AcquireOptions = {
   throw new LockedError(`could not take the lock of run "${basename(runDir)}": ${file} keeps changing; try again`);
 }
 
-function refuseIfHeld(runDir: string, file: string, holder: LockRecord, host: string, force: boolean): void {
-  const tag = basename(runDir);
+function refuseIfHeld(label: string, file: string, holder: LockRecord, host: string, options: AcquireOptions): void {
   const since = formatTime(holder.startedAt);
   if (holder.host !== host) {
-    if (force) return;
-    throw new LockedError(
-      `run "${tag}" is locked by pid ${holder.pid} on host ${holder.host} (since ${since}); if that host is gone, delete ${file}`,
-    );
+    if (options.force === true) return;
+    throw new LockedError(`${label} is locked by pid ${holder.pid} on host ${holder.host} (since ${since}); if that host is gone, delete ${file}`);
   }
   if (isProcessAlive(holder)) {
     throw new LockedError(
-      `run "${tag}" is already running (pid ${holder.pid} on ${holder.host} since ${since}); stop it first, or wait for it to end`,
+      `${label} is already running (pid ${holder.pid} on ${holder.host} since ${since}); ${options.advice ?? 'stop it first, or wait for it to end'}`,
     );
   }
 }

@@ -1,0 +1,258 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { git } from '../helpers/git-repo.js';
+import {
+  checkCliBuilt,
+  copyProject,
+  createTinyProject,
+  experimentPids,
+  findInconsistencies,
+  isPidAlive,
+  killLeftovers,
+  ledgerEvents,
+  planAgent,
+  readFilesOf,
+  resultRows,
+  rowOf,
+  runCli,
+  setKnob,
+  USER_FILES,
+  type AgentStep,
+  type TinyProject,
+  waitUntil,
+} from '../helpers/project.js';
+
+/**
+ * Trial-lifecycle property 1: the built CLI SIGKILLs itself right after writing one ledger event
+ * of trial 2 (CRUCIBLE_FAULT_KILL_AFTER), then a plain `crucible run` carries on. Whatever the
+ * event, the records and the branch agree afterwards and nothing of the user's is touched.
+ *
+ * One prepared state (baseline + trial 1, kept) is copied for every case: the first session of
+ * each case is the rest of `crucible run -n 3`, killed in trial 2.
+ */
+
+// The scripted agent sets X; the score is X, maximised: a higher X is a keep, a lower one a discard.
+const KEEP_PLAN: Record<number, AgentStep> = { 1: { x: 20 }, 2: { x: 40 }, 3: { x: 60 }, 4: { x: 80 } };
+const DISCARD_PLAN: Record<number, AgentStep> = { 1: { x: 20 }, 2: { x: 10 }, 3: { x: 60 }, 4: { x: 5 } };
+const WATCHED = ['evaluate.js', 'notes.txt', 'data/x.csv', 'package.json'];
+
+// The events of a kept and of a discarded trial (their order does not matter here: the run is
+// killed after each one in turn). A new event type makes the template check below fail.
+const KEEP_EVENTS = ['trial.start', 'agent.done', 'guard', 'apply', 'commit', 'run.start', 'run.done', 'decide', 'trial.end'];
+const DISCARD_EVENTS = [...KEEP_EVENTS.slice(0, -1), 'reset', 'trial.end'];
+
+let template: TinyProject;
+const projects: TinyProject[] = [];
+
+beforeAll(async () => {
+  checkCliBuilt();
+  template = createTinyProject({ agent: 'command' });
+  planAgent(template, KEEP_PLAN);
+  const first = await runCli(template, ['run', '--tag', 't', '-n', '1']);
+  expect(first.code, first.stderr).toBe(0);
+  expect(rowOf(template.dir, 't', 1)?.['status']).toBe('keep');
+  expect(eventTypesOf(template, 1)).toEqual([...KEEP_EVENTS].sort());
+});
+afterAll(() => template?.cleanup());
+afterEach(() => {
+  for (const p of projects.splice(0)) {
+    killLeftovers(p);
+    p.cleanup();
+  }
+});
+
+function prepare(plan: Record<number, AgentStep>): { project: TinyProject; before: Record<string, string | null> } {
+  const project = copyProject(template);
+  projects.push(project);
+  planAgent(project, plan);
+  return { project, before: readFilesOf(project.dir, WATCHED) };
+}
+
+/** The distinct event types of a trial, sorted (run.start comes once per command). */
+function eventTypesOf(project: TinyProject, trial: number): string[] {
+  return [...new Set(ledgerEvents(project.dir, 't').filter((e) => e.n === trial).map((e) => e.type))].sort();
+}
+
+/**
+ * What trial 2 must end as once recovered from a kill at this point: its decision when it had
+ * one; an evaluation when its commit was the branch head (nobody evaluated it); else interrupted
+ * (its change never reached the branch).
+ */
+function expectedOutcome(project: TinyProject, evaluated: string): string {
+  const events = ledgerEvents(project.dir, 't').filter((e) => e.n === 2);
+  if (events.some((e) => e.type === 'decide')) return evaluated;
+  const sha = events.find((e) => e.type === 'commit')?.['sha'];
+  return sha !== undefined && git(project.dir, 'rev-parse', 'crucible/t') === sha ? evaluated : 'interrupted';
+}
+
+/** Kills the run after `event` of trial 2, resumes it, and checks everything property 1 promises. */
+async function killAndResume(event: string, plan: Record<number, AgentStep>, evaluated: string): Promise<void> {
+  const { project, before } = prepare(plan);
+  const killed = await runCli(project, ['run', '--tag', 't', '-n', '2'], { env: { CRUCIBLE_FAULT_KILL_AFTER: `${event}:2` } });
+  expect(killed.signal, killed.stderr).toBe('SIGKILL');
+  expect(ledgerEvents(project.dir, 't').at(-1)?.type).toBe(event);
+  if (event === 'trial.end') expect(eventTypesOf(project, 2)).toEqual([...(evaluated === 'keep' ? KEEP_EVENTS : DISCARD_EVENTS)].sort());
+  // The check below has teeth: a trial cut short is an inconsistency until a run reconciles it.
+  if (event !== 'trial.end') expect(findInconsistencies(project.dir, 't')).toContain('trial 2 started but never ended in the ledger');
+  const expected = expectedOutcome(project, evaluated);
+
+  const resumed = await runCli(project, ['run', '--tag', 't', '-n', '2']);
+  expect(resumed.code, resumed.stderr).toBe(0);
+  if (event !== 'trial.end') expect(resumed.stderr).toMatch(/Recovered: trial 2 /);
+
+  expect(findInconsistencies(project.dir, 't')).toEqual([]);
+  expect(rowOf(project.dir, 't', 2)?.['status']).toBe(expected);
+  // The run went on after the recovered trial: trials 3 and 4 were run by the second session.
+  expect(rowOf(project.dir, 't', 4)).toBeDefined();
+  expect(readFilesOf(project.dir, WATCHED)).toEqual(before);
+}
+
+describe('SIGKILL after each event of a kept trial, then crucible run', () => {
+  it.each(KEEP_EVENTS)('after %s', async (event) => {
+    await killAndResume(event, KEEP_PLAN, 'keep');
+  });
+});
+
+describe('SIGKILL after each event of a discarded trial, then crucible run', () => {
+  it.each(DISCARD_EVENTS)('after %s', async (event) => {
+    await killAndResume(event, DISCARD_PLAN, 'discard');
+  });
+});
+
+describe('SIGKILL inside the step that brings the change to the project', () => {
+  // The fault hook fires after an event. After `apply`, `git reset --keep <commit>` moves the
+  // branch and the editable files; a kill inside it or just after it is made by hand here.
+  async function killAfterApply(): Promise<{ project: TinyProject; before: Record<string, string | null>; parent: string; sha: string }> {
+    const { project, before } = prepare(KEEP_PLAN);
+    await runCli(project, ['run', '--tag', 't', '-n', '2'], { env: { CRUCIBLE_FAULT_KILL_AFTER: 'apply:2' } });
+    const sha = ledgerEvents(project.dir, 't').find((e) => e.n === 2 && e.type === 'commit')?.['sha'];
+    expect(typeof sha).toBe('string');
+    return { project, before, parent: git(project.dir, 'rev-parse', 'HEAD'), sha: sha as string };
+  }
+
+  it('killed halfway: the file holds the new content, the branch has not moved; the file is restored, the trial interrupted', async () => {
+    const { project, before, parent } = await killAfterApply();
+    writeFileSync(path.join(project.dir, 'solution.js'), 'export const X = 40; // @tune 1..100 int\n');
+    const resumed = await runCli(project, ['run', '--tag', 't', '-n', '1']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain('solution.js restored from the branch');
+    expect(rowOf(project.dir, 't', 2)?.['status']).toBe('interrupted');
+    expect(git(project.dir, 'rev-parse', 'crucible/t~1')).toBe(parent); // trial 3 was built on the parent
+    expect(findInconsistencies(project.dir, 't')).toEqual([]);
+    expect(readFilesOf(project.dir, WATCHED)).toEqual(before);
+  });
+
+  it('killed just after it: the branch is at the commit nobody evaluated, which is evaluated now', async () => {
+    const { project, before, sha } = await killAfterApply();
+    git(project.dir, 'reset', '-q', '--keep', sha);
+    const resumed = await runCli(project, ['run', '--tag', 't', '-n', '1']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain('its commit has now been evaluated');
+    expect(rowOf(project.dir, 't', 2)).toMatchObject({ status: 'keep', metric_value: '40' });
+    expect(findInconsistencies(project.dir, 't')).toEqual([]);
+    expect(readFilesOf(project.dir, WATCHED)).toEqual(before);
+  });
+});
+
+describe('the user edits an editable file after the crash', () => {
+  it('the next run stops before measuring anything; once the edit is stashed, the trial is evaluated on its own', async () => {
+    const { project } = prepare(DISCARD_PLAN);
+    await runCli(project, ['run', '--tag', 't', '-n', '2'], { env: { CRUCIBLE_FAULT_KILL_AFTER: 'run.done:2' } });
+    const mine = 'export const X = 99; // my own idea\n';
+    writeFileSync(path.join(project.dir, 'solution.js'), mine);
+
+    const refused = await runCli(project, ['run', '--tag', 't', '-n', '1']);
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toContain('uncommitted changes to editable files: solution.js');
+    expect(readFilesOf(project.dir, ['solution.js'])['solution.js']).toBe(mine);
+    expect(rowOf(project.dir, 't', 2)).toBeUndefined();
+
+    git(project.dir, 'stash', '-q');
+    const resumed = await runCli(project, ['run', '--tag', 't', '-n', '1']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    // Measured on the trial's own change (X = 10), not on the user's edit.
+    expect(rowOf(project.dir, 't', 2)).toMatchObject({ status: 'discard', metric_value: '10' });
+    expect(findInconsistencies(project.dir, 't')).toEqual([]);
+    expect(git(project.dir, 'stash', 'show', '-p')).toContain('+export const X = 99; // my own idea');
+  });
+
+  it('after a kill inside git reset --keep, a file holding neither version is the user\'s and is left alone', async () => {
+    const { project } = prepare(KEEP_PLAN);
+    await runCli(project, ['run', '--tag', 't', '-n', '2'], { env: { CRUCIBLE_FAULT_KILL_AFTER: 'apply:2' } });
+    const mine = 'export const X = 77; // typed after the crash\n';
+    writeFileSync(path.join(project.dir, 'solution.js'), mine);
+    const refused = await runCli(project, ['run', '--tag', 't', '-n', '1']);
+    expect(refused.code).toBe(4);
+    expect(readFilesOf(project.dir, ['solution.js'])['solution.js']).toBe(mine);
+  });
+});
+
+describe('SIGKILL during the baseline, then crucible run', () => {
+  it.each(['trial.start', 'run.start', 'run.done', 'decide'])('after %s', async (event) => {
+    const project = createTinyProject({ agent: 'command' });
+    projects.push(project);
+    planAgent(project, KEEP_PLAN);
+    const before = readFilesOf(project.dir, WATCHED);
+    const killed = await runCli(project, ['run', '--tag', 't', '-n', '2'], { env: { CRUCIBLE_FAULT_KILL_AFTER: `${event}:0` } });
+    expect(killed.signal, killed.stderr).toBe('SIGKILL');
+    const resumed = await runCli(project, ['run', '--tag', 't', '-n', '1']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const rows = resultRows(project.dir, 't');
+    // A baseline that had been decided is kept; one cut short is recorded and measured again.
+    expect(rows.filter((r) => r['status'] === 'baseline')).toHaveLength(1);
+    expect(rows.at(-1)?.['status']).toBe('keep');
+    expect(findInconsistencies(project.dir, 't')).toEqual([]);
+    expect(readFilesOf(project.dir, WATCHED)).toEqual(before);
+  });
+});
+
+describe('SIGKILL in other trials', () => {
+  it('killed again while the recovery evaluates the commit: the next run still evaluates it once', async () => {
+    const { project, before } = prepare(KEEP_PLAN);
+    await runCli(project, ['run', '--tag', 't', '-n', '2'], { env: { CRUCIBLE_FAULT_KILL_AFTER: 'run.start:2' } });
+    const again = await runCli(project, ['run', '--tag', 't', '-n', '2'], { env: { CRUCIBLE_FAULT_KILL_AFTER: 'run.done:2' } });
+    expect(again.signal).toBe('SIGKILL');
+    const resumed = await runCli(project, ['run', '--tag', 't', '-n', '1']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(rowOf(project.dir, 't', 2)).toMatchObject({ status: 'keep', metric_value: '40' });
+    expect(findInconsistencies(project.dir, 't')).toEqual([]);
+    expect(readFilesOf(project.dir, WATCHED)).toEqual(before);
+  });
+
+  it('after agent.error: the failed proposal is recorded as interrupted', async () => {
+    await killAndResume('agent.error', { ...KEEP_PLAN, 2: { fail: true } }, 'agent-error');
+  });
+
+  it('a discarded commit is tagged failed and never the branch head', async () => {
+    const { project } = prepare(DISCARD_PLAN);
+    await runCli(project, ['run', '--tag', 't', '-n', '2'], { env: { CRUCIBLE_FAULT_KILL_AFTER: 'decide:2' } });
+    const resumed = await runCli(project, ['run', '--tag', 't', '-n', '1']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const failed = git(project.dir, 'rev-parse', 'failed/t/2');
+    expect(failed.startsWith(rowOf(project.dir, 't', 2)?.['commit'] ?? '?')).toBe(true);
+    expect(git(project.dir, 'rev-parse', 'crucible/t')).not.toBe(failed);
+    expect(git(project.dir, 'show', 'crucible/t:solution.js')).toContain('X = 60;');
+  });
+
+  it('killed at run.start with a long experiment: the orphan is killed by the next run and the commit evaluated', async () => {
+    const { project, before } = prepare(KEEP_PLAN);
+    setKnob(project, 'sleep-ms', 20_000);
+    const killed = await runCli(project, ['run', '--tag', 't', '-n', '2'], { env: { CRUCIBLE_FAULT_KILL_AFTER: 'run.start:2' } });
+    expect(killed.signal).toBe('SIGKILL');
+    // The kill came as the experiment was spawned; it goes on without its parent.
+    await waitUntil(() => experimentPids(project).some((p) => p.trial === '2'), 'the orphaned experiment');
+    const orphan = experimentPids(project).find((p) => p.trial === '2')!;
+    expect(isPidAlive(orphan.pid)).toBe(true);
+
+    setKnob(project, 'sleep-ms', null);
+    const resumed = await runCli(project, ['run', '--tag', 't', '-n', '1']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(isPidAlive(orphan.pid)).toBe(false);
+    expect(resumed.stderr).toMatch(/trial 2 was interrupted before its experiment finished; its commit has now been evaluated/);
+    expect(rowOf(project.dir, 't', 2)).toMatchObject({ status: 'keep', metric_value: '40' });
+    expect(findInconsistencies(project.dir, 't')).toEqual([]);
+    expect(readFilesOf(project.dir, WATCHED)).toEqual(before);
+    expect(before['notes.txt']).toBe(USER_FILES['notes.txt']);
+  });
+});

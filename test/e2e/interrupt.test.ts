@@ -1,0 +1,107 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { git } from '../helpers/git-repo.js';
+import {
+  checkCliBuilt,
+  createTinyProject,
+  experimentPids,
+  findInconsistencies,
+  isPidAlive,
+  killLeftovers,
+  planAgent,
+  readFilesOf,
+  resultRows,
+  rowOf,
+  runCli,
+  setKnob,
+  startCli,
+  waitUntil,
+  type CliProcess,
+  type TinyProject,
+} from '../helpers/project.js';
+
+/** Trial-lifecycle property 4: Ctrl+C once finishes the trial, twice reverts it; both leave a clean run. */
+
+const PLAN = { 1: { x: 20 }, 2: { x: 40 }, 3: { x: 60 } };
+let project: TinyProject | undefined;
+let cli: CliProcess | undefined;
+
+beforeAll(() => checkCliBuilt());
+afterEach(async () => {
+  if (cli) {
+    cli.child.kill('SIGKILL');
+    await cli.done;
+  }
+  if (project) {
+    killLeftovers(project);
+    project.cleanup();
+  }
+  project = undefined;
+  cli = undefined;
+});
+
+/** Starts `crucible run -n 3` and resolves once trial 1's experiment is running. */
+async function startAndReachTrialOne(): Promise<{ p: TinyProject; run: CliProcess; base: string }> {
+  const p = createTinyProject({ agent: 'command' });
+  project = p;
+  planAgent(p, PLAN);
+  setKnob(p, 'sleep-ms', 800);
+  const base = git(p.dir, 'rev-parse', 'HEAD');
+  const run = startCli(p, ['run', '--tag', 't', '-n', '3']);
+  cli = run;
+  await waitUntil(() => experimentPids(p).some((e) => e.trial === '1'), "trial 1's experiment");
+  return { p, run, base };
+}
+
+/** The next run starts without anything to recover and leaves a consistent run. */
+async function expectCleanNextRun(p: TinyProject): Promise<void> {
+  setKnob(p, 'sleep-ms', null);
+  const next = await runCli(p, ['run', '--tag', 't', '-n', '1']);
+  expect(next.code, next.stderr).toBe(0);
+  expect(next.stderr).not.toMatch(/Recovered|repaired|warning/);
+  expect(findInconsistencies(p.dir, 't')).toEqual([]);
+}
+
+describe('Ctrl+C', () => {
+  it('once: the trial in progress completes and is recorded, then the run stops with 130', async () => {
+    const { p, run } = await startAndReachTrialOne();
+    run.child.kill('SIGINT');
+    const result = await run.done;
+    expect(result.code).toBe(130);
+    expect(result.stderr).toContain('Stopping after the current trial');
+    expect(result.stderr).toMatch(/Stopped: interrupted/);
+    expect(rowOf(p.dir, 't', 1)).toMatchObject({ status: 'keep', metric_value: '20' });
+    expect(resultRows(p.dir, 't')).toHaveLength(2);
+    expect(git(p.dir, 'show', 'crucible/t:solution.js')).toContain('X = 20;');
+    expect(findInconsistencies(p.dir, 't')).toEqual([]);
+    await expectCleanNextRun(p);
+    expect(rowOf(p.dir, 't', 2)?.['status']).toBe('keep');
+  });
+
+  it('twice: the experiment is stopped, the commit reverted and the trial recorded as stopped', async () => {
+    const { p, run, base } = await startAndReachTrialOne();
+    const experiment = experimentPids(p).find((e) => e.trial === '1')!;
+    run.child.kill('SIGINT');
+    await waitUntil(() => run.stderr().includes('Stopping after the current trial'), 'the first Ctrl+C to be seen');
+    run.child.kill('SIGINT');
+    const result = await run.done;
+    expect(result.code).toBe(130);
+    expect(result.stderr).toContain('Stopping now');
+    expect(isPidAlive(experiment.pid)).toBe(false);
+    expect(rowOf(p.dir, 't', 1)?.['status']).toBe('stopped');
+    expect(git(p.dir, 'rev-parse', 'crucible/t')).toBe(base);
+    expect(readFilesOf(p.dir, ['solution.js'])['solution.js']).toContain('X = 1;');
+    expect(findInconsistencies(p.dir, 't')).toEqual([]);
+    await expectCleanNextRun(p);
+    expect(rowOf(p.dir, 't', 2)).toMatchObject({ status: 'keep', metric_value: '40' });
+  });
+
+  it('SIGTERM acts like Ctrl+C twice: the trial is reverted and recorded as stopped, exit 130', async () => {
+    const { p, run, base } = await startAndReachTrialOne();
+    run.child.kill('SIGTERM');
+    const result = await run.done;
+    expect(result.code).toBe(130);
+    expect(rowOf(p.dir, 't', 1)?.['status']).toBe('stopped');
+    expect(git(p.dir, 'rev-parse', 'crucible/t')).toBe(base);
+    await expectCleanNextRun(p);
+  });
+});
