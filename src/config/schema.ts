@@ -14,6 +14,32 @@ export const agentTypes = ['claude-code', 'api', 'command', 'tuner'] as const;
 export type AgentType = (typeof agentTypes)[number];
 
 export const directions = ['minimize', 'maximize'] as const;
+
+export const providers = ['anthropic', 'openai', 'openai-compatible'] as const;
+export type Provider = (typeof providers)[number];
+
+/** "90", 90, "90s", "45m", "8h", "1d" → seconds. */
+const duration = z.union([
+  z.number().positive('must be greater than 0'),
+  z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?\s*(s|m|h|d)?$/i, 'must be a number of seconds or a duration like "45m", "8h", "1d"')
+    .transform((text) => {
+      const match = /^(\d+(?:\.\d+)?)\s*([smhd])?$/i.exec(text)!;
+      const unit = (match[2] ?? 's').toLowerCase();
+      return Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[unit as 's' | 'm' | 'h' | 'd'];
+    }),
+]);
+
+const priceSchema = z
+  .object({
+    input: z.number().min(0).describe('US dollars per million input tokens.'),
+    output: z.number().min(0).describe('US dollars per million output tokens.'),
+    cache_read: z.number().min(0).optional().describe('US dollars per million cache-read tokens (default: 10% of input).'),
+    cache_write: z.number().min(0).optional().describe('US dollars per million cache-write tokens (default: 125% of input).'),
+  })
+  .strict();
 export type Direction = (typeof directions)[number];
 
 const filesSchema = z
@@ -70,9 +96,20 @@ const constraintsSchema = z
       .nullable()
       .default(null)
       .describe('Trials per `crucible run` invocation; null runs until stopped. `run --max-iterations` overrides it.'),
+    max_cost_usd: z.number().positive('must be greater than 0').nullable().default(null).describe('Stop the run once the agent has cost this much in total (all sessions).'),
+    max_cost_per_trial_usd: z
+      .number()
+      .positive('must be greater than 0')
+      .nullable()
+      .default(null)
+      .describe('Stop the run when one trial\'s agent costs more than this (the trial is still measured).'),
+    max_wall_time: duration
+      .nullable()
+      .default(null)
+      .describe('Stop starting trials after this long in one `crucible run` session: seconds, or "45m", "8h", "1d".'),
   })
   .strict()
-  .default({ timeout_seconds: 600, max_retries: 3, max_iterations: null });
+  .default({ timeout_seconds: 600, max_retries: 3, max_iterations: null, max_cost_usd: null, max_cost_per_trial_usd: null, max_wall_time: null });
 
 const contextWindowSchema = z
   .object({
@@ -114,6 +151,19 @@ const agentSchema = z
       .nullable()
       .default(null)
       .describe('For type "command": the shell command run as the agent, in its workspace, with the prompt on stdin.'),
+    model: nonEmptyString.nullable().default(null).describe('Model name for claude-code and api (e.g. "claude-sonnet-4-5", "gpt-5", "qwen3:8b"); `run --model` overrides it.'),
+    provider: z.enum(providers).default('anthropic').describe('For type "api": anthropic, openai or openai-compatible (Ollama, vLLM, llama.cpp, OpenRouter, ...).'),
+    base_url: nonEmptyString.nullable().default(null).describe('For type "api": the endpoint, including /v1 where the provider\'s API has it (e.g. http://localhost:11434/v1).'),
+    api_key_env: nonEmptyString
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
+      .nullable()
+      .default(null)
+      .describe('For type "api": the name of the environment variable holding the API key (default: ANTHROPIC_API_KEY or OPENAI_API_KEY).'),
+    max_steps: z.int().min(1).default(30).describe('For type "api": most model calls (tool steps) in one trial.'),
+    pricing: z
+      .record(z.string(), priceSchema)
+      .default({})
+      .describe('Prices per model, overriding the built-in table: { "<model>": { input, output, cache_read?, cache_write? } } in US dollars per million tokens.'),
     tuner: tunerSchema.describe('For type "tuner": the offline optimiser of marked numeric constants.'),
     context_window: contextWindowSchema.describe('What the prompt shows of the run so far.'),
   })
@@ -124,6 +174,12 @@ const agentSchema = z
     system_prompt: null,
     timeout_seconds: 600,
     command: null,
+    model: null,
+    provider: 'anthropic',
+    base_url: null,
+    api_key_env: null,
+    max_steps: 30,
+    pricing: {},
     tuner: { seed: 0, max_changes: 2 },
     context_window: { include_history: true, history_limit: 20, include_best: true },
   });

@@ -6,6 +6,7 @@ import type { Config } from '../../src/config/schema.js';
 import type { ProposalRequest } from '../../src/agents/types.js';
 import { agentTypesAvailable, createAgentBackend } from '../../src/agents/registry.js';
 import { createAccessPolicy } from '../../src/workspace/access-policy.js';
+import { agentConfigWith } from '../helpers/agent-config.js';
 
 const dirs: string[] = [];
 const strays: number[] = [];
@@ -49,15 +50,7 @@ function setup(command: string | null, timeoutSeconds = 20) {
   mkdirSync(root);
   mkdirSync(artifactDir);
   writeFileSync(path.join(root, 'solution.py'), 'x = 1\n');
-  const agentConfig: Config['agent'] = {
-    type: 'command',
-    instructions: 'program.md',
-    system_prompt: null,
-    timeout_seconds: timeoutSeconds,
-    command,
-    tuner: { seed: 0, max_changes: 2 },
-    context_window: { include_history: true, history_limit: 20, include_best: true },
-  };
+  const agentConfig: Config['agent'] = agentConfigWith({ type: 'command', timeout_seconds: timeoutSeconds, command });
   const request: ProposalRequest = {
     trial: 3,
     prompt: `Make it faster.\nIt's "quoted", costs $HOME and \`backticks\`; don't run $(rm -rf x).\n`,

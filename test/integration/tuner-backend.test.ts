@@ -7,6 +7,7 @@ import { AgentError } from '../../src/errors.js';
 import type { ProposalRequest, TrialView } from '../../src/agents/types.js';
 import { createAgentBackend } from '../../src/agents/registry.js';
 import { createAccessPolicy } from '../../src/workspace/access-policy.js';
+import { agentConfigWith } from '../helpers/agent-config.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -24,15 +25,7 @@ function makeWorkspace(files: Record<string, string>): string {
 }
 
 function agentConfig(seed = 0, maxChanges = 2): Config['agent'] {
-  return {
-    type: 'tuner',
-    instructions: 'program.md',
-    system_prompt: null,
-    timeout_seconds: 60,
-    command: null,
-    tuner: { seed, max_changes: maxChanges },
-    context_window: { include_history: true, history_limit: 20, include_best: true },
-  };
+  return agentConfigWith({ type: 'tuner', timeout_seconds: 60, tuner: { seed, max_changes: maxChanges } });
 }
 
 function request(root: string, trial: number, history: readonly TrialView[], editable: string[], seed = 0): ProposalRequest {

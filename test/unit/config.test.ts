@@ -34,7 +34,7 @@ describe('config defaults', () => {
     expect(config.description).toBe('');
     expect(config.files).toEqual({ editable: ['train.py'], readonly: [], hidden: [] });
     expect(config.commands.setup).toBeNull();
-    expect(config.constraints).toEqual({ timeout_seconds: 600, max_retries: 3, max_iterations: null });
+    expect(config.constraints).toEqual({ timeout_seconds: 600, max_retries: 3, max_iterations: null, max_cost_usd: null, max_cost_per_trial_usd: null, max_wall_time: null });
     expect(config.agent.type).toBe('claude-code');
     expect(config.agent.instructions).toBe('program.md');
     expect(config.agent.system_prompt).toBeNull();
@@ -121,6 +121,22 @@ describe('config errors: one line naming file, line and key', () => {
       const lines = result.ok ? [] : result.errors;
       for (const line of lines) expect(line).not.toContain('\n');
     }
+  });
+});
+
+describe('durations and budgets', () => {
+  it.each([
+    ['90', 90],
+    ['45m', 2700],
+    ['8h', 28800],
+    ['1.5d', 129600],
+  ])('max_wall_time %s is %d seconds', (value, seconds) => {
+    const result = load(`${minimal}constraints:\n  max_wall_time: "${value}"\n`);
+    expect(result.ok && result.config.constraints.max_wall_time).toBe(seconds);
+  });
+
+  it('rejects a duration it cannot read, naming the key', () => {
+    expect(errorsOf(`${minimal}constraints:\n  max_wall_time: soon\n`)[0]).toMatch(/^\.crucible\/config\.yaml:12: constraints\.max_wall_time: /);
   });
 });
 
