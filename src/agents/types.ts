@@ -57,4 +57,10 @@ export interface Proposal {
 export interface AgentBackend {
   readonly name: string;
   propose(request: ProposalRequest, signal: AbortSignal): Promise<Proposal>;
+  /**
+   * Checked once before the first trial: credentials present, endpoint reachable, SDK installed.
+   * Rejects with AgentError('fatal', <what to fix>) when the backend cannot work; a transient
+   * problem (rate limit, overload) is not a reason to refuse.
+   */
+  preflight?(signal: AbortSignal): Promise<void>;
 }

@@ -59,10 +59,11 @@ export function buildProgram(ctx: CliContext): Command {
     .option('-n, --max-iterations <n>', 'stop after this many trials in this session', positiveInt)
     .addOption(new Option('-a, --agent <name>', 'agent backend, overriding agent.type').choices([...agentTypes]))
     .option('--timeout <seconds>', 'time limit of one agent proposal, overriding agent.timeout_seconds', positiveNumber)
+    .option('-m, --model <name>', 'model for the claude-code and api agents, overriding agent.model')
     .option('--no-interactive', 'never ask (skip the fork menu)')
     .option('--fork <tag>', 'start a new run from the best commit of another run, without asking')
     .option('-v, --verbose', 'show debug output')
-    .action(async (opts: { tag: string; maxIterations?: number; agent?: (typeof agentTypes)[number]; timeout?: number; interactive: boolean; fork?: string }, cmd: Command) => {
+    .action(async (opts: { tag: string; maxIterations?: number; agent?: (typeof agentTypes)[number]; timeout?: number; model?: string; interactive: boolean; fork?: string }, cmd: Command) => {
       const { runCommand } = await import('./commands/run.js');
       await runCommand(
         {
@@ -71,6 +72,7 @@ export function buildProgram(ctx: CliContext): Command {
           maxIterations: opts.maxIterations,
           agent: opts.agent,
           agentTimeoutSeconds: opts.timeout,
+          model: opts.model,
           interactive: opts.interactive && ctx.isInteractive,
           fork: opts.fork,
         },

@@ -34,6 +34,8 @@ export interface OpenRunOptions {
   env?: NodeJS.ProcessEnv;
   /** `crucible init` prepares a run without an agent. Default true. */
   withAgent?: boolean;
+  /** Overrides agent.model. */
+  model?: string;
 }
 
 /** A run whose branch is checked out and whose lock, ledger and results file are open. */
@@ -68,12 +70,14 @@ export async function openRun(options: OpenRunOptions): Promise<OpenRun> {
   const loaded = loadConfig(projectDir);
   for (const warning of loaded.warnings) options.reporter.warning?.(warning);
   if (!loaded.ok) throw new ConfigError(loaded.errors);
-  const config = loaded.config;
+  const config = options.model ? { ...loaded.config, agent: { ...loaded.config.agent, model: options.model } } : loaded.config;
   const paths = runPaths(projectDir, options.tag);
   const branch = `${config.git.branch_prefix}/${options.tag}`;
   const env = options.env ?? process.env;
   // Before any side effect: an agent that cannot exist stops the run here.
-  const agent = options.withAgent === false ? null : createAgentBackend(options.agentType ?? config.agent.type, { env });
+  const agent = options.withAgent === false ? null : createAgentBackend(options.agentType ?? config.agent.type, { env, agentConfig: config.agent });
+  // Credentials and endpoint are checked before anything is created: a wrong key stops here.
+  await agent?.preflight?.(AbortSignal.timeout(60_000));
 
   if (!(await isInsideRepo(projectDir))) {
     await ensureGitignored(projectDir, NEW_REPO_PATTERNS);

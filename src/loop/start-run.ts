@@ -21,6 +21,8 @@ export interface StartRunOptions {
   agentType?: AgentType;
   /** Overrides agent.timeout_seconds. */
   agentTimeoutSeconds?: number;
+  /** Overrides agent.model. */
+  model?: string;
   /** Overrides constraints.max_iterations. */
   maxIterations?: number;
   forkFrom?: string | null;
@@ -59,6 +61,7 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
     projectDir: options.projectDir,
     tag: options.tag,
     ...(options.agentType ? { agentType: options.agentType } : {}),
+    ...(options.model ? { model: options.model } : {}),
     forkFrom: options.forkFrom ?? null,
     reporter,
     ...(options.env ? { env: options.env } : {}),

@@ -17,6 +17,7 @@ export interface RunCommandOptions {
   maxIterations?: number | undefined;
   agent?: AgentType | undefined;
   agentTimeoutSeconds?: number | undefined;
+  model?: string | undefined;
   interactive: boolean;
   fork?: string | undefined;
 }
@@ -58,6 +59,7 @@ export async function runCommand(options: RunCommandOptions, out: Output): Promi
       ...(options.agent ? { agentType: options.agent } : {}),
       ...(options.agentTimeoutSeconds ? { agentTimeoutSeconds: options.agentTimeoutSeconds } : {}),
       ...(options.maxIterations ? { maxIterations: options.maxIterations } : {}),
+      ...(options.model ? { model: options.model } : {}),
       forkFrom,
       reporter,
       stopSignal: stop.signal,
