@@ -1,3 +1,4 @@
+import type { AgentUsage } from '../agents/types.js';
 import { ProjectError } from '../errors.js';
 import { runExperiment, type ExperimentResult } from '../runner/run-experiment.js';
 import { trialArtifactPath } from '../store/trial-artifacts.js';
@@ -16,7 +17,7 @@ export interface CommittedTrial {
   description: string;
   files: string[];
   agentMs: number;
-  costUsd: number | null;
+  usage: AgentUsage | null;
   startedAt: number;
 }
 
@@ -149,6 +150,7 @@ function summaryOf(
     agentMs: t.agentMs,
     runMs,
     totalMs: ctx.now() - t.startedAt,
-    costUsd: t.costUsd,
+    costUsd: t.usage?.costUsd ?? null,
+    usage: t.usage,
   };
 }

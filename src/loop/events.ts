@@ -1,3 +1,4 @@
+import type { AgentUsage } from '../agents/types.js';
 import type { Outcome } from './outcome.js';
 import type { StopReason } from './stop-rules.js';
 
@@ -19,6 +20,8 @@ export interface TrialSummary {
   runMs: number;
   totalMs: number;
   costUsd: number | null;
+  /** What the agent's turn used, when the backend reports it. */
+  usage?: AgentUsage | null;
 }
 
 export interface RunStartInfo {

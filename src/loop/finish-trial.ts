@@ -19,6 +19,10 @@ export function finishTrial(ctx: RunContext, state: RunState, summary: TrialSumm
     runSeconds: summary.runMs / 1000,
     totalSeconds: summary.totalMs / 1000,
     costUsd: summary.costUsd,
+    inputTokens: summary.usage?.inputTokens ?? null,
+    outputTokens: summary.usage?.outputTokens ?? null,
+    cacheReadTokens: summary.usage?.cacheReadTokens ?? null,
+    cacheWriteTokens: summary.usage?.cacheWriteTokens ?? null,
   });
   ctx.ledger.append('trial.end', { n: summary.trial, summary });
   ctx.ledger.sync();

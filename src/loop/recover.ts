@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import type { AgentUsage } from '../agents/types.js';
 import path from 'node:path';
 import { signalGroup } from '../runner/process-group.js';
 import type { Ledger, LedgerEvent } from '../store/ledger.js';
@@ -26,6 +27,7 @@ export async function recoverUnfinishedTrial(ctx: RunContext, state: RunState, s
   const agentDone = find('agent.done');
   const description = typeof agentDone?.['description'] === 'string' && agentDone['description'] !== '' ? agentDone['description'] : 'interrupted trial';
   const agentMs = typeof agentDone?.['ms'] === 'number' ? agentDone['ms'] : 0;
+  const agentUsage = isUsage(agentDone?.['usage']) ? agentDone['usage'] : null;
 
   // An experiment of the dead run may still be going: it must not run beside the next one.
   const runStart = find('run.start');
@@ -44,7 +46,8 @@ export async function recoverUnfinishedTrial(ctx: RunContext, state: RunState, s
       agentMs,
       runMs: 0,
       totalMs: Math.max(0, ctx.now() - startedAt),
-      costUsd: null,
+      costUsd: agentUsage?.costUsd ?? null,
+      usage: agentUsage,
     });
 
   const decideEvent = find('decide');
@@ -81,7 +84,7 @@ export async function recoverUnfinishedTrial(ctx: RunContext, state: RunState, s
     const sha = String(commitEvent['sha']);
     if (head === sha) {
       // The agent's work is not wasted: the commit nobody evaluated is evaluated now.
-      await evaluateCommit(ctx, state, { trial: n, sha, parent, description, files, agentMs, costUsd: null, startedAt }, signal);
+      await evaluateCommit(ctx, state, { trial: n, sha, parent, description, files, agentMs, usage: agentUsage, startedAt }, signal);
       return `trial ${n} was interrupted before its experiment finished; its commit has now been evaluated`;
     }
     if (head === parent) {
@@ -123,6 +126,10 @@ export async function filesBeingApplied(git: Git, ledger: Ledger): Promise<strin
     if (same.exitCode === 0) ours.push(file);
   }
   return ours;
+}
+
+function isUsage(value: unknown): value is AgentUsage {
+  return typeof value === 'object' && value !== null && typeof (value as AgentUsage).inputTokens === 'number';
 }
 
 function stringList(value: unknown): string[] {

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Proposal } from '../agents/types.js';
+import type { AgentUsage, Proposal } from '../agents/types.js';
 import { AgentError, GitError, ProjectError } from '../errors.js';
 import { assemblePrompt } from '../prompt/assemble-prompt.js';
 import { formatMetric } from '../report/format.js';
@@ -58,7 +58,7 @@ export async function runTrial(ctx: RunContext, state: RunState, trial: number, 
   mkdirSync(artifactDir, { recursive: true });
   await writeTrialArtifact(ctx.paths, trial, 'prompt.md', prompt);
 
-  const voidTrial = (outcome: TrialSummary['outcome'], description: string, agentMs: number, detail?: string, costUsd: number | null = null): TrialSummary =>
+  const voidTrial = (outcome: TrialSummary['outcome'], description: string, agentMs: number, detail?: string, usage: AgentUsage | null = null): TrialSummary =>
     finishTrial(ctx, state, {
       trial,
       outcome,
@@ -71,7 +71,8 @@ export async function runTrial(ctx: RunContext, state: RunState, trial: number, 
       agentMs,
       runMs: 0,
       totalMs: ctx.now() - startedAt,
-      costUsd,
+      costUsd: usage?.costUsd ?? null,
+      usage,
     });
 
   // The agent: from here on its worktree may hold anything.
@@ -107,8 +108,8 @@ export async function runTrial(ctx: RunContext, state: RunState, trial: number, 
     return summary;
   }
   const agentMs = ctx.now() - agentStart;
-  const costUsd = proposal.usage?.costUsd ?? null;
-  if (signals.hard.aborted) return voidTrial('stopped', 'stopped by the user during the agent turn', agentMs, undefined, costUsd);
+  const usage = proposal.usage ?? null;
+  if (signals.hard.aborted) return voidTrial('stopped', 'stopped by the user during the agent turn', agentMs, undefined, usage);
 
   const changes = await ctx.worktree.changes();
   const verdict = checkChanges(changes, ctx.policy);
@@ -118,7 +119,7 @@ export async function runTrial(ctx: RunContext, state: RunState, trial: number, 
   if (verdict.outcome !== 'ok') {
     ctx.ledger.append('guard', { n: trial, outcome: verdict.outcome, reason: verdict.reason });
     const outcome = verdict.outcome === 'skip' ? 'skip' : 'violation';
-    return voidTrial(outcome, rawDescription || (outcome === 'skip' ? 'no edit' : 'forbidden edit'), agentMs, verdict.reason, costUsd);
+    return voidTrial(outcome, rawDescription || (outcome === 'skip' ? 'no edit' : 'forbidden edit'), agentMs, verdict.reason, usage);
   }
 
   const files = verdict.files;
@@ -128,7 +129,7 @@ export async function runTrial(ctx: RunContext, state: RunState, trial: number, 
   if (clash) {
     const reason = `${clash} already exists in the project as a file that is not in git; crucible will not overwrite it. Choose another name.`;
     ctx.ledger.append('guard', { n: trial, outcome: 'violation', reason });
-    return voidTrial('violation', rawDescription || 'new file', agentMs, reason, costUsd);
+    return voidTrial('violation', rawDescription || 'new file', agentMs, reason, usage);
   }
   ctx.ledger.append('guard', { n: trial, outcome: 'ok', files });
 
@@ -149,12 +150,12 @@ export async function runTrial(ctx: RunContext, state: RunState, trial: number, 
   } catch (error) {
     if (!(error instanceof GitError)) throw error;
     const reason = error.stderr.trim().split('\n')[0] ?? 'git reset --keep failed';
-    voidTrial('interrupted', description, agentMs, `could not apply the change to the project: ${reason}`, costUsd);
+    voidTrial('interrupted', description, agentMs, `could not apply the change to the project: ${reason}`, usage);
     throw new ProjectError(`cannot apply trial ${trial} to the project: ${reason}`, {
       hints: ['An editable file was probably changed outside crucible during the run. Commit or undo that change, then run again.'],
     });
   }
-  return evaluateCommit(ctx, state, { trial, sha, parent, description, files, agentMs, costUsd, startedAt }, signals.hard);
+  return evaluateCommit(ctx, state, { trial, sha, parent, description, files, agentMs, usage, startedAt }, signals.hard);
 }
 
 function readText(file: string): string | null {

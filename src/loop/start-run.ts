@@ -12,7 +12,7 @@ import { watchProtectedFiles } from './protected-files.js';
 import { filesBeingApplied, recoverUnfinishedTrial } from './recover.js';
 import type { RunContext, RunState } from './run-context.js';
 import { FatalAgentError, runTrial } from './run-trial.js';
-import { checkStop, countTrial, initialCounters, type StopReason } from './stop-rules.js';
+import { checkBudget, checkStop, countTrial, initialCounters, type StopReason } from './stop-rules.js';
 import { historyFromLedger, nextTrialNumber } from './trial-history.js';
 
 export interface StartRunOptions {
@@ -135,8 +135,17 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
     }
 
     const limits = { maxRetries: config.constraints.max_retries, maxIterations: options.maxIterations ?? config.constraints.max_iterations };
+    const budget = {
+      maxCostUsd: config.constraints.max_cost_usd,
+      maxCostPerTrialUsd: config.constraints.max_cost_per_trial_usd,
+      maxWallTime: config.constraints.max_wall_time,
+    };
+    const sessionStart = ctx.now();
+    let totalCostUsd = state.history.reduce((sum, t) => sum + (t.costUsd ?? 0), 0);
     for (;;) {
       if (stopSignal.aborted || abortSignal.aborted) return finish({ kind: 'interrupted' });
+      const before = checkBudget(budget, { totalCostUsd, lastTrialCostUsd: null, elapsedSeconds: (ctx.now() - sessionStart) / 1000 });
+      if (before) return finish(before);
       const previousBest = state.best;
       let summary: TrialSummary;
       try {
@@ -149,7 +158,9 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
       reporter.trialEnd?.(summary, { previousBest, isNewBest: summary.outcome === 'keep' });
       if (summary.outcome === 'stopped') return finish({ kind: 'interrupted' });
       counters = countTrial(counters, summary.outcome);
-      const stop = checkStop(counters, limits);
+      totalCostUsd += summary.costUsd ?? 0;
+      const stop =
+        checkBudget(budget, { totalCostUsd, lastTrialCostUsd: summary.costUsd, elapsedSeconds: (ctx.now() - sessionStart) / 1000 }) ?? checkStop(counters, limits);
       if (stop) return finish(stop);
     }
   } finally {

@@ -6,7 +6,32 @@ export type StopReason =
   | { kind: 'max-retries'; count: number; what: 'failures' | 'void trials' }
   | { kind: 'interrupted' }
   | { kind: 'baseline-failed'; report: string }
-  | { kind: 'agent-fatal'; message: string };
+  | { kind: 'agent-fatal'; message: string }
+  | { kind: 'budget'; limit: 'max_cost_usd' | 'max_cost_per_trial_usd' | 'max_wall_time'; used: number; allowed: number };
+
+export interface Budget {
+  maxCostUsd: number | null;
+  maxCostPerTrialUsd: number | null;
+  /** Seconds of one session. */
+  maxWallTime: number | null;
+}
+
+/**
+ * Pure: whether a budget is spent. `totalCostUsd` counts every trial of the run (all sessions),
+ * `lastTrialCostUsd` the trial just finished, `elapsedSeconds` this session.
+ */
+export function checkBudget(budget: Budget, spent: { totalCostUsd: number; lastTrialCostUsd: number | null; elapsedSeconds: number }): StopReason | null {
+  if (budget.maxCostPerTrialUsd !== null && spent.lastTrialCostUsd !== null && spent.lastTrialCostUsd > budget.maxCostPerTrialUsd) {
+    return { kind: 'budget', limit: 'max_cost_per_trial_usd', used: spent.lastTrialCostUsd, allowed: budget.maxCostPerTrialUsd };
+  }
+  if (budget.maxCostUsd !== null && spent.totalCostUsd >= budget.maxCostUsd) {
+    return { kind: 'budget', limit: 'max_cost_usd', used: spent.totalCostUsd, allowed: budget.maxCostUsd };
+  }
+  if (budget.maxWallTime !== null && spent.elapsedSeconds >= budget.maxWallTime) {
+    return { kind: 'budget', limit: 'max_wall_time', used: spent.elapsedSeconds, allowed: budget.maxWallTime };
+  }
+  return null;
+}
 
 export interface SessionCounters {
   /** Trials run by this invocation (the baseline not counted). */
@@ -67,5 +92,18 @@ export function describeStop(reason: StopReason): string {
       return `the unmodified code does not produce a valid metric: ${reason.report.split('\n')[0] ?? ''}`;
     case 'agent-fatal':
       return `the agent cannot work: ${reason.message}`;
+    case 'budget':
+      if (reason.limit === 'max_wall_time') {
+        return `ran for ${formatHours(reason.used)}, the session limit (constraints.max_wall_time ${formatHours(reason.allowed)})`;
+      }
+      return reason.limit === 'max_cost_usd'
+        ? `the agent has cost $${reason.used.toFixed(2)} in total, reaching constraints.max_cost_usd ($${reason.allowed.toFixed(2)})`
+        : `the last trial cost $${reason.used.toFixed(2)}, more than constraints.max_cost_per_trial_usd ($${reason.allowed.toFixed(2)})`;
   }
+}
+
+function formatHours(seconds: number): string {
+  if (seconds < 120) return `${Math.round(seconds)}s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)}m`;
+  return `${(seconds / 3600).toFixed(1)}h`;
 }

@@ -73,7 +73,10 @@ function renderFacts(summary: RunSummary): string {
   if (agentSeconds > 0 || runSeconds > 0) {
     parts.push(`Time: agent ${formatDuration(agentSeconds)}, experiments ${formatDuration(runSeconds)}`);
   }
-  if (summary.totalCostUsd !== null) parts.push(`Cost: ${formatCost(summary.totalCostUsd)}`);
+  const { input, output } = summary.tokens;
+  const tokens = input + output > 0 ? ` (${input} tokens in, ${output} out)` : '';
+  if (summary.totalCostUsd !== null) parts.push(`Cost: ${formatCost(summary.totalCostUsd)}${tokens}`);
+  else if (tokens !== '') parts.push(`Tokens: ${input} in, ${output} out`);
   return parts.join('   ');
 }
 
@@ -99,7 +102,7 @@ export interface StatusJson {
   keep_rate: number | null;
   last_trial_at: string | null;
   /** cost_usd is null when no backend reported a cost. */
-  usage: { cost_usd: number | null };
+  usage: { input_tokens: number; output_tokens: number; cache_read_tokens: number; cache_write_tokens: number; cost_usd: number | null };
   durations: { agent_seconds: number; run_seconds: number; total_seconds: number };
   running: { pid: number; since: string } | null;
 }
@@ -136,7 +139,13 @@ export function statusJson(input: StatusInput): StatusJson {
         : { absolute: summary.improvement.absolute, percent: summary.improvement.percent },
     keep_rate: summary.keepRate,
     last_trial_at: summary.lastTrialAt,
-    usage: { cost_usd: summary.totalCostUsd },
+    usage: {
+      input_tokens: summary.tokens.input,
+      output_tokens: summary.tokens.output,
+      cache_read_tokens: summary.tokens.cacheRead,
+      cache_write_tokens: summary.tokens.cacheWrite,
+      cost_usd: summary.totalCostUsd,
+    },
     durations: {
       agent_seconds: summary.durations.agentSeconds,
       run_seconds: summary.durations.runSeconds,

@@ -27,6 +27,8 @@ export interface RunSummary {
   lastTrialAt: string | null;
   /** Sum of the known costs; null when no row reports one (no LLM backend). */
   totalCostUsd: number | null;
+  /** Token totals over the trials that report them; all 0 when none does. */
+  tokens: { input: number; output: number; cacheRead: number; cacheWrite: number };
   durations: { agentSeconds: number; runSeconds: number; totalSeconds: number };
 }
 
@@ -87,6 +89,12 @@ export function summarizeRun(rows: readonly ResultRow[], direction: Direction): 
     keepRate: trials === 0 ? null : kept / trials,
     lastTrialAt: latestTimestamp(ordered),
     totalCostUsd: roundCost(sumKnown(ordered.map((row) => row.costUsd))),
+    tokens: {
+      input: sumKnown(ordered.map((row) => row.inputTokens ?? null)) ?? 0,
+      output: sumKnown(ordered.map((row) => row.outputTokens ?? null)) ?? 0,
+      cacheRead: sumKnown(ordered.map((row) => row.cacheReadTokens ?? null)) ?? 0,
+      cacheWrite: sumKnown(ordered.map((row) => row.cacheWriteTokens ?? null)) ?? 0,
+    },
     durations: {
       agentSeconds: sumKnown(ordered.map((row) => row.agentSeconds)) ?? 0,
       runSeconds: sumKnown(ordered.map((row) => row.runSeconds)) ?? 0,

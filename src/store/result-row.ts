@@ -21,6 +21,11 @@ export interface ResultRow {
   runSeconds: number | null;
   totalSeconds: number | null;
   costUsd: number | null;
+  /** Tokens the agent used in this trial; absent or null when the agent reports none. */
+  inputTokens?: number | null;
+  outputTokens?: number | null;
+  cacheReadTokens?: number | null;
+  cacheWriteTokens?: number | null;
 }
 
 export const RESULT_COLUMNS = [
@@ -35,6 +40,10 @@ export const RESULT_COLUMNS = [
   'run_seconds',
   'total_seconds',
   'cost_usd',
+  'input_tokens',
+  'output_tokens',
+  'cache_read_tokens',
+  'cache_write_tokens',
 ] as const;
 
 export const RESULTS_FILE = 'results.tsv';

@@ -65,6 +65,10 @@ function cellOf(row: ResultRow, column: string): string {
     case 'run_seconds': return numberCell(row.runSeconds);
     case 'total_seconds': return numberCell(row.totalSeconds);
     case 'cost_usd': return numberCell(row.costUsd);
+    case 'input_tokens': return numberCell(row.inputTokens ?? null);
+    case 'output_tokens': return numberCell(row.outputTokens ?? null);
+    case 'cache_read_tokens': return numberCell(row.cacheReadTokens ?? null);
+    case 'cache_write_tokens': return numberCell(row.cacheWriteTokens ?? null);
     // A column written by a newer crucible that this one does not know: leave it empty.
     default: return '';
   }
@@ -173,6 +177,10 @@ function parseLine(line: string, columns: readonly string[]): ParsedLine {
     runSeconds: optional('run_seconds'),
     totalSeconds: optional('total_seconds'),
     costUsd: optional('cost_usd'),
+    inputTokens: optional('input_tokens'),
+    outputTokens: optional('output_tokens'),
+    cacheReadTokens: optional('cache_read_tokens'),
+    cacheWriteTokens: optional('cache_write_tokens'),
   };
   return { row, notes };
 }

@@ -22,6 +22,10 @@ function row(trial: number, overrides: Partial<ResultRow> = {}): ResultRow {
     runSeconds: 2.25,
     totalSeconds: 3.75,
     costUsd: 0.0125,
+    inputTokens: 100,
+    outputTokens: 20,
+    cacheReadTokens: null,
+    cacheWriteTokens: null,
     ...overrides,
   };
 }
@@ -97,7 +101,7 @@ describe('results.tsv', () => {
     results.append(row(1));
     const reopened = openTracked();
     expect(reopened.rows().map((r) => r.trial)).toEqual([0, 1]);
-    expect(reopened.problems).toEqual(['line 3: expected 11 columns, found 3; row skipped']);
+    expect(reopened.problems).toEqual(['line 3: expected 15 columns, found 3; row skipped']);
   });
 
   it('reads a reference-format file, and rewrites it as ours when opened for appending', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decide } from '../../src/loop/decide.js';
-import { checkStop, countTrial, describeStop, initialCounters } from '../../src/loop/stop-rules.js';
+import { checkBudget, checkStop, countTrial, describeStop, initialCounters } from '../../src/loop/stop-rules.js';
 import type { Outcome } from '../../src/loop/outcome.js';
 
 describe('decide', () => {
@@ -66,5 +66,31 @@ describe('stop rules', () => {
 
   it('does not stop before any trial', () => {
     expect(checkStop(initialCounters, { maxRetries: 0, maxIterations: null })).toBeNull();
+  });
+});
+
+describe('budgets', () => {
+  const none = { maxCostUsd: null, maxCostPerTrialUsd: null, maxWallTime: null };
+  const spent = (totalCostUsd: number, lastTrialCostUsd: number | null, elapsedSeconds: number) => ({ totalCostUsd, lastTrialCostUsd, elapsedSeconds });
+
+  it('has no limit by default', () => {
+    expect(checkBudget(none, spent(1e9, 1e9, 1e9))).toBeNull();
+  });
+
+  it('stops once the total cost reaches max_cost_usd', () => {
+    expect(checkBudget({ ...none, maxCostUsd: 5 }, spent(4.99, 0.5, 0))).toBeNull();
+    expect(checkBudget({ ...none, maxCostUsd: 5 }, spent(5, 0.5, 0))).toEqual({ kind: 'budget', limit: 'max_cost_usd', used: 5, allowed: 5 });
+  });
+
+  it('stops after a trial that cost more than max_cost_per_trial_usd', () => {
+    expect(checkBudget({ ...none, maxCostPerTrialUsd: 0.5 }, spent(3, 0.5, 0))).toBeNull();
+    const stop = checkBudget({ ...none, maxCostPerTrialUsd: 0.5 }, spent(3, 0.75, 0));
+    expect(stop).toMatchObject({ limit: 'max_cost_per_trial_usd' });
+    expect(describeStop(stop!)).toBe('the last trial cost $0.75, more than constraints.max_cost_per_trial_usd ($0.50)');
+  });
+
+  it('stops when the session has run for max_wall_time', () => {
+    const stop = checkBudget({ ...none, maxWallTime: 8 * 3600 }, spent(0, null, 8 * 3600 + 1));
+    expect(describeStop(stop!)).toBe('ran for 8.0h, the session limit (constraints.max_wall_time 8.0h)');
   });
 });

@@ -18,6 +18,10 @@ function row(overrides: Partial<ResultRow> = {}): ResultRow {
     runSeconds: 30,
     totalSeconds: 42.3456,
     costUsd: 0.01234567,
+    inputTokens: 1200,
+    outputTokens: 300,
+    cacheReadTokens: null,
+    cacheWriteTokens: 0,
     ...overrides,
   };
 }
@@ -49,16 +53,16 @@ describe('formatResultRow', () => {
   it('writes the columns in order, rounding durations to ms and cost to 6 decimals', () => {
     expect(formatResultRow(row()).split('\t')).toEqual([
       'abc1234', '0.9979', 'keep', 'raise the learning rate', 'run1', '3',
-      '2026-11-27T10:02:00.000Z', '12.346', '30', '42.346', '0.012346',
+      '2026-11-27T10:02:00.000Z', '12.346', '30', '42.346', '0.012346', '1200', '300', '', '0',
     ]);
   });
 
   it('writes null numbers as empty cells and numbers in their shortest form', () => {
     const cells = formatResultRow(
-      row({ metric: null, status: 'crash', agentSeconds: null, runSeconds: null, totalSeconds: null, costUsd: null }),
+      row({ metric: null, status: 'crash', agentSeconds: null, runSeconds: null, totalSeconds: null, costUsd: null, inputTokens: null, outputTokens: null, cacheWriteTokens: null }),
     ).split('\t');
     expect(cells[1]).toBe('');
-    expect(cells.slice(7)).toEqual(['', '', '', '']);
+    expect(cells.slice(7)).toEqual(['', '', '', '', '', '', '', '']);
     expect(formatResultRow(row({ metric: 1e-5 })).split('\t')[1]).toBe('0.00001');
     expect(formatResultRow(row({ metric: 142000 })).split('\t')[1]).toBe('142000');
   });
@@ -103,7 +107,7 @@ describe('parseResultsText', () => {
     const parsed = parseResultsText(text);
     expect(parsed.rows).toHaveLength(1);
     expect(parsed.problems).toEqual([
-      'line 3: expected 11 columns, found 2; row skipped',
+      'line 3: expected 15 columns, found 2; row skipped',
       'line 4: unknown status "maybe"; row skipped',
       'line 5: metric "abc" is not a number; row skipped',
       'line 6: trial 3 of run "run1" already on line 2; row skipped',

@@ -35,6 +35,16 @@ describe('proposeTuning', () => {
     expect(propose([cutoff(8)], [baseline]).changes[0]!.to).toSatisfy(Number.isInteger);
   });
 
+  it('never leaves the range when it rounds a large value for readability', () => {
+    const window = param('WINDOW', 60000, { low: 1, high: 65535, int: true, literal: '60000' });
+    for (let seed = 1; seed <= 60; seed++) {
+      for (const change of propose([window], [baseline], seed, 1).changes) {
+        expect(change.to).toBeLessThanOrEqual(65535);
+        expect(Number(change.toText)).toBe(change.to);
+      }
+    }
+  });
+
   it('is a pure function of its inputs', () => {
     const params = [cutoff(8), param('LR', 0.01, { low: 1e-5, high: 1, log: true })];
     expect(propose(params, [baseline], 7)).toEqual(propose(params, [baseline], 7));

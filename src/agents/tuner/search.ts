@@ -169,8 +169,13 @@ function moveParam(param: TunedParam, state: ParamState, scale: number, rng: Rng
     if (to === param.value) to = param.value + dir;
     if (to < param.low || to > param.high) return null;
   }
-  const toText = formatValue(to, param.literal, param.int);
-  const toValue = parseNumber(toText);
+  let toText = formatValue(to, param.literal, param.int);
+  let toValue = parseNumber(toText);
+  // Rounding for readability (65532 → 65530 is fine, 65535.4 → 65540 is not) must keep the range.
+  if (toValue < param.low || toValue > param.high) {
+    toValue = Math.min(param.high, Math.max(param.low, to));
+    toText = String(toValue);
+  }
   if (Number.isNaN(toValue) || toValue === param.value) return null;
   const change: TuningChange = { name: param.name, from: param.value, to: toValue, fromText: param.literal, toText };
   const span = param.log ? 'log range' : 'range';

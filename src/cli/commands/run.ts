@@ -83,6 +83,7 @@ function exitCodeFor(reason: StopReason): number {
       return ExitCode.agent;
     case 'max-iterations':
     case 'max-retries':
+    case 'budget':
       return ExitCode.ok;
   }
 }
