@@ -1,0 +1,158 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseMarkers } from '../../src/agents/tuner/marker.js';
+import { parseConfigText } from '../../src/config/load.js';
+import { examplesDir } from '../../src/project/examples.js';
+
+const example = path.join(examplesDir(), 'optimize-compress');
+const originalSource = readFileSync(path.join(example, 'compress.js'), 'utf8');
+const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+let tmp: string;
+beforeAll(() => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'crucible-compress-'));
+});
+afterAll(() => {
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+let copies = 0;
+/** A fresh copy of the example, optionally with another compress.js. */
+function copyExample(source?: string): string {
+  const dir = path.join(tmp, `copy-${++copies}`);
+  cpSync(example, dir, { recursive: true });
+  rmSync(path.join(dir, 'run.log'), { force: true });
+  if (source !== undefined) writeFileSync(path.join(dir, 'compress.js'), source);
+  return dir;
+}
+
+/** Runs the harness as crucible does, and returns its exit code and run.log. */
+function runHarness(dir: string) {
+  const result = spawnSync(process.execPath, ['evaluate.js'], { cwd: dir, encoding: 'utf8', timeout: 40_000 });
+  return { status: result.status, log: readFileSync(path.join(dir, 'run.log'), 'utf8') };
+}
+
+function metricOf(text: string): number | undefined {
+  const match = /^compression_ratio:\s*(\S+)$/m.exec(text);
+  return match ? Number(match[1]) : undefined;
+}
+
+function withConstants(values: { minMatch: number; window: number; chain: number; escape: number }): string {
+  return originalSource
+    .replace(/^const MIN_MATCH = \d+;/m, `const MIN_MATCH = ${values.minMatch};`)
+    .replace(/^const WINDOW = \d+;/m, `const WINDOW = ${values.window};`)
+    .replace(/^const MAX_CHAIN = \d+;/m, `const MAX_CHAIN = ${values.chain};`)
+    .replace(/^const ESCAPE = \d+;/m, `const ESCAPE = ${values.escape};`);
+}
+
+const IDENTITY = 'export const compress = (t) => new TextEncoder().encode(t);\nexport const decompress = (b) => new TextDecoder().decode(b);\n';
+
+describe('optimize-compress example', () => {
+  it('has a config the real loader accepts, with the harness hidden', () => {
+    const result = parseConfigText(readFileSync(path.join(example, '.crucible', 'config.yaml'), 'utf8'), 'config.yaml');
+    expect(result).toMatchObject({ ok: true, warnings: [] });
+    if (!result.ok) return;
+    expect(result.config).toMatchObject({
+      name: 'optimize-compress',
+      files: { editable: ['compress.js'], readonly: ['sample.txt', 'package.json'], hidden: ['evaluate.js', 'corpus.js', 'sandbox.js'] },
+      commands: { run: 'node evaluate.js', eval: 'cat run.log' },
+      metric: { name: 'compression_ratio', direction: 'maximize' },
+    });
+  });
+
+  it('marks four constants for the offline tuner', () => {
+    const scan = parseMarkers(originalSource, 'compress.js');
+    expect(scan.problems).toEqual([]);
+    expect(scan.markers.map((m) => [m.identifier, m.value, m.low, m.high])).toEqual([
+      ['MIN_MATCH', 3, 1, 16],
+      ['WINDOW', 1, 1, 65535],
+      ['MAX_CHAIN', 1, 1, 4096],
+      ['ESCAPE', 32, 0, 255],
+    ]);
+  });
+
+  it('round-trips exactly at any setting of its constants, even one past its range', async () => {
+    const sample = readFileSync(path.join(example, 'sample.txt'), 'utf8');
+    const inputs = ['', 'a', ' ', '\u0000\u00ff', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', '“Café” — naïve ünïcödé 😀 text', sample.slice(0, 30_000)];
+    inputs.push(Array.from({ length: 3000 }, (_, i) => String.fromCharCode(i % 256)).join(''));
+    const settings = [
+      { minMatch: 3, window: 1, chain: 1, escape: 32 },
+      { minMatch: 1, window: 65535, chain: 64, escape: 0 },
+      { minMatch: 6, window: 65540, chain: 4096, escape: 255 },
+      { minMatch: 16, window: 300, chain: 3, escape: 101 },
+    ];
+    for (const setting of settings) {
+      const file = path.join(tmp, `compress-${Object.values(setting).join('-')}.mjs`);
+      writeFileSync(file, withConstants(setting));
+      const codec = (await import(pathToFileURL(file).href)) as { compress: (t: string) => Uint8Array; decompress: (b: Uint8Array) => string };
+      for (const input of inputs) {
+        const packed = codec.compress(input);
+        expect(packed).toBeInstanceOf(Uint8Array);
+        expect(codec.decompress(packed) === input, JSON.stringify(setting)).toBe(true);
+      }
+    }
+  });
+
+  it('passes crucible validate with a baseline below 1, worse than no compression', () => {
+    const dir = copyExample();
+    const result = spawnSync(process.execPath, [cli, 'validate', '-C', dir], { encoding: 'utf8', timeout: 40_000 });
+    expect(result.status, result.stdout + result.stderr).toBe(0);
+    const ratio = Number(/compression_ratio: (\S+)/.exec(result.stdout)?.[1]);
+    expect(ratio).toBeGreaterThan(0.5);
+    expect(ratio).toBeLessThan(1);
+    const log = readFileSync(path.join(dir, 'run.log'), 'utf8');
+    expect(log).toMatch(/^lossless: true$/m);
+    expect(Number(/^zlib_ratio: (\S+)$/m.exec(log)?.[1])).toBeGreaterThan(2);
+  });
+
+  it('writes run.log itself, so a fake metric line printed by compress.js never reaches it', () => {
+    const source =
+      'export function compress(t) { console.log("compression_ratio: 999"); console.error("compression_ratio: 999"); return new TextEncoder().encode(t); }\n' +
+      'export const decompress = (b) => new TextDecoder().decode(b);\n';
+    const { status, log } = runHarness(copyExample(source));
+    expect(status).toBe(0);
+    expect(log.split('\n')[0]).toBe('compression_ratio: 1.0000');
+    expect(log).not.toMatch(/999/);
+  });
+
+  it.each([
+    ['loses a character', IDENTITY.replace('.decode(b)', '.decode(b).slice(1)'), /came back different/],
+    ['passes the text from compress to decompress in a global', 'export function compress(t) { globalThis.t = t; return new Uint8Array(1); }\nexport const decompress = () => globalThis.t;', /decompress\(\) returned undefined/],
+    ['returns an Array instead of a Uint8Array', 'export const compress = (t) => [...new TextEncoder().encode(t)];\nexport const decompress = (b) => "";', /not a Uint8Array/],
+    ['returns a Promise', 'export const compress = async (t) => new TextEncoder().encode(t);\nexport const decompress = (b) => "";', /cannot be passed back/],
+  ])('scores zero when compress.js %s', (_, source, message) => {
+    const { status, log } = runHarness(copyExample(source));
+    expect(status).toBe(0);
+    expect(metricOf(log)).toBe(0);
+    expect(log).toMatch(/^lossless: false$/m);
+    expect(log).toMatch(message);
+  });
+
+  it.each([
+    ['imports zlib', `import { deflateSync } from 'node:zlib';\n${IDENTITY}`, /"zlib" is not allowed/],
+    ['mentions brotli in a comment', `// like brotli\n${IDENTITY}`, /line 1: "brotli" is not allowed/],
+    ['imports a built-in module under a computed name', `const z = await import('node:' + 'zl' + 'ib');\n${IDENTITY}`, /may not import anything/],
+    ['reaches for process', `const p = globalThis['pro' + 'cess'].versions;\n${IDENTITY}`, /cannot load compress\.js/],
+    ['builds code from a string', `export const compress = (t) => (() => {}).constructor('return 1')();\nexport const decompress = (b) => '';`, /compress\(\) threw: Code generation from strings disallowed/],
+    ['throws', `export const compress = () => { throw new Error('boom'); };\nexport const decompress = (b) => '';`, /compress\(\) threw: boom/],
+    ['does not load', 'export const compress = (t) => {;', /cannot load compress\.js/],
+    ['has no decompress', 'export const compress = (t) => new Uint8Array(1);', /does not export a function decompress/],
+  ])('crashes, with no metric, when compress.js %s', (_, source, message) => {
+    const { status, log } = runHarness(copyExample(source));
+    expect(status).toBe(1);
+    expect(metricOf(log)).toBeUndefined();
+    expect(log).toMatch(message);
+  });
+
+  it('stops a compress() that never returns, within its time limit', () => {
+    const started = Date.now();
+    const { status, log } = runHarness(copyExample('export const compress = (t) => { for (;;) {} };\nexport const decompress = (b) => "";'));
+    expect(status).toBe(1);
+    expect(log).toMatch(/^error: compress\(\) was too slow/m);
+    expect(Date.now() - started).toBeLessThan(20_000);
+  }, 30_000);
+});
