@@ -1,6 +1,6 @@
 /** Which agent backends this build has, and how to make one from `agent.type`. */
 import type { AgentType, Config } from '../config/schema.js';
-import { AgentError, checkExhaustive } from '../errors.js';
+import { checkExhaustive } from '../errors.js';
 import { createCommandBackend, type CommandBackendOptions } from './command-backend.js';
 import { createTunerBackend } from './tuner/backend.js';
 import type { AgentBackend } from './types.js';
@@ -30,7 +30,10 @@ export function lazyBackend(name: string, load: () => Promise<AgentBackend>): Ag
 const builders = {
   tuner: () => createTunerBackend(),
   command: (options: AgentBackendOptions) => createCommandBackend(options),
-} satisfies Partial<Record<AgentType, (options: AgentBackendOptions) => AgentBackend>>;
+  'claude-code': (options: AgentBackendOptions) =>
+    lazyBackend('claude-code', async () => (await import('./claude-code/backend.js')).createClaudeCodeBackend(options)),
+  api: (options: AgentBackendOptions) => lazyBackend('api', async () => (await import('./api/api-backend.js')).createApiBackend(options)),
+} satisfies Record<AgentType, (options: AgentBackendOptions) => AgentBackend>;
 
 /** The agent types this build can run. */
 export const agentTypesAvailable: readonly AgentType[] = Object.keys(builders) as (keyof typeof builders)[];
@@ -39,13 +42,9 @@ export function createAgentBackend(type: AgentType, options: AgentBackendOptions
   switch (type) {
     case 'tuner':
     case 'command':
-      return builders[type](options);
     case 'claude-code':
     case 'api':
-      throw new AgentError(
-        'fatal',
-        `agent type "${type}" needs the LLM backends, which are not in this build yet; use --agent tuner, or agent.type: command with agent.command: "claude -p"`,
-      );
+      return builders[type](options);
     default:
       return checkExhaustive(type);
   }

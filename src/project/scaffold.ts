@@ -51,6 +51,9 @@ metric:
 #   timeout_seconds: 600              # one experiment (run and eval) is killed after this
 #   max_retries: 3                    # consecutive failed trials before the run stops
 #   max_iterations: null              # trials per \`crucible run\`; null runs until stopped
+#   max_cost_usd: null                # stop once the agent has cost this much in total
+#   max_cost_per_trial_usd: null      # stop after a trial whose agent cost more than this
+#   max_wall_time: null               # stop starting trials after this long: seconds, "45m", "8h"
 
 # agent:
 #   type: claude-code                 # claude-code, api, command or tuner
@@ -58,6 +61,12 @@ metric:
 #   system_prompt: null               # a file, or the text itself when it spans lines
 #   timeout_seconds: 600              # one proposal of the agent
 #   command: null                     # for type command: the agent's shell command
+#   model: null                       # for claude-code and api, e.g. claude-sonnet-4-5
+#   provider: anthropic               # for api: anthropic, openai or openai-compatible
+#   base_url: null                    # for api: e.g. http://localhost:11434/v1 (Ollama)
+#   api_key_env: null                 # for api: the variable holding the key
+#   max_steps: 30                     # for api: model calls per trial
+#   pricing: {}                       # $ per million tokens per model, over the built-in table
 #   tuner:
 #     seed: 0                         # same seed and history, same proposals
 #     max_changes: 2                  # constants changed per trial
