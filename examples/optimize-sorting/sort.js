@@ -1,12 +1,15 @@
-// sort.js: the code the agent improves. The hidden benchmark imports it and times it.
+// sort.js: the code the agent improves. The hidden benchmark loads it in a worker thread and
+// times it.
 //
 // Contract of sortNumbers(arr):
-//   - arr is a plain Array of 32-bit signed integers (negatives, duplicates and long sorted runs
-//     all occur), from a few elements up to tens of thousands.
-//   - It returns the same numbers in ascending order, as an Array or a typed array (anything with
-//     .length and numeric indices). Sorting arr in place and returning arr is fine; so is
-//     returning a new array. The caller never reads arr again after the call, but it keeps every
-//     returned array until the end of a round: do not hand out one buffer for several calls.
+//   - arr is an Int32Array (negatives, duplicates and long sorted runs all occur), from a couple
+//     of elements up to 100 000. It is a view into a larger buffer shared with the other arrays
+//     of the round: touch only arr[0] .. arr[arr.length - 1], never arr.buffer directly.
+//   - It returns the same numbers in ascending order. Sorting arr in place and returning arr is
+//     the cheapest; another Int32Array of the same length is copied back (a memcpy); any other
+//     array-like (a plain Array, another typed array) is converted, which costs more. The caller
+//     keeps every returned array until the end of a round: do not hand out one buffer for
+//     several calls.
 //   - It must be synchronous, deterministic and correct for every input: one wrong result makes
 //     the whole benchmark score 0.
 //
@@ -18,20 +21,13 @@ const RADIX_MIN_LENGTH = 10000000; // @tune 16..10000000 int log
 const RADIX_BITS = 4; // @tune 4..16 int
 
 export function sortNumbers(arr) {
-  if (arr.length >= RADIX_MIN_LENGTH && isAllInt32(arr)) return radixSort(arr);
+  if (arr.length >= RADIX_MIN_LENGTH) return radixSort(arr);
   return mergeSort(arr);
-}
-
-function isAllInt32(arr) {
-  for (let i = 0; i < arr.length; i++) {
-    if ((arr[i] | 0) !== arr[i]) return false;
-  }
-  return true;
 }
 
 // Top-down merge sort; ranges of at most INSERTION_CUTOFF elements are insertion-sorted.
 function mergeSort(arr) {
-  const buffer = new Array(arr.length);
+  const buffer = new Int32Array(arr.length);
   sortRange(arr, buffer, 0, arr.length);
   return arr;
 }

@@ -28,9 +28,27 @@ function copyExample(sortSource?: string): string {
   return dir;
 }
 
+const cli = path.resolve(examplesDir(), '..', 'dist', 'cli', 'main.js');
+
 function runBenchmark(dir: string) {
   return spawnSync(process.execPath, ['benchmark.js'], { cwd: dir, encoding: 'utf8', timeout: 50_000 });
 }
+
+/** The experiment exactly as crucible runs it: the config's run command, then its eval command. */
+function runExperiment(dir: string) {
+  const config = parseConfigText(readFileSync(path.join(dir, '.crucible', 'config.yaml'), 'utf8'), 'config.yaml');
+  if (!config.ok) throw new Error(config.errors.join('\n'));
+  const run = spawnSync('/bin/sh', ['-c', config.config.commands.run], { cwd: dir, encoding: 'utf8', timeout: 50_000 });
+  const evaluated = spawnSync('/bin/sh', ['-c', config.config.commands.eval], { cwd: dir, encoding: 'utf8' });
+  return { run, evaluated };
+}
+
+// Far above any honest result (sorting 400 000+ integers takes more than a millisecond), far
+// below what a fooled clock or a forged line would give.
+const HONEST_CEILING = 2000;
+
+// A correct sort wrapped around each gaming attempt, so that only the attempt can move the score.
+const honestSort = 'export function sortNumbers(arr) { return arr.sort(); }\n';
 
 function metricOf(stdout: string, name: string): number | undefined {
   const match = new RegExp(`^${name}:\\s*(\\S+)$`, 'm').exec(stdout);
@@ -54,7 +72,8 @@ describe('optimize-sorting example', () => {
       name: 'optimize-sorting',
       files: { editable: ['sort.js'], hidden: ['benchmark.js'] },
       metric: { name: 'ops_per_sec', direction: 'maximize' },
-      constraints: { timeout_seconds: 60, max_retries: 5 },
+      commands: { run: 'node benchmark.js', eval: 'cat run.log' },
+      constraints: { timeout_seconds: 60, max_retries: 8 },
     });
   });
 
@@ -83,25 +102,29 @@ describe('optimize-sorting example', () => {
     for (const setting of settings) {
       const file = path.join(tmp, `sort-${setting.cutoff}-${setting.radixMin}-${setting.bits}.mjs`);
       writeFileSync(file, withConstants(setting));
-      const { sortNumbers } = (await import(pathToFileURL(file).href)) as { sortNumbers: (a: number[]) => ArrayLike<number> };
+      const { sortNumbers } = (await import(pathToFileURL(file).href)) as { sortNumbers: (a: Int32Array) => ArrayLike<number> };
       for (const input of inputs) {
         const expected = Array.from(Int32Array.from(input).sort());
-        expect(Array.from(sortNumbers([...input])), JSON.stringify(setting)).toEqual(expected);
+        // As the harness hands them over: a view into a larger buffer shared with other arrays.
+        const shared = new Int32Array(input.length + 6).fill(99);
+        const view = shared.subarray(3, 3 + input.length);
+        view.set(input);
+        expect(Array.from(sortNumbers(view)), JSON.stringify(setting)).toEqual(expected);
+        expect([...shared.subarray(0, 3), ...shared.subarray(3 + input.length)]).toEqual([99, 99, 99, 99, 99, 99]);
       }
     }
   });
 
-  it('prints a positive ops_per_sec and correct: true for the bundled sort', () => {
+  it('passes crucible validate with a positive ops_per_sec from the bundled sort', () => {
     const dir = copyExample();
-    const config = parseConfigText(readFileSync(path.join(dir, '.crucible', 'config.yaml'), 'utf8'), 'config.yaml');
-    if (!config.ok) throw new Error(config.errors.join('\n'));
-    // The experiment exactly as crucible runs it: the run command, then the eval command.
-    const run = spawnSync('/bin/sh', ['-c', config.config.commands.run], { cwd: dir, encoding: 'utf8', timeout: 50_000 });
-    expect(run.status).toBe(0);
-    const evaluated = spawnSync('/bin/sh', ['-c', config.config.commands.eval], { cwd: dir, encoding: 'utf8' });
-    expect(metricOf(evaluated.stdout, 'ops_per_sec')).toBeGreaterThan(0);
-    expect(evaluated.stdout).toMatch(/^correct: true$/m);
-    expect(evaluated.stdout).toMatch(/^avg_ms: \d+\.\d+$/m);
+    const result = spawnSync(process.execPath, [cli, 'validate', '-C', dir], { encoding: 'utf8', timeout: 50_000 });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/\[PASS\] Run command/);
+    const metric = /\[PASS\] Eval\/metric: ops_per_sec: (\S+)/.exec(result.stdout);
+    expect(Number(metric?.[1])).toBeGreaterThan(0);
+    const log = readFileSync(path.join(dir, 'run.log'), 'utf8');
+    expect(log).toMatch(/^ops_per_sec: \d+\.\d\nmedian_ms: \d+\.\d+\navg_ms: \d+\.\d+\ncorrect: true\n$/);
   });
 
   it.each([
@@ -113,6 +136,8 @@ describe('optimize-sorting example', () => {
       'const buf = new Int32Array(200000);\nexport function sortNumbers(arr) { const s = buf.subarray(0, arr.length); s.set(arr); return s.sort(); }',
     ],
     ['returns nothing', 'export function sortNumbers(arr) { arr.sort((a, b) => a - b); }'],
+    ['returns a plain Array with a string in it', 'export function sortNumbers(arr) { const s = Array.from(arr.sort()); s[0] = String(s[0]); return s; }'],
+    ['sorts the whole shared buffer', 'export function sortNumbers(arr) { new Int32Array(arr.buffer).sort(); return arr; }'],
   ])('scores zero when the sort %s', (_, source) => {
     const result = runBenchmark(copyExample(source));
     expect(result.status).toBe(0);
@@ -125,10 +150,50 @@ describe('optimize-sorting example', () => {
     ['throws', 'export function sortNumbers(arr) { throw new Error("boom"); }', /boom/],
     ['does not load', 'export function sortNumbers(arr) { return arr.sort(; }', /cannot load sort\.js/],
     ['has no sortNumbers', 'export function sortNumber(arr) { return arr; }', /does not export a function sortNumbers/],
+    ['ends its worker', 'export function sortNumbers(arr) { process.exit(0); }', /ended its worker/],
   ])('exits non-zero, with no metric, when sort.js %s', (_, source, message) => {
     const result = runBenchmark(copyExample(source));
     expect(result.status).not.toBe(0);
     expect(metricOf(result.stdout, 'ops_per_sec')).toBeUndefined();
     expect(result.stderr).toMatch(message);
+    expect(readFileSync(path.join(tmp, `copy-${copies}`, 'run.log'), 'utf8')).toMatch(/^error: /);
+  });
+
+  it.each([
+    [
+      'prints a fake metric line',
+      [
+        "import { writeSync } from 'node:fs';",
+        "console.log('ops_per_sec: 999999'); console.error('ops_per_sec: 999999');",
+        // Straight to the process's stdout, past the worker's captured streams: not what eval reads.
+        "writeSync(1, 'ops_per_sec: 888888\\n');",
+      ].join('\n'),
+    ],
+    [
+      'patches the clocks',
+      [
+        'const zero = () => 0; process.hrtime = () => [0, 0]; process.hrtime.bigint = () => 0n;',
+        'performance.now = zero; Date.now = zero; globalThis.performance = { now: zero };',
+      ].join('\n'),
+    ],
+    [
+      'writes run.log itself',
+      [
+        "import { writeFileSync } from 'node:fs';",
+        "const forge = () => writeFileSync('run.log', 'ops_per_sec: 999999\\ncorrect: true\\n');",
+        'forge(); setInterval(forge, 1);',
+      ].join('\n'),
+    ],
+  ])('does not raise the score when sort.js %s', (_, trick) => {
+    const dir = copyExample(`${trick}\n${honestSort}`);
+    const { run, evaluated } = runExperiment(dir);
+    expect(run.status).toBe(0);
+    // What sort.js printed through console never reaches crucible's output.
+    expect(run.stdout).not.toMatch(/999999/);
+    expect(run.stderr).not.toMatch(/999999/);
+    expect(evaluated.stdout).toMatch(/^ops_per_sec: \d+\.\d\nmedian_ms: [\d.]+\navg_ms: [\d.]+\ncorrect: true\n$/);
+    const score = metricOf(evaluated.stdout, 'ops_per_sec');
+    expect(score).toBeGreaterThan(0);
+    expect(score).toBeLessThan(HONEST_CEILING);
   });
 });
