@@ -37,9 +37,9 @@ export async function measure(ctx: RunContext, trial: number, sha: string, signa
     executor: ctx.executor,
     onSpawn: (pgid) => {
       // The process group is recorded so that a run killed now can have its experiment killed
-      // by the next `crucible run` before that one evaluates the commit again.
+      // by the next `crucible run` before that one evaluates the commit again. No fsync: only a
+      // killed crucible leaves its experiment running, and the page cache survives that.
       ctx.ledger.append('run.start', { n: trial, sha, pgid });
-      ctx.ledger.sync();
     },
   });
 }
