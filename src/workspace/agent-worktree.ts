@@ -167,6 +167,23 @@ class GitAgentWorktree implements AgentWorktree {
     // An agent with a shell may have committed or switched HEAD here: the trial's commit must sit
     // directly on the commit of the last reset, holding exactly `paths` and nothing of its own.
     const head = await this.readHead();
+    const wanted = new Set(paths);
+    const scan = this.lastScan;
+    // The common case, one git process: the agent only modified or deleted exactly these tracked
+    // files and left HEAD and the index alone, so `commit -a` commits exactly them.
+    if (
+      head === this.base &&
+      scan !== null &&
+      scan.untracked.size === 0 &&
+      this.copies.length === 0 &&
+      scan.changes.length === wanted.size &&
+      scan.changes.every((c) => c.kind !== 'added' && wanted.has(c.path))
+    ) {
+      const fast = await this.git.commitTracked(message);
+      this.base = fast;
+      this.lastScan = { changes: [], untracked: new Set() };
+      return fast;
+    }
     if (head.startsWith('ref:')) await this.git.run(['update-ref', '--no-deref', 'HEAD', this.base]);
     else if (head !== this.base) await this.git.run(['reset', '-q', '--soft', this.base]);
     const sha = await this.git.commitFiles(

@@ -51,6 +51,11 @@ export interface Git {
    * passed verbatim through stdin.
    */
   commitFiles(paths: readonly string[], message: string): Promise<string>;
+  /**
+   * Commits every change to tracked files (`git commit -a`) and returns the new sha. Cheaper than
+   * commitFiles; only for a work tree whose every change is known to belong in the commit.
+   */
+  commitTracked(message: string): Promise<string>;
   /** Points tag `name` at `sha`, replacing a tag of that name. */
   tagCommit(name: string, sha: string): Promise<void>;
   /** Moves the current branch to `sha`, updating only files that differ; refuses to clobber local changes. */
@@ -139,6 +144,13 @@ export function createGit(cwd: string, options: GitOptions = {}): Git {
         result = await commit();
       }
       if (result.exitCode !== 0) throw new GitError(['commit', '--only', '--', ...paths], result.stderr || result.stdout, result.exitCode);
+      return /^\[.*?([0-9a-f]{40}(?:[0-9a-f]{24})?)\]/m.exec(result.stdout)?.[1] ?? (await headSha());
+    },
+    async commitTracked(message) {
+      const args = ['-c', 'core.abbrev=no', '-c', 'gc.auto=0', '-c', 'maintenance.auto=false', 'commit', '-a', '--no-verify',
+        '--cleanup=verbatim', '--allow-empty-message', '-F', '-'];
+      const result = await run(args, { input: message, env: await identityEnv(), allowFail: true });
+      if (result.exitCode !== 0) throw new GitError(['commit', '-a'], result.stderr || result.stdout, result.exitCode);
       return /^\[.*?([0-9a-f]{40}(?:[0-9a-f]{24})?)\]/m.exec(result.stdout)?.[1] ?? (await headSha());
     },
     async tagCommit(name, sha) {
