@@ -19,6 +19,8 @@ export interface TrialView {
   description: string;
   /** Why it failed, for the next prompt: the crash report, the violation, the agent's error. */
   detail?: string;
+  /** The change itself, compacted (changed lines only, bounded), when it made one. */
+  diff?: string;
 }
 
 /** The folder the agent edits: a git worktree of the run branch without the hidden files. */

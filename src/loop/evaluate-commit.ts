@@ -19,6 +19,8 @@ export interface CommittedTrial {
   agentMs: number;
   usage: AgentUsage | null;
   startedAt: number;
+  /** The change, compacted for later prompts. */
+  diff?: string;
 }
 
 /** Runs the experiment once on the project as it is, with the trial's log and environment. */
@@ -152,5 +154,6 @@ function summaryOf(
     totalMs: ctx.now() - t.startedAt,
     costUsd: t.usage?.costUsd ?? null,
     usage: t.usage,
+    ...(t.diff ? { diff: t.diff } : {}),
   };
 }

@@ -22,6 +22,8 @@ export interface TrialSummary {
   costUsd: number | null;
   /** What the agent's turn used, when the backend reports it. */
   usage?: AgentUsage | null;
+  /** The change, compacted for prompts (see compactDiff). */
+  diff?: string;
 }
 
 export interface RunStartInfo {

@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { trialArtifactPath } from '../store/trial-artifacts.js';
 import { shortSha } from '../workspace/git.js';
 import type { TrialSummary } from './events.js';
 import type { RunContext, RunState } from './run-context.js';
@@ -24,6 +26,11 @@ export function finishTrial(ctx: RunContext, state: RunState, summary: TrialSumm
     cacheReadTokens: summary.usage?.cacheReadTokens ?? null,
     cacheWriteTokens: summary.usage?.cacheWriteTokens ?? null,
   });
+  if (summary.usage) {
+    // Beside the prompt and the transcript: what this trial's agent turn cost.
+    mkdirSync(ctx.paths.trialDir(summary.trial), { recursive: true });
+    writeFileSync(trialArtifactPath(ctx.paths, summary.trial, 'usage.json'), `${JSON.stringify(summary.usage, null, 2)}\n`);
+  }
   ctx.ledger.append('trial.end', { n: summary.trial, summary });
   ctx.ledger.sync();
   state.history.push(summary);

@@ -6,7 +6,7 @@ import { assemblePrompt } from '../prompt/assemble-prompt.js';
 import { formatMetric } from '../report/format.js';
 import { writeTrialArtifact } from '../store/trial-artifacts.js';
 import { checkChanges } from '../workspace/guard.js';
-import { unifiedDiff } from '../workspace/unified-diff.js';
+import { compactDiff, unifiedDiff } from '../workspace/unified-diff.js';
 import { cleanDescription, describeDiff } from './clean-description.js';
 import { evaluateCommit } from './evaluate-commit.js';
 import type { TrialSummary } from './events.js';
@@ -87,7 +87,14 @@ export async function runTrial(ctx: RunContext, state: RunState, trial: number, 
         prompt,
         systemPrompt: ctx.systemPrompt,
         workspace: { root: ctx.worktree.root, policy: ctx.policy },
-        history: state.history.map((t) => ({ trial: t.trial, outcome: t.outcome, metric: t.metric, description: t.description, ...(t.detail ? { detail: t.detail } : {}) })),
+        history: state.history.map((t) => ({
+          trial: t.trial,
+          outcome: t.outcome,
+          metric: t.metric,
+          description: t.description,
+          ...(t.detail ? { detail: t.detail } : {}),
+          ...(t.diff ? { diff: t.diff } : {}),
+        })),
         objective: ctx.config.metric,
         agentConfig: { ...ctx.config.agent, timeout_seconds: ctx.agentTimeoutMs / 1000 },
         artifactDir,
@@ -136,6 +143,7 @@ export async function runTrial(ctx: RunContext, state: RunState, trial: number, 
   const diff = files.map((file) => unifiedDiff(file, readText(path.join(ctx.projectDir, file)), readText(path.join(ctx.worktree.root, file)))).join('');
   await writeTrialArtifact(ctx.paths, trial, 'diff.patch', diff);
   const description = rawDescription || describeDiff(files, diff);
+  const shortDiff = compactDiff(diff);
 
   // The commit is made in the agent's worktree; until the branch points at it the project is
   // untouched. `git reset --keep` then moves the branch and the editable files together, and
@@ -155,7 +163,7 @@ export async function runTrial(ctx: RunContext, state: RunState, trial: number, 
       hints: ['An editable file was probably changed outside crucible during the run. Commit or undo that change, then run again.'],
     });
   }
-  return evaluateCommit(ctx, state, { trial, sha, parent, description, files, agentMs, usage, startedAt }, signals.hard);
+  return evaluateCommit(ctx, state, { trial, sha, parent, description, files, agentMs, usage, startedAt, diff: shortDiff }, signals.hard);
 }
 
 function readText(file: string): string | null {

@@ -17,6 +17,7 @@ export function historyFromLedger(events: readonly LedgerEvent[]): TrialSummary[
       commit: typeof summary.commit === 'string' ? summary.commit : '',
       files: Array.isArray(summary.files) ? summary.files.filter((f): f is string => typeof f === 'string') : [],
       ...(typeof summary.detail === 'string' ? { detail: summary.detail } : {}),
+      ...(typeof summary.diff === 'string' ? { diff: summary.diff } : {}),
       best: typeof summary.best === 'number' ? summary.best : null,
       agentMs: Number(summary.agentMs) || 0,
       runMs: Number(summary.runMs) || 0,

@@ -113,6 +113,14 @@ function historySection(input: PromptInput): string {
   if (worked.length > 0) lines.push(`Worked, build on these: ${worked.join('; ')}`);
   if (failed.length > 0) lines.push(`Did not help, do not repeat: ${failed.join('; ')}`);
   if (crashed.length > 0) lines.push(`Crashed, avoid: ${crashed.join('; ')}`);
+  // Descriptions can be vague; the diffs of the last few failures say exactly what not to redo.
+  const failedDiffs = attempts.filter((t) => (t.outcome === 'discard' || t.outcome === 'crash') && t.diff).slice(-3);
+  if (failedDiffs.length > 0) {
+    lines.push('', 'The last failed changes, exactly (do not make them again):');
+    for (const t of failedDiffs) {
+      lines.push('', `Trial ${t.trial} (${outcomeLabel(t.outcome)}${t.metric === null ? '' : `, ${input.objective.name} ${input.formatMetric(t.metric)}`}):`, '```diff', t.diff!, '```');
+    }
+  }
   return lines.join('\n');
 }
 

@@ -141,3 +141,30 @@ function range(start: number, count: number): string {
   const first = count === 0 ? start : start + 1;
   return count === 1 ? `${first}` : `${first},${count}`;
 }
+
+/**
+ * A diff cut down for a prompt: file names and changed lines only, at most `maxLines` lines and
+ * `maxChars` characters, so a history of failures stays small however big the changes were.
+ */
+export function compactDiff(diff: string, maxLines = 24, maxChars = 1200): string {
+  const out: string[] = [];
+  let chars = 0;
+  let omitted = 0;
+  let from = '';
+  for (const line of diff.split('\n')) {
+    let keep: string | null = null;
+    if (line.startsWith('--- ')) from = line.startsWith('--- a/') ? line.slice(6) : '';
+    if (line.startsWith('+++ ')) keep = line.startsWith('+++ /dev/null') ? `# ${from} (deleted)` : `# ${line.slice(6)}`;
+    else if (line.startsWith('--- ') || line.startsWith('diff --git') || line.startsWith('@@') || line.startsWith('\\')) keep = null;
+    else if (line.startsWith('+') || line.startsWith('-')) keep = line.length > 160 ? `${line.slice(0, 159)}…` : line;
+    if (keep === null) continue;
+    if (out.length >= maxLines || chars + keep.length > maxChars) {
+      omitted++;
+      continue;
+    }
+    out.push(keep);
+    chars += keep.length + 1;
+  }
+  if (omitted > 0) out.push(`# ... ${omitted} more changed line${omitted === 1 ? '' : 's'}`);
+  return out.join('\n');
+}

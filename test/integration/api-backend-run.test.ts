@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { statusCommand } from '../../src/cli/commands/status.js';
@@ -123,6 +125,9 @@ describe('crucible run with agent.type api', () => {
     ]);
     const status = await statusJson(p.dir, 't');
     expect(status['usage']).toEqual({ input_tokens: 2400, output_tokens: 600, cache_read_tokens: 3600, cache_write_tokens: 0, cost_usd: 0.00396 });
+    // Each trial's folder holds what its agent turn used.
+    const trialUsage = JSON.parse(readFileSync(path.join(p.dir, '.crucible/runs/t/trials/1/usage.json'), 'utf8')) as unknown;
+    expect(trialUsage).toEqual(usages[0]);
   });
 
   it('a model that never edits makes skips, and max_retries stops the run', async () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { countChangedLines, unifiedDiff } from '../../src/workspace/unified-diff.js';
+import { compactDiff, countChangedLines, unifiedDiff } from '../../src/workspace/unified-diff.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'crucible-diff-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -65,5 +65,17 @@ describe('unifiedDiff', () => {
   it('handles created and deleted files', () => {
     expect(applyWithGit(null, unifiedDiff('f.txt', null, 'new\nfile\n'))).toBe('new\nfile\n');
     expect(applyWithGit('old\n', unifiedDiff('f.txt', 'old\n', null))).toBeNull();
+  });
+});
+
+describe('compactDiff', () => {
+  it('keeps file names and changed lines only, within its bounds', () => {
+    const before = Array.from({ length: 100 }, (_, i) => `line ${i}`).join('\n') + '\n';
+    const after = before.replace('line 10\n', 'LINE 10\n').replace('line 90\n', 'LINE 90\n');
+    expect(compactDiff(unifiedDiff('a.js', before, after))).toBe('# a.js\n-line 10\n+LINE 10\n-line 90\n+LINE 90');
+    const huge = compactDiff(unifiedDiff('b.js', before, before.toUpperCase()), 10, 10_000);
+    expect(huge.split('\n')).toHaveLength(11);
+    expect(huge).toMatch(/# \.\.\. \d+ more changed lines$/);
+    expect(compactDiff(unifiedDiff('c.js', 'gone\n', null))).toBe('# c.js (deleted)\n-gone');
   });
 });

@@ -101,3 +101,19 @@ describe('strategyHint', () => {
     expect(strategyHint(outcomes)).toContain(expected);
   });
 });
+
+describe('failed diffs in the prompt', () => {
+  it('shows the compact diffs of the last three failures, bounded however long the run', () => {
+    const diff = (n: number) => `# sort.js\n-const CUTOFF = 8;\n+const CUTOFF = ${n};`;
+    const history: TrialView[] = [
+      { trial: 0, outcome: 'baseline', metric: 100, description: 'baseline' },
+      ...Array.from({ length: 500 }, (_, i) => ({ trial: i + 1, outcome: 'discard' as const, metric: 90, description: `cutoff ${i}`, diff: diff(i) })),
+    ];
+    const prompt = assemblePrompt({ ...base, history, trial: 501 });
+    expect(prompt).toContain('The last failed changes, exactly (do not make them again):');
+    expect(prompt).toContain('+const CUTOFF = 499;');
+    expect(prompt).toContain('+const CUTOFF = 497;');
+    expect(prompt).not.toContain('+const CUTOFF = 496;');
+    expect(prompt.length).toBeLessThan(8000);
+  });
+});
