@@ -116,6 +116,8 @@ function sessionOptions(request: ProposalRequest, guard: ToolGuard): Options {
     cwd: request.workspace.root,
     ...(request.agentConfig.model ? { model: request.agentConfig.model } : {}),
     systemPrompt: request.systemPrompt,
+    // agent.max_steps bounds the model calls of one trial, as for the api backend.
+    maxTurns: request.agentConfig.max_steps,
     // `tools` is what the model sees; allowedTools would only pre-approve, and skip canUseTool.
     tools: CLAUDE_CODE_TOOLS,
     hooks: { PreToolUse: [{ hooks: [preToolUse], onFailure: 'block' }] },
