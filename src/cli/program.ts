@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createRequire } from 'node:module';
-import { agentTypes } from '../config/schema.js';
+import { agentTypes, providers } from '../config/schema.js';
 import type { Output } from './output.js';
 
 /**
@@ -117,9 +117,30 @@ export function buildProgram(ctx: CliContext): Command {
     .description('Analyse a run: trend chart, turning points, failure streaks')
     .option('-t, --tag <tag>', 'run name (default: the run of the current branch, else the most recent)')
     .option('--json', 'machine-readable output')
-    .action(async (opts: { tag?: string; json?: boolean }, cmd: Command) => {
+    .option('--ai', 'ask a model for insights (turning points, failure patterns, next directions)')
+    .addOption(new Option('-a, --agent <name>', 'with --ai: the backend that writes them, overriding agent.type').choices(['claude-code', 'api']))
+    .option('-m, --model <name>', 'with --ai: the model, overriding agent.model')
+    .action(async (opts: { tag?: string; json?: boolean; ai?: boolean; agent?: 'claude-code' | 'api'; model?: string }, cmd: Command) => {
       const { postmortemCommand } = await import('./commands/postmortem.js');
-      await postmortemCommand({ projectDir: projectDir(cmd), tag: opts.tag, json: Boolean(opts.json) }, out(cmd));
+      await postmortemCommand({ projectDir: projectDir(cmd), tag: opts.tag, json: Boolean(opts.json), ai: Boolean(opts.ai), agent: opts.agent, model: opts.model }, out(cmd));
+    });
+
+  program
+    .command('wizard')
+    .description('Create a project from a description: a model writes the baseline, a hidden harness and the config')
+    .argument('<dest>', 'folder to create (must not exist, or be empty)')
+    .option('-d, --describe <text>', 'what to optimise, and how it is measured')
+    .option('-y, --yes', 'take the recommended answer to every question')
+    .addOption(new Option('-a, --agent <name>', 'backend of the model that writes the project').choices(['claude-code', 'api']))
+    .option('-m, --model <name>', 'the model (default: the backend\'s)')
+    .addOption(new Option('--provider <name>', 'with --agent api: the API').choices([...providers]))
+    .option('--base-url <url>', 'with --agent api: the endpoint, e.g. http://localhost:11434/v1')
+    .action(async (dest: string, opts: { describe?: string; yes?: boolean; agent?: 'claude-code' | 'api'; model?: string; provider?: (typeof providers)[number]; baseUrl?: string }, cmd: Command) => {
+      const { wizardCommand } = await import('./commands/wizard.js');
+      await wizardCommand(
+        { dest, describe: opts.describe, yes: Boolean(opts.yes), agent: opts.agent, model: opts.model, provider: opts.provider, baseUrl: opts.baseUrl, interactive: ctx.isInteractive },
+        out(cmd),
+      );
     });
 
   program

@@ -99,7 +99,8 @@ function withCacheBreakpoint(messages: ModelMessage[]): ModelMessage[] {
 }
 
 /** The trial's totals in crucible's terms: uncached input, cache reads and writes apart, and the price. */
-function usageOf(total: LanguageModelUsage, model: string, pricing: Config['agent']['pricing']): AgentUsage {
+/** Token counts of an AI SDK result, uncached input apart from cache reads and writes, priced. */
+export function usageOf(total: LanguageModelUsage, model: string, pricing: Config['agent']['pricing']): AgentUsage {
   const cacheReadTokens = total.inputTokenDetails?.cacheReadTokens ?? total.cachedInputTokens ?? 0;
   const cacheWriteTokens = total.inputTokenDetails?.cacheWriteTokens ?? 0;
   const inputTokens = total.inputTokenDetails?.noCacheTokens ?? Math.max(0, (total.inputTokens ?? 0) - cacheReadTokens - cacheWriteTokens);

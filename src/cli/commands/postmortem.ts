@@ -1,20 +1,75 @@
+import { createTextModel, chooseTextModelType, type TextModel, type TextModelType } from '../../agents/text-model.js';
+import type { Config } from '../../config/schema.js';
 import { ProjectError } from '../../errors.js';
+import { buildInsightsPrompt } from '../../report/insights-prompt.js';
 import { loadProjectRecords, resolveTag, rowsOf } from '../../report/load-run.js';
 import { postmortemJson } from '../../report/postmortem-json.js';
 import { renderPostmortem } from '../../report/postmortem-render.js';
 import { analyzeRun } from '../../report/postmortem.js';
 import type { Output } from '../output.js';
 
-export async function postmortemCommand(options: { projectDir: string; tag: string | undefined; json: boolean }, out: Output): Promise<void> {
+export interface PostmortemCommandOptions {
+  projectDir: string;
+  tag: string | undefined;
+  json: boolean;
+  /** Ask a model for insights after the report. */
+  ai?: boolean;
+  /** The backend that writes them, over agent.type. */
+  agent?: TextModelType;
+  /** The model, over agent.model. */
+  model?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function postmortemCommand(options: PostmortemCommandOptions, out: Output): Promise<void> {
   const records = await loadProjectRecords(options.projectDir);
   for (const problem of records.problems) out.warn(`results.tsv: ${problem}`);
   const tag = await resolveTag(records, options.tag);
   const rows = rowsOf(records, tag);
   if (rows.length === 0) throw new ProjectError(`run "${tag}" has no trials recorded yet`);
-  const pm = analyzeRun(rows, records.config.metric.direction);
-  out.data(
-    options.json
-      ? JSON.stringify({ metric: records.config.metric, ...postmortemJson(pm) })
-      : renderPostmortem(pm, { metricName: records.config.metric.name, width: out.columns }),
-  );
+  const { config } = records;
+  const pm = analyzeRun(rows, config.metric.direction);
+  // Missing credentials fail here, before any output.
+  const model = options.ai ? textModelFor(config, options) : null;
+
+  if (!options.json) out.data(renderPostmortem(pm, { metricName: config.metric.name, width: out.columns }));
+  if (model === null) {
+    if (options.json) out.data(JSON.stringify({ metric: config.metric, ...postmortemJson(pm) }));
+    return;
+  }
+
+  out.info(`Asking ${model.label} (${model.type}) for insights...`);
+  const prompt = buildInsightsPrompt(pm, { metricName: config.metric.name, experiment: { name: config.name, description: config.description } });
+  const answer = await model.complete(prompt.system, prompt.user, AbortSignal.timeout(config.agent.timeout_seconds * 1000));
+  const insights = answer.text.trim() || '(the model gave no insights)';
+  if (options.json) {
+    const usage = answer.usage;
+    out.data(
+      JSON.stringify({
+        metric: config.metric,
+        ...postmortemJson(pm),
+        ai_insights: insights,
+        ai_usage: {
+          agent: model.type,
+          model: answer.model,
+          input_tokens: usage.inputTokens,
+          output_tokens: usage.outputTokens,
+          cache_read_tokens: usage.cacheReadTokens,
+          cache_write_tokens: usage.cacheWriteTokens,
+          cost_usd: usage.costUsd,
+        },
+      }),
+    );
+    return;
+  }
+  out.data(['', `## Insights (${answer.model})`, ...insights.split('\n').map((line) => (line.trim() === '' ? '' : `  ${line}`))].join('\n'));
+}
+
+/** The project's agent settings when the backend is the project's own, with --model over agent.model. */
+function textModelFor(config: Config, options: PostmortemCommandOptions): TextModel {
+  const type = chooseTextModelType(options.agent, config.agent.type);
+  // Another backend's model name (a tuner project's, or an api model given to claude-code) would be wrong here.
+  const agentConfig: Config['agent'] = { ...config.agent, model: type === config.agent.type ? config.agent.model : null };
+  if (options.model !== undefined) agentConfig.model = options.model;
+  return createTextModel(type, agentConfig, options.env ?? process.env);
 }
