@@ -1,3 +1,5 @@
+import { globToRegExpSource } from './glob.js';
+
 /**
  * Which files the agent may touch. Entries are paths relative to the project root; an entry
  * ending in "/" (or naming a folder by its path prefix with "/") covers everything below it, and
@@ -55,37 +57,4 @@ function compileEntry(entry: string): (p: string) => boolean {
   }
   const re = new RegExp(`^${globToRegExpSource(normal)}(/.*)?$`);
   return (p) => re.test(p);
-}
-
-function globToRegExpSource(glob: string): string {
-  let out = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '*') {
-      if (glob[i + 1] === '*') {
-        // "**/" matches zero or more folders; a trailing "**" matches anything.
-        if (glob[i + 2] === '/') {
-          out += '(?:.*/)?';
-          i += 2;
-        } else {
-          out += '.*';
-          i += 1;
-        }
-      } else {
-        out += '[^/]*';
-      }
-    } else if (c === '?') {
-      out += '[^/]';
-    } else if (c === '[') {
-      const end = glob.indexOf(']', i + 1);
-      if (end === -1) out += '\\[';
-      else {
-        out += `[${glob.slice(i + 1, end).replace(/\\/g, '\\\\')}]`;
-        i = end;
-      }
-    } else {
-      out += c.replace(/[.+^${}()|\\]/g, '\\$&');
-    }
-  }
-  return out;
 }
