@@ -1,46 +1,12 @@
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseMarkers } from '../../src/agents/tuner/marker.js';
 import { parseConfigText } from '../../src/config/load.js';
-import { examplesDir } from '../../src/project/examples.js';
+import { metricValue, useExampleCopies, validateCopy } from '../helpers/example-project.js';
 
-const example = path.join(examplesDir(), 'optimize-classifier');
+const { source: example, copy: copyExample, runHarness } = useExampleCopies('optimize-classifier', 'classifier.js');
 const originalClassifier = readFileSync(path.join(example, 'classifier.js'), 'utf8');
-const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
-
-let tmp: string;
-beforeAll(() => {
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'crucible-classifier-'));
-});
-afterAll(() => {
-  rmSync(tmp, { recursive: true, force: true });
-});
-
-let copies = 0;
-/** A fresh copy of the example, optionally with another classifier.js. */
-function copyExample(classifier?: string): string {
-  const dir = path.join(tmp, `copy-${++copies}`);
-  cpSync(example, dir, { recursive: true });
-  rmSync(path.join(dir, 'run.log'), { force: true });
-  if (classifier !== undefined) writeFileSync(path.join(dir, 'classifier.js'), classifier);
-  return dir;
-}
-
-/** Runs the harness as crucible does (`node evaluate.js`), and reads the run.log it left, if any. */
-function runHarness(dir: string) {
-  const result = spawnSync(process.execPath, ['evaluate.js'], { cwd: dir, encoding: 'utf8', timeout: 50_000 });
-  const logFile = path.join(dir, 'run.log');
-  return { ...result, log: existsSync(logFile) ? readFileSync(logFile, 'utf8') : null };
-}
-
-function valueOf(text: string | null, name: string): number | undefined {
-  const match = new RegExp(`^${name}:\\s*(\\S+)$`, 'm').exec(text ?? '');
-  return match ? Number(match[1]) : undefined;
-}
 
 /** A classifier.js without learning: `row` is the body of a function of (i) that returns one row. */
 function answering(row: string, before = ''): string {
@@ -76,15 +42,15 @@ describe('optimize-classifier example', () => {
 
   it('passes crucible validate, scoring the baseline with val_accuracy and per-class accuracy', () => {
     const dir = copyExample();
-    const result = spawnSync(process.execPath, [cli, 'validate', '-C', dir], { encoding: 'utf8', timeout: 50_000, env: { ...process.env, NO_COLOR: '1' } });
+    const result = validateCopy(dir, { env: { NO_COLOR: '1' } });
     expect(result.status, result.stderr).toBe(0);
     const baseline = Number(/\[PASS\] Eval\/metric: val_accuracy: (\S+)/.exec(result.stdout)?.[1]);
     expect(baseline).toBeGreaterThan(0.3);
     expect(baseline).toBeLessThan(0.7);
     const log = readFileSync(path.join(dir, 'run.log'), 'utf8');
-    expect(valueOf(log, 'val_accuracy')).toBe(baseline);
-    expect(valueOf(log, 'val_log_loss')).toBeGreaterThan(0);
-    for (let k = 0; k < 8; k++) expect(valueOf(log, `class_${k}_accuracy`)).toBeGreaterThanOrEqual(0);
+    expect(metricValue(log, 'val_accuracy')).toBe(baseline);
+    expect(metricValue(log, 'val_log_loss')).toBeGreaterThan(0);
+    for (let k = 0; k < 8; k++) expect(metricValue(log, `class_${k}_accuracy`)).toBeGreaterThanOrEqual(0);
     expect(log).toMatch(/^valid: true$/m);
   });
 
@@ -96,14 +62,14 @@ describe('optimize-classifier example', () => {
     const base = runHarness(copyExample());
     const better = runHarness(copyExample(tuned));
     expect(better.status).toBe(0);
-    expect(valueOf(better.log, 'val_accuracy')).toBeGreaterThan((valueOf(base.log, 'val_accuracy') ?? 1) + 0.1);
+    expect(metricValue(better.log, 'val_accuracy')).toBeGreaterThan((metricValue(base.log, 'val_accuracy') ?? 1) + 0.1);
   });
 
   it('keeps printed lines out of run.log: a fake metric from classifier.js does not count', () => {
     const result = runHarness(copyExample(answering(UNIFORM, '  console.log("val_accuracy: 1.0"); process.stdout.write("\\nval_accuracy: 1.0\\n");')));
     expect(result.status).toBe(0);
     // Uniform rows: ties go to class 0, so this is the share of class 0, about 1/8.
-    expect(valueOf(result.log, 'val_accuracy')).toBeLessThan(0.2);
+    expect(metricValue(result.log, 'val_accuracy')).toBeLessThan(0.2);
     expect(result.stdout).not.toMatch(/^val_accuracy: 1\.0/m);
   });
 
@@ -130,7 +96,7 @@ describe('optimize-classifier example', () => {
   ])('scores 0 with valid: false when the matrix has %s', (_, row) => {
     const result = runHarness(copyExample(answering(row)));
     expect(result.status).toBe(0);
-    expect(valueOf(result.log, 'val_accuracy')).toBe(0);
+    expect(metricValue(result.log, 'val_accuracy')).toBe(0);
     expect(result.log).toMatch(/^valid: false$/m);
     expect(result.log).toMatch(/^reason: row 0/m);
     expect(result.log?.split('\n').filter((line) => line.startsWith('val_accuracy:'))).toHaveLength(1);
@@ -138,7 +104,7 @@ describe('optimize-classifier example', () => {
 
   it('scores 0 when the matrix has the wrong number of rows', () => {
     const result = runHarness(copyExample(answering(UNIFORM).replace('return Xval.map', 'return Xval.slice(1).map')));
-    expect(valueOf(result.log, 'val_accuracy')).toBe(0);
+    expect(metricValue(result.log, 'val_accuracy')).toBe(0);
     expect(result.log).toMatch(/^reason: 4999 rows for 5000 validation rows$/m);
   });
 
@@ -151,7 +117,7 @@ describe('optimize-classifier example', () => {
   ])('is a crash, with no metric, when classifier.js %s', (_, source, message) => {
     const result = runHarness(copyExample(source));
     expect(result.status).toBe(1);
-    expect(valueOf(result.log, 'val_accuracy')).toBeUndefined();
+    expect(metricValue(result.log, 'val_accuracy')).toBeUndefined();
     expect(`${result.log ?? ''}\n${result.stderr}`).toMatch(message);
   });
 

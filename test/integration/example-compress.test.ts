@@ -1,45 +1,13 @@
-import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
 import { parseMarkers } from '../../src/agents/tuner/marker.js';
 import { parseConfigText } from '../../src/config/load.js';
-import { examplesDir } from '../../src/project/examples.js';
+import { metricValue, useExampleCopies, validateCopy } from '../helpers/example-project.js';
 
-const example = path.join(examplesDir(), 'optimize-compress');
+const { source: example, copy: copyExample, runHarness, tempPath } = useExampleCopies('optimize-compress', 'compress.js', { timeoutMs: 40_000 });
 const originalSource = readFileSync(path.join(example, 'compress.js'), 'utf8');
-const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
-
-let tmp: string;
-beforeAll(() => {
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'crucible-compress-'));
-});
-afterAll(() => {
-  rmSync(tmp, { recursive: true, force: true });
-});
-
-let copies = 0;
-/** A fresh copy of the example, optionally with another compress.js. */
-function copyExample(source?: string): string {
-  const dir = path.join(tmp, `copy-${++copies}`);
-  cpSync(example, dir, { recursive: true });
-  rmSync(path.join(dir, 'run.log'), { force: true });
-  if (source !== undefined) writeFileSync(path.join(dir, 'compress.js'), source);
-  return dir;
-}
-
-/** Runs the harness as crucible does, and returns its exit code and run.log. */
-function runHarness(dir: string) {
-  const result = spawnSync(process.execPath, ['evaluate.js'], { cwd: dir, encoding: 'utf8', timeout: 40_000 });
-  return { status: result.status, log: readFileSync(path.join(dir, 'run.log'), 'utf8') };
-}
-
-function metricOf(text: string): number | undefined {
-  const match = /^compression_ratio:\s*(\S+)$/m.exec(text);
-  return match ? Number(match[1]) : undefined;
-}
 
 function withConstants(values: { minMatch: number; window: number; chain: number; escape: number }): string {
   return originalSource
@@ -86,7 +54,7 @@ describe('optimize-compress example', () => {
       { minMatch: 16, window: 300, chain: 3, escape: 101 },
     ];
     for (const setting of settings) {
-      const file = path.join(tmp, `compress-${Object.values(setting).join('-')}.mjs`);
+      const file = tempPath(`compress-${Object.values(setting).join('-')}.mjs`);
       writeFileSync(file, withConstants(setting));
       const codec = (await import(pathToFileURL(file).href)) as { compress: (t: string) => Uint8Array; decompress: (b: Uint8Array) => string };
       for (const input of inputs) {
@@ -99,7 +67,7 @@ describe('optimize-compress example', () => {
 
   it('passes crucible validate with a baseline below 1, worse than no compression', () => {
     const dir = copyExample();
-    const result = spawnSync(process.execPath, [cli, 'validate', '-C', dir], { encoding: 'utf8', timeout: 40_000 });
+    const result = validateCopy(dir, { timeoutMs: 40_000 });
     expect(result.status, result.stdout + result.stderr).toBe(0);
     const ratio = Number(/compression_ratio: (\S+)/.exec(result.stdout)?.[1]);
     expect(ratio).toBeGreaterThan(0.5);
@@ -115,7 +83,7 @@ describe('optimize-compress example', () => {
       'export const decompress = (b) => new TextDecoder().decode(b);\n';
     const { status, log } = runHarness(copyExample(source));
     expect(status).toBe(0);
-    expect(log.split('\n')[0]).toBe('compression_ratio: 1.0000');
+    expect(log?.split('\n')[0]).toBe('compression_ratio: 1.0000');
     expect(log).not.toMatch(/999/);
   });
 
@@ -127,7 +95,7 @@ describe('optimize-compress example', () => {
   ])('scores zero when compress.js %s', (_, source, message) => {
     const { status, log } = runHarness(copyExample(source));
     expect(status).toBe(0);
-    expect(metricOf(log)).toBe(0);
+    expect(metricValue(log, 'compression_ratio')).toBe(0);
     expect(log).toMatch(/^lossless: false$/m);
     expect(log).toMatch(message);
   });
@@ -144,7 +112,7 @@ describe('optimize-compress example', () => {
   ])('crashes, with no metric, when compress.js %s', (_, source, message) => {
     const { status, log } = runHarness(copyExample(source));
     expect(status).toBe(1);
-    expect(metricOf(log)).toBeUndefined();
+    expect(metricValue(log, 'compression_ratio')).toBeUndefined();
     expect(log).toMatch(message);
   });
 

@@ -1,14 +1,12 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseMarkers } from '../../src/agents/tuner/marker.js';
 import { parseConfigText } from '../../src/config/load.js';
-import { examplesDir } from '../../src/project/examples.js';
+import { metricValue, useExampleCopies, validateCopy } from '../helpers/example-project.js';
 
-const example = path.join(examplesDir(), 'optimize-lm');
-const cli = path.resolve(examplesDir(), '..', 'dist', 'cli', 'main.js');
+const { source: example, copy, tempPath } = useExampleCopies('optimize-lm', 'train.py');
 
 interface Python {
   /** The interpreter's real path (sys.executable), not a shim that depends on the shell. */
@@ -39,20 +37,9 @@ if (torchPython === undefined) {
 // A budget of a few seconds on the CPU, a small validation text: the whole pipeline, quickly.
 const quickEnv = { CRUCIBLE_LM_BUDGET_SECONDS: '3', CRUCIBLE_LM_DEVICE: 'cpu', CRUCIBLE_LM_VAL_BYTES: '8192' };
 
-let tmp: string;
-beforeAll(() => {
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'crucible-lm-test-'));
-});
-afterAll(() => {
-  rmSync(tmp, { recursive: true, force: true });
-});
-
-let copies = 0;
 /** A fresh copy of the example, optionally with another train.py, its .venv/bin/python3 linked to `python`. */
 function copyExample(options: { train?: string; python?: string } = {}): string {
-  const dir = path.join(tmp, `copy-${++copies}`);
-  cpSync(example, dir, { recursive: true });
-  if (options.train !== undefined) writeFileSync(path.join(dir, 'train.py'), options.train);
+  const dir = copy(options.train);
   if (options.python !== undefined) {
     mkdirSync(path.join(dir, '.venv', 'bin'), { recursive: true });
     symlinkSync(options.python, path.join(dir, '.venv', 'bin', 'python3'));
@@ -64,7 +51,7 @@ function copyExample(options: { train?: string; python?: string } = {}): string 
 function pythonWithoutTorch(): string {
   const plain = pythons.find((p) => !p.torch)?.exe;
   if (plain !== undefined) return plain;
-  const blocker = path.join(tmp, 'no-torch');
+  const blocker = tempPath('no-torch');
   mkdirSync(blocker, { recursive: true });
   // None in sys.modules makes "import torch" raise ImportError, as when it is not installed.
   writeFileSync(path.join(blocker, 'sitecustomize.py'), "import sys\nsys.modules['torch'] = None\n");
@@ -81,11 +68,6 @@ function runAsync(file: string, args: string[], options: { cwd?: string; env?: N
       resolve({ status, stdout, stderr });
     });
   });
-}
-
-function metricOf(text: string, name: string): number | undefined {
-  const match = new RegExp(`^${name}:\\s*(\\S+)$`, 'm').exec(text);
-  return match ? Number(match[1]) : undefined;
 }
 
 /** A train.py whose model is one embedding table (fast to export and score) with `forward` swapped in. */
@@ -155,18 +137,14 @@ describe('optimize-lm example', () => {
     expect(direct.status).toBe(1);
     expect(direct.stderr).toMatch(/^PyTorch is not installed for \S+: create \.venv and pip install torch \(see README\)\n$/);
 
-    const validate = spawnSync(process.execPath, [cli, 'validate', '-C', dir], { encoding: 'utf8', timeout: 30_000 });
+    const validate = validateCopy(dir, { timeoutMs: 30_000 });
     expect(validate.status).not.toBe(0);
     expect(validate.stdout).toMatch(/\[FAIL\] Run command: .*PyTorch is not installed for \S+: create \.venv and pip install torch/);
   });
 
   it.skipIf(torchPython === undefined)('passes crucible validate on the CPU with a tiny budget', () => {
     const dir = copyExample({ python: torchPython ?? '' });
-    const result = spawnSync(process.execPath, [cli, 'validate', '-C', dir], {
-      encoding: 'utf8',
-      timeout: 90_000,
-      env: { ...process.env, ...quickEnv },
-    });
+    const result = validateCopy(dir, { env: quickEnv, timeoutMs: 90_000 });
     expect(result.stdout).toMatch(/\[PASS\] Run command/);
     expect(result.status).toBe(0);
     const bpb = Number(/\[PASS\] Eval\/metric: val_bpb: (\S+)/.exec(result.stdout)?.[1]);
@@ -200,7 +178,7 @@ describe('optimize-lm example', () => {
       expect(result.status).toBe(1);
       expect(result.stderr).toMatch(message);
       expect(result.log).toMatch(/^error: /);
-      expect(metricOf(result.log, 'val_bpb')).toBeUndefined();
+      expect(metricValue(result.log, 'val_bpb')).toBeUndefined();
     });
 
     it('does not let train.py print the metric or write run.log', async () => {
@@ -218,7 +196,7 @@ describe('optimize-lm example', () => {
       expect(result.stdout + result.stderr).not.toMatch(/0\.000[12]/);
       expect(result.log).toMatch(/^val_bpb: \d+\.\d{4}\n/);
       // An untrained embedding table is no better than guessing.
-      expect(metricOf(result.log, 'val_bpb')).toBeGreaterThan(7);
+      expect(metricValue(result.log, 'val_bpb')).toBeGreaterThan(7);
     });
   });
 });

@@ -1,46 +1,12 @@
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseMarkers } from '../../src/agents/tuner/marker.js';
 import { parseConfigText } from '../../src/config/load.js';
-import { examplesDir } from '../../src/project/examples.js';
+import { metricValue, useExampleCopies, validateCopy } from '../helpers/example-project.js';
 
-const example = path.join(examplesDir(), 'optimize-regression');
+const { source: example, copy: copyExample, runHarness } = useExampleCopies('optimize-regression', 'model.js');
 const originalModel = readFileSync(path.join(example, 'model.js'), 'utf8');
-const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
-
-let tmp: string;
-beforeAll(() => {
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'crucible-regression-'));
-});
-afterAll(() => {
-  rmSync(tmp, { recursive: true, force: true });
-});
-
-let copies = 0;
-/** A fresh copy of the example, optionally with another model.js. */
-function copyExample(model?: string): string {
-  const dir = path.join(tmp, `copy-${++copies}`);
-  cpSync(example, dir, { recursive: true });
-  rmSync(path.join(dir, 'run.log'), { force: true });
-  if (model !== undefined) writeFileSync(path.join(dir, 'model.js'), model);
-  return dir;
-}
-
-/** Runs the harness as crucible does (`node evaluate.js`), and reads the run.log it left, if any. */
-function runHarness(dir: string) {
-  const result = spawnSync(process.execPath, ['evaluate.js'], { cwd: dir, encoding: 'utf8', timeout: 50_000 });
-  const logFile = path.join(dir, 'run.log');
-  return { ...result, log: existsSync(logFile) ? readFileSync(logFile, 'utf8') : null };
-}
-
-function valueOf(text: string | null, name: string): number | undefined {
-  const match = new RegExp(`^${name}:\\s*(\\S+)$`, 'm').exec(text ?? '');
-  return match ? Number(match[1]) : undefined;
-}
 
 /** A model.js that predicts the training mean, plus `extra` code at the top of train(). */
 function meanModel(extra = ''): string {
@@ -79,15 +45,15 @@ describe('optimize-regression example', () => {
 
   it('passes crucible validate, scoring the baseline with val_mse and diagnostics', () => {
     const dir = copyExample();
-    const result = spawnSync(process.execPath, [cli, 'validate', '-C', dir], { encoding: 'utf8', timeout: 50_000, env: { ...process.env, NO_COLOR: '1' } });
+    const result = validateCopy(dir, { env: { NO_COLOR: '1' } });
     expect(result.status, result.stderr).toBe(0);
     const baseline = Number(/\[PASS\] Eval\/metric: val_mse: (\S+)/.exec(result.stdout)?.[1]);
     expect(baseline).toBeGreaterThan(5);
     const log = readFileSync(path.join(dir, 'run.log'), 'utf8');
-    expect(valueOf(log, 'val_mse')).toBe(baseline);
-    expect(valueOf(log, 'val_r2')).toBeGreaterThan(0.5);
-    expect(valueOf(log, 'train_mse')).toBeGreaterThan(0);
-    expect(valueOf(log, 'train_seconds')).toBeGreaterThan(0);
+    expect(metricValue(log, 'val_mse')).toBe(baseline);
+    expect(metricValue(log, 'val_r2')).toBeGreaterThan(0.5);
+    expect(metricValue(log, 'train_mse')).toBeGreaterThan(0);
+    expect(metricValue(log, 'train_seconds')).toBeGreaterThan(0);
   });
 
   it('rewards the tuned constants: polynomial and hinge terms cut val_mse well below the baseline', () => {
@@ -98,14 +64,14 @@ describe('optimize-regression example', () => {
     const base = runHarness(copyExample());
     const better = runHarness(copyExample(tuned));
     expect(better.status).toBe(0);
-    expect(valueOf(better.log, 'val_mse')).toBeLessThan(0.3 * (valueOf(base.log, 'val_mse') ?? 0));
+    expect(metricValue(better.log, 'val_mse')).toBeLessThan(0.3 * (metricValue(base.log, 'val_mse') ?? 0));
   });
 
   it('keeps printed lines out of run.log: a fake metric from model.js does not count', () => {
     const result = runHarness(copyExample(meanModel('  console.log("val_mse: 0.000001"); process.stdout.write("\\nval_mse: 0.000001\\n");')));
     expect(result.status).toBe(0);
-    expect(valueOf(result.log, 'val_mse')).toBeGreaterThan(10);
-    expect(valueOf(result.stdout, 'val_mse')).toBeGreaterThan(10);
+    expect(metricValue(result.log, 'val_mse')).toBeGreaterThan(10);
+    expect(metricValue(result.stdout, 'val_mse')).toBeGreaterThan(10);
     expect(result.stdout).not.toMatch(/^val_mse: 0\.000001/m);
   });
 
@@ -137,7 +103,7 @@ describe('optimize-regression example', () => {
   ])('is a crash, with no metric, when model.js %s', (_, source, message) => {
     const result = runHarness(copyExample(source));
     expect(result.status).toBe(1);
-    expect(valueOf(result.log, 'val_mse')).toBeUndefined();
+    expect(metricValue(result.log, 'val_mse')).toBeUndefined();
     expect(result.log).toMatch(/^error: /m);
     expect(`${result.log ?? ''}\n${result.stderr}`).toMatch(message);
     expect(result.log?.split('\n').filter((line) => line !== '')).toHaveLength(1);

@@ -1,16 +1,13 @@
-import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
 import { parseMarkers } from '../../src/agents/tuner/marker.js';
 import { parseConfigText } from '../../src/config/load.js';
-import { examplesDir } from '../../src/project/examples.js';
+import { metricValue, useExampleCopies, validateCopy } from '../helpers/example-project.js';
 
-const example = path.join(examplesDir(), 'optimize-snake');
+const { source: example, copy: copyExample, runHarness, tempPath } = useExampleCopies('optimize-snake', 'agent.js');
 const originalAgent = readFileSync(path.join(example, 'agent.js'), 'utf8');
-const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
 interface Cell {
   x: number;
@@ -49,35 +46,6 @@ interface EngineModule {
   isMove(value: unknown): boolean;
 }
 
-let tmp: string;
-beforeAll(() => {
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'crucible-snake-'));
-});
-afterAll(() => {
-  rmSync(tmp, { recursive: true, force: true });
-});
-
-let copies = 0;
-/** A fresh copy of the example, optionally with another agent.js. */
-function copyExample(source?: string): string {
-  const dir = path.join(tmp, `copy-${++copies}`);
-  cpSync(example, dir, { recursive: true });
-  rmSync(path.join(dir, 'run.log'), { force: true });
-  if (source !== undefined) writeFileSync(path.join(dir, 'agent.js'), source);
-  return dir;
-}
-
-/** Runs the harness as crucible does, and returns its exit code and run.log. */
-function runHarness(dir: string) {
-  const result = spawnSync(process.execPath, ['evaluate.js'], { cwd: dir, encoding: 'utf8', timeout: 50_000 });
-  return { status: result.status, log: readFileSync(path.join(dir, 'run.log'), 'utf8') };
-}
-
-function metricOf(text: string): number | undefined {
-  const match = /^avg_score:\s*(\S+)$/m.exec(text);
-  return match ? Number(match[1]) : undefined;
-}
-
 async function importFile<T>(file: string): Promise<T> {
   return (await import(pathToFileURL(file).href)) as T;
 }
@@ -86,7 +54,7 @@ async function importFile<T>(file: string): Promise<T> {
 async function agentWith(weights: Record<string, number>): Promise<ChooseMove> {
   let source = originalAgent;
   for (const [name, value] of Object.entries(weights)) source = source.replace(new RegExp(`^const ${name} = [\\d.]+;`, 'm'), `const ${name} = ${value};`);
-  const file = path.join(tmp, `agent-${Object.values(weights).join('-')}.mjs`);
+  const file = tempPath(`agent-${Object.values(weights).join('-')}.mjs`);
   writeFileSync(file, source);
   return (await importFile<{ chooseMove: ChooseMove }>(file)).chooseMove;
 }
@@ -155,14 +123,14 @@ describe('optimize-snake example', () => {
 
   it('passes crucible validate, with the same score on every run', () => {
     const dir = copyExample();
-    const result = spawnSync(process.execPath, [cli, 'validate', '-C', dir], { encoding: 'utf8', timeout: 50_000 });
+    const result = validateCopy(dir);
     expect(result.status, result.stdout + result.stderr).toBe(0);
     const score = Number(/avg_score: (\S+)/.exec(result.stdout)?.[1]);
     expect(score).toBeGreaterThan(20);
     expect(score).toBeLessThan(200);
     const again = runHarness(dir);
     expect(again.status).toBe(0);
-    expect(metricOf(again.log)).toBe(score);
+    expect(metricValue(again.log, 'avg_score')).toBe(score);
     expect(again.log).toMatch(/^endings: hit itself 30$/m);
   });
 
@@ -170,7 +138,7 @@ describe('optimize-snake example', () => {
     const honest = runHarness(copyExample(GO_RIGHT));
     const faking = runHarness(copyExample(GO_RIGHT.replace('{', '{ console.log("avg_score: 999"); console.error("avg_score: 999");')));
     expect(faking.status).toBe(0);
-    expect(faking.log.split('\n')[0]).toBe(`avg_score: ${metricOf(honest.log)?.toFixed(2)}`);
+    expect(faking.log?.split('\n')[0]).toBe(`avg_score: ${metricValue(honest.log, 'avg_score')?.toFixed(2)}`);
     expect(faking.log).not.toMatch(/999/);
   });
 
@@ -189,7 +157,7 @@ describe('optimize-snake example', () => {
   ])('kills the snake when chooseMove %s', (_, source, endings, problem) => {
     const { status, log } = runHarness(copyExample(`${source}\n`));
     expect(status).toBe(0);
-    expect(metricOf(log)).toBe(0);
+    expect(metricValue(log, 'avg_score')).toBe(0);
     expect(log).toMatch(endings);
     expect(log).toMatch(problem);
   });
@@ -197,7 +165,7 @@ describe('optimize-snake example', () => {
   it('kills the snake when a move takes too long, and goes on with the next game', () => {
     const { status, log } = runHarness(copyExample('export function chooseMove() { for (;;) {} }\n'));
     expect(status).toBe(0);
-    expect(metricOf(log)).toBe(0);
+    expect(metricValue(log, 'avg_score')).toBe(0);
     expect(log).toMatch(/^endings: too slow 30$/m);
     expect(log).toMatch(/^problem: game 1, step 1: too slow: no move within 100 ms$/m);
   });
@@ -209,7 +177,7 @@ describe('optimize-snake example', () => {
   ])('crashes, with no metric, when agent.js %s', (_, source, message) => {
     const { status, log } = runHarness(copyExample(`${source}\n`));
     expect(status).toBe(1);
-    expect(metricOf(log)).toBeUndefined();
+    expect(metricValue(log, 'avg_score')).toBeUndefined();
     expect(log).toMatch(message);
   });
 });

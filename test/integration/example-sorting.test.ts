@@ -1,38 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseMarkers } from '../../src/agents/tuner/marker.js';
 import { parseConfigText } from '../../src/config/load.js';
-import { examplesDir } from '../../src/project/examples.js';
+import { metricValue, useExampleCopies, validateCopy } from '../helpers/example-project.js';
 
-const example = path.join(examplesDir(), 'optimize-sorting');
+const { source: example, copy: copyExample, runHarness: runBenchmark, tempPath } = useExampleCopies('optimize-sorting', 'sort.js', { harness: 'benchmark.js' });
 const originalSort = readFileSync(path.join(example, 'sort.js'), 'utf8');
-
-let tmp: string;
-beforeAll(() => {
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'crucible-sorting-'));
-});
-afterAll(() => {
-  rmSync(tmp, { recursive: true, force: true });
-});
-
-let copies = 0;
-/** A fresh copy of the example, optionally with another sort.js. */
-function copyExample(sortSource?: string): string {
-  const dir = path.join(tmp, `copy-${++copies}`);
-  cpSync(example, dir, { recursive: true });
-  if (sortSource !== undefined) writeFileSync(path.join(dir, 'sort.js'), sortSource);
-  return dir;
-}
-
-const cli = path.resolve(examplesDir(), '..', 'dist', 'cli', 'main.js');
-
-function runBenchmark(dir: string) {
-  return spawnSync(process.execPath, ['benchmark.js'], { cwd: dir, encoding: 'utf8', timeout: 50_000 });
-}
 
 /** The experiment exactly as crucible runs it: the config's run command, then its eval command. */
 function runExperiment(dir: string) {
@@ -49,11 +25,6 @@ const HONEST_CEILING = 2000;
 
 // A correct sort wrapped around each gaming attempt, so that only the attempt can move the score.
 const honestSort = 'export function sortNumbers(arr) { return arr.sort(); }\n';
-
-function metricOf(stdout: string, name: string): number | undefined {
-  const match = new RegExp(`^${name}:\\s*(\\S+)$`, 'm').exec(stdout);
-  return match ? Number(match[1]) : undefined;
-}
 
 /** sort.js with its @tune constants set to other values. */
 function withConstants(values: { cutoff: number; radixMin: number; bits: number }): string {
@@ -100,7 +71,7 @@ describe('optimize-sorting example', () => {
       ...[4, 5, 7, 11, 16].map((bits) => ({ cutoff: 7, radixMin: 2, bits })),
     ];
     for (const setting of settings) {
-      const file = path.join(tmp, `sort-${setting.cutoff}-${setting.radixMin}-${setting.bits}.mjs`);
+      const file = tempPath(`sort-${setting.cutoff}-${setting.radixMin}-${setting.bits}.mjs`);
       writeFileSync(file, withConstants(setting));
       const { sortNumbers } = (await import(pathToFileURL(file).href)) as { sortNumbers: (a: Int32Array) => ArrayLike<number> };
       for (const input of inputs) {
@@ -117,7 +88,7 @@ describe('optimize-sorting example', () => {
 
   it('passes crucible validate with a positive ops_per_sec from the bundled sort', () => {
     const dir = copyExample();
-    const result = spawnSync(process.execPath, [cli, 'validate', '-C', dir], { encoding: 'utf8', timeout: 50_000 });
+    const result = validateCopy(dir);
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/\[PASS\] Run command/);
@@ -141,7 +112,7 @@ describe('optimize-sorting example', () => {
   ])('scores zero when the sort %s', (_, source) => {
     const result = runBenchmark(copyExample(source));
     expect(result.status).toBe(0);
-    expect(metricOf(result.stdout, 'ops_per_sec')).toBe(0);
+    expect(metricValue(result.stdout, 'ops_per_sec')).toBe(0);
     expect(result.stdout).toMatch(/^correct: false$/m);
     expect(result.stderr).toMatch(/wrong result/);
   });
@@ -154,9 +125,9 @@ describe('optimize-sorting example', () => {
   ])('exits non-zero, with no metric, when sort.js %s', (_, source, message) => {
     const result = runBenchmark(copyExample(source));
     expect(result.status).not.toBe(0);
-    expect(metricOf(result.stdout, 'ops_per_sec')).toBeUndefined();
+    expect(metricValue(result.stdout, 'ops_per_sec')).toBeUndefined();
     expect(result.stderr).toMatch(message);
-    expect(readFileSync(path.join(tmp, `copy-${copies}`, 'run.log'), 'utf8')).toMatch(/^error: /);
+    expect(result.log).toMatch(/^error: /);
   });
 
   it.each([
@@ -192,7 +163,7 @@ describe('optimize-sorting example', () => {
     expect(run.stdout).not.toMatch(/999999/);
     expect(run.stderr).not.toMatch(/999999/);
     expect(evaluated.stdout).toMatch(/^ops_per_sec: \d+\.\d\nmedian_ms: [\d.]+\navg_ms: [\d.]+\ncorrect: true\n$/);
-    const score = metricOf(evaluated.stdout, 'ops_per_sec');
+    const score = metricValue(evaluated.stdout, 'ops_per_sec');
     expect(score).toBeGreaterThan(0);
     expect(score).toBeLessThan(HONEST_CEILING);
   });
