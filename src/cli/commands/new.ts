@@ -8,8 +8,10 @@ export function newCommand(options: { dest: string | undefined; example: string 
   if (options.list) {
     const examples = listExamples();
     const width = Math.max(...examples.map((e) => e.name.length));
+    const metric = (e: (typeof examples)[number]): string => `${e.metric} (${e.direction})`;
+    const metricWidth = Math.max(...examples.map((e) => metric(e).length));
     out.data('Bundled examples (crucible new DEST -e NAME):');
-    for (const e of examples) out.data(`  ${e.name.padEnd(width)}  ${e.metric} (${e.direction})  ${e.description}`);
+    for (const e of examples) out.data(`  ${e.name.padEnd(width)}  ${metric(e).padEnd(metricWidth)}  ${e.description}`);
     return;
   }
   if (!options.dest) throw new UsageError('new needs a destination folder: crucible new DEST [-e EXAMPLE]  (crucible new --list shows the examples)');
