@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createRequire } from 'node:module';
-import { agentTypes, providers } from '../config/schema.js';
+import { agentTypes, providers } from '../config/constants.js';
 import type { Output } from './output.js';
 
 /**

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { agentTypes, directions, providers } from './constants.js';
+
+export { agentTypes, directions, providers, type AgentType, type Direction, type Provider } from './constants.js';
 
 /**
  * The one definition of `.crucible/config.yaml`: its keys, types, defaults and documentation.
@@ -10,13 +13,6 @@ const nonEmptyString = z.string().trim().min(1, 'must not be empty');
 
 const pathList = z.array(nonEmptyString);
 
-export const agentTypes = ['claude-code', 'api', 'command', 'tuner'] as const;
-export type AgentType = (typeof agentTypes)[number];
-
-export const directions = ['minimize', 'maximize'] as const;
-
-export const providers = ['anthropic', 'openai', 'openai-compatible'] as const;
-export type Provider = (typeof providers)[number];
 
 /** "90", 90, "90s", "45m", "8h", "1d" → seconds. */
 const duration = z.union([
@@ -40,7 +36,6 @@ const priceSchema = z
     cache_write: z.number().min(0).optional().describe('US dollars per million cache-write tokens (default: 125% of input).'),
   })
   .strict();
-export type Direction = (typeof directions)[number];
 
 const filesSchema = z
   .object({

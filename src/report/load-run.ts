@@ -1,9 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { loadConfig } from '../config/load.js';
-import type { Config } from '../config/schema.js';
-import { ConfigError, ProjectError } from '../errors.js';
+import { readConfigEssentials, type ConfigEssentials } from '../config/read-essentials.js';
+import { ProjectError } from '../errors.js';
 import type { ResultRow } from '../store/result-row.js';
 import { readResults } from '../store/results-file.js';
 import { isProcessAlive } from '../store/process-identity.js';
@@ -13,7 +12,7 @@ import { listRunTags, runPaths } from '../store/run-paths.js';
 /** What the read-only commands (status, history, compare, postmortem) work from. */
 export interface ProjectRecords {
   projectDir: string;
-  config: Config;
+  config: ConfigEssentials;
   rows: ResultRow[];
   problems: string[];
 }
@@ -21,10 +20,9 @@ export interface ProjectRecords {
 export async function loadProjectRecords(projectDir: string): Promise<ProjectRecords> {
   if (!existsSync(projectDir)) throw new ProjectError(`${projectDir} does not exist`);
   const dir = realpathSync(projectDir);
-  const loaded = loadConfig(dir);
-  if (!loaded.ok) throw new ConfigError(loaded.errors);
+  const config = await readConfigEssentials(dir);
   const { rows, problems } = await readResults(dir);
-  return { projectDir: dir, config: loaded.config, rows, problems };
+  return { projectDir: dir, config, rows, problems };
 }
 
 /**

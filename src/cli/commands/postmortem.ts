@@ -1,6 +1,6 @@
-import { createTextModel, chooseTextModelType, type TextModel, type TextModelType } from '../../agents/text-model.js';
+import type { TextModel, TextModelType } from '../../agents/text-model.js';
 import type { Config } from '../../config/schema.js';
-import { ProjectError } from '../../errors.js';
+import { ConfigError, ProjectError } from '../../errors.js';
 import { buildInsightsPrompt } from '../../report/insights-prompt.js';
 import { loadProjectRecords, resolveTag, rowsOf } from '../../report/load-run.js';
 import { postmortemJson } from '../../report/postmortem-json.js';
@@ -29,8 +29,10 @@ export async function postmortemCommand(options: PostmortemCommandOptions, out: 
   if (rows.length === 0) throw new ProjectError(`run "${tag}" has no trials recorded yet`);
   const { config } = records;
   const pm = analyzeRun(rows, config.metric.direction);
-  // Missing credentials fail here, before any output.
-  const model = options.ai ? textModelFor(config, options) : null;
+  // Missing credentials fail here, before any output. The full config (agent settings) and the
+  // model SDKs are loaded only for --ai: the plain report stays fast.
+  const agentSettings = options.ai ? (await fullConfig(records.projectDir)).agent : null;
+  const model = agentSettings ? await textModelFor(agentSettings, options) : null;
 
   if (!options.json) out.data(renderPostmortem(pm, { metricName: config.metric.name, width: out.columns }));
   if (model === null) {
@@ -40,7 +42,7 @@ export async function postmortemCommand(options: PostmortemCommandOptions, out: 
 
   out.info(`Asking ${model.label} (${model.type}) for insights...`);
   const prompt = buildInsightsPrompt(pm, { metricName: config.metric.name, experiment: { name: config.name, description: config.description } });
-  const answer = await model.complete(prompt.system, prompt.user, AbortSignal.timeout(config.agent.timeout_seconds * 1000));
+  const answer = await model.complete(prompt.system, prompt.user, AbortSignal.timeout(agentSettings!.timeout_seconds * 1000));
   const insights = answer.text.trim() || '(the model gave no insights)';
   if (options.json) {
     const usage = answer.usage;
@@ -66,10 +68,18 @@ export async function postmortemCommand(options: PostmortemCommandOptions, out: 
 }
 
 /** The project's agent settings when the backend is the project's own, with --model over agent.model. */
-function textModelFor(config: Config, options: PostmortemCommandOptions): TextModel {
-  const type = chooseTextModelType(options.agent, config.agent.type);
+async function textModelFor(agent: Config['agent'], options: PostmortemCommandOptions): Promise<TextModel> {
+  const { chooseTextModelType, createTextModel } = await import('../../agents/text-model.js');
+  const type = chooseTextModelType(options.agent, agent.type);
   // Another backend's model name (a tuner project's, or an api model given to claude-code) would be wrong here.
-  const agentConfig: Config['agent'] = { ...config.agent, model: type === config.agent.type ? config.agent.model : null };
+  const agentConfig: Config['agent'] = { ...agent, model: type === agent.type ? agent.model : null };
   if (options.model !== undefined) agentConfig.model = options.model;
   return createTextModel(type, agentConfig, options.env ?? process.env);
+}
+
+async function fullConfig(projectDir: string): Promise<Config> {
+  const { loadConfig } = await import('../../config/load.js');
+  const loaded = loadConfig(projectDir);
+  if (!loaded.ok) throw new ConfigError(loaded.errors);
+  return loaded.config;
 }
