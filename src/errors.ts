@@ -120,13 +120,25 @@ export type AgentErrorKind =
   /** The agent failed on this trial (crashed, bad reply); the trial is recorded as an agent error. */
   | 'failed';
 
+/** Tokens and cost a failed attempt still used (the shape of AgentUsage in agents/types.ts). */
+export interface FailedAttemptUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costUsd: number | null;
+}
+
 export class AgentError extends CrucibleError {
   readonly kind: AgentErrorKind;
+  /** What the failed attempt cost, when the backend knows: budgets count it too. */
+  usage: FailedAttemptUsage | undefined;
 
-  constructor(kind: AgentErrorKind, message: string, options?: { hints?: readonly string[]; cause?: unknown }) {
+  constructor(kind: AgentErrorKind, message: string, options?: { hints?: readonly string[]; cause?: unknown; usage?: FailedAttemptUsage }) {
     super('CRUCIBLE_AGENT', message, options);
     this.name = 'AgentError';
     this.kind = kind;
+    this.usage = options?.usage;
   }
 }
 

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AgentBackend, Proposal, ProposalRequest } from '../agents/types.js';
+import type { AgentBackend, AgentUsage, Proposal, ProposalRequest } from '../agents/types.js';
 import { AgentError } from '../errors.js';
 
 export interface ProposeOptions {
@@ -20,23 +20,45 @@ const DEFAULT_RETRY_DELAYS_MS = [2_000, 5_000, 15_000, 30_000, 60_000];
  */
 export async function propose(agent: AgentBackend, request: ProposalRequest, options: ProposeOptions): Promise<Proposal> {
   const delays = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
+  // Attempts that failed still cost tokens: they are added to what the trial reports.
+  let spent: AgentUsage | undefined;
+  const fail = (kind: AgentError['kind'], message: string, cause: unknown): AgentError =>
+    new AgentError(kind, message, { cause, usage: addUsage(spent, cause instanceof AgentError ? cause.usage : undefined) });
   for (let attempt = 0; ; attempt++) {
     const timeout = AbortSignal.timeout(options.timeoutMs);
     const signal = AbortSignal.any([options.signal, timeout]);
     try {
-      return await agent.propose(request, signal);
+      const proposal = await agent.propose(request, signal);
+      const usage = addUsage(spent, proposal.usage);
+      return usage ? { ...proposal, usage } : proposal;
     } catch (error) {
-      if (options.signal.aborted) throw new AgentError('failed', 'stopped by the user', { cause: error });
-      if (timeout.aborted) throw new AgentError('timeout', `the agent did not finish within ${Math.round(options.timeoutMs / 1000)}s`, { cause: error });
+      if (options.signal.aborted) throw fail('failed', 'stopped by the user', error);
+      if (timeout.aborted) throw fail('timeout', `the agent did not finish within ${Math.round(options.timeoutMs / 1000)}s`, error);
       const agentError = error instanceof AgentError ? error : new AgentError('failed', `agent failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
       const delay = delays[attempt];
-      if (agentError.kind !== 'transient' || delay === undefined) throw agentError;
+      if (agentError.kind !== 'transient' || delay === undefined) {
+        agentError.usage = addUsage(spent, agentError.usage);
+        throw agentError;
+      }
+      spent = addUsage(spent, agentError.usage);
       options.onRetry?.(attempt + 1, agentError, delay);
       try {
         await sleep(delay, undefined, { signal: options.signal });
       } catch {
-        throw new AgentError('failed', 'stopped by the user', { cause: error });
+        throw fail('failed', 'stopped by the user', error);
       }
     }
   }
+}
+
+function addUsage(a: AgentUsage | undefined, b: AgentUsage | undefined): AgentUsage | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return {
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    cacheReadTokens: a.cacheReadTokens + b.cacheReadTokens,
+    cacheWriteTokens: a.cacheWriteTokens + b.cacheWriteTokens,
+    costUsd: a.costUsd === null && b.costUsd === null ? null : (a.costUsd ?? 0) + (b.costUsd ?? 0),
+  };
 }

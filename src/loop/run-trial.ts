@@ -109,8 +109,8 @@ export async function runTrial(ctx: RunContext, state: RunState, trial: number, 
     if (!(error instanceof AgentError)) throw error;
     const agentMs = ctx.now() - agentStart;
     ctx.ledger.append('agent.error', { n: trial, kind: error.kind, message: error.message, ms: agentMs });
-    if (signals.hard.aborted) return voidTrial('stopped', 'stopped by the user during the agent turn', agentMs);
-    const summary = voidTrial('agent-error', `agent error: ${error.message}`, agentMs, error.message);
+    if (signals.hard.aborted) return voidTrial('stopped', 'stopped by the user during the agent turn', agentMs, undefined, error.usage ?? null);
+    const summary = voidTrial('agent-error', `agent error: ${error.message}`, agentMs, error.message, error.usage ?? null);
     if (error.kind === 'fatal') throw new FatalAgentError(error, summary);
     return summary;
   }

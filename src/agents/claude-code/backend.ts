@@ -93,7 +93,11 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
       if (signal.aborted) throw new AgentError('failed', 'canceled');
       if (!result) throw new AgentError('failed', `Claude Code ended without a result${stderr.trim() ? `: ${lastLine(stderr)}` : ''}`);
       const failure = errorOfResult(result, context);
-      if (failure) throw failure;
+      if (failure) {
+        // The turn failed, but its tokens were spent: the loop counts them toward the budgets.
+        failure.usage = usageOfResult(result);
+        throw failure;
+      }
       const proposal: Proposal = { description: (result.subtype === 'success' ? result.result : '') || lastText, usage: usageOfResult(result), transcriptPath };
       return proposal;
     },
