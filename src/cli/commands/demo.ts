@@ -40,9 +40,13 @@ export async function demoCommand(options: { trials: number; dir: string | undef
     out.info(out.style.bold(`ops_per_sec: ${formatMetric(report.baseline)} → ${formatMetric(report.best)} (${formatPercent(pct)}), ${kept.length} change${kept.length === 1 ? '' : 's'} kept:`));
     for (const t of kept) out.info(`  trial ${t.trial}: ${t.description} → ${formatMetric(t.metric)}`);
     out.info('');
+    // From a clone (`npm run demo`) the command is not on PATH: show one that works as typed.
+    const script = process.argv[1] ?? '';
+    const crucible = path.basename(script) === 'crucible' ? 'crucible' : `node ${script}`;
     out.info('Look around:');
     out.info(`  cd ${dest}`);
-    out.info('  crucible status; crucible history; crucible postmortem; git log --oneline crucible/demo');
+    out.info(`  ${crucible} status; ${crucible} history; ${crucible} postmortem`);
+    out.info('  git log --oneline crucible/demo');
   } finally {
     process.off('SIGINT', onInterrupt);
   }
