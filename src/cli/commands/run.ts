@@ -42,8 +42,10 @@ export async function runCommand(options: RunCommandOptions, out: Output): Promi
       stop.abort();
       reporter.stopRequested?.();
     } else if (!abort.signal.aborted) {
-      out.info(out.style.yellow('Stopping now: the trial in progress is reverted and recorded as stopped.'));
+      out.info(out.style.yellow('Stopping now: the trial in progress is reverted and recorded as stopped (Ctrl+C again kills crucible).'));
       abort.abort();
+      // A third Ctrl+C gets Node's default: the process dies, and the next run recovers from the ledger.
+      process.off('SIGINT', onInterrupt);
     }
   };
   const onTerminate = (): void => {
