@@ -43,7 +43,10 @@ export interface Git {
   branchExists(name: string): Promise<boolean>;
   createBranch(name: string, startPoint: string): Promise<void>;
   checkoutBranch(name: string): Promise<void>;
-  /** Tracked paths with staged or unstaged changes. Untracked files belong to the user and never count. */
+  /**
+   * Tracked paths with staged or unstaged changes, relative to this Git's folder and below it.
+   * Untracked files belong to the user and never count.
+   */
   uncommittedTrackedChanges(): Promise<string[]>;
   /**
    * Commits exactly `paths` (new, modified or deleted) on the current branch, whatever else is
@@ -122,8 +125,11 @@ export function createGit(cwd: string, options: GitOptions = {}): Git {
       await run(['switch', '--no-guess', '-q', name]);
     },
     async uncommittedTrackedChanges() {
-      const { stdout } = await run(['status', '--porcelain=v1', '-z', '--untracked-files=no', '--ignore-submodules=untracked']);
-      return parseStatusPaths(stdout);
+      // Relative to this Git's folder (a project may be a subfolder of its repository), as
+      // config paths are; files outside it are not the project's.
+      const { stdout } = await run(['status', '--porcelain=v1', '-z', '--untracked-files=no', '--ignore-submodules=untracked', '--', '.']);
+      const prefix = (await run(['rev-parse', '--show-prefix'])).stdout.trim();
+      return parseStatusPaths(stdout).map((p) => (prefix !== '' && p.startsWith(prefix) ? p.slice(prefix.length) : p));
     },
     async commitFiles(paths, message) {
       if (paths.length === 0) throw new Error('commitFiles needs at least one path');
@@ -167,7 +173,8 @@ export function createGit(cwd: string, options: GitOptions = {}): Git {
     async restorePaths(sha, paths) {
       if (paths.length === 0) return;
       const present = new Set(
-        (await run(['--literal-pathspecs', 'ls-tree', '-r', '-z', '--name-only', '--full-name', sha, '--', ...paths])).stdout
+        // Names relative to this Git's folder, like `paths` (a project may be a subfolder).
+        (await run(['--literal-pathspecs', 'ls-tree', '-r', '-z', '--name-only', sha, '--', ...paths])).stdout
           .split('\0')
           .filter(Boolean),
       );

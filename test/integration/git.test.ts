@@ -241,3 +241,17 @@ describe('createGit', () => {
     expect(calls()).toBe(3);
   });
 });
+
+describe('a project in a subfolder of its repository', () => {
+  it('names uncommitted changes and restores paths relative to the project folder', async () => {
+    const dir = repo({ 'README': 'root\n', 'proj/solution.js': 'x = 1\n', 'other/file.js': 'y\n' });
+    const project = path.join(dir, 'proj');
+    writeFiles(dir, { 'proj/solution.js': 'x = 2\n', 'other/file.js': 'changed\n' });
+    const g = gitFor(project);
+    // Only the project's own files, named as the config names them.
+    expect(await g.uncommittedTrackedChanges()).toEqual(['solution.js']);
+    await g.restorePaths(await g.headSha(), ['solution.js']);
+    expect(read(project, 'solution.js')).toBe('x = 1\n');
+    expect(read(dir, 'other/file.js')).toBe('changed\n');
+  });
+});
