@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentBackend, AgentUsage, Proposal, ProposalRequest } from '../agents/types.js';
+import { addUsage } from '../agents/usage.js';
 import { AgentError } from '../errors.js';
 
 export interface ProposeOptions {
@@ -23,13 +24,13 @@ export async function propose(agent: AgentBackend, request: ProposalRequest, opt
   // Attempts that failed still cost tokens: they are added to what the trial reports.
   let spent: AgentUsage | undefined;
   const fail = (kind: AgentError['kind'], message: string, cause: unknown): AgentError =>
-    new AgentError(kind, message, { cause, usage: addUsage(spent, cause instanceof AgentError ? cause.usage : undefined) });
+    new AgentError(kind, message, { cause, usage: addKnown(spent, cause instanceof AgentError ? cause.usage : undefined) });
   for (let attempt = 0; ; attempt++) {
     const timeout = AbortSignal.timeout(options.timeoutMs);
     const signal = AbortSignal.any([options.signal, timeout]);
     try {
       const proposal = await agent.propose(request, signal);
-      const usage = addUsage(spent, proposal.usage);
+      const usage = addKnown(spent, proposal.usage);
       return usage ? { ...proposal, usage } : proposal;
     } catch (error) {
       if (options.signal.aborted) throw fail('failed', 'stopped by the user', error);
@@ -37,10 +38,10 @@ export async function propose(agent: AgentBackend, request: ProposalRequest, opt
       const agentError = error instanceof AgentError ? error : new AgentError('failed', `agent failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
       const delay = delays[attempt];
       if (agentError.kind !== 'transient' || delay === undefined) {
-        agentError.usage = addUsage(spent, agentError.usage);
+        agentError.usage = addKnown(spent, agentError.usage);
         throw agentError;
       }
-      spent = addUsage(spent, agentError.usage);
+      spent = addKnown(spent, agentError.usage);
       options.onRetry?.(attempt + 1, agentError, delay);
       try {
         await sleep(delay, undefined, { signal: options.signal });
@@ -51,14 +52,9 @@ export async function propose(agent: AgentBackend, request: ProposalRequest, opt
   }
 }
 
-function addUsage(a: AgentUsage | undefined, b: AgentUsage | undefined): AgentUsage | undefined {
+/** The sum of what is known: either side may be missing. */
+function addKnown(a: AgentUsage | undefined, b: AgentUsage | undefined): AgentUsage | undefined {
   if (!a) return b;
   if (!b) return a;
-  return {
-    inputTokens: a.inputTokens + b.inputTokens,
-    outputTokens: a.outputTokens + b.outputTokens,
-    cacheReadTokens: a.cacheReadTokens + b.cacheReadTokens,
-    cacheWriteTokens: a.cacheWriteTokens + b.cacheWriteTokens,
-    costUsd: a.costUsd === null && b.costUsd === null ? null : (a.costUsd ?? 0) + (b.costUsd ?? 0),
-  };
+  return addUsage(a, b);
 }

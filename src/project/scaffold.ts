@@ -131,7 +131,7 @@ node_modules/
 `;
 
 // npm package names are lower case without spaces; the name is only for Node's benefit.
-function packageName(name: string): string {
+export function packageName(name: string): string {
   const cleaned = name
     .toLowerCase()
     .replace(/[^a-z0-9._-]+/g, '-')

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import type { CompleteOptions, TextModel } from '../../agents/text-model.js';
 import type { AgentUsage } from '../../agents/types.js';
 import { CrucibleError } from '../../errors.js';
+import { addUsage, emptyUsage } from '../../agents/usage.js';
 
 export type JsonReading<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -62,18 +63,4 @@ export async function completeJson<T>(model: TextModel, call: JsonCall<T>): Prom
   throw new CrucibleError('CRUCIBLE_FAILURE', `the model did not return usable JSON for ${call.what}, twice: ${lastError}`, {
     hints: ['Run the wizard again, or try another model with --model.'],
   });
-}
-
-export function emptyUsage(): AgentUsage {
-  return { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: null };
-}
-
-export function addUsage(a: AgentUsage, b: AgentUsage): AgentUsage {
-  return {
-    inputTokens: a.inputTokens + b.inputTokens,
-    outputTokens: a.outputTokens + b.outputTokens,
-    cacheReadTokens: a.cacheReadTokens + b.cacheReadTokens,
-    cacheWriteTokens: a.cacheWriteTokens + b.cacheWriteTokens,
-    costUsd: a.costUsd === null && b.costUsd === null ? null : (a.costUsd ?? 0) + (b.costUsd ?? 0),
-  };
 }

@@ -4,7 +4,7 @@
  * needs must be there. Pure: the model's files in, the files to write or the reasons to refuse out.
  */
 import { parseConfigText } from '../../config/load.js';
-import { DEFAULT_GITIGNORE, type ProjectFile } from '../scaffold.js';
+import { DEFAULT_GITIGNORE, packageName, type ProjectFile } from '../scaffold.js';
 import type { Analysis } from './analysis.js';
 
 export interface FilePlan {
@@ -133,12 +133,4 @@ export function completeGitignore(content: string | undefined, language: Analysi
   const wanted = [...DEFAULT_GITIGNORE.split('\n'), ...(language === 'python' ? PYTHON_GITIGNORE : [])].filter((line) => line !== '');
   const missing = wanted.filter((line) => !present.has(line));
   return text + missing.map((line) => `${line}\n`).join('');
-}
-
-function packageName(name: string): string {
-  const cleaned = name
-    .toLowerCase()
-    .replace(/[^a-z0-9._-]+/g, '-')
-    .replace(/^[-._]+|[-._]+$/g, '');
-  return cleaned === '' ? 'experiment' : cleaned;
 }

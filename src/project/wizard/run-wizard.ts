@@ -13,7 +13,8 @@ import { analysisSchema, ANALYZE_SYSTEM_PROMPT, buildAnalyzePrompt, type Analysi
 import { detectEnvironment, formatEnvironment, type DetectedEnvironment } from './environment.js';
 import { buildGeneratePrompt, buildGenerateSystemPrompt, generationSchema } from './generation.js';
 import { readHarnessReference } from './harness-reference.js';
-import { addUsage, completeJson } from './model-json.js';
+import { addUsage } from '../../agents/usage.js';
+import { completeJson } from './model-json.js';
 import { planProjectFiles } from './project-files.js';
 import { defaultDecisions, type Decision } from './questions.js';
 import { checkDestination, writeProjectFiles } from './write-project.js';
