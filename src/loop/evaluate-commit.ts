@@ -3,7 +3,9 @@ import { ProjectError } from '../errors.js';
 import { runExperiment, type ExperimentResult } from '../runner/run-experiment.js';
 import { trialArtifactPath } from '../store/trial-artifacts.js';
 import { mkdirSync } from 'node:fs';
+import { moveRunBranch } from '../workspace/run-branch.js';
 import { decide } from './decide.js';
+import { guardRunBranch } from './guard-run-branch.js';
 import type { TrialSummary } from './events.js';
 import { finishTrial } from './finish-trial.js';
 import type { RunContext, RunState } from './run-context.js';
@@ -56,10 +58,13 @@ export async function evaluateCommit(ctx: RunContext, state: RunState, t: Commit
   const before = ctx.protectedFiles.snapshot();
   const experiment = await measure(ctx, t.trial, t.sha, signal);
   const runMs = experiment.durationMs;
+  // The experiment is arbitrary code: before its result decides anything, the repository must be
+  // where crucible left it (no checkout, commit or staging by the experiment or by anyone else).
+  await guardRunBranch(ctx, state, `during trial ${t.trial}'s experiment`);
   const tampered = ctx.protectedFiles.changedSince(before);
   if (tampered.length > 0) return rejectTampering(ctx, state, t, tampered, runMs);
   if (experiment.run.canceled || experiment.eval?.canceled) {
-    await revert(ctx, state, t, { tag: false, verifyHead: false });
+    await revert(ctx, state, t, { tag: false });
     return finishTrial(ctx, state, summaryOf(ctx, state, t, 'stopped', null, runMs, 'stopped by the user before the experiment finished'));
   }
   const measurement = experiment.metric.ok ? { ok: true as const, value: experiment.metric.value } : { ok: false as const, reason: experiment.metric.reason };
@@ -80,7 +85,7 @@ export async function evaluateCommit(ctx: RunContext, state: RunState, t: Commit
     state.best = metric;
     state.head = t.sha;
   } else {
-    await revert(ctx, state, t, { tag: true, verifyHead: false });
+    await revert(ctx, state, t, { tag: true });
   }
   const detail = decision.outcome === 'crash' ? experiment.crashReport || decision.reason : undefined;
   return finishTrial(ctx, state, summaryOf(ctx, state, t, decision.outcome, metric, runMs, detail));
@@ -96,7 +101,7 @@ async function rejectTampering(ctx: RunContext, state: RunState, t: CommittedTri
   ctx.ledger.append('tamper', { n: t.trial, files, unrestored });
   ctx.ledger.append('decide', { n: t.trial, outcome: 'violation', metric: null, best: state.best, reason: 'the experiment changed protected files' });
   ctx.ledger.sync();
-  await revert(ctx, state, t, { tag: true, verifyHead: false });
+  await revert(ctx, state, t, { tag: true });
   const detail = `the experiment changed ${files.join(', ')}, which the agent's code must not touch (hidden or read-only); ${
     unrestored.length === 0 ? 'restored from git' : `${unrestored.join(', ')} cannot be restored (not in git)`
   }`;
@@ -110,20 +115,19 @@ async function rejectTampering(ctx: RunContext, state: RunState, t: CommittedTri
 }
 
 /**
- * Tags the failed commit (when configured) and moves the branch back to the parent. In a recovery
- * the branch may already be back: `verifyHead` checks first (one more git process, so only then).
+ * Tags the failed commit (when configured) and moves the branch back to the parent (from where
+ * `state.head` says it is: in a recovery it may already be back).
  */
 export async function revert(
   ctx: RunContext,
   state: RunState,
   t: Pick<CommittedTrial, 'trial' | 'sha' | 'parent'>,
-  options: { tag: boolean; verifyHead: boolean },
+  options: { tag: boolean },
 ): Promise<void> {
-  const atCommit = options.verifyHead ? (await ctx.git.headSha()) === t.sha : true;
-  // Independent git processes (a tag, the project's reset, the worktree's reset): run together.
+  // Independent git processes (a tag, the project's move, the worktree's reset): run together.
   await Promise.all([
     options.tag && ctx.config.git.tag_failed ? ctx.git.tagCommit(`failed/${ctx.tag}/${t.trial}`, t.sha) : undefined,
-    atCommit ? ctx.git.resetKeep(t.parent) : undefined,
+    moveRunBranch(ctx.git, ctx.branch, state.head, t.parent),
     ctx.worktree.reset(t.parent),
   ]);
   state.worktreeAt = t.parent;

@@ -88,6 +88,7 @@ export async function openRun(options: OpenRunOptions): Promise<OpenRun> {
   if ((await git.run(['rev-parse', '--verify', '--quiet', 'HEAD'], { allowFail: true })).exitCode !== 0) {
     throw new ProjectError('the repository has no commit yet', { hints: ['Commit your files first (git add -A && git commit -m initial).'] });
   }
+  await refuseUntrackedProject(git, projectDir);
 
   // Checked again under the lock; this early check leaves no run folder behind when it refuses.
   if (!(await git.branchExists(branch))) await refuseDirtyEditable(git, config);
@@ -172,6 +173,21 @@ export async function refuseDirtyEditable(git: Git, config: Config, ours: readon
       hints: ['crucible never discards your changes. Put them aside with `git stash` (or commit them on another branch), then run again.'],
     });
   }
+}
+
+/**
+ * A project folder that its enclosing repository does not track (a new project under an existing
+ * checkout): a run there would switch the enclosing repository's branch and measure commits that
+ * do not hold the project.
+ */
+async function refuseUntrackedProject(git: Git, projectDir: string): Promise<void> {
+  const prefix = (await git.run(['rev-parse', '--show-prefix'])).stdout.trim();
+  if (prefix === '') return;
+  if ((await git.run(['ls-tree', '--name-only', 'HEAD', '--', '.'])).stdout.trim() !== '') return;
+  const top = (await git.run(['rev-parse', '--show-toplevel'])).stdout.trim();
+  throw new ProjectError(`${projectDir} is inside the git repository ${top}, whose commits do not hold this folder`, {
+    hints: ['Commit the folder in that repository (git add . && git commit, from the folder), or make it a repository of its own (git init in the folder), then run again.'],
+  });
 }
 
 async function checkoutRunBranch(git: Git, branch: string): Promise<void> {

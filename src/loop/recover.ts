@@ -4,6 +4,7 @@ import path from 'node:path';
 import { signalGroup } from '../runner/process-group.js';
 import type { Ledger, LedgerEvent } from '../store/ledger.js';
 import type { Git } from '../workspace/git.js';
+import { verifyRunBranch } from '../workspace/run-branch.js';
 import { evaluateCommit, revert } from './evaluate-commit.js';
 import type { TrialSummary } from './events.js';
 import { finishTrial } from './finish-trial.js';
@@ -54,7 +55,7 @@ export async function recoverUnfinishedTrial(ctx: RunContext, state: RunState, s
   const commitEvent = find('commit');
   const applyEvent = find('apply');
   const files = stringList(applyEvent?.['files']);
-  // Killed inside `git reset --keep` or `git commit`: git's own lock is stale (this run holds
+  // Killed inside `git read-tree` or `git commit`: git's own lock is stale (this run holds
   // the run's lock, and the dead run was the only writer).
   if (applyEvent || decideEvent) await removeStaleIndexLock(ctx);
   const head = await ctx.git.headSha();
@@ -69,12 +70,13 @@ export async function recoverUnfinishedTrial(ctx: RunContext, state: RunState, s
   if (decideEvent && commitEvent) {
     const outcome = decideEvent['outcome'] as Outcome;
     const sha = String(commitEvent['sha']);
+    await requireHeadAt(ctx, head, outcome === 'keep' ? [sha] : [sha, parent], n);
     const metric = typeof decideEvent['metric'] === 'number' ? decideEvent['metric'] : null;
     if (outcome === 'keep') {
       state.head = sha;
       state.best = metric;
     } else {
-      await revert(ctx, state, { trial: n, sha, parent }, { tag: true, verifyHead: true });
+      await revert(ctx, state, { trial: n, sha, parent }, { tag: true });
     }
     const detail = typeof decideEvent['crashReport'] === 'string' ? decideEvent['crashReport'] : undefined;
     record(outcome, outcome === 'crash' ? null : metric, sha, files, detail);
@@ -88,18 +90,25 @@ export async function recoverUnfinishedTrial(ctx: RunContext, state: RunState, s
       return `trial ${n} was interrupted before its experiment finished; its commit has now been evaluated`;
     }
     if (head === parent) {
-      // Killed inside `git reset --keep`: some editable files may hold the new content. They are
-      // crucible's (reset --keep only starts on clean files): put them back as the branch has them.
+      // Killed while the change was being applied: some editable files may hold the new content.
+      // They are crucible's (the move only starts on clean files): put them back as the branch has them.
       await ctx.git.restorePaths(parent, files);
       record('interrupted', null, sha, files, 'interrupted while its change was being applied');
       return `trial ${n} was interrupted while its change was applied; ${files.join(', ')} restored from the branch`;
     }
-    record('interrupted', null, sha, files, 'interrupted after its commit; the branch had moved elsewhere');
-    return `trial ${n} was interrupted; the branch is at ${head.slice(0, 7)}, not at its commit ${sha.slice(0, 7)}`;
+    // Neither: someone moved the branch since. Nothing is recorded or changed until the user decides.
+    await requireHeadAt(ctx, head, [sha, parent], n);
   }
   // Nothing reached the project: the agent's worktree is reset when it is opened again.
   record('interrupted', null, '', [], 'interrupted before its change reached the project');
   return `trial ${n} was interrupted before its change reached the project; recorded as interrupted`;
+}
+
+/** Throws (changing nothing) unless the run branch is at one of `allowed`, the places the ledger allows. */
+async function requireHeadAt(ctx: RunContext, head: string, allowed: readonly string[], n: number): Promise<void> {
+  const expected = allowed[0];
+  if (expected === undefined || allowed.includes(head)) return;
+  await verifyRunBranch(ctx.git, { branch: ctx.branch, sha: expected, staged: [] }, `since trial ${n} was interrupted`);
 }
 
 async function removeStaleIndexLock(ctx: RunContext): Promise<void> {

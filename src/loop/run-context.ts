@@ -44,8 +44,10 @@ export interface RunState {
   /** Every trial of this run so far, oldest first, the baseline included. */
   history: TrialSummary[];
   best: number | null;
-  /** Full sha of the run branch's head. */
+  /** Full sha of the run branch's head, where crucible left it. */
   head: string;
+  /** Paths the user had staged when the session started: they must stay staged (see run-branch.ts). */
+  staged: readonly string[];
   /** The commit the agent worktree is known to be clean at; null when the agent may have touched it. */
   worktreeAt: string | null;
 }

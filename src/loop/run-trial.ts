@@ -6,6 +6,8 @@ import { assemblePrompt } from '../prompt/assemble-prompt.js';
 import { formatMetric } from '../report/format.js';
 import { writeTrialArtifact } from '../store/trial-artifacts.js';
 import { checkChanges } from '../workspace/guard.js';
+import { moveRunBranch } from '../workspace/run-branch.js';
+import { guardRunBranch } from './guard-run-branch.js';
 import { compactDiff, unifiedDiff } from '../workspace/unified-diff.js';
 import { cleanDescription, describeDiff } from './clean-description.js';
 import { evaluateCommit } from './evaluate-commit.js';
@@ -150,14 +152,23 @@ export async function runTrial(ctx: RunContext, state: RunState, trial: number, 
   // refuses (changing nothing) if the user has edited one of those files meanwhile.
   const sha = await ctx.worktree.commit(files, `${description}\n\ncrucible-run: ${ctx.tag}\ncrucible-trial: ${trial}\n`);
   state.worktreeAt = sha;
+  try {
+    // Whatever happened in the project during the agent's turn, crucible moves nothing unless
+    // the repository is where it left it.
+    await guardRunBranch(ctx, state, `during trial ${trial}`);
+  } catch (error) {
+    voidTrial('interrupted', description, agentMs, error instanceof Error ? error.message : String(error), usage);
+    throw error;
+  }
   ctx.ledger.append('commit', { n: trial, sha, parent });
   ctx.ledger.append('apply', { n: trial, sha, files });
   ctx.ledger.sync();
   try {
-    await ctx.git.resetKeep(sha);
+    await moveRunBranch(ctx.git, ctx.branch, parent, sha);
+    state.head = sha;
   } catch (error) {
     if (!(error instanceof GitError)) throw error;
-    const reason = error.stderr.trim().split('\n')[0] ?? 'git reset --keep failed';
+    const reason = error.stderr.trim().split('\n')[0] ?? 'git read-tree failed';
     voidTrial('interrupted', description, agentMs, `could not apply the change to the project: ${reason}`, usage);
     throw new ProjectError(`cannot apply trial ${trial} to the project: ${reason}`, {
       hints: ['An editable file was probably changed outside crucible during the run. Commit or undo that change, then run again.'],

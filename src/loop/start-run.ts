@@ -4,7 +4,10 @@ import type { Executor } from '../runner/types.js';
 import type { LedgerEvent } from '../store/ledger.js';
 import { createAccessPolicy } from '../workspace/access-policy.js';
 import { openAgentWorktree } from '../workspace/agent-worktree.js';
+import { stagedPaths } from '../workspace/run-branch.js';
 import { measureBaseline } from './baseline.js';
+import { expectedHeadAtResume } from './expected-head.js';
+import { guardRunBranch } from './guard-run-branch.js';
 import type { LoopReporter, TrialSummary } from './events.js';
 import { openRun, refuseDirtyEditable } from './open-run.js';
 import { readInstructions, readSystemPrompt } from './project-files.js';
@@ -73,7 +76,8 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
   let worktree: Awaited<ReturnType<typeof openAgentWorktree>> | undefined;
   let reason: StopReason = { kind: 'interrupted' };
   let counters = initialCounters;
-  const state: RunState = { history: historyFromLedger(ledger.events()), best: null, head: await git.headSha(), worktreeAt: null };
+  const head = await git.headSha();
+  const state: RunState = { history: historyFromLedger(ledger.events()), best: null, head, staged: await stagedPaths(git, head), worktreeAt: null };
   const previousTrials = state.history.length;
   try {
     const instructions = readInstructions(run.projectDir, config);
@@ -108,9 +112,16 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
     // Before the recovery measures or reverts a commit: a change the user made to an editable file
     // since the crash would be measured as the trial's, or would block its revert.
     await refuseDirtyEditable(git, config, await filesBeingApplied(git, ledger));
+    // A resumed run goes on from where the ledger says it stopped, never from a commit nobody
+    // measured (the user's, or an experiment's that committed).
+    const expectedHead = expectedHeadAtResume(ledger.events());
+    if (expectedHead !== null && expectedHead !== state.head) {
+      await guardRunBranch(ctx, { head: expectedHead, staged: state.staged }, 'since this run last stopped');
+    }
     const recovered = await recoverUnfinishedTrial(ctx, state, abortSignal);
     if (recovered) reporter.notice?.(`Recovered: ${recovered}.`);
     state.head = await git.headSha();
+    state.staged = await stagedPaths(git, state.head);
     await refuseDirtyEditable(git, config);
     // Counted once: scanning the ledger every trial would slow long runs down.
     let nextTrial = nextTrialNumber(ledger.events());
