@@ -1,3 +1,4 @@
+import { checkRecords } from './check-records.js';
 import { measure } from './evaluate-commit.js';
 import type { TrialSummary } from './events.js';
 import { finishTrial } from './finish-trial.js';
@@ -13,9 +14,9 @@ export async function measureBaseline(ctx: RunContext, state: RunState, trial: n
   ctx.ledger.append('trial.start', { n: trial, parent: state.head, baseline: true });
   ctx.reporter.trialStart?.(trial);
   ctx.reporter.experimentStart?.(trial, { commit: state.head });
-  const before = ctx.protectedFiles.snapshot();
   const experiment = await measure(ctx, trial, state.head, signal);
-  const volatile = ctx.protectedFiles.changedSince(before);
+  checkRecords(ctx, 'during the baseline experiment');
+  const volatile = ctx.protectedFiles.changed();
   if (volatile.length > 0) {
     // The user's own harness rewrites these: not tampering, so they cannot be watched.
     ctx.protectedFiles.ignore(volatile);

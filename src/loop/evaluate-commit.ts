@@ -4,6 +4,7 @@ import { runExperiment, type ExperimentResult } from '../runner/run-experiment.j
 import { trialArtifactPath } from '../store/trial-artifacts.js';
 import { mkdirSync } from 'node:fs';
 import { moveRunBranch } from '../workspace/run-branch.js';
+import { checkRecords } from './check-records.js';
 import { decide } from './decide.js';
 import { guardRunBranch } from './guard-run-branch.js';
 import type { TrialSummary } from './events.js';
@@ -55,13 +56,13 @@ export async function measure(ctx: RunContext, trial: number, sha: string, signa
  */
 export async function evaluateCommit(ctx: RunContext, state: RunState, t: CommittedTrial, signal: AbortSignal): Promise<TrialSummary> {
   ctx.reporter.experimentStart?.(t.trial, { commit: t.sha });
-  const before = ctx.protectedFiles.snapshot();
   const experiment = await measure(ctx, t.trial, t.sha, signal);
   const runMs = experiment.durationMs;
+  checkRecords(ctx, `during trial ${t.trial}'s experiment`);
   // The experiment is arbitrary code: before its result decides anything, the repository must be
   // where crucible left it (no checkout, commit or staging by the experiment or by anyone else).
   await guardRunBranch(ctx, state, `during trial ${t.trial}'s experiment`);
-  const tampered = ctx.protectedFiles.changedSince(before);
+  const tampered = ctx.protectedFiles.changed();
   if (tampered.length > 0) return rejectTampering(ctx, state, t, tampered, runMs);
   if (experiment.run.canceled || experiment.eval?.canceled) {
     await revert(ctx, state, t, { tag: false });
@@ -98,7 +99,7 @@ export async function evaluateCommit(ctx: RunContext, state: RunState, t: Commit
  */
 async function rejectTampering(ctx: RunContext, state: RunState, t: CommittedTrial, files: string[], runMs: number): Promise<TrialSummary> {
   const unrestored = await ctx.protectedFiles.restore(files);
-  ctx.ledger.append('tamper', { n: t.trial, files, unrestored });
+  ctx.ledger.append('tamper', { n: t.trial, files, unrestored, during: 'experiment' });
   ctx.ledger.append('decide', { n: t.trial, outcome: 'violation', metric: null, best: state.best, reason: 'the experiment changed protected files' });
   ctx.ledger.sync();
   await revert(ctx, state, t, { tag: true });
@@ -106,12 +107,15 @@ async function rejectTampering(ctx: RunContext, state: RunState, t: CommittedTri
     unrestored.length === 0 ? 'restored from git' : `${unrestored.join(', ')} cannot be restored (not in git)`
   }`;
   const summary = finishTrial(ctx, state, { ...summaryOf(ctx, state, t, 'violation', null, runMs, detail) });
-  if (unrestored.length > 0) {
-    throw new ProjectError(`trial ${t.trial}'s experiment changed ${unrestored.join(', ')}, which is not in git and cannot be restored`, {
-      hints: ['Check those files (and the trial\'s diff in .crucible/runs/<tag>/trials/) before running again.'],
-    });
-  }
+  if (unrestored.length > 0) throw unrestorableError(t.trial, unrestored);
   return summary;
+}
+
+/** A protected file changed that crucible cannot put back: the user must look before anything goes on. */
+export function unrestorableError(trial: number, files: readonly string[]): ProjectError {
+  return new ProjectError(`during trial ${trial}, ${files.join(', ')} changed, which is not in git and cannot be restored`, {
+    hints: ['Check those files (and the trial\'s diff in .crucible/runs/<tag>/trials/) before running again.'],
+  });
 }
 
 /**

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { trialArtifactPath } from '../store/trial-artifacts.js';
-import { shortSha } from '../workspace/git.js';
 import type { TrialSummary } from './events.js';
+import { resultRowOf } from './result-row-of.js';
 import type { RunContext, RunState } from './run-context.js';
 
 /**
@@ -9,23 +9,7 @@ import type { RunContext, RunState } from './run-context.js';
  * it again) and the ledger's `trial.end`, then adds it to the in-memory history.
  */
 export function finishTrial(ctx: RunContext, state: RunState, summary: TrialSummary): TrialSummary {
-  ctx.results.append({
-    commit: summary.commit === '' ? '' : shortSha(summary.commit),
-    metric: summary.metric,
-    status: summary.outcome,
-    description: summary.description,
-    tag: ctx.tag,
-    trial: summary.trial,
-    timestamp: new Date(ctx.now()).toISOString(),
-    agentSeconds: summary.agentMs / 1000,
-    runSeconds: summary.runMs / 1000,
-    totalSeconds: summary.totalMs / 1000,
-    costUsd: summary.costUsd,
-    inputTokens: summary.usage?.inputTokens ?? null,
-    outputTokens: summary.usage?.outputTokens ?? null,
-    cacheReadTokens: summary.usage?.cacheReadTokens ?? null,
-    cacheWriteTokens: summary.usage?.cacheWriteTokens ?? null,
-  });
+  ctx.results.append(resultRowOf(ctx.tag, summary, new Date(ctx.now()).toISOString()));
   if (summary.usage) {
     // Beside the prompt and the transcript: what this trial's agent turn cost.
     mkdirSync(ctx.paths.trialDir(summary.trial), { recursive: true });

@@ -17,6 +17,7 @@ import { createGit, type Git } from '../workspace/git.js';
 import { initRepo, isInsideRepo } from '../workspace/project-git.js';
 import type { LoopReporter } from './events.js';
 import { findForkPoint } from './fork.js';
+import { reconcileResults } from './reconcile-results.js';
 
 /** crucible's own records: never committed, never in the agent's way. */
 export const RECORD_PATTERNS = ['results.tsv', '.crucible/runs/'];
@@ -54,6 +55,11 @@ export interface OpenRun {
   created: boolean;
   forkedFrom: { tag: string; commit: string } | null;
   experimentEnv: NodeJS.ProcessEnv;
+  /**
+   * Puts back the records (ledger, results.tsv, locks) from what this process holds when anyone
+   * else deleted or changed them; returns the project-relative paths it restored.
+   */
+  restoreRecords(): string[];
   close(): void;
 }
 
@@ -135,6 +141,8 @@ export async function openRun(options: OpenRunOptions): Promise<OpenRun> {
     ledger = openLedger(paths.ledger);
     results = openResultsFile(projectDir);
     if (!exists) ledger.append('run.create', { tag: options.tag, branch, from: await git.headSha(), forkedFrom });
+    const rebuilt = await reconcileResults(results, projectDir, options.tag, ledger.events());
+    if (rebuilt.length > 0) options.reporter.notice?.(`results.tsv did not match the ledger of ${rebuilt.map((t) => `run ${t}`).join(', ')}: rebuilt those rows from the ledger`);
     for (const problem of [...ledger.problems, ...results.problems]) options.reporter.warning?.(problem);
     if (ledger.repaired !== null) options.reporter.notice?.('repaired the ledger: removed a line cut short by a crash');
     if (results.repaired !== null) options.reporter.notice?.('repaired results.tsv: removed a line cut short by a crash');
@@ -152,6 +160,14 @@ export async function openRun(options: OpenRunOptions): Promise<OpenRun> {
       created: !exists,
       forkedFrom,
       experimentEnv: xenv,
+      restoreRecords: () => {
+        const restored: string[] = [];
+        if (ledger?.restoreIfChanged()) restored.push(path.relative(projectDir, paths.ledger));
+        if (results?.restoreIfChanged()) restored.push(path.relative(projectDir, results.path));
+        if (lock.restoreIfMissing()) restored.push(path.relative(projectDir, lock.file));
+        if (folderLock.restoreIfMissing()) restored.push(path.relative(projectDir, folderLock.file));
+        return restored;
+      },
       close,
     };
   } catch (error) {

@@ -32,3 +32,16 @@ export function readSystemPrompt(projectDir: string, config: Config): { text: st
   if (!file) return { text: DEFAULT_SYSTEM_PROMPT, warning: `agent.system_prompt file ${value} not found; using the built-in system prompt` };
   return { text: readFileSync(file, 'utf8').trim() || DEFAULT_SYSTEM_PROMPT, warning: null };
 }
+
+/**
+ * The files besides the hidden and read-only ones that decide how a trial is judged or what the
+ * agent is told: the config, the instructions and a system prompt file. Project-relative; a
+ * missing one is named where it would be looked for first, so that planting it counts too.
+ */
+export function evaluationInputs(projectDir: string, config: Config): string[] {
+  const names = [config.agent.instructions];
+  const systemPrompt = config.agent.system_prompt;
+  if (systemPrompt !== null && !systemPrompt.includes('\n') && systemPrompt.length <= 200) names.push(systemPrompt);
+  const files = names.map((name) => path.relative(projectDir, findProjectFile(projectDir, name) ?? path.join(projectDir, '.crucible', name)));
+  return [...new Set([path.join('.crucible', 'config.yaml'), ...files])].filter((file) => !file.startsWith('..'));
+}

@@ -37,6 +37,8 @@ export interface RunContext {
   /** Between SIGTERM and SIGKILL when an experiment times out. */
   killGraceMs: number;
   now: () => number;
+  /** Puts back deleted or changed records (see OpenRun.restoreRecords). */
+  restoreRecords: () => string[];
 }
 
 /** What changes from trial to trial. */

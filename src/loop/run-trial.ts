@@ -10,7 +10,8 @@ import { moveRunBranch } from '../workspace/run-branch.js';
 import { guardRunBranch } from './guard-run-branch.js';
 import { compactDiff, unifiedDiff } from '../workspace/unified-diff.js';
 import { cleanDescription, describeDiff } from './clean-description.js';
-import { evaluateCommit } from './evaluate-commit.js';
+import { checkRecords } from './check-records.js';
+import { evaluateCommit, unrestorableError } from './evaluate-commit.js';
 import type { TrialSummary } from './events.js';
 import { finishTrial } from './finish-trial.js';
 import { propose } from './propose.js';
@@ -118,6 +119,18 @@ export async function runTrial(ctx: RunContext, state: RunState, trial: number, 
   }
   const agentMs = ctx.now() - agentStart;
   const usage = proposal.usage ?? null;
+  checkRecords(ctx, `during trial ${trial}'s agent turn`);
+  // A shell agent (or anything else on the machine) may have written the harness, the config or
+  // the instructions by absolute path: put them back and count the trial as a violation.
+  const touched = ctx.protectedFiles.changed();
+  if (touched.length > 0) {
+    const unrestored = await ctx.protectedFiles.restore(touched);
+    ctx.ledger.append('tamper', { n: trial, files: touched, unrestored, during: 'agent' });
+    const detail = `${touched.join(', ')} changed during the agent's turn (hidden, read-only or the evaluation's own files); ${unrestored.length === 0 ? 'restored' : `${unrestored.join(', ')} cannot be restored (not in git)`}`;
+    const summary = voidTrial('violation', cleanDescription(proposal.description) || 'changed protected files', agentMs, detail, usage);
+    if (unrestored.length > 0) throw unrestorableError(trial, unrestored);
+    return summary;
+  }
   if (signals.hard.aborted) return voidTrial('stopped', 'stopped by the user during the agent turn', agentMs, undefined, usage);
 
   const changes = await ctx.worktree.changes();

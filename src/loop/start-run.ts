@@ -10,7 +10,7 @@ import { expectedHeadAtResume } from './expected-head.js';
 import { guardRunBranch } from './guard-run-branch.js';
 import type { LoopReporter, TrialSummary } from './events.js';
 import { openRun, refuseDirtyEditable } from './open-run.js';
-import { readInstructions, readSystemPrompt } from './project-files.js';
+import { evaluationInputs, readInstructions, readSystemPrompt } from './project-files.js';
 import { watchProtectedFiles } from './protected-files.js';
 import { filesBeingApplied, recoverUnfinishedTrial } from './recover.js';
 import type { RunContext, RunState } from './run-context.js';
@@ -102,10 +102,11 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
       instructions: instructions.text,
       systemPrompt: systemPrompt.text,
       experimentEnv: run.experimentEnv,
-      protectedFiles: await watchProtectedFiles(run.projectDir, policy, git, volatileFiles(ledger.events())),
+      protectedFiles: await watchProtectedFiles(run.projectDir, policy, git, { volatile: volatileFiles(ledger.events()), inputs: evaluationInputs(run.projectDir, config) }),
       agentTimeoutMs: (options.agentTimeoutSeconds ?? config.agent.timeout_seconds) * 1000,
       killGraceMs: options.killGraceMs ?? 5000,
       now: options.now ?? Date.now,
+      restoreRecords: () => run.restoreRecords(),
     };
     state.best = bestOf(state.history, config.metric.direction);
 

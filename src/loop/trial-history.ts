@@ -1,4 +1,5 @@
 import type { LedgerEvent } from '../store/ledger.js';
+import type { AgentUsage } from '../agents/types.js';
 import type { TrialSummary } from './events.js';
 import { outcomes, type Outcome } from './outcome.js';
 
@@ -23,6 +24,7 @@ export function historyFromLedger(events: readonly LedgerEvent[]): TrialSummary[
       runMs: Number(summary.runMs) || 0,
       totalMs: Number(summary.totalMs) || 0,
       costUsd: typeof summary.costUsd === 'number' ? summary.costUsd : null,
+      ...(isUsage(summary.usage) ? { usage: summary.usage } : {}),
     });
   }
   return [...byTrial.values()].sort((a, b) => a.trial - b.trial);
@@ -33,4 +35,8 @@ export function nextTrialNumber(events: readonly LedgerEvent[]): number {
   let max = -1;
   for (const event of events) if (event.type === 'trial.start' && typeof event.n === 'number' && event.n > max) max = event.n;
   return max + 1;
+}
+
+function isUsage(value: unknown): value is AgentUsage {
+  return typeof value === 'object' && value !== null && typeof (value as AgentUsage).inputTokens === 'number';
 }

@@ -1,4 +1,5 @@
-import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { closeSync, mkdirSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, rmSync, statSync, writeSync, type BigIntStats } from 'node:fs';
 
 /**
  * A line-oriented file that is only ever appended to: results.tsv and ledger.jsonl.
@@ -17,6 +18,13 @@ export interface AppendOnlyFile {
   appendLine(line: string): void;
   /** Flushes appended data to the disk (fdatasync). */
   sync(): void;
+  /**
+   * Whether the file at `path` is still the one this handle writes, exactly as it left it: not
+   * deleted, replaced, truncated, appended to or rewritten by anyone else since (size and ctime).
+   */
+  intact(): boolean;
+  /** Replaces the file with `content` (whole lines) atomically, and appends there from now on. */
+  replace(content: string): void;
   close(): void;
 }
 
@@ -52,6 +60,15 @@ export function openAppendOnlyFile(path: string, options: { repair?: boolean } =
   const checkOpen = (): void => {
     if (closed) throw new Error(`${path} is already closed`);
   };
+  let current = fd;
+  // The bytes we wrote (whatever else lands in the file is someone else's), and what the file
+  // looked like after our last write (a rewrite in place changes its ctime).
+  let ours = BigInt(fstatSync(current).size);
+  let mark = identity(fstatSync(current, { bigint: true }));
+  const remark = (): void => {
+    const stats = fstatSync(current, { bigint: true });
+    mark = stats.size === ours ? identity(stats) : 'changed';
+  };
 
   return {
     path,
@@ -62,23 +79,58 @@ export function openAppendOnlyFile(path: string, options: { repair?: boolean } =
       if (line.includes('\n')) throw new Error(`a line for ${path} contains a newline`);
       // Another process may have died mid-line since we last looked: start on a fresh line so our
       // record is never glued to its fragment (the fragment then reads as one bad line).
-      const prefix = endsWithNewline(fd) ? '' : '\n';
+      const prefix = endsWithNewline(current) ? '' : '\n';
       const buffer = Buffer.from(`${prefix}${line}\n`, 'utf8');
-      const written = writeSync(fd, buffer);
+      const written = writeSync(current, buffer);
       if (written !== buffer.length) {
         throw new Error(`short write to ${path}: ${written} of ${buffer.length} bytes (is the disk full?)`);
       }
+      ours += BigInt(written);
+      remark();
     },
     sync(): void {
       checkOpen();
-      fdatasyncSync(fd);
+      fdatasyncSync(current);
+    },
+    intact(): boolean {
+      checkOpen();
+      try {
+        return identity(statSync(path, { bigint: true })) === mark;
+      } catch {
+        return false;
+      }
+    },
+    replace(content: string): void {
+      checkOpen();
+      // The folder may be gone too (`rm -rf .crucible`).
+      mkdirSync(dirname(path), { recursive: true });
+      const temporary = `${path}.${process.pid}.new`;
+      const out = openSync(temporary, 'w');
+      try {
+        writeSync(out, content);
+        fsyncSync(out);
+      } catch (error) {
+        closeSync(out);
+        rmSync(temporary, { force: true });
+        throw error;
+      }
+      closeSync(out);
+      renameSync(temporary, path);
+      closeSync(current);
+      current = openSync(path, 'a+');
+      ours = BigInt(Buffer.byteLength(content));
+      remark();
     },
     close(): void {
       if (closed) return;
       closed = true;
-      closeSync(fd);
+      closeSync(current);
     },
   };
+}
+
+function identity(stats: BigIntStats): string {
+  return `${stats.dev}:${stats.ino}:${stats.size}:${stats.ctimeNs}`;
 }
 
 function readWhole(fd: number): Buffer {

@@ -23,6 +23,11 @@ export interface Ledger {
   append(type: string, fields?: Record<string, unknown>): LedgerEvent;
   /** Flushes appended events to disk (fdatasync). */
   sync(): void;
+  /**
+   * Puts the file back as this ledger wrote it when anyone else deleted, truncated or appended to
+   * it (an experiment runs arbitrary code in the project folder). Returns true when it had to.
+   */
+  restoreIfChanged(): boolean;
   /** Every event, old and new, in order. */
   events(): readonly LedgerEvent[];
   /** The events of trial `n`, in order. */
@@ -77,6 +82,11 @@ export function openLedger(file: string, options: { now?: () => Date } = {}): Le
     },
     sync(): void {
       handle.sync();
+    },
+    restoreIfChanged(): boolean {
+      if (handle.intact()) return false;
+      handle.replace(all.map((event) => `${JSON.stringify(event)}\n`).join(''));
+      return true;
     },
     events(): readonly LedgerEvent[] {
       return all;

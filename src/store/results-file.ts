@@ -33,6 +33,10 @@ export interface ResultsFile {
    * nothing is written and the result is false.
    */
   append(row: ResultRow): boolean;
+  /** Replaces the rows of run `tag` with `rows` (in that order, after the other runs' rows); rewrites the file. */
+  replaceRows(tag: string, rows: readonly ResultRow[]): void;
+  /** Puts the file back as this handle wrote it when anyone else changed it; true when it had to. */
+  restoreIfChanged(): boolean;
   close(): void;
 }
 
@@ -65,8 +69,8 @@ function createResultsFile(
   repaired: string | null,
   upgraded: boolean,
 ): ResultsFile {
-  const all: ResultRow[] = [];
-  const byTag = new Map<string, Map<number, ResultRow>>();
+  let all: ResultRow[] = [];
+  let byTag = new Map<string, Map<number, ResultRow>>();
   const remember = (row: ResultRow): void => {
     all.push(row);
     let trials = byTag.get(row.tag);
@@ -77,6 +81,9 @@ function createResultsFile(
     trials.set(row.trial, row);
   };
   initialRows.forEach(remember);
+  const rewrite = (): void => {
+    file.replace([columns.join('\t'), ...all.map((row) => formatResultRow(row, columns))].map((line) => `${line}\n`).join(''));
+  };
 
   return {
     path: file.path,
@@ -100,6 +107,19 @@ function createResultsFile(
       file.appendLine(formatResultRow(clean, columns));
       file.sync();
       remember(clean);
+      return true;
+    },
+    replaceRows(tag: string, rows: readonly ResultRow[]): void {
+      const kept = all.filter((row) => row.tag !== tag);
+      all = [];
+      byTag = new Map();
+      kept.forEach(remember);
+      rows.map(normalizeResultRow).forEach(remember);
+      rewrite();
+    },
+    restoreIfChanged(): boolean {
+      if (file.intact()) return false;
+      rewrite();
       return true;
     },
     close(): void {

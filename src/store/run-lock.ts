@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, unlinkSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { link, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { LockedError } from '../errors.js';
 import { isProcessAlive, readBootId, readProcessStart } from './process-identity.js';
 
@@ -25,6 +25,11 @@ export interface RunLock {
   takenOver: boolean;
   /** Removes the lock if it is still ours. Synchronous, so an exit handler can call it. */
   release(): void;
+  /**
+   * Puts the lock file back when someone deleted it while we hold it (an experiment cleaning its
+   * folder); returns true when it had to. Throws LockedError when another process's lock is there.
+   */
+  restoreIfMissing(): boolean;
 }
 
 export interface AcquireOptions {
@@ -214,6 +219,33 @@ function makeLock(file: string, mine: LockRecord, takenOverFrom: LockInfo | null
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       }
+    },
+    restoreIfMissing(): boolean {
+      if (released) return false;
+      const token = readToken(file);
+      if (token === mine.token) return false;
+      let raw: string | null = null;
+      try {
+        raw = readFileSync(file, 'utf8');
+      } catch {
+        // missing: put ours back below
+      }
+      if (raw !== null) {
+        const other = parseLockRecord(raw);
+        throw new LockedError(`the lock ${file} was replaced while this run held it${other ? ` (now pid ${other.pid} on ${other.host})` : ''}; stopping so that two runs never share the folder`);
+      }
+      mkdirSync(dirname(file), { recursive: true });
+      const staging = `${file}.new-${mine.token ?? 'x'}`;
+      writeFileSync(staging, `${JSON.stringify(mine)}\n`, { flag: 'w' });
+      try {
+        linkSync(staging, file);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        throw new LockedError(`the lock ${file} was taken by another process while this run held it; stopping so that two runs never share the folder`);
+      } finally {
+        rmSync(staging, { force: true });
+      }
+      return true;
     },
   };
 }

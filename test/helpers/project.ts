@@ -58,6 +58,8 @@ export interface AgentStep {
   write?: Record<string, string>;
   /** Exits 1 without proposing anything. */
   fail?: boolean;
+  /** Waits this long after its edits before it answers (a slow agent). */
+  sleepMs?: number;
 }
 
 /** What the scripted agent saw: its cwd's entries, and what `cat evaluate.js` and `git show HEAD:evaluate.js` gave. */
@@ -119,6 +121,7 @@ for (const [file, content] of Object.entries(step.write ?? {})) {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, content);
 }
+if (step.sleepMs) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, step.sleepMs);
 console.log(step.x !== undefined ? \`set X to \${step.x}\` : 'scripted step');
 `;
 
