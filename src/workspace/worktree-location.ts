@@ -121,7 +121,8 @@ export async function removeStaleWorktrees(projectGit: Git, commonDir: string, i
     const reason = (await readFile(path.join(records, name, 'locked'), 'utf8').catch(() => '')).trim().match(REASON);
     if (!reason || reason[1] !== id) continue;
     const gitFile = (await readFile(path.join(records, name, 'gitdir'), 'utf8').catch(() => '')).trim();
-    if (path.isAbsolute(gitFile)) await removeRegisteredWorktree(projectGit, path.dirname(gitFile), reason[2]!);
+    // One that cannot be deleted (an agent made a folder in it read-only) stays; it must not stop the run.
+    if (path.isAbsolute(gitFile)) await removeRegisteredWorktree(projectGit, path.dirname(gitFile), reason[2]!).catch(() => false);
   }
 }
 
