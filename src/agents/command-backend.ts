@@ -33,7 +33,7 @@ export function createCommandBackend(options: CommandBackendOptions = {}): Agent
       const transcriptPath = join(request.artifactDir, 'agent.log');
       await writeFile(promptPath, request.prompt);
       await writeFile(systemPromptPath, request.systemPrompt);
-      const gitDir = await agentGitDir(join(request.artifactDir, '..', '..', 'agent-git'));
+      const gitDir = await agentGitDir(request.workspace.agentGitDir ?? join(request.artifactDir, 'agent-git'));
       const timeoutMs = request.agentConfig.timeout_seconds * 1000;
       const result = await runCommand(
         {
@@ -63,10 +63,16 @@ export function createCommandBackend(options: CommandBackendOptions = {}): Agent
   };
 }
 
-/** An empty repository for the agent's own git commands, made once per run. */
+/**
+ * An empty repository for the agent's own git commands, made once per run in crucible's private
+ * folder beside the workspace: neither it nor its path leads to the project.
+ */
 async function agentGitDir(folder: string): Promise<string> {
   const gitDir = join(folder, '.git');
-  if (!existsSync(gitDir)) await promisify(execFile)('git', ['init', '-q', folder]);
+  if (existsSync(gitDir)) return gitDir;
+  const env = { ...process.env };
+  for (const name of ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_COMMON_DIR', 'GIT_INDEX_FILE']) delete env[name];
+  await promisify(execFile)('git', ['init', '-q', '--', folder], { env });
   return gitDir;
 }
 

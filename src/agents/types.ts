@@ -27,6 +27,8 @@ export interface TrialView {
 export interface AgentWorkspace {
   root: string;
   policy: AccessPolicy;
+  /** Where a command agent's own git repository goes: crucible's, outside `root` and the project. */
+  agentGitDir?: string;
 }
 
 export interface ProposalRequest {

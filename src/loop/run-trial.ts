@@ -89,7 +89,7 @@ export async function runTrial(ctx: RunContext, state: RunState, trial: number, 
         trial,
         prompt,
         systemPrompt: ctx.systemPrompt,
-        workspace: { root: ctx.worktree.root, policy: ctx.policy },
+        workspace: { root: ctx.worktree.root, policy: ctx.policy, agentGitDir: ctx.worktree.agentGitDir },
         history: state.history.map((t) => ({
           trial: t.trial,
           outcome: t.outcome,

@@ -1,19 +1,38 @@
-import { lstat, mkdir, readdir, readFile, realpath, rm, rmdir, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ProjectError } from '../errors.js';
 import type { AccessPolicy } from './access-policy.js';
 import { createGit, type Git } from './git.js';
-import { repoLayout } from './project-git.js';
+import { repoLayout, type RepoLayout } from './project-git.js';
 import { changedCopies, createReadonlyCopies, listReadonlyFiles, restoreCopies, type ReadonlyCopy } from './readonly-copies.js';
 import { formatNewFileDiff } from './new-file-diff.js';
 import { literalPattern, sparsePatterns } from './sparse-patterns.js';
-import { clearStaleFolder, registeredGitDir, worktreeBase, worktreeName } from './worktree-location.js';
+import {
+  createPrivateFolder,
+  lockReason,
+  registeredGitDir,
+  removeRegisteredWorktree,
+  removeStaleWorktrees,
+  worktreeId,
+  worktreeName,
+  worktreeParent,
+  type PrivateFolder,
+} from './worktree-location.js';
 import { classifyStatus, parseNameStatus, parseStatus, touchesIndex, type WorktreeChange } from './worktree-change.js';
 
-/** The folder the agent edits: a git worktree outside the project, without the hidden files. */
+/**
+ * The folder the agent edits: a git worktree outside the project, without the hidden files, in a
+ * private folder of its own (see worktree-location.ts). Nothing in it leads back to the project's
+ * repository: it has no `.git`; crucible runs git there with explicit --git-dir and --work-tree.
+ */
 export interface AgentWorktree {
   /** The project folder's counterpart in the worktree; absolute, real path. */
   readonly root: string;
+  /**
+   * A folder beside the worktree, in the same private folder, for a command agent's own git
+   * repository (created by whoever uses it). Outside the worktree and the project.
+   */
+  readonly agentGitDir: string;
   /** Back to exactly `commit`: tracked files restored, everything the agent created removed. */
   reset(commit: string): Promise<void>;
   /** What the agent changed since the last reset, sorted by path. */
@@ -26,18 +45,18 @@ export interface AgentWorktree {
    * project changes: the loop moves the run branch there itself.
    */
   commit(paths: readonly string[], message: string): Promise<string>;
-  /** Deletes the worktree and its registration in the project's repository. */
+  /** Deletes the worktree, its private folder and its registration in the project's repository. */
   remove(): Promise<void>;
 }
 
 export interface OpenAgentWorktreeOptions {
   projectDir: string;
-  /** The run's tag: one worktree per project and tag. */
+  /** The run's tag: one worktree per project and tag; opening one removes what a killed run of the same tag left. */
   tag: string;
   /** The commit to start from (the run branch's head). */
   commit: string;
   policy: AccessPolicy;
-  /** Folder that holds this project's worktrees. Default: $CRUCIBLE_WORKTREE_DIR or the system temp folder, plus a hash of the project path. */
+  /** Folder under which the worktree's private folder is made. Default: $CRUCIBLE_WORKTREE_DIR, else the system temp folder. */
   baseDir?: string;
   /** Environment for git (default process.env). */
   env?: NodeJS.ProcessEnv;
@@ -51,41 +70,47 @@ export async function openAgentWorktree(opts: OpenAgentWorktreeOptions): Promise
   const projectDir = await realpath(opts.projectDir);
   const layout = await repoLayout(projectDir, { env: opts.env });
   const projectGit = createGit(layout.top, { env: opts.env });
-  const top = path.join(worktreeBase(projectDir, opts.baseDir, opts.env), worktreeName(opts.tag));
-  if (`${top}${path.sep}`.startsWith(`${layout.top}${path.sep}`)) {
-    throw new ProjectError(`the agent worktree ${top} would be inside the repository ${layout.top}`, {
-      hints: ['Set CRUCIBLE_WORKTREE_DIR to a folder outside the project.'],
-    });
+  const parent = await worktreeParent(opts.baseDir, opts.env ?? process.env, layout.top);
+  const id = worktreeId(layout.prefix, opts.tag);
+  // Never reused: a fresh worktree is cheap, and nothing done to the old one can carry over.
+  await removeStaleWorktrees(projectGit, layout.commonDir, id);
+  const folder = await createPrivateFolder(parent, path.basename(projectDir));
+  const top = path.join(folder.dir, worktreeName(opts.tag));
+  try {
+    return await checkOutWorktree(opts, projectDir, layout, projectGit, folder, top, id);
+  } catch (error) {
+    await removeRegisteredWorktree(projectGit, top, folder.token).catch(() => undefined);
+    throw error;
   }
+}
 
-  let gitDir = await registeredGitDir(top, layout.commonDir);
-  if (!gitDir) {
-    await clearStaleFolder(top);
-    await mkdir(path.dirname(top), { recursive: true });
-    // --force takes over a registration whose folder was deleted (a killed run, a wiped /tmp).
-    const add = ['worktree', 'add', '--detach', '--no-checkout', '--force', top, opts.commit];
-    if ((await projectGit.run(add, { allowFail: true })).exitCode !== 0) {
-      await projectGit.run(['worktree', 'prune']);
-      await projectGit.run(add);
-    }
-    gitDir = await registeredGitDir(top, layout.commonDir);
-    if (!gitDir) throw new Error(`git worktree add did not register ${top}`);
-  }
-  // A run killed inside a git command here leaves its lock behind; this worktree is ours alone
-  // (one per project and tag, and the run's own lock is held), so the lock is stale.
-  await rm(path.join(gitDir, 'index.lock'), { force: true });
+async function checkOutWorktree(
+  opts: OpenAgentWorktreeOptions,
+  projectDir: string,
+  layout: RepoLayout,
+  projectGit: Git,
+  folder: PrivateFolder,
+  top: string,
+  id: string,
+): Promise<AgentWorktree> {
+  await projectGit.run(['worktree', 'add', '--detach', '--no-checkout', top, opts.commit]);
+  const gitDir = await registeredGitDir(top, layout.commonDir);
+  if (!gitDir) throw new Error(`git worktree add did not register ${top}`);
+  // Locked before its `.git` goes: `git worktree prune` (by the user, or git gc) would take a
+  // worktree without one for a deleted one. The reason is how the next run finds it.
+  await projectGit.run(['worktree', 'lock', '--reason', lockReason(id, folder.token), top]);
+  await removeGitPointer(top);
   // Written before anything is checked out, so hidden files never touch the disk.
   await mkdir(path.join(gitDir, 'info'), { recursive: true });
   await writeFile(path.join(gitDir, 'info', 'sparse-checkout'), sparsePatterns(opts.policy.hidden, layout.prefix));
 
-  const realTop = await realpath(top);
-  const git = createGit(realTop, {
+  const git = createGit(top, {
     env: opts.env,
     config: SPARSE_CONFIG,
-    // Explicit, so that an agent rewriting <worktree>/.git cannot point our commands elsewhere.
-    globalArgs: [`--git-dir=${gitDir}`, `--work-tree=${realTop}`],
+    // Explicit: the worktree has no `.git` to find them by.
+    globalArgs: [`--git-dir=${gitDir}`, `--work-tree=${top}`],
   });
-  const worktree = new GitAgentWorktree(git, projectGit, realTop, gitDir, layout.prefix, opts.baseDir === undefined);
+  const worktree = new GitAgentWorktree(git, projectGit, top, gitDir, layout.prefix, folder);
   await worktree.reset(opts.commit);
   await mkdir(worktree.root, { recursive: true });
   await assertNoHiddenFiles(worktree.root, opts.policy);
@@ -93,24 +118,36 @@ export async function openAgentWorktree(opts: OpenAgentWorktreeOptions): Promise
   return worktree;
 }
 
+/**
+ * `<worktree>/.git` names the project's repository (`gitdir: <project>/.git/worktrees/<name>`):
+ * any git run in the worktree without GIT_DIR would reach the project's history, hidden files
+ * included, and its branches. crucible never needs it, so it is never there.
+ */
+async function removeGitPointer(top: string): Promise<void> {
+  const file = path.join(top, '.git');
+  if (await lstat(file).catch(() => null)) await rm(file, { recursive: true, force: true });
+}
+
 class GitAgentWorktree implements AgentWorktree {
   readonly root: string;
+  readonly agentGitDir: string;
   private readonly git: Git;
   private readonly projectGit: Git;
   private readonly top: string;
   private readonly gitDir: string;
   /** The project folder relative to `top`; "" when they coincide. */
   private readonly prefix: string;
-  /** Whether the folder holding `top` is crucible's (the default location), to be removed when empty. */
-  private readonly ownsParent: boolean;
+  /** The private folder holding `top`. */
+  private readonly folder: PrivateFolder;
   /** The commit of the last reset: what changes are measured against. */
   private base = '';
   private copies: ReadonlyCopy[] = [];
   /** The scan made since the last reset, reused by diff() and reset(); null when none was made. */
   private lastScan: { changes: WorktreeChange[]; untracked: Set<string> } | null = null;
 
-  constructor(git: Git, projectGit: Git, top: string, gitDir: string, prefix: string, ownsParent: boolean) {
-    this.ownsParent = ownsParent;
+  constructor(git: Git, projectGit: Git, top: string, gitDir: string, prefix: string, folder: PrivateFolder) {
+    this.folder = folder;
+    this.agentGitDir = path.join(folder.dir, 'agent-git');
     this.git = git;
     this.projectGit = projectGit;
     this.top = top;
@@ -124,6 +161,11 @@ class GitAgentWorktree implements AgentWorktree {
   }
 
   async reset(commit: string): Promise<void> {
+    // A shell agent could have moved its workspace and left a link in its place: git would then
+    // reset and clean wherever the link points.
+    if ((await realpath(this.top).catch(() => null)) !== this.top) {
+      throw new ProjectError(`the agent workspace ${this.top} is no longer the folder crucible made (moved, or replaced by a link); left as it is`);
+    }
     // An agent that checked out a branch here must not have it moved by the reset below.
     if ((await this.readHead()).startsWith('ref:')) await this.git.run(['update-ref', '--no-deref', 'HEAD', commit]);
     await this.git.run(['reset', '-q', '--hard', commit]);
@@ -135,7 +177,7 @@ class GitAgentWorktree implements AgentWorktree {
     }
     this.lastScan = null;
     await restoreCopies(this.root, this.copies);
-    await this.repairGitFile();
+    await removeGitPointer(this.top);
     this.base = await this.readHead();
   }
 
@@ -196,10 +238,7 @@ class GitAgentWorktree implements AgentWorktree {
   }
 
   async remove(): Promise<void> {
-    await this.projectGit.run(['worktree', 'remove', '--force', '--force', this.top], { allowFail: true });
-    await rm(this.top, { recursive: true, force: true });
-    await this.projectGit.run(['worktree', 'prune']);
-    if (this.ownsParent) await rmdir(path.dirname(this.top)).catch(() => undefined);
+    await removeRegisteredWorktree(this.projectGit, this.top, this.folder.token);
   }
 
   /** One `git status` when the agent left git alone; a tree diff when it staged or committed. */
@@ -251,14 +290,6 @@ class GitAgentWorktree implements AgentWorktree {
   /** The worktree's HEAD, read from disk: cheaper than a git process, and always a sha (detached). */
   private async readHead(): Promise<string> {
     return (await readFile(path.join(this.gitDir, 'HEAD'), 'utf8')).trim();
-  }
-
-  private async repairGitFile(): Promise<void> {
-    const file = path.join(this.top, '.git');
-    const expected = `gitdir: ${this.gitDir}\n`;
-    if ((await readFile(file, 'utf8').catch(() => '')) === expected) return;
-    await rm(file, { recursive: true, force: true });
-    await writeFile(file, expected);
   }
 }
 

@@ -44,7 +44,7 @@ export async function createReadonlyCopies(projectDir: string, root: string, pat
     const target = path.join(root, rel);
     if (await exists(target)) continue;
     const copy: ReadonlyCopy = { path: rel, source: path.join(projectDir, rel), target, hash: '', stamp: '' };
-    await refreshCopy(root, copy);
+    await refreshCopy(root, copy, false);
     copies.push(copy);
   }
   return copies;
@@ -65,20 +65,29 @@ export async function changedCopies(copies: readonly ReadonlyCopy[]): Promise<Wo
   return changes.filter((c): c is WorktreeChange => c !== null);
 }
 
-/** Puts back every copy the agent changed. */
+/** Puts back every copy the agent changed, and the folders holding them. */
 export async function restoreCopies(root: string, copies: readonly ReadonlyCopy[]): Promise<void> {
   const changed = new Set((await changedCopies(copies)).map((c) => c.path));
-  for (const copy of copies) if (changed.has(copy.path)) await refreshCopy(root, copy);
+  for (const copy of copies) if (changed.has(copy.path)) await refreshCopy(root, copy, true);
 }
 
-async function refreshCopy(root: string, copy: ReadonlyCopy): Promise<void> {
-  await rm(copy.target, { recursive: true, force: true });
-  const parent = path.dirname(copy.target);
-  await mkdir(parent, { recursive: true });
-  // A parent the agent swapped for a symbolic link must not carry the copy out of the worktree.
-  if ((await realpath(parent)) !== path.join(root, path.dirname(copy.path))) {
-    throw new Error(`refusing to copy ${copy.path} through a symbolic link in the agent worktree`);
+/**
+ * (Re)writes one copy. Nothing is deleted or written through a symbolic link: a folder on the way
+ * that the agent swapped for a link would carry the deletion out of the worktree (the link is
+ * replaced by a real folder when `replaceLinks`, else refused).
+ */
+async function refreshCopy(root: string, copy: ReadonlyCopy, replaceLinks: boolean): Promise<void> {
+  let dir = root;
+  for (const segment of path.posix.dirname(copy.path).split('/').filter((s) => s !== '.')) {
+    dir = path.join(dir, segment);
+    const info = await lstat(dir).catch(() => null);
+    if (info?.isDirectory()) continue;
+    if (info && !replaceLinks) throw new Error(`refusing to copy ${copy.path} through ${path.relative(root, dir)}, which is not a folder in the agent worktree`);
+    // rm removes a link itself, never what it points to.
+    if (info) await rm(dir, { recursive: true, force: true });
+    await mkdir(dir);
   }
+  await rm(copy.target, { recursive: true, force: true });
   await copyFile(copy.source, copy.target, constants.COPYFILE_FICLONE);
   copy.hash = await hashFile(copy.target);
   copy.stamp = fingerprint(await lstat(copy.target));

@@ -72,14 +72,24 @@ function expectNoSecretUnder(root: string): void {
 
 const write = (wt: AgentWorktree, files: Record<string, string>) => writeFiles(wt.root, files);
 
+/** git in the worktree as a process that knows the project's path can reach it: crucible leaves no `.git` there. */
+function worktreeGit(dir: string, wt: AgentWorktree, ...args: string[]): string {
+  const records = path.join(dir, '.git', 'worktrees');
+  const name = readdirSync(records).find((n) => readFileSync(path.join(records, n, 'gitdir'), 'utf8').trim() === path.join(wt.root, '.git'));
+  if (!name) throw new Error(`${wt.root} is not registered in ${dir}`);
+  return git(wt.root, `--git-dir=${path.join(records, name)}`, `--work-tree=${wt.root}`, ...args);
+}
+
+const registrations = (dir: string): number => git(dir, 'worktree', 'list', '--porcelain').match(/^worktree /gm)?.length ?? 0;
+
 describe('openAgentWorktree', () => {
   it('creates a worktree outside the project with every file except the hidden ones', async () => {
     const { dir, wt } = await setup();
     expect(wt.root.startsWith(dir)).toBe(false);
     expect(wt.root).toBe(realpathSync(wt.root));
-    expect(listFiles(wt.root).sort()).toEqual(['.crucible/config.yaml', '.git', '.gitignore', 'model.py', 'prepare.py', 'train.py']);
+    expect(listFiles(wt.root).sort()).toEqual(['.crucible/config.yaml', '.gitignore', 'model.py', 'prepare.py', 'train.py']);
     expectNoSecretUnder(wt.root);
-    expect(git(wt.root, 'status', '--porcelain', '--untracked-files=all')).toBe('');
+    expect(worktreeGit(dir, wt, 'status', '--porcelain', '--untracked-files=all')).toBe('');
     expect(await wt.changes()).toEqual([]);
     expect(git(dir, 'status', '--porcelain')).toBe('');
   });
@@ -150,10 +160,10 @@ describe('openAgentWorktree', () => {
   });
 
   it('still compares with the reset commit when the agent stages or commits', async () => {
-    const { wt } = await setup();
+    const { dir, wt } = await setup();
     write(wt, { 'train.py': 'lr = 0.7\n', 'src/x.py': 'x\n' });
-    git(wt.root, 'add', '-A');
-    git(wt.root, 'commit', '-qm', 'agent commit');
+    worktreeGit(dir, wt, 'add', '-A');
+    worktreeGit(dir, wt, 'commit', '-qm', 'agent commit');
     write(wt, { 'model.py': 'layers = 3\n' });
     expect(await wt.changes()).toEqual([
       { path: 'model.py', kind: 'modified' },
@@ -193,27 +203,49 @@ describe('openAgentWorktree', () => {
     expect(readFileSync(path.join(dir, 'data/train.csv'), 'utf8')).toBe('1,2\n');
   });
 
-  it('reuses a live worktree and recreates one whose folder was deleted', async () => {
+  it('replaces the worktree a killed run left with a fresh one, and copes with its folder deleted', async () => {
     const { dir, wt, open } = await setup();
     write(wt, { 'train.py': 'dirty\n' });
+    // Opening again for the same tag is what the next run does after a kill.
     const again = await open();
-    expect(again.root).toBe(wt.root);
+    cleanups.push(() => again.remove());
+    expect(again.root).not.toBe(wt.root);
+    expect(existsSync(path.dirname(wt.root))).toBe(false);
     expect(await again.changes()).toEqual([]);
-    rmSync(again.root, { recursive: true, force: true });
+    expect(registrations(dir)).toBe(2);
+    // A wiped temp folder: the registration is left, the folder is gone.
+    rmSync(path.dirname(again.root), { recursive: true, force: true });
     const fresh = await open();
-    expect(fresh.root).toBe(wt.root);
+    cleanups.push(() => fresh.remove());
     expect(readFileSync(path.join(fresh.root, 'train.py'), 'utf8')).toBe('lr = 0.1\n');
     expectNoSecretUnder(fresh.root);
-    expect(git(dir, 'worktree', 'list', '--porcelain').match(/^worktree /gm)).toHaveLength(2);
+    expect(registrations(dir)).toBe(2);
+    await fresh.remove();
+    expect(registrations(dir)).toBe(1);
+  });
+
+  it('keeps its registration through `git worktree prune`, and no `.git` in the worktree after a reset', async () => {
+    const { dir, commit, wt } = await setup();
+    expect(existsSync(path.join(wt.root, '.git'))).toBe(false);
+    git(dir, 'worktree', 'prune');
+    expect(registrations(dir)).toBe(2);
+    expect(git(dir, 'worktree', 'list', '--porcelain')).toMatch(/^locked crucible agent worktree /m);
+    // An agent (or `git worktree repair`) puts a pointer back: the next reset takes it away.
+    writeFileSync(path.join(wt.root, '.git'), `gitdir: ${path.join(dir, '.git', 'worktrees', 'run1')}\n`);
+    await wt.reset(commit);
+    expect(existsSync(path.join(wt.root, '.git'))).toBe(false);
+    write(wt, { 'train.py': 'lr = 0.4\n' });
+    expect(await wt.changes()).toEqual([{ path: 'train.py', kind: 'modified' }]);
   });
 
   it('applies a changed hidden list when reopened', async () => {
     const { dir, baseDir, commit, wt } = await setup();
     const stricter = createAccessPolicy({ editable: ['train.py'], readonly: [], hidden: ['model.py'] });
     const again = await openAgentWorktree({ projectDir: dir, tag: 'run1', commit, policy: stricter, baseDir, env: testGitEnv });
-    expect(again.root).toBe(wt.root);
-    expect(existsSync(path.join(wt.root, 'model.py'))).toBe(false);
-    expect(readFileSync(path.join(wt.root, 'evaluate.py'), 'utf8')).toContain('score');
+    cleanups.push(() => again.remove());
+    expect(path.dirname(path.dirname(again.root))).toBe(path.dirname(path.dirname(wt.root)));
+    expect(existsSync(path.join(again.root, 'model.py'))).toBe(false);
+    expect(readFileSync(path.join(again.root, 'evaluate.py'), 'utf8')).toContain('score');
     expect(await again.changes()).toEqual([]);
   });
 
@@ -291,8 +323,8 @@ describe('commit', () => {
     writeFileSync(path.join(wt.root, 'train.py'), 'lr = 0.2\n');
     writeFileSync(path.join(wt.root, 'prepare.py'), 'def load(): hacked\n');
     // An agent with a shell commits everything itself and even switches to a branch.
-    git(wt.root, 'checkout', '-q', '-b', 'agent-branch');
-    git(wt.root, 'commit', '-qam', 'agent commit');
+    worktreeGit(dir, wt, 'checkout', '-q', '-b', 'agent-branch');
+    worktreeGit(dir, wt, 'commit', '-qam', 'agent commit');
     writeFileSync(path.join(wt.root, 'train.py'), 'lr = 0.3\n');
 
     const sha = await wt.commit(['train.py'], 'lr 0.1 → 0.3');

@@ -164,6 +164,23 @@ describe('command agent backend', () => {
     expect(await waitUntilDead(pid)).toBe(true);
   });
 
+  it('gives the agent a git repository of its own in the folder the workspace names, kept from one trial to the next', async () => {
+    const { base, root, request } = setup(null);
+    const own = path.join(base, 'private', 'agent-git');
+    request.workspace = { ...request.workspace, agentGitDir: own };
+    const out = path.join(base, 'git.txt');
+    request.agentConfig = {
+      ...request.agentConfig,
+      command: `git rev-parse --absolute-git-dir --show-toplevel > '${out}' && git add -A && git -c user.name=a -c user.email=a@a commit -qm mine`,
+    };
+    const backend = createAgentBackend('command');
+    await backend.propose(request, new AbortController().signal);
+    expect(readFileSync(out, 'utf8').split('\n')).toEqual([path.join(own, '.git'), realpathSync(root), '']);
+    request.agentConfig = { ...request.agentConfig, command: `git log --format=%s > '${out}'` };
+    await backend.propose({ ...request, trial: 4 }, new AbortController().signal);
+    expect(readFileSync(out, 'utf8')).toBe('mine\n');
+  });
+
   it('needs agent.command', async () => {
     const { request } = setup(null);
     await expect(createAgentBackend('command').propose(request, new AbortController().signal)).rejects.toMatchObject({
