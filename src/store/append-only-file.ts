@@ -1,4 +1,5 @@
 import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { StorageError, storageErrorFrom } from '../errors.js';
 
 /**
  * A line-oriented file that is only ever appended to: results.tsv and ledger.jsonl.
@@ -27,7 +28,7 @@ const REPAIR_ATTEMPTS = 5;
 
 export function openAppendOnlyFile(path: string, options: { repair?: boolean } = {}): AppendOnlyFile {
   const repair = options.repair ?? true;
-  const fd = openSync(path, 'a+');
+  const fd = withPath(path, 'cannot open', () => openSync(path, 'a+'));
   let text = '';
   let torn: string | null = null;
   try {
@@ -45,7 +46,7 @@ export function openAppendOnlyFile(path: string, options: { repair?: boolean } =
     }
   } catch (error) {
     closeSync(fd);
-    throw error;
+    throw storageErrorFrom(error, path) ?? error;
   }
 
   let closed = false;
@@ -64,14 +65,18 @@ export function openAppendOnlyFile(path: string, options: { repair?: boolean } =
       // record is never glued to its fragment (the fragment then reads as one bad line).
       const prefix = endsWithNewline(fd) ? '' : '\n';
       const buffer = Buffer.from(`${prefix}${line}\n`, 'utf8');
-      const written = writeSync(fd, buffer);
-      if (written !== buffer.length) {
-        throw new Error(`short write to ${path}: ${written} of ${buffer.length} bytes (is the disk full?)`);
-      }
+      withPath(path, 'cannot write', () => {
+        const written = writeSync(fd, buffer);
+        if (written === buffer.length) return;
+        // A short write is a full disk or a size limit that the next write names (it fails with
+        // that errno); should it succeed, the line is whole after all.
+        const rest = writeSync(fd, buffer, written);
+        if (written + rest !== buffer.length) throw new StorageError('ENOSPC', path, 'cannot write');
+      });
     },
     sync(): void {
       checkOpen();
-      fdatasyncSync(fd);
+      withPath(path, 'cannot write', () => fdatasyncSync(fd));
     },
     close(): void {
       if (closed) return;
@@ -79,6 +84,15 @@ export function openAppendOnlyFile(path: string, options: { repair?: boolean } =
       closeSync(fd);
     },
   };
+}
+
+/** Runs `action`; an error the machine gave (disk full, read-only...) gets the file's name, which a descriptor call lacks. */
+function withPath<T>(path: string, verb: string, action: () => T): T {
+  try {
+    return action();
+  } catch (error) {
+    throw storageErrorFrom(error, path, verb) ?? error;
+  }
 }
 
 function readWhole(fd: number): Buffer {
