@@ -155,7 +155,11 @@ export async function openRun(options: OpenRunOptions): Promise<OpenRun> {
       close,
     };
   } catch (error) {
-    close();
+    try {
+      close();
+    } catch {
+      // The error that refused the run is the one to report; close() still ran every step.
+    }
     if (createdFolder !== undefined) removeEmptyFolders(paths.runDir, createdFolder);
     throw error;
   }

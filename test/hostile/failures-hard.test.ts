@@ -119,6 +119,12 @@ function leftovers(dir: string): string[] {
   return found;
 }
 
+/** What is left in the folder of agent worktrees the tests point crucible at (CRUCIBLE_WORKTREE_DIR). */
+function worktreesLeft(p: TinyProject): string[] {
+  const dir = path.join(p.root, 'worktrees');
+  return existsSync(dir) ? readdirSync(dir).filter((e) => !e.startsWith('.')) : [];
+}
+
 /** The tiny project's config with a run command that fills the disk after trial `fillAt`'s experiment. */
 function fillingConfig(): string {
   return [
@@ -181,7 +187,7 @@ describe('a full disk', () => {
     expect(result.stderr).toMatch(/free (some )?space/i);
     const after = path.join(out, 'after');
     expect(leftovers(after)).toEqual([]);
-    expect(readdirSync(path.join(p.root, 'worktrees')).filter((e) => !e.startsWith('.'))).toEqual([]);
+    expect(worktreesLeft(p)).toEqual([]);
     const stderr2 = readFileSync(path.join(out, 'stderr2'), 'utf8');
     expect(readFileSync(path.join(out, 'rc2'), 'utf8').trim(), stderr2).toBe('0');
     expect(findInconsistencies(path.join(out, 'resumed'), 't')).toEqual([]);
@@ -210,7 +216,7 @@ describe('a file size limit (RLIMIT_FSIZE): every later write to the ledger fail
     const types = text.slice(0, text.lastIndexOf('\n')).split('\n').map((l) => (JSON.parse(l) as { type: string }).type);
     expect(types.filter((t) => t === 'session.end')).toHaveLength(1); // the first session's only
     expect(leftovers(p.dir)).toEqual([]);
-    expect(readdirSync(path.join(p.root, 'worktrees')).filter((e) => !e.startsWith('.'))).toEqual([]);
+    expect(worktreesLeft(p)).toEqual([]);
     // A run without the limit resumes from there.
     const again = await runCli(p, ['run', '--tag', 't', '-n', '1']);
     expect(again.code, again.stderr).toBe(0);
