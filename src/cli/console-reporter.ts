@@ -16,6 +16,7 @@ export function consoleReporter(out: Output, metricName: string, direction: 'min
   };
   return {
     runStart(info) {
+      if (info.baseline !== undefined && info.baseline !== null) baseline = info.baseline;
       const how = info.resumed ? `resumed (${info.previousTrials} trials so far)` : info.forkedFrom ? `new, forked from ${info.forkedFrom.tag}` : 'new';
       say(`${style.bold(`run ${info.tag}`)} on ${info.branch}, ${how}; agent: ${info.agent}`);
       out.debug(`agent workspace: ${info.worktree}`);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { CommanderError } from 'commander';
-import { ConfigError, CrucibleError, ExitCode, ExitError } from '../errors.js';
+import { ConfigError, CrucibleError, ExitCode, ExitError, storageErrorFrom } from '../errors.js';
 import { createOutput, type Output } from './output.js';
 import { buildProgram } from './program.js';
 
@@ -39,10 +39,12 @@ function report(error: unknown, output: Output): number {
     for (const hint of error.hints) output.info(hint);
     return error.exitCode;
   }
-  if (error instanceof CrucibleError) {
-    output.error(error.message);
-    for (const hint of error.hints) output.info(hint);
-    return error.exitCode;
+  // A full disk or a read-only file is the machine's answer, not a bug: classified by its errno code.
+  const known = error instanceof CrucibleError ? error : storageErrorFrom(error);
+  if (known) {
+    output.error(known.message);
+    for (const hint of known.hints) output.info(hint);
+    return known.exitCode;
   }
   const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
   output.error(`internal error (a bug in crucible, please report it):\n${stack}`);

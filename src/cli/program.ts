@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { agentTypes, providers } from '../config/constants.js';
 import type { Output } from './output.js';
@@ -21,7 +22,7 @@ export function buildProgram(ctx: CliContext): Command {
     .description('Autonomous experiment loop: an agent proposes one change at a time; only improvements are kept.')
     .version(version, '-V, --version')
     .option('-v, --verbose', 'show debug output')
-    .option('-C, --project-dir <dir>', 'project folder (default: the current folder)')
+    .option('-C, --project-dir <dir>', 'project folder (default: the current folder)', existingFolder)
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({
       writeOut: (s) => ctx.output.data(s.replace(/\n$/, '')),
@@ -162,6 +163,17 @@ export function buildProgram(ctx: CliContext): Command {
     });
 
   return program;
+}
+
+function existingFolder(value: string): string {
+  let info;
+  try {
+    info = statSync(value);
+  } catch {
+    throw new InvalidArgumentError(`no folder ${value}`);
+  }
+  if (!info.isDirectory()) throw new InvalidArgumentError(`${value} is a file, not a folder`);
+  return value;
 }
 
 function positiveInt(value: string): number {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { LineCounter, parseDocument, isMap, type Document } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
-import { checkConfigRules } from './rules.js';
+import { checkConfigRules, resolveFileOverlaps } from './rules.js';
 import { closestWord } from './closest-word.js';
 
 export const CONFIG_DIR = '.crucible';
@@ -90,7 +90,7 @@ export function parseConfigText(text: string, shown: string, file = shown): Conf
   const ruleErrors = ruleProblems.filter((p) => p.severity === 'error').map((p) => `${where(p.path)}: ${p.path.join('.')}: ${p.message}`);
   warnings.push(...ruleProblems.filter((p) => p.severity === 'warning').map((p) => `${where(p.path)}: ${p.path.join('.')}: ${p.message}`));
   if (ruleErrors.length > 0) return { ok: false, file, warnings, errors: ruleErrors };
-  return { ok: true, config: result.data, warnings, file };
+  return { ok: true, config: resolveFileOverlaps(result.data), warnings, file };
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

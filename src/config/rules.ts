@@ -27,20 +27,36 @@ const pathsStayInside: Rule = (config, report) => {
   }
 };
 
-/** A file belongs to one category only: editable, readonly or hidden. */
+/**
+ * A file belongs to one category only: editable, readonly or hidden. Listed both readonly and
+ * hidden, it is hidden (the stricter of the two, as the reference tool treats it), with a warning.
+ */
 const categoriesDisjoint: Rule = (config, report) => {
   const seen = new Map<string, string>();
   for (const kind of ['editable', 'readonly', 'hidden'] as const) {
     config.files[kind].forEach((entry, index) => {
-      const key = entry.replace(/^\.\//, '');
+      const key = entryKey(entry);
       const earlier = seen.get(key);
-      if (earlier !== undefined && earlier !== kind) {
+      if (earlier === 'readonly' && kind === 'hidden') {
+        report({ severity: 'warning', path: ['files', kind, index], message: `"${entry}" is also listed in files.readonly; it is hidden (the agent cannot read it)` });
+      } else if (earlier !== undefined && earlier !== kind) {
         report({ severity: 'error', path: ['files', kind, index], message: `"${entry}" is also listed in files.${earlier}` });
       }
       seen.set(key, kind);
     });
   }
 };
+
+function entryKey(entry: string): string {
+  return entry.replace(/^\.\//, '');
+}
+
+/** The config as it is used: an entry both readonly and hidden stays hidden only (see categoriesDisjoint). */
+export function resolveFileOverlaps(config: Config): Config {
+  const hidden = new Set(config.files.hidden.map(entryKey));
+  const readonly = config.files.readonly.filter((entry) => !hidden.has(entryKey(entry)));
+  return readonly.length === config.files.readonly.length ? config : { ...config, files: { ...config.files, readonly } };
+}
 
 const commandAgentHasCommand: Rule = (config, report) => {
   if (config.agent.type === 'command' && config.agent.command === null) {

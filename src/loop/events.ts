@@ -35,6 +35,8 @@ export interface RunStartInfo {
   forkedFrom: { tag: string; commit: string } | null;
   agent: string;
   worktree: string;
+  /** The run's measured baseline when a resumed run has one (the bar gains are shown against). */
+  baseline?: number | null;
 }
 
 /**

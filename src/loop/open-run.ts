@@ -1,8 +1,8 @@
-import { mkdirSync, realpathSync, existsSync, statSync } from 'node:fs';
+import { mkdirSync, realpathSync, existsSync, rmdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createAgentBackend } from '../agents/registry.js';
 import type { AgentBackend } from '../agents/types.js';
-import { loadConfig } from '../config/load.js';
+import { displayPath, loadConfig } from '../config/load.js';
 import type { AgentType, Config } from '../config/schema.js';
 import { ConfigError, CrucibleError, GitError, ProjectError } from '../errors.js';
 import { ensureGitignored } from '../project/gitignore.js';
@@ -14,8 +14,10 @@ import { acquireRunLock, type RunLock } from '../store/run-lock.js';
 import { runPaths, type RunPaths } from '../store/run-paths.js';
 import { createAccessPolicy } from '../workspace/access-policy.js';
 import { createGit, type Git } from '../workspace/git.js';
+import { describeUnmatchedEntries } from '../workspace/unmatched-entries.js';
 import { initRepo, isInsideRepo } from '../workspace/project-git.js';
 import type { LoopReporter } from './events.js';
+import { runEveryStepSync } from './cleanup-steps.js';
 import { findForkPoint } from './fork.js';
 import { reconcileResults } from './reconcile-results.js';
 
@@ -76,6 +78,7 @@ export async function openRun(options: OpenRunOptions): Promise<OpenRun> {
   const loaded = loadConfig(projectDir);
   for (const warning of loaded.warnings) options.reporter.warning?.(warning);
   if (!loaded.ok) throw new ConfigError(loaded.errors);
+  for (const problem of describeUnmatchedEntries(projectDir, loaded.config.files, displayPath(loaded.file))) options.reporter.warning?.(problem);
   const config = options.model ? { ...loaded.config, agent: { ...loaded.config.agent, model: options.model } } : loaded.config;
   const paths = runPaths(projectDir, options.tag);
   const branch = `${config.git.branch_prefix}/${options.tag}`;
@@ -98,7 +101,9 @@ export async function openRun(options: OpenRunOptions): Promise<OpenRun> {
 
   // Checked again under the lock; this early check leaves no run folder behind when it refuses.
   if (!(await git.branchExists(branch))) await refuseDirtyEditable(git, config);
-  mkdirSync(paths.runDir, { recursive: true });
+  // The first folder this call creates (undefined when the run's folder was there): removed again
+  // when the run is refused below (a bad --fork), so a refusal leaves no empty run behind.
+  const createdFolder = mkdirSync(paths.runDir, { recursive: true });
   // Every run of a folder shares its checkout and its files: runs in one folder take turns.
   const folderLock = await acquireRunLock(path.dirname(paths.runDir), {
     label: 'another crucible run in this folder',
@@ -113,12 +118,8 @@ export async function openRun(options: OpenRunOptions): Promise<OpenRun> {
   }
   let ledger: Ledger | undefined;
   let results: ResultsFile | undefined;
-  const close = (): void => {
-    ledger?.close();
-    results?.close();
-    lock.release();
-    folderLock.release();
-  };
+  // Each step runs whatever the others do: a lock left behind would refuse the next run.
+  const close = (): void => runEveryStepSync([() => ledger?.close(), () => results?.close(), () => lock.release(), () => folderLock.release()]);
   try {
     const exists = await git.branchExists(branch);
     let forkedFrom: OpenRun['forkedFrom'] = null;
@@ -171,8 +172,24 @@ export async function openRun(options: OpenRunOptions): Promise<OpenRun> {
       close,
     };
   } catch (error) {
-    close();
+    try {
+      close();
+    } catch {
+      // The error that refused the run is the one to report; close() still ran every step.
+    }
+    if (createdFolder !== undefined) removeEmptyFolders(paths.runDir, createdFolder);
     throw error;
+  }
+}
+
+/** Removes `deepest` and its parents up to `top` while they are empty; anything in them stays. */
+function removeEmptyFolders(deepest: string, top: string): void {
+  for (let dir = deepest; dir.startsWith(top); dir = path.dirname(dir)) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      return;
+    }
   }
 }
 
@@ -211,7 +228,8 @@ async function checkoutRunBranch(git: Git, branch: string): Promise<void> {
   try {
     await git.checkoutBranch(branch);
   } catch (error) {
-    if (!(error instanceof GitError)) throw error;
+    // A stale index.lock is not an uncommitted change: its own hint says what to do.
+    if (!(error instanceof GitError) || error.lockFile !== null) throw error;
     throw new ProjectError(`cannot switch to branch ${branch}: ${error.stderr.trim().split('\n')[0] ?? 'git checkout failed'}`, {
       hints: ['Commit or stash your uncommitted changes, then run again.'],
     });

@@ -183,6 +183,7 @@ export async function runTrial(ctx: RunContext, state: RunState, trial: number, 
     if (!(error instanceof GitError)) throw error;
     const reason = error.stderr.trim().split('\n')[0] ?? 'git read-tree failed';
     voidTrial('interrupted', description, agentMs, `could not apply the change to the project: ${reason}`, usage);
+    if (error.lockFile !== null) throw error; // a stale index.lock has its own hint
     throw new ProjectError(`cannot apply trial ${trial} to the project: ${reason}`, {
       hints: ['An editable file was probably changed outside crucible during the run. Commit or undo that change, then run again.'],
     });

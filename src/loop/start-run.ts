@@ -9,6 +9,7 @@ import { measureBaseline } from './baseline.js';
 import { expectedHeadAtResume } from './expected-head.js';
 import { guardRunBranch } from './guard-run-branch.js';
 import type { LoopReporter, TrialSummary } from './events.js';
+import { runEveryStep } from './cleanup-steps.js';
 import { openRun, refuseDirtyEditable } from './open-run.js';
 import { evaluationInputs, readInstructions, readSystemPrompt } from './project-files.js';
 import { watchProtectedFiles } from './protected-files.js';
@@ -79,6 +80,7 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
   const head = await git.headSha();
   const state: RunState = { history: historyFromLedger(ledger.events()), best: null, head, staged: await stagedPaths(git, head), worktreeAt: null };
   const previousTrials = state.history.length;
+  let failed = false;
   try {
     const instructions = readInstructions(run.projectDir, config);
     if (instructions.warning) reporter.warning?.(instructions.warning);
@@ -135,6 +137,7 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
       forkedFrom: run.forkedFrom,
       agent: agent.name,
       worktree: worktree.root,
+      baseline: state.history.find((t) => t.outcome === 'baseline' && t.metric !== null)?.metric ?? null,
     });
     ledger.append('session.start', { pid: process.pid, agent: agent.name, head: state.head });
 
@@ -175,11 +178,20 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
         checkBudget(budget, { totalCostUsd, lastTrialCostUsd: summary.costUsd, elapsedSeconds: (ctx.now() - sessionStart) / 1000 }) ?? checkStop(counters, limits);
       if (stop) return finish(stop);
     }
+  } catch (error) {
+    failed = true;
+    throw error;
   } finally {
-    ledger.append('session.end', { reason: reason.kind, trials: counters.trials });
-    await worktree?.remove().catch(() => undefined);
-    await git.run(['gc', '--auto', '--quiet'], { allowFail: true });
-    run.close();
+    // Every step runs whatever the others do (on a full disk the ledger line fails, the locks must
+    // still go); the error that stopped the run, if any, is the one reported.
+    const cleanupErrors = await runEveryStep([
+      () => ledger.append('session.end', { reason: reason.kind, trials: counters.trials }),
+      () => worktree?.remove().catch(() => undefined),
+      () => git.run(['gc', '--auto', '--quiet'], { allowFail: true }),
+      () => run.close(),
+    ]);
+    // eslint-disable-next-line no-unsafe-finally -- a cleanup failure after a clean stop is the run's error
+    if (!failed && cleanupErrors.length > 0) throw cleanupErrors[0];
   }
 
   function finish(stop: StopReason): RunReport {

@@ -4,7 +4,7 @@
  */
 import { constants, copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ProjectError } from '../errors.js';
+import { ProjectError, UsageError } from '../errors.js';
 import { examplesDir, listExamples } from './examples.js';
 import { DEFAULT_GITIGNORE, renderScaffoldFiles, type ProjectFile } from './scaffold.js';
 
@@ -24,7 +24,7 @@ export function createFromExample(dest: string, name: string, options: { example
   const dir = options.examplesDir ?? examplesDir();
   const available = listExamples(dir).map((example) => example.name);
   if (!available.includes(name)) {
-    throw new ProjectError(`unknown example "${name}"; available: ${available.join(', ') || '(none)'}`);
+    throw new UsageError(`unknown example "${name}"; available: ${available.join(', ') || '(none)'}`);
   }
   const target = prepareDestination(dest);
   const files: string[] = [];

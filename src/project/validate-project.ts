@@ -6,6 +6,7 @@ import { findProjectFile } from '../loop/project-files.js';
 import { experimentEnv } from '../runner/environment.js';
 import { runExperiment } from '../runner/run-experiment.js';
 import { createAccessPolicy } from '../workspace/access-policy.js';
+import { findUnmatchedEntries } from '../workspace/unmatched-entries.js';
 import { scanWorkspace } from '../agents/tuner/scan.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'warn';
@@ -80,6 +81,12 @@ function checkFiles(dir: string, config: Config, add: (check: Check) => void): v
     }
   }
   if (!missingAny) add({ name: 'Files', status: 'pass', message: 'all listed files exist' });
+  // Patterns cannot be missing, but one that matches nothing is most likely a typo.
+  for (const kind of ['editable', 'readonly', 'hidden'] as const) {
+    for (const entry of findUnmatchedEntries(dir, config.files[kind].filter((e) => /[*?[]/.test(e)))) {
+      add({ name: 'Files', status: 'warn', message: `files.${kind}: "${entry}" matches no file in the project` });
+    }
+  }
 }
 
 async function checkTunerMarkers(dir: string, config: Config, add: (check: Check) => void): Promise<void> {

@@ -1,5 +1,6 @@
+import { closeSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeSync, type BigIntStats } from 'node:fs';
 import { dirname } from 'node:path';
-import { closeSync, mkdirSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, rmSync, statSync, writeSync, type BigIntStats } from 'node:fs';
+import { StorageError, storageErrorFrom } from '../errors.js';
 
 /**
  * A line-oriented file that is only ever appended to: results.tsv and ledger.jsonl.
@@ -35,7 +36,7 @@ const REPAIR_ATTEMPTS = 5;
 
 export function openAppendOnlyFile(path: string, options: { repair?: boolean } = {}): AppendOnlyFile {
   const repair = options.repair ?? true;
-  const fd = openSync(path, 'a+');
+  const fd = withPath(path, 'cannot open', () => openSync(path, 'a+'));
   let text = '';
   let torn: string | null = null;
   try {
@@ -53,7 +54,7 @@ export function openAppendOnlyFile(path: string, options: { repair?: boolean } =
     }
   } catch (error) {
     closeSync(fd);
-    throw error;
+    throw storageErrorFrom(error, path) ?? error;
   }
 
   let closed = false;
@@ -81,16 +82,22 @@ export function openAppendOnlyFile(path: string, options: { repair?: boolean } =
       // record is never glued to its fragment (the fragment then reads as one bad line).
       const prefix = endsWithNewline(current) ? '' : '\n';
       const buffer = Buffer.from(`${prefix}${line}\n`, 'utf8');
-      const written = writeSync(current, buffer);
-      if (written !== buffer.length) {
-        throw new Error(`short write to ${path}: ${written} of ${buffer.length} bytes (is the disk full?)`);
-      }
-      ours += BigInt(written);
+      withPath(path, 'cannot write', () => {
+        const written = writeSync(current, buffer);
+        let total = written;
+        if (written !== buffer.length) {
+          // A short write is a full disk or a size limit that the next write names (it fails with
+          // that errno); should it succeed, the line is whole after all.
+          total += writeSync(current, buffer, written);
+          if (total !== buffer.length) throw new StorageError('ENOSPC', path, 'cannot write');
+        }
+        ours += BigInt(total);
+      });
       remark();
     },
     sync(): void {
       checkOpen();
-      fdatasyncSync(current);
+      withPath(path, 'cannot write', () => fdatasyncSync(current));
     },
     intact(): boolean {
       checkOpen();
@@ -102,22 +109,24 @@ export function openAppendOnlyFile(path: string, options: { repair?: boolean } =
     },
     replace(content: string): void {
       checkOpen();
-      // The folder may be gone too (`rm -rf .crucible`).
-      mkdirSync(dirname(path), { recursive: true });
-      const temporary = `${path}.${process.pid}.new`;
-      const out = openSync(temporary, 'w');
-      try {
-        writeSync(out, content);
-        fsyncSync(out);
-      } catch (error) {
+      withPath(path, 'cannot write', () => {
+        // The folder may be gone too (`rm -rf .crucible`).
+        mkdirSync(dirname(path), { recursive: true });
+        const temporary = `${path}.${process.pid}.new`;
+        const out = openSync(temporary, 'w');
+        try {
+          writeSync(out, content);
+          fsyncSync(out);
+        } catch (error) {
+          closeSync(out);
+          rmSync(temporary, { force: true });
+          throw error;
+        }
         closeSync(out);
-        rmSync(temporary, { force: true });
-        throw error;
-      }
-      closeSync(out);
-      renameSync(temporary, path);
-      closeSync(current);
-      current = openSync(path, 'a+');
+        renameSync(temporary, path);
+        closeSync(current);
+        current = openSync(path, 'a+');
+      });
       ours = BigInt(Buffer.byteLength(content));
       remark();
     },
@@ -131,6 +140,15 @@ export function openAppendOnlyFile(path: string, options: { repair?: boolean } =
 
 function identity(stats: BigIntStats): string {
   return `${stats.dev}:${stats.ino}:${stats.size}:${stats.ctimeNs}`;
+}
+
+/** Runs `action`; an error the machine gave (disk full, read-only...) gets the file's name, which a descriptor call lacks. */
+function withPath<T>(path: string, verb: string, action: () => T): T {
+  try {
+    return action();
+  } catch (error) {
+    throw storageErrorFrom(error, path, verb) ?? error;
+  }
 }
 
 function readWhole(fd: number): Buffer {

@@ -1,6 +1,7 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { storageErrorFrom } from '../errors.js';
 import { openAppendOnlyFile } from './append-only-file.js';
 import type { AppendOnlyFile } from './append-only-file.js';
 import { RESULT_COLUMNS, RESULTS_FILE } from './result-row.js';
@@ -140,7 +141,7 @@ function upgradeLegacyFile(path: string, rows: readonly ResultRow[]): void {
   } catch (error) {
     closeSync(fd);
     rmSync(temporary, { force: true });
-    throw error;
+    throw storageErrorFrom(error, temporary) ?? error;
   }
   closeSync(fd);
   renameSync(temporary, path);

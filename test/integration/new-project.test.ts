@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseMarkers } from '../../src/agents/tuner/marker.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { configSchema } from '../../src/config/schema.js';
-import { ProjectError } from '../../src/errors.js';
+import { ProjectError, UsageError } from '../../src/errors.js';
 import { examplesDir, listExamples } from '../../src/project/examples.js';
 import { createFromExample, createScaffold } from '../../src/project/new-project.js';
 
@@ -148,9 +148,10 @@ describe('createFromExample', () => {
     const dest = path.join(tmp, 'x');
     const available = listExamples().map((e) => e.name).join(', ');
     expect(() => createFromExample(dest, 'optimize-nothing')).toThrow(
-      new ProjectError(`unknown example "optimize-nothing"; available: ${available}`),
+      new UsageError(`unknown example "optimize-nothing"; available: ${available}`),
     );
-    expect(() => createFromExample(dest, '../examples')).toThrow(ProjectError);
+    expect(() => createFromExample(dest, 'optimize-nothing')).toThrow(UsageError);
+    expect(() => createFromExample(dest, '../examples')).toThrow(UsageError);
     expect(existsSync(dest)).toBe(false);
   });
 });

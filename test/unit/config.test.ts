@@ -124,6 +124,23 @@ describe('config errors: one line naming file, line and key', () => {
   });
 });
 
+describe('files in two categories', () => {
+  it.each([
+    ['readonly and editable', 'editable: [train.py]\n  readonly: [train.py]', '.crucible/config.yaml:5: files.readonly.0: "train.py" is also listed in files.editable'],
+    ['hidden and editable', 'editable: [train.py]\n  hidden: [./train.py]', '.crucible/config.yaml:5: files.hidden.0: "./train.py" is also listed in files.editable'],
+  ])('%s is refused', (_name, files, expected) => {
+    expect(errorsOf(minimal.replace('editable: [train.py]', files))).toEqual([expected]);
+  });
+
+  it('readonly and hidden is accepted as hidden, with a warning naming the file', () => {
+    const result = load(minimal.replace('editable: [train.py]', 'editable: [train.py]\n  readonly: [data.csv, ./eval.py]\n  hidden: [eval.py]'));
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.warnings).toEqual(['.crucible/config.yaml:6: files.hidden.0: "eval.py" is also listed in files.readonly; it is hidden (the agent cannot read it)']);
+    expect(result.config.files).toEqual({ editable: ['train.py'], readonly: ['data.csv'], hidden: ['eval.py'] });
+  });
+});
+
 describe('durations and budgets', () => {
   it.each([
     ['90', 90],

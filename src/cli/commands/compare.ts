@@ -2,9 +2,12 @@ import { UsageError } from '../../errors.js';
 import { compareJson, renderCompare } from '../../report/compare.js';
 import { loadProjectRecords, resolveTag, rowsOf } from '../../report/load-run.js';
 import { summarizeRun } from '../../report/summary.js';
+import { checkTag } from '../../store/run-paths.js';
 import type { Output } from '../output.js';
 
 export async function compareCommand(options: { projectDir: string; tagA: string; tagB: string; json: boolean }, out: Output): Promise<void> {
+  checkTag(options.tagA);
+  checkTag(options.tagB);
   if (options.tagA === options.tagB) throw new UsageError(`compare needs two different runs, got "${options.tagA}" twice`);
   const records = await loadProjectRecords(options.projectDir);
   for (const problem of records.problems) out.warn(`results.tsv: ${problem}`);

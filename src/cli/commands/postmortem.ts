@@ -6,6 +6,7 @@ import { loadProjectRecords, resolveTag, rowsOf } from '../../report/load-run.js
 import { postmortemJson } from '../../report/postmortem-json.js';
 import { renderPostmortem } from '../../report/postmortem-render.js';
 import { analyzeRun } from '../../report/postmortem.js';
+import { checkTag } from '../../store/run-paths.js';
 import type { Output } from '../output.js';
 
 export interface PostmortemCommandOptions {
@@ -22,6 +23,7 @@ export interface PostmortemCommandOptions {
 }
 
 export async function postmortemCommand(options: PostmortemCommandOptions, out: Output): Promise<void> {
+  if (options.tag !== undefined) checkTag(options.tag); // a bad tag is a bad command line, found before any file is read
   const records = await loadProjectRecords(options.projectDir);
   for (const problem of records.problems) out.warn(`results.tsv: ${problem}`);
   const tag = await resolveTag(records, options.tag);

@@ -4,7 +4,7 @@ import { ConfigError, ExitCode, ExitError } from '../../errors.js';
 import { listForkCandidates } from '../../loop/fork.js';
 import { startRun } from '../../loop/start-run.js';
 import type { StopReason } from '../../loop/stop-rules.js';
-import { runPaths } from '../../store/run-paths.js';
+import { checkTag, runPaths } from '../../store/run-paths.js';
 import { createGit } from '../../workspace/git.js';
 import { isInsideRepo } from '../../workspace/project-git.js';
 import { consoleReporter } from '../console-reporter.js';
@@ -24,6 +24,7 @@ export interface RunCommandOptions {
 
 export async function runCommand(options: RunCommandOptions, out: Output): Promise<void> {
   runPaths(options.projectDir, options.tag); // validates the tag before anything else
+  if (options.fork !== undefined) checkTag(options.fork);
   const loaded = loadConfig(options.projectDir);
   if (!loaded.ok) throw new ConfigError(loaded.errors);
   const config = loaded.config;

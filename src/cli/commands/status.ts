@@ -1,9 +1,11 @@
 import { summarizeRun } from '../../report/summary.js';
 import { renderStatus, statusJson } from '../../report/status.js';
 import { loadProjectRecords, resolveTag, rowsOf, runningProcess } from '../../report/load-run.js';
+import { checkTag } from '../../store/run-paths.js';
 import type { Output } from '../output.js';
 
 export async function statusCommand(options: { projectDir: string; tag: string | undefined; json: boolean }, out: Output): Promise<void> {
+  if (options.tag !== undefined) checkTag(options.tag); // a bad tag is a bad command line, found before any file is read
   const records = await loadProjectRecords(options.projectDir);
   for (const problem of records.problems) out.warn(`results.tsv: ${problem}`);
   const tag = await resolveTag(records, options.tag);
