@@ -7,7 +7,7 @@ export type { LoopReporter, TrialSummary, RunStartInfo } from './loop/events.js'
 export type { StopReason } from './loop/stop-rules.js';
 export { describeStop } from './loop/stop-rules.js';
 export { decide, type Decision, type Measurement } from './loop/decide.js';
-export type { Outcome } from './loop/outcome.js';
+export type { Outcome } from './core/outcome.js';
 
 export { loadConfig, parseConfigText, type ConfigLoadResult } from './config/load.js';
 export { configSchema, type Config, type WrittenConfig, type Objective, type AgentType, type Direction } from './config/schema.js';

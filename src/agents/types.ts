@@ -1,15 +1,9 @@
 import type { AccessPolicy } from '../workspace/access-policy.js';
 import type { Config, Objective } from '../config/schema.js';
-import type { Outcome } from '../loop/outcome.js';
+import type { Outcome } from '../core/outcome.js';
+import type { AgentUsage } from '../core/trial-record.js';
 
-/** Tokens and money one proposal cost, as far as the backend knows. */
-export interface AgentUsage {
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  cacheWriteTokens: number;
-  costUsd: number | null;
-}
+export type { AgentUsage } from '../core/trial-record.js';
 
 /** A past trial of this run, as agents see it. */
 export interface TrialView {

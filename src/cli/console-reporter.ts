@@ -1,3 +1,4 @@
+import { measureGain } from '../core/objective.js';
 import type { LoopReporter } from '../loop/events.js';
 import { describeStop } from '../loop/stop-rules.js';
 import { formatMetric, formatPercent } from '../report/format.js';
@@ -10,9 +11,8 @@ export function consoleReporter(out: Output, metricName: string, direction: 'min
   const say = (text: string): void => out.info(`${time()} ${text}`);
   let baseline: number | null = null;
   const gainText = (value: number | null): string => {
-    if (value === null || baseline === null || baseline === 0) return '';
-    const pct = ((value - baseline) / Math.abs(baseline)) * 100 * (direction === 'maximize' ? 1 : -1);
-    return `${formatPercent(pct)} vs baseline`;
+    const pct = value === null || baseline === null ? null : measureGain(baseline, value, direction).percent;
+    return pct === null ? '' : `${formatPercent(pct)} vs baseline`;
   };
   return {
     runStart(info) {

@@ -1,4 +1,5 @@
 import type { Direction } from '../config/schema.js';
+import { isBetter } from '../core/objective.js';
 
 export type Measurement = { ok: true; value: number } | { ok: false; reason: string };
 
@@ -19,14 +20,7 @@ export function decide(best: number | null, measurement: Measurement, direction:
   if (best === null) return { outcome: 'keep', reason: 'first valid metric', delta: null, deltaPercent: null };
   const delta = value - best;
   const deltaPercent = best === 0 ? null : (delta / Math.abs(best)) * 100;
-  const better = direction === 'maximize' ? value > best : value < best;
-  if (better) return { outcome: 'keep', reason: `better than the best so far (${String(best)})`, delta, deltaPercent };
+  if (isBetter(value, best, direction)) return { outcome: 'keep', reason: `better than the best so far (${String(best)})`, delta, deltaPercent };
   const reason = value === best ? `equal to the best so far (${String(best)})` : `worse than the best so far (${String(best)})`;
   return { outcome: 'discard', reason, delta, deltaPercent };
-}
-
-/** Whether `candidate` is strictly better than `best` in the objective's direction. */
-export function isBetter(candidate: number, best: number | null, direction: Direction): boolean {
-  if (best === null) return true;
-  return direction === 'maximize' ? candidate > best : candidate < best;
 }

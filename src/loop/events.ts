@@ -1,30 +1,7 @@
-import type { AgentUsage } from '../agents/types.js';
-import type { Outcome } from './outcome.js';
+import type { TrialSummary } from '../core/trial-record.js';
 import type { StopReason } from './stop-rules.js';
 
-/** Everything that is known about a finished trial: what the ledger's `trial.end` event holds. */
-export interface TrialSummary {
-  trial: number;
-  outcome: Outcome;
-  metric: number | null;
-  description: string;
-  /** Full sha of the trial's commit, "" when it made none. */
-  commit: string;
-  /** Project-relative paths the trial changed. */
-  files: string[];
-  /** Why it failed (crash report, violation, agent error), for the next prompt. */
-  detail?: string;
-  /** The best metric after this trial. */
-  best: number | null;
-  agentMs: number;
-  runMs: number;
-  totalMs: number;
-  costUsd: number | null;
-  /** What the agent's turn used, when the backend reports it. */
-  usage?: AgentUsage | null;
-  /** The change, compacted for prompts (see compactDiff). */
-  diff?: string;
-}
+export type { TrialSummary } from '../core/trial-record.js';
 
 export interface RunStartInfo {
   tag: string;

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { trialArtifactPath } from '../store/trial-artifacts.js';
 import type { TrialSummary } from './events.js';
-import { resultRowOf } from './result-row-of.js';
+import { resultRowOf } from '../store/result-row-of.js';
 import type { RunContext, RunState } from './run-context.js';
 
 /**
@@ -9,13 +9,15 @@ import type { RunContext, RunState } from './run-context.js';
  * it again) and the ledger's `trial.end`, then adds it to the in-memory history.
  */
 export function finishTrial(ctx: RunContext, state: RunState, summary: TrialSummary): TrialSummary {
-  ctx.results.append(resultRowOf(ctx.tag, summary, new Date(ctx.now()).toISOString()));
+  // One timestamp for the row and the ledger's record: reports read it back from either.
+  const at = new Date(ctx.now()).toISOString();
+  ctx.results.append(resultRowOf(ctx.tag, summary, at));
   if (summary.usage) {
     // Beside the prompt and the transcript: what this trial's agent turn cost.
     mkdirSync(ctx.paths.trialDir(summary.trial), { recursive: true });
     writeFileSync(trialArtifactPath(ctx.paths, summary.trial, 'usage.json'), `${JSON.stringify(summary.usage, null, 2)}\n`);
   }
-  ctx.ledger.append('trial.end', { n: summary.trial, summary });
+  ctx.ledger.append('trial.end', { n: summary.trial, summary, at });
   ctx.ledger.sync();
   state.history.push(summary);
   return summary;

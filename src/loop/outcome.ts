@@ -1,12 +1,3 @@
-/**
- * How a trial ended. `baseline` is trial 0 (the unmodified code); `interrupted` a trial that a
- * crash or SIGKILL cut short, found and closed by the next run; `agent-error` a trial whose
- * agent failed or timed out before proposing anything.
- */
-export const outcomes = ['baseline', 'keep', 'discard', 'crash', 'violation', 'skip', 'agent-error', 'stopped', 'interrupted'] as const;
-export type Outcome = (typeof outcomes)[number];
-
-/** Outcomes whose trial produced a measured metric. */
-export function isMeasured(outcome: Outcome): boolean {
-  return outcome === 'baseline' || outcome === 'keep' || outcome === 'discard';
-}
+// The vocabulary moved to src/core/outcome.ts, below every layer that uses it; this path stays for
+// code and tests written against it.
+export { outcomes, isMeasured, isKept, isOutcome, type Outcome } from '../core/outcome.js';

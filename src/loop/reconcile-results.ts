@@ -1,9 +1,9 @@
+import { foldRun } from '../store/fold-run.js';
 import { readLedger, type LedgerEvent } from '../store/ledger.js';
 import type { ResultRow } from '../store/result-row.js';
+import { rowsOfView } from '../store/result-row-of.js';
 import type { ResultsFile } from '../store/results-file.js';
 import { listRunTags, runPaths } from '../store/run-paths.js';
-import { resultRowOf } from './result-row-of.js';
-import { historyFromLedger } from './trial-history.js';
 
 /**
  * results.tsv is a rendering of the ledgers, and the ledger wins: a row missing (the file deleted
@@ -32,9 +32,7 @@ export async function reconcileResults(results: ResultsFile, projectDir: string,
 
 /** The rows the ledger's finished trials stand for, in trial order. */
 export function rowsFromLedger(tag: string, events: readonly LedgerEvent[]): ResultRow[] {
-  const endedAt = new Map<number, string>();
-  for (const event of events) if (event.type === 'trial.end' && typeof event.n === 'number') endedAt.set(event.n, event.ts);
-  return historyFromLedger(events).map((summary) => resultRowOf(tag, summary, endedAt.get(summary.trial) ?? ''));
+  return rowsOfView(tag, foldRun(events));
 }
 
 function sameRows(actual: readonly ResultRow[], expected: readonly ResultRow[]): boolean {

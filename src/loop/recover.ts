@@ -8,7 +8,7 @@ import { verifyRunBranch } from '../workspace/run-branch.js';
 import { evaluateCommit, revert } from './evaluate-commit.js';
 import type { TrialSummary } from './events.js';
 import { finishTrial } from './finish-trial.js';
-import type { Outcome } from './outcome.js';
+import type { Outcome } from '../core/outcome.js';
 import type { RunContext, RunState } from './run-context.js';
 
 /**

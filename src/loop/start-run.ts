@@ -1,3 +1,5 @@
+import type { Direction } from '../config/constants.js';
+import { findBestKept } from '../core/objective.js';
 import type { AgentType } from '../config/schema.js';
 import { localExecutor } from '../runner/execute.js';
 import type { Executor } from '../runner/types.js';
@@ -208,11 +210,6 @@ function volatileFiles(events: readonly LedgerEvent[]): string[] {
   return events.filter((e) => e.type === 'protected.volatile').flatMap((e) => (Array.isArray(e['files']) ? e['files'].filter((f): f is string => typeof f === 'string') : []));
 }
 
-function bestOf(history: readonly TrialSummary[], direction: 'minimize' | 'maximize'): number | null {
-  let best: number | null = null;
-  for (const t of history) {
-    if ((t.outcome !== 'keep' && t.outcome !== 'baseline') || t.metric === null) continue;
-    if (best === null || (direction === 'maximize' ? t.metric > best : t.metric < best)) best = t.metric;
-  }
-  return best;
+function bestOf(history: readonly TrialSummary[], direction: Direction): number | null {
+  return findBestKept(history, direction, (t) => t.outcome)?.metric ?? null;
 }

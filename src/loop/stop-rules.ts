@@ -1,4 +1,4 @@
-import type { Outcome } from './outcome.js';
+import type { Outcome } from '../core/outcome.js';
 
 /** Why a run stopped. */
 export type StopReason =

@@ -1,6 +1,7 @@
 import type { TrialView } from '../agents/types.js';
 import type { Objective } from '../config/schema.js';
-import type { Outcome } from '../loop/outcome.js';
+import { findBestKept, measureGain } from '../core/objective.js';
+import type { Outcome } from '../core/outcome.js';
 import { strategyHint } from './strategy-hint.js';
 
 export interface PromptInput {
@@ -179,12 +180,7 @@ function tableCell(text: string): string {
 }
 
 function bestTrial(history: readonly TrialView[], direction: Objective['direction']): TrialView | undefined {
-  let best: TrialView | undefined;
-  for (const t of history) {
-    if ((t.outcome !== 'keep' && t.outcome !== 'baseline') || t.metric === null) continue;
-    if (!best || (direction === 'maximize' ? t.metric > best.metric! : t.metric < best.metric!)) best = t;
-  }
-  return best;
+  return findBestKept(history, direction, (t) => t.outcome);
 }
 
 function countOutcomes(history: readonly TrialView[]) {
@@ -198,14 +194,11 @@ function countOutcomes(history: readonly TrialView[]) {
   return counts;
 }
 
-/** Positive when `to` is better than `from`; null when `from` is 0 (no meaningful ratio). */
+/** In percent, positive when `to` is better than `from`; null when `from` is 0 (no meaningful ratio). */
 function relativeGain(from: number, to: number, direction: Objective['direction']): number | null {
-  if (from === 0) return null;
-  const change = (to - from) / Math.abs(from);
-  return direction === 'maximize' ? change : -change;
+  return measureGain(from, to, direction).percent;
 }
 
-function formatGain(gain: number): string {
-  const pct = gain * 100;
+function formatGain(pct: number): string {
   return `${pct >= 0 ? '+' : ''}${pct.toFixed(1)}% better`.replace('+-', '-').replace(/^-(.*) better$/, '-$1 (worse)');
 }

@@ -1,4 +1,4 @@
-import type { Outcome } from '../loop/outcome.js';
+import type { Outcome } from '../core/outcome.js';
 
 /**
  * Advice that changes with the run's recent luck: push on after a success, look again after a few

@@ -1,7 +1,8 @@
 import type { Direction } from '../config/schema.js';
-import type { Outcome } from '../loop/outcome.js';
+import type { Outcome } from '../core/outcome.js';
 import { formatMetric } from './format.js';
-import { isBetter } from './gain.js';
+import { findBestKept, isBetter } from '../core/objective.js';
+import { isKept } from '../core/outcome.js';
 import { measureWidth, padStartToWidth, truncateToWidth } from './text-width.js';
 
 export interface ChartPoint {
@@ -84,10 +85,6 @@ export function renderTrendChart(points: readonly ChartPoint[], opts: ChartOptio
   return lines.join('\n');
 }
 
-function isKept(status: Outcome): boolean {
-  return status === 'keep' || status === 'baseline';
-}
-
 // Few trials: spread them over the width so the chart reads at a glance. Many: equal buckets
 // of consecutive trials per column.
 function columnOf(trial: number, ordered: readonly ChartPoint[], plotWidth: number): number {
@@ -130,12 +127,7 @@ function outranks(candidate: ChartPoint, holder: ChartPoint, direction: Directio
 }
 
 function findBest(measured: readonly ChartPoint[], direction: Direction): ChartPoint | undefined {
-  let best: ChartPoint | undefined;
-  for (const point of measured) {
-    if (!isKept(point.status) || point.metric === null) continue;
-    if (best?.metric == null || isBetter(point.metric, best.metric, direction)) best = point;
-  }
-  return best;
+  return findBestKept(measured, direction, (point) => point.status);
 }
 
 // A step line: flat runs of "─", and where the best changes, a vertical joint in that column.

@@ -1,5 +1,5 @@
 import { formatMetric, formatPercent, formatSignedMetric } from './format.js';
-import { isBetter, measureGain } from './gain.js';
+import { isBetter, measureGain } from '../core/objective.js';
 import type { RunSummary } from './summary.js';
 import { measureWidth, padEndToWidth, padStartToWidth } from './text-width.js';
 

@@ -1,4 +1,4 @@
-import type { Outcome } from '../loop/outcome.js';
+import type { Outcome } from '../core/outcome.js';
 import type { ResultRow } from '../store/result-row.js';
 import { formatMetric } from './format.js';
 import { sortByTrial } from './summary.js';

@@ -4,52 +4,64 @@ import { hostname } from 'node:os';
 import { readConfigEssentials, type ConfigEssentials } from '../config/read-essentials.js';
 import { ProjectError } from '../errors.js';
 import type { ResultRow } from '../store/result-row.js';
-import { readResults } from '../store/results-file.js';
 import { isProcessAlive } from '../store/process-identity.js';
+import { openProjectRuns, type ProjectRuns } from '../store/project-runs.js';
 import { parseLockRecord } from '../store/run-lock.js';
-import { listRunTags, runPaths } from '../store/run-paths.js';
+import { isValidTag, runPaths } from '../store/run-paths.js';
 
 /** What the read-only commands (status, history, compare, postmortem) work from. */
 export interface ProjectRecords {
   projectDir: string;
   config: ConfigEssentials;
-  rows: ResultRow[];
+  /** The runs, each read from its ledger (results.tsv only for runs without one). */
+  runs: ProjectRuns;
+  /** Lines of results.tsv that could not be read (when it had to be read). */
   problems: string[];
 }
 
-export async function loadProjectRecords(projectDir: string): Promise<ProjectRecords> {
+/**
+ * `tags` are the runs the command names (undefined: the one `resolveTag` picks). results.tsv is
+ * read now, so that its problems can be shown first, when one of them has no ledger or no run
+ * has one; otherwise only if the resolution falls back to it.
+ */
+export async function loadProjectRecords(projectDir: string, tags: ReadonlyArray<string | undefined> = [undefined]): Promise<ProjectRecords> {
   if (!existsSync(projectDir)) throw new ProjectError(`${projectDir} does not exist`);
   const dir = realpathSync(projectDir);
   const config = await readConfigEssentials(dir);
-  const { rows, problems } = await readResults(dir);
-  return { projectDir: dir, config, rows, problems };
+  const withLedger = (tag: string): boolean => isValidTag(tag) && existsSync(runPaths(dir, tag).ledger);
+  const runs = await openProjectRuns(dir, { direction: config.metric.direction });
+  if (tags.some((tag) => (tag === undefined ? !runs.folders.some(withLedger) : !withLedger(tag)))) await runs.legacyRows();
+  return { projectDir: dir, config, runs, problems: runs.problems };
 }
 
 /**
  * The run a read command is about: `--tag` when given; else the run whose branch is checked out;
- * else the run that changed last.
+ * else the run that changed last. Its rows are read on the way (see `rowsOf`).
  */
 export async function resolveTag(records: ProjectRecords, tag: string | undefined): Promise<string> {
-  const known = new Set(records.rows.map((r) => r.tag));
+  const { runs } = records;
+  const hasTrials = async (candidate: string): Promise<boolean> => (await runs.rows(candidate)).length > 0;
   if (tag !== undefined) {
-    if (!known.has(tag)) {
-      const others = [...known].filter((t) => t !== '');
+    if (!(await hasTrials(tag))) {
+      const others = (await runs.tagsWithTrials()).filter((t) => t !== '');
       throw new ProjectError(`no trials recorded for run "${tag}"${others.length > 0 ? `; runs with trials: ${others.join(', ')}` : ''}`);
     }
     return tag;
   }
   const prefix = `${records.config.git.branch_prefix}/`;
   const branch = currentBranch(records.projectDir);
-  if (branch?.startsWith(prefix) && known.has(branch.slice(prefix.length))) return branch.slice(prefix.length);
-  const byActivity = await listRunTags(records.projectDir);
-  for (let i = byActivity.length - 1; i >= 0; i--) if (known.has(byActivity[i]!)) return byActivity[i]!;
-  const last = records.rows.at(-1);
-  if (last) return last.tag;
+  if (branch?.startsWith(prefix) && (await hasTrials(branch.slice(prefix.length)))) return branch.slice(prefix.length);
+  for (let i = runs.folders.length - 1; i >= 0; i--) if (await hasTrials(runs.folders[i]!)) return runs.folders[i]!;
+  const last = (await runs.legacyRows()).at(-1);
+  if (last && (await hasTrials(last.tag))) return last.tag;
   throw new ProjectError(`no runs yet in ${records.projectDir}`, { hints: ['Start one with: crucible run --tag run1'] });
 }
 
+/** The rows of a run `resolveTag` has returned, in trial order. */
 export function rowsOf(records: ProjectRecords, tag: string): ResultRow[] {
-  return records.rows.filter((r) => r.tag === tag);
+  const rows = records.runs.loadedRows(tag);
+  if (rows === undefined) throw new Error(`rowsOf("${tag}") before resolveTag read that run`);
+  return rows;
 }
 
 /** The `crucible run` working on this run right now, if any. */

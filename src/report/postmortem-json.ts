@@ -1,5 +1,5 @@
 import type { Direction } from '../config/schema.js';
-import type { Outcome } from '../loop/outcome.js';
+import type { Outcome } from '../core/outcome.js';
 import type { Postmortem } from './postmortem.js';
 
 /**

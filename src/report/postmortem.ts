@@ -1,7 +1,7 @@
 import type { Direction } from '../config/schema.js';
-import type { Outcome } from '../loop/outcome.js';
+import type { Outcome } from '../core/outcome.js';
 import type { ResultRow } from '../store/result-row.js';
-import { isBetter, measureGain } from './gain.js';
+import { isBetter, measureGain } from '../core/objective.js';
 import { sortByTrial, summarizeRun, type RunSummary } from './summary.js';
 
 /** One trial on the way, with the best metric reached up to and including it. */

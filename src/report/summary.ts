@@ -1,6 +1,6 @@
 import type { Direction } from '../config/schema.js';
 import type { ResultRow } from '../store/result-row.js';
-import { isBetter, measureGain, type Gain } from './gain.js';
+import { findBestKept, measureGain, type Gain } from '../core/objective.js';
 
 /** The facts every report starts from: counts, baseline, best and totals of one run. */
 export interface RunSummary {
@@ -42,12 +42,7 @@ export function sortByTrial(rows: readonly ResultRow[]): ResultRow[] {
  * qualify, even when a stray metric is present.
  */
 export function findBestRow(rows: readonly ResultRow[], direction: Direction): ResultRow | undefined {
-  let best: ResultRow | undefined;
-  for (const row of sortByTrial(rows)) {
-    if ((row.status !== 'keep' && row.status !== 'baseline') || row.metric === null) continue;
-    if (best === undefined || best.metric === null || isBetter(row.metric, best.metric, direction)) best = row;
-  }
-  return best;
+  return findBestKept(sortByTrial(rows), direction, (row) => row.status);
 }
 
 /** `rows` must all belong to one run (one tag): mixing runs would give meaningless totals. */

@@ -151,7 +151,8 @@ export function parseLedgerText(text: string): { events: LedgerEvent[]; problems
   return { events, problems };
 }
 
-function isLedgerEvent(value: unknown): value is LedgerEvent {
+/** Whether a parsed line is an event at all (v 1, a ts and a type); what it says is read by ledger-events.ts. */
+export function isLedgerEvent(value: unknown): value is LedgerEvent {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const record = value as Record<string, unknown>;
   return (

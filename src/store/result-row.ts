@@ -1,4 +1,4 @@
-import type { Outcome } from '../loop/outcome.js';
+import type { Outcome } from '../core/outcome.js';
 
 /**
  * One row of `results.tsv`: one trial of one run. The first four columns are the README's

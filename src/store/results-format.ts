@@ -1,5 +1,5 @@
-import { isMeasured, outcomes } from '../loop/outcome.js';
-import type { Outcome } from '../loop/outcome.js';
+import { isMeasured, outcomes } from '../core/outcome.js';
+import type { Outcome } from '../core/outcome.js';
 import { RESULT_COLUMNS } from './result-row.js';
 import type { ResultRow } from './result-row.js';
 
@@ -10,12 +10,17 @@ const NO_DESCRIPTION = '(no description)';
 // The reference tool (autocrucible 0.3) wrote only these four columns.
 const LEGACY_COLUMNS = ['commit', 'metric_value', 'status', 'description'] as const;
 const REQUIRED_COLUMNS = LEGACY_COLUMNS;
+// Anything sanitizeDescription would change, apart from the trimming and the length.
+// eslint-disable-next-line no-control-regex
+const UNCLEAN = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 /**
  * One line, never empty, at most 500 characters: tabs become a space, runs of line breaks
  * become " / ", other control characters are dropped.
  */
 export function sanitizeDescription(text: string): string {
+  // Most descriptions are clean already (reports sanitize every row they read from a ledger).
+  if (text.length <= MAX_DESCRIPTION && text !== '' && !UNCLEAN.test(text) && text === text.trim()) return text;
   const oneLine = text
     .replace(/\t+/g, ' ')
     // eslint-disable-next-line no-control-regex
@@ -31,19 +36,26 @@ export function sanitizeDescription(text: string): string {
 
 /** The row as it reads back from the file: description sanitized, durations and cost rounded. */
 export function normalizeResultRow(row: ResultRow): ResultRow {
-  for (const [name, value] of [['commit', row.commit], ['tag', row.tag], ['timestamp', row.timestamp]] as const) {
-    if (/[\t\r\n]/.test(value)) throw new Error(`results row ${name} contains a tab or newline: ${JSON.stringify(value)}`);
-  }
+  return normalizeResultRowInPlace({ ...row });
+}
+
+/** normalizeResultRow on a row of the caller's own, changed in place (no copy: reports read thousands). */
+export function normalizeResultRowInPlace(row: ResultRow): ResultRow {
+  checkCell('commit', row.commit);
+  checkCell('tag', row.tag);
+  checkCell('timestamp', row.timestamp);
   if (!Number.isInteger(row.trial) || row.trial < 0) throw new Error(`results row trial is not a count: ${row.trial}`);
   if (row.metric !== null && !Number.isFinite(row.metric)) throw new Error(`results row metric is not finite: ${row.metric}`);
-  return {
-    ...row,
-    description: sanitizeDescription(row.description),
-    agentSeconds: roundOrNull(row.agentSeconds, 3),
-    runSeconds: roundOrNull(row.runSeconds, 3),
-    totalSeconds: roundOrNull(row.totalSeconds, 3),
-    costUsd: roundOrNull(row.costUsd, 6),
-  };
+  row.description = sanitizeDescription(row.description);
+  row.agentSeconds = roundOrNull(row.agentSeconds, 3);
+  row.runSeconds = roundOrNull(row.runSeconds, 3);
+  row.totalSeconds = roundOrNull(row.totalSeconds, 3);
+  row.costUsd = roundOrNull(row.costUsd, 6);
+  return row;
+}
+
+function checkCell(name: string, value: string): void {
+  if (/[\t\r\n]/.test(value)) throw new Error(`results row ${name} contains a tab or newline: ${JSON.stringify(value)}`);
 }
 
 /** One line of results.tsv, without its "\n", in the order of `columns` (RESULT_COLUMNS by default). */
@@ -80,6 +92,12 @@ function numberCell(value: number | null): string {
 
 function roundOrNull(value: number | null, digits: number): number | null {
   if (value === null || !Number.isFinite(value)) return null;
+  // Already on the grid (whole milliseconds, say): toFixed would give it back, at a cost that
+  // shows when a report reads ten thousand rows. Exact below 1e6, where the grid is far wider
+  // than the spacing of doubles.
+  const scale = 10 ** digits;
+  if (value === 0) return 0; // -0 too, as toFixed has it
+  if (Math.abs(value) < 1e6 && Math.round(value * scale) / scale === value) return value;
   return Number(value.toFixed(digits));
 }
 

@@ -3,7 +3,7 @@
  * each changed, and every combination of values already measured (so none is proposed twice).
  */
 import type { TrialView } from '../types.js';
-import type { Outcome } from '../../loop/outcome.js';
+import type { Outcome } from '../../core/outcome.js';
 import type { TunedParam } from './types.js';
 import { parseDescription, type DescribedChange } from './description.js';
 

@@ -9,7 +9,7 @@ export async function compareCommand(options: { projectDir: string; tagA: string
   checkTag(options.tagA);
   checkTag(options.tagB);
   if (options.tagA === options.tagB) throw new UsageError(`compare needs two different runs, got "${options.tagA}" twice`);
-  const records = await loadProjectRecords(options.projectDir);
+  const records = await loadProjectRecords(options.projectDir, [options.tagA, options.tagB]);
   for (const problem of records.problems) out.warn(`results.tsv: ${problem}`);
   const direction = records.config.metric.direction;
   const [a, b] = await Promise.all([options.tagA, options.tagB].map(async (tag) => summarizeRun(rowsOf(records, await resolveTag(records, tag)), direction)));

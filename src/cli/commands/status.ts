@@ -6,7 +6,7 @@ import type { Output } from '../output.js';
 
 export async function statusCommand(options: { projectDir: string; tag: string | undefined; json: boolean }, out: Output): Promise<void> {
   if (options.tag !== undefined) checkTag(options.tag); // a bad tag is a bad command line, found before any file is read
-  const records = await loadProjectRecords(options.projectDir);
+  const records = await loadProjectRecords(options.projectDir, [options.tag]);
   for (const problem of records.problems) out.warn(`results.tsv: ${problem}`);
   const tag = await resolveTag(records, options.tag);
   const { config } = records;

@@ -1,0 +1,34 @@
+import type { Outcome } from './outcome.js';
+
+/** Tokens and money one proposal cost, as far as the backend knows. */
+export interface AgentUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costUsd: number | null;
+}
+
+/** Everything that is known about a finished trial: what the ledger's `trial.end` event holds. */
+export interface TrialSummary {
+  trial: number;
+  outcome: Outcome;
+  metric: number | null;
+  description: string;
+  /** Full sha of the trial's commit, "" when it made none. */
+  commit: string;
+  /** Project-relative paths the trial changed. */
+  files: string[];
+  /** Why it failed (crash report, violation, agent error), for the next prompt. */
+  detail?: string;
+  /** The best metric after this trial. */
+  best: number | null;
+  agentMs: number;
+  runMs: number;
+  totalMs: number;
+  costUsd: number | null;
+  /** What the agent's turn used, when the backend reports it. */
+  usage?: AgentUsage | null;
+  /** The change, compacted for prompts (see compactDiff). */
+  diff?: string;
+}

@@ -1,0 +1,358 @@
+import { isOutcome, type Outcome } from '../core/outcome.js';
+import type { AgentUsage, TrialSummary } from '../core/trial-record.js';
+import type { Ledger, LedgerEvent } from './ledger.js';
+
+/**
+ * The events the loop writes to `ledger.jsonl`, one definition each (design/trial-lifecycle.md
+ * says when). Fields marked optional were added later or are absent from some writers: a ledger
+ * of an older crucible, or one edited by hand, must still read.
+ */
+interface Stamp {
+  v: 1;
+  ts: string;
+}
+
+/** A new run: its branch made from `from` (the commit a fork starts from, else HEAD). */
+export interface RunCreateEvent extends Stamp {
+  type: 'run.create';
+  tag: string;
+  branch: string;
+  from: string;
+  forkedFrom: { tag: string; commit: string } | null;
+}
+/** A `crucible run` opened the run (first or resumed); `head` is where the branch was. */
+export interface SessionStartEvent extends Stamp {
+  type: 'session.start';
+  pid: number;
+  agent: string;
+  head: string;
+}
+/** That `crucible run` stopped: why, and how many trials it counted. */
+export interface SessionEndEvent extends Stamp {
+  type: 'session.end';
+  reason: string;
+  trials: number;
+}
+/** Step 1: trial `n` starts from `parent`; the baseline measures `parent` itself. */
+export interface TrialStartEvent extends Stamp {
+  type: 'trial.start';
+  n: number;
+  parent: string;
+  baseline?: boolean;
+}
+export interface AgentDoneEvent extends Stamp {
+  type: 'agent.done';
+  n: number;
+  description: string;
+  files: string[];
+  usage: AgentUsage | null;
+  ms: number;
+}
+export interface AgentErrorEvent extends Stamp {
+  type: 'agent.error';
+  n: number;
+  kind: string;
+  message: string;
+  ms: number;
+}
+/** The guard's verdict on the agent's change: `ok` goes on with `files`; the others end the trial. */
+export interface GuardEvent extends Stamp {
+  type: 'guard';
+  n: number;
+  outcome: 'ok' | 'skip' | 'violation';
+  reason?: string;
+  files?: string[];
+}
+/** The agent's change committed (in its worktree) on top of `parent`. */
+export interface CommitEvent extends Stamp {
+  type: 'commit';
+  n: number;
+  sha: string;
+  parent: string;
+}
+/** The run branch, and the editable files with it, about to move to `sha`. */
+export interface ApplyEvent extends Stamp {
+  type: 'apply';
+  n: number;
+  sha: string;
+  files: string[];
+}
+/** An experiment process group started on `sha` (one for run, one for eval). */
+export interface RunStartEvent extends Stamp {
+  type: 'run.start';
+  n: number;
+  sha: string;
+  pgid: number;
+}
+export interface RunDoneEvent extends Stamp {
+  type: 'run.done';
+  n: number;
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  metric: number | null;
+  reason: string | null;
+  ms: number;
+}
+/** The decision, `best` being the best before it. */
+export interface DecideEvent extends Stamp {
+  type: 'decide';
+  n: number;
+  outcome: Outcome;
+  metric: number | null;
+  best: number | null;
+  reason: string;
+  crashReport?: string;
+}
+/** A change not kept: the branch (and the agent's worktree) back to `to`. */
+export interface ResetEvent extends Stamp {
+  type: 'reset';
+  n: number;
+  to: string;
+}
+/** The trial's record; `at` is its results.tsv timestamp (absent from older ledgers: `ts` then). */
+export interface TrialEndEvent extends Stamp {
+  type: 'trial.end';
+  n: number;
+  summary: TrialSummary;
+  at?: string;
+}
+/** Protected files changed during the agent's turn or the experiment, and put back (or not). */
+export interface TamperEvent extends Stamp {
+  type: 'tamper';
+  n: number;
+  files: string[];
+  unrestored: string[];
+  during: string;
+}
+/** Protected files the unmodified experiment rewrites itself: not watched from then on. */
+export interface ProtectedVolatileEvent extends Stamp {
+  type: 'protected.volatile';
+  n: number;
+  files: string[];
+}
+/** Records (ledger, results.tsv, locks) someone else changed, put back from memory. */
+export interface RecordsRestoredEvent extends Stamp {
+  type: 'records.restored';
+  files: string[];
+  during: string;
+}
+
+export type RunEvent =
+  | RunCreateEvent
+  | SessionStartEvent
+  | SessionEndEvent
+  | TrialStartEvent
+  | AgentDoneEvent
+  | AgentErrorEvent
+  | GuardEvent
+  | CommitEvent
+  | ApplyEvent
+  | RunStartEvent
+  | RunDoneEvent
+  | DecideEvent
+  | ResetEvent
+  | TrialEndEvent
+  | TamperEvent
+  | ProtectedVolatileEvent
+  | RecordsRestoredEvent;
+
+export type RunEventType = RunEvent['type'];
+export type RunEventOf<T extends RunEventType> = Extract<RunEvent, { type: T }>;
+/** What a writer gives: the ledger adds `v` and `ts`. */
+export type NewRunEvent = RunEvent extends infer E ? (E extends RunEvent ? Omit<E, 'v' | 'ts'> : never) : never;
+
+/** Appends a typed event (the typed twin of `ledger.append`). */
+export function appendEvent<E extends NewRunEvent>(ledger: Pick<Ledger, 'append'>, event: E): E & Stamp {
+  const { type, ...fields } = event;
+  return ledger.append(type, fields) as unknown as E & Stamp;
+}
+
+// ---- Reading: a cheap check per type. Missing optional fields get their defaults; an event whose
+// required fields are unusable (no trial number, say) reads as null, and the reader skips it.
+
+type Raw = LedgerEvent;
+const str = (value: unknown, fallback = ''): string => (typeof value === 'string' ? value : fallback);
+const strOrNull = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+// JSON has no NaN, but 1e999 parses as Infinity: a metric must be a finite number or nothing.
+const finite = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
+const count = (value: unknown): number => finite(value) ?? 0;
+const isString = (value: unknown): value is string => typeof value === 'string';
+// The array as read when it is clean (almost always): a long ledger holds thousands.
+const strings = (value: unknown): string[] => (!Array.isArray(value) ? [] : value.every(isString) ? value : value.filter(isString));
+const trialNumber = (value: unknown): number | null => (typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : null);
+
+export function readUsage(value: unknown): AgentUsage | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const usage = value as Record<string, unknown>;
+  if (typeof usage['inputTokens'] !== 'number') return null;
+  return {
+    inputTokens: count(usage['inputTokens']),
+    outputTokens: count(usage['outputTokens']),
+    cacheReadTokens: count(usage['cacheReadTokens']),
+    cacheWriteTokens: count(usage['cacheWriteTokens']),
+    costUsd: finite(usage['costUsd']),
+  };
+}
+
+/** A `trial.end` summary as written, or null when it names no trial or no known outcome. */
+export function readSummary(value: unknown, n: number | null): TrialSummary | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const s = value as Record<string, unknown>;
+  const trial = n ?? trialNumber(s['trial']);
+  const outcome = s['outcome'];
+  if (trial === null || !isOutcome(outcome)) return null;
+  // A long run has ten thousand of these: one written by crucible is used as it is, not copied.
+  if (isWellFormed(s, trial)) return s as unknown as TrialSummary;
+  const summary: TrialSummary = {
+    trial,
+    outcome,
+    metric: finite(s['metric']),
+    description: str(s['description']),
+    commit: str(s['commit']),
+    files: strings(s['files']),
+    best: finite(s['best']),
+    agentMs: count(s['agentMs']),
+    runMs: count(s['runMs']),
+    totalMs: count(s['totalMs']),
+    costUsd: finite(s['costUsd']),
+  };
+  if (typeof s['detail'] === 'string') summary.detail = s['detail'];
+  if (typeof s['diff'] === 'string') summary.diff = s['diff'];
+  const usage = readUsage(s['usage']);
+  if (usage !== null) summary.usage = usage;
+  return summary;
+}
+
+const nullOrFinite = (value: unknown): boolean => value === null || (typeof value === 'number' && Number.isFinite(value));
+const optionalString = (value: unknown): boolean => value === undefined || typeof value === 'string';
+
+function isWellFormed(s: Record<string, unknown>, trial: number): boolean {
+  const files = s['files'];
+  const usage = s['usage'];
+  return (
+    s['trial'] === trial &&
+    nullOrFinite(s['metric']) &&
+    typeof s['description'] === 'string' &&
+    typeof s['commit'] === 'string' &&
+    Array.isArray(files) &&
+    files.every(isString) &&
+    nullOrFinite(s['best']) &&
+    Number.isFinite(s['agentMs']) &&
+    Number.isFinite(s['runMs']) &&
+    Number.isFinite(s['totalMs']) &&
+    nullOrFinite(s['costUsd']) &&
+    optionalString(s['detail']) &&
+    optionalString(s['diff']) &&
+    (usage === undefined || (typeof usage === 'object' && usage !== null && isWellFormedUsage(usage as Record<string, unknown>)))
+  );
+}
+
+function isWellFormedUsage(usage: Record<string, unknown>): boolean {
+  return (
+    Number.isFinite(usage['inputTokens']) &&
+    Number.isFinite(usage['outputTokens']) &&
+    Number.isFinite(usage['cacheReadTokens']) &&
+    Number.isFinite(usage['cacheWriteTokens']) &&
+    nullOrFinite(usage['costUsd'])
+  );
+}
+
+// Object literals, not spreads: spreading into thousands of events makes slow objects (V8's
+// dictionary mode) that cost more to build, read and collect than the rest of the fold.
+const readers: { [T in RunEventType]: (e: Raw, ts: string) => RunEventOf<T> | null } = {
+  'run.create': (e, ts) => ({ v: 1, ts, type: 'run.create', tag: str(e['tag']), branch: str(e['branch']), from: str(e['from']), forkedFrom: readFork(e['forkedFrom']) }),
+  'session.start': (e, ts) => ({ v: 1, ts, type: 'session.start', pid: count(e['pid']), agent: str(e['agent']), head: str(e['head']) }),
+  'session.end': (e, ts) => ({ v: 1, ts, type: 'session.end', reason: str(e['reason']), trials: count(e['trials']) }),
+  'trial.start': (e, ts) => {
+    const n = trialNumber(e.n);
+    if (n === null) return null;
+    const start: TrialStartEvent = { v: 1, ts, type: 'trial.start', n, parent: str(e['parent']) };
+    if (e['baseline'] === true) start.baseline = true;
+    return start;
+  },
+  'agent.done': (e, ts) => {
+    const n = trialNumber(e.n);
+    return n === null ? null : { v: 1, ts, type: 'agent.done', n, description: str(e['description']), files: strings(e['files']), usage: readUsage(e['usage']), ms: count(e['ms']) };
+  },
+  'agent.error': (e, ts) => {
+    const n = trialNumber(e.n);
+    return n === null ? null : { v: 1, ts, type: 'agent.error', n, kind: str(e['kind']), message: str(e['message']), ms: count(e['ms']) };
+  },
+  guard: (e, ts) => {
+    const n = trialNumber(e.n);
+    if (n === null) return null;
+    const guard: GuardEvent = { v: 1, ts, type: 'guard', n, outcome: e['outcome'] === 'ok' || e['outcome'] === 'skip' ? e['outcome'] : 'violation' };
+    if (typeof e['reason'] === 'string') guard.reason = e['reason'];
+    if (Array.isArray(e['files'])) guard.files = strings(e['files']);
+    return guard;
+  },
+  commit: (e, ts) => {
+    const n = trialNumber(e.n);
+    return n === null ? null : { v: 1, ts, type: 'commit', n, sha: str(e['sha']), parent: str(e['parent']) };
+  },
+  apply: (e, ts) => {
+    const n = trialNumber(e.n);
+    return n === null ? null : { v: 1, ts, type: 'apply', n, sha: str(e['sha']), files: strings(e['files']) };
+  },
+  'run.start': (e, ts) => {
+    const n = trialNumber(e.n);
+    return n === null ? null : { v: 1, ts, type: 'run.start', n, sha: str(e['sha']), pgid: count(e['pgid']) };
+  },
+  'run.done': (e, ts) => {
+    const n = trialNumber(e.n);
+    if (n === null) return null;
+    return { v: 1, ts, type: 'run.done', n, exitCode: finite(e['exitCode']), signal: strOrNull(e['signal']), timedOut: e['timedOut'] === true, metric: finite(e['metric']), reason: strOrNull(e['reason']), ms: count(e['ms']) };
+  },
+  decide: (e, ts) => {
+    const n = trialNumber(e.n);
+    const outcome = e['outcome'];
+    if (n === null || !isOutcome(outcome)) return null;
+    const decide: DecideEvent = { v: 1, ts, type: 'decide', n, outcome, metric: finite(e['metric']), best: finite(e['best']), reason: str(e['reason']) };
+    if (typeof e['crashReport'] === 'string') decide.crashReport = e['crashReport'];
+    return decide;
+  },
+  reset: (e, ts) => {
+    const n = trialNumber(e.n);
+    return n === null ? null : { v: 1, ts, type: 'reset', n, to: str(e['to']) };
+  },
+  'trial.end': (e, ts) => {
+    const summary = readSummary(e['summary'], trialNumber(e.n));
+    if (summary === null) return null;
+    const end: TrialEndEvent = { v: 1, ts, type: 'trial.end', n: summary.trial, summary };
+    if (typeof e['at'] === 'string') end.at = e['at'];
+    return end;
+  },
+  tamper: (e, ts) => {
+    const n = trialNumber(e.n);
+    return n === null ? null : { v: 1, ts, type: 'tamper', n, files: strings(e['files']), unrestored: strings(e['unrestored']), during: str(e['during']) };
+  },
+  'protected.volatile': (e, ts) => {
+    const n = trialNumber(e.n);
+    return n === null ? null : { v: 1, ts, type: 'protected.volatile', n, files: strings(e['files']) };
+  },
+  'records.restored': (e, ts) => ({ v: 1, ts, type: 'records.restored', files: strings(e['files']), during: str(e['during']) }),
+};
+
+/**
+ * The trial a `trial.end` event records, when it is one the fold counts (it has a summary with a
+ * trial and a known outcome); null otherwise. Cheaper than reading the whole event.
+ */
+export function endedTrial(event: LedgerEvent): number | null {
+  if (event.type !== 'trial.end') return null;
+  const summary = event['summary'];
+  if (typeof summary !== 'object' || summary === null || !isOutcome((summary as Record<string, unknown>)['outcome'])) return null;
+  return trialNumber(event.n) ?? trialNumber((summary as Record<string, unknown>)['trial']);
+}
+
+/** The typed event, or null for a type this crucible does not know or an event it cannot use. */
+export function readRunEvent(event: LedgerEvent): RunEvent | null {
+  const reader = Object.hasOwn(readers, event.type) ? (readers as Record<string, (e: Raw, ts: string) => RunEvent | null>)[event.type] : undefined;
+  return reader === undefined ? null : reader(event, event.ts);
+}
+
+function readFork(value: unknown): { tag: string; commit: string } | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const fork = value as Record<string, unknown>;
+  return typeof fork['tag'] === 'string' && typeof fork['commit'] === 'string' ? { tag: fork['tag'], commit: fork['commit'] } : null;
+}

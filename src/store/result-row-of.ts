@@ -1,0 +1,46 @@
+import type { TrialSummary } from '../core/trial-record.js';
+import { shortSha } from '../workspace/git.js';
+import type { RunView } from './fold-run.js';
+import type { ResultRow } from './result-row.js';
+import { normalizeResultRowInPlace } from './results-format.js';
+
+/** The results.tsv row of a finished trial: written by finishTrial, rebuilt from the ledger's `trial.end`. */
+export function resultRowOf(tag: string, summary: TrialSummary, timestamp: string): ResultRow {
+  return {
+    commit: summary.commit === '' ? '' : shortSha(summary.commit),
+    metric: summary.metric,
+    status: summary.outcome,
+    description: summary.description,
+    tag,
+    trial: summary.trial,
+    timestamp,
+    agentSeconds: summary.agentMs / 1000,
+    runSeconds: summary.runMs / 1000,
+    totalSeconds: summary.totalMs / 1000,
+    costUsd: summary.costUsd,
+    inputTokens: summary.usage?.inputTokens ?? null,
+    outputTokens: summary.usage?.outputTokens ?? null,
+    cacheReadTokens: summary.usage?.cacheReadTokens ?? null,
+    cacheWriteTokens: summary.usage?.cacheWriteTokens ?? null,
+  };
+}
+
+/**
+ * The rows a run's finished trials stand for, in trial order, exactly as results.tsv would read
+ * them back (description on one line, durations and cost rounded): what the reports show.
+ */
+export function rowsOfView(tag: string, view: RunView): ResultRow[] {
+  const rows: ResultRow[] = [];
+  for (const node of view.trials) {
+    if (node.summary === null) continue;
+    const row = resultRowOf(tag, node.summary, oneCell(node.endedAt ?? ''));
+    row.commit = oneCell(row.commit);
+    rows.push(normalizeResultRowInPlace(row));
+  }
+  return rows;
+}
+
+// A ledger edited by hand may hold anything: a cell must not hold a tab or a line break.
+function oneCell(text: string): string {
+  return text.replace(/[\t\r\n]/g, ' ');
+}
