@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { AgentUsage, Proposal } from '../agents/types.js';
 import { AgentError, GitError, ProjectError } from '../errors.js';
@@ -6,7 +6,8 @@ import { assemblePrompt } from '../prompt/assemble-prompt.js';
 import { formatMetric } from '../report/format.js';
 import { writeTrialArtifact } from '../store/trial-artifacts.js';
 import { checkChanges } from '../workspace/guard.js';
-import { compactDiff, unifiedDiff } from '../workspace/unified-diff.js';
+import { diffTrialFiles } from '../workspace/trial-diff.js';
+import { compactDiff } from '../workspace/unified-diff.js';
 import { cleanDescription, describeDiff } from './clean-description.js';
 import { evaluateCommit } from './evaluate-commit.js';
 import type { TrialSummary } from './events.js';
@@ -140,7 +141,7 @@ export async function runTrial(ctx: RunContext, state: RunState, trial: number, 
   }
   ctx.ledger.append('guard', { n: trial, outcome: 'ok', files });
 
-  const diff = files.map((file) => unifiedDiff(file, readText(path.join(ctx.projectDir, file)), readText(path.join(ctx.worktree.root, file)))).join('');
+  const diff = diffTrialFiles(files, ctx.projectDir, ctx.worktree.root);
   await writeTrialArtifact(ctx.paths, trial, 'diff.patch', diff);
   const description = rawDescription || describeDiff(files, diff);
   const shortDiff = compactDiff(diff);
@@ -164,12 +165,4 @@ export async function runTrial(ctx: RunContext, state: RunState, trial: number, 
     });
   }
   return evaluateCommit(ctx, state, { trial, sha, parent, description, files, agentMs, usage, startedAt, diff: shortDiff }, signals.hard);
-}
-
-function readText(file: string): string | null {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return null;
-  }
 }
