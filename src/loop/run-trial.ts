@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { AgentUsage, Proposal } from '../agents/types.js';
 import { AgentError, GitError, ProjectError } from '../errors.js';
+import { agentViews } from '../prompt/agent-views.js';
 import { assemblePrompt } from '../prompt/assemble-prompt.js';
 import { formatMetric } from '../report/format.js';
 import { writeTrialArtifact } from '../store/trial-artifacts.js';
@@ -43,13 +44,15 @@ export async function runTrial(ctx: RunContext, state: RunState, trial: number, 
     state.worktreeAt = parent;
   }
 
+  // Crash reports and descriptions can quote hidden files: agents get them redacted.
+  const history = agentViews(state.history, ctx.hiddenText.redact);
   const prompt = assemblePrompt({
     instructions: ctx.instructions,
     objective: ctx.config.metric,
     branch: ctx.branch,
     trial,
     files: ctx.config.files,
-    history: state.history,
+    history,
     includeHistory: ctx.config.agent.context_window.include_history,
     historyLimit: ctx.config.agent.context_window.history_limit,
     includeBest: ctx.config.agent.context_window.include_best,
@@ -88,14 +91,7 @@ export async function runTrial(ctx: RunContext, state: RunState, trial: number, 
         prompt,
         systemPrompt: ctx.systemPrompt,
         workspace: { root: ctx.worktree.root, policy: ctx.policy },
-        history: state.history.map((t) => ({
-          trial: t.trial,
-          outcome: t.outcome,
-          metric: t.metric,
-          description: t.description,
-          ...(t.detail ? { detail: t.detail } : {}),
-          ...(t.diff ? { diff: t.diff } : {}),
-        })),
+        history,
         objective: ctx.config.metric,
         agentConfig: { ...ctx.config.agent, timeout_seconds: ctx.agentTimeoutMs / 1000 },
         artifactDir,
