@@ -6,6 +6,7 @@ import type { ResultsFile } from '../store/results-file.js';
 import type { RunPaths } from '../store/run-paths.js';
 import type { AccessPolicy } from '../workspace/access-policy.js';
 import type { AgentWorktree } from '../workspace/agent-worktree.js';
+import type { HiddenTextRedactor } from '../workspace/hidden-text.js';
 import type { Git } from '../workspace/git.js';
 import type { LoopReporter, TrialSummary } from './events.js';
 import type { ProtectedFiles } from './protected-files.js';
@@ -32,6 +33,8 @@ export interface RunContext {
   /** The experiments' environment: secrets removed, .venv active. */
   experimentEnv: NodeJS.ProcessEnv;
   agentTimeoutMs: number;
+  /** Removes hidden files' text from what agents are shown (prompts, history). */
+  hiddenText: HiddenTextRedactor;
   /** The hidden and read-only files, checked after every experiment. */
   protectedFiles: ProtectedFiles;
   /** Between SIGTERM and SIGKILL when an experiment times out. */

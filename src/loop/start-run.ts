@@ -5,6 +5,7 @@ import type { LedgerEvent } from '../store/ledger.js';
 import { createAccessPolicy } from '../workspace/access-policy.js';
 import { openAgentWorktree } from '../workspace/agent-worktree.js';
 import { stagedPaths } from '../workspace/run-branch.js';
+import { createHiddenTextRedactor, describeCoverage } from '../workspace/hidden-text.js';
 import { measureBaseline } from './baseline.js';
 import { expectedHeadAtResume } from './expected-head.js';
 import { guardRunBranch } from './guard-run-branch.js';
@@ -86,6 +87,9 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
     if (instructions.warning) reporter.warning?.(instructions.warning);
     const systemPrompt = readSystemPrompt(run.projectDir, config);
     if (systemPrompt.warning) reporter.warning?.(systemPrompt.warning);
+    const hiddenText = createHiddenTextRedactor(run.projectDir, policy);
+    const coverage = describeCoverage(hiddenText.coverage);
+    if (coverage) reporter.notice?.(coverage);
     worktree = await openAgentWorktree({ projectDir: run.projectDir, tag: run.tag, commit: state.head, policy, ...(options.env ? { env: options.env } : {}) });
     const ctx: RunContext = {
       projectDir: run.projectDir,
@@ -104,6 +108,7 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
       instructions: instructions.text,
       systemPrompt: systemPrompt.text,
       experimentEnv: run.experimentEnv,
+      hiddenText,
       protectedFiles: await watchProtectedFiles(run.projectDir, policy, git, { volatile: volatileFiles(ledger.events()), inputs: evaluationInputs(run.projectDir, config) }),
       agentTimeoutMs: (options.agentTimeoutSeconds ?? config.agent.timeout_seconds) * 1000,
       killGraceMs: options.killGraceMs ?? 5000,
