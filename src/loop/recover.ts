@@ -31,8 +31,8 @@ export async function recoverUnfinishedTrial(ctx: RunContext, state: RunState, s
   const agentUsage = isUsage(agentDone?.['usage']) ? agentDone['usage'] : null;
 
   // An experiment of the dead run may still be going: it must not run beside the next one. Only
-  // the last group can still be alive (its number may since belong to someone else's group);
-  // every tag of the trial is swept, since a tag is never reused.
+  // the last command's group can still be alive (an earlier group's number may belong to someone
+  // else by now); the tags of all the trial's commands are swept, since a tag is never reused.
   const runStart = find('run.start');
   if (typeof runStart?.['pgid'] === 'number') signalGroup(runStart['pgid'], 'SIGKILL');
   for (const event of events) {
