@@ -61,7 +61,9 @@ const commandsSchema = z
     pass_env: z
       .array(nonEmptyString)
       .default([])
-      .describe('Environment variables passed to experiments although their names look like secrets (API keys, tokens).'),
+      .describe(
+        'Environment variables passed to experiments besides the built-in harmless ones (PATH, HOME, locale, device selection, thread counts, ...): names, or "PREFIX_*" for every name that starts with PREFIX_. Passed as they are, credentials included.',
+      ),
   })
   .strict()
   .describe('How to run one experiment and read its metric.');

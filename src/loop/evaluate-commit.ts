@@ -40,11 +40,12 @@ export async function measure(ctx: RunContext, trial: number, sha: string, signa
     killGraceMs: ctx.killGraceMs,
     signal,
     executor: ctx.executor,
-    onSpawn: (pgid) => {
-      // The process group is recorded so that a run killed now can have its experiment killed
-      // by the next `crucible run` before that one evaluates the commit again. No fsync: only a
-      // killed crucible leaves its experiment running, and the page cache survives that.
-      ctx.ledger.append('run.start', { n: trial, sha, pgid });
+    onSpawn: (pgid, processTag) => {
+      // The process group and the tag every process of the command carries are recorded so that
+      // a run killed now can have its experiment (and what escaped its group) killed by the next
+      // `crucible run` before that one evaluates the commit again. No fsync: only a killed
+      // crucible leaves its experiment running, and the page cache survives that.
+      ctx.ledger.append('run.start', { n: trial, sha, pgid, processTag });
     },
   });
 }

@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import type { AgentUsage } from '../agents/types.js';
 import path from 'node:path';
 import { signalGroup } from '../runner/process-group.js';
+import { killTaggedProcesses } from '../runner/stray-processes.js';
 import type { Ledger, LedgerEvent } from '../store/ledger.js';
 import type { Git } from '../workspace/git.js';
 import { verifyRunBranch } from '../workspace/run-branch.js';
@@ -30,9 +31,14 @@ export async function recoverUnfinishedTrial(ctx: RunContext, state: RunState, s
   const agentMs = typeof agentDone?.['ms'] === 'number' ? agentDone['ms'] : 0;
   const agentUsage = isUsage(agentDone?.['usage']) ? agentDone['usage'] : null;
 
-  // An experiment of the dead run may still be going: it must not run beside the next one.
+  // An experiment of the dead run may still be going: it must not run beside the next one. Only
+  // the last command's group can still be alive (an earlier group's number may belong to someone
+  // else by now); the tags of all the trial's commands are swept, since a tag is never reused.
   const runStart = find('run.start');
   if (typeof runStart?.['pgid'] === 'number') signalGroup(runStart['pgid'], 'SIGKILL');
+  for (const event of events) {
+    if (event.type === 'run.start' && typeof event['processTag'] === 'string') await killTaggedProcesses(event['processTag']);
+  }
 
   const record = (outcome: Outcome, metric: number | null, commit: string, files: string[], detail?: string): TrialSummary =>
     finishTrial(ctx, state, {

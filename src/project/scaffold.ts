@@ -41,7 +41,7 @@ commands:
   run: node evaluate.js > run.log 2>&1   # one experiment, run in the project folder
   eval: cat run.log                      # its standard output holds "score: <n>"
   # setup: null                       # run once when a run is created, e.g. "npm ci"
-  # pass_env: []                      # secret-looking variables experiments may still see
+  # pass_env: []                      # more variables experiments may see: names, or PREFIX_* globs
 
 metric:
   name: score                         # the key of the "score: <n>" line
