@@ -8,13 +8,16 @@ import { ConfigError, CrucibleError, GitError, ProjectError } from '../errors.js
 import { ensureGitignored } from '../project/gitignore.js';
 import { experimentEnv } from '../runner/environment.js';
 import { runCommand } from '../runner/execute.js';
+import { decideSandbox, type SandboxDecision } from '../sandbox/decide.js';
+import { detectSandbox } from '../sandbox/detect.js';
+import { agentSandbox } from '../sandbox/run-sandbox.js';
 import { openLedger, type Ledger } from '../store/ledger.js';
 import { openResultsFile, type ResultsFile } from '../store/results-file.js';
 import { acquireRunLock, type RunLock } from '../store/run-lock.js';
 import { runPaths, type RunPaths } from '../store/run-paths.js';
 import { createAccessPolicy } from '../workspace/access-policy.js';
 import { createGit, type Git } from '../workspace/git.js';
-import { initRepo, isInsideRepo } from '../workspace/project-git.js';
+import { initRepo, isInsideRepo, repoRoot } from '../workspace/project-git.js';
 import type { LoopReporter } from './events.js';
 import { findForkPoint } from './fork.js';
 
@@ -54,6 +57,8 @@ export interface OpenRun {
   created: boolean;
   forkedFrom: { tag: string; commit: string } | null;
   experimentEnv: NodeJS.ProcessEnv;
+  /** Whether experiments and a command agent run under bubblewrap, decided once per run. */
+  sandbox: SandboxDecision;
   close(): void;
 }
 
@@ -74,8 +79,14 @@ export async function openRun(options: OpenRunOptions): Promise<OpenRun> {
   const paths = runPaths(projectDir, options.tag);
   const branch = `${config.git.branch_prefix}/${options.tag}`;
   const env = options.env ?? process.env;
+  // Before any side effect: `sandbox: true` on a machine without bubblewrap stops the run here.
+  const sandbox = decideSandbox(config.sandbox, () => detectSandbox(env));
+  if (!sandbox.on && sandbox.warning) options.reporter.warning?.(sandbox.warning);
+  // A command agent must not see the repository (hidden files, history, branches): its top folder.
+  const hide = sandbox.on ? [(await isInsideRepo(projectDir)) ? await repoRoot(projectDir) : projectDir] : [];
+  const agentOptions = { env, agentConfig: config.agent, sandbox: agentSandbox(sandbox, config.sandbox, { projectDir, hide, env }) };
   // Before any side effect: an agent that cannot exist stops the run here.
-  const agent = options.withAgent === false ? null : createAgentBackend(options.agentType ?? config.agent.type, { env, agentConfig: config.agent });
+  const agent = options.withAgent === false ? null : createAgentBackend(options.agentType ?? config.agent.type, agentOptions);
   // Credentials and endpoint are checked before anything is created: a wrong key stops here.
   await agent?.preflight?.(AbortSignal.timeout(60_000));
 
@@ -151,6 +162,7 @@ export async function openRun(options: OpenRunOptions): Promise<OpenRun> {
       created: !exists,
       forkedFrom,
       experimentEnv: xenv,
+      sandbox,
       close,
     };
   } catch (error) {

@@ -3,6 +3,7 @@ import { statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { LogSink } from './log-sink.js';
 import { signalGroup, waitForGroupExit } from './process-group.js';
+import { spawnArgs } from './spawn-args.js';
 import { TailBuffer } from './tail-buffer.js';
 import type { Executor, RunResult, RunSpec } from './types.js';
 
@@ -76,7 +77,8 @@ export async function runCommand(spec: RunSpec, signal?: AbortSignal): Promise<R
   const stderrTail = new TailBuffer(maxCapture);
   const log = spec.logPath === undefined ? null : new LogSink(spec.logPath, spec.maxLogBytes ?? defaultMaxLogBytes);
 
-  const child = spawn('/bin/sh', ['-c', spec.command], {
+  const { file, args } = spawnArgs(spec);
+  const child = spawn(file, args, {
     cwd: spec.cwd,
     env: spec.env,
     detached: true,

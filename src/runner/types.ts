@@ -1,3 +1,5 @@
+import type { SandboxWrap } from './spawn-args.js';
+
 /** What to run: one shell command in one folder, with a time limit. */
 export interface RunSpec {
   command: string;
@@ -15,6 +17,8 @@ export interface RunSpec {
   killGraceMs?: number;
   /** Called once the child is spawned, with the id of its process group. */
   onSpawn?: (pgid: number) => void;
+  /** Runs the command inside bubblewrap (see spawn-args.ts); unset: plain `/bin/sh -c`. */
+  sandbox?: SandboxWrap;
 }
 
 /**
