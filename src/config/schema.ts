@@ -209,10 +209,10 @@ const sandboxObjectSchema = z
 
 const sandboxDefaults = { enabled: 'auto' as const, network: false, agent_network: true, writable: [], agent_writable: [] };
 
-// `sandbox: true` and `sandbox: false` are short for `sandbox: { enabled: true|false }`.
+// `sandbox: true`, `false` and `auto` are short for `sandbox: { enabled: ... }`.
 const sandboxSchema = z
-  .union([z.boolean().transform((enabled) => ({ ...sandboxDefaults, enabled })), sandboxObjectSchema], {
-    error: 'must be true, false, or a mapping with enabled (auto, true, false), network, agent_network, writable, agent_writable',
+  .union([z.union([z.boolean(), z.literal('auto')]).transform((enabled) => ({ ...sandboxDefaults, enabled })), sandboxObjectSchema], {
+    error: 'must be true, false, auto, or a mapping with enabled (auto, true, false), network, agent_network, writable, agent_writable',
   })
   .default(sandboxDefaults)
   .describe('Runs experiments and command agents under bubblewrap (Linux): no network, writes only to their own folders, their own process namespace.');
