@@ -18,6 +18,8 @@ export interface SandboxView {
   readable: readonly string[];
   /** Device nodes passed through (GPUs); missing ones are skipped. */
   devices: readonly string[];
+  /** Folders of /run kept (read-only) although /run is replaced: where /etc/resolv.conf points. */
+  keptInRun: readonly string[];
   network: boolean;
 }
 
@@ -39,7 +41,7 @@ export function bwrapArgs(view: SandboxView): string[] {
     // Sockets of daemons (docker, the session bus, ssh and gpg agents) live under /run; a socket
     // stays connectable on a read-only mount, so the folder is replaced. DNS is put back.
     '--tmpfs', '/run',
-    ...pair('--ro-bind-try', ['/run/systemd/resolve']),
+    ...pair('--ro-bind-try', view.keptInRun),
     ...view.hiddenFolders.flatMap((p) => ['--tmpfs', p]),
     ...view.hiddenFiles.flatMap((p) => ['--ro-bind', '/dev/null', p]),
     ...pair('--bind', view.writable),

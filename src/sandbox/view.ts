@@ -52,6 +52,18 @@ export function gpuDevices(devDir = '/dev'): string[] {
   }
 }
 
+/** What name resolution needs from /run: /etc/resolv.conf often points there (systemd-resolved, resolvconf, NetworkManager). */
+export function resolverFolders(resolvConf = '/etc/resolv.conf'): string[] {
+  const folders = new Set(['/run/systemd/resolve']);
+  try {
+    const target = realpathSync(resolvConf);
+    if (target.startsWith('/run/')) folders.add(path.dirname(target));
+  } catch {
+    // no resolv.conf: nothing to keep
+  }
+  return [...folders];
+}
+
 export interface ExperimentViewInput {
   /** Real path of the project folder: the experiment's working folder, writable. */
   projectDir: string;
@@ -74,6 +86,7 @@ export function experimentView(input: ExperimentViewInput): SandboxView {
     hiddenFiles: existing(inHome([...credentialFiles, ...agentLoginFiles]), 'file'),
     readable: [],
     devices: gpuDevices(),
+    keptInRun: resolverFolders(),
     network: input.network,
   };
 }
@@ -111,6 +124,7 @@ export function agentView(input: AgentViewInput): SandboxView {
     hiddenFiles: existing(inHome(credentialFiles), 'file'),
     readable: input.readable,
     devices: [],
+    keptInRun: resolverFolders(),
     network: input.network,
   };
 }

@@ -82,6 +82,7 @@ describe('bwrapArgs', () => {
     hiddenFiles: ['/home/u/.netrc'],
     readable: ['/repo/prompt.md'],
     devices: ['/dev/nvidia0'],
+    keptInRun: ['/run/systemd/resolve'],
     network: false,
   };
   const args = bwrapArgs(view);
@@ -94,6 +95,7 @@ describe('bwrapArgs', () => {
     ['a readable file comes back after its folder is hidden', ['--tmpfs', '/repo'], ['--ro-bind', '/repo/prompt.md', '/repo/prompt.md']],
     ['private /tmp before the writable folders (a project may live in /tmp)', ['--tmpfs', '/tmp'], ['--bind', '/p', '/p']],
     ['GPUs are passed through after the new /dev', ['--dev', '/dev'], ['--dev-bind-try', '/dev/nvidia0', '/dev/nvidia0']],
+    ['the resolver comes back after /run is replaced', ['--tmpfs', '/run'], ['--ro-bind-try', '/run/systemd/resolve', '/run/systemd/resolve']],
   ])('%s', (_label, first, second) => {
     expect(at(...first)).toBeGreaterThanOrEqual(0);
     expect(at(...first)).toBeLessThan(at(...second));
