@@ -17,7 +17,7 @@ import { acquireRunLock, type RunLock } from '../store/run-lock.js';
 import { runPaths, type RunPaths } from '../store/run-paths.js';
 import { createAccessPolicy } from '../workspace/access-policy.js';
 import { createGit, type Git } from '../workspace/git.js';
-import { initRepo, isInsideRepo, repoRoot } from '../workspace/project-git.js';
+import { initRepo, isInsideRepo, repoLayout } from '../workspace/project-git.js';
 import type { LoopReporter } from './events.js';
 import { findForkPoint } from './fork.js';
 
@@ -82,11 +82,11 @@ export async function openRun(options: OpenRunOptions): Promise<OpenRun> {
   // Before any side effect: `sandbox: true` on a machine without bubblewrap stops the run here.
   const sandbox = decideSandbox(config.sandbox, () => detectSandbox(env));
   if (!sandbox.on && sandbox.warning) options.reporter.warning?.(sandbox.warning);
-  // A command agent must not see the repository (hidden files, history, branches): its top folder.
-  const hide = sandbox.on ? [(await isInsideRepo(projectDir)) ? await repoRoot(projectDir) : projectDir] : [];
+  const agentType = options.agentType ?? config.agent.type;
+  const hide = sandbox.on && agentType === 'command' ? await repositoryFolders(projectDir) : [];
   const agentOptions = { env, agentConfig: config.agent, sandbox: agentSandbox(sandbox, config.sandbox, { projectDir, hide, env }) };
   // Before any side effect: an agent that cannot exist stops the run here.
-  const agent = options.withAgent === false ? null : createAgentBackend(options.agentType ?? config.agent.type, agentOptions);
+  const agent = options.withAgent === false ? null : createAgentBackend(agentType, agentOptions);
   // Credentials and endpoint are checked before anything is created: a wrong key stops here.
   await agent?.preflight?.(AbortSignal.timeout(60_000));
 
@@ -169,6 +169,18 @@ export async function openRun(options: OpenRunOptions): Promise<OpenRun> {
     close();
     throw error;
   }
+}
+
+/**
+ * What a sandboxed command agent must not see: the repository's top folder (hidden files, `.git`,
+ * `.crucible/`) and, when the project is a linked worktree, the git folder it shares and the
+ * main checkout beside it. A folder that is no repository yet becomes one's top.
+ */
+async function repositoryFolders(projectDir: string): Promise<string[]> {
+  if (!(await isInsideRepo(projectDir))) return [projectDir];
+  const layout = await repoLayout(projectDir);
+  const mainCheckout = path.basename(layout.commonDir) === '.git' ? [path.dirname(layout.commonDir)] : [];
+  return [...new Set([layout.top, layout.commonDir, ...mainCheckout])];
 }
 
 /**
