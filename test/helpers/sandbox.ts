@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll } from 'vitest';
 import { detectSandbox } from '../../src/sandbox/detect.js';
 
 /** Whether bubblewrap works on this machine; the sandbox tests skip, saying why, where it does not. */
@@ -31,4 +32,21 @@ export function killRunning(needle: string): void {
       // gone meanwhile
     }
   }
+}
+
+/**
+ * Makes the test projects of this file live in /var/tmp instead of /tmp. A sandboxed command
+ * gets a /tmp of its own, which hides a project under /tmp whatever else the sandbox does: a
+ * test of a denial must not pass for that reason alone.
+ */
+export function useProjectsOutsideTmp(): void {
+  let saved: string | undefined;
+  beforeAll(() => {
+    saved = process.env['TMPDIR'];
+    process.env['TMPDIR'] = '/var/tmp';
+  });
+  afterAll(() => {
+    if (saved === undefined) delete process.env['TMPDIR'];
+    else process.env['TMPDIR'] = saved;
+  });
 }

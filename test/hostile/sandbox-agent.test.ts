@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { git } from '../helpers/git-repo.js';
 import { checkCliBuilt, createTinyProject, rowOf, runCli, type TinyProject } from '../helpers/project.js';
-import { sandboxSupport, skipReason } from '../helpers/sandbox.js';
+import { sandboxSupport, skipReason, useProjectsOutsideTmp } from '../helpers/sandbox.js';
 
 /**
  * Issue 7, classes 9 and 10: a command agent under the sandbox. The agent below knows the
@@ -57,6 +57,7 @@ let project: TinyProject | undefined;
 let server: net.Server | undefined;
 
 beforeAll(() => checkCliBuilt());
+useProjectsOutsideTmp();
 afterEach(() => {
   server?.close();
   project?.cleanup();
@@ -64,46 +65,60 @@ afterEach(() => {
   server = undefined;
 });
 
+const CONFIG = [
+  'name: tiny',
+  'files: { editable: [solution.js], readonly: [package.json], hidden: [evaluate.js] }',
+  'commands: { run: node evaluate.js > run.log 2>&1, eval: cat run.log }',
+  'metric: { name: score, direction: maximize }',
+  'agent: { type: command, command: node "$HOSTILE_AGENT", timeout_seconds: 20 }',
+  // ctl/ is outside the project: evaluate.js and the agent write their traces there.
+  'sandbox: { enabled: true, writable: ["../ctl"], agent_writable: ["../ctl"] }',
+  '',
+].join('\n');
+
+/**
+ * Runs one trial in `runDir` with the hostile agent aimed at `target` (a checkout holding the
+ * hidden harness) and checks that every attempt failed while the agent's own work succeeded.
+ */
+async function expectContained(p: TinyProject, runDir: string, target: string): Promise<void> {
+  writeFileSync(path.join(p.ctl, 'hostile-agent.mjs'), HOSTILE_AGENT);
+  server = net.createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  const harness = readFileSync(path.join(target, 'evaluate.js'), 'utf8');
+  const main = git(target, 'rev-parse', 'main');
+
+  const result = await runCli({ ...p, dir: runDir }, ['run', '--tag', 't', '-n', '1'], {
+    env: { HOSTILE_AGENT: path.join(p.ctl, 'hostile-agent.mjs'), HOSTILE_PROJECT: target, HOSTILE_PORT: String((server.address() as net.AddressInfo).port) },
+  });
+  expect(result.code, result.stderr).toBe(0);
+  const recordFile = path.join(p.ctl, 'hostile-agent.json');
+  expect(existsSync(recordFile), result.stderr).toBe(true);
+  const record = JSON.parse(readFileSync(recordFile, 'utf8')) as AgentRecord;
+
+  expect(record.cat.status).not.toBe(0);
+  expect(record.cat.output).not.toContain('score:');
+  expect(record.gitShow.status).not.toBe(0);
+  expect(record.gitShow.output).not.toContain('score:');
+  expect(record.gitBranch.status).not.toBe(0);
+  expect(git(target, 'rev-parse', 'main')).toBe(main);
+  expect(readFileSync(path.join(target, 'evaluate.js'), 'utf8')).toBe(harness);
+  // What it may do: its own git, the network (agent_network defaults to true), its edit.
+  expect(record.ownGit.status).toBe(0);
+  expect(record.reach).toBe('connected');
+  expect(rowOf(runDir, 't', 1)).toMatchObject({ status: 'keep', metric_value: '7' });
+}
+
 describe.skipIf(!sandboxSupport.ok)(`a command agent under the sandbox${skipReason}`, () => {
   it("cannot read the hidden harness, use the project's git or rewrite the harness, and still does its job", async () => {
-    const p = createTinyProject({
-      configText: [
-        'name: tiny',
-        'files: { editable: [solution.js], readonly: [package.json], hidden: [evaluate.js] }',
-        'commands: { run: node evaluate.js > run.log 2>&1, eval: cat run.log }',
-        'metric: { name: score, direction: maximize }',
-        'agent: { type: command, command: node "$HOSTILE_AGENT", timeout_seconds: 20 }',
-        // ctl/ is outside the project: evaluate.js and the agent write their traces there.
-        'sandbox: { enabled: true, writable: ["../ctl"], agent_writable: ["../ctl"] }',
-        '',
-      ].join('\n'),
-    });
+    project = createTinyProject({ configText: CONFIG });
+    await expectContained(project, project.dir, project.dir);
+  });
+
+  it('cannot reach the main checkout and git folder of a project that is a linked worktree', async () => {
+    const p = createTinyProject({ configText: CONFIG });
     project = p;
-    // In ctl/: the rest of the temp folder is out of the agent's view (its /tmp is its own).
-    writeFileSync(path.join(p.ctl, 'hostile-agent.mjs'), HOSTILE_AGENT);
-    server = net.createServer((socket) => socket.destroy());
-    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-    const harness = readFileSync(path.join(p.dir, 'evaluate.js'), 'utf8');
-    const main = git(p.dir, 'rev-parse', 'main');
-
-    const result = await runCli(p, ['run', '--tag', 't', '-n', '1'], {
-      env: { HOSTILE_AGENT: path.join(p.ctl, 'hostile-agent.mjs'), HOSTILE_PROJECT: p.dir, HOSTILE_PORT: String((server.address() as net.AddressInfo).port) },
-    });
-    expect(result.code, result.stderr).toBe(0);
-    const recordFile = path.join(p.ctl, 'hostile-agent.json');
-    expect(existsSync(recordFile), result.stderr).toBe(true);
-    const record = JSON.parse(readFileSync(recordFile, 'utf8')) as AgentRecord;
-
-    expect(record.cat.status).not.toBe(0);
-    expect(record.cat.output).not.toContain('score:');
-    expect(record.gitShow.status).not.toBe(0);
-    expect(record.gitShow.output).not.toContain('score:');
-    expect(record.gitBranch.status).not.toBe(0);
-    expect(git(p.dir, 'rev-parse', 'main')).toBe(main);
-    expect(readFileSync(path.join(p.dir, 'evaluate.js'), 'utf8')).toBe(harness);
-    // What it may do: its own git, the network (agent_network defaults to true), its edit.
-    expect(record.ownGit.status).toBe(0);
-    expect(record.reach).toBe('connected');
-    expect(rowOf(p.dir, 't', 1)).toMatchObject({ status: 'keep', metric_value: '7' });
+    const linked = path.join(p.root, 'linked');
+    git(p.dir, 'worktree', 'add', '-q', '-b', 'work', linked);
+    await expectContained(p, linked, p.dir);
   });
 });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { git } from '../helpers/git-repo.js';
 import { checkCliBuilt, createTinyProject, rowOf, runCli, type TinyProject } from '../helpers/project.js';
-import { killRunning, pidsRunning, sandboxSupport, skipReason } from '../helpers/sandbox.js';
+import { killRunning, pidsRunning, sandboxSupport, skipReason, useProjectsOutsideTmp } from '../helpers/sandbox.js';
 
 /**
  * Issue 7, class 10: an experiment under the sandbox. Each experiment below attempts one thing
@@ -20,6 +20,7 @@ const DAEMON = `sleep 977.${process.pid}`;
 let project: TinyProject | undefined;
 
 beforeAll(() => checkCliBuilt());
+useProjectsOutsideTmp();
 afterEach(() => {
   killRunning(DAEMON);
   project?.cleanup();
@@ -96,6 +97,7 @@ describe.skipIf(!sandboxSupport.ok)(`an experiment under the sandbox${skipReason
     const p = hostileProject(`touch ../${marker}; touch /tmp/${marker}`);
     await runOnce(p);
     expect(existsSync(path.join(p.root, marker))).toBe(false);
+    expect(attemptLog(p)).toMatch(new RegExp(`touch: cannot touch '../${marker}': Read-only file system`));
     expect(existsSync(path.join('/tmp', marker))).toBe(false);
   });
 
