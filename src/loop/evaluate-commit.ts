@@ -1,6 +1,7 @@
 import type { AgentUsage } from '../agents/types.js';
 import { ProjectError } from '../errors.js';
 import { runExperiment, type ExperimentResult } from '../runner/run-experiment.js';
+import { sandboxedExecutor } from '../sandbox/run-sandbox.js';
 import { trialArtifactPath } from '../store/trial-artifacts.js';
 import { mkdirSync } from 'node:fs';
 import { moveRunBranch } from '../workspace/run-branch.js';
@@ -39,7 +40,7 @@ export async function measure(ctx: RunContext, trial: number, sha: string, signa
     logPath: trialArtifactPath(ctx.paths, trial, 'run.log'),
     killGraceMs: ctx.killGraceMs,
     signal,
-    executor: ctx.executor,
+    executor: sandboxedExecutor(ctx.executor, ctx.experimentSandbox),
     onSpawn: (pgid, processTag) => {
       // The process group and the tag every process of the command carries are recorded so that
       // a run killed now can have its experiment (and what escaped its group) killed by the next

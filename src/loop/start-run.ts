@@ -1,5 +1,7 @@
 import type { AgentType } from '../config/schema.js';
 import { localExecutor } from '../runner/execute.js';
+import { experimentSandbox } from '../sandbox/run-sandbox.js';
+import { protectedProjectPaths } from '../sandbox/view.js';
 import type { Executor } from '../runner/types.js';
 import type { LedgerEvent } from '../store/ledger.js';
 import { createAccessPolicy } from '../workspace/access-policy.js';
@@ -12,7 +14,7 @@ import { guardRunBranch } from './guard-run-branch.js';
 import type { LoopReporter, TrialSummary } from './events.js';
 import { runEveryStep } from './cleanup-steps.js';
 import { openRun, refuseDirtyEditable } from './open-run.js';
-import { evaluationInputs, readInstructions, readSystemPrompt } from './project-files.js';
+import { evaluationInputs, findProjectFile, readInstructions, readSystemPrompt } from './project-files.js';
 import { watchProtectedFiles } from './protected-files.js';
 import { filesBeingApplied, recoverUnfinishedTrial } from './recover.js';
 import type { RunContext, RunState } from './run-context.js';
@@ -109,6 +111,12 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
       systemPrompt: systemPrompt.text,
       experimentEnv: run.experimentEnv,
       hiddenText,
+      experimentSandbox: experimentSandbox(run.sandbox, config.sandbox, {
+        projectDir: run.projectDir,
+        // The agent's instructions may lie at the project root: an experiment must not rewrite them.
+        readonly: protectedProjectPaths(run.projectDir, [config.agent.instructions, config.agent.system_prompt].flatMap((name) => (name === null ? [] : (findProjectFile(run.projectDir, name) ?? [])))),
+        env: options.env ?? process.env,
+      }),
       protectedFiles: await watchProtectedFiles(run.projectDir, policy, git, { volatile: volatileFiles(ledger.events()), inputs: evaluationInputs(run.projectDir, config) }),
       agentTimeoutMs: (options.agentTimeoutSeconds ?? config.agent.timeout_seconds) * 1000,
       killGraceMs: options.killGraceMs ?? 5000,

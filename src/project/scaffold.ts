@@ -78,6 +78,13 @@ metric:
 # git:
 #   branch_prefix: crucible           # runs live on branch <branch_prefix>/<tag>
 #   tag_failed: true                  # tag discarded and crashed commits before resetting
+
+# sandbox:                            # Linux, with bubblewrap installed
+#   enabled: auto                     # auto: on where it works, else a warning; true: required; false: off
+#   network: false                    # experiments may use the network
+#   agent_network: true               # a command agent may use the network (its model's API)
+#   writable: []                      # more folders experiments may write, e.g. "~/.cache/torch"
+#   agent_writable: []                # more folders a command agent may write, e.g. "~/.claude"
 `;
 }
 

@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { LogSink } from './log-sink.js';
 import { signalGroup, waitForGroupExit } from './process-group.js';
 import { killTaggedProcesses, newProcessTag, processTagVariable } from './stray-processes.js';
+import { spawnArgs } from './spawn-args.js';
 import { TailBuffer } from './tail-buffer.js';
 import type { Executor, RunResult, RunSpec } from './types.js';
 
@@ -80,7 +81,8 @@ export async function runCommand(request: RunSpec, signal?: AbortSignal): Promis
   const stderrTail = new TailBuffer(maxCapture);
   const log = spec.logPath === undefined ? null : new LogSink(spec.logPath, spec.maxLogBytes ?? defaultMaxLogBytes);
 
-  const child = spawn('/bin/sh', ['-c', spec.command], {
+  const { file, args } = spawnArgs(spec);
+  const child = spawn(file, args, {
     cwd: spec.cwd,
     env: spec.env,
     detached: true,

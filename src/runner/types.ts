@@ -1,3 +1,5 @@
+import type { SandboxWrap } from './spawn-args.js';
+
 /** What to run: one shell command in one folder, with a time limit. */
 export interface RunSpec {
   command: string;
@@ -23,6 +25,8 @@ export interface RunSpec {
   onSpawn?: (pgid: number, processTag: string) => void;
   /** Called with each chunk of standard output as it arrives, in full (the capture keeps a tail). */
   onStdout?: (chunk: Buffer) => void;
+  /** Runs the command inside bubblewrap (see spawn-args.ts); unset: plain `/bin/sh -c`. */
+  sandbox?: SandboxWrap;
 }
 
 /**
