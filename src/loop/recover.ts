@@ -123,7 +123,7 @@ async function removeStaleIndexLock(ctx: RunContext): Promise<void> {
 }
 
 /**
- * The editable files a run killed inside `git reset --keep` left holding its trial's new content:
+ * The editable files a run killed while applying a change (run-branch.ts) left holding its trial's new content:
  * crucible's, which the recovery restores. Any other uncommitted change to an editable file is
  * the user's, and must stop the run before the recovery measures or reverts anything.
  */

@@ -158,7 +158,7 @@ export async function runTrial(ctx: RunContext, state: RunState, trial: number, 
   const shortDiff = compactDiff(diff);
 
   // The commit is made in the agent's worktree; until the branch points at it the project is
-  // untouched. `git reset --keep` then moves the branch and the editable files together, and
+  // untouched. A two-way read-tree then moves the branch and the editable files together, and
   // refuses (changing nothing) if the user has edited one of those files meanwhile.
   const sha = await ctx.worktree.commit(files, `${description}\n\ncrucible-run: ${ctx.tag}\ncrucible-trial: ${trial}\n`);
   state.worktreeAt = sha;
