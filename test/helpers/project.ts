@@ -207,6 +207,11 @@ export function setKnob(project: TinyProject, name: string, value: string | numb
   else writeFileSync(file, String(value));
 }
 
+/** solution.js for the tiny project whose import runs `shell` in the project folder while the experiment runs. */
+export function shellSolution(x: number, shell: string): string {
+  return `import { execSync } from 'node:child_process';\nexecSync(${JSON.stringify(shell)}, { stdio: 'ignore' });\nexport const X = ${x};\n`;
+}
+
 export function planAgent(project: TinyProject, plan: Record<number, AgentStep>): void {
   writeFileSync(path.join(project.ctl, 'plan.json'), JSON.stringify(plan));
 }
