@@ -6,7 +6,9 @@ import { killTaggedProcesses } from '../runner/stray-processes.js';
 import type { Ledger, LedgerEvent } from '../store/ledger.js';
 import type { Git } from '../workspace/git.js';
 import { verifyRunBranch } from '../workspace/run-branch.js';
-import { evaluateCommit, revert } from './evaluate-commit.js';
+import { applyPlan } from './apply-plan.js';
+import { evaluateCommit } from './evaluate-commit.js';
+import { planFor } from './plan.js';
 import type { TrialSummary } from './events.js';
 import { finishTrial } from './finish-trial.js';
 import type { Outcome } from './outcome.js';
@@ -69,7 +71,7 @@ export async function recoverUnfinishedTrial(ctx: RunContext, state: RunState, s
   if (decideEvent && last['baseline'] === true) {
     const outcome = decideEvent['outcome'] as Outcome;
     const metric = typeof decideEvent['metric'] === 'number' ? decideEvent['metric'] : null;
-    if (outcome === 'baseline') state.best = metric;
+    await applyPlan(ctx, state, planFor({ trial: n, sha: parent, parent, baseline: true }, outcome, metric));
     record(outcome, metric, parent, []);
     return `the baseline measurement had finished when the last run stopped; its record is complete now`;
   }
@@ -78,12 +80,8 @@ export async function recoverUnfinishedTrial(ctx: RunContext, state: RunState, s
     const sha = String(commitEvent['sha']);
     await requireHeadAt(ctx, head, outcome === 'keep' ? [sha] : [sha, parent], n);
     const metric = typeof decideEvent['metric'] === 'number' ? decideEvent['metric'] : null;
-    if (outcome === 'keep') {
-      state.head = sha;
-      state.best = metric;
-    } else {
-      await revert(ctx, state, { trial: n, sha, parent }, { tag: true });
-    }
+    // The same plan the trial would have applied, had it not been killed (applying it twice is harmless).
+    await applyPlan(ctx, state, planFor({ trial: n, sha, parent, baseline: false }, outcome, outcome === 'crash' ? null : metric));
     const detail = typeof decideEvent['crashReport'] === 'string' ? decideEvent['crashReport'] : undefined;
     record(outcome, outcome === 'crash' ? null : metric, sha, files, detail);
     return `trial ${n} had been decided (${outcome}) when the last run stopped; its record is complete now`;
