@@ -11,6 +11,7 @@ import type { HiddenTextRedactor } from '../workspace/hidden-text.js';
 import type { Git } from '../workspace/git.js';
 import type { LoopReporter, TrialSummary } from './events.js';
 import type { ProtectedFiles } from './protected-files.js';
+import type { Strategy } from './strategy.js';
 
 /** Everything a trial works with, fixed for the whole run. */
 export interface RunContext {
@@ -43,6 +44,8 @@ export interface RunContext {
   /** Between SIGTERM and SIGKILL when an experiment times out. */
   killGraceMs: number;
   now: () => number;
+  /** Which node each proposal starts from, and when the search is over. */
+  strategy: Strategy;
   /** Puts back deleted or changed records (see OpenRun.restoreRecords). */
   restoreRecords: () => string[];
 }

@@ -39,7 +39,11 @@ export class FatalAgentError extends Error {
  */
 export async function runTrial(ctx: RunContext, state: RunState, trial: number, signals: TrialSignals): Promise<TrialSummary> {
   const startedAt = ctx.now();
-  const parent = state.head;
+  const parent = ctx.strategy.chooseParent({ incumbent: state.head, trials: state.history });
+  // The run branch is a chain: a change is applied on top of where the branch is. A strategy that
+  // starts elsewhere (restart, beam, tree) needs the branch moved there first, which this loop
+  // does not do yet.
+  if (parent !== state.head) throw new Error(`strategy ${ctx.strategy.name} chose ${parent}, not the incumbent ${state.head}: not supported yet`);
   ctx.ledger.append('trial.start', { n: trial, parent });
   ctx.reporter.trialStart?.(trial);
   if (state.worktreeAt !== parent) {

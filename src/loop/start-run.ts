@@ -10,6 +10,7 @@ import { stagedPaths } from '../workspace/run-branch.js';
 import { createHiddenTextRedactor, describeCoverage } from '../workspace/hidden-text.js';
 import { measureBaseline } from './baseline.js';
 import { expectedHeadAtResume } from './expected-head.js';
+import { greedy } from './strategy.js';
 import { guardRunBranch } from './guard-run-branch.js';
 import type { LoopReporter, TrialSummary } from './events.js';
 import { runEveryStep } from './cleanup-steps.js';
@@ -122,6 +123,7 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
       killGraceMs: options.killGraceMs ?? 5000,
       now: options.now ?? Date.now,
       restoreRecords: () => run.restoreRecords(),
+      strategy: greedy,
     };
     state.best = bestOf(state.history, config.metric.direction);
 
@@ -174,6 +176,8 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
       if (stopSignal.aborted || abortSignal.aborted) return finish({ kind: 'interrupted' });
       const before = checkBudget(budget, { totalCostUsd, lastTrialCostUsd: null, elapsedSeconds: (ctx.now() - sessionStart) / 1000 });
       if (before) return finish(before);
+      const exhausted = ctx.strategy.stopReason({ incumbent: state.head, trials: state.history });
+      if (exhausted !== null) return finish({ kind: 'strategy', message: exhausted });
       const previousBest = state.best;
       let summary: TrialSummary;
       try {
