@@ -6,11 +6,12 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { AgentError } from '../errors.js';
 import { formatSeconds, runCommand } from '../runner/execute.js';
 import type { RunResult } from '../runner/types.js';
+import { wrapAgentCommand, type AgentSandbox } from '../sandbox/run-sandbox.js';
 import type { AgentBackend, Proposal, ProposalRequest } from './types.js';
 
 export interface CommandBackendOptions {
@@ -18,6 +19,8 @@ export interface CommandBackendOptions {
   env?: NodeJS.ProcessEnv;
   /** Between SIGTERM and SIGKILL at the time limit; default 5000. */
   killGraceMs?: number;
+  /** Runs the command under bubblewrap: only its workspace and git folder writable, the project's repository absent. */
+  sandbox?: AgentSandbox | null;
 }
 
 export function createCommandBackend(options: CommandBackendOptions = {}): AgentBackend {
@@ -35,6 +38,9 @@ export function createCommandBackend(options: CommandBackendOptions = {}): Agent
       await writeFile(systemPromptPath, request.systemPrompt);
       const gitDir = await agentGitDir(request.workspace.agentGitDir ?? join(request.artifactDir, 'agent-git'));
       const timeoutMs = request.agentConfig.timeout_seconds * 1000;
+      const sandbox = options.sandbox
+        ? wrapAgentCommand(options.sandbox, { workspace: request.workspace.root, gitDir: dirname(gitDir), readable: [promptPath, systemPromptPath] })
+        : undefined;
       const result = await runCommand(
         {
           command: withStdinFrom(command, promptPath),
@@ -54,10 +60,11 @@ export function createCommandBackend(options: CommandBackendOptions = {}): Agent
           timeoutMs,
           logPath: transcriptPath,
           ...(options.killGraceMs === undefined ? {} : { killGraceMs: options.killGraceMs }),
+          ...(sandbox ? { sandbox } : {}),
         },
         signal,
       );
-      throwOnFailure(result, command, timeoutMs);
+      throwOnFailure(result, command, timeoutMs, sandbox !== undefined);
       return { description: lastLine(result.stdout), transcriptPath };
     },
   };
@@ -89,7 +96,10 @@ export function quoteShell(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
-function throwOnFailure(result: RunResult, command: string, timeoutMs: number): void {
+// Agent tools that keep their login or sessions in the home folder fail there under the sandbox.
+const sandboxHint = 'The sandbox leaves the agent only its workspace writable: list what the agent command must write (e.g. "~/.claude") in sandbox.agent_writable.';
+
+function throwOnFailure(result: RunResult, command: string, timeoutMs: number, sandboxed: boolean): void {
   if (result.canceled) throw new AgentError('failed', 'canceled');
   if (result.timedOut) throw new AgentError('timeout', `agent command timed out after ${formatSeconds(timeoutMs)}`);
   if (result.exitCode === 0) return;
@@ -103,7 +113,8 @@ function throwOnFailure(result: RunResult, command: string, timeoutMs: number): 
     throw new AgentError('failed', `agent command was ${result.shortMessage}`);
   }
   const detail = lastError !== '' ? lastError : lastLine(result.stdout);
-  throw new AgentError('failed', `agent command exited with code ${result.exitCode}${detail === '' ? '' : `: ${detail}`}`);
+  const readOnly = sandboxed && /EROFS|read-only file system/i.test(`${result.stderr}\n${result.stdout}`);
+  throw new AgentError('failed', `agent command exited with code ${result.exitCode}${detail === '' ? '' : `: ${detail}`}`, readOnly ? { hints: [sandboxHint] } : undefined);
 }
 
 /** The last non-empty line, trimmed; "" when there is none. */

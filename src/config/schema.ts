@@ -61,7 +61,9 @@ const commandsSchema = z
     pass_env: z
       .array(nonEmptyString)
       .default([])
-      .describe('Environment variables passed to experiments although their names look like secrets (API keys, tokens).'),
+      .describe(
+        'Environment variables passed to experiments besides the built-in harmless ones (PATH, HOME, locale, device selection, thread counts, ...): names, or "PREFIX_*" for every name that starts with PREFIX_. Passed as they are, credentials included.',
+      ),
   })
   .strict()
   .describe('How to run one experiment and read its metric.');
@@ -190,6 +192,33 @@ const gitSchema = z
   .strict()
   .default({ branch_prefix: 'crucible', tag_failed: true });
 
+const sandboxObjectSchema = z
+  .object({
+    enabled: z
+      .union([z.boolean(), z.literal('auto')])
+      .default('auto')
+      .describe('"auto": on where bubblewrap works, else a one-line warning and no sandbox; true: required (a run refuses to start without it); false: off.'),
+    network: z.boolean().default(false).describe('Experiments may use the network.'),
+    agent_network: z.boolean().default(true).describe('A command agent may use the network (an LLM command-line tool must reach its API).'),
+    writable: pathList
+      .default([])
+      .describe('More folders experiments may write besides the project folder, e.g. a cache ("~/.cache/torch"); relative paths are relative to the project.'),
+    agent_writable: pathList
+      .default([])
+      .describe('Folders a command agent may write besides its workspace, e.g. where its tool keeps its login ("~/.claude"); relative paths are relative to the project.'),
+  })
+  .strict();
+
+const sandboxDefaults = { enabled: 'auto' as const, network: false, agent_network: true, writable: [], agent_writable: [] };
+
+// `sandbox: true`, `false` and `auto` are short for `sandbox: { enabled: ... }`.
+const sandboxSchema = z
+  .union([z.union([z.boolean(), z.literal('auto')]).transform((enabled) => ({ ...sandboxDefaults, enabled })), sandboxObjectSchema], {
+    error: 'must be true, false, auto, or a mapping with enabled (auto, true, false), network, agent_network, writable, agent_writable',
+  })
+  .default(sandboxDefaults)
+  .describe('Runs experiments and command agents under bubblewrap (Linux): no network, writes only to their own folders, their own process namespace.');
+
 export const configSchema = z
   .object({
     $schema: z.string().optional().describe('Path or URL of the JSON Schema, for editors.'),
@@ -201,6 +230,7 @@ export const configSchema = z
     constraints: constraintsSchema.describe('Limits of experiments and of the run.'),
     agent: agentSchema.describe('Who proposes changes, and what they are told.'),
     git: gitSchema.describe('Branch and tag names.'),
+    sandbox: sandboxSchema,
   })
   .strict()
   .describe('autocrucible experiment configuration (.crucible/config.yaml)');

@@ -1,14 +1,16 @@
 import type { AgentUsage } from '../agents/types.js';
 import { ProjectError } from '../errors.js';
 import { runExperiment, type ExperimentResult } from '../runner/run-experiment.js';
+import { sandboxedExecutor } from '../sandbox/run-sandbox.js';
 import { trialArtifactPath } from '../store/trial-artifacts.js';
 import { mkdirSync } from 'node:fs';
-import { moveRunBranch } from '../workspace/run-branch.js';
 import { checkRecords } from './check-records.js';
-import { decide } from './decide.js';
+import { applyPlan } from './apply-plan.js';
+import { decide, type Measurement } from './decide.js';
 import { guardRunBranch } from './guard-run-branch.js';
 import type { TrialSummary } from './events.js';
 import { finishTrial } from './finish-trial.js';
+import { planFor, type Measured } from './plan.js';
 import type { RunContext, RunState } from './run-context.js';
 
 export interface CommittedTrial {
@@ -24,6 +26,8 @@ export interface CommittedTrial {
   startedAt: number;
   /** The change, compacted for later prompts. */
   diff?: string;
+  /** The baseline: the code as it is (sha = parent), nothing to revert, nothing to beat. */
+  baseline?: boolean;
 }
 
 /** Runs the experiment once on the project as it is, with the trial's log and environment. */
@@ -39,33 +43,43 @@ export async function measure(ctx: RunContext, trial: number, sha: string, signa
     logPath: trialArtifactPath(ctx.paths, trial, 'run.log'),
     killGraceMs: ctx.killGraceMs,
     signal,
-    executor: ctx.executor,
-    onSpawn: (pgid) => {
-      // The process group is recorded so that a run killed now can have its experiment killed
-      // by the next `crucible run` before that one evaluates the commit again. No fsync: only a
-      // killed crucible leaves its experiment running, and the page cache survives that.
-      ctx.ledger.append('run.start', { n: trial, sha, pgid });
+    executor: sandboxedExecutor(ctx.executor, ctx.experimentSandbox),
+    onSpawn: (pgid, processTag) => {
+      // The process group and the tag every process of the command carries are recorded so that
+      // a run killed now can have its experiment (and what escaped its group) killed by the next
+      // `crucible run` before that one evaluates the commit again. No fsync: only a killed
+      // crucible leaves its experiment running, and the page cache survives that.
+      ctx.ledger.append('run.start', { n: trial, sha, pgid, processTag });
     },
   });
 }
 
 /**
- * Steps 6 to 10 of a trial: run the experiment on the committed change, decide, record, and
- * take the branch back to the parent unless the change is kept. Also how a recovered,
- * never-evaluated commit gets its evaluation.
+ * Steps 6 to 10 of a trial: run the experiment on the committed change (or, for the baseline, on
+ * the code as it is), check what the experiment may have touched, decide, plan, apply, record.
+ * Also how a recovered, never-evaluated commit gets its evaluation: the same path for all three.
  */
 export async function evaluateCommit(ctx: RunContext, state: RunState, t: CommittedTrial, signal: AbortSignal): Promise<TrialSummary> {
+  const baseline = t.baseline === true;
+  const during = baseline ? 'during the baseline experiment' : `during trial ${t.trial}'s experiment`;
   ctx.reporter.experimentStart?.(t.trial, { commit: t.sha });
   const experiment = await measure(ctx, t.trial, t.sha, signal);
   const runMs = experiment.durationMs;
-  checkRecords(ctx, `during trial ${t.trial}'s experiment`);
+  checkRecords(ctx, during);
   // The experiment is arbitrary code: before its result decides anything, the repository must be
   // where crucible left it (no checkout, commit or staging by the experiment or by anyone else).
-  await guardRunBranch(ctx, state, `during trial ${t.trial}'s experiment`);
-  const tampered = ctx.protectedFiles.changed();
-  if (tampered.length > 0) return rejectTampering(ctx, state, t, tampered, runMs);
+  await guardRunBranch(ctx, state, during);
+  const changed = ctx.protectedFiles.changed();
+  if (changed.length > 0 && baseline) {
+    // The unmodified harness rewrites these itself: not tampering, so they cannot be watched.
+    ctx.protectedFiles.ignore(changed);
+    ctx.ledger.append('protected.volatile', { n: t.trial, files: changed });
+    ctx.reporter.warning?.(`the unmodified experiment changes ${changed.join(', ')} (hidden or read-only); crucible cannot check those for tampering`);
+  } else if (changed.length > 0) {
+    return rejectTampering(ctx, state, t, changed, runMs);
+  }
   if (experiment.run.canceled || experiment.eval?.canceled) {
-    await revert(ctx, state, t, { tag: false });
+    await applyPlan(ctx, state, planFor(measured(t), 'stopped', null));
     return finishTrial(ctx, state, summaryOf(ctx, state, t, 'stopped', null, runMs, 'stopped by the user before the experiment finished'));
   }
   const measurement = experiment.metric.ok ? { ok: true as const, value: experiment.metric.value } : { ok: false as const, reason: experiment.metric.reason };
@@ -78,18 +92,29 @@ export async function evaluateCommit(ctx: RunContext, state: RunState, t: Commit
     reason: measurement.ok ? null : measurement.reason,
     ms: runMs,
   });
-  const decision = decide(state.best, measurement, ctx.config.metric.direction);
-  ctx.ledger.append('decide', { n: t.trial, outcome: decision.outcome, metric: measurement.ok ? measurement.value : null, best: state.best, reason: decision.reason, crashReport: experiment.crashReport || undefined });
+  const decision = baseline ? decideBaseline(measurement) : decide(state.best, measurement, ctx.config.metric.direction);
+  ctx.ledger.append('decide', {
+    n: t.trial,
+    outcome: decision.outcome,
+    metric: measurement.ok ? measurement.value : null,
+    best: baseline ? null : state.best,
+    reason: decision.reason,
+    crashReport: experiment.crashReport || undefined,
+  });
   ctx.ledger.sync();
   const metric = measurement.ok && decision.outcome !== 'crash' ? measurement.value : null;
-  if (decision.outcome === 'keep') {
-    state.best = metric;
-    state.head = t.sha;
-  } else {
-    await revert(ctx, state, t, { tag: true });
-  }
+  await applyPlan(ctx, state, planFor(measured(t), decision.outcome, metric));
   const detail = decision.outcome === 'crash' ? experiment.crashReport || decision.reason : undefined;
   return finishTrial(ctx, state, summaryOf(ctx, state, t, decision.outcome, metric, runMs, detail));
+}
+
+/** The baseline has nothing to beat: a valid metric makes it the first incumbent. */
+function decideBaseline(measurement: Measurement): { outcome: 'baseline' | 'crash'; reason: string } {
+  return measurement.ok ? { outcome: 'baseline', reason: 'baseline' } : { outcome: 'crash', reason: measurement.reason };
+}
+
+function measured(t: CommittedTrial): Measured {
+  return { trial: t.trial, sha: t.sha, parent: t.parent, baseline: t.baseline === true };
 }
 
 /**
@@ -102,7 +127,7 @@ async function rejectTampering(ctx: RunContext, state: RunState, t: CommittedTri
   ctx.ledger.append('tamper', { n: t.trial, files, unrestored, during: 'experiment' });
   ctx.ledger.append('decide', { n: t.trial, outcome: 'violation', metric: null, best: state.best, reason: 'the experiment changed protected files' });
   ctx.ledger.sync();
-  await revert(ctx, state, t, { tag: true });
+  await applyPlan(ctx, state, planFor(measured(t), 'violation', null));
   const detail = `the experiment changed ${files.join(', ')}, which the agent's code must not touch (hidden or read-only); ${
     unrestored.length === 0 ? 'restored from git' : `${unrestored.join(', ')} cannot be restored (not in git)`
   }`;
@@ -116,27 +141,6 @@ export function unrestorableError(trial: number, files: readonly string[]): Proj
   return new ProjectError(`during trial ${trial}, ${files.join(', ')} changed, which is not in git and cannot be restored`, {
     hints: ['Check those files (and the trial\'s diff in .crucible/runs/<tag>/trials/) before running again.'],
   });
-}
-
-/**
- * Tags the failed commit (when configured) and moves the branch back to the parent (from where
- * `state.head` says it is: in a recovery it may already be back).
- */
-export async function revert(
-  ctx: RunContext,
-  state: RunState,
-  t: Pick<CommittedTrial, 'trial' | 'sha' | 'parent'>,
-  options: { tag: boolean },
-): Promise<void> {
-  // Independent git processes (a tag, the project's move, the worktree's reset): run together.
-  await Promise.all([
-    options.tag && ctx.config.git.tag_failed ? ctx.git.tagCommit(`failed/${ctx.tag}/${t.trial}`, t.sha) : undefined,
-    moveRunBranch(ctx.git, ctx.branch, state.head, t.parent),
-    ctx.worktree.reset(t.parent),
-  ]);
-  state.worktreeAt = t.parent;
-  ctx.ledger.append('reset', { n: t.trial, to: t.parent });
-  state.head = t.parent;
 }
 
 function summaryOf(

@@ -8,6 +8,9 @@ import { ConfigError, CrucibleError, GitError, ProjectError } from '../errors.js
 import { ensureGitignored } from '../project/gitignore.js';
 import { experimentEnv } from '../runner/environment.js';
 import { runCommand } from '../runner/execute.js';
+import { decideSandbox, type SandboxDecision } from '../sandbox/decide.js';
+import { detectSandbox } from '../sandbox/detect.js';
+import { agentSandbox } from '../sandbox/run-sandbox.js';
 import { openLedger, type Ledger } from '../store/ledger.js';
 import { openResultsFile, type ResultsFile } from '../store/results-file.js';
 import { acquireRunLock, type RunLock } from '../store/run-lock.js';
@@ -15,7 +18,7 @@ import { runPaths, type RunPaths } from '../store/run-paths.js';
 import { createAccessPolicy } from '../workspace/access-policy.js';
 import { createGit, type Git } from '../workspace/git.js';
 import { describeUnmatchedEntries } from '../workspace/unmatched-entries.js';
-import { initRepo, isInsideRepo } from '../workspace/project-git.js';
+import { initRepo, isInsideRepo, repoLayout } from '../workspace/project-git.js';
 import type { LoopReporter } from './events.js';
 import { runEveryStepSync } from './cleanup-steps.js';
 import { findForkPoint } from './fork.js';
@@ -62,6 +65,8 @@ export interface OpenRun {
    * else deleted or changed them; returns the project-relative paths it restored.
    */
   restoreRecords(): string[];
+  /** Whether experiments and a command agent run under bubblewrap, decided once per run. */
+  sandbox: SandboxDecision;
   close(): void;
 }
 
@@ -83,8 +88,14 @@ export async function openRun(options: OpenRunOptions): Promise<OpenRun> {
   const paths = runPaths(projectDir, options.tag);
   const branch = `${config.git.branch_prefix}/${options.tag}`;
   const env = options.env ?? process.env;
+  // Before any side effect: `sandbox: true` on a machine without bubblewrap stops the run here.
+  const sandbox = decideSandbox(config.sandbox, () => detectSandbox(env));
+  if (!sandbox.on && sandbox.warning) options.reporter.warning?.(sandbox.warning);
+  const agentType = options.agentType ?? config.agent.type;
+  const hide = sandbox.on && agentType === 'command' ? await repositoryFolders(projectDir) : [];
+  const agentOptions = { env, agentConfig: config.agent, sandbox: agentSandbox(sandbox, config.sandbox, { projectDir, hide, env }) };
   // Before any side effect: an agent that cannot exist stops the run here.
-  const agent = options.withAgent === false ? null : createAgentBackend(options.agentType ?? config.agent.type, { env, agentConfig: config.agent });
+  const agent = options.withAgent === false ? null : createAgentBackend(agentType, agentOptions);
   // Credentials and endpoint are checked before anything is created: a wrong key stops here.
   await agent?.preflight?.(AbortSignal.timeout(60_000));
 
@@ -169,6 +180,7 @@ export async function openRun(options: OpenRunOptions): Promise<OpenRun> {
         if (folderLock.restoreIfMissing()) restored.push(path.relative(projectDir, folderLock.file));
         return restored;
       },
+      sandbox,
       close,
     };
   } catch (error) {
@@ -191,6 +203,18 @@ function removeEmptyFolders(deepest: string, top: string): void {
       return;
     }
   }
+}
+
+/**
+ * What a sandboxed command agent must not see: the repository's top folder (hidden files, `.git`,
+ * `.crucible/`) and, when the project is a linked worktree, the git folder it shares and the
+ * main checkout beside it. A folder that is no repository yet becomes one's top.
+ */
+async function repositoryFolders(projectDir: string): Promise<string[]> {
+  if (!(await isInsideRepo(projectDir))) return [projectDir];
+  const layout = await repoLayout(projectDir);
+  const mainCheckout = path.basename(layout.commonDir) === '.git' ? [path.dirname(layout.commonDir)] : [];
+  return [...new Set([layout.top, layout.commonDir, ...mainCheckout])];
 }
 
 /**

@@ -2,10 +2,13 @@ import { rm } from 'node:fs/promises';
 import type { AgentUsage } from '../agents/types.js';
 import path from 'node:path';
 import { signalGroup } from '../runner/process-group.js';
+import { killTaggedProcesses } from '../runner/stray-processes.js';
 import type { Ledger, LedgerEvent } from '../store/ledger.js';
 import type { Git } from '../workspace/git.js';
 import { verifyRunBranch } from '../workspace/run-branch.js';
-import { evaluateCommit, revert } from './evaluate-commit.js';
+import { applyPlan } from './apply-plan.js';
+import { evaluateCommit } from './evaluate-commit.js';
+import { planFor } from './plan.js';
 import type { TrialSummary } from './events.js';
 import { finishTrial } from './finish-trial.js';
 import type { Outcome } from '../core/outcome.js';
@@ -30,9 +33,14 @@ export async function recoverUnfinishedTrial(ctx: RunContext, state: RunState, s
   const agentMs = typeof agentDone?.['ms'] === 'number' ? agentDone['ms'] : 0;
   const agentUsage = isUsage(agentDone?.['usage']) ? agentDone['usage'] : null;
 
-  // An experiment of the dead run may still be going: it must not run beside the next one.
+  // An experiment of the dead run may still be going: it must not run beside the next one. Only
+  // the last command's group can still be alive (an earlier group's number may belong to someone
+  // else by now); the tags of all the trial's commands are swept, since a tag is never reused.
   const runStart = find('run.start');
   if (typeof runStart?.['pgid'] === 'number') signalGroup(runStart['pgid'], 'SIGKILL');
+  for (const event of events) {
+    if (event.type === 'run.start' && typeof event['processTag'] === 'string') await killTaggedProcesses(event['processTag']);
+  }
 
   const record = (outcome: Outcome, metric: number | null, commit: string, files: string[], detail?: string): TrialSummary =>
     finishTrial(ctx, state, {
@@ -63,7 +71,7 @@ export async function recoverUnfinishedTrial(ctx: RunContext, state: RunState, s
   if (decideEvent && last['baseline'] === true) {
     const outcome = decideEvent['outcome'] as Outcome;
     const metric = typeof decideEvent['metric'] === 'number' ? decideEvent['metric'] : null;
-    if (outcome === 'baseline') state.best = metric;
+    await applyPlan(ctx, state, planFor({ trial: n, sha: parent, parent, baseline: true }, outcome, metric));
     record(outcome, metric, parent, []);
     return `the baseline measurement had finished when the last run stopped; its record is complete now`;
   }
@@ -72,12 +80,8 @@ export async function recoverUnfinishedTrial(ctx: RunContext, state: RunState, s
     const sha = String(commitEvent['sha']);
     await requireHeadAt(ctx, head, outcome === 'keep' ? [sha] : [sha, parent], n);
     const metric = typeof decideEvent['metric'] === 'number' ? decideEvent['metric'] : null;
-    if (outcome === 'keep') {
-      state.head = sha;
-      state.best = metric;
-    } else {
-      await revert(ctx, state, { trial: n, sha, parent }, { tag: true });
-    }
+    // The same plan the trial would have applied, had it not been killed (applying it twice is harmless).
+    await applyPlan(ctx, state, planFor({ trial: n, sha, parent, baseline: false }, outcome, outcome === 'crash' ? null : metric));
     const detail = typeof decideEvent['crashReport'] === 'string' ? decideEvent['crashReport'] : undefined;
     record(outcome, outcome === 'crash' ? null : metric, sha, files, detail);
     return `trial ${n} had been decided (${outcome}) when the last run stopped; its record is complete now`;
@@ -117,7 +121,7 @@ async function removeStaleIndexLock(ctx: RunContext): Promise<void> {
 }
 
 /**
- * The editable files a run killed inside `git reset --keep` left holding its trial's new content:
+ * The editable files a run killed while applying a change (run-branch.ts) left holding its trial's new content:
  * crucible's, which the recovery restores. Any other uncommitted change to an editable file is
  * the user's, and must stop the run before the recovery measures or reverts anything.
  */

@@ -1,14 +1,17 @@
 import type { AgentBackend } from '../agents/types.js';
 import type { Config } from '../config/schema.js';
+import type { SandboxWrap } from '../runner/spawn-args.js';
 import type { Executor } from '../runner/types.js';
 import type { Ledger } from '../store/ledger.js';
 import type { ResultsFile } from '../store/results-file.js';
 import type { RunPaths } from '../store/run-paths.js';
 import type { AccessPolicy } from '../workspace/access-policy.js';
 import type { AgentWorktree } from '../workspace/agent-worktree.js';
+import type { HiddenTextRedactor } from '../workspace/hidden-text.js';
 import type { Git } from '../workspace/git.js';
 import type { LoopReporter, TrialSummary } from './events.js';
 import type { ProtectedFiles } from './protected-files.js';
+import type { Strategy } from './strategy.js';
 
 /** Everything a trial works with, fixed for the whole run. */
 export interface RunContext {
@@ -31,12 +34,18 @@ export interface RunContext {
   systemPrompt: string;
   /** The experiments' environment: secrets removed, .venv active. */
   experimentEnv: NodeJS.ProcessEnv;
+  /** The sandbox experiments run in; null or absent: none. */
+  experimentSandbox?: SandboxWrap | null;
   agentTimeoutMs: number;
+  /** Removes hidden files' text from what agents are shown (prompts, history). */
+  hiddenText: HiddenTextRedactor;
   /** The hidden and read-only files, checked after every experiment. */
   protectedFiles: ProtectedFiles;
   /** Between SIGTERM and SIGKILL when an experiment times out. */
   killGraceMs: number;
   now: () => number;
+  /** Which node each proposal starts from, and when the search is over. */
+  strategy: Strategy;
   /** Puts back deleted or changed records (see OpenRun.restoreRecords). */
   restoreRecords: () => string[];
 }

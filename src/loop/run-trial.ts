@@ -1,14 +1,16 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { AgentUsage, Proposal } from '../agents/types.js';
 import { AgentError, GitError, ProjectError } from '../errors.js';
+import { agentViews } from '../prompt/agent-views.js';
 import { assemblePrompt } from '../prompt/assemble-prompt.js';
 import { formatMetric } from '../report/format.js';
 import { writeTrialArtifact } from '../store/trial-artifacts.js';
 import { checkChanges } from '../workspace/guard.js';
 import { moveRunBranch } from '../workspace/run-branch.js';
+import { diffTrialFiles } from '../workspace/trial-diff.js';
+import { compactDiff } from '../workspace/unified-diff.js';
 import { guardRunBranch } from './guard-run-branch.js';
-import { compactDiff, unifiedDiff } from '../workspace/unified-diff.js';
 import { cleanDescription, describeDiff } from './clean-description.js';
 import { checkRecords } from './check-records.js';
 import { evaluateCommit, unrestorableError } from './evaluate-commit.js';
@@ -37,7 +39,11 @@ export class FatalAgentError extends Error {
  */
 export async function runTrial(ctx: RunContext, state: RunState, trial: number, signals: TrialSignals): Promise<TrialSummary> {
   const startedAt = ctx.now();
-  const parent = state.head;
+  const parent = ctx.strategy.chooseParent({ incumbent: state.head, trials: state.history });
+  // The run branch is a chain: a change is applied on top of where the branch is. A strategy that
+  // starts elsewhere (restart, beam, tree) needs the branch moved there first, which this loop
+  // does not do yet.
+  if (parent !== state.head) throw new Error(`strategy ${ctx.strategy.name} chose ${parent}, not the incumbent ${state.head}: not supported yet`);
   ctx.ledger.append('trial.start', { n: trial, parent });
   ctx.reporter.trialStart?.(trial);
   if (state.worktreeAt !== parent) {
@@ -45,13 +51,15 @@ export async function runTrial(ctx: RunContext, state: RunState, trial: number, 
     state.worktreeAt = parent;
   }
 
+  // Crash reports and descriptions can quote hidden files: agents get them redacted.
+  const history = agentViews(state.history, ctx.hiddenText.redact);
   const prompt = assemblePrompt({
     instructions: ctx.instructions,
     objective: ctx.config.metric,
     branch: ctx.branch,
     trial,
     files: ctx.config.files,
-    history: state.history,
+    history,
     includeHistory: ctx.config.agent.context_window.include_history,
     historyLimit: ctx.config.agent.context_window.history_limit,
     includeBest: ctx.config.agent.context_window.include_best,
@@ -90,14 +98,7 @@ export async function runTrial(ctx: RunContext, state: RunState, trial: number, 
         prompt,
         systemPrompt: ctx.systemPrompt,
         workspace: { root: ctx.worktree.root, policy: ctx.policy, agentGitDir: ctx.worktree.agentGitDir },
-        history: state.history.map((t) => ({
-          trial: t.trial,
-          outcome: t.outcome,
-          metric: t.metric,
-          description: t.description,
-          ...(t.detail ? { detail: t.detail } : {}),
-          ...(t.diff ? { diff: t.diff } : {}),
-        })),
+        history,
         objective: ctx.config.metric,
         agentConfig: { ...ctx.config.agent, timeout_seconds: ctx.agentTimeoutMs / 1000 },
         artifactDir,
@@ -155,13 +156,13 @@ export async function runTrial(ctx: RunContext, state: RunState, trial: number, 
   }
   ctx.ledger.append('guard', { n: trial, outcome: 'ok', files });
 
-  const diff = files.map((file) => unifiedDiff(file, readText(path.join(ctx.projectDir, file)), readText(path.join(ctx.worktree.root, file)))).join('');
+  const diff = diffTrialFiles(files, ctx.projectDir, ctx.worktree.root);
   await writeTrialArtifact(ctx.paths, trial, 'diff.patch', diff);
   const description = rawDescription || describeDiff(files, diff);
   const shortDiff = compactDiff(diff);
 
   // The commit is made in the agent's worktree; until the branch points at it the project is
-  // untouched. `git reset --keep` then moves the branch and the editable files together, and
+  // untouched. A two-way read-tree then moves the branch and the editable files together, and
   // refuses (changing nothing) if the user has edited one of those files meanwhile.
   const sha = await ctx.worktree.commit(files, `${description}\n\ncrucible-run: ${ctx.tag}\ncrucible-trial: ${trial}\n`);
   state.worktreeAt = sha;
@@ -189,12 +190,4 @@ export async function runTrial(ctx: RunContext, state: RunState, trial: number, 
     });
   }
   return evaluateCommit(ctx, state, { trial, sha, parent, description, files, agentMs, usage, startedAt, diff: shortDiff }, signals.hard);
-}
-
-function readText(file: string): string | null {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return null;
-  }
 }

@@ -2,18 +2,22 @@ import type { Direction } from '../config/constants.js';
 import { findBestKept } from '../core/objective.js';
 import type { AgentType } from '../config/schema.js';
 import { localExecutor } from '../runner/execute.js';
+import { experimentSandbox } from '../sandbox/run-sandbox.js';
+import { protectedProjectPaths } from '../sandbox/view.js';
 import type { Executor } from '../runner/types.js';
 import type { LedgerEvent } from '../store/ledger.js';
 import { createAccessPolicy } from '../workspace/access-policy.js';
 import { openAgentWorktree } from '../workspace/agent-worktree.js';
 import { stagedPaths } from '../workspace/run-branch.js';
+import { createHiddenTextRedactor, describeCoverage } from '../workspace/hidden-text.js';
 import { measureBaseline } from './baseline.js';
 import { expectedHeadAtResume } from './expected-head.js';
+import { greedy } from './strategy.js';
 import { guardRunBranch } from './guard-run-branch.js';
 import type { LoopReporter, TrialSummary } from './events.js';
 import { runEveryStep } from './cleanup-steps.js';
 import { openRun, refuseDirtyEditable } from './open-run.js';
-import { evaluationInputs, readInstructions, readSystemPrompt } from './project-files.js';
+import { evaluationInputs, findProjectFile, readInstructions, readSystemPrompt } from './project-files.js';
 import { watchProtectedFiles } from './protected-files.js';
 import { filesBeingApplied, recoverUnfinishedTrial } from './recover.js';
 import type { RunContext, RunState } from './run-context.js';
@@ -88,6 +92,9 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
     if (instructions.warning) reporter.warning?.(instructions.warning);
     const systemPrompt = readSystemPrompt(run.projectDir, config);
     if (systemPrompt.warning) reporter.warning?.(systemPrompt.warning);
+    const hiddenText = createHiddenTextRedactor(run.projectDir, policy);
+    const coverage = describeCoverage(hiddenText.coverage);
+    if (coverage) reporter.notice?.(coverage);
     worktree = await openAgentWorktree({ projectDir: run.projectDir, tag: run.tag, commit: state.head, policy, ...(options.env ? { env: options.env } : {}) });
     const ctx: RunContext = {
       projectDir: run.projectDir,
@@ -106,11 +113,19 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
       instructions: instructions.text,
       systemPrompt: systemPrompt.text,
       experimentEnv: run.experimentEnv,
+      hiddenText,
+      experimentSandbox: experimentSandbox(run.sandbox, config.sandbox, {
+        projectDir: run.projectDir,
+        // The agent's instructions may lie at the project root: an experiment must not rewrite them.
+        readonly: protectedProjectPaths(run.projectDir, [config.agent.instructions, config.agent.system_prompt].flatMap((name) => (name === null ? [] : (findProjectFile(run.projectDir, name) ?? [])))),
+        env: options.env ?? process.env,
+      }),
       protectedFiles: await watchProtectedFiles(run.projectDir, policy, git, { volatile: volatileFiles(ledger.events()), inputs: evaluationInputs(run.projectDir, config) }),
       agentTimeoutMs: (options.agentTimeoutSeconds ?? config.agent.timeout_seconds) * 1000,
       killGraceMs: options.killGraceMs ?? 5000,
       now: options.now ?? Date.now,
       restoreRecords: () => run.restoreRecords(),
+      strategy: greedy,
     };
     state.best = bestOf(state.history, config.metric.direction);
 
@@ -163,6 +178,8 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
       if (stopSignal.aborted || abortSignal.aborted) return finish({ kind: 'interrupted' });
       const before = checkBudget(budget, { totalCostUsd, lastTrialCostUsd: null, elapsedSeconds: (ctx.now() - sessionStart) / 1000 });
       if (before) return finish(before);
+      const exhausted = ctx.strategy.stopReason({ incumbent: state.head, trials: state.history });
+      if (exhausted !== null) return finish({ kind: 'strategy', message: exhausted });
       const previousBest = state.best;
       let summary: TrialSummary;
       try {

@@ -7,6 +7,7 @@ export type StopReason =
   | { kind: 'interrupted' }
   | { kind: 'baseline-failed'; report: string }
   | { kind: 'agent-fatal'; message: string }
+  | { kind: 'strategy'; message: string }
   | { kind: 'budget'; limit: 'max_cost_usd' | 'max_cost_per_trial_usd' | 'max_wall_time'; used: number; allowed: number };
 
 export interface Budget {
@@ -92,6 +93,8 @@ export function describeStop(reason: StopReason): string {
       return `the unmodified code does not produce a valid metric: ${reason.report.split('\n')[0] ?? ''}`;
     case 'agent-fatal':
       return `the agent cannot work: ${reason.message}`;
+    case 'strategy':
+      return reason.message;
     case 'budget':
       if (reason.limit === 'max_wall_time') {
         return `ran for ${formatHours(reason.used)}, the session limit (constraints.max_wall_time ${formatHours(reason.allowed)})`;

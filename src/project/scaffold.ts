@@ -41,7 +41,7 @@ commands:
   run: node evaluate.js > run.log 2>&1   # one experiment, run in the project folder
   eval: cat run.log                      # its standard output holds "score: <n>"
   # setup: null                       # run once when a run is created, e.g. "npm ci"
-  # pass_env: []                      # secret-looking variables experiments may still see
+  # pass_env: []                      # more variables experiments may see: names, or PREFIX_* globs
 
 metric:
   name: score                         # the key of the "score: <n>" line
@@ -78,6 +78,13 @@ metric:
 # git:
 #   branch_prefix: crucible           # runs live on branch <branch_prefix>/<tag>
 #   tag_failed: true                  # tag discarded and crashed commits before resetting
+
+# sandbox:                            # Linux, with bubblewrap installed
+#   enabled: auto                     # auto: on where it works, else a warning; true: required; false: off
+#   network: false                    # experiments may use the network
+#   agent_network: true               # a command agent may use the network (its model's API)
+#   writable: []                      # more folders experiments may write, e.g. "~/.cache/torch"
+#   agent_writable: []                # more folders a command agent may write, e.g. "~/.claude"
 `;
 }
 

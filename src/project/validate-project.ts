@@ -4,7 +4,14 @@ import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { findProjectFile } from '../loop/project-files.js';
 import { experimentEnv } from '../runner/environment.js';
+import { localExecutor } from '../runner/execute.js';
 import { runExperiment } from '../runner/run-experiment.js';
+import type { SandboxWrap } from '../runner/spawn-args.js';
+import { decideSandbox, SandboxUnavailableError, type SandboxDecision } from '../sandbox/decide.js';
+import { describeSandbox } from '../sandbox/describe.js';
+import { detectSandbox } from '../sandbox/detect.js';
+import { experimentSandbox, sandboxedExecutor } from '../sandbox/run-sandbox.js';
+import { protectedProjectPaths } from '../sandbox/view.js';
 import { createAccessPolicy } from '../workspace/access-policy.js';
 import { findUnmatchedEntries } from '../workspace/unmatched-entries.js';
 import { scanWorkspace } from '../agents/tuner/scan.js';
@@ -46,15 +53,19 @@ export async function validateProject(projectDir: string, options: { env?: NodeJ
 
   checkFiles(dir, config, add);
   if (config.agent.type === 'tuner') await checkTunerMarkers(dir, config, add);
+  const env = options.env ?? process.env;
+  // The experiment runs as a trial would: in the sandbox when there is one.
+  const sandbox = checkSandbox(dir, config, env, add);
 
   const experiment = await runExperiment({
     runCommand: config.commands.run,
     evalCommand: config.commands.eval,
     cwd: dir,
-    env: experimentEnv({ projectDir: dir, base: options.env ?? process.env, passEnv: config.commands.pass_env }),
+    env: experimentEnv({ projectDir: dir, base: env, passEnv: config.commands.pass_env }),
     timeoutMs: config.constraints.timeout_seconds * 1000,
     metricName: config.metric.name,
     killGraceMs: 2000,
+    executor: sandboxedExecutor(localExecutor, sandbox),
   });
   const run = experiment.run;
   if (run.exitCode === 0 && !run.timedOut) {
@@ -68,6 +79,29 @@ export async function validateProject(projectDir: string, options: { env?: NodeJ
     add({ name: 'Eval/metric', status: 'fail', message: experiment.metric.reason });
   }
   return checks;
+}
+
+/** What the sandbox allows, or why there is none; the experiment's sandbox when there is one. */
+function checkSandbox(dir: string, config: Config, env: NodeJS.ProcessEnv, add: (check: Check) => void): SandboxWrap | null {
+  let decision: SandboxDecision;
+  try {
+    decision = decideSandbox(config.sandbox, () => detectSandbox(env));
+  } catch (error) {
+    if (!(error instanceof SandboxUnavailableError)) throw error;
+    add({ name: 'Sandbox', status: 'fail', message: `${error.message} (a run refuses to start; the experiment below runs unsandboxed)` });
+    return null;
+  }
+  if (!decision.on) {
+    add({ name: 'Sandbox', status: decision.warning ? 'warn' : 'pass', message: decision.warning ?? decision.why });
+    return null;
+  }
+  add({ name: 'Sandbox', status: 'pass', message: `${decision.why}: bubblewrap at ${decision.bwrap}` });
+  for (const line of describeSandbox(config.sandbox, { projectDir: dir, env, commandAgent: config.agent.type === 'command' })) {
+    add({ name: line.label, status: 'pass', message: line.text });
+    if (line.missing.length > 0) add({ name: line.label, status: 'warn', message: `missing, so not writable: ${line.missing.join(', ')}` });
+  }
+  const instructions = findProjectFile(dir, config.agent.instructions);
+  return experimentSandbox(decision, config.sandbox, { projectDir: dir, readonly: protectedProjectPaths(dir, instructions ? [instructions] : []), env });
 }
 
 function checkFiles(dir: string, config: Config, add: (check: Check) => void): void {

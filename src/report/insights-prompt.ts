@@ -12,6 +12,11 @@ export interface InsightsPromptOptions {
   experiment?: { name: string; description: string };
   /** Most recent trials listed (default 60); the baseline and turning points are listed besides. */
   maxTrials?: number;
+  /**
+   * Applied to every trial description: the model must not see hidden files' text, and a
+   * description written by an agent (or made from its diff) may quote some.
+   */
+  redact?: (text: string) => string;
 }
 
 export interface InsightsPrompt {
@@ -27,6 +32,8 @@ const MAX_STREAKS = 10;
 
 export function buildInsightsPrompt(pm: Postmortem, options: InsightsPromptOptions): InsightsPrompt {
   const { summary } = pm;
+  const redact = options.redact ?? ((text: string) => text);
+  const describe = (text: string): string => oneLine(redact(text), MAX_DESCRIPTION_CHARS);
   const better = summary.direction === 'maximize' ? 'higher is better' : 'lower is better';
   const lines: string[] = [];
   if (options.experiment) {
@@ -38,7 +45,7 @@ export function buildInsightsPrompt(pm: Postmortem, options: InsightsPromptOptio
   );
   if (summary.baseline) lines.push(`Baseline (unmodified code): ${formatMetric(summary.baseline.metric)}`);
   if (summary.best) {
-    lines.push(`Best: ${formatMetric(summary.best.metric)} at trial ${summary.best.trial}${summary.best.commit ? ` (${summary.best.commit})` : ''}: ${oneLine(summary.best.description, MAX_DESCRIPTION_CHARS)}`);
+    lines.push(`Best: ${formatMetric(summary.best.metric)} at trial ${summary.best.trial}${summary.best.commit ? ` (${summary.best.commit})` : ''}: ${describe(summary.best.description)}`);
   } else {
     lines.push('Best: none measured');
   }
@@ -47,7 +54,7 @@ export function buildInsightsPrompt(pm: Postmortem, options: InsightsPromptOptio
   lines.push('', 'Turning points (kept trials that raised the best, largest relative gain first):');
   if (pm.turningPoints.length === 0) lines.push('  none');
   for (const point of pm.turningPoints) {
-    lines.push(`  trial ${point.trial}: ${formatMetric(point.from)} -> ${formatMetric(point.to)} (${formatPercent(point.percent)}): ${oneLine(point.description, MAX_DESCRIPTION_CHARS)}`);
+    lines.push(`  trial ${point.trial}: ${formatMetric(point.from)} -> ${formatMetric(point.to)} (${formatPercent(point.percent)}): ${describe(point.description)}`);
   }
 
   lines.push('', 'Failure streaks (consecutive trials without a keep):');
@@ -58,7 +65,7 @@ export function buildInsightsPrompt(pm: Postmortem, options: InsightsPromptOptio
 
   lines.push('', pm.plateau ? `Plateau: no new best in the last ${pm.plateau.length} trials (since trial ${pm.plateau.sinceTrial}).` : 'Plateau: none (the best improved recently).');
 
-  lines.push('', ...renderTrials(pm, options.maxTrials ?? DEFAULT_MAX_TRIALS));
+  lines.push('', ...renderTrials(pm, options.maxTrials ?? DEFAULT_MAX_TRIALS, describe));
   lines.push(
     '',
     'Give 3 to 5 numbered insights, each two or three sentences, about: the turning points (what made the difference), failure patterns (what kept failing, and why it probably did), plateaus, and concrete next directions to try. Plain text, no preamble.',
@@ -67,7 +74,7 @@ export function buildInsightsPrompt(pm: Postmortem, options: InsightsPromptOptio
 }
 
 /** The baseline, the turning points and the last `max` trials, in trial order, with a note of what was left out. */
-function renderTrials(pm: Postmortem, max: number): string[] {
+function renderTrials(pm: Postmortem, max: number, describe: (text: string) => string): string[] {
   const recent = new Set(pm.trend.slice(-Math.max(0, max)).map((point) => point.trial));
   const turning = new Set(pm.turningPoints.map((point) => point.trial));
   const shown = pm.trend.filter((point) => recent.has(point.trial) || turning.has(point.trial) || point.status === 'baseline');
@@ -76,14 +83,14 @@ function renderTrials(pm: Postmortem, max: number): string[] {
   for (const point of shown) {
     const index = pm.trend.indexOf(point);
     if (previous !== null && index > previous + 1) lines.push(`  ... ${index - previous - 1} trials not shown ...`);
-    lines.push(renderTrial(point, turning.has(point.trial)));
+    lines.push(renderTrial(point, turning.has(point.trial), describe));
     previous = index;
   }
   return lines;
 }
 
-function renderTrial(point: TrendPoint, turning: boolean): string {
-  return `  ${point.trial}: ${formatMetric(point.metric)}, ${point.status}${turning ? ' (turning point)' : ''}, ${oneLine(point.description, MAX_DESCRIPTION_CHARS)}`;
+function renderTrial(point: TrendPoint, turning: boolean, describe: (text: string) => string): string {
+  return `  ${point.trial}: ${formatMetric(point.metric)}, ${point.status}${turning ? ' (turning point)' : ''}, ${describe(point.description)}`;
 }
 
 function oneLine(text: string, max: number): string {

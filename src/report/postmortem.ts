@@ -1,5 +1,5 @@
 import type { Direction } from '../config/schema.js';
-import type { Outcome } from '../core/outcome.js';
+import { isKept, type Outcome } from '../core/outcome.js';
 import type { ResultRow } from '../store/result-row.js';
 import { isBetter, measureGain } from '../core/objective.js';
 import { sortByTrial, summarizeRun, type RunSummary } from './summary.js';
@@ -63,7 +63,7 @@ export function analyzeRun(rows: readonly ResultRow[], direction: Direction): Po
   let best: number | null = null;
 
   for (const row of ordered) {
-    const metric = row.status === 'keep' || row.status === 'baseline' ? row.metric : null;
+    const metric = isKept(row.status) ? row.metric : null;
     const improved = metric !== null && (best === null || isBetter(metric, best, direction));
     if (improved) {
       // The first measured best has nothing to improve on; later keeps are turning points.

@@ -13,8 +13,9 @@ const maxRunLogReadBytes = 64 * 1024;
  * carriage returns (progress bars) only the final version is kept.
  */
 export function tailLines(text: string, count = tailLineCount): string {
+  // trimEnd, not /\s+$/: that regular expression takes quadratic time on a long run of blanks.
   const lines = text
-    .replace(/\s+$/, '')
+    .trimEnd()
     .split('\n')
     .map((line) => {
       const parts = line.split('\r').filter((part) => part !== '');

@@ -3,6 +3,8 @@ import { statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { LogSink } from './log-sink.js';
 import { signalGroup, waitForGroupExit } from './process-group.js';
+import { killTaggedProcesses, newProcessTag, processTagVariable } from './stray-processes.js';
+import { spawnArgs } from './spawn-args.js';
 import { TailBuffer } from './tail-buffer.js';
 import type { Executor, RunResult, RunSpec } from './types.js';
 
@@ -61,11 +63,14 @@ function waitForEnd(stream: Readable): Promise<void> {
  * Runs `spec.command` with `/bin/sh -c` as the leader of its own process group, and always
  * resolves with what happened: a failure, a timeout or a cancellation is data, not an exception.
  * The whole group is ended at the timeout or on abort (SIGTERM, then SIGKILL after killGraceMs),
- * and whatever the command left running in its group is killed once it exits.
+ * and whatever the command left running in its group is killed once it exits. On Linux, so is
+ * every process that left the group but still carries the command's tag (see stray-processes.ts).
  */
-export async function runCommand(spec: RunSpec, signal?: AbortSignal): Promise<RunResult> {
+export async function runCommand(request: RunSpec, signal?: AbortSignal): Promise<RunResult> {
   const started = performance.now();
-  const base = { command: spec.command, cwd: spec.cwd, stdout: '', stderr: '', pgid: null };
+  const processTag = newProcessTag();
+  const spec: RunSpec = { ...request, env: { ...request.env, [processTagVariable]: processTag } };
+  const base = { command: spec.command, cwd: spec.cwd, stdout: '', stderr: '', pgid: null, processTag: null };
   if (isAborted(signal)) {
     return { ...base, exitCode: null, signal: null, timedOut: false, canceled: true, durationMs: 0, shortMessage: 'canceled' };
   }
@@ -76,7 +81,8 @@ export async function runCommand(spec: RunSpec, signal?: AbortSignal): Promise<R
   const stderrTail = new TailBuffer(maxCapture);
   const log = spec.logPath === undefined ? null : new LogSink(spec.logPath, spec.maxLogBytes ?? defaultMaxLogBytes);
 
-  const child = spawn('/bin/sh', ['-c', spec.command], {
+  const { file, args } = spawnArgs(spec);
+  const child = spawn(file, args, {
     cwd: spec.cwd,
     env: spec.env,
     detached: true,
@@ -100,9 +106,11 @@ export async function runCommand(spec: RunSpec, signal?: AbortSignal): Promise<R
 
   // detached: true makes the shell a session and group leader, so its pid is the group id.
   const pgid = pid;
+  const onStdout = spec.onStdout;
   child.stdout.on('data', (chunk: Buffer) => {
     stdoutTail.push(chunk);
     log?.write(chunk);
+    onStdout?.(chunk);
   });
   child.stderr.on('data', (chunk: Buffer) => {
     stderrTail.push(chunk);
@@ -134,9 +142,10 @@ export async function runCommand(spec: RunSpec, signal?: AbortSignal): Promise<R
   });
 
   try {
-    spec.onSpawn?.(pgid);
+    spec.onSpawn?.(pgid, processTag);
   } catch (error) {
     signalGroup(pgid, 'SIGKILL');
+    await killTaggedProcesses(processTag);
     log?.close();
     throw error;
   }
@@ -164,8 +173,10 @@ export async function runCommand(spec: RunSpec, signal?: AbortSignal): Promise<R
   // While ending the group, members that handle SIGTERM get their grace period to finish.
   if (killDeadline !== null) await waitForGroupExit(pgid, killDeadline);
   clearTimeout(killTimer);
-  // Anything still in the group (a daemon, a background job) must not outlive the experiment.
+  // Anything still in the group (a background job), or gone from it (a daemon), must not
+  // outlive the command; once they are dead, nothing holds the output pipes open any more.
   signalGroup(pgid, 'SIGKILL');
+  await killTaggedProcesses(processTag);
 
   let drainTimer: NodeJS.Timeout | undefined;
   await Promise.race([
@@ -184,6 +195,7 @@ export async function runCommand(spec: RunSpec, signal?: AbortSignal): Promise<R
     ...base,
     ...result,
     pgid,
+    processTag,
     durationMs: performance.now() - started,
     stdout: stdoutTail.toString(),
     stderr: stderrTail.toString(),

@@ -1,5 +1,6 @@
 import { formatCrashReport } from './crash-report.js';
 import { formatSeconds, localExecutor } from './execute.js';
+import { MetricScanner } from './metric-scanner.js';
 import { parseMetric, type MetricParse } from './parse-metric.js';
 import type { Executor, RunResult } from './types.js';
 
@@ -15,7 +16,8 @@ export interface ExperimentOptions {
   /** Both commands' output is appended here. */
   logPath?: string;
   killGraceMs?: number;
-  onSpawn?: (pgid: number) => void;
+  /** Called as each command starts (see RunSpec.onSpawn). */
+  onSpawn?: (pgid: number, processTag: string) => void;
   signal?: AbortSignal;
   executor?: Executor;
 }
@@ -32,9 +34,6 @@ export interface ExperimentResult {
 }
 
 const minEvalMs = 1000;
-// The metric is the first matching line, so eval output is kept more generously than the default
-// tail; eval commands are usually a grep and print little.
-const evalCaptureBytes = 4 * 1024 * 1024;
 
 function tooSlow(timeoutMs: number): string {
   return `timed out after ${formatSeconds(timeoutMs)} — the change made the experiment too slow`;
@@ -81,8 +80,11 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   }
 
   const left = Math.max(minEvalMs, opts.timeoutMs - (performance.now() - started));
+  // The metric is read as the output streams: the first matching line wins however much follows,
+  // while the captured stdout is only a tail, kept for the crash report.
+  const scanner = new MetricScanner(opts.metricName);
   const evalResult = await executor.run(
-    { ...common, command: opts.evalCommand, timeoutMs: left, maxCaptureBytes: evalCaptureBytes },
+    { ...common, command: opts.evalCommand, timeoutMs: left, onStdout: (chunk) => scanner.push(chunk) },
     opts.signal,
   );
   // The evaluator's output explains its own failure; when it says nothing (a grep that found
@@ -97,7 +99,8 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     return finish(run, evalResult, { ok: false, reason: headline }, formatCrashReport(headline, evidence));
   }
 
-  const metric = parseMetric(evalResult.stdout, opts.metricName);
+  // An executor that does not stream (a batch job read back at the end) leaves its output whole.
+  const metric = scanner.bytesSeen > 0 ? scanner.finish() : parseMetric(evalResult.stdout, opts.metricName);
   if (metric.ok) return finish(run, evalResult, metric, '');
   // A non-zero exit with a metric line is fine (grep-like evals); without one it is the story.
   const headline =

@@ -1,8 +1,13 @@
+import type { SandboxWrap } from './spawn-args.js';
+
 /** What to run: one shell command in one folder, with a time limit. */
 export interface RunSpec {
   command: string;
   cwd: string;
-  /** The complete environment of the child (build it with `experimentEnv`). */
+  /**
+   * The complete environment of the child (build it with `experimentEnv`); runCommand adds
+   * CRUCIBLE_PROCESS_TAG.
+   */
   env: NodeJS.ProcessEnv;
   timeoutMs: number;
   /** When set, stdout and stderr are also appended to this file, in full (bounded by maxLogBytes). */
@@ -13,8 +18,15 @@ export interface RunSpec {
   maxLogBytes?: number;
   /** Between SIGTERM and SIGKILL to the process group at the timeout. Default 5000. */
   killGraceMs?: number;
-  /** Called once the child is spawned, with the id of its process group. */
-  onSpawn?: (pgid: number) => void;
+  /**
+   * Called once the child is spawned, with the id of its process group and the tag that it and
+   * everything it starts carry in CRUCIBLE_PROCESS_TAG (record both to end them after a crash).
+   */
+  onSpawn?: (pgid: number, processTag: string) => void;
+  /** Called with each chunk of standard output as it arrives, in full (the capture keeps a tail). */
+  onStdout?: (chunk: Buffer) => void;
+  /** Runs the command inside bubblewrap (see spawn-args.ts); unset: plain `/bin/sh -c`. */
+  sandbox?: SandboxWrap;
 }
 
 /**
@@ -38,6 +50,8 @@ export interface RunResult {
   /** One line for the console: "exit code 1", "timed out after 60s", "killed by SIGKILL". */
   shortMessage: string;
   pgid: number | null;
+  /** The command's CRUCIBLE_PROCESS_TAG; null when it never started. */
+  processTag: string | null;
 }
 
 export interface Executor {

@@ -61,8 +61,6 @@ export interface Git {
   commitTracked(message: string): Promise<string>;
   /** Points tag `name` at `sha`, replacing a tag of that name. */
   tagCommit(name: string, sha: string): Promise<void>;
-  /** Moves the current branch to `sha`, updating only files that differ; refuses to clobber local changes. */
-  resetKeep(sha: string): Promise<void>;
   diffBetween(fromSha: string, toSha: string, paths?: readonly string[]): Promise<string>;
   /** Makes `paths` (working tree and index) equal to `sha`; paths absent there are deleted. */
   restorePaths(sha: string, paths: readonly string[]): Promise<void>;
@@ -161,9 +159,6 @@ export function createGit(cwd: string, options: GitOptions = {}): Git {
     },
     async tagCommit(name, sha) {
       await run(['tag', '-f', name, sha]);
-    },
-    async resetKeep(sha) {
-      await run(['reset', '-q', '--keep', sha]);
     },
     async diffBetween(fromSha, toSha, paths) {
       const args = ['--literal-pathspecs', 'diff', '--no-color', '--no-ext-diff', '--no-renames', fromSha, toSha];

@@ -13,11 +13,15 @@ export async function formatNewFileDiff(root: string, rel: string): Promise<stri
   if (info.isSymbolicLink()) return header + 'new file mode 120000\n' + hunk(rel, await readlink(file));
   if (!info.isFile()) return `${header}# not a regular file\n`;
   const mode = info.mode & 0o111 ? '100755' : '100644';
+  // An agent can create a file of any size: past this one the diff names it instead of holding it.
+  if (info.size > MAX_SHOWN_BYTES) return `${header}new file mode ${mode}\n# ${rel}: ${info.size} bytes, too large to show\n`;
   const content = await readFile(file);
   if (content.length === 0) return `${header}new file mode ${mode}\n`;
   if (content.includes(0)) return `${header}new file mode ${mode}\nBinary files /dev/null and b/${rel} differ\n`;
   return `${header}new file mode ${mode}\n${hunk(rel, content.toString('utf8'))}`;
 }
+
+const MAX_SHOWN_BYTES = 1024 * 1024;
 
 function hunk(rel: string, text: string): string {
   const endsWithNewline = text.endsWith('\n');

@@ -1,13 +1,12 @@
 /**
  * A unified diff of one file, computed in process: a git process per trial costs more than the
- * diff itself for the small edits agents make. Line-based Myers diff with 3 lines of context; a
- * pathological input (huge and entirely different) falls back to "all removed, all added".
+ * diff itself for the small edits agents make. Line-based Myers diff with 3 lines of context over
+ * what lies between the first and last lines that differ; a pathological input (many lines,
+ * entirely different) falls back to "all removed, all added". Time and memory grow with the input,
+ * so callers bound the input (trial-diff.ts does).
  */
 export function unifiedDiff(file: string, before: string | null, after: string | null, context = 3): string {
   if (before === after) return '';
-  const a = splitLines(before ?? '');
-  const b = splitLines(after ?? '');
-  const ops = diffLines(compareKeys(a), compareKeys(b));
   const header = [
     `diff --git a/${file} b/${file}`,
     before === null ? 'new file mode 100644' : null,
@@ -15,8 +14,18 @@ export function unifiedDiff(file: string, before: string | null, after: string |
     `--- ${before === null ? '/dev/null' : `a/${file}`}`,
     `+++ ${after === null ? '/dev/null' : `b/${file}`}`,
   ].filter((line): line is string => line !== null);
-  const hunks = formatHunks(ops, a, b, context);
-  return `${[...header, ...hunks].join('\n')}\n`;
+  return `${[...header, ...diffHunks(before ?? '', after ?? '', { context })].join('\n')}\n`;
+}
+
+/**
+ * The hunks ("@@ ... @@" and their lines) between two texts. `firstLine` is the number of lines
+ * before them when the texts are the differing part of larger files (the lines before agree).
+ */
+export function diffHunks(before: string, after: string, options: { context?: number; firstLine?: number } = {}): string[] {
+  const context = options.context ?? 3;
+  const a = splitLines(before);
+  const b = splitLines(after);
+  return formatHunks(diffLines(compareKeys(a), compareKeys(b), context), a, b, context, options.firstLine ?? 0);
 }
 
 /** Lines added and removed, for a one-line summary. */
@@ -52,24 +61,43 @@ function splitLines(text: string): Lines {
 
 type Op = { kind: ' ' | '-' | '+'; aIndex: number; bIndex: number };
 
+// Myers keeps one frontier per edit step: at most MAX_STEPS² integers (16 MB), and its work is
+// bounded by MAX_WORK comparisons; past either bound the differing part is shown replaced whole.
 const MAX_WORK = 20_000_000;
+const MAX_STEPS = 2000;
 
-/** Myers' O(ND) shortest edit script, as a list of keep/remove/add operations. */
-function diffLines(a: readonly string[], b: readonly string[]): Op[] {
-  const n = a.length;
-  const m = b.length;
-  const max = n + m;
-  const offset = max;
-  const trace: Int32Array[] = [];
-  let v: Int32Array = new Int32Array(2 * max + 2);
+/**
+ * The operations that turn `a` into `b`: the common first and last lines are matched directly
+ * (only `context` of them are kept, the hunks never show more), Myers does the part between.
+ */
+function diffLines(a: readonly string[], b: readonly string[], context: number): Op[] {
+  let head = 0;
+  while (head < a.length && head < b.length && a[head] === b[head]) head++;
+  let tail = 0;
+  while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++;
+  const ops: Op[] = [];
+  for (let i = Math.max(0, head - context); i < head; i++) ops.push({ kind: ' ', aIndex: i, bIndex: i });
+  const middle = shortestEdit(a, b, head, a.length - tail, head, b.length - tail);
+  for (const op of middle) ops.push(op);
+  for (let i = 0; i < Math.min(tail, context); i++) ops.push({ kind: ' ', aIndex: a.length - tail + i, bIndex: b.length - tail + i });
+  return ops;
+}
+
+/** Myers' O(ND) shortest edit script between a[aLo, aHi) and b[bLo, bHi), with absolute indices. */
+function shortestEdit(a: readonly string[], b: readonly string[], aLo: number, aHi: number, bLo: number, bHi: number): Op[] {
+  const n = aHi - aLo;
+  const m = bHi - bLo;
+  const offset = n + m;
+  const v = new Int32Array(2 * (n + m) + 2);
+  // frontiers[d] holds v[-d..d] after step d: what the walk back needs, and no more.
+  const frontiers: Int32Array[] = [];
   let found = -1;
-  for (let d = 0; d <= max; d++) {
-    if (d * (n + m) > MAX_WORK) break;
-    trace.push(v.slice());
+  for (let d = 0; d <= n + m; d++) {
+    if (d > MAX_STEPS || d * (n + m) > MAX_WORK) break;
     for (let k = -d; k <= d; k += 2) {
       let x = k === -d || (k !== d && v[offset + k - 1]! < v[offset + k + 1]!) ? v[offset + k + 1]! : v[offset + k - 1]! + 1;
       let y = x - k;
-      while (x < n && y < m && a[x] === b[y]) {
+      while (x < n && y < m && a[aLo + x] === b[bLo + y]) {
         x++;
         y++;
       }
@@ -79,35 +107,39 @@ function diffLines(a: readonly string[], b: readonly string[]): Op[] {
         break;
       }
     }
-    if (found >= 0) {
-      trace.push(v);
-      break;
-    }
+    if (found >= 0) break;
+    frontiers.push(v.slice(offset - d, offset + d + 1));
   }
+  const ops: Op[] = [];
   if (found < 0) {
-    return [...a.map((_, i) => ({ kind: '-' as const, aIndex: i, bIndex: 0 })), ...b.map((_, j) => ({ kind: '+' as const, aIndex: n, bIndex: j }))];
+    for (let i = aLo; i < aHi; i++) ops.push({ kind: '-', aIndex: i, bIndex: bLo });
+    for (let j = bLo; j < bHi; j++) ops.push({ kind: '+', aIndex: aHi, bIndex: j });
+    return ops;
   }
   // Walk back through the saved frontiers to recover the path.
-  const ops: Op[] = [];
   let x = n;
   let y = m;
   for (let d = found; d > 0; d--) {
-    v = trace[d]!;
+    const previous = frontiers[d - 1]!;
+    const at = (k: number): number => previous[k + d - 1]!;
     const k = x - y;
-    const prevK = k === -d || (k !== d && v[offset + k - 1]! < v[offset + k + 1]!) ? k + 1 : k - 1;
-    const prevX = v[offset + prevK]!;
+    const prevK = k === -d || (k !== d && at(k - 1) < at(k + 1)) ? k + 1 : k - 1;
+    const prevX = at(prevK);
     const prevY = prevX - prevK;
-    while (x > prevX && y > prevY) ops.push({ kind: ' ', aIndex: --x, bIndex: --y });
-    if (x === prevX) ops.push({ kind: '+', aIndex: x, bIndex: --y });
-    else ops.push({ kind: '-', aIndex: --x, bIndex: y });
+    while (x > prevX && y > prevY) ops.push({ kind: ' ', aIndex: aLo + --x, bIndex: bLo + --y });
+    if (x === prevX) ops.push({ kind: '+', aIndex: aLo + x, bIndex: bLo + --y });
+    else ops.push({ kind: '-', aIndex: aLo + --x, bIndex: bLo + y });
   }
-  while (x > 0 && y > 0) ops.push({ kind: ' ', aIndex: --x, bIndex: --y });
+  while (x > 0 && y > 0) ops.push({ kind: ' ', aIndex: aLo + --x, bIndex: bLo + --y });
   return ops.reverse();
 }
 
-function formatHunks(ops: readonly Op[], a: Lines, b: Lines, context: number): string[] {
+function formatHunks(ops: readonly Op[], a: Lines, b: Lines, context: number, firstLine: number): string[] {
   const out: string[] = [];
-  const changes = ops.map((op, i) => (op.kind === ' ' ? -1 : i)).filter((i) => i >= 0);
+  const changes: number[] = [];
+  ops.forEach((op, i) => {
+    if (op.kind !== ' ') changes.push(i);
+  });
   let i = 0;
   while (i < changes.length) {
     const start = Math.max(0, changes[i]! - context);
@@ -122,7 +154,7 @@ function formatHunks(ops: readonly Op[], a: Lines, b: Lines, context: number): s
     const bStart = slice.find((op) => op.kind !== '-')?.bIndex ?? slice[0]!.bIndex;
     const aCount = slice.filter((op) => op.kind !== '+').length;
     const bCount = slice.filter((op) => op.kind !== '-').length;
-    out.push(`@@ -${range(aStart, aCount)} +${range(bStart, bCount)} @@`);
+    out.push(`@@ -${range(firstLine + aStart, aCount)} +${range(firstLine + bStart, bCount)} @@`);
     for (const op of slice) {
       const text = op.kind === '+' ? b.lines[op.bIndex]! : a.lines[op.aIndex]!;
       out.push(`${op.kind}${text}`);
@@ -156,7 +188,8 @@ export function compactDiff(diff: string, maxLines = 24, maxChars = 1200): strin
     if (line.startsWith('--- ')) from = line.startsWith('--- a/') ? line.slice(6) : '';
     if (line.startsWith('+++ ')) keep = line.startsWith('+++ /dev/null') ? `# ${from} (deleted)` : `# ${line.slice(6)}`;
     else if (line.startsWith('--- ') || line.startsWith('diff --git') || line.startsWith('@@') || line.startsWith('\\')) keep = null;
-    else if (line.startsWith('+') || line.startsWith('-')) keep = line.length > 160 ? `${line.slice(0, 159)}…` : line;
+    // "# ..." lines say why a change is not shown line by line (too large, binary).
+    else if (line.startsWith('+') || line.startsWith('-') || line.startsWith('# ')) keep = line.length > 160 ? `${line.slice(0, 159)}…` : line;
     if (keep === null) continue;
     if (out.length >= maxLines || chars + keep.length > maxChars) {
       omitted++;

@@ -38,6 +38,12 @@ export interface TinyProjectOptions {
   untracked?: Record<string, string>;
   /** Replaces the whole config.yaml text. */
   configText?: string;
+  /**
+   * The config's `sandbox:` value, added when the config text has none. Default "false":
+   * evaluate.js writes its traces to ctl/, outside the project, and records pids that a PID
+   * namespace would make meaningless; the sandbox tests opt in.
+   */
+  sandbox?: string;
 }
 
 export interface TinyProject {
@@ -147,6 +153,11 @@ function configYaml(o: TinyProjectOptions): string {
   ].join('\n');
 }
 
+function withSandboxKey(text: string, value: string): string {
+  if (/^sandbox:/m.test(text)) return text;
+  return `${text}${text.endsWith('\n') ? '' : '\n'}sandbox: ${value}\n`;
+}
+
 export function createTinyProject(options: TinyProjectOptions = {}): TinyProject {
   const root = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'crucible-loop-')));
   const dir = path.join(root, 'proj');
@@ -154,7 +165,7 @@ export function createTinyProject(options: TinyProjectOptions = {}): TinyProject
   mkdirSync(ctl, { recursive: true });
   writeFileSync(path.join(root, 'agent.mjs'), AGENT);
   writeFiles(dir, {
-    '.crucible/config.yaml': options.configText ?? configYaml(options),
+    '.crucible/config.yaml': withSandboxKey(options.configText ?? configYaml(options), options.sandbox ?? 'false'),
     '.crucible/program.md': 'Make the score better by changing X in solution.js.\n',
     '.gitignore': 'results.tsv\n.crucible/runs/\nrun.log\n',
     'package.json': '{ "type": "module" }\n',
@@ -194,6 +205,11 @@ export function setKnob(project: TinyProject, name: string, value: string | numb
   const file = path.join(project.ctl, name);
   if (value === null) rmSync(file, { force: true });
   else writeFileSync(file, String(value));
+}
+
+/** solution.js for the tiny project whose import runs `shell` in the project folder while the experiment runs. */
+export function shellSolution(x: number, shell: string): string {
+  return `import { execSync } from 'node:child_process';\nexecSync(${JSON.stringify(shell)}, { stdio: 'ignore' });\nexport const X = ${x};\n`;
 }
 
 export function planAgent(project: TinyProject, plan: Record<number, AgentStep>): void {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRun } from '../../src/loop/start-run.js';
 import { git, writeFiles } from '../helpers/git-repo.js';
-import { createTinyProject, killLeftovers, planAgent, rowOf, type TinyProject } from '../helpers/project.js';
+import { createTinyProject, killLeftovers, planAgent, shellSolution, rowOf, type TinyProject } from '../helpers/project.js';
 
 /**
  * The run's branch is the only one crucible may move. Whatever the user or the experiment does to
@@ -20,10 +20,6 @@ afterEach(() => {
   project = undefined;
 });
 
-/** solution.js whose import runs `shell` in the project folder while the experiment runs. */
-function solution(x: number, shell: string): string {
-  return `import { execSync } from 'node:child_process';\nexecSync(${JSON.stringify(shell)}, { stdio: 'ignore' });\nexport const X = ${x};\n`;
-}
 
 const IDENTITY = '-c user.name=u -c user.email=u@example.com -c commit.gpgsign=false';
 
@@ -32,7 +28,7 @@ describe('the run branch is guarded', () => {
     const p = createTinyProject({ agent: 'command' });
     project = p;
     // X=0 scores worse than the baseline: without a guard the discard's reset moves main back.
-    planAgent(p, { 1: { write: { 'solution.js': solution(0, `git checkout -q main && echo mine > user.txt && git add user.txt && git ${IDENTITY} commit -qm 'my work'`) } }, 2: { x: 3 } });
+    planAgent(p, { 1: { write: { 'solution.js': shellSolution(0, `git checkout -q main && echo mine > user.txt && git add user.txt && git ${IDENTITY} commit -qm 'my work'`) } }, 2: { x: 3 } });
 
     await expect(startRun({ projectDir: p.dir, tag: 't', env: p.env, maxIterations: 2 })).rejects.toThrow(/crucible\/t/);
 
@@ -45,7 +41,7 @@ describe('the run branch is guarded', () => {
   it('an experiment that commits the user\'s untracked file: the file stays on disk, and no later trial builds on that commit', async () => {
     const p = createTinyProject({ agent: 'command' });
     project = p;
-    planAgent(p, { 1: { write: { 'solution.js': solution(0, `git add -A && git ${IDENTITY} commit -qm sneaky`) } }, 2: { x: 3 }, 3: { x: 4 } });
+    planAgent(p, { 1: { write: { 'solution.js': shellSolution(0, `git add -A && git ${IDENTITY} commit -qm sneaky`) } }, 2: { x: 3 }, 3: { x: 4 } });
 
     await expect(startRun({ projectDir: p.dir, tag: 't', env: p.env, maxIterations: 2 })).rejects.toThrow(/commit/);
     expect(readFileSync(path.join(p.dir, 'notes.txt'), 'utf8')).toBe('my notes, never committed\n');

@@ -135,8 +135,10 @@ function fillingConfig(): string {
     '  hidden: [evaluate.js]',
     'commands:',
     // The experiment measures, then (in the trial named by ctl/fill) writes zeros until the disk is full.
+    // (Experiments only see the variables they are given: the test's own must be passed.)
     '  run: node evaluate.js > run.log 2>&1; if [ "$CRUCIBLE_TRIAL" = "$(cat "$CRUCIBLE_TEST_CTL/fill" 2>/dev/null)" ]; then cat /dev/zero > filler.bin 2>/dev/null; fi; true',
     '  eval: cat run.log',
+    '  pass_env: [CRUCIBLE_TEST_CTL]',
     'metric:',
     '  name: score',
     '  direction: maximize',

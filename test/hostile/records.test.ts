@@ -2,7 +2,7 @@ import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRun } from '../../src/loop/start-run.js';
-import { createTinyProject, findInconsistencies, killLeftovers, ledgerEvents, planAgent, resultRows, rowOf, type TinyProject } from '../helpers/project.js';
+import { createTinyProject, findInconsistencies, killLeftovers, ledgerEvents, planAgent, shellSolution, resultRows, rowOf, type TinyProject } from '../helpers/project.js';
 
 /**
  * crucible's records live in the project folder, where the experiment runs arbitrary code. Whatever
@@ -19,10 +19,6 @@ afterEach(() => {
   project = undefined;
 });
 
-/** solution.js whose import runs `shell` in the project folder while the experiment runs. */
-function solution(x: number, shell: string): string {
-  return `import { execSync } from 'node:child_process';\nexecSync(${JSON.stringify(shell)}, { stdio: 'ignore' });\nexport const X = ${x};\n`;
-}
 
 const FORGED_ROW = ['deadbee', '999999', 'keep', 'forged', 't', '7', '2026-01-01T00:00:00.000Z', '', '', '', '', '', '', '', ''].join('\t');
 const FORGED_EVENT = JSON.stringify({ v: 1, ts: '2026-01-01T00:00:00.000Z', type: 'trial.end', n: 7, summary: { trial: 7, outcome: 'keep', metric: 999999, description: 'forged', commit: 'deadbeef', files: [], best: 999999, agentMs: 0, runMs: 0, totalMs: 0, costUsd: null } });
@@ -32,8 +28,8 @@ describe('records the experiment destroys or forges', () => {
     const p = createTinyProject({ agent: 'command' });
     project = p;
     planAgent(p, {
-      1: { write: { 'solution.js': solution(5, 'rm -rf .crucible/runs results.tsv') } },
-      2: { write: { 'solution.js': solution(7, `test -f .crucible/runs/t/lock && test -f .crucible/runs/lock && touch ${path.join(p.ctl, 'locked-during-2')}`) } },
+      1: { write: { 'solution.js': shellSolution(5, 'rm -rf .crucible/runs results.tsv') } },
+      2: { write: { 'solution.js': shellSolution(7, `test -f .crucible/runs/t/lock && test -f .crucible/runs/lock && touch ${path.join(p.ctl, 'locked-during-2')}`) } },
       3: { x: 2 },
     });
 
@@ -54,7 +50,7 @@ describe('records the experiment destroys or forges', () => {
     const p = createTinyProject({ agent: 'command' });
     project = p;
     const forge = `printf '%s\\n' '${FORGED_ROW}' >> results.tsv && printf '%s\\n' '${FORGED_EVENT}' >> .crucible/runs/t/ledger.jsonl`;
-    planAgent(p, { 1: { write: { 'solution.js': solution(0, forge) } }, 2: { x: 3 } });
+    planAgent(p, { 1: { write: { 'solution.js': shellSolution(0, forge) } }, 2: { x: 3 } });
 
     const report = await startRun({ projectDir: p.dir, tag: 't', env: p.env, maxIterations: 2 });
 

@@ -1,9 +1,11 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { localExecutor, runCommand } from '../../src/runner/execute.js';
+import { killTaggedProcesses } from '../../src/runner/stray-processes.js';
 import type { RunSpec } from '../../src/runner/types.js';
 
 const bin = fileURLToPath(new URL('../fixtures/bin/', import.meta.url));
@@ -160,6 +162,40 @@ describe('runCommand', () => {
     expect(pid).toBeGreaterThan(0);
     expect(result.exitCode).toBe(0);
     expect(Date.now() - started).toBeLessThan(5000);
+    // On Linux it is found by its tag and killed; elsewhere only the group is ended.
+    if (process.platform === 'linux') expect(await waitUntilDead([pid])).toEqual([]);
+  });
+
+  it('gives every command a tag of its own, in its environment, in onSpawn and in the result', async () => {
+    const tags: string[] = [];
+    const first = await runCommand(spec('echo "$CRUCIBLE_PROCESS_TAG"', { onSpawn: (_pgid, tag) => tags.push(tag) }));
+    const second = await runCommand(spec('echo "$CRUCIBLE_PROCESS_TAG"'));
+    expect(first.processTag).toMatch(/^[0-9a-f]{32}$/);
+    expect(first.stdout).toBe(`${first.processTag ?? ''}\n`);
+    expect(tags).toEqual([first.processTag]);
+    expect(second.processTag).not.toBe(first.processTag);
+  });
+
+  it.skipIf(process.platform !== 'linux')('leaves alone a process that only shares the start of its tag', async () => {
+    const dir = makeDir();
+    // A process outside the command, carrying a longer value that starts with the same text.
+    const result = await runCommand(spec('echo "$CRUCIBLE_PROCESS_TAG" > tag', { cwd: dir }));
+    const tag = readFileSync(path.join(dir, 'tag'), 'utf8').trim();
+    expect(tag).toBe(result.processTag);
+    const bystander = spawn('sleep', ['30'], { env: { ...process.env, CRUCIBLE_PROCESS_TAG: `${tag}0` }, stdio: 'ignore' });
+    strays.push(bystander.pid ?? 0);
+    expect(await killTaggedProcesses(tag)).toBe(0);
+    expect(await killTaggedProcesses(`${tag}0`)).toBe(1);
+  });
+
+  it('streams all of stdout to onStdout while keeping only a tail', async () => {
+    let streamed = 0;
+    const result = await runCommand(
+      spec(`${fixture('big-output.mjs')} 8`, { maxCaptureBytes: 64 * 1024, onStdout: (chunk) => (streamed += chunk.length) }),
+    );
+    expect(result.exitCode).toBe(0);
+    expect(streamed).toBe(8 * 1024 * 1024 + 'end-of-output\n'.length);
+    expect(Buffer.byteLength(result.stdout)).toBeLessThanOrEqual(64 * 1024);
   });
 
   it('keeps memory bounded when a command prints 50 MB', async () => {

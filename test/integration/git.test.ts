@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GitError, ProjectError } from '../../src/errors.js';
 import { createGit, shortSha } from '../../src/workspace/git.js';
+import { moveRunBranch } from '../../src/workspace/run-branch.js';
 import { initRepo, isInsideRepo, repoRoot } from '../../src/workspace/project-git.js';
 import { git, makeGitRepo, testGitEnv, writeFiles, type TestRepo } from '../helpers/git-repo.js';
 
@@ -165,14 +166,17 @@ describe('createGit', () => {
     expect((await g.listTags('failed/')).sort()).toEqual(['failed/run1/1', 'failed/run10/1']);
   });
 
-  it('resetKeep moves the branch back but keeps an unrelated local change', async () => {
-    const dir = repo();
+  it('moveRunBranch moves the branch back but keeps an unrelated local change, staged or not', async () => {
+    const dir = repo({ 'a.py': 'a = 1\n', 'b.py': 'b = 1\n', 'c.py': 'c = 1\n' });
     const g = gitFor(dir);
     const parent = await g.headSha();
     writeFiles(dir, { 'a.py': 'trial\n' });
     const trial = await g.commitFiles(['a.py'], 'trial');
-    writeFiles(dir, { 'b.py': 'user edit\n', 'notes.txt': 'untracked\n' });
-    await g.resetKeep(parent);
+    writeFiles(dir, { 'b.py': 'user edit\n', 'c.py': 'staged edit\n', 'notes.txt': 'untracked\n' });
+    git(dir, 'add', 'c.py');
+    await moveRunBranch(g, 'main', trial, parent);
+    expect(git(dir, 'diff', '--cached', '--name-only')).toBe('c.py');
+    expect(read(dir, 'c.py')).toBe('staged edit\n');
     expect(await g.headSha()).toBe(parent);
     expect(read(dir, 'a.py')).toBe('a = 1\n');
     expect(read(dir, 'b.py')).toBe('user edit\n');
@@ -181,16 +185,29 @@ describe('createGit', () => {
     expect(await g.isAncestor(trial, parent)).toBe(false);
   });
 
-  it('resetKeep refuses to clobber a local change to a file it must restore', async () => {
+  it('moveRunBranch refuses to clobber a local change to a file it must restore, and moves nothing', async () => {
     const dir = repo();
     const g = gitFor(dir);
     const parent = await g.headSha();
     writeFiles(dir, { 'a.py': 'trial\n' });
     const trial = await g.commitFiles(['a.py'], 'trial');
     writeFiles(dir, { 'a.py': 'user edit\n' });
-    await expect(g.resetKeep(parent)).rejects.toThrow(GitError);
+    await expect(moveRunBranch(g, 'main', trial, parent)).rejects.toThrow(GitError);
     expect(await g.headSha()).toBe(trial);
     expect(read(dir, 'a.py')).toBe('user edit\n');
+  });
+
+  it('moveRunBranch moves nothing when the branch is not where the caller says (compare-and-swap)', async () => {
+    const dir = repo();
+    const g = gitFor(dir);
+    const parent = await g.headSha();
+    writeFiles(dir, { 'a.py': 'trial\n' });
+    const trial = await g.commitFiles(['a.py'], 'trial');
+    writeFiles(dir, { 'a.py': 'someone else\n' });
+    const other = await g.commitFiles(['a.py'], 'someone else');
+    await expect(moveRunBranch(g, 'main', trial, parent)).rejects.toThrow(GitError);
+    expect(await g.headSha()).toBe(other);
+    expect(read(dir, 'a.py')).toBe('someone else\n');
   });
 
   it('diffs two commits, optionally limited to paths', async () => {

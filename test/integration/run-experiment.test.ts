@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { diagnoseCrash } from '../../src/runner/diagnose-crash.js';
+import { runCommand } from '../../src/runner/execute.js';
 import { runExperiment, type ExperimentOptions } from '../../src/runner/run-experiment.js';
 
 const bin = fileURLToPath(new URL('../fixtures/bin/', import.meta.url));
@@ -36,15 +37,43 @@ describe('runExperiment', () => {
     // A tiny experiment: computes a number, writes it where the eval command finds it.
     const experiment = `${node} -e ${JSON.stringify("require('fs').writeFileSync('out.txt', 'score: ' + (6 * 7) + '\\n')")}`;
     const pgids: number[] = [];
+    const tags: string[] = [];
     const result = await runExperiment(
-      options({ cwd, runCommand: experiment, evalCommand: 'cat out.txt', onSpawn: (pgid) => pgids.push(pgid) }),
+      options({
+        cwd,
+        runCommand: experiment,
+        evalCommand: 'cat out.txt',
+        onSpawn: (pgid, tag) => {
+          pgids.push(pgid);
+          tags.push(tag);
+        },
+      }),
     );
     expect(result.metric).toEqual({ ok: true, value: 42, line: 'score: 42' });
     expect(result.crashReport).toBe('');
     expect(result.run.exitCode).toBe(0);
     expect(result.eval?.stdout).toBe('score: 42\n');
     expect(pgids).toHaveLength(2);
+    expect(tags).toEqual([result.run.processTag, result.eval?.processTag]);
+    expect(new Set(tags).size).toBe(2);
     expect(result.durationMs).toBeGreaterThan(0);
+  });
+
+  it('reads the first metric line of eval output far longer than the captured tail', async () => {
+    // 4 MiB after the metric line: far more than the tail the result keeps.
+    const result = await runExperiment(options({ evalCommand: `echo "score: 1.5"; ${fixture('big-output.mjs')} 4; echo "score: 9"` }));
+    expect(result.metric).toEqual({ ok: true, value: 1.5, line: 'score: 1.5' });
+    expect(result.eval?.stdout.startsWith('score: 1.5')).toBe(false);
+  });
+
+  it('reads the metric from the result when an executor does not stream the output', async () => {
+    const result = await runExperiment(
+      options({
+        evalCommand: `${fixture('print-metric.mjs')} score 0.25`,
+        executor: { run: (spec, signal) => runCommand({ ...spec, onStdout: undefined }, signal) },
+      }),
+    );
+    expect(result.metric).toMatchObject({ ok: true, value: 0.25 });
   });
 
   it('accepts a metric line from an eval command that exits non-zero', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseMetric, parsePythonFloat } from '../../src/runner/parse-metric.js';
+import { MetricScanner } from '../../src/runner/metric-scanner.js';
+import { maxMetricLineBytes, parseMetric, parsePythonFloat, type MetricParse } from '../../src/runner/parse-metric.js';
 
 describe('parsePythonFloat', () => {
   it.each([
@@ -92,5 +93,84 @@ describe('parseMetric', () => {
       const parsed = parseMetric(output, 'x');
       if (!parsed.ok) expect(parsed.reason).not.toContain('\n');
     }
+  });
+});
+
+describe('parseMetric and long lines', () => {
+  it('skips a line longer than the cap, even one that starts like the metric', () => {
+    const long = `score: 1${'0'.repeat(maxMetricLineBytes)}`;
+    expect(parseMetric(`${long}\nscore: 2\n`, 'score')).toMatchObject({ ok: true, value: 2 });
+    expect(parseMetric(long, 'score')).toEqual({ ok: false, reason: 'no "score: <number>" line in the eval output' });
+  });
+
+  it('reads a metric line padded up to the cap', () => {
+    const padded = `score: 5${' '.repeat(maxMetricLineBytes - 'score: 5'.length)}`;
+    expect(parseMetric(`${padded}\n`, 'score')).toMatchObject({ ok: true, value: 5 });
+  });
+});
+
+/** Feeds `output` to a scanner in pieces of `size` bytes (split inside characters too). */
+function scan(output: string, name: string, size: number): MetricParse {
+  const scanner = new MetricScanner(name);
+  const bytes = Buffer.from(output);
+  for (let at = 0; at < bytes.length; at += size) scanner.push(bytes.subarray(at, at + size));
+  return scanner.finish();
+}
+
+describe('MetricScanner', () => {
+  const outputs = [
+    '',
+    '\n\n\n',
+    'score: 1',
+    'score: 1\n',
+    'epoch 1\nloss: 0.25\nscore: 0.5\ndone\n',
+    'score: 1\nscore: 2\n',
+    'best score: 9\n  score: 8\nscore: 7\n',
+    'my_score: 9\nscore:\n42\n',
+    'a\r\nscore:3.5\r\nb\r\n',
+    'scor\nscore\nscore:: 1\nscore: 4\n',
+    'sscore: 1\nscore: x\nscore: 2\n',
+    'score: nan\nscore: 1\n',
+    'ünïcödé ✓\nscore: 6 \n',
+    'x\nscore: 1e3',
+    `${'y'.repeat(70_000)}\nscore: 3\n`,
+    `score: 1${'0'.repeat(70_000)}\nscore: 8\n`,
+  ];
+  const sizes = [1, 2, 3, 5, 7, 64, 65_536];
+
+  it.each(outputs.map((output) => [output.length > 60 ? `${output.slice(0, 40)}… (${output.length} chars)` : output, output]))(
+    'reads %j as parseMetric does, however the output is cut',
+    (_label, output) => {
+      const expected = parseMetric(output, 'score');
+      for (const size of sizes) expect(scan(output, 'score', size)).toEqual(expected);
+    },
+  );
+
+  it('matches names with regular-expression characters literally', () => {
+    expect(scan('valxloss: 1\nval.loss: 2\n', 'val.loss', 3)).toMatchObject({ ok: true, value: 2 });
+  });
+
+  it('holds no more than the cap while reading a line without end', () => {
+    for (const start of ['score: 1', 'noise']) {
+      const scanner = new MetricScanner('score');
+      scanner.push(Buffer.from(start));
+      const block = Buffer.alloc(1 << 20, '7');
+      let most = 0;
+      for (let i = 0; i < 100; i += 1) {
+        scanner.push(block);
+        most = Math.max(most, scanner.bytesHeld);
+      }
+      scanner.push(Buffer.from('\nscore: 9\n'));
+      expect(most).toBeLessThanOrEqual(maxMetricLineBytes);
+      expect(scanner.bytesSeen).toBe(start.length + 100 * (1 << 20) + 10);
+      expect(scanner.finish()).toMatchObject({ ok: true, value: 9 });
+    }
+  });
+
+  it('keeps the first metric line and ignores everything after it', () => {
+    const scanner = new MetricScanner('score');
+    scanner.push(Buffer.from('score: 1\n'));
+    scanner.push(Buffer.from('score: 2\n'));
+    expect(scanner.finish()).toEqual({ ok: true, value: 1, line: 'score: 1' });
   });
 });

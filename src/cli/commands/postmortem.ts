@@ -7,6 +7,8 @@ import { postmortemJson } from '../../report/postmortem-json.js';
 import { renderPostmortem } from '../../report/postmortem-render.js';
 import { analyzeRun } from '../../report/postmortem.js';
 import { checkTag } from '../../store/run-paths.js';
+import { createAccessPolicy } from '../../workspace/access-policy.js';
+import { createHiddenTextRedactor } from '../../workspace/hidden-text.js';
 import type { Output } from '../output.js';
 
 export interface PostmortemCommandOptions {
@@ -33,7 +35,8 @@ export async function postmortemCommand(options: PostmortemCommandOptions, out: 
   const pm = analyzeRun(rows, config.metric.direction);
   // Missing credentials fail here, before any output. The full config (agent settings) and the
   // model SDKs are loaded only for --ai: the plain report stays fast.
-  const agentSettings = options.ai ? (await fullConfig(records.projectDir)).agent : null;
+  const full = options.ai ? await fullConfig(records.projectDir) : null;
+  const agentSettings = full?.agent ?? null;
   const model = agentSettings ? await textModelFor(agentSettings, options) : null;
 
   if (!options.json) out.data(renderPostmortem(pm, { metricName: config.metric.name, width: out.columns }));
@@ -43,7 +46,9 @@ export async function postmortemCommand(options: PostmortemCommandOptions, out: 
   }
 
   out.info(`Asking ${model.label} (${model.type}) for insights...`);
-  const prompt = buildInsightsPrompt(pm, { metricName: config.metric.name, experiment: { name: config.name, description: config.description } });
+  // Descriptions come from agents and their diffs: hidden files' text is removed before the model sees them.
+  const hiddenText = createHiddenTextRedactor(records.projectDir, createAccessPolicy(full!.files));
+  const prompt = buildInsightsPrompt(pm, { metricName: config.metric.name, experiment: { name: config.name, description: config.description }, redact: hiddenText.redact });
   const answer = await model.complete(prompt.system, prompt.user, AbortSignal.timeout(agentSettings!.timeout_seconds * 1000));
   const insights = answer.text.trim() || '(the model gave no insights)';
   if (options.json) {

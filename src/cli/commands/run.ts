@@ -86,6 +86,7 @@ function exitCodeFor(reason: StopReason): number {
       return ExitCode.agent;
     case 'max-iterations':
     case 'max-retries':
+    case 'strategy':
     case 'budget':
       return ExitCode.ok;
   }

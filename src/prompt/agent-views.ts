@@ -1,0 +1,18 @@
+import type { TrialView } from '../agents/types.js';
+
+/**
+ * The run's trials as an agent may see them: every text that came from outside crucible (the
+ * agent's description, the crash report, the diff) passed through `redact`, which removes hidden
+ * text. Applied where history leaves for an agent, so trials read back from the ledger (a resumed
+ * run, a recovered trial) are covered too, while the ledger itself keeps the raw report.
+ */
+export function agentViews(history: readonly TrialView[], redact: (text: string) => string): TrialView[] {
+  return history.map((t) => ({
+    trial: t.trial,
+    outcome: t.outcome,
+    metric: t.metric,
+    description: redact(t.description),
+    ...(t.detail ? { detail: redact(t.detail) } : {}),
+    ...(t.diff ? { diff: redact(t.diff) } : {}),
+  }));
+}

@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+
+/**
+ * Every command crucible starts carries a tag of its own in this variable, and so does everything
+ * it starts in turn (children inherit their parent's environment). A process that left the
+ * process group (setsid, a double fork, a daemon) still has it, and is found by it in /proc.
+ */
+export const processTagVariable = 'CRUCIBLE_PROCESS_TAG';
+
+const maxRounds = 50;
+const settleMs = 10;
+// Most environments are a few KB: one reused buffer spares an fstat and an allocation per process,
+// which halves the cost of a scan.
+const scratch = Buffer.alloc(64 * 1024);
+
+/** 128 random bits: no process can guess another command's tag, so none can borrow one. */
+export function newProcessTag(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/** The environment a process was started with; null when it cannot be read (another user's, gone). */
+function readEnviron(pid: string): Buffer | null {
+  let fd: number;
+  try {
+    fd = openSync(`/proc/${pid}/environ`, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const length = readSync(fd, scratch, 0, scratch.length, null);
+    return length < scratch.length ? scratch.subarray(0, length) : readFileSync(`/proc/${pid}/environ`);
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function holdsVariable(environ: Buffer, entry: Buffer): boolean {
+  // Entries are NUL-separated: a match must fill one whole entry, not the tail of another's value.
+  for (let at = environ.indexOf(entry); at !== -1; at = environ.indexOf(entry, at + 1)) {
+    const end = at + entry.length;
+    if ((at === 0 || environ[at - 1] === 0) && (end === environ.length || environ[end] === 0)) return true;
+  }
+  return false;
+}
+
+/**
+ * The live processes whose environment holds `tag` (Linux only; [] elsewhere). Only processes
+ * whose /proc/<pid>/environ is readable can be found: those of crucible's user (root: all) that
+ * did not change user. A zombie's environ reads empty: the dead are not found.
+ */
+export function findTaggedProcesses(tag: string): number[] {
+  if (process.platform !== 'linux') return [];
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const entry = Buffer.from(`${processTagVariable}=${tag}`);
+  const found: number[] = [];
+  for (const name of entries) {
+    if (!/^\d+$/.test(name)) continue;
+    const pid = Number(name);
+    if (pid === process.pid) continue;
+    const environ = readEnviron(name);
+    if (environ !== null && holdsVariable(environ, entry)) found.push(pid);
+  }
+  return found;
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // ESRCH: gone already. EPERM: it changed user (setuid); not ours to stop.
+  }
+}
+
+/**
+ * SIGKILLs every process that carries `tag`, and returns how many were found. They are stopped
+ * first, round after round until a scan finds no new one, so that a process forking in a loop
+ * cannot outrun the scans; then all are killed, and scans repeat until one finds none. Both
+ * loops are bounded. Not found, and so not killed: a process that cleared its environment at an
+ * exec (`env -i`), or overwrote it in memory; and one that changed user.
+ */
+export async function killTaggedProcesses(tag: string): Promise<number> {
+  const stopped = new Set<number>();
+  for (let round = 0; round < maxRounds; round += 1) {
+    const fresh = findTaggedProcesses(tag).filter((pid) => !stopped.has(pid));
+    if (fresh.length === 0) break;
+    for (const pid of fresh) {
+      signal(pid, 'SIGSTOP');
+      stopped.add(pid);
+    }
+  }
+  if (stopped.size === 0) return 0;
+  for (const pid of stopped) signal(pid, 'SIGKILL');
+  for (let round = 0; round < maxRounds; round += 1) {
+    // A killed process keeps its environment until its memory is released: give it a moment.
+    await new Promise((resolve) => setTimeout(resolve, settleMs));
+    const left = findTaggedProcesses(tag);
+    if (left.length === 0) break;
+    for (const pid of left) {
+      signal(pid, 'SIGKILL');
+      stopped.add(pid);
+    }
+  }
+  return stopped.size;
+}
