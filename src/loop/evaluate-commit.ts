@@ -44,12 +44,12 @@ export async function measure(ctx: RunContext, trial: number, sha: string, signa
     killGraceMs: ctx.killGraceMs,
     signal,
     executor: sandboxedExecutor(ctx.executor, ctx.experimentSandbox),
-    onSpawn: (pgid, processTag) => {
-      // The process group and the tag every process of the command carries are recorded so that
-      // a run killed now can have its experiment (and what escaped its group) killed by the next
-      // `crucible run` before that one evaluates the commit again. No fsync: only a killed
-      // crucible leaves its experiment running, and the page cache survives that.
-      ctx.ledger.append('run.start', { n: trial, sha, pgid, processTag });
+    onStart: (handle) => {
+      // The handle is recorded so that a run killed now can have its experiment (and what
+      // escaped its process group) ended by the next `crucible run`, through the executor, before
+      // that one evaluates the commit again. No fsync: only a killed crucible leaves its
+      // experiment running, and the page cache survives that.
+      ctx.ledger.append('run.start', { n: trial, sha, handle, ...(handle.executor === 'local' ? { pgid: handle.pgid, processTag: handle.processTag } : {}) });
     },
   });
 }

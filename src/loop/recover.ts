@@ -1,8 +1,7 @@
 import { rm } from 'node:fs/promises';
 import type { AgentUsage } from '../agents/types.js';
 import path from 'node:path';
-import { signalGroup } from '../runner/process-group.js';
-import { killTaggedProcesses } from '../runner/stray-processes.js';
+import type { ExecutionHandle } from '../runner/types.js';
 import type { Ledger, LedgerEvent } from '../store/ledger.js';
 import type { Git } from '../workspace/git.js';
 import { verifyRunBranch } from '../workspace/run-branch.js';
@@ -36,10 +35,10 @@ export async function recoverUnfinishedTrial(ctx: RunContext, state: RunState, s
   // An experiment of the dead run may still be going: it must not run beside the next one. Only
   // the last command's group can still be alive (an earlier group's number may belong to someone
   // else by now); the tags of all the trial's commands are swept, since a tag is never reused.
-  const runStart = find('run.start');
-  if (typeof runStart?.['pgid'] === 'number') signalGroup(runStart['pgid'], 'SIGKILL');
-  for (const event of events) {
-    if (event.type === 'run.start' && typeof event['processTag'] === 'string') await killTaggedProcesses(event['processTag']);
+  const starts = events.filter((e) => e.type === 'run.start');
+  for (const [i, event] of starts.entries()) {
+    const handle = handleOf(event, i === starts.length - 1);
+    if (handle) await ctx.executor.cancel(handle);
   }
 
   const record = (outcome: Outcome, metric: number | null, commit: string, files: string[], detail?: string): TrialSummary =>
@@ -147,4 +146,17 @@ function isUsage(value: unknown): value is AgentUsage {
 
 function stringList(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+/**
+ * The handle a `run.start` event recorded (or, in a ledger written before handles, its pgid and
+ * tag). Only the last command's group can still be alive: an earlier one's number may belong to
+ * someone else by now, so only its tag is swept (a tag is never reused).
+ */
+function handleOf(event: LedgerEvent, last: boolean): ExecutionHandle | null {
+  const recorded = event['handle'] as Partial<ExecutionHandle> | undefined;
+  const pgid = typeof recorded?.pgid === 'number' ? recorded.pgid : typeof event['pgid'] === 'number' ? event['pgid'] : null;
+  const processTag = typeof recorded?.processTag === 'string' ? recorded.processTag : typeof event['processTag'] === 'string' ? event['processTag'] : null;
+  if (processTag === null && pgid === null) return null;
+  return { executor: 'local', pgid: last ? pgid : null, processTag: processTag ?? '' };
 }

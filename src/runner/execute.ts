@@ -143,6 +143,7 @@ export async function runCommand(request: RunSpec, signal?: AbortSignal): Promis
 
   try {
     spec.onSpawn?.(pgid, processTag);
+    spec.onStart?.({ executor: 'local', pgid, processTag });
   } catch (error) {
     signalGroup(pgid, 'SIGKILL');
     await killTaggedProcesses(processTag);
@@ -204,4 +205,11 @@ export async function runCommand(request: RunSpec, signal?: AbortSignal): Promis
 }
 
 /** Runs experiments on this machine. */
-export const localExecutor: Executor = { run: runCommand };
+export const localExecutor: Executor = {
+  run: runCommand,
+  async cancel(handle) {
+    if (handle.pgid !== null) signalGroup(handle.pgid, 'SIGKILL');
+    // A ledger written before tags has none: an empty tag would match nothing worth killing.
+    if (handle.processTag !== '') await killTaggedProcesses(handle.processTag);
+  },
+};

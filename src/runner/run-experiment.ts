@@ -2,7 +2,7 @@ import { formatCrashReport } from './crash-report.js';
 import { formatSeconds, localExecutor } from './execute.js';
 import { MetricScanner } from './metric-scanner.js';
 import { parseMetric, type MetricParse } from './parse-metric.js';
-import type { Executor, RunResult } from './types.js';
+import type { ExecutionHandle, Executor, RunResult } from './types.js';
 
 /** One experiment: the run command, then the eval command, then its metric. */
 export interface ExperimentOptions {
@@ -18,6 +18,8 @@ export interface ExperimentOptions {
   killGraceMs?: number;
   /** Called as each command starts (see RunSpec.onSpawn). */
   onSpawn?: (pgid: number, processTag: string) => void;
+  /** Called as each command starts, with its handle (see RunSpec.onStart). */
+  onStart?: (handle: ExecutionHandle) => void;
   signal?: AbortSignal;
   executor?: Executor;
 }
@@ -64,6 +66,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     ...(opts.logPath === undefined ? {} : { logPath: opts.logPath }),
     ...(opts.killGraceMs === undefined ? {} : { killGraceMs: opts.killGraceMs }),
     ...(opts.onSpawn === undefined ? {} : { onSpawn: opts.onSpawn }),
+    ...(opts.onStart === undefined ? {} : { onStart: opts.onStart }),
   };
   const finish = (run: RunResult, evalResult: RunResult | null, metric: MetricParse, crashReport: string) => ({
     run,

@@ -23,6 +23,8 @@ export interface RunSpec {
    * everything it starts carry in CRUCIBLE_PROCESS_TAG (record both to end them after a crash).
    */
   onSpawn?: (pgid: number, processTag: string) => void;
+  /** Called once the command runs, with the handle that names it for `Executor.cancel`. */
+  onStart?: (handle: ExecutionHandle) => void;
   /** Called with each chunk of standard output as it arrives, in full (the capture keeps a tail). */
   onStdout?: (chunk: Buffer) => void;
   /** Runs the command inside bubblewrap (see spawn-args.ts); unset: plain `/bin/sh -c`. */
@@ -54,6 +56,19 @@ export interface RunResult {
   processTag: string | null;
 }
 
+/**
+ * One running command, named so that any later process can end it wherever it runs: the ledger
+ * records it when the command starts. `local`: its process group (null when that number may
+ * belong to someone else by now) and the tag all its processes carry. Other executors (a Slurm
+ * job id) add their own kind.
+ */
+export type ExecutionHandle = { executor: 'local'; pgid: number | null; processTag: string };
+
 export interface Executor {
   run(spec: RunSpec, signal?: AbortSignal): Promise<RunResult>;
+  /**
+   * Ends what `handle` names if it still runs (the experiment of a crucible that was killed):
+   * recovery goes through here, never around the executor. Never throws for one that is gone.
+   */
+  cancel(handle: ExecutionHandle): Promise<void>;
 }

@@ -48,5 +48,5 @@ export function wrapAgentCommand(sandbox: AgentSandbox, paths: { workspace: stri
 /** Runs every command of `executor` inside `wrap`; `executor` itself when there is no sandbox. */
 export function sandboxedExecutor(executor: Executor, wrap: SandboxWrap | null | undefined): Executor {
   if (!wrap) return executor;
-  return { run: (spec, signal) => executor.run({ ...spec, sandbox: wrap }, signal) };
+  return { run: (spec, signal) => executor.run({ ...spec, sandbox: wrap }, signal), cancel: (handle) => executor.cancel(handle) };
 }

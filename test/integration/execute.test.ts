@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { localExecutor, runCommand } from '../../src/runner/execute.js';
 import { killTaggedProcesses } from '../../src/runner/stray-processes.js';
-import type { RunSpec } from '../../src/runner/types.js';
+import type { ExecutionHandle, RunSpec } from '../../src/runner/types.js';
 
 const bin = fileURLToPath(new URL('../fixtures/bin/', import.meta.url));
 const node = JSON.stringify(process.execPath);
@@ -174,6 +174,25 @@ describe('runCommand', () => {
     expect(first.stdout).toBe(`${first.processTag ?? ''}\n`);
     expect(tags).toEqual([first.processTag]);
     expect(second.processTag).not.toBe(first.processTag);
+  });
+
+  it.skipIf(process.platform !== 'linux')('cancel(handle) from onStart ends the command and what escaped its group, as recovery does for a dead run', async () => {
+    const dir = makeDir();
+    const handles: ExecutionHandle[] = [];
+    const stop = new AbortController();
+    // The command leaves a daemon in a session of its own, then waits; it is cancelled by handle
+    // alone, the way a later crucible ends the experiment of one that was killed.
+    const running = runCommand(spec('setsid sleep 60 & echo $! > daemon; sleep 60', { cwd: dir, onStart: (h) => handles.push(h) }), stop.signal);
+    const deadline = Date.now() + 5000;
+    while (!(handles.length > 0 && existsSync(path.join(dir, 'daemon'))) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const daemon = Number(readFileSync(path.join(dir, 'daemon'), 'utf8'));
+    strays.push(daemon);
+    const [handle] = handles;
+    expect(handle).toMatchObject({ executor: 'local', pgid: expect.any(Number), processTag: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    await localExecutor.cancel(handle!);
+    const result = await running;
+    expect(result.exitCode === null || result.signal !== null || result.exitCode !== 0).toBe(true);
+    expect(await waitUntilDead([daemon, handle!.pgid ?? 0])).toEqual([]);
   });
 
   it.skipIf(process.platform !== 'linux')('leaves alone a process that only shares the start of its tag', async () => {

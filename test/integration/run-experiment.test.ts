@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { diagnoseCrash } from '../../src/runner/diagnose-crash.js';
-import { runCommand } from '../../src/runner/execute.js';
+import { localExecutor, runCommand } from '../../src/runner/execute.js';
 import { runExperiment, type ExperimentOptions } from '../../src/runner/run-experiment.js';
 
 const bin = fileURLToPath(new URL('../fixtures/bin/', import.meta.url));
@@ -70,7 +70,7 @@ describe('runExperiment', () => {
     const result = await runExperiment(
       options({
         evalCommand: `${fixture('print-metric.mjs')} score 0.25`,
-        executor: { run: (spec, signal) => runCommand({ ...spec, onStdout: undefined }, signal) },
+        executor: { run: (spec, signal) => runCommand({ ...spec, onStdout: undefined }, signal), cancel: localExecutor.cancel },
       }),
     );
     expect(result.metric).toMatchObject({ ok: true, value: 0.25 });
