@@ -1,6 +1,7 @@
 import { findBestKept, type Direction } from '../core/objective.js';
 import type { Outcome } from '../core/outcome.js';
 import type { AgentUsage, TrialSummary } from '../core/trial-record.js';
+import type { ExecutionHandle } from '../runner/types.js';
 import type { LedgerEvent } from './ledger.js';
 import { readRunEvent, type RunEvent } from './ledger-events.js';
 
@@ -39,8 +40,8 @@ export interface TrialNode {
   endedAt: string | null;
   /** The record as the ledger's `trial.end` holds it; null while in flight. */
   summary: TrialSummary | null;
-  /** The experiment's process groups while it runs. */
-  pgids: readonly number[];
+  /** The handles of the experiment's commands while it runs (what `Executor.cancel` takes). */
+  handles: readonly ExecutionHandle[];
 }
 
 export interface Session {
@@ -170,12 +171,12 @@ function emptyNode(trial: number): TrialNode {
     startedAt: null,
     endedAt: null,
     summary: null,
-    pgids: NONE,
+    handles: NONE,
   };
 }
 
-// Shared by every node without a process group: a long run has thousands.
-const NONE: readonly number[] = Object.freeze([]);
+// Shared by every node without a running experiment: a long run has thousands.
+const NONE: readonly ExecutionHandle[] = Object.freeze([]);
 
 // A second `trial.start` for one number (a hand-edited ledger) does not move the trial: the first wins.
 function startTrial(node: TrialNode, parent: string, baseline: boolean, ts: string): void {
@@ -207,7 +208,7 @@ function endTrial(node: TrialNode, summary: TrialSummary, at: string): void {
   node.usage = summary.usage ?? null;
   node.endedAt = at;
   node.summary = summary;
-  node.pgids = NONE;
+  node.handles = NONE;
 }
 
 /** A step of a trial in flight: what it tells about where the trial is. */
@@ -229,7 +230,7 @@ function advanceTrial(node: TrialNode, event: Exclude<RunEvent, { type: 'trial.s
       return;
     case 'run.start':
       node.phase = 'running';
-      node.pgids = [...node.pgids, event.pgid];
+      if (event.handle !== null) node.handles = [...node.handles, event.handle];
       return;
     case 'run.done':
       node.runMs = event.ms;
@@ -237,7 +238,7 @@ function advanceTrial(node: TrialNode, event: Exclude<RunEvent, { type: 'trial.s
       return;
     case 'decide':
       node.phase = 'decided';
-      node.pgids = NONE;
+      node.handles = NONE;
       return;
     case 'reset':
     case 'guard':

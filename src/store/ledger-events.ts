@@ -1,5 +1,6 @@
 import { isOutcome, type Outcome } from '../core/outcome.js';
 import type { AgentUsage, TrialSummary } from '../core/trial-record.js';
+import type { ExecutionHandle } from '../runner/types.js';
 import type { Ledger, LedgerEvent } from './ledger.js';
 
 /**
@@ -77,12 +78,17 @@ export interface ApplyEvent extends Stamp {
   sha: string;
   files: string[];
 }
-/** An experiment process group started on `sha` (one for run, one for eval). */
+/**
+ * A command of the experiment started on `sha` (one for run, one for eval), with the handle its
+ * executor gave; older ledgers have only a local `pgid` (and `processTag`), read as a local handle.
+ */
 export interface RunStartEvent extends Stamp {
   type: 'run.start';
   n: number;
   sha: string;
-  pgid: number;
+  handle: ExecutionHandle | null;
+  pgid?: number | null;
+  processTag?: string;
 }
 export interface RunDoneEvent extends Stamp {
   type: 'run.done';
@@ -297,7 +303,11 @@ const readers: { [T in RunEventType]: (e: Raw, ts: string) => RunEventOf<T> | nu
   },
   'run.start': (e, ts) => {
     const n = trialNumber(e.n);
-    return n === null ? null : { v: 1, ts, type: 'run.start', n, sha: str(e['sha']), pgid: count(e['pgid']) };
+    if (n === null) return null;
+    const start: RunStartEvent = { v: 1, ts, type: 'run.start', n, sha: str(e['sha']), handle: readHandle(e) };
+    if (e['pgid'] !== undefined) start.pgid = finite(e['pgid']);
+    if (typeof e['processTag'] === 'string') start.processTag = e['processTag'];
+    return start;
   },
   'run.done': (e, ts) => {
     const n = trialNumber(e.n);
@@ -349,6 +359,19 @@ export function endedTrial(event: LedgerEvent): number | null {
 export function readRunEvent(event: LedgerEvent): RunEvent | null {
   const reader = Object.hasOwn(readers, event.type) ? (readers as Record<string, (e: Raw, ts: string) => RunEvent | null>)[event.type] : undefined;
   return reader === undefined ? null : reader(event, event.ts);
+}
+
+/** The executor's handle of a `run.start`; a local one from `pgid` in a ledger written before handles. */
+function readHandle(event: Raw): ExecutionHandle | null {
+  const handle = event['handle'];
+  if (typeof handle === 'object' && handle !== null) {
+    const h = handle as Record<string, unknown>;
+    // A kind of executor this crucible does not know (a newer one's) names nothing it can use.
+    return h['executor'] === 'local' ? { executor: 'local', pgid: finite(h['pgid']), processTag: str(h['processTag']) } : null;
+  }
+  const pgid = finite(event['pgid']);
+  const processTag = typeof event['processTag'] === 'string' ? event['processTag'] : null;
+  return pgid === null && processTag === null ? null : { executor: 'local', pgid, processTag: processTag ?? '' };
 }
 
 function readFork(value: unknown): { tag: string; commit: string } | null {

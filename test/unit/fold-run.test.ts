@@ -51,7 +51,7 @@ describe('foldRun', () => {
   it('gives each node its parent, base, commit, record and times', () => {
     const one = trial(1, sha(1), 'keep', 12);
     const view = foldRun([...header, ...baseline(10), ...one], { direction: 'maximize' });
-    expect(view.trials[1]).toMatchObject({ trial: 1, parent: sha(1), base: sha(1), baseline: false, finished: true, phase: null, outcome: 'keep', metric: 12, commit: sha(101), description: 'trial 1', agentMs: 10, runMs: 20, totalMs: 40, startedAt: one[0]!.ts, endedAt: 'at-1', pgids: [] });
+    expect(view.trials[1]).toMatchObject({ trial: 1, parent: sha(1), base: sha(1), baseline: false, finished: true, phase: null, outcome: 'keep', metric: 12, commit: sha(101), description: 'trial 1', agentMs: 10, runMs: 20, totalMs: 40, startedAt: one[0]!.ts, endedAt: 'at-1', handles: [] });
     expect(view.trials[0]).toMatchObject({ baseline: true, parent: sha(1), commit: sha(1) });
     expect(view.history.map((s) => s.trial)).toEqual([0, 1]);
     expect(view.created).toEqual({ tag: 't', branch: 'crucible/t', from: sha(1), forkedFrom: null });
@@ -60,7 +60,7 @@ describe('foldRun', () => {
 
   it('keeps what a trial in flight has done so far', () => {
     const view = foldRun([...baseline(10), steps.start(1, sha(1)), steps.agent(1), ...steps.commit(1, sha(1)), steps.run(1)]);
-    expect(view.inFlight[0]).toMatchObject({ trial: 1, phase: 'running', commit: sha(101), description: 'trial 1', agentMs: 10, pgids: [5001], outcome: null, summary: null, endedAt: null });
+    expect(view.inFlight[0]).toMatchObject({ trial: 1, phase: 'running', commit: sha(101), description: 'trial 1', agentMs: 10, handles: [{ executor: 'local', pgid: 5001, processTag: 't-1' }], outcome: null, summary: null, endedAt: null });
   });
 
   it('falls back to the event time for a record without `at` (older ledgers)', () => {
