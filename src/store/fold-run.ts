@@ -3,7 +3,8 @@ import type { Outcome } from '../core/outcome.js';
 import type { AgentUsage, TrialSummary } from '../core/trial-record.js';
 import type { ExecutionHandle } from '../runner/types.js';
 import type { LedgerEvent } from './ledger.js';
-import { readRunEvent, type RunEvent } from './ledger-events.js';
+import type { RunEvent } from './ledger-events.js';
+import { readRunEvent } from './read-event.js';
 
 /**
  * Where a trial in flight has got to, by its last step in the ledger: the agent is at work (or

@@ -2,7 +2,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import type { Direction } from '../core/objective.js';
 import { foldRun, READ_AFTER_END, type RunView } from './fold-run.js';
 import { isLedgerEvent, type LedgerEvent } from './ledger.js';
-import { endedTrial } from './ledger-events.js';
+import { endedTrial } from './read-event.js';
 import { runPaths } from './run-paths.js';
 
 /**

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { appendEvent, readRunEvent, type RunEvent } from '../../src/store/ledger-events.js';
+import { appendEvent, type RunEvent } from '../../src/store/ledger-events.js';
+import { readRunEvent } from '../../src/store/read-event.js';
 import { openLedger, type LedgerEvent } from '../../src/store/ledger.js';
 
 const ts = '2026-03-01T10:00:00.000Z';
