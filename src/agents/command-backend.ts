@@ -5,10 +5,10 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { AgentError } from '../errors.js';
+import { writeNamedFile } from '../store/trial-artifacts.js';
 import { formatSeconds, runCommand } from '../runner/execute.js';
 import type { RunResult } from '../runner/types.js';
 import { wrapAgentCommand, type AgentSandbox } from '../sandbox/run-sandbox.js';
@@ -34,8 +34,8 @@ export function createCommandBackend(options: CommandBackendOptions = {}): Agent
       const promptPath = join(request.artifactDir, 'prompt.md');
       const systemPromptPath = join(request.artifactDir, 'system-prompt.md');
       const transcriptPath = join(request.artifactDir, 'agent.log');
-      await writeFile(promptPath, request.prompt);
-      await writeFile(systemPromptPath, request.systemPrompt);
+      await writeNamedFile(promptPath, request.prompt);
+      await writeNamedFile(systemPromptPath, request.systemPrompt);
       const gitDir = await agentGitDir(request.workspace.agentGitDir ?? join(request.artifactDir, 'agent-git'));
       const timeoutMs = request.agentConfig.timeout_seconds * 1000;
       const sandbox = options.sandbox

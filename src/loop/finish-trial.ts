@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { storageErrorFrom } from '../errors.js';
 import { trialArtifactPath } from '../store/trial-artifacts.js';
 import type { TrialSummary } from './events.js';
 import { resultRowOf } from '../store/result-row-of.js';
@@ -14,8 +15,13 @@ export function finishTrial(ctx: RunContext, state: RunState, summary: TrialSumm
   ctx.results.append(resultRowOf(ctx.tag, summary, at));
   if (summary.usage) {
     // Beside the prompt and the transcript: what this trial's agent turn cost.
-    mkdirSync(ctx.paths.trialDir(summary.trial), { recursive: true });
-    writeFileSync(trialArtifactPath(ctx.paths, summary.trial, 'usage.json'), `${JSON.stringify(summary.usage, null, 2)}\n`);
+    const file = trialArtifactPath(ctx.paths, summary.trial, 'usage.json');
+    try {
+      mkdirSync(ctx.paths.trialDir(summary.trial), { recursive: true });
+      writeFileSync(file, `${JSON.stringify(summary.usage, null, 2)}\n`);
+    } catch (error) {
+      throw storageErrorFrom(error, file, 'cannot write') ?? error;
+    }
   }
   ctx.ledger.append('trial.end', { n: summary.trial, summary, at });
   ctx.ledger.sync();

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentBackend, AgentUsage, Proposal, ProposalRequest } from '../agents/types.js';
 import { addUsage } from '../agents/usage.js';
-import { AgentError } from '../errors.js';
+import { AgentError, StorageError } from '../errors.js';
 
 export interface ProposeOptions {
   timeoutMs: number;
@@ -33,6 +33,8 @@ export async function propose(agent: AgentBackend, request: ProposalRequest, opt
       const usage = addKnown(spent, proposal.usage);
       return usage ? { ...proposal, usage } : proposal;
     } catch (error) {
+      // The disk refused one of crucible's own writes: not the agent's failure, the run stops (exit 74).
+      if (error instanceof StorageError) throw error;
       if (options.signal.aborted) throw fail('failed', 'stopped by the user', error);
       if (timeout.aborted) throw fail('timeout', `the agent did not finish within ${Math.round(options.timeoutMs / 1000)}s`, error);
       const agentError = error instanceof AgentError ? error : new AgentError('failed', `agent failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });

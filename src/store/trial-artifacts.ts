@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { storageErrorFrom } from '../errors.js';
 import type { RunPaths } from './run-paths.js';
 
 /** Files kept per trial in `trials/<n>/`. Other plain names are allowed too. */
@@ -21,7 +22,19 @@ export async function writeTrialArtifact(
   content: string,
 ): Promise<string> {
   const file = trialArtifactPath(paths, n, name);
-  await mkdir(paths.trialDir(n), { recursive: true });
-  await writeFile(file, content, 'utf8');
+  await writeNamedFile(file, content);
   return file;
+}
+
+/**
+ * Writes (replacing) a file of crucible's own, creating its folder. A write that the disk refuses
+ * fails with the file's name: the write call itself does not carry it (a full disk, exit 74).
+ */
+export async function writeNamedFile(file: string, content: string): Promise<void> {
+  try {
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, content, 'utf8');
+  } catch (error) {
+    throw storageErrorFrom(error, file, 'cannot write') ?? error;
+  }
 }

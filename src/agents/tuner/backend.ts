@@ -2,7 +2,7 @@
  * `agent.type: tuner`: an offline agent that tunes the numeric constants marked with `@tune` in
  * the editable files. No LLM, no network: the same seed and history give the same proposal.
  */
-import { writeFile } from 'node:fs/promises';
+import { writeNamedFile } from '../../store/trial-artifacts.js';
 import { join } from 'node:path';
 import { AgentError } from '../../errors.js';
 import type { AgentBackend, Proposal, ProposalRequest } from '../types.js';
@@ -33,7 +33,7 @@ export function createTunerBackend(): AgentBackend {
       const proposal = proposeTuning(params, request.history, rng, { maxChanges, seed });
       const transcriptPath = join(request.artifactDir, 'tuner.md');
       const summary = params.map((p) => `- ${p.name} = ${p.literal} (${p.file}:${p.line}, ${describeRange(p)})`);
-      await writeFile(transcriptPath, [`# tuner, trial ${request.trial}`, '', ...summary, '', ...proposal.notes, ''].join('\n'));
+      await writeNamedFile(transcriptPath, [`# tuner, trial ${request.trial}`, '', ...summary, '', ...proposal.notes, ''].join('\n'));
       if (proposal.changes.length === 0) {
         throw new AgentError('failed', 'the tuner has tried every combination near the best values; widen the @tune ranges or stop the run');
       }
