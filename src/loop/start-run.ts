@@ -5,12 +5,12 @@ import { localExecutor } from '../runner/execute.js';
 import { experimentSandbox } from '../sandbox/run-sandbox.js';
 import { protectedProjectPaths } from '../sandbox/view.js';
 import type { Executor } from '../runner/types.js';
-import type { LedgerEvent } from '../store/ledger.js';
 import { createAccessPolicy } from '../workspace/access-policy.js';
 import { openAgentWorktree } from '../workspace/agent-worktree.js';
 import { stagedPaths } from '../workspace/run-branch.js';
 import { createHiddenTextRedactor, describeCoverage } from '../workspace/hidden-text.js';
 import { measureBaseline } from './baseline.js';
+import { foldRun } from '../store/fold-run.js';
 import { expectedHeadAtResume } from './expected-head.js';
 import { greedy } from './strategy.js';
 import { guardRunBranch } from './guard-run-branch.js';
@@ -23,7 +23,6 @@ import { filesBeingApplied, recoverUnfinishedTrial } from './recover.js';
 import type { RunContext, RunState } from './run-context.js';
 import { FatalAgentError, runTrial } from './run-trial.js';
 import { checkBudget, checkStop, countTrial, initialCounters, type StopReason } from './stop-rules.js';
-import { historyFromLedger, nextTrialNumber } from './trial-history.js';
 
 export interface StartRunOptions {
   projectDir: string;
@@ -84,7 +83,10 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
   let reason: StopReason = { kind: 'interrupted' };
   let counters = initialCounters;
   const head = await git.headSha();
-  const state: RunState = { history: historyFromLedger(ledger.events()), best: null, head, staged: await stagedPaths(git, head), worktreeAt: null };
+  // The ledger is folded once: recovery adds records but starts no trial, so the view's next
+  // trial number and volatile files stay right after it.
+  const view = foldRun(ledger.events());
+  const state: RunState = { history: [...view.history], best: null, head, staged: await stagedPaths(git, head), worktreeAt: null };
   const previousTrials = state.history.length;
   let failed = false;
   try {
@@ -120,7 +122,7 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
         readonly: protectedProjectPaths(run.projectDir, [config.agent.instructions, config.agent.system_prompt].flatMap((name) => (name === null ? [] : (findProjectFile(run.projectDir, name) ?? [])))),
         env: options.env ?? process.env,
       }),
-      protectedFiles: await watchProtectedFiles(run.projectDir, policy, git, { volatile: volatileFiles(ledger.events()), inputs: evaluationInputs(run.projectDir, config) }),
+      protectedFiles: await watchProtectedFiles(run.projectDir, policy, git, { volatile: view.volatile, inputs: evaluationInputs(run.projectDir, config) }),
       agentTimeoutMs: (options.agentTimeoutSeconds ?? config.agent.timeout_seconds) * 1000,
       killGraceMs: options.killGraceMs ?? 5000,
       now: options.now ?? Date.now,
@@ -134,7 +136,7 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
     await refuseDirtyEditable(git, config, await filesBeingApplied(git, ledger));
     // A resumed run goes on from where the ledger says it stopped, never from a commit nobody
     // measured (the user's, or an experiment's that committed).
-    const expectedHead = expectedHeadAtResume(ledger.events());
+    const expectedHead = expectedHeadAtResume(view);
     if (expectedHead !== null && expectedHead !== state.head) {
       await guardRunBranch(ctx, { head: expectedHead, staged: state.staged }, 'since this run last stopped');
     }
@@ -143,8 +145,7 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
     state.head = await git.headSha();
     state.staged = await stagedPaths(git, state.head);
     await refuseDirtyEditable(git, config);
-    // Counted once: scanning the ledger every trial would slow long runs down.
-    let nextTrial = nextTrialNumber(ledger.events());
+    let nextTrial = view.nextTrial;
 
     reporter.runStart?.({
       tag: run.tag,
@@ -220,11 +221,6 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
     reporter.runEnd?.({ reason: stop, trials: counters.trials, best: state.best, baseline });
     return report;
   }
-}
-
-/** Protected files an earlier baseline found the experiment itself rewrites. */
-function volatileFiles(events: readonly LedgerEvent[]): string[] {
-  return events.filter((e) => e.type === 'protected.volatile').flatMap((e) => (Array.isArray(e['files']) ? e['files'].filter((f): f is string => typeof f === 'string') : []));
 }
 
 function bestOf(history: readonly TrialSummary[], direction: Direction): number | null {

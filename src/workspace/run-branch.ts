@@ -33,11 +33,6 @@ export async function stagedPaths(git: Git, sha: string): Promise<string[]> {
   return stdout.split('\0').filter(Boolean).sort();
 }
 
-/** The state to guard from now on: the branch at `sha`, with whatever is staged now being the user's. */
-export async function captureRunBranch(git: Git, branch: string, sha: string): Promise<RunBranchState> {
-  return { branch, sha, staged: await stagedPaths(git, sha) };
-}
-
 /**
  * Throws a ProjectError saying what changed when HEAD is not the run branch, the run branch is not
  * at `expected.sha`, or the staged changes differ from `expected.staged`. `during` names the moment
