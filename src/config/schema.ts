@@ -46,6 +46,9 @@ const filesSchema = z
     hidden: pathList
       .default([])
       .describe('Files the agent can neither see nor change (the evaluation harness); present when the experiment runs.'),
+    shared: pathList
+      .default(['.venv', 'node_modules'])
+      .describe('Untracked things every experiment slot needs (data sets, .venv, node_modules, weights): linked into each slot from the project when parallel.workers > 1.'),
   })
   .strict()
   .describe('Which files the agent may touch.');
@@ -219,6 +222,28 @@ const sandboxSchema = z
   .default(sandboxDefaults)
   .describe('Runs experiments and command agents under bubblewrap (Linux): no network, writes only to their own folders, their own process namespace.');
 
+const gpuIdSchema = z.union([z.int().min(0), z.string().regex(/^[A-Za-z0-9:_-]+$/, 'must be a GPU index or UUID')]).transform(String);
+
+const parallelSchema = z
+  .object({
+    workers: z.int().min(1).max(256).default(1).describe('Experiments at once (slots). 1 runs in the project folder; more run each in its own worktree under .crucible/slots/. `run --workers` overrides it.'),
+    agents: z
+      .int()
+      .min(1)
+      .max(256)
+      .nullable()
+      .default(null)
+      .describe('Proposals in flight at once, each in its own agent worktree. Default: workers + 1 (the agent prepares the next change while an experiment runs); workers for the tuner.'),
+    gpus: z
+      .union([z.literal('auto'), z.array(gpuIdSchema)])
+      .nullable()
+      .default(null)
+      .describe('GPUs the slots share out: "auto" (from nvidia-smi -L) or a list of ids; each slot gets CUDA_VISIBLE_DEVICES with its own. Default: none set.'),
+    gpus_per_trial: z.int().min(1).default(1).describe('GPUs each slot gets when parallel.gpus is set.'),
+  })
+  .strict()
+  .default({ workers: 1, agents: null, gpus: null, gpus_per_trial: 1 });
+
 export const configSchema = z
   .object({
     $schema: z.string().optional().describe('Path or URL of the JSON Schema, for editors.'),
@@ -231,6 +256,7 @@ export const configSchema = z
     agent: agentSchema.describe('Who proposes changes, and what they are told.'),
     git: gitSchema.describe('Branch and tag names.'),
     sandbox: sandboxSchema,
+    parallel: parallelSchema.describe('Trials in parallel: experiment slots, proposals in flight, GPUs per slot.'),
   })
   .strict()
   .describe('autocrucible experiment configuration (.crucible/config.yaml)');

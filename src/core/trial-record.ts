@@ -31,4 +31,12 @@ export interface TrialSummary {
   usage?: AgentUsage | null;
   /** The change, compacted for prompts (see compactDiff). */
   diff?: string;
+  /** The commit the agent started from (absent in records of older versions). */
+  parent?: string;
+  /** The commit the change was measured on top of: `parent`, or the incumbent it was rebased onto. */
+  base?: string;
+  /** The experiment slot it ran in (0 = the project folder when workers = 1). */
+  slot?: number;
+  /** A re-measurement of this trial's change on a newer incumbent (rule 2 of the keep rule). */
+  remeasureOf?: number;
 }
