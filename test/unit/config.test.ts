@@ -32,7 +32,7 @@ describe('config defaults', () => {
     if (!result.ok) return;
     const { config } = result;
     expect(config.description).toBe('');
-    expect(config.files).toEqual({ editable: ['train.py'], readonly: [], hidden: [] });
+    expect(config.files).toEqual({ editable: ['train.py'], readonly: [], hidden: [], shared: ['.venv', 'node_modules'] });
     expect(config.commands.setup).toBeNull();
     expect(config.constraints).toEqual({ timeout_seconds: 600, max_retries: 3, max_iterations: null, max_cost_usd: null, max_cost_per_trial_usd: null, max_wall_time: null });
     expect(config.agent.type).toBe('claude-code');
@@ -41,6 +41,7 @@ describe('config defaults', () => {
     expect(config.agent.context_window).toEqual({ include_history: true, history_limit: 20, include_best: true });
     expect(config.git).toEqual({ branch_prefix: 'crucible', tag_failed: true });
     expect(result.warnings).toEqual([]);
+    expect(config.parallel).toEqual({ workers: 1, agents: null, gpus: null, gpus_per_trial: 1 });
   });
 
   it('accepts the full README example', () => {
@@ -137,7 +138,7 @@ describe('files in two categories', () => {
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.warnings).toEqual(['.crucible/config.yaml:6: files.hidden.0: "eval.py" is also listed in files.readonly; it is hidden (the agent cannot read it)']);
-    expect(result.config.files).toEqual({ editable: ['train.py'], readonly: ['data.csv'], hidden: ['eval.py'] });
+    expect(result.config.files).toEqual({ editable: ['train.py'], readonly: ['data.csv'], hidden: ['eval.py'], shared: ['.venv', 'node_modules'] });
   });
 });
 
