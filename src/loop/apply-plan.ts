@@ -3,27 +3,35 @@ import type { Plan } from './plan.js';
 import type { RunContext, RunState } from './run-context.js';
 
 /**
- * Carries out a plan. A revert tags the failed commit (when configured), moves the run branch
- * back from where `state.head` says it is (in a recovery it may already be back) and resets the
- * agent's worktree, the three at once: they are independent git processes.
+ * Carries out a plan: the one place that moves the run branch after a decision. The branch moves
+ * from where `state.head` says it is (in a recovery it may already be where the plan wants it),
+ * always by compare-and-swap. Agent worktrees are not touched: each is reset to its proposal's
+ * parent when it is next used.
  */
 export async function applyPlan(ctx: RunContext, state: RunState, plan: Plan): Promise<void> {
   switch (plan.kind) {
     case 'none':
       return;
     case 'advance':
-      state.head = plan.to;
+      if (state.head !== plan.to) {
+        // A trial measured in a slot: the project folder moves only now, to the new incumbent.
+        ctx.ledger.append('apply', { n: plan.trial, sha: plan.to, files: plan.files });
+        ctx.ledger.sync();
+        await moveRunBranch(ctx.git, ctx.branch, state.head, plan.to);
+        state.head = plan.to;
+      }
+      state.incumbent = plan.to;
       state.best = plan.best;
       return;
     case 'revert':
       await Promise.all([
         plan.tag && ctx.config.git.tag_failed ? ctx.git.tagCommit(`failed/${ctx.tag}/${plan.trial}`, plan.sha) : undefined,
-        moveRunBranch(ctx.git, ctx.branch, state.head, plan.to),
-        ctx.worktree.reset(plan.to),
+        plan.move && state.head !== plan.to ? moveRunBranch(ctx.git, ctx.branch, state.head, plan.to) : undefined,
       ]);
-      state.worktreeAt = plan.to;
-      ctx.ledger.append('reset', { n: plan.trial, to: plan.to });
-      state.head = plan.to;
+      if (plan.move) {
+        ctx.ledger.append('reset', { n: plan.trial, to: plan.to });
+        state.head = plan.to;
+      }
       return;
     default:
       return checkExhaustive(plan);

@@ -7,6 +7,8 @@ import { mkdirSync } from 'node:fs';
 import { checkRecords } from './check-records.js';
 import { applyPlan } from './apply-plan.js';
 import { decide, type Measurement } from './decide.js';
+import type { Outcome } from '../core/outcome.js';
+import { inProject, type ExperimentSlot } from './experiment-slot.js';
 import { guardRunBranch } from './guard-run-branch.js';
 import type { TrialSummary } from './events.js';
 import { finishTrial } from './finish-trial.js';
@@ -15,10 +17,14 @@ import type { RunContext, RunState } from './run-context.js';
 
 export interface CommittedTrial {
   trial: number;
-  /** The commit under test, already on the run branch (HEAD). */
+  /** The commit under test. */
   sha: string;
-  /** The commit it was made on; the branch returns there when the trial is not kept. */
+  /** The commit the agent started from. */
   parent: string;
+  /** The commit the change sits on: `parent`, or the incumbent it was rebased onto. */
+  base: string;
+  /** The metric of `base` when the trial was based on it: the bar, should the incumbent move meanwhile. */
+  baseMetric: number | null;
   description: string;
   files: string[];
   agentMs: number;
@@ -28,28 +34,30 @@ export interface CommittedTrial {
   diff?: string;
   /** The baseline: the code as it is (sha = parent), nothing to revert, nothing to beat. */
   baseline?: boolean;
+  /** This is a re-measurement of that trial's change on a newer incumbent. */
+  remeasureOf?: number;
 }
 
-/** Runs the experiment once on the project as it is, with the trial's log and environment. */
-export async function measure(ctx: RunContext, trial: number, sha: string, signal: AbortSignal): Promise<ExperimentResult> {
+/** Runs the experiment once in `slot` as it is, with the trial's log and environment. */
+export async function measure(ctx: RunContext, slot: ExperimentSlot, trial: number, sha: string, signal: AbortSignal): Promise<ExperimentResult> {
   mkdirSync(ctx.paths.trialDir(trial), { recursive: true });
   return runExperiment({
     runCommand: ctx.config.commands.run,
     evalCommand: ctx.config.commands.eval,
-    cwd: ctx.projectDir,
-    env: { ...ctx.experimentEnv, CRUCIBLE_TRIAL: String(trial), CRUCIBLE_TAG: ctx.tag },
+    cwd: slot.dir,
+    env: { ...ctx.experimentEnv, ...slot.env, CRUCIBLE_TRIAL: String(trial), CRUCIBLE_TAG: ctx.tag },
     timeoutMs: ctx.config.constraints.timeout_seconds * 1000,
     metricName: ctx.config.metric.name,
     logPath: trialArtifactPath(ctx.paths, trial, 'run.log'),
     killGraceMs: ctx.killGraceMs,
     signal,
-    executor: sandboxedExecutor(ctx.executor, ctx.experimentSandbox),
+    executor: sandboxedExecutor(ctx.executor, slot.sandbox),
     onStart: (handle) => {
       // The handle is recorded so that a run killed now can have its experiment (and what
       // escaped its process group) ended by the next `crucible run`, through the executor, before
       // that one evaluates the commit again. No fsync: only a killed crucible leaves its
       // experiment running, and the page cache survives that.
-      ctx.ledger.append('run.start', { n: trial, sha, handle, ...(handle.executor === 'local' ? { pgid: handle.pgid, processTag: handle.processTag } : {}) });
+      ctx.ledger.append('run.start', { n: trial, sha, slot: slot.index, handle, ...(handle.executor === 'local' ? { pgid: handle.pgid, processTag: handle.processTag } : {}) });
     },
   });
 }
@@ -58,29 +66,38 @@ export async function measure(ctx: RunContext, trial: number, sha: string, signa
  * Steps 6 to 10 of a trial: run the experiment on the committed change (or, for the baseline, on
  * the code as it is), check what the experiment may have touched, decide, plan, apply, record.
  * Also how a recovered, never-evaluated commit gets its evaluation: the same path for all three.
+ * The commit must already be in `slot` (the project folder: the run branch points at it).
  */
-export async function evaluateCommit(ctx: RunContext, state: RunState, t: CommittedTrial, signal: AbortSignal): Promise<TrialSummary> {
+export async function evaluateCommit(ctx: RunContext, state: RunState, t: CommittedTrial, signal: AbortSignal, slot: ExperimentSlot = ctx.projectSlot): Promise<TrialSummary> {
+  ctx.reporter.experimentStart?.(t.trial, { commit: t.sha });
+  const experiment = await measure(ctx, slot, t.trial, t.sha, signal);
+  return settleExperiment(ctx, state, t, slot, experiment);
+}
+
+/** Everything after the experiment: checks, decision, plan, record. */
+export async function settleExperiment(ctx: RunContext, state: RunState, t: CommittedTrial, slot: ExperimentSlot, experiment: ExperimentResult): Promise<TrialSummary> {
   const baseline = t.baseline === true;
   const during = baseline ? 'during the baseline experiment' : `during trial ${t.trial}'s experiment`;
-  ctx.reporter.experimentStart?.(t.trial, { commit: t.sha });
-  const experiment = await measure(ctx, t.trial, t.sha, signal);
   const runMs = experiment.durationMs;
   checkRecords(ctx, during);
   // The experiment is arbitrary code: before its result decides anything, the repository must be
   // where crucible left it (no checkout, commit or staging by the experiment or by anyone else).
   await guardRunBranch(ctx, state, during);
   const changed = ctx.protectedFiles.changed();
-  if (changed.length > 0 && baseline) {
+  const changedInSlot = slot.folder ? await slot.folder.changedProtected(ctx.policy, [...ctx.volatile]) : [];
+  if ((changed.length > 0 || changedInSlot.length > 0) && baseline) {
     // The unmodified harness rewrites these itself: not tampering, so they cannot be watched.
-    ctx.protectedFiles.ignore(changed);
-    ctx.ledger.append('protected.volatile', { n: t.trial, files: changed });
-    ctx.reporter.warning?.(`the unmodified experiment changes ${changed.join(', ')} (hidden or read-only); crucible cannot check those for tampering`);
-  } else if (changed.length > 0) {
-    return rejectTampering(ctx, state, t, changed, runMs);
+    const files = [...new Set([...changed, ...changedInSlot])].sort();
+    ctx.protectedFiles.ignore(files);
+    for (const file of files) ctx.volatile.add(file);
+    ctx.ledger.append('protected.volatile', { n: t.trial, files });
+    ctx.reporter.warning?.(`the unmodified experiment changes ${files.join(', ')} (hidden or read-only); crucible cannot check those for tampering`);
+  } else if (changed.length > 0 || changedInSlot.length > 0) {
+    return rejectTampering(ctx, state, t, slot, changed, changedInSlot, runMs);
   }
   if (experiment.run.canceled || experiment.eval?.canceled) {
-    await applyPlan(ctx, state, planFor(measured(t), 'stopped', null));
-    return finishTrial(ctx, state, summaryOf(ctx, state, t, 'stopped', null, runMs, 'stopped by the user before the experiment finished'));
+    await applyPlan(ctx, state, planFor(measured(t, slot), 'stopped', null));
+    return finishTrial(ctx, state, summaryOf(ctx, state, t, slot, 'stopped', null, runMs, 'stopped by the user before the experiment finished'));
   }
   const measurement = experiment.metric.ok ? { ok: true as const, value: experiment.metric.value } : { ok: false as const, reason: experiment.metric.reason };
   ctx.ledger.append('run.done', {
@@ -92,20 +109,29 @@ export async function evaluateCommit(ctx: RunContext, state: RunState, t: Commit
     reason: measurement.ok ? null : measurement.reason,
     ms: runMs,
   });
-  const decision = baseline ? decideBaseline(measurement) : decide(state.best, measurement, ctx.config.metric.direction);
+  // The keep rule with trials in flight: a change is kept only if it was measured on top of the
+  // incumbent it replaces. One measured on an outdated base is judged against that base: worse is a
+  // discard as usual; better is promising but not proof, and is measured again on the incumbent.
+  const outdated = !baseline && t.base !== state.incumbent;
+  const bar = outdated ? t.baseMetric : state.best;
+  const decided = baseline ? decideBaseline(measurement) : decide(bar, measurement, ctx.config.metric.direction);
+  const decision: { outcome: Outcome; reason: string } =
+    outdated && decided.outcome === 'keep'
+      ? { outcome: 'stale', reason: `better than its base (${String(bar)}), but the incumbent moved while it ran: measured again on the new incumbent` }
+      : decided;
   ctx.ledger.append('decide', {
     n: t.trial,
     outcome: decision.outcome,
     metric: measurement.ok ? measurement.value : null,
-    best: baseline ? null : state.best,
+    best: baseline ? null : bar,
     reason: decision.reason,
     crashReport: experiment.crashReport || undefined,
   });
   ctx.ledger.sync();
   const metric = measurement.ok && decision.outcome !== 'crash' ? measurement.value : null;
-  await applyPlan(ctx, state, planFor(measured(t), decision.outcome, metric));
-  const detail = decision.outcome === 'crash' ? experiment.crashReport || decision.reason : undefined;
-  return finishTrial(ctx, state, summaryOf(ctx, state, t, decision.outcome, metric, runMs, detail));
+  await applyPlan(ctx, state, planFor(measured(t, slot), decision.outcome, metric));
+  const detail = decision.outcome === 'crash' ? experiment.crashReport || decision.reason : decision.outcome === 'stale' ? decision.reason : undefined;
+  return finishTrial(ctx, state, summaryOf(ctx, state, t, slot, decision.outcome, metric, runMs, detail));
 }
 
 /** The baseline has nothing to beat: a valid metric makes it the first incumbent. */
@@ -113,8 +139,8 @@ function decideBaseline(measurement: Measurement): { outcome: 'baseline' | 'cras
   return measurement.ok ? { outcome: 'baseline', reason: 'baseline' } : { outcome: 'crash', reason: measurement.reason };
 }
 
-function measured(t: CommittedTrial): Measured {
-  return { trial: t.trial, sha: t.sha, parent: t.parent, baseline: t.baseline === true };
+function measured(t: CommittedTrial, slot: ExperimentSlot): Measured {
+  return { trial: t.trial, sha: t.sha, base: t.base, baseline: t.baseline === true, inProject: inProject(slot), files: t.files };
 }
 
 /**
@@ -122,16 +148,27 @@ function measured(t: CommittedTrial): Measured {
  * files are restored from git, the change is reverted like a failure, and the trial is a violation.
  * A protected file that git cannot restore stops the run: the user must look at it.
  */
-async function rejectTampering(ctx: RunContext, state: RunState, t: CommittedTrial, files: string[], runMs: number): Promise<TrialSummary> {
-  const unrestored = await ctx.protectedFiles.restore(files);
-  ctx.ledger.append('tamper', { n: t.trial, files, unrestored, during: 'experiment' });
+async function rejectTampering(
+  ctx: RunContext,
+  state: RunState,
+  t: CommittedTrial,
+  slot: ExperimentSlot,
+  inProjectFolder: string[],
+  inSlot: string[],
+  runMs: number,
+): Promise<TrialSummary> {
+  // A slot's own files are put back by its next checkout; the project's are restored now.
+  const unrestored = inProjectFolder.length > 0 ? await ctx.protectedFiles.restore(inProjectFolder) : [];
+  const files = [...new Set([...inProjectFolder, ...inSlot])].sort();
+  ctx.ledger.append('tamper', { n: t.trial, files, unrestored, during: 'experiment', ...(inSlot.length > 0 ? { slot: slot.index } : {}) });
   ctx.ledger.append('decide', { n: t.trial, outcome: 'violation', metric: null, best: state.best, reason: 'the experiment changed protected files' });
   ctx.ledger.sync();
-  await applyPlan(ctx, state, planFor(measured(t), 'violation', null));
+  await applyPlan(ctx, state, planFor(measured(t, slot), 'violation', null));
+  const where = inProjectFolder.length > 0 ? 'restored from git' : 'in its slot, which is reset before the next experiment';
   const detail = `the experiment changed ${files.join(', ')}, which the agent's code must not touch (hidden or read-only); ${
-    unrestored.length === 0 ? 'restored from git' : `${unrestored.join(', ')} cannot be restored (not in git)`
+    unrestored.length === 0 ? where : `${unrestored.join(', ')} cannot be restored (not in git)`
   }`;
-  const summary = finishTrial(ctx, state, { ...summaryOf(ctx, state, t, 'violation', null, runMs, detail) });
+  const summary = finishTrial(ctx, state, { ...summaryOf(ctx, state, t, slot, 'violation', null, runMs, detail) });
   if (unrestored.length > 0) throw unrestorableError(t.trial, unrestored);
   return summary;
 }
@@ -147,6 +184,7 @@ function summaryOf(
   ctx: RunContext,
   state: RunState,
   t: CommittedTrial,
+  slot: ExperimentSlot,
   outcome: TrialSummary['outcome'],
   metric: number | null,
   runMs: number,
@@ -167,5 +205,9 @@ function summaryOf(
     costUsd: t.usage?.costUsd ?? null,
     usage: t.usage,
     ...(t.diff ? { diff: t.diff } : {}),
+    parent: t.parent,
+    base: t.base,
+    slot: slot.index,
+    ...(t.remeasureOf !== undefined ? { remeasureOf: t.remeasureOf } : {}),
   };
 }

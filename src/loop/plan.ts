@@ -5,24 +5,36 @@ import { isKept, type Outcome } from '../core/outcome.js';
  * one function applies a plan, for a trial that just ran and for one a recovery finishes alike.
  */
 export type Plan =
-  /** The measured commit becomes the incumbent (a keep, or the baseline): the run branch stays on it. */
-  | { kind: 'advance'; to: string; best: number | null }
-  /** The change is undone: the run branch goes back to the commit it was made on; a failure is tagged. */
-  | { kind: 'revert'; trial: number; sha: string; to: string; tag: boolean }
+  /**
+   * The measured commit becomes the incumbent (a keep, or the baseline): the run branch goes to it
+   * (it is there already when the experiment ran in the project folder).
+   */
+  | { kind: 'advance'; trial: number; to: string; best: number | null; files: readonly string[] }
+  /**
+   * The change is undone: a failure is tagged, and when the experiment ran in the project folder
+   * the run branch goes back to the commit the change was measured on (`move`). An experiment in a
+   * slot never moved it.
+   */
+  | { kind: 'revert'; trial: number; sha: string; to: string; tag: boolean; move: boolean }
   /** Nothing to move (a baseline that crashed or was stopped: it changed nothing). */
   | { kind: 'none' };
 
-/** The commit measured: a trial's change on top of `parent`, or the baseline (sha = parent). */
+/** The commit measured: a trial's change on top of `base`, or the baseline (sha = base). */
 export interface Measured {
   trial: number;
   sha: string;
-  parent: string;
+  /** The commit the change sits on: where the run branch goes back to when it was moved. */
+  base: string;
   baseline: boolean;
+  /** Measured in the project folder (the run branch was moved to `sha` for it), not in a slot. */
+  inProject: boolean;
+  files: readonly string[];
 }
 
-/** The plan for `outcome` of `m`. A stop after the commit reverts without a `failed/` tag: nothing failed. */
+/** The plan for `outcome` of `m`. A stop after the commit reverts without a `failed/` tag: nothing failed; nor does a stale one. */
 export function planFor(m: Measured, outcome: Outcome, metric: number | null): Plan {
-  if (isKept(outcome)) return { kind: 'advance', to: m.sha, best: metric };
+  if (isKept(outcome)) return { kind: 'advance', trial: m.trial, to: m.sha, best: metric, files: m.files };
   if (m.baseline) return { kind: 'none' };
-  return { kind: 'revert', trial: m.trial, sha: m.sha, to: m.parent, tag: outcome !== 'stopped' && outcome !== 'interrupted' };
+  const tag = outcome !== 'stopped' && outcome !== 'interrupted' && outcome !== 'stale';
+  return { kind: 'revert', trial: m.trial, sha: m.sha, to: m.base, tag, move: m.inProject };
 }

@@ -13,19 +13,32 @@ import { finishTrial } from './finish-trial.js';
 import type { Outcome } from '../core/outcome.js';
 import type { RunContext, RunState } from './run-context.js';
 
+/** The trials the ledger started and never recorded, oldest first. */
+function unfinishedTrials(ledger: Ledger): number[] {
+  const started = new Set<number>();
+  for (const event of ledger.events()) {
+    if (event.type === 'trial.start' && typeof event.n === 'number') started.add(event.n);
+  }
+  return [...started].filter((n) => !ledger.eventsOfTrial(n).some((e) => e.type === 'trial.end')).sort((a, b) => a - b);
+}
+
 /**
- * Reconciles git, the project and the records with the ledger after a run was killed in the middle
- * of a trial (see design/trial-lifecycle.md). Returns what was done, for the console, or null
- * when the last trial had ended.
+ * Reconciles git, the project and the records with the ledger after a run was killed with trials
+ * in flight (see design/trial-lifecycle.md), each from its own events. Returns what was done, one
+ * line per trial, for the console.
  */
-export async function recoverUnfinishedTrial(ctx: RunContext, state: RunState, signal: AbortSignal): Promise<string | null> {
-  const last = ctx.ledger.events().findLast((e) => e.type === 'trial.start');
-  if (!last || typeof last.n !== 'number') return null;
-  const n = last.n;
+export async function recoverUnfinishedTrials(ctx: RunContext, state: RunState, signal: AbortSignal): Promise<string[]> {
+  const done: string[] = [];
+  for (const n of unfinishedTrials(ctx.ledger)) done.push(await recoverTrial(ctx, state, n, signal));
+  return done;
+}
+
+async function recoverTrial(ctx: RunContext, state: RunState, n: number, signal: AbortSignal): Promise<string> {
   const events = ctx.ledger.eventsOfTrial(n);
-  if (events.some((e) => e.type === 'trial.end')) return null;
   const find = (type: string): LedgerEvent | undefined => events.findLast((e) => e.type === type);
+  const last = find('trial.start')!;
   const parent = String(last['parent']);
+  const remeasureOf = typeof last['remeasureOf'] === 'number' ? last['remeasureOf'] : undefined;
   const startedAt = Date.parse(last.ts) || ctx.now();
   const agentDone = find('agent.done');
   const description = typeof agentDone?.['description'] === 'string' && agentDone['description'] !== '' ? agentDone['description'] : 'interrupted trial';
@@ -40,15 +53,26 @@ export async function recoverUnfinishedTrial(ctx: RunContext, state: RunState, s
     const handle = handleOf(event, i === starts.length - 1);
     if (handle) await ctx.executor.cancel(handle);
   }
+  // Slot 0 (or none recorded, as older ledgers): the project folder, whose run branch the trial moved.
+  const slot = typeof starts.at(-1)?.['slot'] === 'number' ? (starts.at(-1)!['slot'] as number) : 0;
 
-  const record = (outcome: Outcome, metric: number | null, commit: string, files: string[], detail?: string): TrialSummary =>
+  const decideEvent = find('decide');
+  const commitEvent = find('commit');
+  const rebaseEvent = find('rebase');
+  const applyEvent = find('apply');
+  const files = stringList(applyEvent?.['files'] ?? agentDone?.['files']);
+  const sha = typeof rebaseEvent?.['sha'] === 'string' ? rebaseEvent['sha'] : typeof commitEvent?.['sha'] === 'string' ? commitEvent['sha'] : '';
+  const base = typeof rebaseEvent?.['sha'] === 'string' ? String(rebaseEvent['onto']) : typeof commitEvent?.['base'] === 'string' ? commitEvent['base'] : parent;
+  const lineage = { parent, base, ...(remeasureOf !== undefined ? { remeasureOf } : {}) };
+
+  const record = (outcome: Outcome, metric: number | null, commit: string, recordedFiles: string[], detail?: string): TrialSummary =>
     finishTrial(ctx, state, {
       trial: n,
       outcome,
       metric,
       description,
       commit,
-      files,
+      files: recordedFiles,
       ...(detail ? { detail } : {}),
       best: state.best,
       agentMs,
@@ -56,51 +80,56 @@ export async function recoverUnfinishedTrial(ctx: RunContext, state: RunState, s
       totalMs: Math.max(0, ctx.now() - startedAt),
       costUsd: agentUsage?.costUsd ?? null,
       usage: agentUsage,
+      ...lineage,
     });
 
-  const decideEvent = find('decide');
-  const commitEvent = find('commit');
-  const applyEvent = find('apply');
-  const files = stringList(applyEvent?.['files']);
   // Killed inside `git read-tree` or `git commit`: git's own lock is stale (this run holds
   // the run's lock, and the dead run was the only writer).
   if (applyEvent || decideEvent) await removeStaleIndexLock(ctx);
   const head = await ctx.git.headSha();
+  state.head = head;
 
   if (decideEvent && last['baseline'] === true) {
     const outcome = decideEvent['outcome'] as Outcome;
     const metric = typeof decideEvent['metric'] === 'number' ? decideEvent['metric'] : null;
-    await applyPlan(ctx, state, planFor({ trial: n, sha: parent, parent, baseline: true }, outcome, metric));
+    await applyPlan(ctx, state, planFor({ trial: n, sha: parent, base: parent, baseline: true, inProject: true, files: [] }, outcome, metric));
     record(outcome, metric, parent, []);
     return `the baseline measurement had finished when the last run stopped; its record is complete now`;
   }
   if (decideEvent && commitEvent) {
     const outcome = decideEvent['outcome'] as Outcome;
-    const sha = String(commitEvent['sha']);
-    await requireHeadAt(ctx, head, outcome === 'keep' ? [sha] : [sha, parent], n);
+    const inProjectFolder = slot === 0;
+    // Where the dead run may have left the branch: at the commit under test or its base in the
+    // project folder; at the base, or already at the commit of a keep, for a slot's trial.
+    const allowed = outcome === 'keep' ? [sha, base] : inProjectFolder ? [sha, base] : [head];
+    await requireHeadAt(ctx, head, allowed, n);
     const metric = typeof decideEvent['metric'] === 'number' ? decideEvent['metric'] : null;
     // The same plan the trial would have applied, had it not been killed (applying it twice is harmless).
-    await applyPlan(ctx, state, planFor({ trial: n, sha, parent, baseline: false }, outcome, outcome === 'crash' ? null : metric));
-    const detail = typeof decideEvent['crashReport'] === 'string' ? decideEvent['crashReport'] : undefined;
+    await applyPlan(ctx, state, planFor({ trial: n, sha, base, baseline: false, inProject: inProjectFolder, files }, outcome, outcome === 'crash' ? null : metric));
+    const detail = typeof decideEvent['crashReport'] === 'string' ? decideEvent['crashReport'] : typeof decideEvent['reason'] === 'string' && outcome === 'stale' ? decideEvent['reason'] : undefined;
     record(outcome, outcome === 'crash' ? null : metric, sha, files, detail);
     return `trial ${n} had been decided (${outcome}) when the last run stopped; its record is complete now`;
   }
-  if (applyEvent && commitEvent) {
-    const sha = String(commitEvent['sha']);
+  if (applyEvent && commitEvent && slot === 0) {
     if (head === sha) {
       // The agent's work is not wasted: the commit nobody evaluated is evaluated now.
-      await evaluateCommit(ctx, state, { trial: n, sha, parent, description, files, agentMs, usage: agentUsage, startedAt }, signal);
+      state.incumbent = base;
+      await evaluateCommit(ctx, state, { trial: n, sha, parent, base, baseMetric: state.best, description, files, agentMs, usage: agentUsage, startedAt, ...(remeasureOf !== undefined ? { remeasureOf } : {}) }, signal);
       return `trial ${n} was interrupted before its experiment finished; its commit has now been evaluated`;
     }
-    if (head === parent) {
+    if (head === base) {
       // Killed while the change was being applied: some editable files may hold the new content.
       // They are crucible's (the move only starts on clean files): put them back as the branch has them.
-      await ctx.git.restorePaths(parent, files);
+      await ctx.git.restorePaths(base, files);
       record('interrupted', null, sha, files, 'interrupted while its change was being applied');
       return `trial ${n} was interrupted while its change was applied; ${files.join(', ')} restored from the branch`;
     }
     // Neither: someone moved the branch since. Nothing is recorded or changed until the user decides.
-    await requireHeadAt(ctx, head, [sha, parent], n);
+    await requireHeadAt(ctx, head, [sha, base], n);
+  }
+  if (starts.length > 0 && slot > 0) {
+    record('interrupted', null, sha, files, `interrupted while its experiment ran in slot ${slot}; the slot is rebuilt`);
+    return `trial ${n} was interrupted while its experiment ran in slot ${slot}; recorded as interrupted`;
   }
   // Nothing reached the project: the agent's worktree is reset when it is opened again.
   record('interrupted', null, '', [], 'interrupted before its change reached the project');
@@ -120,22 +149,22 @@ async function removeStaleIndexLock(ctx: RunContext): Promise<void> {
 }
 
 /**
- * The editable files a run killed while applying a change (run-branch.ts) left holding its trial's new content:
- * crucible's, which the recovery restores. Any other uncommitted change to an editable file is
- * the user's, and must stop the run before the recovery measures or reverts anything.
+ * The editable files a run killed while applying a change (run-branch.ts) left holding a trial's new
+ * content: crucible's, which the recovery restores. Any other uncommitted change to an editable
+ * file is the user's, and must stop the run before the recovery measures or reverts anything.
  */
 export async function filesBeingApplied(git: Git, ledger: Ledger): Promise<string[]> {
-  const last = ledger.events().findLast((e) => e.type === 'trial.start');
-  if (!last || typeof last.n !== 'number') return [];
-  const events = ledger.eventsOfTrial(last.n);
-  if (events.some((e) => e.type === 'trial.end' || e.type === 'run.start' || e.type === 'decide')) return [];
-  const sha = events.findLast((e) => e.type === 'commit')?.['sha'];
-  if (typeof sha !== 'string') return [];
   const ours: string[] = [];
-  for (const file of stringList(events.findLast((e) => e.type === 'apply')?.['files'])) {
-    // Exactly the trial's content: ours. Anything else was written by someone else since.
-    const same = await git.run(['--literal-pathspecs', 'diff', '--quiet', sha, '--', file], { allowFail: true });
-    if (same.exitCode === 0) ours.push(file);
+  for (const n of unfinishedTrials(ledger)) {
+    const events = ledger.eventsOfTrial(n);
+    const apply = events.findLast((e) => e.type === 'apply');
+    const sha = apply?.['sha'];
+    if (typeof sha !== 'string') continue;
+    for (const file of stringList(apply?.['files'])) {
+      // Exactly the trial's content: ours. Anything else was written by someone else since.
+      const same = await git.run(['--literal-pathspecs', 'diff', '--quiet', sha, '--', file], { allowFail: true });
+      if (same.exitCode === 0) ours.push(file);
+    }
   }
   return ours;
 }

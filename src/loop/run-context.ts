@@ -6,10 +6,10 @@ import type { Ledger } from '../store/ledger.js';
 import type { ResultsFile } from '../store/results-file.js';
 import type { RunPaths } from '../store/run-paths.js';
 import type { AccessPolicy } from '../workspace/access-policy.js';
-import type { AgentWorktree } from '../workspace/agent-worktree.js';
 import type { HiddenTextRedactor } from '../workspace/hidden-text.js';
 import type { Git } from '../workspace/git.js';
 import type { LoopReporter, TrialSummary } from './events.js';
+import type { ExperimentSlot } from './experiment-slot.js';
 import type { ProtectedFiles } from './protected-files.js';
 import type { Strategy } from './strategy.js';
 
@@ -21,7 +21,6 @@ export interface RunContext {
   tag: string;
   branch: string;
   git: Git;
-  worktree: AgentWorktree;
   policy: AccessPolicy;
   agent: AgentBackend;
   results: ResultsFile;
@@ -34,7 +33,7 @@ export interface RunContext {
   systemPrompt: string;
   /** The experiments' environment: secrets removed, .venv active. */
   experimentEnv: NodeJS.ProcessEnv;
-  /** The sandbox experiments run in; null or absent: none. */
+  /** The sandbox experiments run in the project folder with; null or absent: none. */
   experimentSandbox?: SandboxWrap | null;
   agentTimeoutMs: number;
   /** Removes hidden files' text from what agents are shown (prompts, history). */
@@ -46,6 +45,10 @@ export interface RunContext {
   now: () => number;
   /** Which node each proposal starts from, and when the search is over. */
   strategy: Strategy;
+  /** The project folder as an experiment slot (slot 0): where the baseline and, with one worker, every experiment runs. */
+  projectSlot: ExperimentSlot;
+  /** Protected files the unmodified experiment rewrites itself: not checked for tampering. */
+  volatile: Set<string>;
   /** Puts back deleted or changed records (see OpenRun.restoreRecords). */
   restoreRecords: () => string[];
 }
@@ -54,11 +57,17 @@ export interface RunContext {
 export interface RunState {
   /** Every trial of this run so far, oldest first, the baseline included. */
   history: TrialSummary[];
+  /** The incumbent's metric. */
   best: number | null;
-  /** Full sha of the run branch's head, where crucible left it. */
+  /** The best measured commit of the chain, which proposals start from (greedy). */
+  incumbent: string;
+  /**
+   * Full sha of the run branch's head, where crucible left it: the incumbent, except while an
+   * experiment runs in the project folder (then the commit under test).
+   */
   head: string;
   /** Paths the user had staged when the session started: they must stay staged (see run-branch.ts). */
   staged: readonly string[];
-  /** The commit the agent worktree is known to be clean at; null when the agent may have touched it. */
-  worktreeAt: string | null;
+  /** Experiments running in the project folder (0 or 1): the protected-files check after an agent turn waits for them. */
+  projectBusy: boolean;
 }

@@ -19,10 +19,11 @@ import { runEveryStep } from './cleanup-steps.js';
 import { openRun, refuseDirtyEditable } from './open-run.js';
 import { evaluationInputs, findProjectFile, readInstructions, readSystemPrompt } from './project-files.js';
 import { watchProtectedFiles } from './protected-files.js';
-import { filesBeingApplied, recoverUnfinishedTrial } from './recover.js';
+import { filesBeingApplied, recoverUnfinishedTrials } from './recover.js';
 import type { RunContext, RunState } from './run-context.js';
-import { FatalAgentError, runTrial } from './run-trial.js';
-import { checkBudget, checkStop, countTrial, initialCounters, type StopReason } from './stop-rules.js';
+import type { AgentLane } from './proposal.js';
+import { runTrials } from './scheduler.js';
+import { initialCounters, type StopReason } from './stop-rules.js';
 
 export interface StartRunOptions {
   projectDir: string;
@@ -44,6 +45,8 @@ export interface StartRunOptions {
   executor?: Executor;
   /** Between SIGTERM and SIGKILL at an experiment's timeout. */
   killGraceMs?: number;
+  /** Overrides parallel.workers (`run --workers`). */
+  workers?: number;
   now?: () => number;
 }
 
@@ -79,14 +82,14 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
   const agent = run.agent;
   if (!agent) throw new Error('openRun returned no agent');
   const policy = createAccessPolicy(config.files);
-  let worktree: Awaited<ReturnType<typeof openAgentWorktree>> | undefined;
+  const lanes: AgentLane[] = [];
   let reason: StopReason = { kind: 'interrupted' };
   let counters = initialCounters;
   const head = await git.headSha();
   // The ledger is folded once: recovery adds records but starts no trial, so the view's next
   // trial number and volatile files stay right after it.
-  const view = foldRun(ledger.events());
-  const state: RunState = { history: [...view.history], best: null, head, staged: await stagedPaths(git, head), worktreeAt: null };
+  const view = foldRun(ledger.events(), { direction: config.metric.direction });
+  const state: RunState = { history: [...view.history], best: null, incumbent: view.incumbent?.commit || head, head, staged: await stagedPaths(git, head), projectBusy: false };
   const previousTrials = state.history.length;
   let failed = false;
   try {
@@ -97,14 +100,26 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
     const hiddenText = createHiddenTextRedactor(run.projectDir, policy);
     const coverage = describeCoverage(hiddenText.coverage);
     if (coverage) reporter.notice?.(coverage);
-    worktree = await openAgentWorktree({ projectDir: run.projectDir, tag: run.tag, commit: state.head, policy, ...(options.env ? { env: options.env } : {}) });
+    const openLane = async (index: number): Promise<AgentLane> => {
+      const worktree = await openAgentWorktree({ projectDir: run.projectDir, tag: run.tag, commit: state.incumbent, policy, lane: index, ...(options.env ? { env: options.env } : {}) });
+      const lane: AgentLane = { worktree, at: state.incumbent };
+      lanes.push(lane);
+      return lane;
+    };
+    // The first lane is opened before anything else: a project whose worktree cannot be made stops here.
+    const firstLane = await openLane(0);
+    const sandbox = experimentSandbox(run.sandbox, config.sandbox, {
+      projectDir: run.projectDir,
+      // The agent's instructions may lie at the project root: an experiment must not rewrite them.
+      readonly: protectedProjectPaths(run.projectDir, [config.agent.instructions, config.agent.system_prompt].flatMap((name) => (name === null ? [] : (findProjectFile(run.projectDir, name) ?? [])))),
+      env: options.env ?? process.env,
+    });
     const ctx: RunContext = {
       projectDir: run.projectDir,
       config,
       tag: run.tag,
       branch: run.branch,
       git,
-      worktree,
       policy,
       agent,
       results: run.results,
@@ -116,12 +131,9 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
       systemPrompt: systemPrompt.text,
       experimentEnv: run.experimentEnv,
       hiddenText,
-      experimentSandbox: experimentSandbox(run.sandbox, config.sandbox, {
-        projectDir: run.projectDir,
-        // The agent's instructions may lie at the project root: an experiment must not rewrite them.
-        readonly: protectedProjectPaths(run.projectDir, [config.agent.instructions, config.agent.system_prompt].flatMap((name) => (name === null ? [] : (findProjectFile(run.projectDir, name) ?? [])))),
-        env: options.env ?? process.env,
-      }),
+      experimentSandbox: sandbox,
+      projectSlot: { index: 0, dir: run.projectDir, env: { CRUCIBLE_SLOT: '0' }, sandbox, folder: null },
+      volatile: new Set(view.volatile),
       protectedFiles: await watchProtectedFiles(run.projectDir, policy, git, { volatile: view.volatile, inputs: evaluationInputs(run.projectDir, config) }),
       agentTimeoutMs: (options.agentTimeoutSeconds ?? config.agent.timeout_seconds) * 1000,
       killGraceMs: options.killGraceMs ?? 5000,
@@ -140,9 +152,10 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
     if (expectedHead !== null && expectedHead !== state.head) {
       await guardRunBranch(ctx, { head: expectedHead, staged: state.staged }, 'since this run last stopped');
     }
-    const recovered = await recoverUnfinishedTrial(ctx, state, abortSignal);
-    if (recovered) reporter.notice?.(`Recovered: ${recovered}.`);
+    for (const recovered of await recoverUnfinishedTrials(ctx, state, abortSignal)) reporter.notice?.(`Recovered: ${recovered}.`);
     state.head = await git.headSha();
+    // After the recovery the run branch is at the incumbent: nothing unmeasured is built upon.
+    state.incumbent = state.head;
     state.staged = await stagedPaths(git, state.head);
     await refuseDirtyEditable(git, config);
     let nextTrial = view.nextTrial;
@@ -154,7 +167,7 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
       previousTrials,
       forkedFrom: run.forkedFrom,
       agent: agent.name,
-      worktree: worktree.root,
+      worktree: firstLane.worktree.root,
       baseline: state.history.find((t) => t.outcome === 'baseline' && t.metric !== null)?.metric ?? null,
     });
     ledger.append('session.start', { pid: process.pid, agent: agent.name, head: state.head });
@@ -167,37 +180,29 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
       if (baseline.outcome !== 'baseline') return finish({ kind: 'baseline-failed', report: baseline.detail ?? 'no metric' });
     }
 
-    const limits = { maxRetries: config.constraints.max_retries, maxIterations: options.maxIterations ?? config.constraints.max_iterations };
     const budget = {
       maxCostUsd: config.constraints.max_cost_usd,
       maxCostPerTrialUsd: config.constraints.max_cost_per_trial_usd,
       maxWallTime: config.constraints.max_wall_time,
     };
-    const sessionStart = ctx.now();
-    let totalCostUsd = state.history.reduce((sum, t) => sum + (t.costUsd ?? 0), 0);
-    for (;;) {
-      if (stopSignal.aborted || abortSignal.aborted) return finish({ kind: 'interrupted' });
-      const before = checkBudget(budget, { totalCostUsd, lastTrialCostUsd: null, elapsedSeconds: (ctx.now() - sessionStart) / 1000 });
-      if (before) return finish(before);
-      const exhausted = ctx.strategy.stopReason({ incumbent: state.head, trials: state.history });
-      if (exhausted !== null) return finish({ kind: 'strategy', message: exhausted });
-      const previousBest = state.best;
-      let summary: TrialSummary;
-      try {
-        summary = await runTrial(ctx, state, nextTrial++, { hard: abortSignal });
-      } catch (error) {
-        if (!(error instanceof FatalAgentError)) throw error;
-        reporter.trialEnd?.(error.summary, { previousBest, isNewBest: false });
-        return finish({ kind: 'agent-fatal', message: error.agentError.message });
-      }
-      reporter.trialEnd?.(summary, { previousBest, isNewBest: summary.outcome === 'keep' });
-      if (summary.outcome === 'stopped') return finish({ kind: 'interrupted' });
-      counters = countTrial(counters, summary.outcome);
-      totalCostUsd += summary.costUsd ?? 0;
-      const stop =
-        checkBudget(budget, { totalCostUsd, lastTrialCostUsd: summary.costUsd, elapsedSeconds: (ctx.now() - sessionStart) / 1000 }) ?? checkStop(counters, limits);
-      if (stop) return finish(stop);
-    }
+    const workers = options.workers ?? config.parallel.workers;
+    // An agent that takes time prepares the next change while an experiment runs; the tuner answers
+    // at once, so a proposal made early would only see less of the history.
+    const agents = config.parallel.agents ?? (agent.name === 'tuner' ? workers : workers + 1);
+    const result = await runTrials(ctx, state, {
+      agents,
+      slots: [ctx.projectSlot],
+      nextTrial,
+      maxRetries: config.constraints.max_retries,
+      maxIterations: options.maxIterations ?? config.constraints.max_iterations,
+      budget,
+      spentUsd: state.history.reduce((sum, t) => sum + (t.costUsd ?? 0), 0),
+      stopSignal,
+      abortSignal,
+      openLane: async (index) => (index === 0 ? firstLane : openLane(index)),
+    });
+    counters = result.counters;
+    return finish(result.reason);
   } catch (error) {
     failed = true;
     throw error;
@@ -206,7 +211,7 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
     // still go); the error that stopped the run, if any, is the one reported.
     const cleanupErrors = await runEveryStep([
       () => ledger.append('session.end', { reason: reason.kind, trials: counters.trials }),
-      () => worktree?.remove().catch(() => undefined),
+      ...lanes.map((lane) => () => lane.worktree.remove().catch(() => undefined)),
       () => git.run(['gc', '--auto', '--quiet'], { allowFail: true }),
       () => run.close(),
     ]);

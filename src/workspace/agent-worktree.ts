@@ -60,6 +60,12 @@ export interface OpenAgentWorktreeOptions {
   baseDir?: string;
   /** Environment for git (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Which of the run's concurrent worktrees this is (0, the default, is the first). Only the first
+   * removes what a killed run left: all of a run's worktrees share one id, so the others would
+   * remove the first.
+   */
+  lane?: number;
 }
 
 // Sparse checkout is switched on per command instead of in the repository's config, so the
@@ -73,9 +79,9 @@ export async function openAgentWorktree(opts: OpenAgentWorktreeOptions): Promise
   const parent = await worktreeParent(opts.baseDir, opts.env ?? process.env, layout.top);
   const id = worktreeId(layout.prefix, opts.tag);
   // Never reused: a fresh worktree is cheap, and nothing done to the old one can carry over.
-  await removeStaleWorktrees(projectGit, layout.commonDir, id);
+  if (!opts.lane) await removeStaleWorktrees(projectGit, layout.commonDir, id);
   const folder = await createPrivateFolder(parent, path.basename(projectDir));
-  const top = path.join(folder.dir, worktreeName(opts.tag));
+  const top = path.join(folder.dir, worktreeName(opts.tag) + (opts.lane ? `-${opts.lane}` : ''));
   try {
     return await checkOutWorktree(opts, projectDir, layout, projectGit, folder, top, id);
   } catch (error) {

@@ -44,6 +44,11 @@ export interface TinyProjectOptions {
    * namespace would make meaningless; the sandbox tests opt in.
    */
   sandbox?: string;
+  /**
+   * The config's `parallel:` mapping, in flow style (e.g. "{ workers: 2 }"). Default
+   * "{ agents: 1 }": the serial loop most tests are about; the parallel tests set their own.
+   */
+  parallel?: string;
 }
 
 export interface TinyProject {
@@ -149,6 +154,7 @@ function configYaml(o: TinyProjectOptions): string {
     `  timeout_seconds: ${o.timeoutSeconds ?? 10}`,
     `  max_retries: ${o.maxRetries ?? 10}`,
     ...agent,
+    `parallel: ${o.parallel ?? '{ agents: 1 }'}`,
     '',
   ].join('\n');
 }

@@ -1,0 +1,217 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { AgentUsage, InFlightTrial, Proposal, TrialView } from '../agents/types.js';
+import type { AgentWorktree } from '../workspace/agent-worktree.js';
+import { AgentError } from '../errors.js';
+import { agentViews } from '../prompt/agent-views.js';
+import { assemblePrompt } from '../prompt/assemble-prompt.js';
+import { formatMetric } from '../report/format.js';
+import { writeTrialArtifact } from '../store/trial-artifacts.js';
+import { checkChanges } from '../workspace/guard.js';
+import { diffTrialFiles } from '../workspace/trial-diff.js';
+import { compactDiff } from '../workspace/unified-diff.js';
+import { guardRunBranch } from './guard-run-branch.js';
+import { cleanDescription, describeDiff } from './clean-description.js';
+import { checkRecords } from './check-records.js';
+import { unrestorableError, type CommittedTrial } from './evaluate-commit.js';
+import type { TrialSummary } from './events.js';
+import { finishTrial } from './finish-trial.js';
+import { propose } from './propose.js';
+import type { RunContext, RunState } from './run-context.js';
+
+/** One of the run's agent worktrees, and the commit it is known to be clean at (null: the agent may have touched it). */
+export interface AgentLane {
+  readonly worktree: AgentWorktree;
+  at: string | null;
+}
+
+/** Raised when the agent can never work (bad command, bad credentials): the run must stop. */
+export class FatalAgentError extends Error {
+  constructor(readonly agentError: AgentError, readonly summary: TrialSummary) {
+    super(agentError.message);
+    this.name = 'FatalAgentError';
+  }
+}
+
+/** A proposal under way: its trial number, where it starts, its prompt and its lane. */
+export interface StartedProposal {
+  trial: number;
+  parent: string;
+  /** The parent's metric (the incumbent's when the proposal started). */
+  parentMetric: number | null;
+  startedAt: number;
+  prompt: string;
+  history: readonly TrialView[];
+  lane: AgentLane;
+}
+
+export type AgentTurn = { ok: true; proposal: Proposal; agentMs: number } | { ok: false; error: AgentError; agentMs: number };
+
+/** What settling a proposal gives: a trial ended without an experiment, or a commit to measure. */
+export type SettledProposal = { kind: 'ended'; summary: TrialSummary } | { kind: 'committed'; trial: CommittedTrial };
+
+/**
+ * Step 1 of a trial (see design/trial-lifecycle.md): the trial number is given and written when
+ * the proposal starts; the lane's worktree is put at the parent; the prompt is written.
+ */
+export async function beginProposal(ctx: RunContext, state: RunState, lane: AgentLane, trial: number, inFlight: readonly InFlightTrial[]): Promise<StartedProposal> {
+  const startedAt = ctx.now();
+  const parent = ctx.strategy.chooseParent({ incumbent: state.incumbent, trials: state.history });
+  // The run branch is a chain: a change is measured on top of the incumbent. A strategy that
+  // starts elsewhere (restart, beam, tree) needs the tree of nodes, which this loop does not do yet.
+  if (parent !== state.incumbent) throw new Error(`strategy ${ctx.strategy.name} chose ${parent}, not the incumbent ${state.incumbent}: not supported yet`);
+  ctx.ledger.append('trial.start', { n: trial, parent });
+  ctx.reporter.trialStart?.(trial);
+  if (lane.at !== parent) {
+    await lane.worktree.reset(parent);
+    lane.at = parent;
+  }
+  // Crash reports and descriptions can quote hidden files: agents get them redacted.
+  const history = agentViews(state.history, ctx.hiddenText.redact);
+  const prompt = assemblePrompt({
+    instructions: ctx.instructions,
+    objective: ctx.config.metric,
+    branch: ctx.branch,
+    trial,
+    files: ctx.config.files,
+    history,
+    includeHistory: ctx.config.agent.context_window.include_history,
+    historyLimit: ctx.config.agent.context_window.history_limit,
+    includeBest: ctx.config.agent.context_window.include_best,
+    formatMetric,
+  });
+  void inFlight; // the prompt's section for trials in flight lands with the prompt's change
+  mkdirSync(ctx.paths.trialDir(trial), { recursive: true });
+  await writeTrialArtifact(ctx.paths, trial, 'prompt.md', prompt);
+  return { trial, parent, parentMetric: state.best, startedAt, prompt, history, lane };
+}
+
+/** Step 2, the agent's turn: runs beside experiments and other proposals; touches only its lane. */
+export async function runAgentTurn(ctx: RunContext, p: StartedProposal, signal: AbortSignal, inFlight: readonly InFlightTrial[]): Promise<AgentTurn> {
+  // From here on its worktree may hold anything.
+  p.lane.at = null;
+  const agentStart = ctx.now();
+  try {
+    const proposal = await propose(
+      ctx.agent,
+      {
+        trial: p.trial,
+        prompt: p.prompt,
+        systemPrompt: ctx.systemPrompt,
+        workspace: { root: p.lane.worktree.root, policy: ctx.policy, agentGitDir: p.lane.worktree.agentGitDir },
+        history: p.history,
+        objective: ctx.config.metric,
+        agentConfig: { ...ctx.config.agent, timeout_seconds: ctx.agentTimeoutMs / 1000 },
+        artifactDir: ctx.paths.trialDir(p.trial),
+        ...(inFlight.length > 0 ? { inFlight } : {}),
+      },
+      {
+        timeoutMs: ctx.agentTimeoutMs,
+        signal,
+        onRetry: (attempt, error, delayMs) => ctx.reporter.warning?.(`agent: ${error.message}; retry ${attempt} in ${Math.round(delayMs / 1000)}s`),
+      },
+    );
+    return { ok: true, proposal, agentMs: ctx.now() - agentStart };
+  } catch (error) {
+    if (!(error instanceof AgentError)) throw error;
+    return { ok: false, error, agentMs: ctx.now() - agentStart };
+  }
+}
+
+/**
+ * Steps 3 and 4: what the agent's turn gave is checked (records, protected files, the guard, the
+ * run branch) and committed in its worktree. Nothing in the project changes here: the commit
+ * reaches a slot (and, with one worker, the project folder) when an experiment starts on it.
+ */
+export async function settleProposal(ctx: RunContext, state: RunState, p: StartedProposal, turn: AgentTurn, signal: AbortSignal): Promise<SettledProposal> {
+  const { trial, parent, startedAt } = p;
+  const voidTrial = (outcome: TrialSummary['outcome'], description: string, agentMs: number, detail?: string, usage: AgentUsage | null = null): SettledProposal => ({
+    kind: 'ended',
+    summary: finishTrial(ctx, state, {
+      trial,
+      outcome,
+      metric: null,
+      description,
+      commit: '',
+      files: [],
+      ...(detail ? { detail } : {}),
+      best: state.best,
+      agentMs,
+      runMs: 0,
+      totalMs: ctx.now() - startedAt,
+      costUsd: usage?.costUsd ?? null,
+      usage,
+      parent,
+    }),
+  });
+
+  if (!turn.ok) {
+    const { error, agentMs } = turn;
+    ctx.ledger.append('agent.error', { n: trial, kind: error.kind, message: error.message, ms: agentMs });
+    if (signal.aborted) return voidTrial('stopped', 'stopped by the user during the agent turn', agentMs, undefined, error.usage ?? null);
+    const ended = voidTrial('agent-error', `agent error: ${error.message}`, agentMs, error.message, error.usage ?? null);
+    if (error.kind === 'fatal' && ended.kind === 'ended') throw new FatalAgentError(error, ended.summary);
+    return ended;
+  }
+  const { proposal, agentMs } = turn;
+  const usage = proposal.usage ?? null;
+  checkRecords(ctx, `during trial ${trial}'s agent turn`);
+  // A shell agent (or anything else on the machine) may have written the harness, the config or
+  // the instructions by absolute path: put them back and count the trial as a violation. While an
+  // experiment runs in the project folder, its own check after it finishes covers this window
+  // (whoever wrote, that experiment's result is not trusted).
+  const touched = state.projectBusy ? [] : ctx.protectedFiles.changed();
+  if (touched.length > 0) {
+    const unrestored = await ctx.protectedFiles.restore(touched);
+    ctx.ledger.append('tamper', { n: trial, files: touched, unrestored, during: 'agent' });
+    const detail = `${touched.join(', ')} changed during the agent's turn (hidden, read-only or the evaluation's own files); ${unrestored.length === 0 ? 'restored' : `${unrestored.join(', ')} cannot be restored (not in git)`}`;
+    const ended = voidTrial('violation', cleanDescription(proposal.description) || 'changed protected files', agentMs, detail, usage);
+    if (unrestored.length > 0) throw unrestorableError(trial, unrestored);
+    return ended;
+  }
+  if (signal.aborted) return voidTrial('stopped', 'stopped by the user during the agent turn', agentMs, undefined, usage);
+
+  const worktree = p.lane.worktree;
+  const changes = await worktree.changes();
+  const verdict = checkChanges(changes, ctx.policy);
+  const rawDescription = cleanDescription(proposal.description);
+  ctx.ledger.append('agent.done', { n: trial, description: rawDescription, files: changes.map((c) => c.path), usage: proposal.usage ?? null, ms: agentMs });
+  ctx.reporter.agentDone?.(trial, { description: rawDescription, files: changes.map((c) => c.path), ms: agentMs });
+  if (verdict.outcome !== 'ok') {
+    ctx.ledger.append('guard', { n: trial, outcome: verdict.outcome, reason: verdict.reason });
+    const outcome = verdict.outcome === 'skip' ? 'skip' : 'violation';
+    return voidTrial(outcome, rawDescription || (outcome === 'skip' ? 'no edit' : 'forbidden edit'), agentMs, verdict.reason, usage);
+  }
+
+  const files = verdict.files;
+  const changeOf = new Map(changes.map((c) => [c.path, c]));
+  // A file the agent adds must not land on an untracked file of the user's.
+  const clash = files.find((file) => changeOf.get(file)?.kind === 'added' && existsSync(path.join(ctx.projectDir, file)));
+  if (clash) {
+    const reason = `${clash} already exists in the project as a file that is not in git; crucible will not overwrite it. Choose another name.`;
+    ctx.ledger.append('guard', { n: trial, outcome: 'violation', reason });
+    return voidTrial('violation', rawDescription || 'new file', agentMs, reason, usage);
+  }
+  ctx.ledger.append('guard', { n: trial, outcome: 'ok', files });
+
+  const diff = diffTrialFiles(files, ctx.projectDir, worktree.root);
+  await writeTrialArtifact(ctx.paths, trial, 'diff.patch', diff);
+  const description = rawDescription || describeDiff(files, diff);
+
+  // The commit is made in the agent's worktree; until the branch points at it the project is untouched.
+  const sha = await worktree.commit(files, `${description}\n\ncrucible-run: ${ctx.tag}\ncrucible-trial: ${trial}\n`);
+  p.lane.at = sha;
+  try {
+    // Whatever happened in the project during the agent's turn, crucible moves nothing unless
+    // the repository is where it left it.
+    await guardRunBranch(ctx, state, `during trial ${trial}`);
+  } catch (error) {
+    voidTrial('interrupted', description, agentMs, error instanceof Error ? error.message : String(error), usage);
+    throw error;
+  }
+  ctx.ledger.append('commit', { n: trial, sha, parent, base: parent });
+  return {
+    kind: 'committed',
+    trial: { trial, sha, parent, base: parent, baseMetric: p.parentMetric, description, files, agentMs, usage, startedAt, diff: compactDiff(diff) },
+  };
+}

@@ -1,0 +1,310 @@
+import type { InFlightTrial } from '../agents/types.js';
+import { GitError, ProjectError } from '../errors.js';
+import type { ExperimentResult } from '../runner/run-experiment.js';
+import { rebaseChange } from '../workspace/rebase-change.js';
+import { moveRunBranch } from '../workspace/run-branch.js';
+import { measure, settleExperiment, type CommittedTrial } from './evaluate-commit.js';
+import type { TrialSummary } from './events.js';
+import { inProject, type ExperimentSlot } from './experiment-slot.js';
+import { finishTrial } from './finish-trial.js';
+import { guardRunBranch } from './guard-run-branch.js';
+import { beginProposal, FatalAgentError, runAgentTurn, settleProposal, type AgentLane, type AgentTurn, type StartedProposal } from './proposal.js';
+import type { RunContext, RunState } from './run-context.js';
+import { checkBudget, checkStop, countTrial, initialCounters, type Budget, type SessionCounters, type StopReason } from './stop-rules.js';
+
+export interface SchedulerOptions {
+  /** Trials in flight at most (proposals and experiments): parallel.agents. */
+  agents: number;
+  /** Room for experiments: the project folder alone, or one worktree per worker. */
+  slots: readonly ExperimentSlot[];
+  /** The number the first new trial gets. */
+  nextTrial: number;
+  maxRetries: number;
+  maxIterations: number | null;
+  budget: Budget;
+  /** What the run's earlier trials cost (all sessions). */
+  spentUsd: number;
+  /** Ctrl+C once: no new proposals; what is in flight finishes and is recorded. */
+  stopSignal: AbortSignal;
+  /** Ctrl+C twice: everything in flight stops now and is recorded as stopped. */
+  abortSignal: AbortSignal;
+  /** The lane with this index: an agent worktree at the incumbent (opened when first needed). */
+  openLane(index: number): Promise<AgentLane>;
+}
+
+export interface SchedulerResult {
+  reason: StopReason;
+  counters: SessionCounters;
+}
+
+/** What a task running beside the scheduler hands back when it is done. */
+type Done =
+  | { kind: 'turn'; p: StartedProposal; turn: AgentTurn }
+  | { kind: 'measured'; t: CommittedTrial; slot: ExperimentSlot; experiment: ExperimentResult }
+  | { kind: 'failed'; error: unknown };
+
+/**
+ * The loop as a small scheduler (see design/parallel-trials.md): up to `agents` trials in flight,
+ * each proposal in its own agent worktree, experiments in `slots`. Everything that decides or
+ * moves anything runs here, one event at a time, in the order things finish; only the agents'
+ * turns and the experiments themselves run side by side. With one agent and one slot it is the
+ * serial loop: propose, measure, decide, again.
+ */
+export async function runTrials(ctx: RunContext, state: RunState, options: SchedulerOptions): Promise<SchedulerResult> {
+  const lanes: AgentLane[] = [];
+  const freeLanes: AgentLane[] = [];
+  const freeSlots = [...options.slots];
+  const proposing = new Map<number, StartedProposal>();
+  const queue: CommittedTrial[] = [];
+  const running = new Map<number, CommittedTrial>();
+  const tasks = new Set<Promise<void>>();
+  const done: Done[] = [];
+  // Set when a task is done or Ctrl+C is pressed, so that the scheduler never sleeps past either.
+  let poked = false;
+  let wake: (() => void) | null = null;
+  const poke = (): void => {
+    poked = true;
+    wake?.();
+  };
+  options.stopSignal.addEventListener('abort', poke, { once: true });
+  options.abortSignal.addEventListener('abort', poke, { once: true });
+  // Ends what is in flight when the scheduler itself fails: nothing may outlive it unrecorded but
+  // what the next run's recovery reconciles from the ledger.
+  const failure = new AbortController();
+  const hard = AbortSignal.any([options.abortSignal, failure.signal]);
+  const sessionStart = ctx.now();
+  let nextTrial = options.nextTrial;
+  let proposalsStarted = 0;
+  let spentUsd = options.spentUsd;
+  let counters = initialCounters;
+  let stopping: StopReason | null = null;
+  const stop = (reason: StopReason): void => {
+    stopping ??= reason;
+  };
+
+  const spawn = (work: Promise<Done>): void => {
+    const task = work
+      .catch((error: unknown): Done => ({ kind: 'failed', error }))
+      .then((result) => {
+        done.push(result);
+        tasks.delete(task);
+        poke();
+      });
+    tasks.add(task);
+  };
+
+  const inFlightCount = (): number => proposing.size + queue.length + running.size;
+  const inFlightViews = (): InFlightTrial[] =>
+    [...queue, ...running.values()]
+      .sort((a, b) => a.trial - b.trial)
+      .map((t) => ({ trial: t.trial, description: ctx.hiddenText.redact(t.description), files: t.files, ...(t.diff ? { diff: ctx.hiddenText.redact(t.diff) } : {}) }));
+
+  const ended = (summary: TrialSummary, previousBest: number | null): void => {
+    ctx.reporter.trialEnd?.(summary, { previousBest, isNewBest: summary.outcome === 'keep' });
+    if (summary.outcome === 'stopped') return stop({ kind: 'interrupted' });
+    counters = countTrial(counters, summary.outcome);
+    spentUsd += summary.costUsd ?? 0;
+    const elapsedSeconds = (ctx.now() - sessionStart) / 1000;
+    const reason = checkBudget(options.budget, { totalCostUsd: spentUsd, lastTrialCostUsd: summary.costUsd, elapsedSeconds }) ?? checkStop(counters, { maxRetries: options.maxRetries, maxIterations: null });
+    if (reason) stop(reason);
+  };
+
+  /** Why no new proposal may start (budgets count what is in flight: they are checked before each). */
+  const refuseProposal = (): StopReason | null => {
+    if (options.stopSignal.aborted || hard.aborted) return { kind: 'interrupted' };
+    const before = checkBudget(options.budget, { totalCostUsd: spentUsd, lastTrialCostUsd: null, elapsedSeconds: (ctx.now() - sessionStart) / 1000 });
+    if (before) return before;
+    const exhausted = ctx.strategy.stopReason({ incumbent: state.incumbent, trials: state.history });
+    if (exhausted !== null) return { kind: 'strategy', message: exhausted };
+    if (options.maxIterations !== null && proposalsStarted >= options.maxIterations) return { kind: 'max-iterations', trials: proposalsStarted };
+    return null;
+  };
+
+  const takeLane = async (): Promise<AgentLane> => {
+    const free = freeLanes.pop();
+    if (free) return free;
+    const lane = await options.openLane(lanes.length);
+    lanes.push(lane);
+    return lane;
+  };
+
+  const startProposal = async (): Promise<void> => {
+    const lane = await takeLane();
+    const trial = nextTrial++;
+    proposalsStarted++;
+    const inFlight = inFlightViews();
+    const p = await beginProposal(ctx, state, lane, trial, inFlight);
+    proposing.set(trial, p);
+    spawn(runAgentTurn(ctx, p, hard, inFlight).then((turn): Done => ({ kind: 'turn', p, turn })));
+  };
+
+  /** A trial that never reached an experiment (stale, or stopped while queued). */
+  const endWithoutExperiment = (t: CommittedTrial, outcome: 'stale' | 'stopped', detail: string): void => {
+    const previousBest = state.best;
+    const summary = finishTrial(ctx, state, {
+      trial: t.trial,
+      outcome,
+      metric: null,
+      description: t.description,
+      commit: t.sha,
+      files: t.files,
+      detail,
+      best: state.best,
+      agentMs: t.agentMs,
+      runMs: 0,
+      totalMs: ctx.now() - t.startedAt,
+      costUsd: t.usage?.costUsd ?? null,
+      usage: t.usage,
+      parent: t.parent,
+      base: t.base,
+      ...(t.remeasureOf !== undefined ? { remeasureOf: t.remeasureOf } : {}),
+    });
+    ended(summary, previousBest);
+  };
+
+  const startExperiment = async (queued: CommittedTrial, slot: ExperimentSlot): Promise<boolean> => {
+    let t = queued;
+    // Rule 1 of the keep rule: a change is measured on top of the incumbent of the moment.
+    if (t.base !== state.incumbent) {
+      const sha = await rebaseChange(ctx.git, t.sha, state.incumbent);
+      if (sha === null) {
+        ctx.ledger.append('rebase', { n: t.trial, onto: state.incumbent, sha: null });
+        endWithoutExperiment(t, 'stale', `its change no longer applies: the incumbent moved (to ${state.incumbent.slice(0, 7)}) while it was proposed, and changed the same lines`);
+        return false;
+      }
+      ctx.ledger.append('rebase', { n: t.trial, onto: state.incumbent, sha });
+      t = { ...t, sha, base: state.incumbent, baseMetric: state.best };
+    }
+    if (inProject(slot)) {
+      await guardRunBranch(ctx, state, `before trial ${t.trial}'s experiment`);
+      ctx.ledger.append('apply', { n: t.trial, sha: t.sha, files: t.files });
+      ctx.ledger.sync();
+      await applyToProject(ctx, state, t);
+      state.projectBusy = true;
+    } else {
+      await slot.folder!.checkout(t.sha);
+    }
+    running.set(t.trial, t);
+    ctx.reporter.experimentStart?.(t.trial, { commit: t.sha });
+    const measured = t;
+    spawn(measure(ctx, slot, t.trial, t.sha, hard).then((experiment): Done => ({ kind: 'measured', t: measured, slot, experiment })));
+    return true;
+  };
+
+  const handle = async (event: Done): Promise<void> => {
+    switch (event.kind) {
+      case 'failed':
+        throw event.error;
+      case 'turn': {
+        const { p, turn } = event;
+        proposing.delete(p.trial);
+        const previousBest = state.best;
+        try {
+          const settled = await settleProposal(ctx, state, p, turn, hard);
+          if (settled.kind === 'ended') ended(settled.summary, previousBest);
+          else queue.push(settled.trial);
+        } catch (error) {
+          if (!(error instanceof FatalAgentError)) throw error;
+          ctx.reporter.trialEnd?.(error.summary, { previousBest, isNewBest: false });
+          stop({ kind: 'agent-fatal', message: error.agentError.message });
+        } finally {
+          freeLanes.push(p.lane);
+        }
+        return;
+      }
+      case 'measured': {
+        const { t, slot, experiment } = event;
+        running.delete(t.trial);
+        if (inProject(slot)) state.projectBusy = false;
+        const previousBest = state.best;
+        const summary = await settleExperiment(ctx, state, t, slot, experiment);
+        freeSlots.push(slot);
+        ended(summary, previousBest);
+        // Rule 2: better than its base but measured on an outdated one: measured again on the
+        // incumbent, as a new trial that names the first. Never kept on the first measurement.
+        if (summary.outcome === 'stale' && summary.metric !== null && !hard.aborted) {
+          const again = nextTrial++;
+          ctx.ledger.append('trial.start', { n: again, parent: t.parent, remeasureOf: t.trial });
+          ctx.ledger.append('commit', { n: again, sha: t.sha, parent: t.parent, base: t.base });
+          ctx.reporter.trialStart?.(again);
+          queue.unshift({ ...t, trial: again, remeasureOf: t.trial, agentMs: 0, usage: null, startedAt: ctx.now() });
+        }
+        return;
+      }
+    }
+  };
+
+  try {
+    for (;;) {
+      if (options.stopSignal.aborted || hard.aborted) stop({ kind: 'interrupted' });
+      if (hard.aborted) {
+        // Committed but never measured: nothing of theirs reached the project.
+        for (const t of queue.splice(0)) endWithoutExperiment(t, 'stopped', 'stopped by the user before its experiment started');
+      }
+      while (stopping === null && inFlightCount() < options.agents) {
+        const refused = refuseProposal();
+        if (refused) {
+          stop(refused);
+          break;
+        }
+        await startProposal();
+      }
+      while (!hard.aborted && freeSlots.length > 0 && queue.length > 0) {
+        const slot = freeSlots.shift()!;
+        if (!(await startExperiment(queue.shift()!, slot))) freeSlots.unshift(slot);
+      }
+      const event = done.shift();
+      if (event) {
+        await handle(event);
+        continue;
+      }
+      if (tasks.size === 0 && queue.length === 0) break;
+      if (!poked) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        wake = null;
+      }
+      poked = false;
+    }
+  } catch (error) {
+    failure.abort();
+    await Promise.allSettled([...tasks]);
+    throw error;
+  } finally {
+    options.stopSignal.removeEventListener('abort', poke);
+    options.abortSignal.removeEventListener('abort', poke);
+  }
+  return { reason: stopping ?? { kind: 'interrupted' }, counters };
+}
+
+/** Moves the run branch (and the project's editable files) to the commit under test. */
+async function applyToProject(ctx: RunContext, state: RunState, t: CommittedTrial): Promise<void> {
+  try {
+    await moveRunBranch(ctx.git, ctx.branch, state.head, t.sha);
+    state.head = t.sha;
+  } catch (error) {
+    if (!(error instanceof GitError)) throw error;
+    const reason = error.stderr.trim().split('\n')[0] ?? 'git read-tree failed';
+    finishTrial(ctx, state, {
+      trial: t.trial,
+      outcome: 'interrupted',
+      metric: null,
+      description: t.description,
+      commit: '',
+      files: [],
+      detail: `could not apply the change to the project: ${reason}`,
+      best: state.best,
+      agentMs: t.agentMs,
+      runMs: 0,
+      totalMs: ctx.now() - t.startedAt,
+      costUsd: t.usage?.costUsd ?? null,
+      usage: t.usage,
+      parent: t.parent,
+    });
+    if (error.lockFile !== null) throw error; // a stale index.lock has its own hint
+    throw new ProjectError(`cannot apply trial ${t.trial} to the project: ${reason}`, {
+      hints: ['An editable file was probably changed outside crucible during the run. Commit or undo that change, then run again.'],
+    });
+  }
+}
