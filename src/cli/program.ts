@@ -63,8 +63,9 @@ export function buildProgram(ctx: CliContext): Command {
     .option('-m, --model <name>', 'model for the claude-code and api agents, overriding agent.model')
     .option('--no-interactive', 'never ask (skip the fork menu)')
     .option('--fork <tag>', 'start a new run from the best commit of another run, without asking')
+    .option('-w, --workers <n>', 'experiments at once, overriding parallel.workers', positiveInt)
     .option('-v, --verbose', 'show debug output')
-    .action(async (opts: { tag: string; maxIterations?: number; agent?: (typeof agentTypes)[number]; timeout?: number; model?: string; interactive: boolean; fork?: string }, cmd: Command) => {
+    .action(async (opts: { tag: string; maxIterations?: number; agent?: (typeof agentTypes)[number]; timeout?: number; model?: string; interactive: boolean; fork?: string; workers?: number }, cmd: Command) => {
       const { runCommand } = await import('./commands/run.js');
       await runCommand(
         {
@@ -76,6 +77,7 @@ export function buildProgram(ctx: CliContext): Command {
           model: opts.model,
           interactive: opts.interactive && ctx.isInteractive,
           fork: opts.fork,
+          workers: opts.workers,
         },
         out(cmd),
       );

@@ -334,6 +334,17 @@ export function findInconsistencies(dir: string, tag: string, branch = `crucible
     else if (!summary.commit.startsWith(row['commit'] ?? '?')) problems.push(`trial ${n}: row commit ${row['commit']} is not ${summary.commit}`);
   }
   for (const n of seen) if (!ends.has(n)) problems.push(`trial ${n} has a row but no trial.end`);
+  // The chain rule: every kept change was measured on top of the incumbent it replaced.
+  let incumbent: string | null = null;
+  for (const e of events) {
+    if (e.type !== 'trial.end') continue;
+    const summary = e['summary'] as { outcome: string; commit: string; base?: string; trial: number };
+    if (summary.outcome !== 'keep' && summary.outcome !== 'baseline') continue;
+    if (summary.outcome === 'keep' && incumbent !== null && summary.base !== undefined && summary.base !== incumbent) {
+      problems.push(`kept trial ${summary.trial} was measured on ${summary.base.slice(0, 7)}, not on the incumbent ${incumbent.slice(0, 7)}`);
+    }
+    incumbent = summary.commit;
+  }
 
   const from = events.find((e) => e.type === 'run.create')?.['from'];
   if (typeof from !== 'string') return [...problems, 'the ledger has no run.create'];

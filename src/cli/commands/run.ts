@@ -20,6 +20,7 @@ export interface RunCommandOptions {
   model?: string | undefined;
   interactive: boolean;
   fork?: string | undefined;
+  workers?: number | undefined;
 }
 
 export async function runCommand(options: RunCommandOptions, out: Output): Promise<void> {
@@ -62,6 +63,7 @@ export async function runCommand(options: RunCommandOptions, out: Output): Promi
       ...(options.agent ? { agentType: options.agent } : {}),
       ...(options.agentTimeoutSeconds ? { agentTimeoutSeconds: options.agentTimeoutSeconds } : {}),
       ...(options.maxIterations ? { maxIterations: options.maxIterations } : {}),
+      ...(options.workers ? { workers: options.workers } : {}),
       ...(options.model ? { model: options.model } : {}),
       forkFrom,
       reporter,

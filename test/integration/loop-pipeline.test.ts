@@ -1,0 +1,101 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startRun } from '../../src/loop/start-run.js';
+import { git } from '../helpers/git-repo.js';
+import { createTinyProject, findInconsistencies, killLeftovers, ledgerEvents, planAgent, rowOf, setKnob, type TinyProject } from '../helpers/project.js';
+
+/**
+ * Pipelining (parallel.agents = 2 with one slot): the agent prepares the next change while the
+ * experiment runs, and the keep rule holds: a change is kept only if it was measured on top of the
+ * incumbent it replaces (rebased when the incumbent moved meanwhile, stale when it no longer applies).
+ */
+
+let project: TinyProject | undefined;
+afterEach(() => {
+  if (project) {
+    killLeftovers(project);
+    project.cleanup();
+  }
+  project = undefined;
+});
+
+/** A project whose score is X (solution.js) + Y (extra.js): two editable files, two independent changes. */
+function twoFileProject(): TinyProject {
+  const config = [
+    'name: tiny',
+    'files:',
+    '  editable: [solution.js, extra.js]',
+    '  readonly: [package.json]',
+    '  hidden: [evaluate.js]',
+    'commands:',
+    '  run: node evaluate.js > run.log 2>&1',
+    '  eval: cat run.log',
+    'metric:',
+    '  name: score',
+    '  direction: maximize',
+    'constraints:',
+    '  timeout_seconds: 10',
+    '  max_retries: 10',
+    'agent:',
+    '  type: command',
+    '  command: node "$CRUCIBLE_TEST_AGENT"',
+    '  timeout_seconds: 20',
+    'parallel: { agents: 2 }',
+    '',
+  ].join('\n');
+  return createTinyProject({ agent: 'command', configText: config, files: { 'extra.js': 'export const Y = 0;\n' }, score: "X + (await import('./extra.js')).Y" });
+}
+
+function order(events: ReturnType<typeof ledgerEvents>, type: string, n: number): number {
+  return events.findIndex((e) => e.type === type && e.n === n);
+}
+
+describe('pipelining: the agent works while the experiment runs', () => {
+  it('proposes trial 2 during trial 1\'s experiment; a change on the same line as a kept one is stale, not a failure', async () => {
+    const p = createTinyProject({ agent: 'command', parallel: '{ agents: 2 }', maxRetries: 1 });
+    project = p;
+    planAgent(p, { 1: { x: 20 }, 2: { x: 40, sleepMs: 100 }, 3: { x: 60 }, 4: { x: 80, sleepMs: 100 } });
+    setKnob(p, 'sleep-ms', 1200);
+
+    const report = await startRun({ projectDir: p.dir, tag: 't', env: p.env, maxIterations: 4 });
+
+    const events = ledgerEvents(p.dir, 't');
+    // Trial 2's proposal started and finished before trial 1 was decided.
+    expect(order(events, 'trial.start', 2)).toBeLessThan(order(events, 'decide', 1));
+    expect(order(events, 'agent.done', 2)).toBeLessThan(order(events, 'decide', 1));
+    expect(rowOf(p.dir, 't', 1)).toMatchObject({ status: 'keep', metric_value: '20' });
+    // Started from the baseline, it changes the line trial 1 changed: it cannot be measured on the new incumbent.
+    expect(rowOf(p.dir, 't', 2)?.['status']).toBe('stale');
+    expect(rowOf(p.dir, 't', 3)).toMatchObject({ status: 'keep', metric_value: '60' });
+    expect(rowOf(p.dir, 't', 4)?.['status']).toBe('stale');
+    // max_retries 1: two stale trials in a row would have stopped the run were they failures.
+    expect(report.reason).toEqual({ kind: 'max-iterations', trials: 4 });
+    expect(git(p.dir, 'tag', '--list', 'failed/t/*')).toBe('');
+    expect(git(p.dir, 'show', 'crucible/t:solution.js')).toContain('X = 60;');
+    expect(findInconsistencies(p.dir, 't')).toEqual([]);
+  });
+
+  it('rebases a change made on an older incumbent and measures it on top of the new one', async () => {
+    const p = twoFileProject();
+    project = p;
+    planAgent(p, { 1: { x: 20 }, 2: { write: { 'extra.js': 'export const Y = 5;\n' } } });
+    setKnob(p, 'sleep-ms', 1200);
+
+    await startRun({ projectDir: p.dir, tag: 't', env: p.env, maxIterations: 2 });
+
+    const events = ledgerEvents(p.dir, 't');
+    const baseline = git(p.dir, 'rev-parse', 'main');
+    const one = events.find((e) => e.type === 'commit' && e.n === 1)?.['sha'] as string;
+    const rebase = events.find((e) => e.type === 'rebase' && e.n === 2);
+    expect(events.find((e) => e.type === 'trial.start' && e.n === 2)?.['parent']).toBe(baseline);
+    expect(rebase?.['onto']).toBe(one);
+    // Measured with both changes: 20 + 5, better than trial 1's 20.
+    expect(rowOf(p.dir, 't', 2)).toMatchObject({ status: 'keep', metric_value: '25' });
+    expect(git(p.dir, 'rev-parse', 'crucible/t~1')).toBe(one);
+    expect(git(p.dir, 'rev-parse', 'crucible/t')).toBe(rebase?.['sha']);
+    expect(git(p.dir, 'show', 'crucible/t:solution.js')).toContain('X = 20;');
+    expect(git(p.dir, 'show', 'crucible/t:extra.js')).toContain('Y = 5;');
+    const end = events.find((e) => e.type === 'trial.end' && e.n === 2)?.['summary'] as { parent: string; base: string };
+    expect(end).toMatchObject({ parent: baseline, base: one });
+    expect(findInconsistencies(p.dir, 't')).toEqual([]);
+  });
+});
