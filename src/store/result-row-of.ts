@@ -6,7 +6,7 @@ import { normalizeResultRowInPlace } from './results-format.js';
 
 /** The results.tsv row of a finished trial: written by finishTrial, rebuilt from the ledger's `trial.end`. */
 export function resultRowOf(tag: string, summary: TrialSummary, timestamp: string): ResultRow {
-  return {
+  const row: ResultRow = {
     commit: summary.commit === '' ? '' : shortSha(summary.commit),
     metric: summary.metric,
     status: summary.outcome,
@@ -23,6 +23,12 @@ export function resultRowOf(tag: string, summary: TrialSummary, timestamp: strin
     cacheReadTokens: summary.usage?.cacheReadTokens ?? null,
     cacheWriteTokens: summary.usage?.cacheWriteTokens ?? null,
   };
+  // Only what the record names: a row of a serial run of an older version reads as it did.
+  if (summary.parent) row.parent = shortSha(summary.parent);
+  if (summary.base) row.base = shortSha(summary.base);
+  if (summary.slot !== undefined) row.slot = summary.slot;
+  if (summary.remeasureOf !== undefined) row.remeasureOf = summary.remeasureOf;
+  return row;
 }
 
 /**
@@ -35,6 +41,8 @@ export function rowsOfView(tag: string, view: RunView): ResultRow[] {
     if (node.summary === null) continue;
     const row = resultRowOf(tag, node.summary, oneCell(node.endedAt ?? ''));
     row.commit = oneCell(row.commit);
+    if (row.parent !== undefined) row.parent = oneCell(row.parent);
+    if (row.base !== undefined) row.base = oneCell(row.base);
     rows.push(normalizeResultRowInPlace(row));
   }
   return rows;
