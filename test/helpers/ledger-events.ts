@@ -111,9 +111,9 @@ export interface ParallelPlan extends Plan {
  * A trial as the scheduler writes it (issue 8's ledger contract): started from `parent`, maybe
  * rebased onto `onto`, maybe queued, measured in `slot`; a stale one ends without an experiment.
  */
-export function parallelTrial(n: number, o: { parent: string; outcome: Outcome; metric: number | null; slot: number; onto?: string; queued?: boolean; remeasureOf?: number }): LedgerEvent[] {
+export function parallelTrial(n: number, o: { parent: string; outcome: Outcome; metric: number | null; slot: number; onto?: string; queued?: boolean; remeasureOf?: number; commit?: string }): LedgerEvent[] {
   const base = o.onto ?? o.parent;
-  const commit = sha(100 + n);
+  const commit = o.commit ?? sha(100 + n);
   const start = ev('trial.start', { n, parent: o.parent, ...(o.remeasureOf === undefined ? {} : { remeasureOf: o.remeasureOf }) });
   const rebased = o.onto === undefined ? [] : [ev('rebase', { n, onto: o.onto, sha: sha(200 + n) })];
   const record = (outcome: Outcome, metric: number | null, at: string, ran: boolean) =>
