@@ -18,7 +18,8 @@ export interface InFlightTrial {
   remeasureOf: number | null;
 }
 
-const short = (sha: string | null): string | null => (sha === null || sha === '' ? null : sha.slice(0, 7));
+// A sha is hex; anything else in a hand-edited ledger (an escape sequence, say) is not printed.
+const short = (sha: string | null): string | null => (sha !== null && /^[0-9a-f]{4,64}$/i.test(sha) ? sha.slice(0, 7) : null);
 
 /** The trials in flight of a run's view, by trial number, timed against `now` (the caller's clock). */
 export function describeInFlight(nodes: readonly TrialNode[], now: Date): InFlightTrial[] {

@@ -221,3 +221,13 @@ describe('status with trials in flight and stale ones', () => {
     expect(compareJson({ ...withStale, tag: 'p' }, run2)['p']?.stale).toBe(2);
   });
 });
+
+describe('what a hand-edited ledger names', () => {
+  it('prints a base or parent only when it is a commit id', () => {
+    const hostile = '\u001b[2J\u001b]0;pwned\u0007';
+    const node = { trial: 3, parent: hostile, base: `${hostile}x`, baseline: false, slot: 1, remeasureOf: null, finished: false, phase: 'running' as const, outcome: null, metric: null, commit: '', description: '', agentMs: 0, runMs: 0, totalMs: 0, costUsd: null, usage: null, startedAt: 'not a time', endedAt: null, summary: null, handles: [] };
+    const [trial] = describeInFlight([node], new Date());
+    expect(trial).toMatchObject({ parent: null, base: null, elapsedSeconds: null });
+    expect(renderStatus(statusInput({ inFlight: [trial!], running: null }))).not.toContain('\u001b');
+  });
+});
