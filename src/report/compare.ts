@@ -19,6 +19,7 @@ export function renderCompare(a: RunSummary, b: RunSummary, metricName: string):
     ['Skipped', (summary) => summary.skipped],
     ['Violations', (summary) => summary.violations],
     ['Agent errors', (summary) => summary.agentErrors],
+    ['Stale', (summary) => summary.stale],
   ];
   for (const [label, pick] of rare) if (pick(a) + pick(b) > 0) rows.push([label, String(pick(a)), String(pick(b))]);
   const both = (pick: (summary: RunSummary) => string): [string, string] => [pick(a), pick(b)];
@@ -75,6 +76,7 @@ export interface CompareRunJson {
   skipped: number;
   violations: number;
   agent_errors: number;
+  stale: number;
   best_metric: number | null;
   best_commit: string | null;
   best_trial: number | null;
@@ -99,6 +101,7 @@ function toCompareRunJson(summary: RunSummary): CompareRunJson {
     skipped: summary.skipped,
     violations: summary.violations,
     agent_errors: summary.agentErrors,
+    stale: summary.stale,
     best_metric: summary.best?.metric ?? null,
     best_commit: summary.best?.commit ?? null,
     best_trial: summary.best?.trial ?? null,

@@ -72,6 +72,11 @@ export interface HistoryEntryJson {
   description: string;
   tag: string;
   timestamp: string;
+  /** Where the trial came from, when its record says (absent for runs of older versions). */
+  parent?: string;
+  base?: string;
+  slot?: number;
+  remeasure_of?: number;
 }
 
 export function historyJson(rows: readonly ResultRow[], last: number): HistoryEntryJson[] {
@@ -83,5 +88,16 @@ export function historyJson(rows: readonly ResultRow[], last: number): HistoryEn
     description: row.description,
     tag: row.tag,
     timestamp: row.timestamp,
+    ...originOf(row),
   }));
+}
+
+/** parent, base, slot and remeasure_of as far as the row knows them; nothing for a row of an older version. */
+export function originOf(row: Pick<ResultRow, 'parent' | 'base' | 'slot' | 'remeasureOf'>): Pick<HistoryEntryJson, 'parent' | 'base' | 'slot' | 'remeasure_of'> {
+  const origin: Pick<HistoryEntryJson, 'parent' | 'base' | 'slot' | 'remeasure_of'> = {};
+  if (row.parent !== undefined) origin.parent = row.parent;
+  if (row.base !== undefined) origin.base = row.base;
+  if (row.slot !== undefined) origin.slot = row.slot;
+  if (row.remeasureOf !== undefined) origin.remeasure_of = row.remeasureOf;
+  return origin;
 }

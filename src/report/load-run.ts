@@ -3,6 +3,7 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { readConfigEssentials, type ConfigEssentials } from '../config/read-essentials.js';
 import { ProjectError } from '../errors.js';
+import type { RunView } from '../store/fold-run.js';
 import type { ResultRow } from '../store/result-row.js';
 import { isProcessAlive } from '../store/process-identity.js';
 import { openProjectRuns, type ProjectRuns } from '../store/project-runs.js';
@@ -36,11 +37,13 @@ export async function loadProjectRecords(projectDir: string, tags: ReadonlyArray
 
 /**
  * The run a read command is about: `--tag` when given; else the run whose branch is checked out;
- * else the run that changed last. Its rows are read on the way (see `rowsOf`).
+ * else the run that changed last. A run counts once a trial has started. Its rows are read on the
+ * way (see `rowsOf`).
  */
 export async function resolveTag(records: ProjectRecords, tag: string | undefined): Promise<string> {
   const { runs } = records;
-  const hasTrials = async (candidate: string): Promise<boolean> => (await runs.rows(candidate)).length > 0;
+  // A run whose first trials are still in flight (the baseline measuring, agents at work) is a run too: status shows them.
+  const hasTrials = async (candidate: string): Promise<boolean> => (await runs.rows(candidate)).length > 0 || (runs.loadedView(candidate)?.trials.length ?? 0) > 0;
   if (tag !== undefined) {
     if (!(await hasTrials(tag))) {
       const others = (await runs.tagsWithTrials()).filter((t) => t !== '');
@@ -62,6 +65,13 @@ export function rowsOf(records: ProjectRecords, tag: string): ResultRow[] {
   const rows = records.runs.loadedRows(tag);
   if (rows === undefined) throw new Error(`rowsOf("${tag}") before resolveTag read that run`);
   return rows;
+}
+
+/** The ledger's view of a run `resolveTag` has returned; null for a run recorded only in results.tsv. */
+export function viewOf(records: ProjectRecords, tag: string): RunView | null {
+  const view = records.runs.loadedView(tag);
+  if (view === undefined) throw new Error(`viewOf("${tag}") before resolveTag read that run`);
+  return view;
 }
 
 /** The `crucible run` working on this run right now, if any. */

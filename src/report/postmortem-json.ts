@@ -1,5 +1,6 @@
 import type { Direction } from '../config/schema.js';
 import type { Outcome } from '../core/outcome.js';
+import { originOf } from './history.js';
 import type { Postmortem } from './postmortem.js';
 
 /**
@@ -19,6 +20,7 @@ export interface PostmortemJson {
   agent_errors: number;
   stopped: number;
   interrupted: number;
+  stale: number;
   best_metric: number | null;
   best_commit: string | null;
   best_trial: number | null;
@@ -35,6 +37,11 @@ export interface PostmortemJson {
     description: string;
     commit: string | null;
     best_so_far: number | null;
+    /** As in `history --json`: present when the trial's record names them. */
+    parent?: string;
+    base?: string;
+    slot?: number;
+    remeasure_of?: number;
   }>;
   failure_streaks: Array<{ start_trial: number; end_trial: number; length: number }>;
   turning_points: Array<{
@@ -65,6 +72,7 @@ export function postmortemJson(pm: Postmortem): PostmortemJson {
     agent_errors: summary.agentErrors,
     stopped: summary.stopped,
     interrupted: summary.interrupted,
+    stale: summary.stale,
     best_metric: summary.best?.metric ?? null,
     best_commit: summary.best?.commit ?? null,
     best_trial: summary.best?.trial ?? null,
@@ -85,6 +93,7 @@ export function postmortemJson(pm: Postmortem): PostmortemJson {
       description: point.description,
       commit: point.commit === '' ? null : point.commit,
       best_so_far: point.bestSoFar,
+      ...originOf(point),
     })),
     failure_streaks: pm.failureStreaks.map((streak) => ({
       start_trial: streak.startTrial,

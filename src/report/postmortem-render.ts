@@ -2,7 +2,7 @@ import { renderTrendChart } from './chart.js';
 import { formatCost, formatDuration, formatMetric, formatPercent, formatSignedMetric } from './format.js';
 import type { FailureStreak, Postmortem, TrendPoint } from './postmortem.js';
 import { renderCounts } from './status.js';
-import { truncateToWidth } from './text-width.js';
+import { measureWidth, truncateToWidth } from './text-width.js';
 import { renderTrialBars } from './trial-bars.js';
 
 export interface PostmortemRenderOptions {
@@ -32,6 +32,9 @@ export function renderPostmortem(pm: Postmortem, opts: PostmortemRenderOptions):
   if (measuredCount > 0 && measuredCount <= maxBarListTrials) {
     sections.push(section('Trials', renderTrialBars(pm.trend, { width: inner, bestTrial: pm.summary.best?.trial ?? null })));
   }
+  // Only trials run in parallel are re-measured or go stale: a serial run's report has no such section.
+  const parallel = renderRemeasuredAndStale(pm);
+  if (parallel !== null) sections.push(section(parallel.title, parallel.lines.flatMap((line) => wrapWords(line, inner))));
   sections.push(
     section('Turning points', renderTurningPoints(pm, inner)),
     section('Failure streaks', renderStreaks(pm)),
@@ -108,6 +111,40 @@ function describeOutcomes(streak: FailureStreak, trend: readonly TrendPoint[]): 
     .sort((a, b) => b[1] - a[1])
     .map(([status, count]) => `${count} ${status}`)
     .join(', ');
+}
+
+const maxStaleListed = 12;
+
+function renderRemeasuredAndStale(pm: Postmortem): { title: string; lines: string[] } | null {
+  if (pm.remeasured.length === 0 && pm.stale.length === 0) return null;
+  const lines = pm.remeasured.map(
+    (r) => `trial ${r.trial}: re-measured as trial ${r.as} on the new incumbent (${r.status}${r.metric === null ? '' : ` ${formatMetric(r.metric)}`})`,
+  );
+  if (pm.stale.length > 0) {
+    const listed = pm.stale.slice(0, maxStaleListed).join(', ');
+    const more = pm.stale.length > maxStaleListed ? ` and ${pm.stale.length - maxStaleListed} more` : '';
+    const which = pm.stale.length === 1 ? `trial ${listed}` : `trials ${listed}${more}`;
+    lines.push(`stale: ${which} (the incumbent moved while the agent worked and the change no longer applied; not measured, not a failure)`);
+  }
+  const title = pm.remeasured.length === 0 ? 'Stale trials' : pm.stale.length === 0 ? 'Re-measured' : 'Re-measured and stale';
+  return { title, lines };
+}
+
+// Continuation lines are indented two more columns, under the text they continue.
+function wrapWords(line: string, width: number): string[] {
+  const lines: string[] = [];
+  let current = '';
+  for (const word of line.split(' ')) {
+    const next = current === '' ? word : `${current} ${word}`;
+    if (current !== '' && measureWidth(next) > width) {
+      lines.push(current);
+      current = `  ${word}`;
+    } else {
+      current = next;
+    }
+  }
+  lines.push(current);
+  return lines;
 }
 
 function renderPlateau(pm: Postmortem): string {

@@ -12,6 +12,20 @@ export interface TrendPoint {
   description: string;
   commit: string;
   bestSoFar: number | null;
+  /** Where the trial came from, when its record says (runs of older versions do not). */
+  parent?: string;
+  base?: string;
+  slot?: number;
+  remeasureOf?: number;
+}
+
+/** A promising result measured on an outdated base, and the trial that measured it again on the incumbent. */
+export interface Remeasure {
+  trial: number;
+  /** The trial that measured the change again, and what came of it. */
+  as: number;
+  status: Outcome;
+  metric: number | null;
 }
 
 /** Consecutive trials without a keep. */
@@ -46,6 +60,10 @@ export interface Postmortem {
   /** The largest relative improvements first; at most three. */
   turningPoints: TurningPoint[];
   plateau: Plateau | null;
+  /** By the first trial's number; only re-measurements that have been recorded. */
+  remeasured: Remeasure[];
+  /** Trials whose change no longer applied to a moved incumbent (not measured), by number. */
+  stale: number[];
 }
 
 const minStreakLength = 2;
@@ -74,14 +92,19 @@ export function analyzeRun(rows: readonly ResultRow[], direction: Direction): Po
       best = metric;
     }
     if (row.status !== 'baseline') improvedFlags.push({ trial: row.trial, improved });
-    trend.push({
+    const point: TrendPoint = {
       trial: row.trial,
       metric: row.metric,
       status: row.status,
       description: row.description,
       commit: row.commit,
       bestSoFar: best,
-    });
+    };
+    if (row.parent !== undefined) point.parent = row.parent;
+    if (row.base !== undefined) point.base = row.base;
+    if (row.slot !== undefined) point.slot = row.slot;
+    if (row.remeasureOf !== undefined) point.remeasureOf = row.remeasureOf;
+    trend.push(point);
   }
 
   return {
@@ -90,6 +113,11 @@ export function analyzeRun(rows: readonly ResultRow[], direction: Direction): Po
     failureStreaks: findFailureStreaks(ordered),
     turningPoints: rankTurningPoints(candidates),
     plateau: findPlateau(improvedFlags),
+    remeasured: ordered
+      .filter((row) => row.remeasureOf !== undefined)
+      .map((row) => ({ trial: row.remeasureOf!, as: row.trial, status: row.status, metric: row.metric }))
+      .sort((a, b) => a.trial - b.trial || a.as - b.as),
+    stale: ordered.filter((row) => row.status === 'stale').map((row) => row.trial),
   };
 }
 

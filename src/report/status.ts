@@ -1,5 +1,6 @@
 import type { Direction } from '../config/schema.js';
 import { formatCost, formatDuration, formatMetric, formatPercent, formatSignedMetric } from './format.js';
+import { inFlightJson, renderInFlight, type InFlightJson, type InFlightTrial } from './in-flight.js';
 import type { RunSummary } from './summary.js';
 
 export interface StatusInput {
@@ -12,9 +13,11 @@ export interface StatusInput {
   summary: RunSummary;
   /** The `crucible run` holding this run's lock, if one is alive. */
   running?: { pid: number; since: string } | null;
+  /** Trials started and not yet recorded, by trial number (see describeInFlight). */
+  inFlight?: readonly InFlightTrial[];
 }
 
-/** A few lines for `crucible status`. */
+/** A few lines for `crucible status`; the trials in flight only when there are some. */
 export function renderStatus(input: StatusInput): string {
   const { summary, metricName } = input;
   const running = input.running == null ? '' : `   running (pid ${input.running.pid} since ${input.running.since})`;
@@ -25,6 +28,7 @@ export function renderStatus(input: StatusInput): string {
   ];
   const facts = renderFacts(summary);
   if (facts !== '') lines.push(facts);
+  lines.push(...renderInFlight(input.inFlight ?? [], input.running != null));
   return lines.join('\n');
 }
 
@@ -37,6 +41,7 @@ export function renderCounts(summary: RunSummary): string {
     ['agent errors', summary.agentErrors],
     ['stopped', summary.stopped],
     ['interrupted', summary.interrupted],
+    ['stale', summary.stale],
   ];
   for (const [label, value] of rare) if (value > 0) parts.push(`${label} ${value}`);
   return parts.join('  ');
@@ -96,6 +101,7 @@ export interface StatusJson {
   agent_errors: number;
   stopped: number;
   interrupted: number;
+  stale: number;
   best: { metric: number; commit: string; description: string; trial: number } | null;
   baseline: { metric: number | null; commit: string } | null;
   improvement: { absolute: number; percent: number | null } | null;
@@ -105,6 +111,8 @@ export interface StatusJson {
   usage: { input_tokens: number; output_tokens: number; cache_read_tokens: number; cache_write_tokens: number; cost_usd: number | null };
   durations: { agent_seconds: number; run_seconds: number; total_seconds: number };
   running: { pid: number; since: string } | null;
+  /** Trials started and not yet recorded, by trial number; [] when none. */
+  in_flight: InFlightJson[];
 }
 
 export function statusJson(input: StatusInput): StatusJson {
@@ -123,6 +131,7 @@ export function statusJson(input: StatusInput): StatusJson {
     agent_errors: summary.agentErrors,
     stopped: summary.stopped,
     interrupted: summary.interrupted,
+    stale: summary.stale,
     best:
       summary.best === null
         ? null
@@ -152,5 +161,6 @@ export function statusJson(input: StatusInput): StatusJson {
       total_seconds: summary.durations.totalSeconds,
     },
     running: input.running == null ? null : { pid: input.running.pid, since: input.running.since },
+    in_flight: inFlightJson(input.inFlight ?? []),
   };
 }

@@ -16,6 +16,8 @@ export interface RunSummary {
   agentErrors: number;
   stopped: number;
   interrupted: number;
+  /** Proposals whose change no longer applied to a moved incumbent: not measured, not failures. */
+  stale: number;
   baseline: { metric: number | null; commit: string } | null;
   /** Best metric among `keep` and `baseline` rows; the earliest trial wins a tie. */
   best: { metric: number; commit: string; description: string; trial: number } | null;
@@ -78,6 +80,7 @@ export function summarizeRun(rows: readonly ResultRow[], direction: Direction): 
     agentErrors: count('agent-error'),
     stopped: count('stopped'),
     interrupted: count('interrupted'),
+    stale: count('stale'),
     baseline,
     best,
     improvement,

@@ -3,24 +3,34 @@ import type { Outcome } from '../core/outcome.js';
 import type { AgentUsage, TrialSummary } from '../core/trial-record.js';
 import type { ExecutionHandle } from '../runner/types.js';
 import type { LedgerEvent } from './ledger.js';
-import type { RunEvent } from './ledger-events.js';
+import type { RunEvent, TrialStartEvent } from './ledger-events.js';
 import { readRunEvent } from './read-event.js';
 
 /**
  * Where a trial in flight has got to, by its last step in the ledger: the agent is at work (or
- * the guard), its change is committed and applied but not yet measured, its experiment runs,
- * or it is decided but not yet recorded.
+ * the guard); its change is committed and waits for a slot (the baseline starts here); its
+ * experiment runs; or it is decided but not yet recorded. A trial only moves forward: an event
+ * that a later step makes stale (an `apply` after the decision, when the incumbent moves) does
+ * not take it back.
  */
-export type TrialPhase = 'agent' | 'committed' | 'running' | 'decided';
+export type TrialPhase = 'agent' | 'queued' | 'running' | 'decided';
+const PHASE_ORDER: Record<TrialPhase, number> = { agent: 0, queued: 1, running: 2, decided: 3 };
 
 /** One trial of the run's tree. */
 export interface TrialNode {
   trial: number;
   /** The commit the trial started from; null when the ledger lost its `trial.start`. */
   parent: string | null;
-  /** The commit its change was measured on top of: its parent until trials are rebased. */
+  /**
+   * The commit its change sits on (and is measured on top of): its parent, or the incumbent it
+   * was rebased onto (`commit.base`, `rebase.onto`, then the record's `base`).
+   */
   base: string | null;
   baseline: boolean;
+  /** The experiment slot (0 = the project folder); null until its experiment starts. */
+  slot: number | null;
+  /** The trial whose change this one measures again on a newer incumbent; null for most. */
+  remeasureOf: number | null;
   finished: boolean;
   /** null once finished. */
   phase: TrialPhase | null;
@@ -59,11 +69,11 @@ export interface Session {
 export interface RunView {
   /** From `run.create`; null when the ledger does not have it. */
   created: { tag: string; branch: string; from: string; forkedFrom: { tag: string; commit: string } | null } | null;
-  /** Every trial started or recorded, once each, by trial number. */
+  /** Every trial started or recorded, once each, by trial number (whatever order they ended in). */
   trials: TrialNode[];
   /** The finished trials' records, by trial number. */
   history: TrialSummary[];
-  /** Trials started and not recorded, by trial number. */
+  /** Trials started and not recorded (several, interleaved, when trials run in parallel), by trial number. */
   inFlight: TrialNode[];
   /**
    * The best finished `keep` or `baseline` node (the earliest on a tie), which the run branch
@@ -114,7 +124,7 @@ export function foldRun(events: readonly LedgerEvent[], options: { direction?: D
     }
     const node = nodeOf(event.n);
     if (event.type === 'trial.end') endTrial(node, event.summary, event.at ?? event.ts);
-    else if (event.type === 'trial.start') startTrial(node, event.parent, event.baseline === true, event.ts);
+    else if (event.type === 'trial.start') startTrial(node, event);
     else if (!node.finished) advanceTrial(node, event);
     if (event.type === 'protected.volatile') for (const file of event.files) volatile.add(file);
   }
@@ -158,6 +168,8 @@ function emptyNode(trial: number): TrialNode {
     parent: null,
     base: null,
     baseline: false,
+    slot: null,
+    remeasureOf: null,
     finished: false,
     phase: 'agent',
     outcome: null,
@@ -180,21 +192,27 @@ function emptyNode(trial: number): TrialNode {
 const NONE: readonly ExecutionHandle[] = Object.freeze([]);
 
 // A second `trial.start` for one number (a hand-edited ledger) does not move the trial: the first wins.
-function startTrial(node: TrialNode, parent: string, baseline: boolean, ts: string): void {
+function startTrial(node: TrialNode, event: TrialStartEvent): void {
   if (node.startedAt !== null) return;
-  node.startedAt = ts;
-  node.parent = parent;
-  node.base = parent;
-  node.baseline = baseline;
-  if (node.finished) return;
+  node.startedAt = event.ts;
+  node.parent = event.parent;
+  node.baseline = event.baseline === true;
+  node.remeasureOf ??= event.remeasureOf ?? null;
+  if (node.finished) {
+    node.base = node.summary?.base ?? event.parent;
+    return;
+  }
+  node.base = event.parent;
   // The baseline has no agent turn: the commit it measures is its parent, already there.
-  if (baseline) {
-    node.phase = 'committed';
-    node.commit = parent;
+  if (node.baseline) {
+    node.phase = 'queued';
+    node.commit = event.parent;
   }
 }
 
 // The last `trial.end` of a trial is its record (a recovery may have completed an earlier one).
+// Where the node came from (base, slot) is the record's word: the steps that said it in flight
+// are not read once the trial has ended (READ_AFTER_END), so they cannot count here either.
 function endTrial(node: TrialNode, summary: TrialSummary, at: string): void {
   node.finished = true;
   node.phase = null;
@@ -210,6 +228,14 @@ function endTrial(node: TrialNode, summary: TrialSummary, at: string): void {
   node.endedAt = at;
   node.summary = summary;
   node.handles = NONE;
+  node.parent ??= summary.parent ?? null;
+  node.base = summary.base ?? node.parent;
+  node.slot = summary.slot ?? null;
+  if (summary.remeasureOf !== undefined) node.remeasureOf = summary.remeasureOf;
+}
+
+function advancePhase(node: TrialNode, phase: TrialPhase): void {
+  if (node.phase === null || PHASE_ORDER[phase] > PHASE_ORDER[node.phase]) node.phase = phase;
 }
 
 /** A step of a trial in flight: what it tells about where the trial is. */
@@ -225,20 +251,36 @@ function advanceTrial(node: TrialNode, event: Exclude<RunEvent, { type: 'trial.s
       node.agentMs = event.ms;
       return;
     case 'commit':
-    case 'apply':
-      node.phase = 'committed';
+      advancePhase(node, 'queued');
       node.commit = event.sha;
+      // An empty base or parent (a hand-edited line) says nothing.
+      node.base = event.base || event.parent || node.base;
+      return;
+    case 'rebase':
+      advancePhase(node, 'queued');
+      node.commit = event.sha;
+      node.base = event.onto || node.base;
+      return;
+    case 'queued':
+      advancePhase(node, 'queued');
+      return;
+    case 'apply':
+      // In the serial loop the project moves to the change before it is measured; with slots,
+      // only a kept change moves it, after the decision: the phase stays where it is.
+      advancePhase(node, 'queued');
+      if (node.phase === 'queued') node.commit = event.sha;
       return;
     case 'run.start':
-      node.phase = 'running';
+      advancePhase(node, 'running');
       if (event.handle !== null) node.handles = [...node.handles, event.handle];
+      if (event.slot !== undefined) node.slot = event.slot;
       return;
     case 'run.done':
       node.runMs = event.ms;
       node.metric = event.metric;
       return;
     case 'decide':
-      node.phase = 'decided';
+      advancePhase(node, 'decided');
       node.handles = NONE;
       return;
     case 'reset':

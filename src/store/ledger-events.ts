@@ -34,12 +34,18 @@ export interface SessionEndEvent extends Stamp {
   reason: string;
   trials: number;
 }
-/** Step 1: trial `n` starts from `parent`; the baseline measures `parent` itself. */
+/**
+ * Step 1: trial `n` starts from `parent`; the baseline measures `parent` itself. Numbers are given
+ * when a proposal starts, so several trials may be in flight, their events interleaved.
+ * `remeasureOf` names the trial whose promising change, measured on an outdated base, this one
+ * measures again on the incumbent.
+ */
 export interface TrialStartEvent extends Stamp {
   type: 'trial.start';
   n: number;
   parent: string;
   baseline?: boolean;
+  remeasureOf?: number;
 }
 export interface AgentDoneEvent extends Stamp {
   type: 'agent.done';
@@ -64,12 +70,28 @@ export interface GuardEvent extends Stamp {
   reason?: string;
   files?: string[];
 }
-/** The agent's change committed (in its worktree) on top of `parent`. */
+/**
+ * The agent's change committed (in its worktree) as `sha`. `base` is the commit it sits on: its
+ * `parent`, unless it was rebased onto a newer incumbent (absent from older ledgers: `parent`).
+ */
 export interface CommitEvent extends Stamp {
   type: 'commit';
   n: number;
   sha: string;
   parent: string;
+  base?: string;
+}
+/** The incumbent moved while the agent worked: the change was rebased onto `onto`, giving `sha`. */
+export interface RebaseEvent extends Stamp {
+  type: 'rebase';
+  n: number;
+  onto: string;
+  sha: string;
+}
+/** Committed, waiting for a free slot (written only when it has to wait). */
+export interface QueuedEvent extends Stamp {
+  type: 'queued';
+  n: number;
 }
 /** The run branch, and the editable files with it, about to move to `sha`. */
 export interface ApplyEvent extends Stamp {
@@ -81,12 +103,14 @@ export interface ApplyEvent extends Stamp {
 /**
  * A command of the experiment started on `sha` (one for run, one for eval), with the handle its
  * executor gave; older ledgers have only a local `pgid` (and `processTag`), read as a local handle.
+ * `slot`: 0 is the project folder (one worker), 1..N `.crucible/slots/<k>`; absent before slots.
  */
 export interface RunStartEvent extends Stamp {
   type: 'run.start';
   n: number;
   sha: string;
   handle: ExecutionHandle | null;
+  slot?: number;
   pgid?: number | null;
   processTag?: string;
 }
@@ -116,7 +140,11 @@ export interface ResetEvent extends Stamp {
   n: number;
   to: string;
 }
-/** The trial's record; `at` is its results.tsv timestamp (absent from older ledgers: `ts` then). */
+/**
+ * The trial's record; `at` is its results.tsv timestamp (absent from older ledgers: `ts` then).
+ * Trials end in the order their results arrive, not by number. The summary names `parent`,
+ * `base`, `slot` and `remeasureOf` where the writer knew them.
+ */
 export interface TrialEndEvent extends Stamp {
   type: 'trial.end';
   n: number;
@@ -153,6 +181,8 @@ export type RunEvent =
   | AgentErrorEvent
   | GuardEvent
   | CommitEvent
+  | RebaseEvent
+  | QueuedEvent
   | ApplyEvent
   | RunStartEvent
   | RunDoneEvent

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Direction } from '../core/objective.js';
+import type { RunView } from './fold-run.js';
 import { readRunView } from './read-run.js';
 import type { ResultRow } from './result-row.js';
 import { rowsOfView } from './result-row-of.js';
@@ -22,6 +23,8 @@ export interface ProjectRuns {
   rows(tag: string): Promise<ResultRow[]>;
   /** Rows already read by `rows`, or undefined. */
   loadedRows(tag: string): ResultRow[] | undefined;
+  /** The ledger's view of a run `rows` has read (trials in flight and all); null for a run without a ledger. */
+  loadedView(tag: string): RunView | null | undefined;
   /** Runs with at least one recorded trial: in results.tsv's order, then the other ledgers' by activity. */
   tagsWithTrials(): Promise<string[]>;
   /** results.tsv's rows of the runs that have no ledger, in file order (reads results.tsv). */
@@ -32,6 +35,7 @@ export async function openProjectRuns(projectDir: string, options: { direction?:
   const folders = await listRunTags(projectDir);
   const problems: string[] = [];
   const cache = new Map<string, ResultRow[]>();
+  const views = new Map<string, RunView | null>();
   let results: Promise<ResultRow[]> | undefined;
   const hasLedger = (tag: string): boolean => isValidTag(tag) && existsSync(runPaths(projectDir, tag).ledger);
   const resultRows = (): Promise<ResultRow[]> =>
@@ -50,9 +54,11 @@ export async function openProjectRuns(projectDir: string, options: { direction?:
       const view = isValidTag(tag) ? readRunView(projectDir, tag, options.direction ? { direction: options.direction } : {}) : null;
       const rows = view !== null ? rowsOfView(tag, view) : (await resultRows()).filter((row) => row.tag === tag);
       cache.set(tag, rows);
+      views.set(tag, view);
       return rows;
     },
     loadedRows: (tag) => cache.get(tag),
+    loadedView: (tag) => views.get(tag),
     async tagsWithTrials(): Promise<string[]> {
       const tags = [...new Set([...(await resultRows()).map((row) => row.tag), ...folders])];
       const withTrials: string[] = [];

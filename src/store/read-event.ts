@@ -2,7 +2,7 @@ import { isOutcome } from '../core/outcome.js';
 import type { AgentUsage, TrialSummary } from '../core/trial-record.js';
 import type { ExecutionHandle } from '../runner/types.js';
 import type { LedgerEvent } from './ledger.js';
-import type { DecideEvent, GuardEvent, RunEvent, RunEventOf, RunEventType, RunStartEvent, TrialEndEvent, TrialStartEvent } from './ledger-events.js';
+import type { CommitEvent, DecideEvent, GuardEvent, RunEvent, RunEventOf, RunEventType, RunStartEvent, TrialEndEvent, TrialStartEvent } from './ledger-events.js';
 
 /**
  * Reading ledger events back as the typed events of ledger-events.ts: a cheap check per type.
@@ -59,11 +59,18 @@ export function readSummary(value: unknown, n: number | null): TrialSummary | nu
   if (typeof s['diff'] === 'string') summary.diff = s['diff'];
   const usage = readUsage(s['usage']);
   if (usage !== null) summary.usage = usage;
+  if (typeof s['parent'] === 'string') summary.parent = s['parent'];
+  if (typeof s['base'] === 'string') summary.base = s['base'];
+  const slot = trialNumber(s['slot']);
+  if (slot !== null) summary.slot = slot;
+  const remeasureOf = trialNumber(s['remeasureOf']);
+  if (remeasureOf !== null) summary.remeasureOf = remeasureOf;
   return summary;
 }
 
 const nullOrFinite = (value: unknown): boolean => value === null || (typeof value === 'number' && Number.isFinite(value));
 const optionalString = (value: unknown): boolean => value === undefined || typeof value === 'string';
+const optionalCount = (value: unknown): boolean => value === undefined || trialNumber(value) !== null;
 
 function isWellFormed(s: Record<string, unknown>, trial: number): boolean {
   const files = s['files'];
@@ -82,6 +89,10 @@ function isWellFormed(s: Record<string, unknown>, trial: number): boolean {
     nullOrFinite(s['costUsd']) &&
     optionalString(s['detail']) &&
     optionalString(s['diff']) &&
+    optionalString(s['parent']) &&
+    optionalString(s['base']) &&
+    optionalCount(s['slot']) &&
+    optionalCount(s['remeasureOf']) &&
     (usage === undefined || (typeof usage === 'object' && usage !== null && isWellFormedUsage(usage as Record<string, unknown>)))
   );
 }
@@ -107,6 +118,8 @@ const readers: { [T in RunEventType]: (e: Raw, ts: string) => RunEventOf<T> | nu
     if (n === null) return null;
     const start: TrialStartEvent = { v: 1, ts, type: 'trial.start', n, parent: str(e['parent']) };
     if (e['baseline'] === true) start.baseline = true;
+    const remeasureOf = trialNumber(e['remeasureOf']);
+    if (remeasureOf !== null) start.remeasureOf = remeasureOf;
     return start;
   },
   'agent.done': (e, ts) => {
@@ -127,7 +140,18 @@ const readers: { [T in RunEventType]: (e: Raw, ts: string) => RunEventOf<T> | nu
   },
   commit: (e, ts) => {
     const n = trialNumber(e.n);
-    return n === null ? null : { v: 1, ts, type: 'commit', n, sha: str(e['sha']), parent: str(e['parent']) };
+    if (n === null) return null;
+    const commit: CommitEvent = { v: 1, ts, type: 'commit', n, sha: str(e['sha']), parent: str(e['parent']) };
+    if (typeof e['base'] === 'string') commit.base = e['base'];
+    return commit;
+  },
+  rebase: (e, ts) => {
+    const n = trialNumber(e.n);
+    return n === null ? null : { v: 1, ts, type: 'rebase', n, onto: str(e['onto']), sha: str(e['sha']) };
+  },
+  queued: (e, ts) => {
+    const n = trialNumber(e.n);
+    return n === null ? null : { v: 1, ts, type: 'queued', n };
   },
   apply: (e, ts) => {
     const n = trialNumber(e.n);
@@ -139,6 +163,8 @@ const readers: { [T in RunEventType]: (e: Raw, ts: string) => RunEventOf<T> | nu
     const start: RunStartEvent = { v: 1, ts, type: 'run.start', n, sha: str(e['sha']), handle: readHandle(e) };
     if (e['pgid'] !== undefined) start.pgid = finite(e['pgid']);
     if (typeof e['processTag'] === 'string') start.processTag = e['processTag'];
+    const slot = trialNumber(e['slot']);
+    if (slot !== null) start.slot = slot;
     return start;
   },
   'run.done': (e, ts) => {

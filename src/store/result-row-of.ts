@@ -4,9 +4,12 @@ import type { RunView } from './fold-run.js';
 import type { ResultRow } from './result-row.js';
 import { normalizeResultRowInPlace } from './results-format.js';
 
+// A ledger edited by hand may name anything: only a commit id makes a cell (and reaches a terminal).
+const isSha = (text: string): boolean => /^[0-9a-f]{4,64}$/i.test(text);
+
 /** The results.tsv row of a finished trial: written by finishTrial, rebuilt from the ledger's `trial.end`. */
 export function resultRowOf(tag: string, summary: TrialSummary, timestamp: string): ResultRow {
-  return {
+  const row: ResultRow = {
     commit: summary.commit === '' ? '' : shortSha(summary.commit),
     metric: summary.metric,
     status: summary.outcome,
@@ -23,6 +26,12 @@ export function resultRowOf(tag: string, summary: TrialSummary, timestamp: strin
     cacheReadTokens: summary.usage?.cacheReadTokens ?? null,
     cacheWriteTokens: summary.usage?.cacheWriteTokens ?? null,
   };
+  // Only what the record names: a row of a serial run of an older version reads as it did.
+  if (summary.parent !== undefined && isSha(summary.parent)) row.parent = shortSha(summary.parent);
+  if (summary.base !== undefined && isSha(summary.base)) row.base = shortSha(summary.base);
+  if (summary.slot !== undefined) row.slot = summary.slot;
+  if (summary.remeasureOf !== undefined) row.remeasureOf = summary.remeasureOf;
+  return row;
 }
 
 /**

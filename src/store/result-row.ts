@@ -26,6 +26,13 @@ export interface ResultRow {
   outputTokens?: number | null;
   cacheReadTokens?: number | null;
   cacheWriteTokens?: number | null;
+  /** Short shas of the commit the agent started from and the one its change was measured on (absent when unknown). */
+  parent?: string;
+  base?: string;
+  /** The experiment slot it ran in (0 = the project folder); absent when it ran in none or is unknown. */
+  slot?: number;
+  /** The trial whose change this one measured again. From the ledger only: results.tsv has no such column. */
+  remeasureOf?: number;
 }
 
 export const RESULT_COLUMNS = [
@@ -44,6 +51,10 @@ export const RESULT_COLUMNS = [
   'output_tokens',
   'cache_read_tokens',
   'cache_write_tokens',
+  // Issue 8: appended last, so that readers going by position up to here still read.
+  'parent',
+  'base',
+  'slot',
 ] as const;
 
 export const RESULTS_FILE = 'results.tsv';

@@ -44,6 +44,9 @@ export function normalizeResultRowInPlace(row: ResultRow): ResultRow {
   checkCell('commit', row.commit);
   checkCell('tag', row.tag);
   checkCell('timestamp', row.timestamp);
+  if (row.parent !== undefined) checkCell('parent', row.parent);
+  if (row.base !== undefined) checkCell('base', row.base);
+  if (row.slot !== undefined && (!Number.isInteger(row.slot) || row.slot < 0)) throw new Error(`results row slot is not a count: ${row.slot}`);
   if (!Number.isInteger(row.trial) || row.trial < 0) throw new Error(`results row trial is not a count: ${row.trial}`);
   if (row.metric !== null && !Number.isFinite(row.metric)) throw new Error(`results row metric is not finite: ${row.metric}`);
   row.description = sanitizeDescription(row.description);
@@ -81,6 +84,9 @@ function cellOf(row: ResultRow, column: string): string {
     case 'output_tokens': return numberCell(row.outputTokens ?? null);
     case 'cache_read_tokens': return numberCell(row.cacheReadTokens ?? null);
     case 'cache_write_tokens': return numberCell(row.cacheWriteTokens ?? null);
+    case 'parent': return row.parent ?? '';
+    case 'base': return row.base ?? '';
+    case 'slot': return numberCell(row.slot ?? null);
     // A column written by a newer crucible that this one does not know: leave it empty.
     default: return '';
   }
@@ -200,6 +206,14 @@ function parseLine(line: string, columns: readonly string[]): ParsedLine {
     cacheReadTokens: optional('cache_read_tokens'),
     cacheWriteTokens: optional('cache_write_tokens'),
   };
+  // Absent rather than empty: a file of an older version has no such columns, and most rows none.
+  const parent = cell('parent').trim();
+  if (parent !== '') row.parent = parent;
+  const base = cell('base').trim();
+  if (base !== '') row.base = base;
+  const slotText = cell('slot').trim();
+  if (/^\d{1,9}$/.test(slotText)) row.slot = Number(slotText);
+  else if (slotText !== '') notes.push(`slot "${slotText}" is not a slot number; read as empty`);
   return { row, notes };
 }
 

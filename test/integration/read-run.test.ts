@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { foldRun } from '../../src/store/fold-run.js';
 import { readLedger, type LedgerEvent } from '../../src/store/ledger.js';
 import { readLedgerForFold } from '../../src/store/read-run.js';
-import { baseline, prng, randomLedger, sha, steps, trial } from '../helpers/ledger-events.js';
+import { baseline, prng, randomLedger, randomParallelLedger, sha, steps, trial } from '../helpers/ledger-events.js';
 
 /**
  * readLedgerForFold skips, unparsed, the steps of trials that have ended; whatever the file holds
@@ -69,6 +69,13 @@ describe('readLedgerForFold', () => {
       });
       const torn = random() < 0.3 ? JSON.stringify(steps.end(99, 'keep', 1)).slice(0, 40) : '';
       await expectSameFold(write(text.join('') + torn), `seed ${seed}`);
+    }
+  });
+
+  it('folds parallel ledgers (rebases, queues, slots, results out of order) as the full reader does (seeded)', async () => {
+    for (let seed = 1; seed <= 100; seed++) {
+      const { events } = randomParallelLedger(prng(seed), 1 + (seed % 8));
+      await expectSameFold(write(lines(events)), `seed ${seed}`);
     }
   });
 });

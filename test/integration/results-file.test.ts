@@ -101,7 +101,7 @@ describe('results.tsv', () => {
     results.append(row(1));
     const reopened = openTracked();
     expect(reopened.rows().map((r) => r.trial)).toEqual([0, 1]);
-    expect(reopened.problems).toEqual(['line 3: expected 15 columns, found 3; row skipped']);
+    expect(reopened.problems).toEqual(['line 3: expected 18 columns, found 3; row skipped']);
   });
 
   it('reads a reference-format file, and rewrites it as ours when opened for appending', async () => {
@@ -124,6 +124,26 @@ describe('results.tsv', () => {
       ['', 1, 'bbb2222'],
       ['run1', 0, 'c000000'],
     ]);
+  });
+
+  it('appends rows in the order trials end, parent, base and slot included, and reads them all back', async () => {
+    const results = openTracked();
+    for (const trial of [0, 2, 3, 1]) results.append(row(trial, { parent: 'aaa1111', base: trial === 3 ? 'bbb2222' : 'aaa1111', slot: trial % 2 }));
+    const read = await readResults(dir);
+    expect(read.problems).toEqual([]);
+    expect(read.rows.map((r) => [r.trial, r.parent, r.base, r.slot])).toEqual([[0, 'aaa1111', 'aaa1111', 0], [2, 'aaa1111', 'aaa1111', 0], [3, 'aaa1111', 'bbb2222', 1], [1, 'aaa1111', 'aaa1111', 1]]);
+  });
+
+  it("keeps a file begun by the previous version in its own 15 columns (another crucible may be appending to it)", async () => {
+    const old = RESULT_COLUMNS.slice(0, 15);
+    writeFileSync(file(), `${old.join('\t')}\n${formatResultRow(row(0), old)}\n`);
+    const results = openTracked();
+    expect(results.append(row(1, { parent: 'aaa1111', base: 'aaa1111', slot: 2 }))).toBe(true);
+    const lines = readFileSync(file(), 'utf8').split('\n').slice(0, -1);
+    expect(lines.map((line) => line.split('\t').length)).toEqual([15, 15, 15]);
+    const read = await readResults(dir);
+    expect(read.problems).toEqual([]);
+    expect(read.rows.map((r) => r.trial)).toEqual([0, 1]);
   });
 
   it('keeps the rows of two runs apart when both append to the same file', async () => {

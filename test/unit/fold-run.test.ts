@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Direction } from '../../src/core/objective.js';
 import { foldRun, READ_AFTER_END, type RunView } from '../../src/store/fold-run.js';
 import type { LedgerEvent } from '../../src/store/ledger.js';
-import { baseline, ev, header, prng, randomLedger, sha, steps, summaryOf, trial } from '../helpers/ledger-events.js';
+import { baseline, ev, header, parallelTrial, prng, randomLedger, randomParallelLedger, sha, steps, summaryOf, trial } from '../helpers/ledger-events.js';
 
 const brief = (view: RunView) => ({
   trials: view.trials.map((node) => [node.trial, node.finished ? node.outcome : node.phase]),
@@ -20,7 +20,7 @@ describe('foldRun', () => {
     ['no direction: no incumbent', serial, undefined, { trials: [[0, 'baseline'], [1, 'keep'], [2, 'discard'], [3, 'crash'], [4, 'skip']], incumbent: null, inFlight: [], nextTrial: 5 }],
     ['a tie: the earlier node stays the incumbent', [...baseline(10), ...trial(1, sha(1), 'keep', 10)], 'maximize', { trials: [[0, 'baseline'], [1, 'keep']], incumbent: 0, inFlight: [], nextTrial: 2 }],
     ['the agent at work', [...baseline(10), steps.start(1, sha(1))], 'maximize', { trials: [[0, 'baseline'], [1, 'agent']], incumbent: 0, inFlight: [1], nextTrial: 2 }],
-    ['a commit not yet measured', [...baseline(10), steps.start(1, sha(1)), steps.agent(1), ...steps.commit(1, sha(1))], 'maximize', { trials: [[0, 'baseline'], [1, 'committed']], incumbent: 0, inFlight: [1], nextTrial: 2 }],
+    ['a commit not yet measured waits for a slot', [...baseline(10), steps.start(1, sha(1)), steps.agent(1), ...steps.commit(1, sha(1))], 'maximize', { trials: [[0, 'baseline'], [1, 'queued']], incumbent: 0, inFlight: [1], nextTrial: 2 }],
     ['an experiment running', [...baseline(10), steps.start(1, sha(1)), steps.agent(1), ...steps.commit(1, sha(1)), steps.run(1)], 'maximize', { trials: [[0, 'baseline'], [1, 'running']], incumbent: 0, inFlight: [1], nextTrial: 2 }],
     [
       'decided, not recorded: not the incumbent yet',
@@ -28,7 +28,7 @@ describe('foldRun', () => {
       'maximize',
       { trials: [[0, 'baseline'], [1, 'decided']], incumbent: 0, inFlight: [1], nextTrial: 2 },
     ],
-    ['a baseline being measured', [ev('trial.start', { n: 0, parent: sha(1), baseline: true })], 'maximize', { trials: [[0, 'committed']], incumbent: null, inFlight: [0], nextTrial: 1 }],
+    ['a baseline being measured', [ev('trial.start', { n: 0, parent: sha(1), baseline: true })], 'maximize', { trials: [[0, 'queued']], incumbent: null, inFlight: [0], nextTrial: 1 }],
     [
       'a trial recovered by the next run: its last record counts',
       [...baseline(10), steps.start(1, sha(1)), steps.end(1, 'interrupted', null, ''), steps.end(1, 'keep', 15)],
@@ -106,6 +106,89 @@ describe('foldRun over random interleavings (seeded)', () => {
       const ended = new Set(events.filter((e) => e.type === 'trial.end').map((e) => e.n));
       const pruned = events.filter((e) => e.n === undefined || !ended.has(e.n) || READ_AFTER_END.has(e.type));
       expect(foldRun(pruned, { direction: 'maximize' }), `seed ${seed}`).toEqual(foldRun(events, { direction: 'maximize' }));
+    }
+  });
+});
+
+// Issue 8: trial numbers from proposal start, several trials in flight, results in any order.
+describe('foldRun with several trials in flight', () => {
+  const inc = sha(1);
+  it('tells each trial in flight by its phase, slot and base, whatever order their events came in', () => {
+    const t1 = parallelTrial(1, { parent: inc, outcome: 'keep', metric: 12, slot: 2 });
+    const t2 = parallelTrial(2, { parent: inc, outcome: 'discard', metric: 9, slot: 1, onto: sha(101), queued: true });
+    const t3 = parallelTrial(3, { parent: sha(101), outcome: 'keep', metric: 15, slot: 1 });
+    // 1 runs in slot 2; 2 is rebased onto 1's commit and waits for a slot; 3's agent is at work.
+    const events = [...header, ...baseline(10), t1[0]!, t2[0]!, t1[1]!, t1[2]!, t1[3]!, t1[4]!, t3[0]!, t2[1]!, t2[2]!, t2[3]!, t2[4]!, t2[5]!];
+    const view = foldRun(events, { direction: 'maximize' });
+    expect(view.inFlight.map((node) => [node.trial, node.phase, node.slot, node.base, node.commit])).toEqual([
+      [1, 'running', 2, inc, sha(101)],
+      [2, 'queued', null, sha(101), sha(202)],
+      [3, 'agent', null, sha(101), ''],
+    ]);
+    expect(view.inFlight.map((node) => node.startedAt)).toEqual([t1[0]!.ts, t2[0]!.ts, t3[0]!.ts]);
+    expect(view.nextTrial).toBe(4);
+    expect(view.incumbent?.trial).toBe(0);
+  });
+
+  it('orders the history by trial number when the trials ended out of order', () => {
+    const t1 = parallelTrial(1, { parent: inc, outcome: 'discard', metric: 9, slot: 1 });
+    const t2 = parallelTrial(2, { parent: inc, outcome: 'keep', metric: 12, slot: 2 });
+    const t3 = parallelTrial(3, { parent: inc, outcome: 'stale', metric: null, slot: 1 });
+    const view = foldRun([...baseline(10), t1[0]!, t2[0]!, t3[0]!, ...t3.slice(1), ...t2.slice(1), ...t1.slice(1)], { direction: 'maximize' });
+    expect(view.history.map((s) => [s.trial, s.outcome])).toEqual([[0, 'baseline'], [1, 'discard'], [2, 'keep'], [3, 'stale']]);
+    expect(view.inFlight).toEqual([]);
+    expect(view.incumbent?.trial).toBe(2);
+    expect(view.trials.map((node) => node.slot)).toEqual([null, 1, 2, null]);
+  });
+
+  it('does not take a trial back to `queued` when the project moves to it after the decision', () => {
+    const t1 = parallelTrial(1, { parent: inc, outcome: 'keep', metric: 12, slot: 3 });
+    const decidedAndApplied = t1.slice(0, -1); // ... run.start, run.done, decide, apply
+    expect(decidedAndApplied.at(-1)!.type).toBe('apply');
+    expect(foldRun(decidedAndApplied).inFlight[0]).toMatchObject({ phase: 'decided', slot: 3 });
+  });
+
+  it('names what a re-measurement measures again, from its start and from its record', () => {
+    const t5 = parallelTrial(5, { parent: sha(102), outcome: 'keep', metric: 20, slot: 1, remeasureOf: 2 });
+    expect(foldRun(t5.slice(0, 3)).inFlight[0]?.remeasureOf).toBe(2);
+    expect(foldRun(t5).trials[0]).toMatchObject({ remeasureOf: 2, base: sha(102), parent: sha(102), slot: 1, finished: true });
+    expect(foldRun([t5.at(-1)!]).trials[0]).toMatchObject({ remeasureOf: 2, parent: sha(102), base: sha(102), startedAt: null });
+  });
+
+  it("takes a finished trial's base and slot from its record, not from the steps (which the fast reader skips)", () => {
+    const t1 = parallelTrial(1, { parent: inc, outcome: 'discard', metric: 9, slot: 2, onto: sha(150) });
+    expect(foldRun(t1).trials[0]).toMatchObject({ parent: inc, base: sha(150), slot: 2 });
+    // A record of an older crucible names neither: the base is the parent, the slot unknown.
+    const old = t1.map((e) => (e.type === 'trial.end' ? { ...e, summary: summaryOf(1, 'discard', 9) } : e));
+    expect(foldRun(old).trials[0]).toMatchObject({ parent: inc, base: inc, slot: null });
+  });
+});
+
+describe('foldRun over random interleavings of parallel trials (seeded)', () => {
+  const seeds = Array.from({ length: 300 }, (_, i) => i + 1);
+  it.each([['maximize' as const], ['minimize' as const]])('%s: every trial once, in flight = started − ended, phases, bases and slots as written, the incumbent an oracle', (direction) => {
+    for (const seed of seeds) {
+      const plan = randomParallelLedger(prng(seed), 1 + (seed % 8));
+      const view = foldRun(plan.events, { direction });
+      const where = `seed ${seed}`;
+      const numbers = view.trials.map((node) => node.trial);
+      expect(numbers, where).toEqual([...plan.started].sort((a, b) => a - b));
+      expect(view.history.map((s) => s.trial), where).toEqual([...plan.ended.keys()].sort((a, b) => a - b));
+      expect(view.inFlight.map((node) => node.trial), where).toEqual(numbers.filter((n) => !plan.ended.has(n)));
+      for (const node of view.trials) {
+        const expected = plan.expected.get(node.trial)!;
+        expect({ phase: node.phase, base: node.base, slot: node.slot, remeasureOf: node.remeasureOf }, `${where}, trial ${node.trial}`).toEqual(expected);
+      }
+      let best: { trial: number; metric: number } | null = null;
+      for (const [n, { outcome, metric }] of [...plan.ended].sort((a, b) => a[0] - b[0])) {
+        if ((outcome !== 'keep' && outcome !== 'baseline') || metric === null) continue;
+        if (best === null || (direction === 'maximize' ? metric > best.metric : metric < best.metric)) best = { trial: n, metric };
+      }
+      expect(view.incumbent?.trial ?? null, where).toBe(best?.trial ?? null);
+
+      const ended = new Set(plan.events.filter((e) => e.type === 'trial.end').map((e) => e.n));
+      const pruned = plan.events.filter((e) => e.n === undefined || !ended.has(e.n) || READ_AFTER_END.has(e.type));
+      expect(foldRun(pruned, { direction }), `${where}, pruned`).toEqual(view);
     }
   });
 });

@@ -20,17 +20,23 @@ describe('readRunEvent: each event the loop writes reads back as itself', () => 
     ['session.end', { reason: 'max-iterations', trials: 3 }],
     ['trial.start', { n: 3, parent: sha }],
     ['trial.start', { n: 0, parent: sha, baseline: true }],
+    ['trial.start', { n: 14, parent: sha, remeasureOf: 9 }],
     ['agent.done', { n: 3, description: 'd', files: ['a.js'], usage, ms: 12 }],
     ['agent.error', { n: 3, kind: 'timeout', message: 'too slow', ms: 12 }],
     ['guard', { n: 3, outcome: 'ok', files: ['a.js'] }],
     ['guard', { n: 3, outcome: 'skip', reason: 'no files were changed' }],
     ['commit', { n: 3, sha, parent: sha }],
+    ['commit', { n: 3, sha, parent: sha, base: 'b'.repeat(40) }],
+    ['rebase', { n: 3, onto: 'b'.repeat(40), sha: 'c'.repeat(40) }],
+    ['queued', { n: 3 }],
     ['apply', { n: 3, sha, files: ['a.js'] }],
     ['run.start', { n: 3, sha, handle: { executor: 'local', pgid: 999, processTag: 'crucible-t-3' }, pgid: 999, processTag: 'crucible-t-3' }],
+    ['run.start', { n: 3, sha, handle: { executor: 'local', pgid: 999, processTag: 'crucible-t-3' }, slot: 2 }],
     ['run.done', { n: 3, exitCode: 0, signal: null, timedOut: false, metric: 2.5, reason: null, ms: 7 }],
     ['decide', { n: 3, outcome: 'crash', metric: null, best: 1, reason: 'no metric', crashReport: 'boom' }],
     ['reset', { n: 3, to: sha }],
     ['trial.end', { n: 3, summary, at: ts }],
+    ['trial.end', { n: 3, summary: { ...summary, parent: sha, base: 'b'.repeat(40), slot: 0, remeasureOf: 1 }, at: ts }],
     ['tamper', { n: 3, files: ['h.js'], unrestored: [], during: 'agent' }],
     ['protected.volatile', { n: 0, files: ['cache.bin'] }],
     ['records.restored', { files: ['results.tsv'], during: 'during the experiment' }],
@@ -61,6 +67,14 @@ describe('readRunEvent: older and hand-edited ledgers', () => {
     ['trial.end without n takes the summary\'s trial', event('trial.end', { summary }), { n: 3 }],
     ['trial.end with an unknown outcome is skipped', event('trial.end', { n: 3, summary: { ...summary, outcome: 'great' } }), null],
     ['trial.end without a summary is skipped', event('trial.end', { n: 3 }), null],
+    ['a rebase without its trial is skipped', event('rebase', { onto: sha, sha }), null],
+    ['a rebase with missing fields gets defaults', event('rebase', { n: 2 }), { type: 'rebase', n: 2, onto: '', sha: '' }],
+    ['queued without its trial is skipped', event('queued', {}), null],
+    [
+      'a record with a bad slot keeps what it can read of the rest',
+      event('trial.end', { n: 3, summary: { ...summary, parent: sha, base: 7, slot: -1, remeasureOf: 2 } }),
+      { summary: { ...summary, parent: sha, remeasureOf: 2 } as never },
+    ],
     [
       'a summary with missing fields gets defaults',
       event('trial.end', { n: 5, summary: { outcome: 'skip' } }),
@@ -71,6 +85,19 @@ describe('readRunEvent: older and hand-edited ledgers', () => {
     const read = readRunEvent(raw);
     if (expected === null) expect(read).toBeNull();
     else expect(read).toMatchObject(expected);
+  });
+});
+
+describe('readRunEvent: a field it cannot use is left out, never guessed', () => {
+  it.each([
+    ['a slot that is not a count', event('run.start', { n: 1, sha, pgid: 7, slot: 'gpu0' }), 'slot'],
+    ['a re-measure of no trial', event('trial.start', { n: 1, parent: sha, remeasureOf: -2 }), 'remeasureOf'],
+    ['a commit without base (older ledgers)', event('commit', { n: 1, sha, parent: sha }), 'base'],
+    ['a commit whose base is not text', event('commit', { n: 1, sha, parent: sha, base: 5 }), 'base'],
+  ])('%s', (_name, raw, field) => {
+    const read = readRunEvent(raw);
+    expect(read).not.toBeNull();
+    expect(read).not.toHaveProperty(field);
   });
 });
 

@@ -87,3 +87,26 @@ describe('historyJson', () => {
     ]);
   });
 });
+
+describe('history of a parallel run', () => {
+  const parallel: ResultRow[] = [
+    { ...row(0, 'baseline', 98000, '(unmodified code)', 'a1b2c3d'), parent: 'a1b2c3d', base: 'a1b2c3d', slot: 1 },
+    { ...row(2, 'keep', 120000), parent: 'a1b2c3d', base: 'a1b2c3d', slot: 2 },
+    { ...row(1, 'discard', 110000), parent: 'a1b2c3d', base: 'a1b2c3d', slot: 1 },
+    { ...row(3, 'stale', null, 'no longer applies', ''), parent: 'a1b2c3d', base: 'a1b2c3d' },
+    { ...row(4, 'keep', 125000), parent: 'c2abcde', base: 'c2abcde', slot: 2, remeasureOf: 1 },
+  ];
+
+  it('lists trials by number whatever order they ended in', () => {
+    const body = renderHistory(parallel, { last: 10, width: 80, metricName: 'ops_per_sec' }).split('\n').slice(2);
+    expect(body.map((line) => line.trim().split(/\s+/)[0])).toEqual(['0', '1', '2', '3', '4']);
+  });
+
+  it('gives parent, base, slot and remeasure_of in --json where the record names them', () => {
+    const entries = historyJson(parallel, 10);
+    expect(entries.map((e) => e.trial)).toEqual([0, 1, 2, 3, 4]);
+    expect(entries[3]).toEqual({ trial: 3, commit: null, metric: null, status: 'stale', description: 'no longer applies', tag: 'run1', timestamp: '2026-03-13T10:03:00Z', parent: 'a1b2c3d', base: 'a1b2c3d' });
+    expect(entries[4]).toMatchObject({ trial: 4, parent: 'c2abcde', base: 'c2abcde', slot: 2, remeasure_of: 1 });
+    expect(JSON.stringify(historyJson(rows, 10))).not.toMatch(/"(parent|base|slot|remeasure_of)":/);
+  });
+});

@@ -172,3 +172,44 @@ describe('renderPostmortem', () => {
     expect(renderPostmortem(analyzeRun([], 'maximize'), { metricName: 'm', width: 80 })).toBe('No trials recorded yet.');
   });
 });
+
+describe('postmortem of a parallel run', () => {
+  const origin = { parent: 'c000000', base: 'c000000' };
+  const rows: ResultRow[] = [
+    { ...row(0, 'baseline', 10, '(unmodified code)'), ...origin, slot: 1 },
+    { ...row(2, 'keep', 12), ...origin, slot: 2 },
+    { ...row(1, 'discard', 13), ...origin, slot: 1 },
+    { ...row(3, 'stale', null), ...origin },
+    { ...row(5, 'stale', null), parent: 'c000002', base: 'c000002' },
+    { ...row(4, 'keep', 13.5), parent: 'c000002', base: 'c000002', slot: 1, remeasureOf: 1 },
+  ];
+
+  it('notes the re-measured trial and the stale ones, in trial order', () => {
+    const pm = analyzeRun(rows, 'maximize');
+    expect(pm.trend.map((point) => point.trial)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(pm.remeasured).toEqual([{ trial: 1, as: 4, status: 'keep', metric: 13.5 }]);
+    expect(pm.stale).toEqual([3, 5]);
+    const text = renderPostmortem(pm, { metricName: 'score', width: 80 });
+    expect(text).toContain('Trials: 5  kept 2  discarded 1  crashed 0  stale 2');
+    expect(text).toContain(
+      [
+        '## Re-measured and stale',
+        '  trial 1: re-measured as trial 4 on the new incumbent (keep 13.5)',
+        '  stale: trials 3, 5 (the incumbent moved while the agent worked and the change',
+        '    no longer applied; not measured, not a failure)',
+      ].join('\n'),
+    );
+    for (const line of text.split('\n')) expect(measureWidth(line)).toBeLessThanOrEqual(80);
+  });
+
+  it('gives parent, base, slot and remeasure_of per trial in --json, and the stale count', () => {
+    const json = postmortemJson(analyzeRun(rows, 'maximize'));
+    expect(json.stale).toBe(2);
+    expect(json.trend[4]).toEqual({ trial: 4, metric: 13.5, status: 'keep', description: 'trial 4', commit: 'c000004', best_so_far: 13.5, parent: 'c000002', base: 'c000002', slot: 1, remeasure_of: 1 });
+    expect(json.trend[3]).not.toHaveProperty('slot');
+  });
+
+  it('has no such section for a serial run', () => {
+    expect(renderPostmortem(analyzeRun(script(10, ['K12', 'D9']), 'maximize'), { metricName: 'm', width: 80 })).not.toMatch(/Re-measured|Stale/);
+  });
+});

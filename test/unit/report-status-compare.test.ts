@@ -4,6 +4,8 @@ import type { ResultRow } from '../../src/store/result-row.js';
 import { compareJson, renderCompare } from '../../src/report/compare.js';
 import { renderStatus, statusJson, type StatusInput } from '../../src/report/status.js';
 import { summarizeRun } from '../../src/report/summary.js';
+import { describeInFlight } from '../../src/report/in-flight.js';
+import type { TrialNode, TrialPhase } from '../../src/store/fold-run.js';
 
 function row(tag: string, trial: number, status: Outcome, metric: number | null, extra: Partial<ResultRow> = {}): ResultRow {
   return {
@@ -156,5 +158,76 @@ describe('compare', () => {
 
   it('refuses to compare a run with itself in JSON, where the keys would collide', () => {
     expect(() => compareJson(run1, run1)).toThrow(/two different runs/);
+  });
+});
+
+// Issue 8: trials run in parallel.
+describe('status with trials in flight and stale ones', () => {
+  const now = new Date('2026-03-13T11:00:00.000Z');
+  const node = (trial: number, phase: TrialPhase, startedAt: string | null, extra: Partial<TrialNode> = {}): TrialNode => ({
+    trial, parent: 'a'.repeat(40), base: 'a'.repeat(40), baseline: false, slot: null, remeasureOf: null, finished: false, phase, outcome: null, metric: null, commit: '', description: '',
+    agentMs: 0, runMs: 0, totalMs: 0, costUsd: null, usage: null, startedAt, endedAt: null, summary: null, handles: [], ...extra,
+  });
+  const inFlight = describeInFlight(
+    [
+      node(8, 'agent', '2026-03-13T10:59:48.000Z'),
+      node(6, 'running', '2026-03-13T10:55:55.000Z', { slot: 2 }),
+      node(7, 'queued', '2026-03-13T10:57:00.000Z', { base: 'b'.repeat(40), remeasureOf: 4 }),
+      node(9, 'decided', null, { slot: 1 }),
+    ],
+    now,
+  );
+  const withStale = summarizeRun([row('run1', 0, 'baseline', 98000), row('run1', 1, 'keep', 120000), row('run1', 2, 'stale', null), row('run1', 3, 'stale', null)], 'maximize');
+
+  it('lists the trials in flight by number: slot, phase, time since they started, and what is special about them', () => {
+    expect(renderStatus(statusInput({ summary: withStale, running: { pid: 7, since: '2026-03-13T10:00:00Z' }, inFlight }))).toMatchInlineSnapshot(`
+      "Experiment: optimize-sorting   run: run1 (branch crucible/run1)   running (pid 7 since 2026-03-13T10:00:00Z)
+      Trials: 3  kept 1  discarded 0  crashed 0  stale 2
+      Baseline ops_per_sec: 98000   Best: 120000 (commit 1000001, trial 1)  +22.4% better
+      Last trial: 2026-03-13T10:03:00Z
+      In flight: 4
+        Trial  Slot  Phase    Elapsed
+            6     2  running  4m 05s
+            7     -  queued   3m 00s   re-measures trial 4; rebased onto bbbbbbb
+            8     -  agent    12s
+            9     1  decided  -"
+    `);
+  });
+
+  it('says when the trials left in flight belong to no live run', () => {
+    const text = renderStatus(statusInput({ inFlight: inFlight.slice(0, 1), running: null }));
+    expect(text).toContain('Unfinished: 1 (no live `crucible run` holds this run here; the next one reconciles it)');
+  });
+
+  it('shows nothing more when nothing is in flight', () => {
+    expect(renderStatus(statusInput({ inFlight: [] }))).toBe(renderStatus(statusInput()));
+  });
+
+  it('gives them in --json, with the stale count', () => {
+    const json = statusJson(statusInput({ summary: withStale, inFlight }));
+    expect(json.stale).toBe(2);
+    expect(json.in_flight.map((t) => [t.trial, t.phase, t.slot, t.elapsed_seconds])).toEqual([[6, 'running', 2, 245], [7, 'queued', null, 180], [8, 'agent', null, 12], [9, 'decided', 1, null]]);
+    expect(json.in_flight[1]).toEqual({ trial: 7, phase: 'queued', slot: null, started_at: '2026-03-13T10:57:00.000Z', elapsed_seconds: 180, parent: 'aaaaaaa', base: 'bbbbbbb', remeasure_of: 4 });
+    expect(statusJson(statusInput()).in_flight).toEqual([]);
+  });
+
+  it('counts no time for a trial that started after now (a clock set back)', () => {
+    expect(describeInFlight([node(1, 'agent', '2026-03-13T12:00:00.000Z')], now)[0]?.elapsedSeconds).toBe(0);
+  });
+
+  it('compare shows stale trials when a run had some', () => {
+    const text = renderCompare({ ...withStale, tag: 'p' }, run2, 'ops_per_sec');
+    expect(text).toMatch(/^Stale +2 +0$/m);
+    expect(compareJson({ ...withStale, tag: 'p' }, run2)['p']?.stale).toBe(2);
+  });
+});
+
+describe('what a hand-edited ledger names', () => {
+  it('prints a base or parent only when it is a commit id', () => {
+    const hostile = '\u001b[2J\u001b]0;pwned\u0007';
+    const node = { trial: 3, parent: hostile, base: `${hostile}x`, baseline: false, slot: 1, remeasureOf: null, finished: false, phase: 'running' as const, outcome: null, metric: null, commit: '', description: '', agentMs: 0, runMs: 0, totalMs: 0, costUsd: null, usage: null, startedAt: 'not a time', endedAt: null, summary: null, handles: [] };
+    const [trial] = describeInFlight([node], new Date());
+    expect(trial).toMatchObject({ parent: null, base: null, elapsedSeconds: null });
+    expect(renderStatus(statusInput({ inFlight: [trial!], running: null }))).not.toContain('\u001b');
   });
 });

@@ -53,8 +53,13 @@ describe('formatResultRow', () => {
   it('writes the columns in order, rounding durations to ms and cost to 6 decimals', () => {
     expect(formatResultRow(row()).split('\t')).toEqual([
       'abc1234', '0.9979', 'keep', 'raise the learning rate', 'run1', '3',
-      '2026-11-27T10:02:00.000Z', '12.346', '30', '42.346', '0.012346', '1200', '300', '', '0',
+      '2026-11-27T10:02:00.000Z', '12.346', '30', '42.346', '0.012346', '1200', '300', '', '0', '', '', '',
     ]);
+  });
+
+  it('ends with parent, base and slot when the trial names them', () => {
+    expect(formatResultRow(row({ parent: 'aaa1111', base: 'bbb2222', slot: 3, remeasureOf: 1 })).split('\t').slice(-4)).toEqual(['0', 'aaa1111', 'bbb2222', '3']);
+    expect(RESULT_COLUMNS.slice(-3)).toEqual(['parent', 'base', 'slot']);
   });
 
   it('writes null numbers as empty cells and numbers in their shortest form', () => {
@@ -62,7 +67,7 @@ describe('formatResultRow', () => {
       row({ metric: null, status: 'crash', agentSeconds: null, runSeconds: null, totalSeconds: null, costUsd: null, inputTokens: null, outputTokens: null, cacheWriteTokens: null }),
     ).split('\t');
     expect(cells[1]).toBe('');
-    expect(cells.slice(7)).toEqual(['', '', '', '', '', '', '', '']);
+    expect(cells.slice(7)).toEqual(['', '', '', '', '', '', '', '', '', '', '']);
     expect(formatResultRow(row({ metric: 1e-5 })).split('\t')[1]).toBe('0.00001');
     expect(formatResultRow(row({ metric: 142000 })).split('\t')[1]).toBe('142000');
   });
@@ -107,7 +112,7 @@ describe('parseResultsText', () => {
     const parsed = parseResultsText(text);
     expect(parsed.rows).toHaveLength(1);
     expect(parsed.problems).toEqual([
-      'line 3: expected 15 columns, found 2; row skipped',
+      'line 3: expected 18 columns, found 2; row skipped',
       'line 4: unknown status "maybe"; row skipped',
       'line 5: metric "abc" is not a number; row skipped',
       'line 6: trial 3 of run "run1" already on line 2; row skipped',
@@ -138,6 +143,29 @@ describe('parseResultsText', () => {
     const text = `${columns.join('\t')}\n${formatResultRow(row(), columns)}\n`;
     const [read] = parseResultsText(text).rows;
     expect(read).toMatchObject({ commit: 'abc1234', metric: 0.9979, tag: 'run1', trial: 3, agentSeconds: null });
+  });
+
+  it('reads back parent, base and slot, and leaves them out where the cells are empty', () => {
+    const rows = [row({ trial: 1, parent: 'aaa1111', base: 'bbb2222', slot: 0 }), row({ trial: 2, parent: 'aaa1111', base: 'aaa1111', slot: 12 }), row({ trial: 3 })];
+    const parsed = parseResultsText(`${HEADER}\n${rows.map((r) => formatResultRow(r)).join('\n')}\n`);
+    expect(parsed.problems).toEqual([]);
+    expect(parsed.rows.map((r) => [r.trial, r.parent, r.base, r.slot])).toEqual([[1, 'aaa1111', 'bbb2222', 0], [2, 'aaa1111', 'aaa1111', 12], [3, undefined, undefined, undefined]]);
+    expect(parsed.rows[2]).not.toHaveProperty('parent');
+  });
+
+  it('reads a slot that is not a number as none, and says which line', () => {
+    const line = formatResultRow(row({ slot: 2 })).replace(/\t2$/, '\tgpu0');
+    const parsed = parseResultsText(`${HEADER}\n${line}\n`);
+    expect(parsed.rows[0]).not.toHaveProperty('slot');
+    expect(parsed.problems).toEqual(['line 2: slot "gpu0" is not a slot number; read as empty']);
+  });
+
+  it("reads the previous version's 15 columns (no parent, base, slot) by header name", () => {
+    const columns = RESULT_COLUMNS.slice(0, 15);
+    const text = `${columns.join('\t')}\n${formatResultRow(row({ parent: 'aaa1111', slot: 1 }), columns)}\n`;
+    const parsed = parseResultsText(text);
+    expect(parsed.problems).toEqual([]);
+    expect(parsed.rows).toEqual([{ ...row(), agentSeconds: 12.346, totalSeconds: 42.346, costUsd: 0.012346 }]);
   });
 
   it('accepts CRLF line endings and blank lines', () => {

@@ -1,6 +1,7 @@
 import { summarizeRun } from '../../report/summary.js';
 import { renderStatus, statusJson } from '../../report/status.js';
-import { loadProjectRecords, resolveTag, rowsOf, runningProcess } from '../../report/load-run.js';
+import { describeInFlight } from '../../report/in-flight.js';
+import { loadProjectRecords, resolveTag, rowsOf, runningProcess, viewOf } from '../../report/load-run.js';
 import { checkTag } from '../../store/run-paths.js';
 import type { Output } from '../output.js';
 
@@ -18,6 +19,7 @@ export async function statusCommand(options: { projectDir: string; tag: string |
     direction: config.metric.direction,
     summary: summarizeRun(rowsOf(records, tag), config.metric.direction),
     running: runningProcess(records.projectDir, tag),
+    inFlight: describeInFlight(viewOf(records, tag)?.inFlight ?? [], new Date()),
   };
   out.data(options.json ? JSON.stringify(statusJson(input)) : renderStatus(input));
 }
