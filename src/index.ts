@@ -14,7 +14,7 @@ export { configSchema, type Config, type WrittenConfig, type Objective, type Age
 export { buildConfigJsonSchema } from './config/json-schema.js';
 
 export { createAgentBackend, agentTypesAvailable } from './agents/registry.js';
-export type { AgentBackend, ProposalRequest, Proposal, AgentUsage, TrialView, AgentWorkspace } from './agents/types.js';
+export type { AgentBackend, ProposalRequest, Proposal, AgentUsage, TrialView, InFlightTrial, AgentWorkspace } from './agents/types.js';
 export { createAccessPolicy, type AccessPolicy, type Access } from './workspace/access-policy.js';
 
 export { runExperiment, type ExperimentResult, type ExperimentOptions } from './runner/run-experiment.js';

@@ -17,6 +17,19 @@ export interface TrialView {
   diff?: string;
 }
 
+/**
+ * A trial proposed (its agent turn done) and not yet decided: committed, waiting for a slot,
+ * running, or being rebased. Texts are redacted of hidden text like `TrialView`'s.
+ */
+export interface InFlightTrial {
+  trial: number;
+  description: string;
+  /** Project-relative paths the change touches. */
+  files: readonly string[];
+  /** The change, compacted like `TrialView.diff`, when the caller has it. */
+  diff?: string;
+}
+
 /** The folder the agent edits: a git worktree of the run branch without the hidden files. */
 export interface AgentWorkspace {
   root: string;
@@ -31,8 +44,14 @@ export interface ProposalRequest {
   prompt: string;
   systemPrompt: string;
   workspace: AgentWorkspace;
-  /** This run's trials so far, oldest first, the baseline included. */
+  /** This run's finished trials, oldest first (by trial number), the baseline included. */
   history: readonly TrialView[];
+  /**
+   * Trials proposed and not yet decided, by trial number (absent or empty when none). With several
+   * proposals in flight, `propose` may be called again on the same backend before an earlier
+   * call has returned; each call has its own workspace.
+   */
+  inFlight?: readonly InFlightTrial[];
   objective: Objective;
   agentConfig: Config['agent'];
   /** A folder for this trial's agent artefacts (transcript, output). Exists when propose is called. */

@@ -1,4 +1,4 @@
-import type { TrialView } from '../agents/types.js';
+import type { InFlightTrial, TrialView } from '../agents/types.js';
 
 /**
  * The run's trials as an agent may see them: every text that came from outside crucible (the
@@ -13,6 +13,16 @@ export function agentViews(history: readonly TrialView[], redact: (text: string)
     metric: t.metric,
     description: redact(t.description),
     ...(t.detail ? { detail: redact(t.detail) } : {}),
+    ...(t.diff ? { diff: redact(t.diff) } : {}),
+  }));
+}
+
+/** The trials in flight as an agent may see them (prompt and `ProposalRequest.inFlight`), redacted the same way. */
+export function inFlightViews(inFlight: readonly InFlightTrial[], redact: (text: string) => string): InFlightTrial[] {
+  return inFlight.map((t) => ({
+    trial: t.trial,
+    description: redact(t.description),
+    files: [...t.files],
     ...(t.diff ? { diff: redact(t.diff) } : {}),
   }));
 }

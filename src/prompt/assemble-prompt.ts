@@ -1,7 +1,8 @@
-import type { TrialView } from '../agents/types.js';
+import type { InFlightTrial, TrialView } from '../agents/types.js';
 import type { Objective } from '../config/schema.js';
 import { findBestKept, measureGain } from '../core/objective.js';
 import type { Outcome } from '../core/outcome.js';
+import { inFlightSection } from './in-flight-section.js';
 import { strategyHint } from './strategy-hint.js';
 
 export interface PromptInput {
@@ -12,8 +13,10 @@ export interface PromptInput {
   /** The trial this prompt is for. */
   trial: number;
   files: { editable: readonly string[]; readonly: readonly string[]; hidden: readonly string[] };
-  /** This run's trials so far, oldest first, baseline included. */
+  /** This run's finished trials, oldest first, baseline included. */
   history: readonly TrialView[];
+  /** Trials proposed and not yet decided (hidden text already redacted); absent or empty: none. */
+  inFlight?: readonly InFlightTrial[];
   includeHistory: boolean;
   historyLimit: number;
   includeBest: boolean;
@@ -33,6 +36,7 @@ export function assemblePrompt(input: PromptInput): string {
     rulesSection(input),
     stateSection(input),
     input.includeHistory ? historySection(input) : null,
+    inFlightSection(input.inFlight ?? []),
     lastFailureSection(input),
     taskSection(input),
   ];
@@ -78,6 +82,7 @@ function stateSection(input: PromptInput): string {
   const counts = countOutcomes(history);
   if (counts.total > 0) {
     const parts = [`${counts.keep} kept`, `${counts.discard} not better`, `${counts.crash} crashed`];
+    if (counts.stale > 0) parts.push(`${counts.stale} stale (not measured)`);
     if (counts.other > 0) parts.push(`${counts.other} void (no edit, forbidden edit or agent error)`);
     lines.push(`Trials so far: ${counts.total} (${parts.join(', ')})`);
     if (counts.keep === 0) lines.push('Nothing has improved the metric yet: try something substantially different.');
@@ -110,10 +115,15 @@ function historySection(input: PromptInput): string {
   const worked = kept.slice(-5).map((t) => t.description);
   const failed = attempts.filter((t) => t.outcome === 'discard').slice(-5).map((t) => t.description);
   const crashed = attempts.filter((t) => t.outcome === 'crash').slice(-5).map((t) => t.description);
-  if (worked.length + failed.length + crashed.length > 0) lines.push('');
+  const stale = attempts.filter((t) => t.outcome === 'stale').slice(-3).map((t) => t.description);
+  if (worked.length + failed.length + crashed.length + stale.length > 0) lines.push('');
   if (worked.length > 0) lines.push(`Worked, build on these: ${worked.join('; ')}`);
   if (failed.length > 0) lines.push(`Did not help, do not repeat: ${failed.join('; ')}`);
   if (crashed.length > 0) lines.push(`Crashed, avoid: ${crashed.join('; ')}`);
+  // Stale is no verdict on the idea: the code it was written against was improved meanwhile.
+  if (stale.length > 0) {
+    lines.push(`Never measured (stale: the best changed while it was written, and it no longer applied): ${stale.join('; ')}. Untested, not failed: redo one on the current code if it still looks promising.`);
+  }
   // Descriptions can be vague; the diffs of the last few failures say exactly what not to redo.
   const failedDiffs = attempts.filter((t) => (t.outcome === 'discard' || t.outcome === 'crash') && t.diff).slice(-3);
   if (failedDiffs.length > 0) {
@@ -131,6 +141,8 @@ function lastFailureSection(input: PromptInput): string | null {
   for (let i = input.history.length - 1; i >= 0; i--) {
     const t = input.history[i]!;
     if (t.outcome === 'keep' || t.outcome === 'discard' || t.outcome === 'baseline') break;
+    // Nothing went wrong with a stale trial's idea; its conflict is not something to fix.
+    if (t.outcome === 'stale') continue;
     if (t.detail) notes.unshift(t);
     if (t.outcome === 'crash' || notes.length >= 3) break;
   }
@@ -170,6 +182,8 @@ function outcomeLabel(outcome: Outcome): string {
       return 'no edit';
     case 'agent-error':
       return 'agent error';
+    case 'stale':
+      return 'stale (not measured)';
     default:
       return outcome;
   }
@@ -184,11 +198,11 @@ function bestTrial(history: readonly TrialView[], direction: Objective['directio
 }
 
 function countOutcomes(history: readonly TrialView[]) {
-  const counts = { total: 0, keep: 0, discard: 0, crash: 0, other: 0 };
+  const counts = { total: 0, keep: 0, discard: 0, crash: 0, stale: 0, other: 0 };
   for (const t of history) {
     if (t.outcome === 'baseline') continue;
     counts.total++;
-    if (t.outcome === 'keep' || t.outcome === 'discard' || t.outcome === 'crash') counts[t.outcome]++;
+    if (t.outcome === 'keep' || t.outcome === 'discard' || t.outcome === 'crash' || t.outcome === 'stale') counts[t.outcome]++;
     else counts.other++;
   }
   return counts;

@@ -5,7 +5,8 @@ import type { Outcome } from '../core/outcome.js';
  * failures, and go for something radically different after many.
  */
 export function strategyHint(recentOutcomes: readonly Outcome[]): string {
-  const attempts = recentOutcomes.filter((o) => o !== 'baseline');
+  // A stale trial was never measured: the best moved under it. It is no miss, and no attempt.
+  const attempts = recentOutcomes.filter((o) => o !== 'baseline' && o !== 'stale');
   if (attempts.length === 0) {
     return 'First attempt: read all the code, find the single biggest bottleneck, and change that.';
   }

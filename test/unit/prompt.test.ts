@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { assemblePrompt, type PromptInput } from '../../src/prompt/assemble-prompt.js';
 import { strategyHint } from '../../src/prompt/strategy-hint.js';
-import type { TrialView } from '../../src/agents/types.js';
+import type { InFlightTrial, TrialView } from '../../src/agents/types.js';
+import { inFlightViews } from '../../src/prompt/agent-views.js';
+import { HIDDEN_LINE_MARKER, redactorForTexts } from '../../src/workspace/hidden-text.js';
 
 const base: PromptInput = {
   instructions: 'Make sort.js faster.\n',
@@ -115,5 +117,74 @@ describe('failed diffs in the prompt', () => {
     expect(prompt).toContain('+const CUTOFF = 497;');
     expect(prompt).not.toContain('+const CUTOFF = 496;');
     expect(prompt.length).toBeLessThan(8000);
+  });
+});
+
+describe('trials in flight in the prompt', () => {
+  const inFlight: InFlightTrial[] = [
+    { trial: 13, description: 'unroll the inner loop', files: ['sort.js'] },
+    { trial: 12, description: 'cutoff 16 → 32\nand more', files: ['sort.js', 'util.js'] },
+  ];
+
+  it('lists what is being measured now, in trial order, between the history and the task', () => {
+    const prompt = assemblePrompt({ ...base, history: trials, trial: 14, inFlight });
+    expect(prompt).toContain(
+      [
+        '## Being measured now',
+        '',
+        'These changes are already being measured; do not repeat them, pick something different:',
+        '- trial 12: cutoff 16 → 32 and more (sort.js, util.js)',
+        '- trial 13: unroll the inner loop (sort.js)',
+      ].join('\n'),
+    );
+    const order = ['## History', '## Being measured now', '## Your task'].map((h) => prompt.indexOf(h));
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+  });
+
+  it('leaves the serial prompt exactly as it was when nothing is in flight', () => {
+    const serial = assemblePrompt({ ...base, history: trials, trial: 4 });
+    expect(assemblePrompt({ ...base, history: trials, trial: 4, inFlight: [] })).toBe(serial);
+    expect(serial).not.toContain('Being measured now');
+  });
+
+  it('stays bounded however many are in flight', () => {
+    const many = Array.from({ length: 64 }, (_, i) => ({ trial: i + 5, description: `idea ${i + 5}`, files: Array.from({ length: 20 }, (_, k) => `f${k}.js`) }));
+    const prompt = assemblePrompt({ ...base, history: trials, trial: 70, inFlight: many });
+    expect(prompt).toContain('- trial 68: idea 68 (f0.js, f1.js, f2.js, f3.js and 16 more)');
+    expect(prompt).toContain('- and 54 earlier one(s)');
+    expect(prompt).not.toContain('idea 58');
+    expect(prompt.length).toBeLessThan(8000);
+  });
+
+  it('is redacted like the history before an agent sees it', () => {
+    const hidden = 'SECRET_CASES = [(3, 9), (4, 16)]\n';
+    const views = inFlightViews([{ trial: 3, description: 'SECRET_CASES = [(3, 9), (4, 16)]', files: ['a.py'], diff: '+SECRET_CASES = [(3, 9), (4, 16)]' }], redactorForTexts([hidden]).redact);
+    expect(views).toEqual([{ trial: 3, description: HIDDEN_LINE_MARKER, files: ['a.py'], diff: HIDDEN_LINE_MARKER }]);
+  });
+});
+
+describe('stale trials in the prompt', () => {
+  const history: TrialView[] = [
+    ...trials,
+    { trial: 4, outcome: 'discard', metric: 95, description: 'cutoff 16 → 24' },
+    { trial: 5, outcome: 'stale', metric: null, description: 'switch to merge sort', detail: 'conflict in sort.js: trial 6 changed the same lines' },
+  ];
+
+  it('shows a stale trial as never measured, not as a failed idea', () => {
+    const prompt = assemblePrompt({ ...base, history, trial: 6 });
+    expect(prompt).toContain('| 5 | - | stale (not measured) | switch to merge sort |');
+    expect(prompt).toContain('Trials so far: 5 (1 kept, 2 not better, 1 crashed, 1 stale (not measured))');
+    expect(prompt).toContain('Never measured (stale: the best changed while it was written, and it no longer applied): switch to merge sort.');
+    expect(prompt).not.toMatch(/Did not help, do not repeat:[^\n]*merge sort/);
+    expect(prompt).not.toMatch(/Crashed, avoid:[^\n]*merge sort/);
+    expect(prompt).not.toContain('The last failed changes');
+    // Its conflict is no mistake to fix, and a measured trial came before it: nothing went wrong.
+    expect(prompt).not.toContain('What went wrong');
+    expect(prompt).not.toContain('conflict in sort.js');
+  });
+
+  it('does not count a stale trial as a miss in the strategy hint', () => {
+    expect(strategyHint(['baseline', 'keep', 'stale', 'stale'])).toContain('go further in the same direction');
+    expect(strategyHint(['baseline', 'keep', 'discard', 'stale'])).toContain('different improvement');
   });
 });

@@ -1,6 +1,7 @@
 /**
  * `agent.type: tuner`: an offline agent that tunes the numeric constants marked with `@tune` in
- * the editable files. No LLM, no network: the same seed and history give the same proposal.
+ * the editable files. No LLM, no network: the same seed, history and proposals in flight give
+ * the same proposal.
  */
 import { writeNamedFile } from '../../store/trial-artifacts.js';
 import { join } from 'node:path';
@@ -9,41 +10,57 @@ import type { AgentBackend, Proposal, ProposalRequest } from '../types.js';
 import { applyChanges } from './apply.js';
 import { formatDescription } from './description.js';
 import { createRng, hashSeed } from './rng.js';
+import { createInFlightMemory } from './in-flight.js';
 import { scanWorkspace } from './scan.js';
 import { proposeTuning } from './search.js';
 
 export const NO_MARKERS_MESSAGE = 'no @tune markers found in the editable files (e.g. "const X = 8; // @tune 2..64 int log")';
 
 export function createTunerBackend(): AgentBackend {
+  const memory = createInFlightMemory();
   return {
     name: 'tuner',
     async propose(request: ProposalRequest, signal: AbortSignal): Promise<Proposal> {
       throwIfCanceled(signal);
       const { root, policy } = request.workspace;
-      const { params, problems } = await scanWorkspace(root, policy);
-      if (problems.length > 0) {
-        throw new AgentError('fatal', problems[0]!, { hints: problems.slice(1) });
+      // Each proposal reads its own workspace, concurrently with the others; only the choice
+      // waits its turn (its failure is thrown there, in order).
+      const scanning = scanWorkspace(root, policy);
+      scanning.catch(() => undefined);
+      const { params, proposal } = await memory.takeTurn(async () => {
+        const { params, problems } = await scanning;
+        if (problems.length > 0) {
+          throw new AgentError('fatal', problems[0]!, { hints: problems.slice(1) });
+        }
+        if (params.length === 0) throw new AgentError('fatal', NO_MARKERS_MESSAGE);
+        const { seed, max_changes: maxChanges } = request.agentConfig.tuner;
+        const pending = memory.pendingChanges(request.history, request.inFlight ?? [], request.trial);
+        // Seeded by trial number, not by a running generator, so a resumed run proposes exactly
+        // what an uninterrupted one would have.
+        const rng = createRng(hashSeed(seed, request.trial));
+        const proposal = proposeTuning(params, request.history, rng, { maxChanges, seed, pending });
+        if (proposal.changes.length > 0) memory.remember(request.trial, formatDescription(proposal.changes));
+        return { params, proposal };
+      });
+      try {
+        const transcriptPath = join(request.artifactDir, 'tuner.md');
+        const summary = params.map((p) => `- ${p.name} = ${p.literal} (${p.file}:${p.line}, ${describeRange(p)})`);
+        await writeNamedFile(transcriptPath, [`# tuner, trial ${request.trial}`, '', ...summary, '', ...proposal.notes, ''].join('\n'));
+        if (proposal.changes.length === 0) {
+          throw new AgentError('failed', 'the tuner has tried every combination near the best values; widen the @tune ranges or stop the run');
+        }
+        throwIfCanceled(signal);
+        await applyChanges(root, params, proposal.changes);
+        return {
+          description: formatDescription(proposal.changes),
+          usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0 },
+          transcriptPath,
+        };
+      } catch (error) {
+        // Nothing was proposed: its point is free again.
+        memory.forget(request.trial);
+        throw error;
       }
-      if (params.length === 0) throw new AgentError('fatal', NO_MARKERS_MESSAGE);
-
-      const { seed, max_changes: maxChanges } = request.agentConfig.tuner;
-      // Seeded by trial number, not by a running generator, so a resumed run proposes exactly
-      // what an uninterrupted one would have.
-      const rng = createRng(hashSeed(seed, request.trial));
-      const proposal = proposeTuning(params, request.history, rng, { maxChanges, seed });
-      const transcriptPath = join(request.artifactDir, 'tuner.md');
-      const summary = params.map((p) => `- ${p.name} = ${p.literal} (${p.file}:${p.line}, ${describeRange(p)})`);
-      await writeNamedFile(transcriptPath, [`# tuner, trial ${request.trial}`, '', ...summary, '', ...proposal.notes, ''].join('\n'));
-      if (proposal.changes.length === 0) {
-        throw new AgentError('failed', 'the tuner has tried every combination near the best values; widen the @tune ranges or stop the run');
-      }
-      throwIfCanceled(signal);
-      await applyChanges(root, params, proposal.changes);
-      return {
-        description: formatDescription(proposal.changes),
-        usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0 },
-        transcriptPath,
-      };
     },
   };
 }

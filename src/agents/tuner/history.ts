@@ -36,8 +36,14 @@ export function readHistory(params: readonly TunedParam[], history: readonly Tri
   const tried = new Set<string>();
   let after = new Map(params.map((p) => [p.name, p.value]));
   tried.add(vectorKey(params, after));
-  for (let i = history.length - 1; i >= 0; i--) {
-    const view = history[i]!;
+  // With trials in flight, results arrive in any order; replaying them by trial number makes the
+  // memory the same whatever the order, and the same again when a resumed run reads the ledger.
+  const ordered = [...history].sort((a, b) => a.trial - b.trial);
+  for (let i = ordered.length - 1; i >= 0; i--) {
+    const view = ordered[i]!;
+    // Written against an older best and never measured: it says nothing about its values, and
+    // its "from" values describe a state the files are no longer in.
+    if (view.outcome === 'stale') continue;
     const parsed = parseDescription(view.description);
     const changes = (parsed ?? []).filter((c) => known.has(c.name));
     if (changes.length === 0) continue;

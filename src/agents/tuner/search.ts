@@ -5,13 +5,16 @@
  * move sets that constant's direction and widens its step; a failed move turns it around; once
  * both directions failed the step halves (the 1/5-rule idea: the step follows the success rate).
  * Constants whose moves helped recently are picked more often. Combinations already measured
- * are never proposed again.
+ * are never proposed again, nor ones being measured now (proposals in flight), from which the
+ * next proposal spreads away: the other direction, another constant, another step size.
  */
 import type { TrialView } from '../types.js';
 import type { TunedParam, TuningChange } from './types.js';
 import type { Rng } from './rng.js';
 import { hashSeed } from './rng.js';
 import { readHistory, vectorKey, type TuningMemory } from './history.js';
+import type { DescribedChange } from './description.js';
+import { readPending, type PendingMoves, type PendingPoints } from './pending.js';
 import { formatValue, parseNumber } from './literal.js';
 import { clampUnit, fromUnit, toUnit } from './space.js';
 
@@ -20,6 +23,12 @@ export interface TuningOptions {
   maxChanges: number;
   /** Seeds each constant's first direction, so it does not depend on any one trial's draws. */
   seed: number;
+  /**
+   * The changes of the proposals in flight (handed out, result not back yet): their points are
+   * never proposed again, and the next move spreads away from them. Empty or absent: the
+   * proposal is exactly the serial one.
+   */
+  pending?: readonly (readonly DescribedChange[])[];
 }
 
 export interface TuningProposal {
@@ -57,18 +66,20 @@ export function proposeTuning(
 ): TuningProposal {
   const memory = readHistory(params, history);
   const states = learnFromHistory(params, memory, options.seed);
+  const pending = readPending(params, options.pending ?? []);
   const kept = memory.trials.filter((t) => t.outcome === 'keep').length;
   const notes = [`learned from ${memory.trials.length} earlier tuner trial(s), ${kept} kept`];
+  if (pending.count > 0) notes.push(`${pending.count} proposal(s) being measured now: their points are avoided`);
   const current = new Map(params.map((p) => [p.name, p.value]));
 
   for (let attempt = 0; attempt < SCALES.length * ATTEMPTS_PER_SCALE; attempt++) {
     const scale = SCALES[Math.floor(attempt / ATTEMPTS_PER_SCALE)]!;
-    const chosen = chooseParams(params, states, rng, options.maxChanges);
+    const chosen = chooseParams(params, states, pending, rng, options.maxChanges);
     const changes: TuningChange[] = [];
     const reasons: string[] = [];
     for (const param of chosen) {
       const state = states.get(param.name)!;
-      const moved = moveParam(param, state, scale, rng);
+      const moved = moveParam(param, state, pending.moves.get(param.name), scale, rng);
       if (moved === null) continue;
       changes.push(moved.change);
       reasons.push(`${param.name}: ${moved.change.fromText} → ${moved.change.toText} (${moved.why})`);
@@ -76,7 +87,8 @@ export function proposeTuning(
     if (changes.length === 0) continue;
     const values = new Map(current);
     for (const c of changes) values.set(c.name, c.to);
-    if (memory.tried.has(vectorKey(params, values))) continue;
+    const key = vectorKey(params, values);
+    if (memory.tried.has(key) || pending.keys.has(key)) continue;
     if (attempt >= ATTEMPTS_PER_SCALE) notes.push(`nearby values were already tried: step scaled by ${scale}`);
     const order = new Map(params.map((p, i) => [p.name, i]));
     changes.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
@@ -128,10 +140,22 @@ function learnFromHistory(params: readonly TunedParam[], memory: TuningMemory, s
   return states;
 }
 
-function chooseParams(params: readonly TunedParam[], states: Map<string, ParamState>, rng: Rng, maxChanges: number): TunedParam[] {
+function chooseParams(
+  params: readonly TunedParam[],
+  states: Map<string, ParamState>,
+  pending: PendingPoints,
+  rng: Rng,
+  maxChanges: number,
+): TunedParam[] {
   const most = Math.min(Math.max(1, maxChanges), params.length);
   const count = most === 1 || rng() < SINGLE_CHANGE_ODDS ? 1 : 2 + Math.floor(rng() * (most - 1));
-  const pool = params.map((p) => ({ param: p, weight: weightOf(states.get(p.name)!) }));
+  // A constant already being moved by proposals in flight is picked less often, so N proposals
+  // at once spread over the constants instead of piling onto the favourite.
+  const busy = (p: TunedParam) => {
+    const moves = pending.moves.get(p.name);
+    return moves === undefined ? 0 : moves.up + moves.down;
+  };
+  const pool = params.map((p) => ({ param: p, weight: weightOf(states.get(p.name)!) / (1 + busy(p)) }));
   const chosen: TunedParam[] = [];
   while (chosen.length < count && pool.length > 0) {
     const total = pool.reduce((sum, entry) => sum + entry.weight, 0);
@@ -152,12 +176,20 @@ function weightOf(state: ParamState): number {
   return credit * room * pending;
 }
 
-function moveParam(param: TunedParam, state: ParamState, scale: number, rng: Rng): { change: TuningChange; why: string } | null {
+function moveParam(
+  param: TunedParam,
+  state: ParamState,
+  moves: PendingMoves | undefined,
+  scale: number,
+  rng: Rng,
+): { change: TuningChange; why: string } | null {
   let dir: Direction = state.failed.has(state.dir) ? (state.dir === 1 ? -1 : 1) : state.dir;
   let why =
     state.failed.size === 1 ? 'the other direction did not help' : state.lastGood === dir ? 'this direction helped before' : 'trying this direction';
+  let spread = 1;
+  if (moves !== undefined) ({ dir, why, spread } = spreadFromPending(state, moves, dir, why));
   const u0 = toUnit(param, param.value);
-  const size = state.step * scale * (0.75 + 0.5 * rng());
+  const size = state.step * scale * spread * (0.75 + 0.5 * rng());
   if ((dir === 1 && u0 >= 1) || (dir === -1 && u0 <= 0)) {
     dir = dir === 1 ? -1 : 1;
     why = 'at the end of its range';
@@ -180,4 +212,24 @@ function moveParam(param: TunedParam, state: ParamState, scale: number, rng: Rng
   const change: TuningChange = { name: param.name, from: param.value, to: toValue, fromText: param.literal, toText };
   const span = param.log ? 'log range' : 'range';
   return { change, why: `${dir === 1 ? 'up' : 'down'} ${Math.round(size * 100)}% of its ${span}; ${why}` };
+}
+
+// The k-th proposal in flight along one direction steps ×½, ×2, ×¼, ×4… of the usual size: a
+// line search along the direction instead of k draws around the same point.
+const SPREADS = [1, 0.5, 2, 0.25, 4, 0.125, 8];
+
+/**
+ * Where to go when proposals in flight already move this constant: an untried direction no one is
+ * measuring comes first (both sides of the best get polled at once, as in a pattern search);
+ * a direction that helped, or the only one left, is kept, with another step size.
+ */
+function spreadFromPending(state: ParamState, moves: PendingMoves, dir: Direction, why: string): { dir: Direction; why: string; spread: number } {
+  const busy = (d: Direction) => (d === 1 ? moves.up : moves.down);
+  const other: Direction = dir === 1 ? -1 : 1;
+  if (busy(dir) === 0) return { dir, why, spread: 1 };
+  if (busy(other) === 0 && !state.failed.has(other) && state.lastGood !== dir) {
+    return { dir: other, why: 'the other direction is being measured now', spread: 1 };
+  }
+  const spread = SPREADS[Math.min(busy(dir), SPREADS.length - 1)]!;
+  return { dir, why: `${why}; ${busy(dir)} other step(s) this way being measured now`, spread };
 }
