@@ -56,16 +56,6 @@ export interface ProposalRequest {
   agentConfig: Config['agent'];
   /** A folder for this trial's agent artefacts (transcript, output). Exists when propose is called. */
   artifactDir: string;
-  /** Trials proposed (their agent turn done) and not yet decided, when several are in flight. */
-  inFlight?: readonly InFlightTrial[];
-}
-
-/** A trial whose change is committed but not yet decided: queued for a slot, or being measured. */
-export interface InFlightTrial {
-  trial: number;
-  description: string;
-  files: readonly string[];
-  diff?: string;
 }
 
 export interface Proposal {

@@ -67,7 +67,7 @@ export async function beginProposal(ctx: RunContext, state: RunState, lane: Agen
     lane.at = parent;
   }
   // Crash reports and descriptions can quote hidden files: agents get them redacted.
-  const history = agentViews(state.history, ctx.hiddenText.redact);
+  const history = agentViews([...state.history].sort((a, b) => a.trial - b.trial), ctx.hiddenText.redact);
   const prompt = assemblePrompt({
     instructions: ctx.instructions,
     objective: ctx.config.metric,
@@ -79,8 +79,8 @@ export async function beginProposal(ctx: RunContext, state: RunState, lane: Agen
     historyLimit: ctx.config.agent.context_window.history_limit,
     includeBest: ctx.config.agent.context_window.include_best,
     formatMetric,
+    ...(inFlight.length > 0 ? { inFlight } : {}),
   });
-  void inFlight; // the prompt's section for trials in flight lands with the prompt's change
   mkdirSync(ctx.paths.trialDir(trial), { recursive: true });
   await writeTrialArtifact(ctx.paths, trial, 'prompt.md', prompt);
   return { trial, parent, parentMetric: state.best, startedAt, prompt, history, lane };

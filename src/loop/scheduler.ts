@@ -1,6 +1,7 @@
 import type { InFlightTrial } from '../agents/types.js';
 import { GitError, ProjectError } from '../errors.js';
 import type { ExperimentResult } from '../runner/run-experiment.js';
+import { inFlightViews } from '../prompt/agent-views.js';
 import { rebaseChange } from '../workspace/rebase-change.js';
 import { moveRunBranch } from '../workspace/run-branch.js';
 import { measure, settleExperiment, type CommittedTrial } from './evaluate-commit.js';
@@ -94,10 +95,12 @@ export async function runTrials(ctx: RunContext, state: RunState, options: Sched
   };
 
   const inFlightCount = (): number => proposing.size + queue.length + running.size;
-  const inFlightViews = (): InFlightTrial[] =>
-    [...queue, ...running.values()]
-      .sort((a, b) => a.trial - b.trial)
-      .map((t) => ({ trial: t.trial, description: ctx.hiddenText.redact(t.description), files: t.files, ...(t.diff ? { diff: ctx.hiddenText.redact(t.diff) } : {}) }));
+  // What the next proposal is told is being measured (hidden text removed): not to be repeated.
+  const inFlightNow = (): InFlightTrial[] =>
+    inFlightViews(
+      [...queue, ...running.values()].sort((a, b) => a.trial - b.trial).map((t) => ({ trial: t.trial, description: t.description, files: t.files, ...(t.diff ? { diff: t.diff } : {}) })),
+      ctx.hiddenText.redact,
+    );
 
   const ended = (summary: TrialSummary, previousBest: number | null): void => {
     ctx.reporter.trialEnd?.(summary, { previousBest, isNewBest: summary.outcome === 'keep' });
@@ -132,7 +135,7 @@ export async function runTrials(ctx: RunContext, state: RunState, options: Sched
     const lane = await takeLane();
     const trial = nextTrial++;
     proposalsStarted++;
-    const inFlight = inFlightViews();
+    const inFlight = inFlightNow();
     const p = await beginProposal(ctx, state, lane, trial, inFlight);
     proposing.set(trial, p);
     spawn(runAgentTurn(ctx, p, hard, inFlight).then((turn): Done => ({ kind: 'turn', p, turn })));
