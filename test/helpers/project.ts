@@ -45,8 +45,8 @@ export interface TinyProjectOptions {
    */
   sandbox?: string;
   /**
-   * The config's `parallel:` mapping, in flow style (e.g. "{ workers: 2 }"). Default
-   * "{ agents: 1 }": the serial loop most tests are about; the parallel tests set their own.
+   * The config's `parallel:` mapping, in flow style (e.g. "{ workers: 2 }"), added when the config
+   * text has none. Default "{ agents: 1 }": the serial loop most tests are about.
    */
   parallel?: string;
 }
@@ -154,14 +154,18 @@ function configYaml(o: TinyProjectOptions): string {
     `  timeout_seconds: ${o.timeoutSeconds ?? 10}`,
     `  max_retries: ${o.maxRetries ?? 10}`,
     ...agent,
-    `parallel: ${o.parallel ?? '{ agents: 1 }'}`,
     '',
   ].join('\n');
 }
 
 function withSandboxKey(text: string, value: string): string {
-  if (/^sandbox:/m.test(text)) return text;
-  return `${text}${text.endsWith('\n') ? '' : '\n'}sandbox: ${value}\n`;
+  return withTopKey(text, 'sandbox', value);
+}
+
+/** Adds `key: value` at the top level when the config text has no such key. */
+function withTopKey(text: string, key: string, value: string): string {
+  if (new RegExp(`^${key}:`, 'm').test(text)) return text;
+  return `${text}${text.endsWith('\n') ? '' : '\n'}${key}: ${value}\n`;
 }
 
 export function createTinyProject(options: TinyProjectOptions = {}): TinyProject {
@@ -171,7 +175,7 @@ export function createTinyProject(options: TinyProjectOptions = {}): TinyProject
   mkdirSync(ctl, { recursive: true });
   writeFileSync(path.join(root, 'agent.mjs'), AGENT);
   writeFiles(dir, {
-    '.crucible/config.yaml': withSandboxKey(options.configText ?? configYaml(options), options.sandbox ?? 'false'),
+    '.crucible/config.yaml': withTopKey(withSandboxKey(options.configText ?? configYaml(options), options.sandbox ?? 'false'), 'parallel', options.parallel ?? '{ agents: 1 }'),
     '.crucible/program.md': 'Make the score better by changing X in solution.js.\n',
     '.gitignore': 'results.tsv\n.crucible/runs/\nrun.log\n',
     'package.json': '{ "type": "module" }\n',
