@@ -1,0 +1,111 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  checkCliBuilt,
+  copyProject,
+  createTinyProject,
+  experimentPids,
+  findInconsistencies,
+  isPidAlive,
+  killLeftovers,
+  ledgerEvents,
+  planAgent,
+  readFilesOf,
+  resultRows,
+  runCli,
+  setKnob,
+  type AgentStep,
+  type TinyProject,
+} from '../helpers/project.js';
+
+/**
+ * Trial-lifecycle property 1 with several trials in flight: the built CLI SIGKILLs itself right
+ * after one ledger event of trial 3 (CRUCIBLE_FAULT_KILL_AFTER) while other trials are proposed,
+ * queued or measured beside it; a plain `crucible run` then reconciles each unfinished trial from
+ * its own events and goes on. Whatever the event: every trial recorded once, the chain rule holds
+ * (nothing measured on an outdated base is kept, no commit built upon unmeasured), no experiment of
+ * the killed run is left running, and no file of the user's is touched.
+ */
+
+const CONFIG = (parallel: string): string =>
+  [
+    'name: tiny',
+    'files:',
+    '  editable: [solution.js, extra.js]',
+    '  readonly: [package.json]',
+    '  hidden: [evaluate.js]',
+    'commands:',
+    '  run: node evaluate.js > run.log 2>&1',
+    '  eval: cat run.log',
+    'metric:',
+    '  name: score',
+    '  direction: maximize',
+    'constraints:',
+    '  timeout_seconds: 10',
+    '  max_retries: 20',
+    'agent:',
+    '  type: command',
+    '  command: node "$CRUCIBLE_TEST_AGENT"',
+    '  timeout_seconds: 20',
+    `parallel: ${parallel}`,
+    '',
+  ].join('\n');
+
+// Changes to two files: some rebase cleanly onto a moved incumbent, some conflict (stale).
+const PLAN: Record<number, AgentStep> = {
+  1: { x: 20 },
+  2: { write: { 'extra.js': 'export const Y = 5;\n' } },
+  3: { x: 30, sleepMs: 150 },
+  4: { write: { 'extra.js': 'export const Y = 7;\n' } },
+  5: { x: 10 },
+  6: { x: 50 },
+  7: { write: { 'extra.js': 'export const Y = 9;\n' } },
+};
+const EVENTS = ['trial.start', 'agent.done', 'guard', 'commit', 'rebase', 'apply', 'run.start', 'run.done', 'decide', 'reset', 'trial.end'];
+const WATCHED = ['evaluate.js', 'notes.txt', 'data/x.csv', 'package.json'];
+
+let template: TinyProject;
+const projects: TinyProject[] = [];
+
+beforeAll(async () => {
+  checkCliBuilt();
+  template = createTinyProject({ agent: 'command', configText: CONFIG('{ agents: 3 }'), files: { 'extra.js': 'export const Y = 0;\n' }, score: "X + (await import('./extra.js')).Y" });
+  planAgent(template, PLAN);
+  const first = await runCli(template, ['run', '--tag', 't', '-n', '1']);
+  expect(first.code, first.stderr).toBe(0);
+});
+afterAll(() => template?.cleanup());
+afterEach(() => {
+  for (const p of projects.splice(0)) {
+    killLeftovers(p);
+    p.cleanup();
+  }
+});
+
+describe('SIGKILL with three trials in flight (one slot), after each event of trial 3, then crucible run', () => {
+  it.each(EVENTS)('after %s', async (event) => {
+    const project = copyProject(template);
+    projects.push(project);
+    setKnob(project, 'sleep-ms', 400);
+    const before = readFilesOf(project.dir, WATCHED);
+    const killed = await runCli(project, ['run', '--tag', 't', '-n', '5'], { env: { CRUCIBLE_FAULT_KILL_AFTER: `${event}:3` } });
+    if (killed.signal !== 'SIGKILL') {
+      // Trial 3 never wrote this event in this interleaving (a trial that is not rebased, a keep
+      // that is not reset): nothing to recover, and the run must be whole.
+      expect(killed.code, killed.stderr).toBe(0);
+      expect(ledgerEvents(project.dir, 't').some((e) => e.n === 3 && e.type === event)).toBe(false);
+      expect(findInconsistencies(project.dir, 't')).toEqual([]);
+      return;
+    }
+    const pids = experimentPids(project);
+    const inFlight = new Set(ledgerEvents(project.dir, 't').filter((e) => e.type === 'trial.start').map((e) => e.n)).size - resultRows(project.dir, 't').length;
+    expect(inFlight, 'trials in flight when killed').toBeGreaterThanOrEqual(1);
+
+    setKnob(project, 'sleep-ms', null);
+    const resumed = await runCli(project, ['run', '--tag', 't', '-n', '2']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/Recovered: trial /);
+    expect(findInconsistencies(project.dir, 't')).toEqual([]);
+    for (const { pid } of pids) expect(isPidAlive(pid), `experiment ${pid} of the killed run`).toBe(false);
+    expect(readFilesOf(project.dir, WATCHED)).toEqual(before);
+  });
+});
