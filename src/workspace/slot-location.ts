@@ -1,4 +1,4 @@
-import { lstat, mkdir, readdir, readFile, realpath, rm, unlink, appendFile, chmod } from 'node:fs/promises';
+import { appendFile, chmod, lstat, mkdir, readdir, readFile, realpath, rm, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ProjectError } from '../errors.js';
 import type { Git } from './git.js';
@@ -87,8 +87,11 @@ export async function listSlotRecords(commonDir: string, root: string): Promise<
  * removed itself, never what it points to.
  */
 export async function removeSlotFolder(projectGit: Git, root: string, top: string): Promise<boolean> {
-  if (path.dirname(top) !== root || !(await isRealFolder(root))) return false;
-  const info = await lstat(top).catch(() => null);
+  if (path.dirname(top) !== root) return false;
+  // With no slots folder at all there is nothing to delete, only a registration to drop.
+  const rootMissing = (await lstat(root).catch(() => null)) === null;
+  if (!rootMissing && !(await isRealFolder(root))) return false;
+  const info = rootMissing ? null : await lstat(top).catch(() => null);
   if (info?.isSymbolicLink()) await unlink(top);
   else if (info?.isDirectory()) {
     if ((await realpath(top)) !== top) return false;
@@ -135,4 +138,22 @@ async function makeFoldersWritable(dir: string): Promise<void> {
   for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
     if (entry.isDirectory()) await makeFoldersWritable(path.join(dir, entry.name));
   }
+}
+
+/**
+ * The `.git` git writes into a new worktree names the project's repository, and a slot without
+ * any `.git` is worse: it lies inside the project, so git run there would walk up to the
+ * project's own. A `.git` naming no repository stops that walk: git run by an experiment in a
+ * slot fails ("not a git repository") instead of reaching the project's history and branches.
+ * crucible's own git commands name the slot's git folder explicitly.
+ */
+const DEAD_END = 'gitdir: /dev/null\n';
+
+export async function writeDeadEnd(top: string): Promise<void> {
+  const file = path.join(top, '.git');
+  const info = await lstat(file).catch(() => null);
+  if (info?.isFile() && (await readFile(file, 'utf8')) === DEAD_END) return;
+  // rm removes a link or a planted repository itself, never what a link points to.
+  if (info) await rm(file, { recursive: true, force: true });
+  await writeFile(file, DEAD_END, { flag: 'wx' });
 }

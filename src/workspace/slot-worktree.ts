@@ -1,10 +1,11 @@
-import { lstat, mkdir, readFile, readlink, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readlink, realpath, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigError, ProjectError } from '../errors.js';
+import { ProjectError } from '../errors.js';
 import { normalizeRelative, type AccessPolicy } from './access-policy.js';
 import { createGit, type Git } from './git.js';
 import { repoLayout } from './project-git.js';
-import { excludeSlots, removeSlotFolder, removeSlots, slotsRoot } from './slot-location.js';
+import { excludeSlots, removeSlotFolder, removeSlots, slotsRoot, writeDeadEnd } from './slot-location.js';
+import { sharedLinks, type SharedLink } from './slot-shared.js';
 import { literalPattern } from './sparse-patterns.js';
 import { registeredGitDir } from './worktree-location.js';
 import { parseStatus } from './worktree-change.js';
@@ -22,7 +23,7 @@ export interface SlotWorktree {
   /** The project folder's counterpart in the slot (the slot's top plus the project's path in its repository); real path. */
   readonly dir: string;
   /**
-   * Makes the slot hold exactly `commit` (tracked files, hidden ones included), removing what the
+   * Makes the slot hold exactly `commit` (a sha; tracked files, hidden ones included), removing what the
    * previous experiment left that git does not ignore, and the new protected files
    * changedProtected() reported (ignored ones included). Shared links stay (and are put back when
    * an experiment removed or replaced one). Throws ProjectError, touching nothing, when the slot
@@ -49,12 +50,6 @@ export interface OpenSlotsOptions {
   shared: readonly string[];
   /** Environment for git (default process.env). */
   env?: NodeJS.ProcessEnv;
-}
-
-/** A shared entry: project-relative path, and the real path in the project its link in a slot points to. */
-interface SharedLink {
-  rel: string;
-  source: string;
 }
 
 /**
@@ -101,27 +96,6 @@ export async function removeStaleSlots(projectDir: string, env?: NodeJS.ProcessE
   await removeSlots(createGit(layout.top, { env }), layout.commonDir, root ?? path.join(real, '.crucible', 'slots'));
 }
 
-async function sharedLinks(projectDir: string, projectGit: Git, prefix: string, commit: string, entries: readonly string[]): Promise<SharedLink[]> {
-  const wanted: string[] = [];
-  for (const entry of entries) {
-    const rel = normalizeRelative(entry);
-    if (rel === '' || path.isAbsolute(entry) || rel.split('/').includes('..') || rel === '.crucible' || rel.startsWith('.crucible/') || rel.split('/').includes('.git')) {
-      throw new ConfigError([`files.shared: "${entry}" must name a file or folder inside the project (not .crucible/ or .git)`]);
-    }
-    if (await lstat(path.join(projectDir, rel)).catch(() => null)) wanted.push(rel);
-  }
-  if (wanted.length === 0) return [];
-  const topRelative = (rel: string): string => (prefix === '' ? rel : `${prefix}/${rel}`);
-  const tracked = (await projectGit.run(['--literal-pathspecs', 'ls-tree', '-r', '--name-only', '-z', commit, '--', ...wanted.map(topRelative)])).stdout.split('\0');
-  for (const rel of wanted) {
-    const top = topRelative(rel);
-    if (tracked.some((file) => file === top || file.startsWith(`${top}/`))) {
-      throw new ConfigError([`files.shared: "${rel}" holds files git tracks, which every slot has already; list what git does not track in it instead`]);
-    }
-  }
-  return wanted.map((rel) => ({ rel, source: path.join(projectDir, rel) }));
-}
-
 interface AddSlotInput {
   index: number;
   root: string;
@@ -141,8 +115,8 @@ async function addSlot(input: AddSlotInput): Promise<GitSlot> {
       hints: ['Remove it (crucible makes its slots itself), then run again.'],
     });
   }
-  // Locked as it is made: `git worktree prune` (by the user, or git gc) would take a worktree
-  // without its `.git` for a deleted one.
+  // Locked as it is made, so that no `git worktree prune` (by the user, or git gc) takes it while
+  // it is in use; the reason says whose it is in `git worktree list`.
   await input.projectGit.run(['worktree', 'add', '-q', '--detach', '--no-checkout', '--lock', '--reason', `crucible experiment slot ${input.index}`, top, input.commit]);
   const gitDir = await registeredGitDir(top, input.commonDir);
   if (!gitDir) throw new Error(`git worktree add did not register ${top}`);
@@ -154,24 +128,6 @@ async function addSlot(input: AddSlotInput): Promise<GitSlot> {
     globalArgs: [`--git-dir=${gitDir}`, `--work-tree=${top}`],
   });
   return new GitSlot({ ...input, top, gitDir, git });
-}
-
-/**
- * The `.git` git writes into a new worktree names the project's repository, and a slot without
- * any `.git` is worse: it lies inside the project, so git run there would walk up to the
- * project's own. A `.git` naming no repository stops that walk: git run by an experiment in a
- * slot fails ("not a git repository") instead of reaching the project's history and branches.
- * crucible's own git commands name the slot's git folder explicitly.
- */
-const DEAD_END = 'gitdir: /dev/null\n';
-
-async function writeDeadEnd(top: string): Promise<void> {
-  const file = path.join(top, '.git');
-  const info = await lstat(file).catch(() => null);
-  if (info?.isFile() && (await readFile(file, 'utf8')) === DEAD_END) return;
-  // rm removes a link or a planted repository itself, never what a link points to.
-  if (info) await rm(file, { recursive: true, force: true });
-  await writeFile(file, DEAD_END, { flag: 'wx' });
 }
 
 class GitSlot implements SlotWorktree {

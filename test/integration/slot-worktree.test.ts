@@ -208,7 +208,16 @@ describe('a slot', () => {
     expect(git(dir, 'worktree', 'list', '--porcelain').match(/^worktree /gm)).toHaveLength(1);
   });
 
-  it('survives an experiment that left folders without write permission', async () => {
+  it('removeStaleSlots() drops the registrations of slots whose folder the user deleted', async () => {
+    const { dir } = repo();
+    await open(dir, 2);
+    rmSync(path.join(dir, '.crucible', 'slots'), { recursive: true });
+    await removeStaleSlots(dir, testGitEnv);
+    expect(git(dir, 'worktree', 'list', '--porcelain').match(/^worktree /gm)).toHaveLength(1);
+  });
+
+  // As root, missing write permission does not stop rm: there is nothing to see.
+  it.skipIf(process.getuid?.() === 0)('survives an experiment that left folders without write permission', async () => {
     const { dir } = repo();
     const [slot] = await open(dir, 1);
     mkdirSync(path.join(slot!.dir, 'cache', 'deep'), { recursive: true });
