@@ -14,10 +14,10 @@ import { literalPattern } from './sparse-patterns.js';
  * `.crucible/slots` or in place of a slot.
  */
 
-export const SLOTS_FOLDER = '.crucible/slots';
+const SLOTS_FOLDER = '.crucible/slots';
 
 /** A slot's registration in the repository: its top folder and the number in its name. */
-export interface SlotRecord {
+interface SlotRecord {
   top: string;
   index: number;
 }
@@ -68,7 +68,7 @@ export async function excludeSlots(commonDir: string, prefix: string): Promise<v
  * gitrepository-layout(5) documents them) whose folder is `<root>/<k>`: the slots of this
  * project, of this run or of one that was killed.
  */
-export async function listSlotRecords(commonDir: string, root: string): Promise<SlotRecord[]> {
+async function listSlotRecords(commonDir: string, root: string): Promise<SlotRecord[]> {
   const records = path.join(commonDir, 'worktrees');
   const found: SlotRecord[] = [];
   for (const name of await readdir(records).catch(() => [])) {
