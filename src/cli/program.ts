@@ -149,9 +149,10 @@ export function buildProgram(ctx: CliContext): Command {
   program
     .command('validate')
     .description('Check the config, the files, and that the experiment runs and prints its metric')
-    .action(async (_opts: unknown, cmd: Command) => {
+    .option('--workers <n>', 'above 1: also run the experiment once in an experiment slot (default: parallel.workers)', positiveInt)
+    .action(async (opts: { workers?: number }, cmd: Command) => {
       const { validateCommand } = await import('./commands/validate.js');
-      await validateCommand({ projectDir: projectDir(cmd) }, out(cmd));
+      await validateCommand({ projectDir: projectDir(cmd), workers: opts.workers }, out(cmd));
     });
 
   program

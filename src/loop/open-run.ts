@@ -25,7 +25,7 @@ import { findForkPoint } from './fork.js';
 import { reconcileResults } from './reconcile-results.js';
 
 /** crucible's own records: never committed, never in the agent's way. */
-export const RECORD_PATTERNS = ['results.tsv', '.crucible/runs/'];
+export const RECORD_PATTERNS = ['results.tsv', '.crucible/runs/', '.crucible/slots/'];
 /** Also ignored when crucible creates the repository itself (nothing the user decided yet). */
 const NEW_REPO_PATTERNS = [...RECORD_PATTERNS, 'run.log', 'node_modules/', '.venv/', '__pycache__/', '*.pyc'];
 

@@ -17,7 +17,7 @@ export interface CreatedProject {
 
 // Outputs of earlier runs of an example (or of someone trying it in place) are not part of it.
 const SKIPPED_NAMES = new Set(['node_modules', '.git', 'results.tsv', 'run.log']);
-const SKIPPED_PATHS = new Set(['.crucible/runs']);
+const SKIPPED_PATHS = new Set(['.crucible/runs', '.crucible/slots']);
 
 /** Copies the bundled example `name` into `dest`, which must not exist or be an empty folder. */
 export function createFromExample(dest: string, name: string, options: { examplesDir?: string } = {}): CreatedProject {

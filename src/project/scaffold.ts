@@ -36,6 +36,7 @@ files:
   # readonly: []                      # what the agent may read but not change
   hidden:                             # invisible to the agent, present when the experiment runs
     - evaluate.js
+  # shared: [.venv, node_modules]     # untracked things every experiment slot needs, linked into each
 
 commands:
   run: node evaluate.js > run.log 2>&1   # one experiment, run in the project folder
@@ -85,6 +86,12 @@ metric:
 #   agent_network: true               # a command agent may use the network (its model's API)
 #   writable: []                      # more folders experiments may write, e.g. "~/.cache/torch"
 #   agent_writable: []                # more folders a command agent may write, e.g. "~/.claude"
+
+# parallel:
+#   workers: 1                        # experiments at once; above 1, each in its own slot (.crucible/slots/)
+#   agents: null                      # proposals in flight; null: workers + 1 (workers for the tuner)
+#   gpus: null                        # "auto" (nvidia-smi -L) or ids, e.g. [0, 1]: CUDA_VISIBLE_DEVICES per slot
+#   gpus_per_trial: 1                 # GPUs each slot gets when gpus is set
 `;
 }
 
@@ -134,6 +141,7 @@ console.log(\`score: \${score.toFixed(4)}\`);
 export const DEFAULT_GITIGNORE = `run.log
 results.tsv
 .crucible/runs/
+.crucible/slots/
 node_modules/
 `;
 

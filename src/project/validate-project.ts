@@ -15,6 +15,7 @@ import { protectedProjectPaths } from '../sandbox/view.js';
 import { createAccessPolicy } from '../workspace/access-policy.js';
 import { findUnmatchedEntries } from '../workspace/unmatched-entries.js';
 import { scanWorkspace } from '../agents/tuner/scan.js';
+import { checkSlot } from './validate-slot.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'warn';
 
@@ -28,7 +29,14 @@ export interface Check {
  * `crucible validate`: everything a run needs, checked in order, without touching git or the
  * records. The experiment really runs once (it writes whatever its commands write).
  */
-export async function validateProject(projectDir: string, options: { env?: NodeJS.ProcessEnv; onCheck?: (check: Check) => void } = {}): Promise<Check[]> {
+export interface ValidateOptions {
+  env?: NodeJS.ProcessEnv;
+  onCheck?: (check: Check) => void;
+  /** Slots to check for (default parallel.workers): above 1, the experiment also runs once in a slot. */
+  workers?: number;
+}
+
+export async function validateProject(projectDir: string, options: ValidateOptions = {}): Promise<Check[]> {
   const checks: Check[] = [];
   const add = (check: Check): void => {
     checks.push(check);
@@ -55,7 +63,7 @@ export async function validateProject(projectDir: string, options: { env?: NodeJ
   if (config.agent.type === 'tuner') await checkTunerMarkers(dir, config, add);
   const env = options.env ?? process.env;
   // The experiment runs as a trial would: in the sandbox when there is one.
-  const sandbox = checkSandbox(dir, config, env, add);
+  const { decision, wrap: sandbox } = checkSandbox(dir, config, env, add);
 
   const experiment = await runExperiment({
     runCommand: config.commands.run,
@@ -78,22 +86,24 @@ export async function validateProject(projectDir: string, options: { env?: NodeJ
   } else if (run.exitCode === 0 && !run.timedOut) {
     add({ name: 'Eval/metric', status: 'fail', message: experiment.metric.reason });
   }
+  const workers = options.workers ?? config.parallel.workers;
+  if (workers > 1) await checkSlot({ dir, config, workers, env, sandbox: decision, instructions: instructions ?? null, inProject: experiment }, add);
   return checks;
 }
 
 /** What the sandbox allows, or why there is none; the experiment's sandbox when there is one. */
-function checkSandbox(dir: string, config: Config, env: NodeJS.ProcessEnv, add: (check: Check) => void): SandboxWrap | null {
+function checkSandbox(dir: string, config: Config, env: NodeJS.ProcessEnv, add: (check: Check) => void): { decision: SandboxDecision | null; wrap: SandboxWrap | null } {
   let decision: SandboxDecision;
   try {
     decision = decideSandbox(config.sandbox, () => detectSandbox(env));
   } catch (error) {
     if (!(error instanceof SandboxUnavailableError)) throw error;
     add({ name: 'Sandbox', status: 'fail', message: `${error.message} (a run refuses to start; the experiment below runs unsandboxed)` });
-    return null;
+    return { decision: null, wrap: null };
   }
   if (!decision.on) {
     add({ name: 'Sandbox', status: decision.warning ? 'warn' : 'pass', message: decision.warning ?? decision.why });
-    return null;
+    return { decision, wrap: null };
   }
   add({ name: 'Sandbox', status: 'pass', message: `${decision.why}: bubblewrap at ${decision.bwrap}` });
   for (const line of describeSandbox(config.sandbox, { projectDir: dir, env, commandAgent: config.agent.type === 'command' })) {
@@ -101,7 +111,7 @@ function checkSandbox(dir: string, config: Config, env: NodeJS.ProcessEnv, add: 
     if (line.missing.length > 0) add({ name: line.label, status: 'warn', message: `missing, so not writable: ${line.missing.join(', ')}` });
   }
   const instructions = findProjectFile(dir, config.agent.instructions);
-  return experimentSandbox(decision, config.sandbox, { projectDir: dir, readonly: protectedProjectPaths(dir, instructions ? [instructions] : []), env });
+  return { decision, wrap: experimentSandbox(decision, config.sandbox, { projectDir: dir, readonly: protectedProjectPaths(dir, instructions ? [instructions] : []), env }) };
 }
 
 function checkFiles(dir: string, config: Config, add: (check: Check) => void): void {

@@ -12,6 +12,11 @@ export interface SandboxView {
   readonly: readonly string[];
   /** Existing folders replaced by an empty one: the project's repository for an agent, credential folders. */
   hiddenFolders: readonly string[];
+  /**
+   * Folders bound read-only before the hidden and writable ones, so that they are seen even under
+   * the replaced /tmp: the project, for an experiment in one of its slots.
+   */
+  readonlyFolders?: readonly string[];
   /** Existing files replaced by an empty one (credential files). */
   hiddenFiles: readonly string[];
   /** Files readable again inside a hidden folder (the agent's prompt). */
@@ -42,6 +47,8 @@ export function bwrapArgs(view: SandboxView): string[] {
     // stays connectable on a read-only mount, so the folder is replaced. DNS is put back.
     '--tmpfs', '/run',
     ...pair('--ro-bind-try', view.keptInRun),
+    // Before what is hidden: a project in the home folder must not bring ~/.ssh back.
+    ...pair('--ro-bind', view.readonlyFolders ?? []),
     ...view.hiddenFolders.flatMap((p) => ['--tmpfs', p]),
     ...view.hiddenFiles.flatMap((p) => ['--ro-bind', '/dev/null', p]),
     ...pair('--bind', view.writable),

@@ -2,7 +2,7 @@ import type { Executor } from '../runner/types.js';
 import type { SandboxWrap } from '../runner/spawn-args.js';
 import { bwrapArgs } from './bwrap-args.js';
 import type { SandboxDecision, SandboxSettings } from './decide.js';
-import { agentView, experimentView } from './view.js';
+import { agentView, experimentView, protectedProjectPaths } from './view.js';
 
 /** How a run sandboxes its experiments: null when the sandbox is off. */
 export function experimentSandbox(
@@ -12,6 +12,29 @@ export function experimentSandbox(
 ): SandboxWrap | null {
   if (!decision.on) return null;
   const view = experimentView({ projectDir: paths.projectDir, readonly: paths.readonly, writable: settings.writable, network: settings.network, env: paths.env });
+  return { bwrap: decision.bwrap, args: bwrapArgs(view) };
+}
+
+/**
+ * How a run sandboxes an experiment in a slot (null when the sandbox is off): it writes only its
+ * slot (never the slot's `.crucible/` nor `readonly`) and `sandbox.writable` (relative entries
+ * are the project's); the project, the other slots and what the shared links point to are
+ * read-only, unless `sandbox.writable` lists them.
+ */
+export function slotSandbox(
+  decision: SandboxDecision,
+  settings: SandboxSettings,
+  paths: { projectDir: string; slotDir: string; readonly?: readonly string[]; env: NodeJS.ProcessEnv },
+): SandboxWrap | null {
+  if (!decision.on) return null;
+  const view = experimentView({
+    projectDir: paths.slotDir,
+    slotOf: paths.projectDir,
+    readonly: protectedProjectPaths(paths.slotDir, paths.readonly),
+    writable: settings.writable,
+    network: settings.network,
+    env: paths.env,
+  });
   return { bwrap: decision.bwrap, args: bwrapArgs(view) };
 }
 

@@ -65,8 +65,13 @@ export function resolverFolders(resolvConf = '/etc/resolv.conf'): string[] {
 }
 
 export interface ExperimentViewInput {
-  /** Real path of the project folder: the experiment's working folder, writable. */
+  /** Real path of the experiment's working folder, writable: the project folder, or a slot. */
   projectDir: string;
+  /**
+   * For an experiment in a slot: the real path of the project, read-only, where relative
+   * `writable` entries start from (they are the project's paths, whichever slot runs).
+   */
+  slotOf?: string;
   /** Paths inside the project that stay read-only: crucible's records, git's folder, the instructions. */
   readonly: readonly string[];
   /** sandbox.writable as written in the config. */
@@ -80,8 +85,9 @@ export function experimentView(input: ExperimentViewInput): SandboxView {
   const inHome = (names: readonly string[]): string[] => names.map((name) => path.join(home, name));
   return {
     writable: [input.projectDir],
-    optionalWritable: input.writable.map((entry) => resolveConfigPath(entry, input.projectDir, home)),
+    optionalWritable: input.writable.map((entry) => resolveConfigPath(entry, input.slotOf ?? input.projectDir, home)),
     readonly: input.readonly,
+    readonlyFolders: input.slotOf === undefined ? [] : [input.slotOf],
     hiddenFolders: existing(inHome([...credentialFolders, ...agentLoginFolders]), 'dir'),
     hiddenFiles: existing(inHome([...credentialFiles, ...agentLoginFiles]), 'file'),
     readable: [],

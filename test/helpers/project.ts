@@ -177,7 +177,7 @@ export function createTinyProject(options: TinyProjectOptions = {}): TinyProject
   writeFiles(dir, {
     '.crucible/config.yaml': withTopKey(withSandboxKey(options.configText ?? configYaml(options), options.sandbox ?? 'false'), 'parallel', options.parallel ?? '{ agents: 1 }'),
     '.crucible/program.md': 'Make the score better by changing X in solution.js.\n',
-    '.gitignore': 'results.tsv\n.crucible/runs/\nrun.log\n',
+    '.gitignore': 'results.tsv\n.crucible/runs/\n.crucible/slots/\nrun.log\n',
     'package.json': '{ "type": "module" }\n',
     'solution.js': 'export const X = 1; // @tune 1..100 int\n',
     'evaluate.js': EVALUATE(options.score ?? 'X'),

@@ -148,7 +148,7 @@ describe('wizard (in process)', () => {
     expect(result.summary).toBe('Make double() correct; scored on ten inputs.');
     expect(result.decisions).toEqual([{ param: 'size', question: 'How many test inputs?', answer: 'ten' }]);
     expect(checks).toContain('pass Eval/metric: score: 10');
-    expect(readFileSync(path.join(dest, '.gitignore'), 'utf8')).toBe('run.log\nresults.tsv\n.crucible/runs/\nnode_modules/\n');
+    expect(readFileSync(path.join(dest, '.gitignore'), 'utf8')).toBe('run.log\nresults.tsv\n.crucible/runs/\n.crucible/slots/\nnode_modules/\n');
     expect(result.usage).toMatchObject({ inputTokens: 200, outputTokens: 40 });
 
     const [analyse, generate] = fake.chatRequests();

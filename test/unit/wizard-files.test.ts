@@ -90,13 +90,13 @@ describe('planProjectFiles', () => {
     const plan = planProjectFiles(PROJECT, analysis);
     expect(plan.problems).toEqual([]);
     expect(plan.files.map((f) => f.path)).toEqual(['.crucible/config.yaml', '.crucible/program.md', '.gitignore', 'README.md', 'evaluate.js', 'package.json', 'solution.js']);
-    expect(plan.files.find((f) => f.path === '.gitignore')?.content).toBe('run.log\nresults.tsv\n.crucible/runs/\nnode_modules/\n');
+    expect(plan.files.find((f) => f.path === '.gitignore')?.content).toBe('run.log\nresults.tsv\n.crucible/runs/\n.crucible/slots/\nnode_modules/\n');
     expect(JSON.parse(plan.files.find((f) => f.path === 'package.json')?.content ?? '')).toEqual({ name: 'double-it', private: true, type: 'module' });
   });
 
   it("keeps the model's .gitignore and package.json, adding only what crucible needs", () => {
     const plan = planProjectFiles({ ...PROJECT, '.gitignore': 'out/\nrun.log', 'package.json': '{ "type": "module", "name": "mine" }\n' }, analysis);
-    expect(plan.files.find((f) => f.path === '.gitignore')?.content).toBe('out/\nrun.log\nresults.tsv\n.crucible/runs/\nnode_modules/\n');
+    expect(plan.files.find((f) => f.path === '.gitignore')?.content).toBe('out/\nrun.log\nresults.tsv\n.crucible/runs/\n.crucible/slots/\nnode_modules/\n');
     expect(plan.files.find((f) => f.path === 'package.json')?.content).toBe('{ "type": "module", "name": "mine" }\n');
     expect(completeGitignore(undefined, 'python')).toContain('__pycache__/\n*.pyc\n.venv/\n');
   });
