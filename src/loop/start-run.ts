@@ -9,7 +9,13 @@ import { createAccessPolicy } from '../workspace/access-policy.js';
 import { openAgentWorktree } from '../workspace/agent-worktree.js';
 import { stagedPaths } from '../workspace/run-branch.js';
 import { createHiddenTextRedactor, describeCoverage } from '../workspace/hidden-text.js';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { slotEnvironments } from '../runner/slot-resources.js';
+import { slotSandbox } from '../sandbox/run-sandbox.js';
+import { openSlots, removeStaleSlots, type SlotWorktree } from '../workspace/slot-worktree.js';
 import { measureBaseline } from './baseline.js';
+import type { ExperimentSlot } from './experiment-slot.js';
 import { foldRun } from '../store/fold-run.js';
 import { expectedHeadAtResume } from './expected-head.js';
 import { greedy } from './strategy.js';
@@ -83,6 +89,8 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
   if (!agent) throw new Error('openRun returned no agent');
   const policy = createAccessPolicy(config.files);
   const lanes: AgentLane[] = [];
+  const slots: ExperimentSlot[] = [];
+  const slotFolders: SlotWorktree[] = [];
   let reason: StopReason = { kind: 'interrupted' };
   let counters = initialCounters;
   const head = await git.headSha();
@@ -100,6 +108,10 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
     const hiddenText = createHiddenTextRedactor(run.projectDir, policy);
     const coverage = describeCoverage(hiddenText.coverage);
     if (coverage) reporter.notice?.(coverage);
+    const workers = options.workers ?? config.parallel.workers;
+    // Before anything is measured: too few GPUs for the slots stops the run here.
+    const resources = await slotEnvironments(config.parallel, workers, options.env ?? process.env);
+    for (const notice of resources.notices) reporter.notice?.(notice);
     const openLane = async (index: number): Promise<AgentLane> => {
       const worktree = await openAgentWorktree({ projectDir: run.projectDir, tag: run.tag, commit: state.incumbent, policy, lane: index, ...(options.env ? { env: options.env } : {}) });
       const lane: AgentLane = { worktree, at: state.incumbent };
@@ -132,7 +144,7 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
       experimentEnv: run.experimentEnv,
       hiddenText,
       experimentSandbox: sandbox,
-      projectSlot: { index: 0, dir: run.projectDir, env: { CRUCIBLE_SLOT: '0' }, sandbox, folder: null },
+      projectSlot: { index: 0, dir: run.projectDir, env: { ...resources.envs[0], CRUCIBLE_SLOT: '0' }, sandbox, folder: null },
       volatile: new Set(view.volatile),
       protectedFiles: await watchProtectedFiles(run.projectDir, policy, git, { volatile: view.volatile, inputs: evaluationInputs(run.projectDir, config) }),
       agentTimeoutMs: (options.agentTimeoutSeconds ?? config.agent.timeout_seconds) * 1000,
@@ -158,6 +170,19 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
     state.incumbent = state.head;
     state.staged = await stagedPaths(git, state.head);
     await refuseDirtyEditable(git, config);
+    // With one worker experiments run in the project folder; with more, each in a slot of its own
+    // (a killed run's slots are removed either way: they are disposable).
+    if (workers > 1) {
+      const folders = await openSlots({ projectDir: run.projectDir, count: workers, commit: state.incumbent, shared: config.files.shared, ...(options.env ? { env: options.env } : {}) });
+      slotFolders.push(...folders);
+      for (const folder of folders) {
+        const slotSandboxWrap = slotSandbox(run.sandbox, config.sandbox, { projectDir: run.projectDir, slotDir: folder.dir, env: options.env ?? process.env });
+        slots.push({ index: folder.index, dir: folder.dir, env: resources.envs[folder.index - 1] ?? {}, sandbox: slotSandboxWrap, folder });
+      }
+    } else {
+      if (existsSync(path.join(run.projectDir, '.crucible', 'slots'))) await removeStaleSlots(run.projectDir, options.env);
+      slots.push(ctx.projectSlot);
+    }
     let nextTrial = view.nextTrial;
 
     reporter.runStart?.({
@@ -174,7 +199,7 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
 
     if (!state.history.some((t) => t.outcome === 'baseline' && t.metric !== null)) {
       const description = run.forkedFrom ? `baseline: forked from ${run.forkedFrom.tag} (${run.forkedFrom.commit.slice(0, 7)})` : 'baseline: the unmodified code';
-      const baseline = await measureBaseline(ctx, state, nextTrial++, abortSignal, description);
+      const baseline = await measureBaseline(ctx, state, nextTrial++, abortSignal, description, slots[0]);
       reporter.trialEnd?.(baseline, { previousBest: null, isNewBest: baseline.outcome === 'baseline' });
       if (baseline.outcome === 'stopped') return finish({ kind: 'interrupted' });
       if (baseline.outcome !== 'baseline') return finish({ kind: 'baseline-failed', report: baseline.detail ?? 'no metric' });
@@ -185,13 +210,12 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
       maxCostPerTrialUsd: config.constraints.max_cost_per_trial_usd,
       maxWallTime: config.constraints.max_wall_time,
     };
-    const workers = options.workers ?? config.parallel.workers;
     // An agent that takes time prepares the next change while an experiment runs; the tuner answers
     // at once, so a proposal made early would only see less of the history.
     const agents = config.parallel.agents ?? (agent.name === 'tuner' ? workers : workers + 1);
     const result = await runTrials(ctx, state, {
       agents,
-      slots: [ctx.projectSlot],
+      slots,
       nextTrial,
       maxRetries: config.constraints.max_retries,
       maxIterations: options.maxIterations ?? config.constraints.max_iterations,
@@ -212,6 +236,7 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
     const cleanupErrors = await runEveryStep([
       () => ledger.append('session.end', { reason: reason.kind, trials: counters.trials }),
       ...lanes.map((lane) => () => lane.worktree.remove().catch(() => undefined)),
+      ...slotFolders.map((folder) => () => folder.remove().catch(() => undefined)),
       () => git.run(['gc', '--auto', '--quiet'], { allowFail: true }),
       () => run.close(),
     ]);

@@ -89,7 +89,8 @@ export const USER_FILES: Record<string, string> = {
 const EVALUATE = (score: string): string => `import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { X } from './solution.js';
-const ctl = new URL('../ctl/', import.meta.url);
+// In a slot (proj/.crucible/slots/<k>/) the knobs are four folders up, beside proj/.
+const ctl = new URL(import.meta.url.includes('/.crucible/slots/') ? '../../../../ctl/' : '../ctl/', import.meta.url);
 // A knob for one trial (name.<trial>) or one run (name.<tag>) wins over the plain one.
 const read = (file) => (existsSync(new URL(file, ctl)) ? readFileSync(new URL(file, ctl), 'utf8').trim() : null);
 const knob = (name) => read(\`\${name}.\${process.env.CRUCIBLE_TRIAL}\`) ?? read(\`\${name}.\${process.env.CRUCIBLE_TAG}\`) ?? read(name);

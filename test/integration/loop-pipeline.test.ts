@@ -1,3 +1,4 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRun } from '../../src/loop/start-run.js';
 import { git } from '../helpers/git-repo.js';
@@ -96,6 +97,39 @@ describe('pipelining: the agent works while the experiment runs', () => {
     expect(git(p.dir, 'show', 'crucible/t:extra.js')).toContain('Y = 5;');
     const end = events.find((e) => e.type === 'trial.end' && e.n === 2)?.['summary'] as { parent: string; base: string };
     expect(end).toMatchObject({ parent: baseline, base: one });
+    expect(findInconsistencies(p.dir, 't')).toEqual([]);
+  });
+});
+
+describe('slots: experiments side by side (parallel.workers = 2)', () => {
+  it('a result measured on an outdated base is measured again on the incumbent, never kept as it was', async () => {
+    const p = twoFileProject();
+    project = p;
+    const config = `${p.dir}/.crucible/config.yaml`;
+    writeFileSync(config, readFileSync(config, 'utf8').replace('parallel: { agents: 2 }', 'parallel: { workers: 2, agents: 2 }'));
+    git(p.dir, 'commit', '-qam', 'two workers');
+    planAgent(p, { 1: { x: 20 }, 2: { write: { 'extra.js': 'export const Y = 5;\n' } } });
+    // Trial 1 takes long: trial 2 is kept while it runs, so trial 1's base is outdated when it ends.
+    setKnob(p, 'sleep-ms.1', 2500);
+
+    const report = await startRun({ projectDir: p.dir, tag: 't', env: p.env, maxIterations: 2 });
+
+    const events = ledgerEvents(p.dir, 't');
+    const slots = events.filter((e) => e.type === 'run.start').map((e) => [e.n, e['slot']]);
+    expect(slots).toEqual(expect.arrayContaining([[0, 1], [1, expect.any(Number)], [2, expect.any(Number)]]));
+    expect(new Set(slots.filter(([n]) => n === 1 || n === 2).map(([, slot]) => slot)).size).toBe(2);
+    expect(rowOf(p.dir, 't', 2)).toMatchObject({ status: 'keep', metric_value: '6' });
+    // Better than its base (1) but measured without trial 2's change: not kept as it was...
+    expect(rowOf(p.dir, 't', 1)).toMatchObject({ status: 'stale', metric_value: '20' });
+    // ...but measured again on the incumbent, as trial 3, which names it.
+    expect(events.find((e) => e.type === 'trial.start' && e.n === 3)?.['remeasureOf']).toBe(1);
+    expect(rowOf(p.dir, 't', 3)).toMatchObject({ status: 'keep', metric_value: '25' });
+    expect(report.trials).toBe(3);
+    expect(git(p.dir, 'show', 'crucible/t:solution.js')).toContain('X = 20;');
+    expect(git(p.dir, 'show', 'crucible/t:extra.js')).toContain('Y = 5;');
+    // The project folder moved only to incumbents; the slots are gone.
+    expect(existsSync(`${p.dir}/.crucible/slots/1`)).toBe(false);
+    expect(git(p.dir, 'status', '--porcelain', '--untracked-files=all').split('\n').filter((l) => l.includes('.crucible/'))).toEqual([]);
     expect(findInconsistencies(p.dir, 't')).toEqual([]);
   });
 });
