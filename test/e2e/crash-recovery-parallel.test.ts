@@ -16,6 +16,7 @@ import {
   type AgentStep,
   type TinyProject,
 } from '../helpers/project.js';
+import { git } from '../helpers/git-repo.js';
 
 /**
  * Trial-lifecycle property 1 with several trials in flight: the built CLI SIGKILLs itself right
@@ -63,17 +64,27 @@ const PLAN: Record<number, AgentStep> = {
 const EVENTS = ['trial.start', 'agent.done', 'guard', 'commit', 'rebase', 'apply', 'run.start', 'run.done', 'decide', 'reset', 'trial.end'];
 const WATCHED = ['evaluate.js', 'notes.txt', 'data/x.csv', 'package.json'];
 
-let template: TinyProject;
+const SHAPES = [
+  { name: 'three trials in flight, one slot', parallel: '{ agents: 3 }' },
+  { name: 'four trials in flight, two slots', parallel: '{ workers: 2, agents: 4 }' },
+];
 const projects: TinyProject[] = [];
+const templates = new Map<string, TinyProject>();
+const killedAfter = new Map<string, string[]>();
 
 beforeAll(async () => {
   checkCliBuilt();
-  template = createTinyProject({ agent: 'command', configText: CONFIG('{ agents: 3 }'), files: { 'extra.js': 'export const Y = 0;\n' }, score: "X + (await import('./extra.js')).Y" });
-  planAgent(template, PLAN);
-  const first = await runCli(template, ['run', '--tag', 't', '-n', '1']);
-  expect(first.code, first.stderr).toBe(0);
+  for (const shape of SHAPES) {
+    const template = createTinyProject({ agent: 'command', configText: CONFIG(shape.parallel), files: { 'extra.js': 'export const Y = 0;\n' }, score: "X + (await import('./extra.js')).Y" });
+    templates.set(shape.name, template);
+    planAgent(template, PLAN);
+    const first = await runCli(template, ['run', '--tag', 't', '-n', '1']);
+    expect(first.code, first.stderr).toBe(0);
+  }
 });
-afterAll(() => template?.cleanup());
+afterAll(() => {
+  for (const template of templates.values()) template.cleanup();
+});
 afterEach(() => {
   for (const p of projects.splice(0)) {
     killLeftovers(p);
@@ -81,9 +92,9 @@ afterEach(() => {
   }
 });
 
-describe('SIGKILL with three trials in flight (one slot), after each event of trial 3, then crucible run', () => {
+describe.each(SHAPES)('SIGKILL with $name, after each event of trial 3, then crucible run', (shape) => {
   it.each(EVENTS)('after %s', async (event) => {
-    const project = copyProject(template);
+    const project = copyProject(templates.get(shape.name)!);
     projects.push(project);
     setKnob(project, 'sleep-ms', 400);
     const before = readFilesOf(project.dir, WATCHED);
@@ -96,6 +107,7 @@ describe('SIGKILL with three trials in flight (one slot), after each event of tr
       expect(findInconsistencies(project.dir, 't')).toEqual([]);
       return;
     }
+    killedAfter.set(shape.name, [...(killedAfter.get(shape.name) ?? []), event]);
     const pids = experimentPids(project);
     const inFlight = new Set(ledgerEvents(project.dir, 't').filter((e) => e.type === 'trial.start').map((e) => e.n)).size - resultRows(project.dir, 't').length;
     expect(inFlight, 'trials in flight when killed').toBeGreaterThanOrEqual(1);
@@ -107,5 +119,11 @@ describe('SIGKILL with three trials in flight (one slot), after each event of tr
     expect(findInconsistencies(project.dir, 't')).toEqual([]);
     for (const { pid } of pids) expect(isPidAlive(pid), `experiment ${pid} of the killed run`).toBe(false);
     expect(readFilesOf(project.dir, WATCHED)).toEqual(before);
+    // Nothing of the killed run's slots is left behind the run that reconciled it.
+    expect(git(project.dir, 'worktree', 'list')).not.toContain('.crucible/slots');
+  });
+
+  it('killed the run for most events (the cases above were not vacuous)', () => {
+    expect(killedAfter.get(shape.name)?.length ?? 0).toBeGreaterThanOrEqual(8);
   });
 });

@@ -99,4 +99,12 @@ describe('the keep rule under random interleavings (seeded)', () => {
   it('one slot, three proposals in flight', async () => {
     for (let seed = 1; seed <= 4; seed++) await checkSeed(seed, '{ agents: 3 }', 8);
   }, 240_000);
+
+  it('two slots, three proposals in flight', async () => {
+    for (let seed = 11; seed <= 14; seed++) await checkSeed(seed, '{ workers: 2, agents: 3 }', 8);
+  }, 240_000);
+
+  it('three slots, four proposals in flight', async () => {
+    for (let seed = 21; seed <= 23; seed++) await checkSeed(seed, '{ workers: 3, agents: 4 }', 10);
+  }, 240_000);
 });
