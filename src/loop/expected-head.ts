@@ -1,13 +1,17 @@
 import type { RunView } from '../store/fold-run.js';
 
 /**
- * Where the run branch must be when a run resumes: the commit of the last trial if it was kept
- * (or is the baseline), else the commit it started from. null when the last trial did not end
- * (the recovery decides, from that trial's own events) or nothing started.
+ * Where the run branch must be when a run resumes: at the incumbent, the tip of the chain of kept
+ * trials (the kept or baseline node no other kept node was measured on top of; trials end out of
+ * order, so neither the last trial nor the last keep by number will do). Its parent when nothing
+ * was kept; null when a trial did not end (the recovery decides, from each one's own events) or
+ * nothing started.
  */
 export function expectedHeadAtResume(view: RunView): string | null {
-  const last = view.trials.at(-1);
-  if (last === undefined || !last.finished) return null;
-  if ((last.outcome === 'keep' || last.outcome === 'baseline') && last.commit !== '') return last.commit;
-  return last.parent;
+  if (view.trials.length === 0 || view.inFlight.length > 0) return null;
+  const kept = view.trials.filter((t) => (t.outcome === 'keep' || t.outcome === 'baseline') && t.commit !== '');
+  if (kept.length === 0) return view.trials.at(-1)?.parent ?? null;
+  const builtUpon = new Set(kept.filter((t) => t.base !== null && t.base !== t.commit).map((t) => t.base));
+  const tips = kept.filter((t) => !builtUpon.has(t.commit));
+  return (tips.at(-1) ?? kept.at(-1)!).commit;
 }

@@ -8,6 +8,7 @@ import { ConfigError, CrucibleError, GitError, ProjectError } from '../errors.js
 import { ensureGitignored } from '../project/gitignore.js';
 import { experimentEnv } from '../runner/environment.js';
 import { runCommand } from '../runner/execute.js';
+import { slotEnvironments } from '../runner/slot-resources.js';
 import { decideSandbox, type SandboxDecision } from '../sandbox/decide.js';
 import { detectSandbox } from '../sandbox/detect.js';
 import { agentSandbox } from '../sandbox/run-sandbox.js';
@@ -42,6 +43,8 @@ export interface OpenRunOptions {
   withAgent?: boolean;
   /** Overrides agent.model. */
   model?: string;
+  /** Overrides parallel.workers: how many experiment slots get resources. Default parallel.workers. */
+  workers?: number;
 }
 
 /** A run whose branch is checked out and whose lock, ledger and results file are open. */
@@ -67,6 +70,8 @@ export interface OpenRun {
   restoreRecords(): string[];
   /** Whether experiments and a command agent run under bubblewrap, decided once per run. */
   sandbox: SandboxDecision;
+  /** Each slot's own variables (CRUCIBLE_SLOT, CUDA_VISIBLE_DEVICES), and notices about them. */
+  slotResources: { envs: Record<string, string>[]; notices: string[] };
   close(): void;
 }
 
@@ -91,6 +96,8 @@ export async function openRun(options: OpenRunOptions): Promise<OpenRun> {
   // Before any side effect: `sandbox: true` on a machine without bubblewrap stops the run here.
   const sandbox = decideSandbox(config.sandbox, () => detectSandbox(env));
   if (!sandbox.on && sandbox.warning) options.reporter.warning?.(sandbox.warning);
+  // Before any side effect: too few GPUs for the slots stops the run here.
+  const slotResources = await slotEnvironments(config.parallel, options.workers ?? config.parallel.workers, env);
   const agentType = options.agentType ?? config.agent.type;
   const hide = sandbox.on && agentType === 'command' ? await repositoryFolders(projectDir) : [];
   const agentOptions = { env, agentConfig: config.agent, sandbox: agentSandbox(sandbox, config.sandbox, { projectDir, hide, env }) };
@@ -181,6 +188,7 @@ export async function openRun(options: OpenRunOptions): Promise<OpenRun> {
         return restored;
       },
       sandbox,
+      slotResources,
       close,
     };
   } catch (error) {

@@ -11,7 +11,6 @@ import { stagedPaths } from '../workspace/run-branch.js';
 import { createHiddenTextRedactor, describeCoverage } from '../workspace/hidden-text.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { slotEnvironments } from '../runner/slot-resources.js';
 import { slotSandbox } from '../sandbox/run-sandbox.js';
 import { openSlots, removeStaleSlots, type SlotWorktree } from '../workspace/slot-worktree.js';
 import { measureBaseline } from './baseline.js';
@@ -82,6 +81,7 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
     ...(options.model ? { model: options.model } : {}),
     forkFrom: options.forkFrom ?? null,
     reporter,
+    ...(options.workers ? { workers: options.workers } : {}),
     ...(options.env ? { env: options.env } : {}),
   });
   const { config, git, ledger } = run;
@@ -109,8 +109,7 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
     const coverage = describeCoverage(hiddenText.coverage);
     if (coverage) reporter.notice?.(coverage);
     const workers = options.workers ?? config.parallel.workers;
-    // Before anything is measured: too few GPUs for the slots stops the run here.
-    const resources = await slotEnvironments(config.parallel, workers, options.env ?? process.env);
+    const resources = run.slotResources;
     for (const notice of resources.notices) reporter.notice?.(notice);
     const openLane = async (index: number): Promise<AgentLane> => {
       const worktree = await openAgentWorktree({ projectDir: run.projectDir, tag: run.tag, commit: state.incumbent, policy, lane: index, ...(options.env ? { env: options.env } : {}) });
