@@ -117,7 +117,7 @@ export async function settleExperiment(ctx: RunContext, state: RunState, t: Comm
   const decided = baseline ? decideBaseline(measurement) : decide(bar, measurement, ctx.config.metric.direction);
   const decision: { outcome: Outcome; reason: string } =
     outdated && decided.outcome === 'keep'
-      ? { outcome: 'stale', reason: `better than its base (${String(bar)}), but the incumbent moved while it ran: measured again on the new incumbent` }
+      ? { outcome: 'stale', reason: `better than its base (${String(bar)}), but the incumbent moved while it ran: not kept on this measurement (measured again on the incumbent unless the run is stopping)` }
       : decided;
   ctx.ledger.append('decide', {
     n: t.trial,

@@ -225,7 +225,7 @@ export async function runTrials(ctx: RunContext, state: RunState, options: Sched
         ended(summary, previousBest);
         // Rule 2: better than its base but measured on an outdated one: measured again on the
         // incumbent, as a new trial that names the first. Never kept on the first measurement.
-        if (summary.outcome === 'stale' && summary.metric !== null && !hard.aborted) {
+        if (summary.outcome === 'stale' && summary.metric !== null && !hard.aborted && !stopsExperiments(stopping)) {
           const again = nextTrial++;
           ctx.ledger.append('trial.start', { n: again, parent: t.parent, remeasureOf: t.trial });
           ctx.ledger.append('commit', { n: again, sha: t.sha, parent: t.parent, base: t.base });
@@ -279,6 +279,11 @@ export async function runTrials(ctx: RunContext, state: RunState, options: Sched
     options.abortSignal.removeEventListener('abort', poke);
   }
   return { reason: stopping ?? { kind: 'interrupted' }, counters };
+}
+
+/** A stop that allows no new experiment: Ctrl+C, or a spent budget (the rest only stop new proposals). */
+function stopsExperiments(reason: StopReason | null): boolean {
+  return reason !== null && (reason.kind === 'interrupted' || reason.kind === 'budget');
 }
 
 /** Moves the run branch (and the project's editable files) to the commit under test. */

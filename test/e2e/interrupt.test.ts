@@ -105,3 +105,47 @@ describe('Ctrl+C', () => {
     await expectCleanNextRun(p);
   });
 });
+
+describe('Ctrl+C with two experiments in flight (two slots)', () => {
+  /** Starts a run with two slots and resolves once trials 1 and 2 both have their experiment running. */
+  async function startTwo(): Promise<{ p: TinyProject; run: CliProcess; base: string }> {
+    const p = createTinyProject({ agent: 'command', parallel: '{ workers: 2, agents: 2 }' });
+    project = p;
+    planAgent(p, { 1: { x: 20 }, 2: { x: 40 }, 3: { x: 60 } });
+    setKnob(p, 'sleep-ms', 1500);
+    setKnob(p, 'sleep-ms.0', null);
+    const base = git(p.dir, 'rev-parse', 'HEAD');
+    const run = startCli(p, ['run', '--tag', 't', '-n', '3']);
+    cli = run;
+    await waitUntil(() => experimentPids(p).filter((e) => e.trial === '1' || e.trial === '2').length === 2, 'two experiments running');
+    return { p, run, base };
+  }
+
+  it('once: both experiments finish and are recorded, nothing new starts', async () => {
+    const { p, run } = await startTwo();
+    run.child.kill('SIGINT');
+    const result = await run.done;
+    expect(result.code).toBe(130);
+    expect(resultRows(p.dir, 't').map((r) => r['trial']).sort()).toEqual(['0', '1', '2']);
+    expect(rowOf(p.dir, 't', 1)?.['status']).not.toBe('stopped');
+    expect(rowOf(p.dir, 't', 2)?.['status']).not.toBe('stopped');
+    expect(findInconsistencies(p.dir, 't')).toEqual([]);
+  });
+
+  it('twice: both experiments are stopped, each recorded as stopped, nothing applied', async () => {
+    const { p, run, base } = await startTwo();
+    const experiments = experimentPids(p).filter((e) => e.trial === '1' || e.trial === '2');
+    run.child.kill('SIGINT');
+    await waitUntil(() => run.stderr().includes('Stopping after the current trial'), 'the first Ctrl+C to be seen');
+    run.child.kill('SIGINT');
+    const result = await run.done;
+    expect(result.code).toBe(130);
+    for (const e of experiments) expect(isPidAlive(e.pid)).toBe(false);
+    expect(rowOf(p.dir, 't', 1)?.['status']).toBe('stopped');
+    expect(rowOf(p.dir, 't', 2)?.['status']).toBe('stopped');
+    expect(git(p.dir, 'rev-parse', 'crucible/t')).toBe(base);
+    expect(readFilesOf(p.dir, ['solution.js'])['solution.js']).toContain('X = 1;');
+    expect(git(p.dir, 'worktree', 'list')).not.toContain('.crucible/slots');
+    expect(findInconsistencies(p.dir, 't')).toEqual([]);
+  });
+});

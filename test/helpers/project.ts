@@ -71,6 +71,8 @@ export interface AgentStep {
   fail?: boolean;
   /** Waits this long after its edits before it answers (a slow agent). */
   sleepMs?: number;
+  /** Its one-line description (default "set X to <x>" or "scripted step"). */
+  say?: string;
 }
 
 /** What the scripted agent saw: its cwd's entries, and what `cat evaluate.js` and `git show HEAD:evaluate.js` gave. */
@@ -134,7 +136,7 @@ for (const [file, content] of Object.entries(step.write ?? {})) {
   writeFileSync(file, content);
 }
 if (step.sleepMs) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, step.sleepMs);
-console.log(step.x !== undefined ? \`set X to \${step.x}\` : 'scripted step');
+console.log(step.say ?? (step.x !== undefined ? \`set X to \${step.x}\` : 'scripted step'));
 `;
 
 function configYaml(o: TinyProjectOptions): string {
