@@ -1,4 +1,5 @@
 import { moveRunBranch } from '../workspace/run-branch.js';
+import { appendEvent } from '../store/ledger-events.js';
 import type { Plan } from './plan.js';
 import type { RunContext, RunState } from './run-context.js';
 
@@ -15,7 +16,7 @@ export async function applyPlan(ctx: RunContext, state: RunState, plan: Plan): P
     case 'advance':
       if (state.head !== plan.to) {
         // A trial measured in a slot: the project folder moves only now, to the new incumbent.
-        ctx.ledger.append('apply', { n: plan.trial, sha: plan.to, files: plan.files });
+        appendEvent(ctx.ledger, { type: 'apply', n: plan.trial, sha: plan.to, files: [...plan.files] });
         ctx.ledger.sync();
         await moveRunBranch(ctx.git, ctx.branch, state.head, plan.to);
         state.head = plan.to;
@@ -29,7 +30,7 @@ export async function applyPlan(ctx: RunContext, state: RunState, plan: Plan): P
         plan.move && state.head !== plan.to ? moveRunBranch(ctx.git, ctx.branch, state.head, plan.to) : undefined,
       ]);
       if (plan.move) {
-        ctx.ledger.append('reset', { n: plan.trial, to: plan.to });
+        appendEvent(ctx.ledger, { type: 'reset', n: plan.trial, to: plan.to });
         state.head = plan.to;
       }
       return;

@@ -1,4 +1,5 @@
 import { evaluateCommit } from './evaluate-commit.js';
+import { appendEvent } from '../store/ledger-events.js';
 import type { TrialSummary } from './events.js';
 import type { ExperimentSlot } from './experiment-slot.js';
 import type { RunContext, RunState } from './run-context.js';
@@ -12,7 +13,7 @@ import type { RunContext, RunState } from './run-context.js';
 export async function measureBaseline(ctx: RunContext, state: RunState, trial: number, signal: AbortSignal, description: string, slot: ExperimentSlot = ctx.projectSlot): Promise<TrialSummary> {
   const startedAt = ctx.now();
   const head = state.head;
-  ctx.ledger.append('trial.start', { n: trial, parent: head, baseline: true });
+  appendEvent(ctx.ledger, { type: 'trial.start', n: trial, parent: head, baseline: true });
   ctx.reporter.trialStart?.(trial);
   await slot.folder?.checkout(head);
   return evaluateCommit(ctx, state, { trial, sha: head, parent: head, base: head, baseMetric: null, description, files: [], agentMs: 0, usage: null, startedAt, baseline: true }, signal, slot);

@@ -1,4 +1,5 @@
 import type { RunContext } from './run-context.js';
+import { appendEvent } from '../store/ledger-events.js';
 
 /**
  * An experiment (or a shell agent) runs arbitrary code where crucible keeps its records: it may
@@ -8,6 +9,6 @@ import type { RunContext } from './run-context.js';
 export function checkRecords(ctx: Pick<RunContext, 'restoreRecords' | 'ledger' | 'reporter'>, during: string): void {
   const restored = ctx.restoreRecords();
   if (restored.length === 0) return;
-  ctx.ledger.append('records.restored', { files: restored, during });
+  appendEvent(ctx.ledger, { type: 'records.restored', files: restored, during });
   ctx.reporter.warning?.(`${restored.join(', ')} ${restored.length === 1 ? 'was' : 'were'} deleted or changed ${during}; restored from what crucible holds`);
 }

@@ -1,4 +1,5 @@
 import type { AgentUsage } from '../agents/types.js';
+import { appendEvent } from '../store/ledger-events.js';
 import { ProjectError } from '../errors.js';
 import { runExperiment, type ExperimentResult } from '../runner/run-experiment.js';
 import { sandboxedExecutor } from '../sandbox/run-sandbox.js';
@@ -57,7 +58,7 @@ export async function measure(ctx: RunContext, slot: ExperimentSlot, trial: numb
       // escaped its process group) ended by the next `crucible run`, through the executor, before
       // that one evaluates the commit again. No fsync: only a killed crucible leaves its
       // experiment running, and the page cache survives that.
-      ctx.ledger.append('run.start', { n: trial, sha, slot: slot.index, handle, ...(handle.executor === 'local' ? { pgid: handle.pgid, processTag: handle.processTag } : {}) });
+      appendEvent(ctx.ledger, { type: 'run.start', n: trial, sha, slot: slot.index, handle, ...(handle.executor === 'local' ? { pgid: handle.pgid, processTag: handle.processTag } : {}) });
     },
   });
 }
@@ -90,7 +91,7 @@ export async function settleExperiment(ctx: RunContext, state: RunState, t: Comm
     const files = [...new Set([...changed, ...changedInSlot])].sort();
     ctx.protectedFiles.ignore(files);
     for (const file of files) ctx.volatile.add(file);
-    ctx.ledger.append('protected.volatile', { n: t.trial, files });
+    appendEvent(ctx.ledger, { type: 'protected.volatile', n: t.trial, files });
     ctx.reporter.warning?.(`the unmodified experiment changes ${files.join(', ')} (hidden or read-only); crucible cannot check those for tampering`);
   } else if (changed.length > 0 || changedInSlot.length > 0) {
     return rejectTampering(ctx, state, t, slot, changed, changedInSlot, runMs);
@@ -100,7 +101,7 @@ export async function settleExperiment(ctx: RunContext, state: RunState, t: Comm
     return finishTrial(ctx, state, summaryOf(ctx, state, t, slot, 'stopped', null, runMs, 'stopped by the user before the experiment finished'));
   }
   const measurement = experiment.metric.ok ? { ok: true as const, value: experiment.metric.value } : { ok: false as const, reason: experiment.metric.reason };
-  ctx.ledger.append('run.done', {
+  appendEvent(ctx.ledger, { type: 'run.done', 
     n: t.trial,
     exitCode: experiment.run.exitCode,
     signal: experiment.run.signal,
@@ -119,7 +120,7 @@ export async function settleExperiment(ctx: RunContext, state: RunState, t: Comm
     outdated && decided.outcome === 'keep'
       ? { outcome: 'stale', reason: `better than its base (${String(bar)}), but the incumbent moved while it ran: not kept on this measurement (measured again on the incumbent unless the run is stopping)` }
       : decided;
-  ctx.ledger.append('decide', {
+  appendEvent(ctx.ledger, { type: 'decide', 
     n: t.trial,
     outcome: decision.outcome,
     metric: measurement.ok ? measurement.value : null,
@@ -160,8 +161,8 @@ async function rejectTampering(
   // A slot's own files are put back by its next checkout; the project's are restored now.
   const unrestored = inProjectFolder.length > 0 ? await ctx.protectedFiles.restore(inProjectFolder) : [];
   const files = [...new Set([...inProjectFolder, ...inSlot])].sort();
-  ctx.ledger.append('tamper', { n: t.trial, files, unrestored, during: 'experiment', ...(inSlot.length > 0 ? { slot: slot.index } : {}) });
-  ctx.ledger.append('decide', { n: t.trial, outcome: 'violation', metric: null, best: state.best, reason: 'the experiment changed protected files' });
+  appendEvent(ctx.ledger, { type: 'tamper', n: t.trial, files, unrestored, during: 'experiment', ...(inSlot.length > 0 ? { slot: slot.index } : {}) });
+  appendEvent(ctx.ledger, { type: 'decide', n: t.trial, outcome: 'violation', metric: null, best: state.best, reason: 'the experiment changed protected files' });
   ctx.ledger.sync();
   await applyPlan(ctx, state, planFor(measured(t, slot), 'violation', null));
   const where = inProjectFolder.length > 0 ? 'restored from git' : 'in its slot, which is reset before the next experiment';

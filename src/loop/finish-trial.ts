@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { appendEvent } from '../store/ledger-events.js';
 import { storageErrorFrom } from '../errors.js';
 import { trialArtifactPath } from '../store/trial-artifacts.js';
 import type { TrialSummary } from './events.js';
@@ -23,7 +24,7 @@ export function finishTrial(ctx: RunContext, state: RunState, summary: TrialSumm
       throw storageErrorFrom(error, file, 'cannot write') ?? error;
     }
   }
-  ctx.ledger.append('trial.end', { n: summary.trial, summary, at });
+  appendEvent(ctx.ledger, { type: 'trial.end', n: summary.trial, summary, at });
   ctx.ledger.sync();
   state.history.push(summary);
   return summary;

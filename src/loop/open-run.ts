@@ -1,4 +1,5 @@
 import { mkdirSync, realpathSync, existsSync, rmdirSync, statSync } from 'node:fs';
+import { appendEvent } from '../store/ledger-events.js';
 import path from 'node:path';
 import { createAgentBackend } from '../agents/registry.js';
 import type { AgentBackend } from '../agents/types.js';
@@ -159,7 +160,7 @@ export async function openRun(options: OpenRunOptions): Promise<OpenRun> {
     }
     ledger = openLedger(paths.ledger);
     results = openResultsFile(projectDir);
-    if (!exists) ledger.append('run.create', { tag: options.tag, branch, from: await git.headSha(), forkedFrom });
+    if (!exists) appendEvent(ledger, { type: 'run.create', tag: options.tag, branch, from: await git.headSha(), forkedFrom });
     const rebuilt = await reconcileResults(results, projectDir, options.tag, ledger.events());
     if (rebuilt.length > 0) options.reporter.notice?.(`results.tsv did not match the ledger of ${rebuilt.map((t) => `run ${t}`).join(', ')}: rebuilt those rows from the ledger`);
     for (const problem of [...ledger.problems, ...results.problems]) options.reporter.warning?.(problem);

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs';
+import { appendEvent } from '../store/ledger-events.js';
 import path from 'node:path';
 import type { AgentUsage, InFlightTrial, Proposal, TrialView } from '../agents/types.js';
 import type { AgentWorktree } from '../workspace/agent-worktree.js';
@@ -60,7 +61,7 @@ export async function beginProposal(ctx: RunContext, state: RunState, lane: Agen
   // The run branch is a chain: a change is measured on top of the incumbent. A strategy that
   // starts elsewhere (restart, beam, tree) needs the tree of nodes, which this loop does not do yet.
   if (parent !== state.incumbent) throw new Error(`strategy ${ctx.strategy.name} chose ${parent}, not the incumbent ${state.incumbent}: not supported yet`);
-  ctx.ledger.append('trial.start', { n: trial, parent });
+  appendEvent(ctx.ledger, { type: 'trial.start', n: trial, parent });
   ctx.reporter.trialStart?.(trial);
   if (lane.at !== parent) {
     await lane.worktree.reset(parent);
@@ -147,7 +148,7 @@ export async function settleProposal(ctx: RunContext, state: RunState, p: Starte
 
   if (!turn.ok) {
     const { error, agentMs } = turn;
-    ctx.ledger.append('agent.error', { n: trial, kind: error.kind, message: error.message, ms: agentMs });
+    appendEvent(ctx.ledger, { type: 'agent.error', n: trial, kind: error.kind, message: error.message, ms: agentMs });
     if (signal.aborted) return voidTrial('stopped', 'stopped by the user during the agent turn', agentMs, undefined, error.usage ?? null);
     const ended = voidTrial('agent-error', `agent error: ${error.message}`, agentMs, error.message, error.usage ?? null);
     if (error.kind === 'fatal' && ended.kind === 'ended') throw new FatalAgentError(error, ended.summary);
@@ -163,7 +164,7 @@ export async function settleProposal(ctx: RunContext, state: RunState, p: Starte
   const touched = state.projectBusy ? [] : ctx.protectedFiles.changed();
   if (touched.length > 0) {
     const unrestored = await ctx.protectedFiles.restore(touched);
-    ctx.ledger.append('tamper', { n: trial, files: touched, unrestored, during: 'agent' });
+    appendEvent(ctx.ledger, { type: 'tamper', n: trial, files: touched, unrestored, during: 'agent' });
     const detail = `${touched.join(', ')} changed during the agent's turn (hidden, read-only or the evaluation's own files); ${unrestored.length === 0 ? 'restored' : `${unrestored.join(', ')} cannot be restored (not in git)`}`;
     const ended = voidTrial('violation', cleanDescription(proposal.description) || 'changed protected files', agentMs, detail, usage);
     if (unrestored.length > 0) throw unrestorableError(trial, unrestored);
@@ -175,10 +176,10 @@ export async function settleProposal(ctx: RunContext, state: RunState, p: Starte
   const changes = await worktree.changes();
   const verdict = checkChanges(changes, ctx.policy);
   const rawDescription = cleanDescription(proposal.description);
-  ctx.ledger.append('agent.done', { n: trial, description: rawDescription, files: changes.map((c) => c.path), usage: proposal.usage ?? null, ms: agentMs });
+  appendEvent(ctx.ledger, { type: 'agent.done', n: trial, description: rawDescription, files: changes.map((c) => c.path), usage: proposal.usage ?? null, ms: agentMs });
   ctx.reporter.agentDone?.(trial, { description: rawDescription, files: changes.map((c) => c.path), ms: agentMs });
   if (verdict.outcome !== 'ok') {
-    ctx.ledger.append('guard', { n: trial, outcome: verdict.outcome, reason: verdict.reason });
+    appendEvent(ctx.ledger, { type: 'guard', n: trial, outcome: verdict.outcome, reason: verdict.reason });
     const outcome = verdict.outcome === 'skip' ? 'skip' : 'violation';
     return voidTrial(outcome, rawDescription || (outcome === 'skip' ? 'no edit' : 'forbidden edit'), agentMs, verdict.reason, usage);
   }
@@ -189,10 +190,10 @@ export async function settleProposal(ctx: RunContext, state: RunState, p: Starte
   const clash = files.find((file) => changeOf.get(file)?.kind === 'added' && existsSync(path.join(ctx.projectDir, file)));
   if (clash) {
     const reason = `${clash} already exists in the project as a file that is not in git; crucible will not overwrite it. Choose another name.`;
-    ctx.ledger.append('guard', { n: trial, outcome: 'violation', reason });
+    appendEvent(ctx.ledger, { type: 'guard', n: trial, outcome: 'violation', reason });
     return voidTrial('violation', rawDescription || 'new file', agentMs, reason, usage);
   }
-  ctx.ledger.append('guard', { n: trial, outcome: 'ok', files });
+  appendEvent(ctx.ledger, { type: 'guard', n: trial, outcome: 'ok', files });
 
   const diff = diffTrialFiles(files, ctx.projectDir, worktree.root);
   await writeTrialArtifact(ctx.paths, trial, 'diff.patch', diff);
@@ -209,7 +210,7 @@ export async function settleProposal(ctx: RunContext, state: RunState, p: Starte
     voidTrial('interrupted', description, agentMs, error instanceof Error ? error.message : String(error), usage);
     throw error;
   }
-  ctx.ledger.append('commit', { n: trial, sha, parent, base: parent });
+  appendEvent(ctx.ledger, { type: 'commit', n: trial, sha, parent, base: parent });
   return {
     kind: 'committed',
     trial: { trial, sha, parent, base: parent, baseMetric: p.parentMetric, description, files, agentMs, usage, startedAt, diff: compactDiff(diff) },

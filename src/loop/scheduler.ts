@@ -1,4 +1,5 @@
 import type { InFlightTrial } from '../agents/types.js';
+import { appendEvent } from '../store/ledger-events.js';
 import { GitError, ProjectError } from '../errors.js';
 import type { ExperimentResult } from '../runner/run-experiment.js';
 import { inFlightViews } from '../prompt/agent-views.js';
@@ -171,16 +172,15 @@ export async function runTrials(ctx: RunContext, state: RunState, options: Sched
     if (t.base !== state.incumbent) {
       const sha = await rebaseChange(ctx.git, t.sha, state.incumbent);
       if (sha === null) {
-        ctx.ledger.append('rebase', { n: t.trial, onto: state.incumbent, sha: null });
         endWithoutExperiment(t, 'stale', `its change no longer applies: the incumbent moved (to ${state.incumbent.slice(0, 7)}) while it was proposed, and changed the same lines`);
         return false;
       }
-      ctx.ledger.append('rebase', { n: t.trial, onto: state.incumbent, sha });
+      appendEvent(ctx.ledger, { type: 'rebase', n: t.trial, onto: state.incumbent, sha });
       t = { ...t, sha, base: state.incumbent, baseMetric: state.best };
     }
     if (inProject(slot)) {
       await guardRunBranch(ctx, state, `before trial ${t.trial}'s experiment`);
-      ctx.ledger.append('apply', { n: t.trial, sha: t.sha, files: t.files });
+      appendEvent(ctx.ledger, { type: 'apply', n: t.trial, sha: t.sha, files: t.files });
       ctx.ledger.sync();
       await applyToProject(ctx, state, t);
       state.projectBusy = true;
@@ -227,8 +227,8 @@ export async function runTrials(ctx: RunContext, state: RunState, options: Sched
         // incumbent, as a new trial that names the first. Never kept on the first measurement.
         if (summary.outcome === 'stale' && summary.metric !== null && !hard.aborted && !stopsExperiments(stopping)) {
           const again = nextTrial++;
-          ctx.ledger.append('trial.start', { n: again, parent: t.parent, remeasureOf: t.trial });
-          ctx.ledger.append('commit', { n: again, sha: t.sha, parent: t.parent, base: t.base });
+          appendEvent(ctx.ledger, { type: 'trial.start', n: again, parent: t.parent, remeasureOf: t.trial });
+          appendEvent(ctx.ledger, { type: 'commit', n: again, sha: t.sha, parent: t.parent, base: t.base });
           ctx.reporter.trialStart?.(again);
           queue.unshift({ ...t, trial: again, remeasureOf: t.trial, agentMs: 0, usage: null, startedAt: ctx.now() });
         }

@@ -1,4 +1,5 @@
 import type { Direction } from '../config/constants.js';
+import { appendEvent } from '../store/ledger-events.js';
 import { findBestKept } from '../core/objective.js';
 import type { AgentType } from '../config/schema.js';
 import { localExecutor } from '../runner/execute.js';
@@ -194,7 +195,7 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
       worktree: firstLane.worktree.root,
       baseline: state.history.find((t) => t.outcome === 'baseline' && t.metric !== null)?.metric ?? null,
     });
-    ledger.append('session.start', { pid: process.pid, agent: agent.name, head: state.head });
+    appendEvent(ledger, { type: 'session.start', pid: process.pid, agent: agent.name, head: state.head });
 
     if (!state.history.some((t) => t.outcome === 'baseline' && t.metric !== null)) {
       const description = run.forkedFrom ? `baseline: forked from ${run.forkedFrom.tag} (${run.forkedFrom.commit.slice(0, 7)})` : 'baseline: the unmodified code';
@@ -233,7 +234,7 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
     // Every step runs whatever the others do (on a full disk the ledger line fails, the locks must
     // still go); the error that stopped the run, if any, is the one reported.
     const cleanupErrors = await runEveryStep([
-      () => ledger.append('session.end', { reason: reason.kind, trials: counters.trials }),
+      () => appendEvent(ledger, { type: 'session.end', reason: reason.kind, trials: counters.trials }),
       ...lanes.map((lane) => () => lane.worktree.remove().catch(() => undefined)),
       ...slotFolders.map((folder) => () => folder.remove().catch(() => undefined)),
       () => git.run(['gc', '--auto', '--quiet'], { allowFail: true }),
