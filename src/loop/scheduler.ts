@@ -145,25 +145,7 @@ export async function runTrials(ctx: RunContext, state: RunState, options: Sched
   /** A trial that never reached an experiment (stale, or stopped while queued). */
   const endWithoutExperiment = (t: CommittedTrial, outcome: 'stale' | 'stopped', detail: string): void => {
     const previousBest = state.best;
-    const summary = finishTrial(ctx, state, {
-      trial: t.trial,
-      outcome,
-      metric: null,
-      description: t.description,
-      commit: t.sha,
-      files: t.files,
-      detail,
-      best: state.best,
-      agentMs: t.agentMs,
-      runMs: 0,
-      totalMs: ctx.now() - t.startedAt,
-      costUsd: t.usage?.costUsd ?? null,
-      usage: t.usage,
-      parent: t.parent,
-      base: t.base,
-      ...(t.remeasureOf !== undefined ? { remeasureOf: t.remeasureOf } : {}),
-    });
-    ended(summary, previousBest);
+    ended(finishTrial(ctx, state, unmeasured(ctx, state, t, outcome, detail)), previousBest);
   };
 
   const startExperiment = async (queued: CommittedTrial, slot: ExperimentSlot): Promise<boolean> => {
@@ -281,6 +263,28 @@ export async function runTrials(ctx: RunContext, state: RunState, options: Sched
   return { reason: stopping ?? { kind: 'interrupted' }, counters };
 }
 
+/** The record of a committed trial that ends without a measurement. */
+function unmeasured(ctx: RunContext, state: RunState, t: CommittedTrial, outcome: 'stale' | 'stopped' | 'interrupted', detail: string): TrialSummary {
+  return {
+    trial: t.trial,
+    outcome,
+    metric: null,
+    description: t.description,
+    commit: t.sha,
+    files: t.files,
+    detail,
+    best: state.best,
+    agentMs: t.agentMs,
+    runMs: 0,
+    totalMs: ctx.now() - t.startedAt,
+    costUsd: t.usage?.costUsd ?? null,
+    usage: t.usage,
+    parent: t.parent,
+    base: t.base,
+    ...(t.remeasureOf !== undefined ? { remeasureOf: t.remeasureOf } : {}),
+  };
+}
+
 /** A stop that allows no new experiment: Ctrl+C, or a spent budget (the rest only stop new proposals). */
 function stopsExperiments(reason: StopReason | null): boolean {
   return reason !== null && (reason.kind === 'interrupted' || reason.kind === 'budget');
@@ -294,22 +298,8 @@ async function applyToProject(ctx: RunContext, state: RunState, t: CommittedTria
   } catch (error) {
     if (!(error instanceof GitError)) throw error;
     const reason = error.stderr.trim().split('\n')[0] ?? 'git read-tree failed';
-    finishTrial(ctx, state, {
-      trial: t.trial,
-      outcome: 'interrupted',
-      metric: null,
-      description: t.description,
-      commit: '',
-      files: [],
-      detail: `could not apply the change to the project: ${reason}`,
-      best: state.best,
-      agentMs: t.agentMs,
-      runMs: 0,
-      totalMs: ctx.now() - t.startedAt,
-      costUsd: t.usage?.costUsd ?? null,
-      usage: t.usage,
-      parent: t.parent,
-    });
+    // Nothing of the change reached the project: recorded without its commit.
+    finishTrial(ctx, state, { ...unmeasured(ctx, state, t, 'interrupted', `could not apply the change to the project: ${reason}`), commit: '', files: [] });
     if (error.lockFile !== null) throw error; // a stale index.lock has its own hint
     throw new ProjectError(`cannot apply trial ${t.trial} to the project: ${reason}`, {
       hints: ['An editable file was probably changed outside crucible during the run. Commit or undo that change, then run again.'],

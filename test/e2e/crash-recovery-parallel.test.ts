@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   checkCliBuilt,
   copyProject,
-  createTinyProject,
+  createTwoFileProject,
   experimentPids,
   findInconsistencies,
   isPidAlive,
@@ -26,30 +26,6 @@ import { git } from '../helpers/git-repo.js';
  * (nothing measured on an outdated base is kept, no commit built upon unmeasured), no experiment of
  * the killed run is left running, and no file of the user's is touched.
  */
-
-const CONFIG = (parallel: string): string =>
-  [
-    'name: tiny',
-    'files:',
-    '  editable: [solution.js, extra.js]',
-    '  readonly: [package.json]',
-    '  hidden: [evaluate.js]',
-    'commands:',
-    '  run: node evaluate.js > run.log 2>&1',
-    '  eval: cat run.log',
-    'metric:',
-    '  name: score',
-    '  direction: maximize',
-    'constraints:',
-    '  timeout_seconds: 10',
-    '  max_retries: 20',
-    'agent:',
-    '  type: command',
-    '  command: node "$CRUCIBLE_TEST_AGENT"',
-    '  timeout_seconds: 20',
-    `parallel: ${parallel}`,
-    '',
-  ].join('\n');
 
 // Changes to two files: some rebase cleanly onto a moved incumbent, some conflict (stale).
 const PLAN: Record<number, AgentStep> = {
@@ -75,7 +51,7 @@ const killedAfter = new Map<string, string[]>();
 beforeAll(async () => {
   checkCliBuilt();
   for (const shape of SHAPES) {
-    const template = createTinyProject({ agent: 'command', configText: CONFIG(shape.parallel), files: { 'extra.js': 'export const Y = 0;\n' }, score: "X + (await import('./extra.js')).Y" });
+    const template = createTwoFileProject(shape.parallel);
     templates.set(shape.name, template);
     planAgent(template, PLAN);
     const first = await runCli(template, ['run', '--tag', 't', '-n', '1']);

@@ -193,6 +193,37 @@ export function createTinyProject(options: TinyProjectOptions = {}): TinyProject
   return projectAt(root);
 }
 
+/**
+ * A tiny project whose score is X (solution.js) + Y (extra.js): two editable files, so that two
+ * trials' changes can be independent (a clean rebase) or clash (the same line: stale).
+ * `parallel` is the config's `parallel:` mapping in flow style.
+ */
+export function createTwoFileProject(parallel: string): TinyProject {
+  const config = [
+    'name: tiny',
+    'files:',
+    '  editable: [solution.js, extra.js]',
+    '  readonly: [package.json]',
+    '  hidden: [evaluate.js]',
+    'commands:',
+    '  run: node evaluate.js > run.log 2>&1',
+    '  eval: cat run.log',
+    'metric:',
+    '  name: score',
+    '  direction: maximize',
+    'constraints:',
+    '  timeout_seconds: 10',
+    '  max_retries: 20',
+    'agent:',
+    '  type: command',
+    '  command: node "$CRUCIBLE_TEST_AGENT"',
+    '  timeout_seconds: 20',
+    `parallel: ${parallel}`,
+    '',
+  ].join('\n');
+  return createTinyProject({ agent: 'command', configText: config, files: { 'extra.js': 'export const Y = 0;\n' }, score: "X + (await import('./extra.js')).Y" });
+}
+
 /** A full copy (repository, records, knobs) in a new temp folder: one prepared state, many tests. */
 export function copyProject(source: TinyProject): TinyProject {
   const root = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'crucible-loop-')));

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRun } from '../../src/loop/start-run.js';
 import { git } from '../helpers/git-repo.js';
-import { createTinyProject, findInconsistencies, killLeftovers, ledgerEvents, planAgent, rowOf, setKnob, type TinyProject } from '../helpers/project.js';
+import { createTinyProject, createTwoFileProject, findInconsistencies, killLeftovers, ledgerEvents, planAgent, rowOf, setKnob, type TinyProject } from '../helpers/project.js';
 
 /**
  * Pipelining (parallel.agents = 2 with one slot): the agent prepares the next change while the
@@ -19,31 +19,8 @@ afterEach(() => {
   project = undefined;
 });
 
-/** A project whose score is X (solution.js) + Y (extra.js): two editable files, two independent changes. */
 function twoFileProject(): TinyProject {
-  const config = [
-    'name: tiny',
-    'files:',
-    '  editable: [solution.js, extra.js]',
-    '  readonly: [package.json]',
-    '  hidden: [evaluate.js]',
-    'commands:',
-    '  run: node evaluate.js > run.log 2>&1',
-    '  eval: cat run.log',
-    'metric:',
-    '  name: score',
-    '  direction: maximize',
-    'constraints:',
-    '  timeout_seconds: 10',
-    '  max_retries: 10',
-    'agent:',
-    '  type: command',
-    '  command: node "$CRUCIBLE_TEST_AGENT"',
-    '  timeout_seconds: 20',
-    'parallel: { agents: 2 }',
-    '',
-  ].join('\n');
-  return createTinyProject({ agent: 'command', configText: config, files: { 'extra.js': 'export const Y = 0;\n' }, score: "X + (await import('./extra.js')).Y" });
+  return createTwoFileProject('{ agents: 2 }');
 }
 
 function order(events: ReturnType<typeof ledgerEvents>, type: string, n: number): number {
