@@ -226,6 +226,11 @@ export async function runTrials(ctx: RunContext, state: RunState, options: Sched
         // Committed but never measured: nothing of theirs reached the project.
         for (const t of queue.splice(0)) endWithoutExperiment(t, 'stopped', 'stopped by the user before its experiment started');
       }
+      // A free slot first: a queued change's experiment must not wait for the next proposal's set-up.
+      while (!hard.aborted && freeSlots.length > 0 && queue.length > 0) {
+        const slot = freeSlots.shift()!;
+        if (!(await startExperiment(queue.shift()!, slot))) freeSlots.unshift(slot);
+      }
       while (stopping === null && inFlightCount() < options.agents) {
         const refused = refuseProposal();
         if (refused) {
@@ -233,10 +238,6 @@ export async function runTrials(ctx: RunContext, state: RunState, options: Sched
           break;
         }
         await startProposal();
-      }
-      while (!hard.aborted && freeSlots.length > 0 && queue.length > 0) {
-        const slot = freeSlots.shift()!;
-        if (!(await startExperiment(queue.shift()!, slot))) freeSlots.unshift(slot);
       }
       const event = done.shift();
       if (event) {

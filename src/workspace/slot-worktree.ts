@@ -66,11 +66,22 @@ export async function openSlots(opts: OpenSlotsOptions): Promise<SlotWorktree[]>
   const root = (await slotsRoot(projectDir, true))!;
   await excludeSlots(layout.commonDir, layout.prefix);
   await removeSlots(projectGit, layout.commonDir, root);
-  // Side by side: `git worktree add` names each record folder with an exclusive mkdir, and every
-  // slot's files are its own.
+  // One registration at a time: git 2.39's `worktree add` run side by side can read another's
+  // half-written record ("failed to read .git/worktrees/<n>/commondir"); seen 1 in 80. The
+  // checkouts, each in its own folder, run side by side.
+  const registered: PromiseSettledResult<GitSlot>[] = [];
+  for (let k = 0; k < opts.count; k++) {
+    try {
+      registered.push({ status: 'fulfilled', value: await addSlot({ index: k + 1, root, projectDir, projectGit, commonDir: layout.commonDir, prefix: layout.prefix, commit, shared, env: opts.env }) });
+    } catch (reason) {
+      registered.push({ status: 'rejected', reason });
+      break;
+    }
+  }
   const added = await Promise.allSettled(
-    Array.from({ length: opts.count }, async (_, k) => {
-      const slot = await addSlot({ index: k + 1, root, projectDir, projectGit, commonDir: layout.commonDir, prefix: layout.prefix, commit, shared, env: opts.env });
+    registered.map(async (result) => {
+      if (result.status === 'rejected') throw result.reason;
+      const slot = result.value;
       await slot.checkout(commit).catch(async (error: unknown) => {
         await slot.remove().catch(() => undefined);
         throw error;
