@@ -8,14 +8,19 @@
  *
  * (a) Slot busy fraction at N = 1 with agents = 1 and agents = 2, from the ledger:
  *     Σ (run.done − run.start) / (slots × window), window = first non-baseline trial.start to the
- *     last trial.end; beside it the serial figure E / (E + A + overhead).
+ *     last trial.end, and in steady state (each slot's first run.start to its last run.done);
+ *     beside them the serial figure E / (E + A + overhead).
  * (b) Trials per hour for N = 1, 2, 4, 8 (agents = N + 1, rounds·N trials each) as ratios to
  *     N = 1: over the whole window, and in steady state (each slot's rate between its first and
- *     last experiment start, summed). The target (≥ 0.9·N) is read on the steady state.
- * (c) crucible's own time per trial at each N, from the ledger (bench/lib/ledger-timeline.mjs):
- *     a slot's idle gap between two experiments, and its parts.
+ *     last experiment start, summed). The target (≥ 0.9·N) is read on the steady state; the
+ *     largest N runs once more with 2·N agents, to tell waiting for agents from waiting for crucible.
+ * (c) crucible's own time per trial at each N, from the ledger and the marks the agent and the
+ *     experiment print (bench/lib/ledger-timeline.mjs): a slot's idle gap between two
+ *     experiments and its parts, CPU per trial, how busy the scheduler is.
  * (d) With --baseline-dist: loop-overhead's part 1 (the tuner on a trivial experiment) with this
- *     build and the given older one, interleaved in blocks, medians side by side.
+ *     build and the given older one, interleaved in blocks, medians side by side, and each step
+ *     of a trial (from the two ledgers) to show where a difference lies.
+ * --quick: 4 rounds, no 2·N-agents run, 100 tuner trials per build.
  *
  * Prints tables and writes bench/results/parallel.json. Never run as a timed test.
  */
@@ -126,6 +131,8 @@ async function main() {
       all_processes_cpu_ms_per_trial: r.cpu_ms_per_trial_with_children,
       scheduler_busy: r.scheduler_busy,
     })),
+    // crucible runs that failed (and were run again in a fresh project): each one a bug to look at.
+    failed_runs: all.flatMap((r) => r.failed_runs.map((error) => ({ workers: r.workers, agents: r.agents, error }))),
     runs: all,
     builds,
   };
@@ -134,9 +141,27 @@ async function main() {
   log(`\nwrote ${path.relative(process.cwd(), path.join(benchDir, 'results', 'parallel.json'))}`);
 }
 
-/** One run of `trials` proposals with `workers` slots and `agents` in flight, read back from its ledger. */
-async function measureRun({ workers, agents, trials }) {
-  const dir = createParallelProject(path.join(tmp, `n${workers}-a${agents}`), { experimentSeconds: options.experimentSeconds, agentSeconds: options.agentSeconds, agents });
+/**
+ * One run of `trials` proposals with `workers` slots and `agents` in flight, read back from its
+ * ledger. A run that fails is a finding, not a figure: it is recorded, and tried twice more in a
+ * fresh project before the bench gives up.
+ */
+async function measureRun(setup) {
+  const failures = [];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return { ...(await measureOnce(setup, `n${setup.workers}-a${setup.agents}-${attempt}`)), failed_runs: failures };
+    } catch (error) {
+      const line = String(error instanceof Error ? error.message : error).split('\n')[0];
+      failures.push(line);
+      log(`  N=${setup.workers} agents=${setup.agents}: the run failed (${line})${attempt < 3 ? '; again in a fresh project' : ''}`);
+      if (attempt === 3 || stop.signal.aborted) throw error;
+    }
+  }
+}
+
+async function measureOnce({ workers, agents, trials }, folder) {
+  const dir = createParallelProject(path.join(tmp, folder), { experimentSeconds: options.experimentSeconds, agentSeconds: options.agentSeconds, agents });
   const notices = [];
   const load = loadAverage();
   const cpu = process.cpuUsage();
