@@ -87,17 +87,21 @@ export function windowOf(trials) {
 
 /**
  * Slot busy fraction: Σ (run.done − run.start) over the window's experiments / (slots × window).
- * Also with only the experiment's own processes (its run command's start to its eval's end), and
- * with only its sleep (the work a GPU would do).
+ * Also with only the experiment's own processes (its run command's start to its eval's end), with
+ * only its sleep (the work a GPU would do), and in steady state: over each slot's own span, its
+ * first run.start to its last run.done (no ramp-up or ramp-down).
  */
 export function busyFraction(trials, slots) {
   const { ms } = windowOf(trials);
   const runs = measured(trials);
   const share = (f) => round(runs.reduce((sum, t) => sum + f(t), 0) / (slots * ms), 3);
+  let span = 0;
+  for (const list of bySlot(runs).values()) span += Math.max(...list.map((t) => t.runDone)) - list[0].runStart;
   return {
     slot: share((t) => t.runDone - t.runStart),
     processes: share((t) => t.evalEnd - t.expStart),
     sleep: share((t) => t.expEnd - t.expStart),
+    steady: round(runs.reduce((sum, t) => sum + (t.runDone - t.runStart), 0) / span, 3),
   };
 }
 
