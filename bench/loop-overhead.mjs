@@ -13,17 +13,17 @@
  *
  * Prints a table and writes bench/results/latest.json. Never run as a timed test.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { benchGitEnv, createBenchProject } from './lib/fixture.mjs';
 import { installGitShim } from './lib/git-shim.mjs';
+import { describeMachine, loadAverage } from './lib/machine.mjs';
 import { countOutcomes, renderOverhead, renderSpawns, renderStatus, tally } from './lib/render.mjs';
 import { mean, median, round, summarize } from './lib/stats.mjs';
 import { timeCommand } from './lib/timing.mjs';
+import { runTunerTrials } from './lib/tuner-trials.mjs';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(benchDir, '..');
@@ -50,12 +50,12 @@ try {
 
 async function main() {
   const machine = describeMachine();
-  const loadBefore = os.loadavg().map((l) => round(l));
+  const loadBefore = loadAverage();
   log(`crucible loop overhead: ${machine.node}, ${machine.platform}, ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.git}`);
 
   log(`\n[1/3] ${options.trials} trials of the tuner on a trivial experiment ...`);
   const project = createBenchProject(path.join(tmp, 'overhead'));
-  const timed = await runTrials(project, 'overhead', options.trials, baseEnv);
+  const timed = await runTunerTrials(startRun, { projectDir: project, tag: 'overhead', count: options.trials, env: baseEnv, stopSignal: stop.signal });
   const overhead = analyseOverhead(timed.trials);
   log(renderOverhead(overhead, timed));
 
@@ -71,7 +71,7 @@ async function main() {
     date: new Date().toISOString(),
     machine,
     // Other processes on the machine skew every figure; the load average says how much there was.
-    load_average_1_5_15: { before: loadBefore, after: os.loadavg().map((l) => round(l)) },
+    load_average_1_5_15: { before: loadBefore, after: loadAverage() },
     experiment: { run: 'true', eval: 'awk -f score.awk params.txt', agent: 'tuner' },
     trials: overhead.total.n,
     outcomes: countOutcomes(timed.trials),
@@ -95,46 +95,6 @@ async function main() {
   mkdirSync(path.join(benchDir, 'results'), { recursive: true });
   writeFileSync(path.join(benchDir, 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   log(`\nwrote ${path.relative(process.cwd(), path.join(benchDir, 'results', 'latest.json'))}`);
-}
-
-/** One `startRun` of `count` trials; every trial's summary plus the bench's own wall clock of it. */
-async function runTrials(projectDir, tag, count, env) {
-  const trials = [];
-  let startedAt = 0;
-  let lastProgress = performance.now();
-  const began = performance.now();
-  const report = await startRun({
-    projectDir,
-    tag,
-    agentType: 'tuner',
-    maxIterations: count,
-    env,
-    stopSignal: stop.signal,
-    // Sub-millisecond clock: Date.now() would round every duration to whole ms.
-    now: () => performance.timeOrigin + performance.now(),
-    reporter: {
-      trialStart() {
-        startedAt = performance.now();
-      },
-      trialEnd(summary) {
-        if (summary.outcome === 'baseline') return;
-        trials.push({
-          trial: summary.trial,
-          outcome: summary.outcome,
-          agentMs: summary.agentMs,
-          runMs: summary.runMs,
-          totalMs: summary.totalMs,
-          overheadMs: summary.totalMs - summary.agentMs - summary.runMs,
-          wallMs: performance.now() - startedAt,
-        });
-        if (performance.now() - lastProgress > 10_000) {
-          lastProgress = performance.now();
-          process.stderr.write(`  ${trials.length}/${count} trials\n`);
-        }
-      },
-    },
-  });
-  return { trials, reason: report.reason.kind, wallMs: performance.now() - began };
 }
 
 function analyseOverhead(trials) {
@@ -198,17 +158,6 @@ async function countGitSpawns() {
   }
   const inTrials = perTrial.reduce((sum, t) => sum + t.calls.length, 0);
   return { trials: perTrial.length, total: all.length, outside_trials: all.length - inTrials, per_outcome: byOutcome };
-}
-
-function describeMachine() {
-  const cpus = os.cpus();
-  let git = 'git ?';
-  try {
-    git = execFileSync('git', ['--version'], { encoding: 'utf8' }).trim();
-  } catch {
-    // reported as unknown
-  }
-  return { node: process.version, platform: `${process.platform} ${process.arch}`, cpus: cpus.length, cpuModel: cpus[0]?.model.trim() ?? '?', git };
 }
 
 function parseOptions(argv) {
