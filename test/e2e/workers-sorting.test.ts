@@ -74,9 +74,11 @@ describe('optimize-sorting with --workers 3 and the tuner', () => {
     const status = JSON.parse(results['status']!.stdout) as { total: number; in_flight: unknown[] };
     expect(status.total).toBeGreaterThanOrEqual(6);
     expect(status.in_flight).toEqual([]);
-    const history = JSON.parse(results['history']!.stdout) as { trial: number; slot?: number }[];
+    const history = JSON.parse(results['history']!.stdout) as { trial: number; status: string; slot?: number }[];
     expect(history.map((r) => r.trial)).toEqual([...history.keys()]);
-    expect(history.filter((r) => r.trial > 0).every((r) => r.slot !== undefined && r.slot >= 1 && r.slot <= 3)).toBe(true);
+    // Every trial that ran an experiment names its slot (a stale one, whose change no longer applied, ran none).
+    const measured = history.filter((r) => r.status !== 'stale' && r.status !== 'skip');
+    expect(measured.map((r) => r.slot).filter((slot) => slot === undefined || slot < 1 || slot > 3)).toEqual([]);
     expect(results['compare']!.stdout).toMatch(/\bw\b/);
   });
 });
