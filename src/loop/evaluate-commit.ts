@@ -75,8 +75,18 @@ export async function evaluateCommit(ctx: RunContext, state: RunState, t: Commit
   return settleExperiment(ctx, state, t, slot, experiment);
 }
 
-/** Everything after the experiment: checks, decision, plan, record. */
-export async function settleExperiment(ctx: RunContext, state: RunState, t: CommittedTrial, slot: ExperimentSlot, experiment: ExperimentResult): Promise<TrialSummary> {
+/**
+ * Everything after the experiment: checks, decision, plan, record. `slotChanges`: the slot's
+ * changed protected files when the caller checked them already, right after the experiment.
+ */
+export async function settleExperiment(
+  ctx: RunContext,
+  state: RunState,
+  t: CommittedTrial,
+  slot: ExperimentSlot,
+  experiment: ExperimentResult,
+  slotChanges?: readonly string[],
+): Promise<TrialSummary> {
   const baseline = t.baseline === true;
   const during = baseline ? 'during the baseline experiment' : `during trial ${t.trial}'s experiment`;
   const runMs = experiment.durationMs;
@@ -85,7 +95,7 @@ export async function settleExperiment(ctx: RunContext, state: RunState, t: Comm
   // where crucible left it (no checkout, commit or staging by the experiment or by anyone else).
   await guardRunBranch(ctx, state, during);
   const changed = ctx.protectedFiles.changed();
-  const changedInSlot = slot.folder ? await slot.folder.changedProtected(ctx.policy, [...ctx.volatile]) : [];
+  const changedInSlot = slotChanges ? [...slotChanges] : slot.folder ? await slot.folder.changedProtected(ctx.policy, [...ctx.volatile]) : [];
   if ((changed.length > 0 || changedInSlot.length > 0) && baseline) {
     // The unmodified harness rewrites these itself: not tampering, so they cannot be watched.
     const files = [...new Set([...changed, ...changedInSlot])].sort();

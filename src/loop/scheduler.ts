@@ -42,7 +42,7 @@ export interface SchedulerResult {
 /** What a task running beside the scheduler hands back when it is done. */
 type Done =
   | { kind: 'turn'; p: StartedProposal; turn: AgentTurn }
-  | { kind: 'measured'; t: CommittedTrial; slot: ExperimentSlot; experiment: ExperimentResult }
+  | { kind: 'measured'; t: CommittedTrial; slot: ExperimentSlot; experiment: ExperimentResult; changedInSlot: string[] }
   | { kind: 'failed'; error: unknown };
 
 /**
@@ -166,13 +166,21 @@ export async function runTrials(ctx: RunContext, state: RunState, options: Sched
       ctx.ledger.sync();
       await applyToProject(ctx, state, t);
       state.projectBusy = true;
-    } else {
-      await slot.folder!.checkout(t.sha);
     }
     running.set(t.trial, t);
     ctx.reporter.experimentStart?.(t.trial, { commit: t.sha });
     const measured = t;
-    spawn(measure(ctx, slot, t.trial, t.sha, hard).then((experiment): Done => ({ kind: 'measured', t: measured, slot, experiment })));
+    // A slot's own git work (its checkout before, its protected-file check after) touches that slot
+    // alone: it runs in the task, beside the scheduler, not in its one-at-a-time path.
+    const folder = slot.folder;
+    spawn(
+      (async (): Promise<Done> => {
+        await folder?.checkout(measured.sha);
+        const experiment = await measure(ctx, slot, measured.trial, measured.sha, hard);
+        const changedInSlot = folder ? await folder.changedProtected(ctx.policy, [...ctx.volatile]) : [];
+        return { kind: 'measured', t: measured, slot, experiment, changedInSlot };
+      })(),
+    );
     return true;
   };
 
@@ -198,11 +206,11 @@ export async function runTrials(ctx: RunContext, state: RunState, options: Sched
         return;
       }
       case 'measured': {
-        const { t, slot, experiment } = event;
+        const { t, slot, experiment, changedInSlot } = event;
         running.delete(t.trial);
         if (inProject(slot)) state.projectBusy = false;
         const previousBest = state.best;
-        const summary = await settleExperiment(ctx, state, t, slot, experiment);
+        const summary = await settleExperiment(ctx, state, t, slot, experiment, changedInSlot);
         freeSlots.push(slot);
         ended(summary, previousBest);
         // Rule 2: better than its base but measured on an outdated one: measured again on the
