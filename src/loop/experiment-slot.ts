@@ -1,14 +1,5 @@
 import type { SandboxWrap } from '../runner/spawn-args.js';
-import type { AccessPolicy } from '../workspace/access-policy.js';
-
-/** A slot's own worktree (workspace/slot-worktree.ts): a full checkout under .crucible/slots/<k>. */
-export interface SlotFolder {
-  readonly index: number;
-  readonly dir: string;
-  checkout(commit: string): Promise<void>;
-  changedProtected(policy: AccessPolicy, ignore?: readonly string[]): Promise<string[]>;
-  remove(): Promise<void>;
-}
+import type { SlotWorktree } from '../workspace/slot-worktree.js';
 
 /**
  * Room for one experiment at a time. With one worker it is the project folder itself (slot 0):
@@ -23,7 +14,7 @@ export interface ExperimentSlot {
   readonly env: Readonly<Record<string, string>>;
   readonly sandbox: SandboxWrap | null;
   /** null for the project folder. */
-  readonly folder: SlotFolder | null;
+  readonly folder: SlotWorktree | null;
 }
 
 export function inProject(slot: ExperimentSlot): boolean {

@@ -1,6 +1,5 @@
 import type { AgentBackend } from '../agents/types.js';
 import type { Config } from '../config/schema.js';
-import type { SandboxWrap } from '../runner/spawn-args.js';
 import type { Executor } from '../runner/types.js';
 import type { Ledger } from '../store/ledger.js';
 import type { ResultsFile } from '../store/results-file.js';
@@ -33,8 +32,6 @@ export interface RunContext {
   systemPrompt: string;
   /** The experiments' environment: secrets removed, .venv active. */
   experimentEnv: NodeJS.ProcessEnv;
-  /** The sandbox experiments run in the project folder with; null or absent: none. */
-  experimentSandbox?: SandboxWrap | null;
   agentTimeoutMs: number;
   /** Removes hidden files' text from what agents are shown (prompts, history). */
   hiddenText: HiddenTextRedactor;

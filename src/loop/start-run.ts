@@ -143,7 +143,6 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
       systemPrompt: systemPrompt.text,
       experimentEnv: run.experimentEnv,
       hiddenText,
-      experimentSandbox: sandbox,
       projectSlot: { index: 0, dir: run.projectDir, env: { ...resources.envs[0], CRUCIBLE_SLOT: '0' }, sandbox, folder: null },
       volatile: new Set(view.volatile),
       protectedFiles: await watchProtectedFiles(run.projectDir, policy, git, { volatile: view.volatile, inputs: evaluationInputs(run.projectDir, config) }),
