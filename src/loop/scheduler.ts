@@ -302,7 +302,7 @@ function stopsExperiments(reason: StopReason | null): boolean {
 /** Moves the run branch (and the project's editable files) to the commit under test. */
 async function applyToProject(ctx: RunContext, state: RunState, t: CommittedTrial): Promise<void> {
   try {
-    await moveRunBranch(ctx.git, ctx.branch, state.head, t.sha);
+    await moveRunBranch(ctx.git, ctx.branch, state.head, t.sha, ctx.branchWatch);
     state.head = t.sha;
   } catch (error) {
     if (!(error instanceof GitError)) throw error;

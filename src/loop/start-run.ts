@@ -20,6 +20,7 @@ import { foldRun } from '../store/fold-run.js';
 import { expectedHeadAtResume } from './expected-head.js';
 import { greedy } from './strategy.js';
 import { guardRunBranch } from './guard-run-branch.js';
+import { RunBranchWatch } from '../workspace/run-branch-watch.js';
 import type { LoopReporter, TrialSummary } from './events.js';
 import { runEveryStep } from './cleanup-steps.js';
 import { openRun, refuseDirtyEditable } from './open-run.js';
@@ -151,6 +152,7 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
       now: options.now ?? Date.now,
       restoreRecords: () => run.restoreRecords(),
       strategy: greedy,
+      branchWatch: await RunBranchWatch.open(git, run.branch),
     };
     state.best = bestOf(state.history, config.metric.direction);
 
