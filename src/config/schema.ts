@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { agentTypes, directions, providers } from './constants.js';
+import { aggregates } from '../core/statistics.js';
+import type { MinImprovement } from '../core/min-improvement.js';
 
 export { agentTypes, directions, providers, type AgentType, type Direction, type Provider } from './constants.js';
 
@@ -71,12 +73,60 @@ const commandsSchema = z
   .strict()
   .describe('How to run one experiment and read its metric.');
 
+/** 0.01 → absolute; "2%" → 2 % of the incumbent's metric. */
+const minImprovementSchema = z.union([
+  z
+    .number()
+    .min(0, 'must be 0 or more')
+    .transform((value): MinImprovement => ({ kind: 'absolute', value })),
+  z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?\s*%$/, 'must be a number (absolute) or a percentage like "2%"')
+    .transform((text): MinImprovement => ({ kind: 'percent', value: Number(text.replace('%', '').trim()) })),
+]);
+
 const metricSchema = z
   .object({
     name: nonEmptyString.describe('The key of the "name: value" line the eval command prints.'),
     direction: z.enum(directions).describe('"minimize" (lower is better) or "maximize" (higher is better).'),
+    min_improvement: minImprovementSchema
+      .prefault(0)
+      .describe('Smallest gain that counts as better: a number in metric units, or a percentage of the incumbent like "2%". A change must beat it (significantly, when confirming) to be kept.'),
   })
   .strict();
+
+const evaluationSchema = z
+  .object({
+    baseline_repeats: z
+      .int()
+      .min(1, 'must be 1 or more')
+      .max(100)
+      .nullable()
+      .default(null)
+      .describe('Runs of the unmodified code at the start: their spread is the noise floor. null: 3 when one run takes under a minute, else 1.'),
+    repeats: z.int().min(1, 'must be 1 or more').max(100).default(1).describe('Runs of each candidate for its first measurement; its metric is their aggregate.'),
+    aggregate: z.enum(aggregates).default('median').describe('How repeated runs make one metric: median, mean, min or max.'),
+    confirm: z
+      .boolean()
+      .nullable()
+      .default(null)
+      .describe('Measure a candidate that beats the incumbent again, interleaved with the incumbent, until the keep rule decides. null: on unless the noise floor is measured as exactly 0.'),
+    confidence: z
+      .number()
+      .gt(0.5, 'must be above 0.5')
+      .lt(1, 'must be below 1')
+      .default(0.95)
+      .describe('Confidence that a kept change really is better: 0.95 keeps at most 5% of changes that are not (docs/decisions.md).'),
+    max_measurements: z
+      .int()
+      .min(1, 'must be 1 or more')
+      .max(100)
+      .default(8)
+      .describe('Most runs of one candidate (first measurement and confirm runs); the incumbent runs once per confirm run. Not significant by then: discarded.'),
+  })
+  .strict()
+  .default({ baseline_repeats: null, repeats: 1, aggregate: 'median', confirm: null, confidence: 0.95, max_measurements: 8 });
 
 const constraintsSchema = z
   .object({
@@ -252,6 +302,7 @@ export const configSchema = z
     files: filesSchema,
     commands: commandsSchema,
     metric: metricSchema.describe('The single number that says how good a trial is.'),
+    evaluation: evaluationSchema.describe('Measuring under noise: the noise floor, repeats, and confirming a change before it is kept.'),
     constraints: constraintsSchema.describe('Limits of experiments and of the run.'),
     agent: agentSchema.describe('Who proposes changes, and what they are told.'),
     git: gitSchema.describe('Branch and tag names.'),
@@ -263,4 +314,5 @@ export const configSchema = z
 
 export type WrittenConfig = z.input<typeof configSchema>;
 export type Config = z.output<typeof configSchema>;
-export type Objective = Config['metric'];
+/** What a trial is judged by; `metric.min_improvement` is the keep rule's business, not the prompt's. */
+export type Objective = Pick<Config['metric'], 'name' | 'direction'>;

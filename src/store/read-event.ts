@@ -18,6 +18,9 @@ const count = (value: unknown): number => finite(value) ?? 0;
 const isString = (value: unknown): value is string => typeof value === 'string';
 // The array as read when it is clean (almost always): a long ledger holds thousands.
 const strings = (value: unknown): string[] => (!Array.isArray(value) ? [] : value.every(isString) ? value : value.filter(isString));
+const isFinite = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+// Raw metric values: only the finite ones are measurements (JSON writes a NaN as null).
+const numbers = (value: unknown): number[] => (!Array.isArray(value) ? [] : value.every(isFinite) ? value : value.filter(isFinite));
 const trialNumber = (value: unknown): number | null => (typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : null);
 
 export function readUsage(value: unknown): AgentUsage | null {
@@ -65,12 +68,18 @@ export function readSummary(value: unknown, n: number | null): TrialSummary | nu
   if (slot !== null) summary.slot = slot;
   const remeasureOf = trialNumber(s['remeasureOf']);
   if (remeasureOf !== null) summary.remeasureOf = remeasureOf;
+  if (Array.isArray(s['samples'])) summary.samples = numbers(s['samples']);
+  if (Array.isArray(s['incumbentSamples'])) summary.incumbentSamples = numbers(s['incumbentSamples']);
+  if (isFinite(s['margin'])) summary.margin = s['margin'];
+  if (isFinite(s['p'])) summary.p = s['p'];
   return summary;
 }
 
 const nullOrFinite = (value: unknown): boolean => value === null || (typeof value === 'number' && Number.isFinite(value));
 const optionalString = (value: unknown): boolean => value === undefined || typeof value === 'string';
 const optionalCount = (value: unknown): boolean => value === undefined || trialNumber(value) !== null;
+const optionalFinite = (value: unknown): boolean => value === undefined || isFinite(value);
+const optionalNumbers = (value: unknown): boolean => value === undefined || (Array.isArray(value) && value.every(isFinite));
 
 function isWellFormed(s: Record<string, unknown>, trial: number): boolean {
   const files = s['files'];
@@ -93,6 +102,10 @@ function isWellFormed(s: Record<string, unknown>, trial: number): boolean {
     optionalString(s['base']) &&
     optionalCount(s['slot']) &&
     optionalCount(s['remeasureOf']) &&
+    optionalNumbers(s['samples']) &&
+    optionalNumbers(s['incumbentSamples']) &&
+    optionalFinite(s['margin']) &&
+    optionalFinite(s['p']) &&
     (usage === undefined || (typeof usage === 'object' && usage !== null && isWellFormedUsage(usage as Record<string, unknown>)))
   );
 }
