@@ -7,7 +7,12 @@ import { trialArtifactPath } from '../store/trial-artifacts.js';
 import { mkdirSync } from 'node:fs';
 import { checkRecords } from './check-records.js';
 import { applyPlan } from './apply-plan.js';
+import { applyToProject } from './apply-to-project.js';
+import { judgeInput, marginOf, nextConfirmRun, settleConfirmRun, type Confirming } from './confirm.js';
 import { decide, type Measurement } from './decide.js';
+import { aggregate } from '../core/statistics.js';
+import { judgeCandidate, type Judgement } from '../core/confirm-rule.js';
+import { resolveBaselineRepeats } from '../core/noise-floor.js';
 import type { Outcome } from '../core/outcome.js';
 import { inProject, type ExperimentSlot } from './experiment-slot.js';
 import { guardRunBranch } from './guard-run-branch.js';
@@ -39,8 +44,19 @@ export interface CommittedTrial {
   remeasureOf?: number;
 }
 
+/** One measurement of a commit: the values of its runs, and the run that ended it (the last, or the first that failed). */
+export interface Measurements {
+  experiment: ExperimentResult;
+  /** The valid values, in order (evaluation.repeats or baseline_repeats of them when all went well). */
+  samples: number[];
+  runMs: number;
+}
+
+/** What settling a measurement gives: the trial's record, or a candidate to confirm against the incumbent. */
+export type Settled = { kind: 'ended'; summary: TrialSummary } | { kind: 'confirm'; confirming: Confirming };
+
 /** Runs the experiment once in `slot` as it is, with the trial's log and environment. */
-export async function measure(ctx: RunContext, slot: ExperimentSlot, trial: number, sha: string, signal: AbortSignal): Promise<ExperimentResult> {
+export async function measure(ctx: RunContext, slot: ExperimentSlot, trial: number, sha: string, signal: AbortSignal, role?: 'incumbent'): Promise<ExperimentResult> {
   mkdirSync(ctx.paths.trialDir(trial), { recursive: true });
   return runExperiment({
     runCommand: ctx.config.commands.run,
@@ -58,25 +74,75 @@ export async function measure(ctx: RunContext, slot: ExperimentSlot, trial: numb
       // escaped its process group) ended by the next `crucible run`, through the executor, before
       // that one evaluates the commit again. No fsync: only a killed crucible leaves its
       // experiment running, and the page cache survives that.
-      appendEvent(ctx.ledger, { type: 'run.start', n: trial, sha, slot: slot.index, handle, ...(handle.executor === 'local' ? { pgid: handle.pgid, processTag: handle.processTag } : {}) });
+      appendEvent(ctx.ledger, {
+        type: 'run.start',
+        n: trial,
+        sha,
+        slot: slot.index,
+        handle,
+        ...(handle.executor === 'local' ? { pgid: handle.pgid, processTag: handle.processTag } : {}),
+        ...(role ? { role } : {}),
+      });
     },
   });
+}
+
+/**
+ * Runs the experiment in `slot` `runs(first)` times (how many is known once the first has run: the
+ * baseline's repeats depend on its duration), stopping at the first run without a valid metric.
+ */
+export async function measureRuns(
+  ctx: RunContext,
+  slot: ExperimentSlot,
+  trial: number,
+  sha: string,
+  signal: AbortSignal,
+  runs: (first: ExperimentResult) => number,
+  role?: 'incumbent',
+): Promise<Measurements> {
+  const samples: number[] = [];
+  let runMs = 0;
+  let wanted = 1;
+  for (;;) {
+    const experiment = await measure(ctx, slot, trial, sha, signal, role);
+    runMs += experiment.durationMs;
+    if (!experiment.metric.ok) return { experiment, samples, runMs };
+    samples.push(experiment.metric.value);
+    if (samples.length === 1) wanted = runs(experiment);
+    if (samples.length >= wanted || signal.aborted) return { experiment, samples, runMs };
+  }
+}
+
+/** How many runs a first measurement takes: evaluation.repeats, or for the baseline baseline_repeats. */
+export function runsOf(ctx: RunContext, t: Pick<CommittedTrial, 'baseline'>): (first: ExperimentResult) => number {
+  const evaluation = ctx.config.evaluation;
+  return t.baseline === true ? (first) => resolveBaselineRepeats(evaluation.baseline_repeats, first.durationMs) : () => evaluation.repeats;
 }
 
 /**
  * Steps 6 to 10 of a trial: run the experiment on the committed change (or, for the baseline, on
  * the code as it is), check what the experiment may have touched, decide, plan, apply, record.
  * Also how a recovered, never-evaluated commit gets its evaluation: the same path for all three.
- * The commit must already be in `slot` (the project folder: the run branch points at it).
+ * The commit must already be in `slot` (the project folder: the run branch points at it). A
+ * candidate to confirm is confirmed here, one run after the other, moving the slot between it and
+ * the incumbent (the scheduler does the same, one run at a time, beside other trials).
  */
 export async function evaluateCommit(ctx: RunContext, state: RunState, t: CommittedTrial, signal: AbortSignal, slot: ExperimentSlot = ctx.projectSlot): Promise<TrialSummary> {
   ctx.reporter.experimentStart?.(t.trial, { commit: t.sha });
-  const experiment = await measure(ctx, slot, t.trial, t.sha, signal);
-  return settleExperiment(ctx, state, t, slot, experiment);
+  let settled = await settleExperiment(ctx, state, t, slot, await measureRuns(ctx, slot, t.trial, t.sha, signal, runsOf(ctx, t)));
+  while (settled.kind === 'confirm') {
+    const c = settled.confirming;
+    const next = nextConfirmRun(c);
+    if (inProject(slot)) await applyToProject(ctx, state, c.t, next.sha);
+    else await slot.folder?.checkout(next.sha);
+    const experiment = await measure(ctx, slot, t.trial, next.sha, signal, next.role === 'incumbent' ? 'incumbent' : undefined);
+    settled = await settleConfirmRun(ctx, state, c, slot, next.role, experiment);
+  }
+  return settled.summary;
 }
 
 /**
- * Everything after the experiment: checks, decision, plan, record. `slotChanges`: the slot's
+ * Everything after the first measurement: checks, decision, plan, record. `slotChanges`: the slot's
  * changed protected files when the caller checked them already, right after the experiment.
  */
 export async function settleExperiment(
@@ -84,12 +150,67 @@ export async function settleExperiment(
   state: RunState,
   t: CommittedTrial,
   slot: ExperimentSlot,
-  experiment: ExperimentResult,
+  m: Measurements,
   slotChanges?: readonly string[],
-): Promise<TrialSummary> {
+): Promise<Settled> {
+  const { experiment, runMs } = m;
+  const baseline = t.baseline === true;
+  const checked = await checkAfterExperiment(ctx, state, t, slot, experiment, runMs, slotChanges);
+  if (checked) return { kind: 'ended', summary: checked };
+  const ok = experiment.metric.ok && m.samples.length > 0;
+  const value = ok ? aggregate(m.samples, ctx.config.evaluation.aggregate) : null;
+  const measurement: Measurement = value !== null ? { ok: true, value } : { ok: false, reason: experiment.metric.ok ? 'no valid metric' : experiment.metric.reason };
+  appendEvent(ctx.ledger, {
+    type: 'run.done',
+    n: t.trial,
+    exitCode: experiment.run.exitCode,
+    signal: experiment.run.signal,
+    timedOut: experiment.run.timedOut || Boolean(experiment.eval?.timedOut),
+    metric: value,
+    reason: measurement.ok ? null : measurement.reason,
+    ms: runMs,
+    ...(m.samples.length > 1 ? { samples: m.samples } : {}),
+  });
+  // The keep rule with trials in flight: a change is kept only if it was measured on top of the
+  // incumbent it replaces. One measured on an outdated base is judged against that base: worse is a
+  // discard as usual; better is promising but not proof, and is measured again on the incumbent.
+  const outdated = !baseline && t.base !== state.incumbent;
+  const bar = outdated ? t.baseMetric : state.best;
+  let judgement: Judgement | null = null;
+  let decided: { outcome: Outcome; reason: string };
+  if (baseline) decided = decideBaseline(measurement);
+  else if (!measurement.ok || !Number.isFinite(measurement.value)) decided = decide(bar, measurement, ctx.config.metric.direction);
+  else {
+    judgement = judgeCandidate(judgeInput(ctx, state, m.samples, [], bar, !outdated));
+    if (judgement.verdict === 'measure-again') {
+      return { kind: 'confirm', confirming: { t, firstRuns: m.samples.length, candidate: [...m.samples], incumbent: [], runMs, bar, judgement } };
+    }
+    decided = { outcome: judgement.verdict, reason: judgement.reason };
+  }
+  const decision: { outcome: Outcome; reason: string } =
+    outdated && decided.outcome === 'keep'
+      ? { outcome: 'stale', reason: `better than its base (${String(bar)}), but the incumbent moved while it ran: not kept on this measurement (measured again on the incumbent unless the run is stopping)` }
+      : decided;
+  const detail = decision.outcome === 'crash' ? experiment.crashReport || decision.reason : decision.outcome === 'stale' ? decision.reason : undefined;
+  const extra = { ...(m.samples.length > 1 ? { samples: m.samples } : {}), ...marginOf(judgement) };
+  return { kind: 'ended', summary: await recordDecision(ctx, state, t, slot, decision, measurement.ok ? measurement.value : null, bar, runMs, detail, experiment.crashReport, extra) };
+}
+
+/**
+ * The checks after any run of an experiment: the records, the run branch, the protected files.
+ * Returns the trial's record when they end it (tampering, or a run stopped by the user), else null.
+ */
+export async function checkAfterExperiment(
+  ctx: RunContext,
+  state: RunState,
+  t: CommittedTrial,
+  slot: ExperimentSlot,
+  experiment: ExperimentResult,
+  runMs: number,
+  slotChanges?: readonly string[],
+): Promise<TrialSummary | null> {
   const baseline = t.baseline === true;
   const during = baseline ? 'during the baseline experiment' : `during trial ${t.trial}'s experiment`;
-  const runMs = experiment.durationMs;
   checkRecords(ctx, during);
   // The experiment is arbitrary code: before its result decides anything, the repository must be
   // where crucible left it (no checkout, commit or staging by the experiment or by anyone else).
@@ -110,39 +231,36 @@ export async function settleExperiment(
     await applyPlan(ctx, state, planFor(measured(t, slot), 'stopped', null));
     return finishTrial(ctx, state, summaryOf(ctx, state, t, slot, 'stopped', null, runMs, 'stopped by the user before the experiment finished'));
   }
-  const measurement = experiment.metric.ok ? { ok: true as const, value: experiment.metric.value } : { ok: false as const, reason: experiment.metric.reason };
-  appendEvent(ctx.ledger, { type: 'run.done', 
-    n: t.trial,
-    exitCode: experiment.run.exitCode,
-    signal: experiment.run.signal,
-    timedOut: experiment.run.timedOut || Boolean(experiment.eval?.timedOut),
-    metric: measurement.ok ? measurement.value : null,
-    reason: measurement.ok ? null : measurement.reason,
-    ms: runMs,
-  });
-  // The keep rule with trials in flight: a change is kept only if it was measured on top of the
-  // incumbent it replaces. One measured on an outdated base is judged against that base: worse is a
-  // discard as usual; better is promising but not proof, and is measured again on the incumbent.
-  const outdated = !baseline && t.base !== state.incumbent;
-  const bar = outdated ? t.baseMetric : state.best;
-  const decided = baseline ? decideBaseline(measurement) : decide(bar, measurement, ctx.config.metric.direction);
-  const decision: { outcome: Outcome; reason: string } =
-    outdated && decided.outcome === 'keep'
-      ? { outcome: 'stale', reason: `better than its base (${String(bar)}), but the incumbent moved while it ran: not kept on this measurement (measured again on the incumbent unless the run is stopping)` }
-      : decided;
-  appendEvent(ctx.ledger, { type: 'decide', 
+  return null;
+}
+
+/** Writes the decision, carries out its plan and records the trial. */
+export async function recordDecision(
+  ctx: RunContext,
+  state: RunState,
+  t: CommittedTrial,
+  slot: ExperimentSlot,
+  decision: { outcome: Outcome; reason: string },
+  value: number | null,
+  bar: number | null,
+  runMs: number,
+  detail: string | undefined,
+  crashReport: string,
+  extra: Partial<TrialSummary>,
+): Promise<TrialSummary> {
+  appendEvent(ctx.ledger, {
+    type: 'decide',
     n: t.trial,
     outcome: decision.outcome,
-    metric: measurement.ok ? measurement.value : null,
-    best: baseline ? null : bar,
+    metric: value,
+    best: t.baseline === true ? null : bar,
     reason: decision.reason,
-    crashReport: experiment.crashReport || undefined,
+    crashReport: crashReport || undefined,
   });
   ctx.ledger.sync();
-  const metric = measurement.ok && decision.outcome !== 'crash' ? measurement.value : null;
+  const metric = decision.outcome !== 'crash' ? value : null;
   await applyPlan(ctx, state, planFor(measured(t, slot), decision.outcome, metric));
-  const detail = decision.outcome === 'crash' ? experiment.crashReport || decision.reason : decision.outcome === 'stale' ? decision.reason : undefined;
-  return finishTrial(ctx, state, summaryOf(ctx, state, t, slot, decision.outcome, metric, runMs, detail));
+  return finishTrial(ctx, state, { ...summaryOf(ctx, state, t, slot, decision.outcome, metric, runMs, detail), ...extra });
 }
 
 /** The baseline has nothing to beat: a valid metric makes it the first incumbent. */
@@ -150,7 +268,7 @@ function decideBaseline(measurement: Measurement): { outcome: 'baseline' | 'cras
   return measurement.ok ? { outcome: 'baseline', reason: 'baseline' } : { outcome: 'crash', reason: measurement.reason };
 }
 
-function measured(t: CommittedTrial, slot: ExperimentSlot): Measured {
+export function measured(t: CommittedTrial, slot: ExperimentSlot): Measured {
   return { trial: t.trial, sha: t.sha, base: t.base, baseline: t.baseline === true, inProject: inProject(slot), files: t.files };
 }
 
@@ -159,7 +277,7 @@ function measured(t: CommittedTrial, slot: ExperimentSlot): Measured {
  * files are restored from git, the change is reverted like a failure, and the trial is a violation.
  * A protected file that git cannot restore stops the run: the user must look at it.
  */
-async function rejectTampering(
+export async function rejectTampering(
   ctx: RunContext,
   state: RunState,
   t: CommittedTrial,
@@ -191,7 +309,7 @@ export function unrestorableError(trial: number, files: readonly string[]): Proj
   });
 }
 
-function summaryOf(
+export function summaryOf(
   ctx: RunContext,
   state: RunState,
   t: CommittedTrial,

@@ -280,6 +280,8 @@ function advanceTrial(node: TrialNode, event: Exclude<RunEvent, { type: 'trial.s
       if (event.slot !== undefined) node.slot = event.slot;
       return;
     case 'run.done':
+      // The incumbent's runs beside a trial being confirmed say nothing of the trial's own metric.
+      if (event.role === 'incumbent') return;
       node.runMs = event.ms;
       node.metric = event.metric;
       return;

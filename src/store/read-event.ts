@@ -2,7 +2,7 @@ import { isOutcome } from '../core/outcome.js';
 import type { AgentUsage, TrialSummary } from '../core/trial-record.js';
 import type { ExecutionHandle } from '../runner/types.js';
 import type { LedgerEvent } from './ledger.js';
-import type { CommitEvent, DecideEvent, GuardEvent, RunEvent, RunEventOf, RunEventType, RunStartEvent, TrialEndEvent, TrialStartEvent } from './ledger-events.js';
+import type { CommitEvent, DecideEvent, GuardEvent, RunEvent, RunEventOf, RunEventType, RunDoneEvent, RunStartEvent, TrialEndEvent, TrialStartEvent } from './ledger-events.js';
 
 /**
  * Reading ledger events back as the typed events of ledger-events.ts: a cheap check per type.
@@ -178,12 +178,16 @@ const readers: { [T in RunEventType]: (e: Raw, ts: string) => RunEventOf<T> | nu
     if (typeof e['processTag'] === 'string') start.processTag = e['processTag'];
     const slot = trialNumber(e['slot']);
     if (slot !== null) start.slot = slot;
+    if (e['role'] === 'incumbent') start.role = 'incumbent';
     return start;
   },
   'run.done': (e, ts) => {
     const n = trialNumber(e.n);
     if (n === null) return null;
-    return { v: 1, ts, type: 'run.done', n, exitCode: finite(e['exitCode']), signal: strOrNull(e['signal']), timedOut: e['timedOut'] === true, metric: finite(e['metric']), reason: strOrNull(e['reason']), ms: count(e['ms']) };
+    const done: RunDoneEvent = { v: 1, ts, type: 'run.done', n, exitCode: finite(e['exitCode']), signal: strOrNull(e['signal']), timedOut: e['timedOut'] === true, metric: finite(e['metric']), reason: strOrNull(e['reason']), ms: count(e['ms']) };
+    if (Array.isArray(e['samples'])) done.samples = e['samples'].filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+    if (e['role'] === 'incumbent') done.role = 'incumbent';
+    return done;
   },
   decide: (e, ts) => {
     const n = trialNumber(e.n);
