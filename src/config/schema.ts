@@ -84,7 +84,7 @@ const minImprovementSchema = z.union([
     .trim()
     .regex(/^\d+(\.\d+)?\s*%$/, 'must be a number (absolute) or a percentage like "2%"')
     .transform((text): MinImprovement => ({ kind: 'percent', value: Number(text.replace('%', '').trim()) })),
-]);
+], { error: 'must be a number of 0 or more (absolute) or a percentage like "2%"' });
 
 const metricSchema = z
   .object({

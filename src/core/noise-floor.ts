@@ -24,6 +24,14 @@ export function noiseFloorOf(baseline: Pick<TrialSummary, 'samples' | 'metric'> 
   return { n: summary.n, mean: summary.mean, sd: summary.sd, cv: summary.cv, aggregate: baseline?.metric ?? null };
 }
 
+/**
+ * The gap two single runs of the same code stay within 95 % of the time (1.96·√2·sd): a
+ * difference under it is noise.
+ */
+export function noiseBand(noise: Pick<NoiseFloor, 'sd'>): number {
+  return 1.96 * Math.SQRT2 * noise.sd;
+}
+
 // Under a minute, three baseline runs cost little next to a run of many trials; above it, one.
 const CHEAP_BASELINE_MS = 60_000;
 

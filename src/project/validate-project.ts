@@ -16,6 +16,7 @@ import { createAccessPolicy } from '../workspace/access-policy.js';
 import { findUnmatchedEntries } from '../workspace/unmatched-entries.js';
 import { scanWorkspace } from '../agents/tuner/scan.js';
 import { checkSlot } from './validate-slot.js';
+import { checkStability } from './validate-stability.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'warn';
 
@@ -34,6 +35,8 @@ export interface ValidateOptions {
   onCheck?: (check: Check) => void;
   /** Slots to check for (default parallel.workers): above 1, the experiment also runs once in a slot. */
   workers?: number;
+  /** `--stability --runs N`: run the experiment N times and recommend a configuration. Without it, a quick experiment runs 3 times. */
+  stabilityRuns?: number;
 }
 
 export async function validateProject(projectDir: string, options: ValidateOptions = {}): Promise<Check[]> {
@@ -65,7 +68,7 @@ export async function validateProject(projectDir: string, options: ValidateOptio
   // The experiment runs as a trial would: in the sandbox when there is one.
   const { decision, wrap: sandbox } = checkSandbox(dir, config, env, add);
 
-  const experiment = await runExperiment({
+  const runOnce = () => runExperiment({
     runCommand: config.commands.run,
     evalCommand: config.commands.eval,
     cwd: dir,
@@ -75,6 +78,7 @@ export async function validateProject(projectDir: string, options: ValidateOptio
     killGraceMs: 2000,
     executor: sandboxedExecutor(localExecutor, sandbox),
   });
+  const experiment = await runOnce();
   const run = experiment.run;
   if (run.exitCode === 0 && !run.timedOut) {
     add({ name: 'Run command', status: 'pass', message: `ran in ${(run.durationMs / 1000).toFixed(1)}s` });
@@ -83,6 +87,7 @@ export async function validateProject(projectDir: string, options: ValidateOptio
   }
   if (experiment.metric.ok) {
     add({ name: 'Eval/metric', status: 'pass', message: `${config.metric.name}: ${experiment.metric.value}` });
+    await checkStability({ runs: options.stabilityRuns ?? null, first: experiment, repeat: runOnce, config }, add);
   } else if (run.exitCode === 0 && !run.timedOut) {
     add({ name: 'Eval/metric', status: 'fail', message: experiment.metric.reason });
   }

@@ -2,7 +2,9 @@ import type { InFlightTrial, TrialView } from '../agents/types.js';
 import type { Objective } from '../config/schema.js';
 import { findBestKept, measureGain } from '../core/objective.js';
 import type { Outcome } from '../core/outcome.js';
+import type { NoiseFloor } from '../core/noise-floor.js';
 import { inFlightSection } from './in-flight-section.js';
+import { noiseSection } from './noise-section.js';
 import { strategyHint } from './strategy-hint.js';
 
 export interface PromptInput {
@@ -21,6 +23,8 @@ export interface PromptInput {
   historyLimit: number;
   includeBest: boolean;
   formatMetric: (value: number | null) => string;
+  /** The run's noise floor (RunView.noise); absent, null or 0: no noise section. */
+  noise?: NoiseFloor | null;
 }
 
 const SEPARATOR = '\n\n---\n\n';
@@ -35,6 +39,7 @@ export function assemblePrompt(input: PromptInput): string {
     instructionsSection(input),
     rulesSection(input),
     stateSection(input),
+    noiseSection(input.noise, input.objective.name, input.formatMetric),
     input.includeHistory ? historySection(input) : null,
     inFlightSection(input.inFlight ?? []),
     lastFailureSection(input),

@@ -17,7 +17,7 @@ describe('the noise floor in the run view', () => {
     ['a record of an older version', {}, null],
     ['a deterministic metric: a floor of 0', { samples: [10, 10, 10] }, { n: 3, mean: 10, sd: 0, cv: 0, aggregate: 10 }],
     // JSON writes NaN as null; a hand-edited ledger may hold anything: only finite values count.
-    ['unusable values are dropped', { samples: [9, null, 'x', 11, 1e999] }, { n: 2, mean: 10, sd: Math.SQRT2, cv: Math.SQRT2 / 10, aggregate: 10 }],
+    ['unusable values are dropped', { samples: [9, null, 'x', 11, Number.POSITIVE_INFINITY] }, { n: 2, mean: 10, sd: Math.SQRT2, cv: Math.SQRT2 / 10, aggregate: 10 }],
     ['samples that are no list', { samples: 'many' }, null],
   ])('%s', (_name, extra, noise) => {
     const view = foldRun([...header, ...baselineEnd(extra)], { direction: 'maximize' });
