@@ -7,6 +7,7 @@ import { AgentError } from '../errors.js';
 import { agentViews } from '../prompt/agent-views.js';
 import { assemblePrompt } from '../prompt/assemble-prompt.js';
 import { formatMetric } from '../report/format.js';
+import { noiseFloorOf } from '../core/noise-floor.js';
 import { writeTrialArtifact } from '../store/trial-artifacts.js';
 import { checkChanges } from '../workspace/guard.js';
 import { diffTrialFiles } from '../workspace/trial-diff.js';
@@ -80,6 +81,7 @@ export async function beginProposal(ctx: RunContext, state: RunState, lane: Agen
     historyLimit: ctx.config.agent.context_window.history_limit,
     includeBest: ctx.config.agent.context_window.include_best,
     formatMetric,
+    noise: noiseFloorOf(state.history.find((s) => s.outcome === 'baseline')),
     ...(inFlight.length > 0 ? { inFlight } : {}),
   });
   mkdirSync(ctx.paths.trialDir(trial), { recursive: true });
