@@ -1,0 +1,3 @@
+export async function runStrategyFigure() {
+  return { title: 'strategies: not yet', table: '', data: null };
+}
