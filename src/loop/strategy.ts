@@ -1,3 +1,4 @@
+import type { Config } from '../config/schema.js';
 import type { Direction } from '../core/objective.js';
 import type { TrialSummary } from './events.js';
 import { bestNode, childrenOf, isAncestor, isExpandable, isMeasuredChild, readTree, type SearchTree } from '../core/trial-tree.js';
@@ -51,20 +52,8 @@ export const greedy: Strategy = {
   stopReason: () => null,
 };
 
-export interface SearchSettings {
-  strategy: 'greedy' | 'restart' | 'beam' | 'tree';
-  /** restart: measured trials without a keep before going back. */
-  plateau: number;
-  /** restart: where to go back to. */
-  restart_from: 'baseline' | 'best';
-  /** beam: how many branches. */
-  beam_width: number;
-  /** tree: a node whose last K measured children all failed is not expanded again. */
-  prune_after: number;
-  /** tree: weight of the exploration term (0: pure best-first). */
-  exploration: number;
-  stop_when: { target: number | null; no_improvement: number | null };
-}
+/** `search.*` of the config. */
+export type SearchSettings = Config['search'];
 
 export const DEFAULT_SEARCH: SearchSettings = {
   strategy: 'greedy',

@@ -3,6 +3,7 @@ import type { Objective } from '../config/schema.js';
 import { findBestKept, measureGain } from '../core/objective.js';
 import type { Outcome } from '../core/outcome.js';
 import { inFlightSection } from './in-flight-section.js';
+import { startNodeSection, type StartNode } from './start-node-section.js';
 import { strategyHint } from './strategy-hint.js';
 
 export interface PromptInput {
@@ -17,6 +18,8 @@ export interface PromptInput {
   history: readonly TrialView[];
   /** Trials proposed and not yet decided (hidden text already redacted); absent or empty: none. */
   inFlight?: readonly InFlightTrial[];
+  /** The node a non-greedy strategy chose to start from (lineage and tried siblings); absent: greedy. */
+  startNode?: StartNode;
   includeHistory: boolean;
   historyLimit: number;
   includeBest: boolean;
@@ -37,6 +40,7 @@ export function assemblePrompt(input: PromptInput): string {
     stateSection(input),
     input.includeHistory ? historySection(input) : null,
     inFlightSection(input.inFlight ?? []),
+    startNodeSection(input.startNode),
     lastFailureSection(input),
     taskSection(input),
   ];
