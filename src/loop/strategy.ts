@@ -4,6 +4,7 @@ import type { TrialSummary } from './events.js';
 import { bestNode, childrenOf, isAncestor, isExpandable, isMeasuredChild, readTree, type SearchTree } from '../core/trial-tree.js';
 
 export { lineage, siblingsTried } from '../core/trial-tree.js';
+import { lineage } from '../core/trial-tree.js';
 
 /**
  * The Strategy port: which node of the run's tree the next proposal starts from, and when the
@@ -127,11 +128,20 @@ export function chooseRestart(state: SearchState, direction: Direction, settings
  * children, measured and in flight, the better branch first on a tie.
  */
 export function chooseBeam(state: SearchState, direction: Direction, width: number): StrategyChoice {
-  const heads = beamHeads(readTree(state.trials), direction, width);
+  const tree = readTree(state.trials);
+  const heads = beamHeads(tree, direction, width);
   if (heads.length === 0) return { parent: state.incumbent, why: 'no measured node yet' };
-  const load = (node: TrialSummary) => childrenOf(readTree(state.trials), node.commit).length + (state.inFlightParents ?? []).filter((c) => c === node.commit).length;
+  // A branch is its head's lineage below the nodes it shares with another branch; its load is
+  // every trial tried from its own nodes (in flight included), so a branch that keeps improving
+  // does not take every turn.
+  const lineages = heads.map((h) => lineage(state.trials, h.commit).map((n) => n.commit));
+  const count = new Map<string, number>();
+  for (const commits of lineages) for (const c of commits) count.set(c, (count.get(c) ?? 0) + 1);
+  const inFlight = state.inFlightParents ?? [];
+  const load = (i: number) =>
+    lineages[i]!.filter((c) => heads.length === 1 || count.get(c) === 1).reduce((sum, c) => sum + childrenOf(tree, c).length + inFlight.filter((p) => p === c).length, 0);
   let branch = 0;
-  for (let i = 1; i < heads.length; i++) if (load(heads[i]!) < load(heads[branch]!)) branch = i;
+  for (let i = 1; i < heads.length; i++) if (load(i) < load(branch)) branch = i;
   const head = heads[branch]!;
   return { parent: head.commit, branch, why: `branch ${branch + 1} of ${heads.length} (trial ${head.trial})` };
 }
