@@ -294,6 +294,34 @@ const parallelSchema = z
   .strict()
   .default({ workers: 1, agents: null, gpus: null, gpus_per_trial: 1 });
 
+// --- search.* (issue 9, strategies; src/loop/strategy.ts reads these) ---
+const searchSchema = z
+  .object({
+    strategy: z
+      .enum(['greedy', 'restart', 'beam', 'tree'])
+      // The strategies are written (loop/strategy.ts, tested as pure functions) but the loop
+      // cannot start a proposal elsewhere than the incumbent yet: refused here, before a run starts.
+      .refine((name): boolean => name === 'greedy', 'only "greedy" can run yet: restart, beam and tree are not wired into the loop in this version')
+      .default('greedy')
+      .describe('Which node the next proposal starts from. Only greedy (the best node) runs in this version; restart, beam and tree are planned.'),
+    plateau: z.int().min(1).default(5).describe('restart: measured trials without a keep before going back.'),
+    restart_from: z.enum(['baseline', 'best']).default('baseline').describe('restart: the node to go back to.'),
+    beam_width: z.int().min(1).max(64).default(3).describe('beam: how many branches.'),
+    prune_after: z.int().min(1).default(3).describe('tree: a node whose last K measured children all failed is not expanded again.'),
+    exploration: z.number().min(0).default(0.5).describe('tree: weight of the exploration term (0: always the best node that is not pruned).'),
+    stop_when: z
+      .object({
+        target: z.number().nullable().default(null).describe('Stop once the best metric reaches this value (in the metric\'s direction).'),
+        no_improvement: z.int().min(1).nullable().default(null).describe('Stop after this many measured trials without a new best.'),
+      })
+      .strict()
+      .default({ target: null, no_improvement: null })
+      .describe('When the search is over, besides the budgets.'),
+  })
+  .strict()
+  .default({ strategy: 'greedy', plateau: 5, restart_from: 'baseline', beam_width: 3, prune_after: 3, exploration: 0.5, stop_when: { target: null, no_improvement: null } });
+// --- end search.* ---
+
 export const configSchema = z
   .object({
     $schema: z.string().optional().describe('Path or URL of the JSON Schema, for editors.'),
@@ -308,6 +336,7 @@ export const configSchema = z
     git: gitSchema.describe('Branch and tag names.'),
     sandbox: sandboxSchema,
     parallel: parallelSchema.describe('Trials in parallel: experiment slots, proposals in flight, GPUs per slot.'),
+    search: searchSchema.describe('How the search moves through the tree of trials, and when it is over.'),
   })
   .strict()
   .describe('autocrucible experiment configuration (.crucible/config.yaml)');

@@ -18,7 +18,7 @@ import { measureBaseline } from './baseline.js';
 import type { ExperimentSlot } from './experiment-slot.js';
 import { foldRun } from '../store/fold-run.js';
 import { expectedHeadAtResume } from './expected-head.js';
-import { greedy } from './strategy.js';
+import { createStrategy } from './strategy.js';
 import { guardRunBranch } from './guard-run-branch.js';
 import { RunBranchWatch } from '../workspace/run-branch-watch.js';
 import type { LoopReporter, TrialSummary } from './events.js';
@@ -151,7 +151,7 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
       killGraceMs: options.killGraceMs ?? 5000,
       now: options.now ?? Date.now,
       restoreRecords: () => run.restoreRecords(),
-      strategy: greedy,
+      strategy: createStrategy(config.search, config.metric.direction),
       branchWatch: await RunBranchWatch.open(git, run.branch),
     };
     state.best = bestOf(state.history, config.metric.direction);

@@ -5,6 +5,7 @@ import type { Outcome } from '../core/outcome.js';
 import type { NoiseFloor } from '../core/noise-floor.js';
 import { inFlightSection } from './in-flight-section.js';
 import { noiseSection } from './noise-section.js';
+import { startNodeSection, type StartNode } from './start-node-section.js';
 import { strategyHint } from './strategy-hint.js';
 
 export interface PromptInput {
@@ -19,6 +20,8 @@ export interface PromptInput {
   history: readonly TrialView[];
   /** Trials proposed and not yet decided (hidden text already redacted); absent or empty: none. */
   inFlight?: readonly InFlightTrial[];
+  /** The node a non-greedy strategy chose to start from (lineage and tried siblings); absent: greedy. */
+  startNode?: StartNode;
   includeHistory: boolean;
   historyLimit: number;
   includeBest: boolean;
@@ -42,6 +45,7 @@ export function assemblePrompt(input: PromptInput): string {
     noiseSection(input.noise, input.objective.name, input.formatMetric),
     input.includeHistory ? historySection(input) : null,
     inFlightSection(input.inFlight ?? []),
+    startNodeSection(input.startNode),
     lastFailureSection(input),
     taskSection(input),
   ];

@@ -5,11 +5,15 @@ import { describeNoise } from './noise.js';
 import { renderCounts } from './status.js';
 import { measureWidth, truncateToWidth } from './text-width.js';
 import { renderTrialBars } from './trial-bars.js';
+import { isBranched, renderTrialTree } from './trial-tree.js';
+import type { TrialSummary } from '../core/trial-record.js';
 
 export interface PostmortemRenderOptions {
   metricName: string;
   /** Terminal columns. */
   width: number;
+  /** The ledger's trials: their tree is shown when the run branched (restart, beam, tree). */
+  trials?: readonly TrialSummary[];
 }
 
 const indent = '  ';
@@ -38,6 +42,9 @@ export function renderPostmortem(pm: Postmortem, opts: PostmortemRenderOptions):
   if (parallel !== null) sections.push(section(parallel.title, parallel.lines.flatMap((line) => wrapWords(line, inner))));
   const noise = renderNoise(pm);
   if (noise !== null) sections.push(section('Noise', noise.flatMap((line) => wrapWords(line, inner))));
+  if (opts.trials !== undefined && isBranched(opts.trials)) {
+    sections.push(section('Tree of trials', renderTrialTree(opts.trials, { width: inner, bestTrial: pm.summary.best?.trial ?? null })));
+  }
   sections.push(
     section('Turning points', renderTurningPoints(pm, inner)),
     section('Failure streaks', renderStreaks(pm)),
