@@ -299,11 +299,8 @@ const searchSchema = z
   .object({
     strategy: z
       .enum(['greedy', 'restart', 'beam', 'tree'])
-      // The strategies are written (loop/strategy.ts, tested as pure functions) but the loop
-      // cannot start a proposal elsewhere than the incumbent yet: refused here, before a run starts.
-      .refine((name): boolean => name === 'greedy', 'only "greedy" can run yet: restart, beam and tree are not wired into the loop in this version')
       .default('greedy')
-      .describe('Which node the next proposal starts from. Only greedy (the best node) runs in this version; restart, beam and tree are planned.'),
+      .describe('Which node the next proposal starts from: greedy (the best), restart (back after a plateau), beam (W branches, each with its own incumbent), tree (best-first over all kept nodes). Beyond greedy a trial is kept when it beats the node it was measured on; the run branch always points at the best node.'),
     plateau: z.int().min(1).default(5).describe('restart: measured trials without a keep before going back.'),
     restart_from: z.enum(['baseline', 'best']).default('baseline').describe('restart: the node to go back to.'),
     beam_width: z.int().min(1).max(64).default(3).describe('beam: how many branches.'),

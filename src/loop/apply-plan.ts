@@ -27,6 +27,8 @@ export async function applyPlan(ctx: RunContext, state: RunState, plan: Plan): P
     case 'revert':
       await Promise.all([
         plan.tag && ctx.config.git.tag_failed ? ctx.git.tagCommit(`failed/${ctx.tag}/${plan.trial}`, plan.sha) : undefined,
+        // A node off the run branch is reachable only through this tag (git gc keeps it).
+        plan.node ? ctx.git.tagCommit(`node/${ctx.tag}/${plan.trial}`, plan.sha) : undefined,
         plan.move && state.head !== plan.to ? moveRunBranch(ctx.git, ctx.branch, state.head, plan.to, ctx.branchWatch) : undefined,
       ]);
       if (plan.move) {

@@ -8,6 +8,7 @@ import { appendEvent } from '../store/ledger-events.js';
 import { checkAfterExperiment, recordDecision, type CommittedTrial, type Settled } from './evaluate-commit.js';
 import type { ExperimentSlot } from './experiment-slot.js';
 import type { RunContext, RunState } from './run-context.js';
+import { measuresOnIncumbent } from './strategy.js';
 
 /**
  * A candidate whose first measurement beat the incumbent, being measured again together with the
@@ -101,7 +102,7 @@ export async function settleConfirmRun(
   }
   const judgement = judgeCandidate(judgeInput(ctx, state, candidate, incumbent, c.bar, true));
   if (judgement.verdict === 'measure-again') return { kind: 'confirm', confirming: { ...next, judgement } };
-  const moved = state.incumbent !== c.t.base;
+  const moved = measuresOnIncumbent(ctx.strategy) && state.incumbent !== c.t.base;
   const decision =
     judgement.verdict === 'keep' && moved
       ? { outcome: 'stale' as const, reason: `${judgement.reason}, but the incumbent moved while it was confirmed: not kept on these measurements (measured again on the incumbent unless the run is stopping)` }

@@ -11,6 +11,7 @@ import { applyToProject } from './apply-to-project.js';
 import { judgeInput, marginOf, nextConfirmRun, settleConfirmRun, type Confirming } from './confirm.js';
 import { decide, type Measurement } from './decide.js';
 import { aggregate } from '../core/statistics.js';
+import { isBetter } from '../core/objective.js';
 import { judgeCandidate, type Judgement } from '../core/confirm-rule.js';
 import { resolveBaselineRepeats } from '../core/noise-floor.js';
 import type { Outcome } from '../core/outcome.js';
@@ -20,6 +21,7 @@ import type { TrialSummary } from './events.js';
 import { finishTrial } from './finish-trial.js';
 import { planFor, type Measured } from './plan.js';
 import type { RunContext, RunState } from './run-context.js';
+import { measuresOnIncumbent } from './strategy.js';
 
 export interface CommittedTrial {
   trial: number;
@@ -174,8 +176,10 @@ export async function settleExperiment(
   // The keep rule with trials in flight: a change is kept only if it was measured on top of the
   // incumbent it replaces. One measured on an outdated base is judged against that base: worse is a
   // discard as usual; better is promising but not proof, and is measured again on the incumbent.
-  const outdated = !baseline && t.base !== state.incumbent;
-  const bar = outdated ? t.baseMetric : state.best;
+  // Beyond greedy a change is measured on the node it was proposed from and judged against it.
+  const chain = measuresOnIncumbent(ctx.strategy);
+  const outdated = !baseline && chain && t.base !== state.incumbent;
+  const bar = outdated || !chain ? t.baseMetric : state.best;
   let judgement: Judgement | null = null;
   let decided: { outcome: Outcome; reason: string };
   if (baseline) decided = decideBaseline(measurement);
@@ -228,7 +232,7 @@ export async function checkAfterExperiment(
     return rejectTampering(ctx, state, t, slot, changed, changedInSlot, runMs);
   }
   if (experiment.run.canceled || experiment.eval?.canceled) {
-    await applyPlan(ctx, state, planFor(measured(t, slot), 'stopped', null));
+    await applyPlan(ctx, state, planFor(measured(t, slot, state), 'stopped', null));
     return finishTrial(ctx, state, summaryOf(ctx, state, t, slot, 'stopped', null, runMs, 'stopped by the user before the experiment finished'));
   }
   return null;
@@ -259,7 +263,10 @@ export async function recordDecision(
   });
   ctx.ledger.sync();
   const metric = decision.outcome !== 'crash' ? value : null;
-  await applyPlan(ctx, state, planFor(measured(t, slot), decision.outcome, metric));
+  // Greedy: a keep is the new incumbent. Beyond it a keep beats its own node, and the run branch
+  // moves only to a node better than the best so far.
+  const newBest = measuresOnIncumbent(ctx.strategy) || state.best === null || (metric !== null && isBetter(metric, state.best, ctx.config.metric.direction));
+  await applyPlan(ctx, state, planFor(measured(t, slot, state), decision.outcome, metric, newBest));
   return finishTrial(ctx, state, { ...summaryOf(ctx, state, t, slot, decision.outcome, metric, runMs, detail), ...extra });
 }
 
@@ -268,8 +275,8 @@ function decideBaseline(measurement: Measurement): { outcome: 'baseline' | 'cras
   return measurement.ok ? { outcome: 'baseline', reason: 'baseline' } : { outcome: 'crash', reason: measurement.reason };
 }
 
-export function measured(t: CommittedTrial, slot: ExperimentSlot): Measured {
-  return { trial: t.trial, sha: t.sha, base: t.base, baseline: t.baseline === true, inProject: inProject(slot), files: t.files };
+export function measured(t: CommittedTrial, slot: ExperimentSlot, state: Pick<RunState, 'incumbent'>): Measured {
+  return { trial: t.trial, sha: t.sha, base: t.base, baseline: t.baseline === true, inProject: inProject(slot), files: t.files, home: state.incumbent };
 }
 
 /**
@@ -292,7 +299,7 @@ export async function rejectTampering(
   appendEvent(ctx.ledger, { type: 'tamper', n: t.trial, files, unrestored, during: 'experiment', ...(inSlot.length > 0 ? { slot: slot.index } : {}) });
   appendEvent(ctx.ledger, { type: 'decide', n: t.trial, outcome: 'violation', metric: null, best: state.best, reason: 'the experiment changed protected files' });
   ctx.ledger.sync();
-  await applyPlan(ctx, state, planFor(measured(t, slot), 'violation', null));
+  await applyPlan(ctx, state, planFor(measured(t, slot, state), 'violation', null));
   const where = inProjectFolder.length > 0 ? 'restored from git' : 'in its slot, which is reset before the next experiment';
   const detail = `the experiment changed ${files.join(', ')}, which the agent's code must not touch (hidden or read-only); ${
     unrestored.length === 0 ? where : `${unrestored.join(', ')} cannot be restored (not in git)`

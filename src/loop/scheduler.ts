@@ -11,6 +11,7 @@ import { inProject, type ExperimentSlot } from './experiment-slot.js';
 import { finishTrial } from './finish-trial.js';
 import { beginProposal, FatalAgentError, runAgentTurn, settleProposal, type AgentLane, type AgentTurn, type StartedProposal } from './proposal.js';
 import type { RunContext, RunState } from './run-context.js';
+import { measuresOnIncumbent } from './strategy.js';
 import { checkBudget, checkStop, countTrial, initialCounters, type Budget, type SessionCounters, type StopReason } from './stop-rules.js';
 
 export interface SchedulerOptions {
@@ -137,7 +138,8 @@ export async function runTrials(ctx: RunContext, state: RunState, options: Sched
     const trial = nextTrial++;
     proposalsStarted++;
     const inFlight = inFlightNow();
-    const p = await beginProposal(ctx, state, lane, trial, inFlight);
+    const parents = [...proposing.values()].map((q) => q.parent).concat([...queue, ...running.values()].map((t) => t.base));
+    const p = await beginProposal(ctx, state, lane, trial, inFlight, parents);
     proposing.set(trial, p);
     spawn(runAgentTurn(ctx, p, hard, inFlight).then((turn): Done => ({ kind: 'turn', p, turn })));
   };
@@ -151,7 +153,7 @@ export async function runTrials(ctx: RunContext, state: RunState, options: Sched
   const startExperiment = async (queued: CommittedTrial, slot: ExperimentSlot): Promise<boolean> => {
     let t = queued;
     // Rule 1 of the keep rule: a change is measured on top of the incumbent of the moment.
-    if (t.base !== state.incumbent) {
+    if (measuresOnIncumbent(ctx.strategy) && t.base !== state.incumbent) {
       const sha = await rebaseChange(ctx.git, t.sha, state.incumbent);
       if (sha === null) {
         endWithoutExperiment(t, 'stale', `its change no longer applies: the incumbent moved (to ${state.incumbent.slice(0, 7)}) while it was proposed, and changed the same lines`);

@@ -18,7 +18,7 @@ import { measureBaseline } from './baseline.js';
 import type { ExperimentSlot } from './experiment-slot.js';
 import { foldRun } from '../store/fold-run.js';
 import { expectedHeadAtResume } from './expected-head.js';
-import { createStrategy } from './strategy.js';
+import { createStrategy, measuresOnIncumbent } from './strategy.js';
 import { guardRunBranch } from './guard-run-branch.js';
 import { RunBranchWatch } from '../workspace/run-branch-watch.js';
 import type { LoopReporter, TrialSummary } from './events.js';
@@ -161,7 +161,7 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
     await refuseDirtyEditable(git, config, await filesBeingApplied(git, ledger));
     // A resumed run goes on from where the ledger says it stopped, never from a commit nobody
     // measured (the user's, or an experiment's that committed).
-    const expectedHead = expectedHeadAtResume(view);
+    const expectedHead = expectedHeadAtResume(view, measuresOnIncumbent(ctx.strategy));
     if (expectedHead !== null && expectedHead !== state.head) {
       await guardRunBranch(ctx, { head: expectedHead, staged: state.staged }, 'since this run last stopped');
     }

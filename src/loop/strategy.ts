@@ -46,6 +46,15 @@ export interface Strategy {
   stopReason(state: SearchState): string | null;
 }
 
+/**
+ * Greedy grows one chain: a change is measured on top of the incumbent of the moment (rebased when
+ * it moved meanwhile) and kept only when it beats it. The other strategies measure a change on
+ * the node it was proposed from and keep it when it beats that node.
+ */
+export function measuresOnIncumbent(strategy: Strategy): boolean {
+  return strategy.name === 'greedy';
+}
+
 export const greedy: Strategy = {
   name: 'greedy',
   chooseParent: (state) => state.incumbent,

@@ -55,6 +55,8 @@ export interface TinyProjectOptions {
    * count them; the noise tests opt in.
    */
   evaluation?: string;
+  /** The config's `search:` mapping, in flow style; absent: greedy. */
+  search?: string;
 }
 
 export interface TinyProject {
@@ -188,7 +190,7 @@ export function createTinyProject(options: TinyProjectOptions = {}): TinyProject
       withTopKey(withSandboxKey(options.configText ?? configYaml(options), options.sandbox ?? 'false'), 'parallel', options.parallel ?? '{ agents: 1 }'),
       'evaluation',
       options.evaluation ?? '{ baseline_repeats: 1, confirm: false }',
-    ),
+    ) + (options.search ? `search: ${options.search}\n` : ''),
     '.crucible/program.md': 'Make the score better by changing X in solution.js.\n',
     '.gitignore': 'results.tsv\n.crucible/runs/\n.crucible/slots/\nrun.log\n',
     'package.json': '{ "type": "module" }\n',
