@@ -110,9 +110,11 @@ export function buildProgram(ctx: CliContext): Command {
     .argument('<tagA>')
     .argument('<tagB>')
     .option('--json', 'machine-readable output')
-    .action(async (tagA: string, tagB: string, opts: { json?: boolean }, cmd: Command) => {
+    .option('--html', 'one self-contained HTML file with both runs on one chart (stdout, or --out)')
+    .option('-o, --out <file>', 'with --html: write the report to this file')
+    .action(async (tagA: string, tagB: string, opts: { json?: boolean; html?: boolean; out?: string }, cmd: Command) => {
       const { compareCommand } = await import('./commands/compare.js');
-      await compareCommand({ projectDir: projectDir(cmd), tagA, tagB, json: Boolean(opts.json) }, out(cmd));
+      await compareCommand({ projectDir: projectDir(cmd), tagA, tagB, json: Boolean(opts.json), html: Boolean(opts.html), ...(opts.out !== undefined ? { out: opts.out } : {}) }, out(cmd));
     });
 
   program
@@ -120,12 +122,17 @@ export function buildProgram(ctx: CliContext): Command {
     .description('Analyse a run: trend chart, turning points, failure streaks')
     .option('-t, --tag <tag>', 'run name (default: the run of the current branch, else the most recent)')
     .option('--json', 'machine-readable output')
+    .option('--html', 'one self-contained HTML file: chart, trial table, each trial\'s diff, prompt and logs (stdout, or --out)')
+    .option('-o, --out <file>', 'with --html: write the report to this file')
     .option('--ai', 'ask a model for insights (turning points, failure patterns, next directions)')
     .addOption(new Option('-a, --agent <name>', 'with --ai: the backend that writes them, overriding agent.type').choices(['claude-code', 'api']))
     .option('-m, --model <name>', 'with --ai: the model, overriding agent.model')
-    .action(async (opts: { tag?: string; json?: boolean; ai?: boolean; agent?: 'claude-code' | 'api'; model?: string }, cmd: Command) => {
+    .action(async (opts: { tag?: string; json?: boolean; html?: boolean; out?: string; ai?: boolean; agent?: 'claude-code' | 'api'; model?: string }, cmd: Command) => {
       const { postmortemCommand } = await import('./commands/postmortem.js');
-      await postmortemCommand({ projectDir: projectDir(cmd), tag: opts.tag, json: Boolean(opts.json), ai: Boolean(opts.ai), agent: opts.agent, model: opts.model }, out(cmd));
+      await postmortemCommand(
+        { projectDir: projectDir(cmd), tag: opts.tag, json: Boolean(opts.json), html: Boolean(opts.html), ...(opts.out !== undefined ? { out: opts.out } : {}), ai: Boolean(opts.ai), agent: opts.agent, model: opts.model },
+        out(cmd),
+      );
     });
 
   program
