@@ -136,6 +136,16 @@ export function buildProgram(ctx: CliContext): Command {
     });
 
   program
+    .command('dashboard')
+    .description('Serve a live, read-only web view of every run of the project on 127.0.0.1 (until Ctrl+C)')
+    .option('-p, --port <port>', 'port to listen on (default: a free one)', port)
+    .option('--open', 'open the page in the default browser')
+    .action(async (opts: { port?: number; open?: boolean }, cmd: Command) => {
+      const { dashboardCommand } = await import('./commands/dashboard.js');
+      await dashboardCommand({ projectDir: projectDir(cmd), port: opts.port, open: Boolean(opts.open) }, out(cmd));
+    });
+
+  program
     .command('wizard')
     .description('Create a project from a description: a model writes the baseline, a hidden harness and the config')
     .argument('<dest>', 'folder to create (must not exist, or be empty)')
@@ -189,6 +199,12 @@ function existingFolder(value: string): string {
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of 1 or more');
+  return n;
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n < 1 || n > 65535) throw new InvalidArgumentError('must be a port number from 1 to 65535');
   return n;
 }
 
