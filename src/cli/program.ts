@@ -64,8 +64,9 @@ export function buildProgram(ctx: CliContext): Command {
     .option('--no-interactive', 'never ask (skip the fork menu)')
     .option('--fork <tag>', 'start a new run from the best commit of another run, without asking')
     .option('-w, --workers <n>', 'experiments at once, overriding parallel.workers', positiveInt)
+    .option('--json', 'every event of the run as one JSON object per line on stdout (docs/events.md)')
     .option('-v, --verbose', 'show debug output')
-    .action(async (opts: { tag: string; maxIterations?: number; agent?: (typeof agentTypes)[number]; timeout?: number; model?: string; interactive: boolean; fork?: string; workers?: number }, cmd: Command) => {
+    .action(async (opts: { tag: string; maxIterations?: number; agent?: (typeof agentTypes)[number]; timeout?: number; model?: string; interactive: boolean; fork?: string; workers?: number; json?: boolean }, cmd: Command) => {
       const { runCommand } = await import('./commands/run.js');
       await runCommand(
         {
@@ -78,6 +79,7 @@ export function buildProgram(ctx: CliContext): Command {
           interactive: opts.interactive && ctx.isInteractive,
           fork: opts.fork,
           workers: opts.workers,
+          json: Boolean(opts.json),
         },
         out(cmd),
       );
