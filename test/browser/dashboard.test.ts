@@ -64,12 +64,12 @@ describe.skipIf(browserSkipReason !== '')(`the dashboard in Chromium${browserSki
     await page.goto(dashboard.url);
     await page.waitForSelector('body[data-ready="3"]');
     await page.click('#trials tbody tr[data-n="1"]');
-    await page.waitForFunction(() => document.querySelector('#artifact')?.textContent?.includes('solution.js'));
+    await page.locator('#artifact', { hasText: 'solution.js' }).waitFor();
     expect(await page.textContent('#artifact')).toMatch(/^-export const X = 1;/m);
     expect(await page.textContent('#artifact')).toMatch(/^\+export const X = 20;/m);
     await browser.screenshot(page, 'dashboard-trial-diff');
     await page.click('#detail .tabs button[data-kind="log"]');
-    await page.waitForFunction(() => document.querySelector('#artifact')?.textContent?.includes('score: 20'));
+    await page.locator('#artifact', { hasText: 'score: 20' }).waitFor();
     await page.close();
   });
 
@@ -78,7 +78,7 @@ describe.skipIf(browserSkipReason !== '')(`the dashboard in Chromium${browserSki
     const errors = collectPageErrors(page);
     await page.goto(dashboard.url);
     await page.waitForSelector('body[data-ready="3"]');
-    await page.evaluate(() => ((window as unknown as { marker: number }).marker = 1));
+    await page.evaluate('window.marker = 1');
     setKnob(project, 'sleep-ms', 1000);
     planAgent(project, { 1: { x: 40 } });
     const run = startCli(project, ['run', '--tag', 'second', '-n', '1']);
@@ -90,8 +90,8 @@ describe.skipIf(browserSkipReason !== '')(`the dashboard in Chromium${browserSki
       await browser.screenshot(page, 'dashboard-in-flight');
       await page.waitForSelector('#trials tbody tr[data-n="1"] .o-keep', { timeout: 30_000 });
       expect((await run.done).code).toBe(0);
-      await page.waitForFunction(() => document.querySelector('#status')?.textContent === 'not running', undefined, { timeout: 5000 });
-      expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(1); // never reloaded
+      await page.locator('#status', { hasText: /^not running$/ }).waitFor({ timeout: 5000 });
+      expect(await page.evaluate('window.marker')).toBe(1); // never reloaded
       await page.selectOption('#compare', 'first');
       await page.waitForSelector('#chart path.pt-cmp');
       expect(await page.locator('#chart path.pt-cmp').getAttribute('data-count')).toBe('3');

@@ -59,7 +59,7 @@ describe.skipIf(browserSkipReason !== '')(`the HTML report in Chromium${browserS
     expect(await page.locator('#chart path.pt-discard').getAttribute('data-count')).toBe('1');
     expect(await page.locator('#chart path.best').getAttribute('d')).toMatch(/^M[\d.]+ [\d.]+H/);
     await page.click('#trials tbody tr[data-n="1"]');
-    await page.waitForFunction(() => document.querySelector('#artifact')?.textContent?.includes('+export const X = 20;'));
+    await page.locator('#artifact', { hasText: '+export const X = 20;' }).waitFor();
     await page.selectOption('#filter', 'discard');
     expect(await page.locator('#trials tbody tr').count()).toBe(1);
     await browser.screenshot(page, 'report-postmortem');
