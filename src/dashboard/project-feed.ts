@@ -1,5 +1,6 @@
 import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import type { Direction } from '../core/objective.js';
 import { buildRunModel, type RunModel, type TrialModel } from '../report/html/run-model.js';
 import { runningProcess } from '../report/load-run.js';
@@ -22,6 +23,7 @@ interface RunState {
   follower: LedgerFollower;
   model: RunModel;
   json: string | null;
+  gzip: Buffer | null;
   inFlight: Set<number>;
   watcher: FSWatcher | null;
   timer: NodeJS.Timeout | null;
@@ -84,6 +86,14 @@ export class ProjectFeed {
     return (run.json ??= JSON.stringify(run.model));
   }
 
+  /** The same, gzipped (a 10,000-trial run is 2.4 MB of JSON, 10 times less gzipped). */
+  runGzip(tag: string): Buffer | null {
+    const json = this.runJson(tag);
+    const run = this.runs.get(tag);
+    if (json === null || run === undefined) return null;
+    return (run.gzip ??= gzipSync(json, { level: 1 }));
+  }
+
   private async scanAndRefresh(): Promise<void> {
     await this.scan();
     for (const tag of this.runs.keys()) this.refresh(tag);
@@ -118,7 +128,7 @@ export class ProjectFeed {
     const follower = new LedgerFollower(paths.ledger);
     follower.refresh();
     const model = this.fold(tag, follower);
-    const run: RunState = { follower, model, json: null, inFlight: inFlightOf(model), watcher: null, timer: null };
+    const run: RunState = { follower, model, json: null, gzip: null, inFlight: inFlightOf(model), watcher: null, timer: null };
     this.runs.set(tag, run);
     try {
       run.watcher = watch(paths.runDir, (_event, file) => {
@@ -153,6 +163,7 @@ export class ProjectFeed {
     const changed = change.kind === 'appended' ? new Set([...change.trials, ...run.inFlight]) : run.inFlight;
     run.model = model;
     run.json = null;
+    run.gzip = null;
     run.inFlight = inFlightOf(model);
     if (change.kind === 'reset') {
       this.emit({ tag, reset: true });

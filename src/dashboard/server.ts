@@ -72,8 +72,12 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     if (what === 'events' && parts.length === 2) return openStream(request, response);
     if (what !== 'run' || tag === undefined || !isValidTag(tag)) return notFound(response);
     if (parts.length === 3) {
-      const json = feed.runJson(tag);
-      return json === null ? notFound(response) : send(response, 200, 'application/json', json);
+      if (!/\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) {
+        const json = feed.runJson(tag);
+        return json === null ? notFound(response) : send(response, 200, 'application/json', json);
+      }
+      const gzipped = feed.runGzip(tag);
+      return gzipped === null ? notFound(response) : send(response, 200, 'application/json', gzipped, { 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding' });
     }
     if (parts.length !== 6 || trialWord !== 'trial' || !/^\d{1,9}$/.test(trial ?? '') || !(artifactKinds as readonly string[]).includes(kind ?? '')) return notFound(response);
     const text = feed.runJson(tag) === null ? null : readTrialText(options.projectDir, tag, Number(trial), kind as ArtifactKind, MAX_TEXT_BYTES);
@@ -121,8 +125,8 @@ const SECURITY_HEADERS = {
   'Content-Security-Policy': pagePolicy('live'),
 };
 
-function send(response: ServerResponse, status: number, type: string, body: string): void {
-  response.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
+function send(response: ServerResponse, status: number, type: string, body: string | Buffer, headers: Record<string, string> = {}): void {
+  response.writeHead(status, { ...SECURITY_HEADERS, ...headers, 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
   response.end(response.req.method === 'HEAD' ? undefined : body);
 }
 

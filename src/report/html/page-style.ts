@@ -20,8 +20,9 @@ nav button.on { background: var(--fg); color: #fff; }
 #chart svg { width: 100%; max-width: 1100px; height: auto; border: 1px solid var(--line); border-radius: 6px; background: #fff; cursor: crosshair; }
 .axis { stroke: #9ca3af; stroke-width: 1; }
 .tick { fill: var(--dim); font-size: 11px; }
-.pt-keep { fill: var(--keep); } .pt-baseline { fill: var(--base); } .pt-discard { fill: var(--discard); }
-.pt-failed { fill: var(--crash); } .pt-cmp { fill: var(--cmp); opacity: .55; } .pt-flight { fill: none; stroke: var(--other); stroke-width: 1.5; }
+[class^="pt-"] { fill: none; stroke-linecap: round; stroke-width: 5; }
+.pt-keep { stroke: var(--keep); stroke-width: 6.5; } .pt-baseline { stroke: var(--base); stroke-width: 6.5; } .pt-discard { stroke: var(--discard); }
+.pt-failed { stroke: var(--crash); } .pt-cmp { stroke: var(--cmp); opacity: .55; stroke-width: 4.5; } .pt-flight { stroke: var(--other); }
 .best { fill: none; stroke: var(--best); stroke-width: 2; } .best-cmp { fill: none; stroke: var(--cmp); stroke-width: 2; stroke-dasharray: 5 3; }
 .edge { fill: none; stroke: #94a3b8; stroke-width: .7; opacity: .6; }
 .legend { display: flex; gap: 14px; font-size: 12px; color: var(--dim); margin-top: 4px; flex-wrap: wrap; }
