@@ -42,7 +42,8 @@ export function createLiveBlock(stream: NodeJS.WritableStream, columns: () => nu
         ...out,
         data: above((text) => out.data(text)),
         info: above((text) => out.info(text)),
-        debug: above((text) => out.debug(text)),
+        // Debug lines print nothing without -v: no need to redraw for them.
+        debug: out.verbose ? above((text) => out.debug(text)) : (): void => undefined,
         warn: above((text) => out.warn(text)),
         error: above((text) => out.error(text)),
       };

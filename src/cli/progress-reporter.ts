@@ -74,7 +74,8 @@ export function progressReporter(block: LiveBlock, options: ProgressOptions): Lo
     runStart(info) {
       if (info.baseline !== undefined && info.baseline !== null) best = info.baseline;
     },
-    trialStart: (trial) => move(trial, 'agent'),
+    // Trial 0 is the baseline: no agent, it waits for the project folder.
+    trialStart: (trial) => move(trial, trial === 0 ? 'queued' : 'agent'),
     agentDone: (trial) => move(trial, 'queued'),
     experimentStart: (trial, info) => move(trial, 'running', info.slot),
     measureStart: (trial) => move(trial, 'measuring'),

@@ -36,7 +36,8 @@ export function chooseRunReporter(out: Output, options: RunReporterOptions, stde
     return { reporter: combineReporters(consoleReporter(out, options.metricName, options.direction), jsonReporter((line) => out.data(line))), out, close: () => undefined };
   }
   if (!options.terminal) return { reporter: consoleReporter(out, options.metricName, options.direction), out, close: () => undefined };
-  const block = createLiveBlock(stderr, () => out.columns);
+  // The width is read at each redraw: the terminal may be resized during a run of hours.
+  const block = createLiveBlock(stderr, () => terminalWidth(stderr, out.columns));
   const above = block.around(out);
   const progress = progressReporter(block, {
     metricName: options.metricName,
@@ -45,5 +46,13 @@ export function chooseRunReporter(out: Output, options: RunReporterOptions, stde
     experimentTimeoutSeconds: options.experimentTimeoutSeconds,
     style: out.style,
   });
-  return { reporter: combineReporters(consoleReporter(above, options.metricName, options.direction), progress), out: above, close: () => block.clear() };
+  // Progress first: a finished trial leaves the live lines before its line is printed above them.
+  return { reporter: combineReporters(progress, consoleReporter(above, options.metricName, options.direction)), out: above, close: () => block.clear() };
+}
+
+/** The terminal's width; a pseudo-terminal that reports none (0) falls back to COLUMNS, then 80. */
+function terminalWidth(stream: NodeJS.WritableStream, fallback: number): number {
+  const columns = (stream as { columns?: number }).columns;
+  if (columns !== undefined && columns > 0) return columns;
+  return fallback > 0 ? fallback : 80;
 }

@@ -12,7 +12,7 @@ export const chromiumPath = process.env['CRUCIBLE_CHROMIUM'] ?? '/usr/bin/chromi
 /** Appended to a describe title: empty, or why its tests are skipped. */
 export const browserSkipReason = existsSync(chromiumPath) ? '' : ` (skipped: no Chromium at ${chromiumPath}; install Debian's chromium or set CRUCIBLE_CHROMIUM)`;
 
-/** Where the tests save what each view looked like (git-ignored; listed in docs/dashboard.md). */
+/** Where the tests save what each view looked like (git-ignored). */
 export const screenshotDir = path.join(fileURLToPath(new URL('../../', import.meta.url)), 'test-output', 'screenshots');
 
 export interface Browser {
