@@ -1,6 +1,8 @@
-import { lstatSync, writeFileSync } from 'node:fs';
+import { lstatSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { writeHtmlReport } from '../../src/cli/html-report-output.js';
+import { createOutput } from '../../src/cli/output.js';
 import { startDashboard, type Dashboard } from '../../src/dashboard/server.js';
 import { startRun } from '../../src/loop/start-run.js';
 import { buildHtmlReport } from '../../src/report/html/html-report.js';
@@ -63,4 +65,25 @@ describe('trial texts an experiment replaced with links', () => {
     await resolveTag(records, 't');
     expect(buildHtmlReport(records, ['t'])).not.toContain(SECRET);
   });
+
+  it('the HTML report, made to be shared, leaves out lines of the hidden harness the experiment wrote into its log', async () => {
+    const p = createTinyProject({ agent: 'command' });
+    project = p;
+    planAgent(p, { 1: { write: { 'solution.js': shellSolution(5, 'cat evaluate.js >> .crucible/runs/t/trials/1/run.log') } } });
+    await startRun({ projectDir: p.dir, tag: 't', env: p.env, maxIterations: 1 });
+    const hiddenLine = 'const knob = (name) =>';
+    const records = await loadProjectRecords(p.dir, ['t']);
+    await resolveTag(records, 't');
+    expect(buildHtmlReport(records, ['t'])).toContain(hiddenLine); // the log holds it: without the redactor, the report would too
+
+    const file = path.join(p.root, 'report.html');
+    const lines: string[] = [];
+    const out = { ...createOutput({ color: false }), info: (line: string) => void lines.push(line) };
+    await writeHtmlReport(records, ['t'], file, out);
+    const html = readFileSync(file, 'utf8');
+    expect(html).not.toContain(hiddenLine);
+    expect(html).toMatch(/\[\d+ lines from a hidden file removed\]/);
+    expect(lines).toEqual([`HTML report written to ${file}`]);
+  });
 });
+

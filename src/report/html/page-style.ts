@@ -22,7 +22,7 @@ nav button.on { background: var(--fg); color: #fff; }
 .tick { fill: var(--dim); font-size: 11px; }
 [class^="pt-"] { fill: none; stroke-linecap: round; stroke-width: 5; }
 .pt-keep { stroke: var(--keep); stroke-width: 6.5; } .pt-baseline { stroke: var(--base); stroke-width: 6.5; } .pt-discard { stroke: var(--discard); }
-.pt-failed { stroke: var(--crash); } .pt-cmp { stroke: var(--cmp); opacity: .55; stroke-width: 4.5; } .pt-flight { stroke: var(--other); }
+.pt-failed { stroke: var(--crash); } .pt-cmp { stroke: var(--cmp); opacity: .7; stroke-width: 5.5; } .pt-flight { stroke: var(--other); }
 .best { fill: none; stroke: var(--best); stroke-width: 2; } .best-cmp { fill: none; stroke: var(--cmp); stroke-width: 2; stroke-dasharray: 5 3; }
 .edge { fill: none; stroke: #94a3b8; stroke-width: .7; opacity: .6; }
 .legend { display: flex; gap: 14px; font-size: 12px; color: var(--dim); margin-top: 4px; flex-wrap: wrap; }
