@@ -6,7 +6,7 @@ import { buildRunModel, type RunModel, type TrialModel } from '../report/html/ru
 import { runningProcess } from '../report/load-run.js';
 import { foldRun } from '../store/fold-run.js';
 import { listRunTags, RUNS_DIR, runPaths } from '../store/run-paths.js';
-import { LedgerFollower } from './ledger-follower.js';
+import { LedgerFollower, type LedgerChange } from './ledger-follower.js';
 
 /** What the page is told when a run changes: the trials that changed, or "read it again". */
 export type RunUpdate =
@@ -126,7 +126,11 @@ export class ProjectFeed {
   private add(tag: string): void {
     const paths = runPaths(this.projectDir, tag);
     const follower = new LedgerFollower(paths.ledger);
-    follower.refresh();
+    try {
+      follower.refresh();
+    } catch {
+      // Read on the next look.
+    }
     const model = this.fold(tag, follower);
     const run: RunState = { follower, model, json: null, gzip: null, inFlight: inFlightOf(model), watcher: null, timer: null };
     this.runs.set(tag, run);
@@ -156,7 +160,13 @@ export class ProjectFeed {
   private refresh(tag: string): void {
     const run = this.runs.get(tag);
     if (run === undefined) return;
-    const change = run.follower.refresh();
+    let change: LedgerChange;
+    try {
+      change = run.follower.refresh();
+    } catch {
+      // A ledger that cannot be read right now (replaced mid-read, permissions): the next look tries again.
+      return;
+    }
     const live = runningProcess(this.projectDir, tag) !== null;
     if (change.kind === 'none' && live === run.model.live) return;
     const model = this.fold(tag, run.follower, live);
