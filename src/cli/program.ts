@@ -65,8 +65,9 @@ export function buildProgram(ctx: CliContext): Command {
     .option('--no-interactive', 'never ask (skip the fork menu)')
     .option('--fork <tag>', 'start a new run from the best commit of another run, without asking')
     .option('-w, --workers <n>', 'experiments at once, overriding parallel.workers', positiveInt)
+    .option('--json', 'every event of the run as one JSON object per line on stdout (docs/events.md)')
     .option('-v, --verbose', 'show debug output')
-    .action(async (opts: { tag: string; maxIterations?: number; agent?: (typeof agentTypes)[number]; timeout?: number; model?: string; interactive: boolean; fork?: string; workers?: number }, cmd: Command) => {
+    .action(async (opts: { tag: string; maxIterations?: number; agent?: (typeof agentTypes)[number]; timeout?: number; model?: string; interactive: boolean; fork?: string; workers?: number; json?: boolean }, cmd: Command) => {
       const { runCommand } = await import('./commands/run.js');
       await runCommand(
         {
@@ -79,6 +80,7 @@ export function buildProgram(ctx: CliContext): Command {
           interactive: opts.interactive && ctx.isInteractive,
           fork: opts.fork,
           workers: opts.workers,
+          json: Boolean(opts.json),
         },
         out(cmd),
       );
@@ -111,9 +113,11 @@ export function buildProgram(ctx: CliContext): Command {
     .argument('<tagA>')
     .argument('<tagB>')
     .option('--json', 'machine-readable output')
-    .action(async (tagA: string, tagB: string, opts: { json?: boolean }, cmd: Command) => {
+    .option('--html', 'one self-contained HTML file with both runs on one chart (stdout, or --out)')
+    .option('-o, --out <file>', 'with --html: write the report to this file')
+    .action(async (tagA: string, tagB: string, opts: { json?: boolean; html?: boolean; out?: string }, cmd: Command) => {
       const { compareCommand } = await import('./commands/compare.js');
-      await compareCommand({ projectDir: projectDir(cmd), tagA, tagB, json: Boolean(opts.json) }, out(cmd));
+      await compareCommand({ projectDir: projectDir(cmd), tagA, tagB, json: Boolean(opts.json), html: Boolean(opts.html), ...(opts.out !== undefined ? { out: opts.out } : {}) }, out(cmd));
     });
 
   program
@@ -121,12 +125,27 @@ export function buildProgram(ctx: CliContext): Command {
     .description('Analyse a run: trend chart, turning points, failure streaks')
     .option('-t, --tag <tag>', 'run name (default: the run of the current branch, else the most recent)')
     .option('--json', 'machine-readable output')
+    .option('--html', 'one self-contained HTML file: chart, trial table, each trial\'s diff, prompt and logs (stdout, or --out)')
+    .option('-o, --out <file>', 'with --html: write the report to this file')
     .option('--ai', 'ask a model for insights (turning points, failure patterns, next directions)')
     .addOption(new Option('-a, --agent <name>', 'with --ai: the backend that writes them, overriding agent.type').choices(['claude-code', 'api']))
     .option('-m, --model <name>', 'with --ai: the model, overriding agent.model')
-    .action(async (opts: { tag?: string; json?: boolean; ai?: boolean; agent?: 'claude-code' | 'api'; model?: string }, cmd: Command) => {
+    .action(async (opts: { tag?: string; json?: boolean; html?: boolean; out?: string; ai?: boolean; agent?: 'claude-code' | 'api'; model?: string }, cmd: Command) => {
       const { postmortemCommand } = await import('./commands/postmortem.js');
-      await postmortemCommand({ projectDir: projectDir(cmd), tag: opts.tag, json: Boolean(opts.json), ai: Boolean(opts.ai), agent: opts.agent, model: opts.model }, out(cmd));
+      await postmortemCommand(
+        { projectDir: projectDir(cmd), tag: opts.tag, json: Boolean(opts.json), html: Boolean(opts.html), ...(opts.out !== undefined ? { out: opts.out } : {}), ai: Boolean(opts.ai), agent: opts.agent, model: opts.model },
+        out(cmd),
+      );
+    });
+
+  program
+    .command('dashboard')
+    .description('Serve a live, read-only web view of every run of the project on 127.0.0.1 (until Ctrl+C)')
+    .option('-p, --port <port>', 'port to listen on (default: a free one)', port)
+    .option('--open', 'open the page in the default browser')
+    .action(async (opts: { port?: number; open?: boolean }, cmd: Command) => {
+      const { dashboardCommand } = await import('./commands/dashboard.js');
+      await dashboardCommand({ projectDir: projectDir(cmd), port: opts.port, open: Boolean(opts.open) }, out(cmd));
     });
 
   program
@@ -187,6 +206,12 @@ function existingFolder(value: string): string {
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of 1 or more');
+  return n;
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n < 1 || n > 65535) throw new InvalidArgumentError('must be a port number from 1 to 65535');
   return n;
 }
 

@@ -60,6 +60,8 @@ export type Settled = { kind: 'ended'; summary: TrialSummary } | { kind: 'confir
 /** Runs the experiment once in `slot` as it is, with the trial's log and environment. */
 export async function measure(ctx: RunContext, slot: ExperimentSlot, trial: number, sha: string, signal: AbortSignal, role?: 'incumbent'): Promise<ExperimentResult> {
   mkdirSync(ctx.paths.trialDir(trial), { recursive: true });
+  // The run command starts first, then the eval command: the second start is the measuring phase.
+  let commandsStarted = 0;
   return runExperiment({
     runCommand: ctx.config.commands.run,
     evalCommand: ctx.config.commands.eval,
@@ -85,6 +87,7 @@ export async function measure(ctx: RunContext, slot: ExperimentSlot, trial: numb
         ...(handle.executor === 'local' ? { pgid: handle.pgid, processTag: handle.processTag } : {}),
         ...(role ? { role } : {}),
       });
+      if (++commandsStarted === 2) ctx.reporter.measureStart?.(trial);
     },
   });
 }
@@ -130,7 +133,7 @@ export function runsOf(ctx: RunContext, t: Pick<CommittedTrial, 'baseline'>): (f
  * the incumbent (the scheduler does the same, one run at a time, beside other trials).
  */
 export async function evaluateCommit(ctx: RunContext, state: RunState, t: CommittedTrial, signal: AbortSignal, slot: ExperimentSlot = ctx.projectSlot): Promise<TrialSummary> {
-  ctx.reporter.experimentStart?.(t.trial, { commit: t.sha });
+  ctx.reporter.experimentStart?.(t.trial, { commit: t.sha, slot: slot.index });
   let settled = await settleExperiment(ctx, state, t, slot, await measureRuns(ctx, slot, t.trial, t.sha, signal, runsOf(ctx, t)));
   while (settled.kind === 'confirm') {
     const c = settled.confirming;

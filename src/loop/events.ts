@@ -27,7 +27,10 @@ export interface LoopReporter {
   warning?(message: string): void;
   trialStart?(trial: number): void;
   agentDone?(trial: number, info: { description: string; files: string[]; ms: number }): void;
-  experimentStart?(trial: number, info: { commit: string }): void;
+  /** `slot`: the experiment slot it runs in (0 = the project folder), where the caller knows it. */
+  experimentStart?(trial: number, info: { commit: string; slot?: number }): void;
+  /** The run command finished and the eval command started: the trial is being measured. */
+  measureStart?(trial: number): void;
   trialEnd?(summary: TrialSummary, info: { previousBest: number | null; isNewBest: boolean }): void;
   /** Ctrl+C was pressed once: the current trial finishes, then the run stops. */
   stopRequested?(): void;

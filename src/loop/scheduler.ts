@@ -167,7 +167,7 @@ export async function runTrials(ctx: RunContext, state: RunState, options: Sched
       state.projectBusy = true;
     }
     running.set(t.trial, t);
-    ctx.reporter.experimentStart?.(t.trial, { commit: t.sha });
+    ctx.reporter.experimentStart?.(t.trial, { commit: t.sha, slot: slot.index });
     const measured = t;
     // A slot's own git work (its checkout before, its protected-file check after) touches that slot
     // alone: it runs in the task, beside the scheduler, not in its one-at-a-time path.
@@ -188,7 +188,7 @@ export async function runTrials(ctx: RunContext, state: RunState, options: Sched
     const next = nextConfirmRun(c);
     if (inProject(slot)) await applyToProject(ctx, state, c.t, next.sha);
     running.set(c.t.trial, c.t);
-    ctx.reporter.experimentStart?.(c.t.trial, { commit: next.sha });
+    ctx.reporter.experimentStart?.(c.t.trial, { commit: next.sha, slot: slot.index });
     const folder = slot.folder;
     spawn(
       (async (): Promise<Done> => {

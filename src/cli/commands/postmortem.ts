@@ -1,6 +1,6 @@
 import type { TextModel, TextModelType } from '../../agents/text-model.js';
 import type { Config } from '../../config/schema.js';
-import { ConfigError, ProjectError } from '../../errors.js';
+import { ConfigError, ProjectError, UsageError } from '../../errors.js';
 import { buildInsightsPrompt } from '../../report/insights-prompt.js';
 import { loadProjectRecords, resolveTag, rowsOf, viewOf } from '../../report/load-run.js';
 import { postmortemJson } from '../../report/postmortem-json.js';
@@ -15,6 +15,9 @@ export interface PostmortemCommandOptions {
   projectDir: string;
   tag: string | undefined;
   json: boolean;
+  /** The self-contained HTML report instead of text, to `out` or stdout. */
+  html?: boolean;
+  out?: string;
   /** Ask a model for insights after the report. */
   ai?: boolean;
   /** The backend that writes them, over agent.type. */
@@ -25,12 +28,19 @@ export interface PostmortemCommandOptions {
 }
 
 export async function postmortemCommand(options: PostmortemCommandOptions, out: Output): Promise<void> {
+  if (options.out !== undefined && !options.html) throw new UsageError('--out goes with --html');
+  if (options.html && (options.json || options.ai)) throw new UsageError('--html cannot be combined with --json or --ai');
   if (options.tag !== undefined) checkTag(options.tag); // a bad tag is a bad command line, found before any file is read
   const records = await loadProjectRecords(options.projectDir, [options.tag]);
   for (const problem of records.problems) out.warn(`results.tsv: ${problem}`);
   const tag = await resolveTag(records, options.tag);
   const rows = rowsOf(records, tag);
   if (rows.length === 0) throw new ProjectError(`run "${tag}" has no trials recorded yet`);
+  if (options.html) {
+    const { writeHtmlReport } = await import('../html-report-output.js');
+    await writeHtmlReport(records, [tag], options.out, out);
+    return;
+  }
   const { config } = records;
   const pm = analyzeRun(rows, config.metric.direction);
   // Missing credentials fail here, before any output. The full config (agent settings) and the

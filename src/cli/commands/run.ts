@@ -7,9 +7,9 @@ import type { StopReason } from '../../loop/stop-rules.js';
 import { checkTag, runPaths } from '../../store/run-paths.js';
 import { createGit } from '../../workspace/git.js';
 import { isInsideRepo } from '../../workspace/project-git.js';
-import { consoleReporter } from '../console-reporter.js';
 import { chooseFork } from '../fork-menu.js';
 import type { Output } from '../output.js';
+import { chooseRunReporter } from '../run-reporter.js';
 
 export interface RunCommandOptions {
   projectDir: string;
@@ -21,9 +21,12 @@ export interface RunCommandOptions {
   interactive: boolean;
   fork?: string | undefined;
   workers?: number | undefined;
+  /** Every event as a JSON line on stdout. */
+  json?: boolean;
 }
 
-export async function runCommand(options: RunCommandOptions, out: Output): Promise<void> {
+export async function runCommand(options: RunCommandOptions, plainOut: Output): Promise<void> {
+  let out = plainOut;
   runPaths(options.projectDir, options.tag); // validates the tag before anything else
   if (options.fork !== undefined) checkTag(options.fork);
   const loaded = loadConfig(options.projectDir);
@@ -38,7 +41,16 @@ export async function runCommand(options: RunCommandOptions, out: Output): Promi
   // Ctrl+C once: finish the trial in progress, then stop. Twice (or SIGTERM): stop now.
   const stop = new AbortController();
   const abort = new AbortController();
-  const reporter = consoleReporter(out, config.metric.name, config.metric.direction);
+  const shown = chooseRunReporter(out, {
+    json: options.json ?? false,
+    metricName: config.metric.name,
+    direction: config.metric.direction,
+    agentTimeoutSeconds: options.agentTimeoutSeconds ?? config.agent.timeout_seconds,
+    experimentTimeoutSeconds: config.constraints.timeout_seconds,
+    terminal: Boolean(process.stdout.isTTY && process.stderr.isTTY) && process.env['TERM'] !== 'dumb',
+  });
+  const reporter = shown.reporter;
+  out = shown.out;
   const onInterrupt = (): void => {
     if (!stop.signal.aborted) {
       stop.abort();
@@ -73,6 +85,7 @@ export async function runCommand(options: RunCommandOptions, out: Output): Promi
     const code = exitCodeFor(report.reason);
     if (code !== ExitCode.ok) throw new ExitError(code);
   } finally {
+    shown.close();
     process.off('SIGINT', onInterrupt);
     process.off('SIGTERM', onTerminate);
   }
