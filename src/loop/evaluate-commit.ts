@@ -60,6 +60,7 @@ export async function measure(ctx: RunContext, slot: ExperimentSlot, trial: numb
       // experiment running, and the page cache survives that.
       appendEvent(ctx.ledger, { type: 'run.start', n: trial, sha, slot: slot.index, handle, ...(handle.executor === 'local' ? { pgid: handle.pgid, processTag: handle.processTag } : {}) });
     },
+    onJobState: (change) => appendEvent(ctx.ledger, { type: 'job.state', n: trial, ...change }),
   });
 }
 
@@ -109,6 +110,13 @@ export async function settleExperiment(
   if (experiment.run.canceled || experiment.eval?.canceled) {
     await applyPlan(ctx, state, planFor(measured(t, slot), 'stopped', null));
     return finishTrial(ctx, state, summaryOf(ctx, state, t, slot, 'stopped', null, runMs, 'stopped by the user before the experiment finished'));
+  }
+  if (experiment.infrastructure !== undefined) {
+    // The experiment never got a fair run (a job that never left the queue, lost its node twice):
+    // nothing is known about the change. Recorded as interrupted: no failed/ tag, no retry counted.
+    appendEvent(ctx.ledger, { type: 'run.done', n: t.trial, exitCode: null, signal: null, timedOut: false, metric: null, reason: `infrastructure failure: ${experiment.infrastructure}`, ms: runMs });
+    await applyPlan(ctx, state, planFor(measured(t, slot), 'interrupted', null));
+    return finishTrial(ctx, state, summaryOf(ctx, state, t, slot, 'interrupted', null, runMs, `infrastructure failure: ${experiment.infrastructure}`));
   }
   const measurement = experiment.metric.ok ? { ok: true as const, value: experiment.metric.value } : { ok: false as const, reason: experiment.metric.reason };
   appendEvent(ctx.ledger, { type: 'run.done', 

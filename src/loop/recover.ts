@@ -184,6 +184,8 @@ function stringList(value: unknown): string[] {
  */
 function handleOf(event: LedgerEvent, last: boolean): ExecutionHandle | null {
   const recorded = event['handle'] as Partial<ExecutionHandle> | undefined;
+  if (recorded?.executor === 'slurm') return typeof recorded.jobId === 'string' ? (recorded as ExecutionHandle) : null;
+  if (recorded !== undefined && recorded.executor !== 'local') return null;
   const pgid = typeof recorded?.pgid === 'number' ? recorded.pgid : typeof event['pgid'] === 'number' ? event['pgid'] : null;
   const processTag = typeof recorded?.processTag === 'string' ? recorded.processTag : typeof event['processTag'] === 'string' ? event['processTag'] : null;
   if (processTag === null && pgid === null) return null;
