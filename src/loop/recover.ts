@@ -6,7 +6,8 @@ import type { Ledger, LedgerEvent } from '../store/ledger.js';
 import type { Git } from '../workspace/git.js';
 import { verifyRunBranch } from '../workspace/run-branch.js';
 import { applyPlan } from './apply-plan.js';
-import { evaluateCommit } from './evaluate-commit.js';
+import { adoptJob } from './adopt-job.js';
+import { evaluateCommit, settleExperiment } from './evaluate-commit.js';
 import { planFor } from './plan.js';
 import type { TrialSummary } from './events.js';
 import { finishTrial } from './finish-trial.js';
@@ -49,10 +50,6 @@ async function recoverTrial(ctx: RunContext, state: RunState, n: number, signal:
   // the last command's group can still be alive (an earlier group's number may belong to someone
   // else by now); the tags of all the trial's commands are swept, since a tag is never reused.
   const starts = events.filter((e) => e.type === 'run.start');
-  for (const [i, event] of starts.entries()) {
-    const handle = handleOf(event, i === starts.length - 1);
-    if (handle) await ctx.executor.cancel(handle);
-  }
   // Slot 0 (or none recorded, as older ledgers): the project folder, whose run branch the trial moved.
   const slot = typeof starts.at(-1)?.['slot'] === 'number' ? (starts.at(-1)!['slot'] as number) : 0;
 
@@ -60,6 +57,16 @@ async function recoverTrial(ctx: RunContext, state: RunState, n: number, signal:
   const commitEvent = find('commit');
   const rebaseEvent = find('rebase');
   const applyEvent = find('apply');
+  // A batch job of the project folder's experiment outlives crucible: its result can be adopted
+  // (below) instead of measuring the commit again. Every other job is cancelled, found by id and by
+  // name (one whose id never reached the ledger).
+  const lastHandle = starts.length > 0 ? handleOf(starts.at(-1)!, true) : null;
+  const adoptable = lastHandle?.executor === 'slurm' && ctx.executor.adopt !== undefined && !decideEvent && applyEvent !== undefined && commitEvent !== undefined && slot === 0 ? lastHandle : null;
+  for (const [i, event] of starts.entries()) {
+    const handle = handleOf(event, i === starts.length - 1);
+    if (handle && handle !== adoptable) await ctx.executor.cancel(handle);
+  }
+  if (adoptable === null && ctx.executor.orphanHandle) await ctx.executor.cancel(ctx.executor.orphanHandle(n));
   const files = stringList(applyEvent?.['files'] ?? agentDone?.['files']);
   const sha = typeof rebaseEvent?.['sha'] === 'string' ? rebaseEvent['sha'] : typeof commitEvent?.['sha'] === 'string' ? commitEvent['sha'] : '';
   const base = typeof rebaseEvent?.['sha'] === 'string' ? String(rebaseEvent['onto']) : typeof commitEvent?.['base'] === 'string' ? commitEvent['base'] : parent;
@@ -88,6 +95,8 @@ async function recoverTrial(ctx: RunContext, state: RunState, n: number, signal:
   if (applyEvent || decideEvent) await removeStaleIndexLock(ctx);
   const head = await ctx.git.headSha();
   state.head = head;
+  // Adopted only where the commit it measured is still what the project folder holds.
+  if (adoptable !== null && head !== sha) await ctx.executor.cancel(adoptable);
 
   if (decideEvent && last['baseline'] === true) {
     const outcome = decideEvent['outcome'] as Outcome;
@@ -114,6 +123,15 @@ async function recoverTrial(ctx: RunContext, state: RunState, n: number, signal:
     if (head === sha) {
       // The agent's work is not wasted: the commit nobody evaluated is evaluated now.
       state.incumbent = base;
+      const committed = { trial: n, sha, parent, base, baseMetric: state.best, description, files, agentMs, usage: agentUsage, startedAt, ...(remeasureOf !== undefined ? { remeasureOf } : {}) };
+      if (adoptable !== null) {
+        const adopted = await adoptJob(ctx, n, adoptable, signal);
+        if (adopted !== null) {
+          await settleExperiment(ctx, state, committed, ctx.projectSlot, adopted);
+          return `trial ${n}'s experiment had been submitted as a Slurm job when the last run stopped; its finished result was adopted`;
+        }
+        await ctx.executor.cancel(adoptable);
+      }
       await evaluateCommit(ctx, state, { trial: n, sha, parent, base, baseMetric: state.best, description, files, agentMs, usage: agentUsage, startedAt, ...(remeasureOf !== undefined ? { remeasureOf } : {}) }, signal);
       return `trial ${n} was interrupted before its experiment finished; its commit has now been evaluated`;
     }

@@ -61,28 +61,32 @@ function readStep(dir: string, which: 'run' | 'eval', maxCapture: number): Step 
   };
 }
 
-function describe(step: Step, ending: JobEnding): string {
-  if (ending.canceled) return 'canceled';
-  if (ending.timedOut) return `timed out after ${String(Math.round(ending.timeoutMs) / 1000)}s`;
+function describe(step: Step, ending: JobEnding, cut: boolean): string {
+  if (cut && ending.canceled) return 'canceled';
+  if (cut && ending.timedOut) return `timed out after ${String(Math.round(ending.timeoutMs) / 1000)}s`;
   if (step.exit) return `exit code ${String(step.exit.code)}`;
   return `the Slurm job ended ${ending.state} before the command finished`;
 }
 
-function toResult(command: string, cwd: string, step: Step, ending: JobEnding, fallbackMs: number): RunResult {
+/** `active`: this command was the one running when crucible cancelled the job (timeout, abort). */
+function toResult(command: string, cwd: string, step: Step, ending: JobEnding, fallbackMs: number, active: boolean): RunResult {
   const measured = step.exit?.at != null && step.started !== null && Number.isFinite(step.started) ? step.exit.at - step.started : null;
-  const killed = step.exit === null;
+  // A command killed by scancel may still have its exit status written by the script (143): the
+  // cancellation, not that status, is what ended it.
+  const cut = active && (ending.timedOut || ending.canceled);
+  const killed = step.exit === null || cut;
   return {
     command,
     cwd,
     // A command the job never saw finish has no exit status: like a process ended by a signal.
-    exitCode: step.exit?.code ?? null,
+    exitCode: cut ? null : (step.exit?.code ?? null),
     signal: killed && !ending.timedOut && !ending.canceled ? 'SIGKILL' : null,
     timedOut: killed && ending.timedOut,
     canceled: killed && ending.canceled,
     durationMs: measured !== null && measured >= 0 ? measured : fallbackMs,
     stdout: step.stdout,
     stderr: step.stderr,
-    shortMessage: describe(step, ending),
+    shortMessage: describe(step, ending, cut),
     pgid: null,
     processTag: null,
   };
@@ -102,16 +106,17 @@ export interface JobOutcome {
  */
 export function readJobOutcome(dir: string, commands: { run: string; eval: string | null; cwd: string }, ending: JobEnding, maxCapture: number): JobOutcome {
   const run = readStep(dir, 'run', maxCapture);
-  const runResult = toResult(commands.run, commands.cwd, run, ending, ending.observedMs);
+  const evalStep = commands.eval === null ? null : readStep(dir, 'eval', maxCapture);
+  const evalStarted = evalStep !== null && evalStep.started !== null;
+  const runResult = toResult(commands.run, commands.cwd, run, ending, ending.observedMs, !evalStarted);
   let notRun: string | null = null;
   if (run.started === null && !ending.timedOut && !ending.canceled) {
     const jobLog = readTail(path.join(dir, 'slurm.out'), 2000).trim();
     notRun = `the Slurm job ended ${ending.state} without running the experiment (no output from it: not trusted)${jobLog ? `; the job said: ${jobLog.split('\n').slice(-3).join(' | ')}` : ''}`;
   }
-  if (commands.eval === null || run.exit?.code !== 0) return { run: runResult, eval: null, notRun };
-  const evalStep = readStep(dir, 'eval', maxCapture);
+  if (commands.eval === null || evalStep === null || runResult.exitCode !== 0) return { run: runResult, eval: null, notRun };
   const runMs = runResult.durationMs;
-  return { run: runResult, eval: toResult(commands.eval, commands.cwd, evalStep, ending, Math.max(0, ending.observedMs - runMs)), notRun };
+  return { run: runResult, eval: toResult(commands.eval, commands.cwd, evalStep, ending, Math.max(0, ending.observedMs - runMs), evalStarted), notRun };
 }
 
 /** Appends the commands' output to the trial's log, as a local run would have written it. */

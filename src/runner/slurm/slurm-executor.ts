@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SlurmSettings } from '../../config/schema.js';
 import { isSecretName } from '../environment.js';
@@ -89,15 +89,15 @@ export function createSlurmExecutor(options: SlurmExecutorOptions): Executor {
     }
     return { ...reach, ...env };
   };
-  let submissions = 0;
 
   async function submit(spec: ExperimentSpec, evalCommand: string | null, attempt: number): Promise<Submission | { problem: string }> {
     const trial = spec.env['CRUCIBLE_TRIAL'] ?? 'x';
     const name = jobName(options.tag, trial, options.projectDir);
     const base = spec.logPath === undefined ? path.join(options.projectDir, '.crucible', 'slurm') : path.dirname(spec.logPath);
-    submissions += 1;
-    const dir = path.join(base, `slurm-${String(process.pid)}-${String(submissions)}-${String(attempt)}`);
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(base, { recursive: true });
+    // A folder nobody used before: output left by an earlier job (a resumed run's, a resubmission's)
+    // must never be read as this job's.
+    const dir = mkdtempSync(path.join(base, `slurm-${String(attempt)}-`));
     const script = buildJobScript({
       name,
       setup: settings.setup,
