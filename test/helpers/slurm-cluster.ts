@@ -60,13 +60,15 @@ function readPid(file: string): number | null {
   }
 }
 
-function stopDaemon(pidFile: string): void {
-  const pid = readPid(pidFile);
-  if (pid === null || !pidAlive(pid)) return;
-  process.kill(pid, 'SIGTERM');
+/** SIGTERM to each daemon by its pid file at once, then wait for each pid to vanish (SIGKILL after 8 s). */
+function stopDaemons(pidFiles: readonly string[]): void {
+  const pids = pidFiles.map(readPid).filter((pid): pid is number => pid !== null && pidAlive(pid));
+  for (const pid of pids) process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + 8000;
-  while (pidAlive(pid) && Date.now() < deadline) sleepMs(50);
-  if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
+  for (const pid of pids) {
+    while (pidAlive(pid) && Date.now() < deadline) sleepMs(50);
+    if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
+  }
 }
 
 /** Starts a cluster (about 2–7 s). Throws with the daemon's log when it does not come up. */
@@ -131,9 +133,7 @@ export function startSlurmCluster(opts: { cpus?: number } = {}): SlurmCluster {
     dir,
     env,
     stop() {
-      stopDaemon(d('run/slurmd.pid'));
-      stopDaemon(d('run/slurmctld.pid'));
-      stopDaemon(d('munge/munged.pid'));
+      stopDaemons([d('run/slurmd.pid'), d('run/slurmctld.pid'), d('munge/munged.pid')]);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -87,6 +87,19 @@ describe(`crucible run on Slurm${slurmSkipReason}`, () => {
     expect(squeue().trim()).toBe('');
   }, 120_000);
 
+  it.skipIf(slurmSkipReason !== '')('validate submits a job that writes into the project folder, then runs the experiment as a job', async () => {
+    const project = slurmProject(1);
+    const ok = await runCli(project, ['validate'], { env: env(), timeoutMs: 60_000 });
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/Slurm.*sinfo answers: partitions debug/);
+    expect(ok.stdout).toMatch(/Slurm job.*wrote into the project folder/);
+    expect(ok.stdout).toMatch(/score: 1/);
+    const noSlurm = await runCli(project, ['validate'], { env: { PATH: '/nonexistent' }, timeoutMs: 60_000 });
+    expect(noSlurm.code).not.toBe(0);
+    expect(noSlurm.stdout + noSlurm.stderr).toMatch(/sinfo cannot reach the cluster: sinfo not found .*set SLURM_CONF/);
+    expect(noSlurm.stdout + noSlurm.stderr).not.toMatch(/\n\s+at /);
+  }, 120_000);
+
   it.skipIf(slurmSkipReason !== '')('after a SIGKILL with a job in flight, the next run adopts its result instead of running it again', async () => {
     const project = slurmProject(1);
     const first = await runCli(project, ['run', '--tag', 'k', '-n', '1'], { env: env(), timeoutMs: 60_000 });

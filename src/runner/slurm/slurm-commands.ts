@@ -14,9 +14,9 @@ export interface CommandOutput {
 }
 
 /** Runs one Slurm client command; never throws. */
-export function runSlurmCommand(file: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<CommandOutput> {
+export function runSlurmCommand(file: string, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs = commandTimeoutMs): Promise<CommandOutput> {
   return new Promise((resolve) => {
-    execFile(file, args, { env, timeout: commandTimeoutMs, maxBuffer: 4 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
+    execFile(file, args, { env, timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
       if (!error) {
         resolve({ ok: true, stdout, stderr, problem: '' });
         return;
@@ -25,7 +25,9 @@ export function runSlurmCommand(file: string, args: readonly string[], env: Node
       const problem =
         code === 'ENOENT'
           ? `${file} not found (is Slurm installed on this machine, and on PATH?)`
-          : `${file} failed: ${(stderr.trim().split('\n').at(-1) ?? '') || error.message}`;
+          : error.killed
+            ? `${file} did not answer within ${String(timeoutMs / 1000)}s${stderr.trim() ? ` (${stderr.trim().split('\n')[0]!})` : ''}`
+            : `${file} failed: ${(stderr.trim().split('\n').at(-1) ?? '') || error.message}`;
       resolve({ ok: false, stdout, stderr, problem });
     });
   });
