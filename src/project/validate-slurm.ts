@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/schema.js';
+import { CrucibleError } from '../errors.js';
 import { experimentEnv } from '../runner/environment.js';
 import { runSlurmCommand } from '../runner/slurm/slurm-commands.js';
 import type { Executor } from '../runner/types.js';
@@ -33,6 +34,10 @@ export async function checkSlurm(dir: string, config: Config, executor: Executor
     }
     const why = result.exitCode === 0 ? 'the job ran but its file never appeared here: the compute nodes must see this folder at the same path (a shared filesystem)' : result.shortMessage;
     add({ name: 'Slurm job', status: 'fail', message: `a test job failed: ${why} (check executor.slurm.sbatch_args and setup)` });
+    return false;
+  } catch (error) {
+    if (!(error instanceof CrucibleError)) throw error;
+    add({ name: 'Slurm job', status: 'fail', message: error.message });
     return false;
   } finally {
     rmSync(probe, { force: true });

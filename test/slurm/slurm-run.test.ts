@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { git } from '../helpers/git-repo.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { checkCliBuilt, createTinyProject, experimentPids, ledgerEvents, resultRows, runCli, setKnob, startCli, waitUntil, type TinyProject } from '../helpers/project.js';
 import { slurmSkipReason, startSlurmCluster, type SlurmCluster } from '../helpers/slurm-cluster.js';
@@ -99,6 +101,20 @@ describe(`crucible run on Slurm${slurmSkipReason}`, () => {
     expect(noSlurm.stdout + noSlurm.stderr).toMatch(/sinfo cannot reach the cluster: sinfo not found .*set SLURM_CONF/);
     expect(noSlurm.stdout + noSlurm.stderr).not.toMatch(/\n\s+at /);
   }, 120_000);
+
+  it.skipIf(slurmSkipReason !== '')('a job sbatch refuses stops the run with one line (exit 4), and validate says the same', async () => {
+    const project = slurmProject(1);
+    const config = `${project.dir}/.crucible/config.yaml`;
+    writeFileSync(config, readFileSync(config, 'utf8').replace('    poll_seconds: 0.2', '    poll_seconds: 0.2\n    sbatch_args: ["--partition=nosuchpartition"]'));
+    git(project.dir, 'commit', '-qam', 'a partition that does not exist');
+    const run = await runCli(project, ['run', '--tag', 'p', '-n', '1'], { env: env(), timeoutMs: 60_000 });
+    expect(run.code).toBe(4);
+    expect(run.stderr).toMatch(/error: sbatch refused the experiment's job: .*(partition|Invalid)/i);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    const validate = await runCli(project, ['validate'], { env: env(), timeoutMs: 60_000 });
+    expect(validate.code).toBe(1);
+    expect(validate.stdout + validate.stderr).toMatch(/Slurm job.*sbatch refused/);
+  }, 60_000);
 
   it.skipIf(slurmSkipReason !== '')('after a SIGKILL with a job in flight, the next run adopts its result instead of running it again', async () => {
     const project = slurmProject(1);

@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SlurmSettings } from '../../config/schema.js';
+import { ProjectError } from '../../errors.js';
 import { isSecretName } from '../environment.js';
 import { spawnArgs } from '../spawn-args.js';
 import type { ExecutionHandle, ExperimentRun, ExperimentSpec, Executor, RunResult, RunSpec } from '../types.js';
@@ -12,6 +13,8 @@ import { cancelJob, queryJob, runSlurmCommand } from './slurm-commands.js';
 const defaultMaxCapture = 256 * 1024;
 // After scancel, how long to wait for Slurm to say the job ended (its processes get KillWait).
 const endWaitMs = 60_000;
+// sbatch's words for a controller that is busy or restarting, as opposed to a job it refuses.
+const transient = /unable to contact slurm controller|socket timed out|temporarily unable|try again|connection refused/i;
 
 export interface SlurmExecutorOptions {
   settings: SlurmSettings;
@@ -121,10 +124,17 @@ export function createSlurmExecutor(options: SlurmExecutorOptions): Executor {
       ...settings.sbatch_args,
       scriptPath,
     ];
-    const out = await runSlurmCommand('sbatch', args, sbatchEnv(spec.env));
-    const jobId = /^(\d+)/.exec(out.stdout.trim())?.[1];
-    if (!out.ok || jobId === undefined) return { problem: out.ok ? `sbatch printed no job id: ${out.stdout.trim()}` : out.problem };
-    return { jobId, name, dir };
+    // A controller that is restarting refuses for a moment: tried again twice before giving up.
+    let problem = '';
+    for (const pause of [0, 2000, 5000]) {
+      if (pause > 0) await sleep(pause);
+      const out = await runSlurmCommand('sbatch', args, sbatchEnv(spec.env));
+      const jobId = /^(\d+)/.exec(out.stdout.trim())?.[1];
+      if (out.ok && jobId !== undefined) return { jobId, name, dir };
+      problem = out.ok ? `sbatch printed no job id: ${out.stdout.trim()}` : out.problem;
+      if (!transient.test(out.stderr)) break;
+    }
+    return { problem };
   }
 
   /** Polls the job until it ends, cancelling it at the queue timeout, the run timeout or on abort. */
@@ -200,7 +210,11 @@ export function createSlurmExecutor(options: SlurmExecutorOptions): Executor {
     for (let attempt = 1; ; attempt += 1) {
       const job = await submit(spec, evalCommand, attempt);
       if ('problem' in job) {
-        return { run: emptyResult(spec.runCommand, spec.cwd, job.problem), eval: null, infrastructure: `the Slurm job could not be submitted: ${job.problem}` };
+        // Not the change's failure, and not one that waiting fixes: every trial would fail the
+        // same way, uncounted. The run stops with the line (the next run resumes the trial).
+        throw new ProjectError(`sbatch refused the experiment's job: ${job.problem}`, {
+          hints: ['Check executor.slurm.sbatch_args (partition, account, gres) and that the cluster answers: `crucible validate` submits a test job.'],
+        });
       }
       // The job id reaches the ledger (through onStart) before anything waits on the job.
       spec.onStart?.({ executor: 'slurm', jobId: job.jobId, name: job.name, dir: job.dir });
