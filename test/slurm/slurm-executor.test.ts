@@ -123,4 +123,24 @@ describe(`the Slurm executor${slurmSkipReason}`, () => {
     expect(log).toContain('from-run');
     expect(log).toContain('score: 2');
   });
+
+  // Last: it takes the node down and brings it back.
+  it.skipIf(slurmSkipReason !== '')('a job that loses its node (NODE_FAIL) is submitted again once, into a fresh folder', async () => {
+    const { result, handles, states } = experiment('sleep 2; echo ran', 'echo score: 5');
+    while (!states.some((s) => s.state === 'RUNNING')) await new Promise((r) => setTimeout(r, 50));
+    const scontrol = (...args: string[]) => execFileSync('scontrol', args, { env: cluster.env });
+    scontrol('update', 'nodename=node1', 'state=down', 'reason=crucible-test');
+    while (handles.length < 2) await new Promise((r) => setTimeout(r, 50));
+    try {
+      scontrol('update', 'nodename=node1', 'state=resume');
+    } catch {
+      // back already: slurmd registered again (ReturnToService=2)
+    }
+    const r = await result;
+    expect(states.map((s) => s.state)).toContain('NODE_FAIL');
+    expect(handles).toHaveLength(2);
+    const dirs = handles.map((h) => (h.executor === 'slurm' ? h.dir : ''));
+    expect(dirs[0]).not.toBe(dirs[1]);
+    expect(r.metric).toMatchObject({ ok: true, value: 5 });
+  }, 40_000);
 });
