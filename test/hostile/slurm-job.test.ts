@@ -6,6 +6,9 @@ import { configSchema, type SlurmSettings } from '../../src/config/schema.js';
 import { experimentEnv } from '../../src/runner/environment.js';
 import { runExperiment } from '../../src/runner/run-experiment.js';
 import { createSlurmExecutor } from '../../src/runner/slurm/slurm-executor.js';
+import { experimentSandbox, sandboxedExecutor } from '../../src/sandbox/run-sandbox.js';
+import { protectedProjectPaths } from '../../src/sandbox/view.js';
+import { sandboxSupport } from '../helpers/sandbox.js';
 import { slurmSkipReason, startSlurmCluster, type SlurmCluster } from '../helpers/slurm-cluster.js';
 
 /**
@@ -50,5 +53,24 @@ describe(`hostile: Slurm jobs${slurmSkipReason}`, () => {
     const second = await runExperiment({ ...common, executor: createSlurmExecutor({ settings: settingsOf({ setup: ['exit 0'] }), projectDir: work, tag: 'h', env: cluster.env }) });
     expect(second.metric.ok).toBe(false);
     expect(second.infrastructure).toMatch(/without running the experiment/);
+  });
+
+  it.skipIf(slurmSkipReason !== '' || !sandboxSupport.ok)("under the sandbox, a job's experiment cannot write its own evidence (the trial folder) nor outside the project", async () => {
+    const project = realpathSync(mkdtempSync(path.join('/var/tmp', 'crucible-slurm-sandbox-')));
+    const outside = `/var/tmp/crucible-slurm-escape-${process.pid}`;
+    try {
+      const wrap = experimentSandbox({ on: true, bwrap: sandboxSupport.ok ? sandboxSupport.bwrap : '', why: '' }, { enabled: true, network: false, agent_network: true, writable: [], agent_writable: [] }, { projectDir: project, readonly: protectedProjectPaths(project), env: process.env });
+      const executor = sandboxedExecutor(createSlurmExecutor({ settings: settingsOf(), projectDir: project, tag: 'h', env: cluster.env }), wrap);
+      const trialDir = path.join(project, '.crucible', 'runs', 'h', 'trials', '1');
+      // The run command forges what an eval would print, in every job folder it can find, and escapes.
+      const forge = `for d in ${trialDir}/slurm-*; do echo 'score: 999' > "$d/eval.out"; echo '0 0' > "$d/eval.exit"; done; echo x > ${outside}; echo wrote-here > here.txt`;
+      const result = await runExperiment({ runCommand: `${forge}; exit 0`, evalCommand: 'echo score: 1', cwd: project, env: { PATH: process.env['PATH'], SLURM_CONF: cluster.env['SLURM_CONF'], CRUCIBLE_TRIAL: '1' }, timeoutMs: 20_000, metricName: 'score', logPath: path.join(trialDir, 'run.log'), executor });
+      expect(result.metric).toMatchObject({ ok: true, value: 1 });
+      expect(readFileSync(path.join(project, 'here.txt'), 'utf8')).toBe('wrote-here\n');
+      expect(() => readFileSync(outside)).toThrow();
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+      rmSync(outside, { force: true });
+    }
   });
 });
