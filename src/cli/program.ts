@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { agentTypes, providers } from '../config/constants.js';
+import { UsageError } from '../errors.js';
 import type { Output } from './output.js';
 
 /**
@@ -150,9 +151,13 @@ export function buildProgram(ctx: CliContext): Command {
     .command('validate')
     .description('Check the config, the files, and that the experiment runs and prints its metric')
     .option('--workers <n>', 'above 1: also run the experiment once in an experiment slot (default: parallel.workers)', positiveInt)
-    .action(async (opts: { workers?: number }, cmd: Command) => {
+    .option('--stability', 'run the experiment several times: mean, sd, CV of the metric and a recommended configuration')
+    .option('--runs <n>', 'with --stability: how many runs (default 5, at least 2)', positiveInt)
+    .action(async (opts: { workers?: number; stability?: boolean; runs?: number }, cmd: Command) => {
+      if (opts.runs !== undefined && !opts.stability) throw new UsageError('--runs needs --stability');
+      if (opts.runs !== undefined && opts.runs < 2) throw new UsageError('validate --runs must be 2 or more: one run has no spread');
       const { validateCommand } = await import('./commands/validate.js');
-      await validateCommand({ projectDir: projectDir(cmd), workers: opts.workers }, out(cmd));
+      await validateCommand({ projectDir: projectDir(cmd), workers: opts.workers, stabilityRuns: opts.stability ? (opts.runs ?? 5) : undefined }, out(cmd));
     });
 
   program

@@ -64,6 +64,7 @@ export function parseConfigText(text: string, shown: string, file = shown): Conf
   const where = (keyPath: readonly PropertyKey[]): string => `${shown}:${lineOf(doc, lineCounter, keyPath)}`;
   const warnings: string[] = [];
   let candidate = structuredClone(raw) as Record<string, unknown>;
+  renameAliases(candidate, (from, to) => warnings.push(`${where(['evaluation', from])}: "evaluation.${from}" is read as "evaluation.${to}" (the reference tool's name); rename it`));
   let result = configSchema.safeParse(candidate, { reportInput: true });
   if (!result.success) {
     // Unknown keys are warnings, not errors: drop them, say what was meant, and check again.
@@ -189,4 +190,22 @@ function withoutKeys(
 export function displayPath(file: string): string {
   const relative = path.relative(process.cwd(), file);
   return relative === '' || relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
+}
+
+// The reference tool's spellings of two evaluation keys, read as ours (ours wins when both are given).
+const EVALUATION_ALIASES: ReadonlyArray<[string, string]> = [
+  ['repeat', 'repeats'],
+  ['aggregation', 'aggregate'],
+];
+
+function renameAliases(config: Record<string, unknown>, note: (from: string, to: string) => void): void {
+  const evaluation = config['evaluation'];
+  if (typeof evaluation !== 'object' || evaluation === null || Array.isArray(evaluation)) return;
+  const section = evaluation as Record<string, unknown>;
+  for (const [from, to] of EVALUATION_ALIASES) {
+    if (!(from in section)) continue;
+    if (!(to in section)) section[to] = section[from];
+    delete section[from];
+    note(from, to);
+  }
 }

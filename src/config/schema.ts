@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { agentTypes, directions, providers } from './constants.js';
+import { aggregates } from '../core/statistics.js';
+import type { MinImprovement } from '../core/min-improvement.js';
 
 export { agentTypes, directions, providers, type AgentType, type Direction, type Provider } from './constants.js';
 
@@ -71,12 +73,60 @@ const commandsSchema = z
   .strict()
   .describe('How to run one experiment and read its metric.');
 
+/** 0.01 → absolute; "2%" → 2 % of the incumbent's metric. */
+const minImprovementSchema = z.union([
+  z
+    .number()
+    .min(0, 'must be 0 or more')
+    .transform((value): MinImprovement => ({ kind: 'absolute', value })),
+  z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?\s*%$/, 'must be a number (absolute) or a percentage like "2%"')
+    .transform((text): MinImprovement => ({ kind: 'percent', value: Number(text.replace('%', '').trim()) })),
+], { error: 'must be a number of 0 or more (absolute) or a percentage like "2%"' });
+
 const metricSchema = z
   .object({
     name: nonEmptyString.describe('The key of the "name: value" line the eval command prints.'),
     direction: z.enum(directions).describe('"minimize" (lower is better) or "maximize" (higher is better).'),
+    min_improvement: minImprovementSchema
+      .prefault(0)
+      .describe('Smallest gain that counts as better: a number in metric units, or a percentage of the incumbent like "2%". A change must beat it (significantly, when confirming) to be kept.'),
   })
   .strict();
+
+const evaluationSchema = z
+  .object({
+    baseline_repeats: z
+      .int()
+      .min(1, 'must be 1 or more')
+      .max(100)
+      .nullable()
+      .default(null)
+      .describe('Runs of the unmodified code at the start: their spread is the noise floor. null: 3 when one run takes under a minute, else 1.'),
+    repeats: z.int().min(1, 'must be 1 or more').max(100).default(1).describe('Runs of each candidate for its first measurement; its metric is their aggregate.'),
+    aggregate: z.enum(aggregates).default('median').describe('How repeated runs make one metric: median, mean, min or max.'),
+    confirm: z
+      .boolean()
+      .nullable()
+      .default(null)
+      .describe('Measure a candidate that beats the incumbent again, interleaved with the incumbent, until the keep rule decides. null: on unless the noise floor is measured as exactly 0.'),
+    confidence: z
+      .number()
+      .gt(0.5, 'must be above 0.5')
+      .lt(1, 'must be below 1')
+      .default(0.95)
+      .describe('Confidence that a kept change really is better: 0.95 keeps at most 5% of changes that are not (docs/decisions.md).'),
+    max_measurements: z
+      .int()
+      .min(1, 'must be 1 or more')
+      .max(100)
+      .default(8)
+      .describe('Most runs of one candidate (first measurement and confirm runs); the incumbent runs once per confirm run. Not significant by then: discarded.'),
+  })
+  .strict()
+  .default({ baseline_repeats: null, repeats: 1, aggregate: 'median', confirm: null, confidence: 0.95, max_measurements: 8 });
 
 const constraintsSchema = z
   .object({
@@ -280,6 +330,30 @@ const executorSchema = z
   )
   .default(executorDefaults)
   .describe('Where experiments run: "local" (this machine) or "slurm" (one batch job per experiment; parallel.workers = jobs in flight).');
+// --- search.* (issue 9, strategies; src/loop/strategy.ts reads these) ---
+const searchSchema = z
+  .object({
+    strategy: z
+      .enum(['greedy', 'restart', 'beam', 'tree'])
+      .default('greedy')
+      .describe('Which node the next proposal starts from: greedy (the best), restart (back after a plateau), beam (W branches, each with its own incumbent), tree (best-first over all kept nodes). Beyond greedy a trial is kept when it beats the node it was measured on; the run branch always points at the best node.'),
+    plateau: z.int().min(1).default(5).describe('restart: measured trials without a keep before going back.'),
+    restart_from: z.enum(['baseline', 'best']).default('baseline').describe('restart: the node to go back to.'),
+    beam_width: z.int().min(1).max(64).default(3).describe('beam: how many branches.'),
+    prune_after: z.int().min(1).default(3).describe('tree: a node whose last K measured children all failed is not expanded again.'),
+    exploration: z.number().min(0).default(0.5).describe('tree: weight of the exploration term (0: always the best node that is not pruned).'),
+    stop_when: z
+      .object({
+        target: z.number().nullable().default(null).describe('Stop once the best metric reaches this value (in the metric\'s direction).'),
+        no_improvement: z.int().min(1).nullable().default(null).describe('Stop after this many measured trials without a new best.'),
+      })
+      .strict()
+      .default({ target: null, no_improvement: null })
+      .describe('When the search is over, besides the budgets.'),
+  })
+  .strict()
+  .default({ strategy: 'greedy', plateau: 5, restart_from: 'baseline', beam_width: 3, prune_after: 3, exploration: 0.5, stop_when: { target: null, no_improvement: null } });
+// --- end search.* ---
 
 export const configSchema = z
   .object({
@@ -289,17 +363,20 @@ export const configSchema = z
     files: filesSchema,
     commands: commandsSchema,
     metric: metricSchema.describe('The single number that says how good a trial is.'),
+    evaluation: evaluationSchema.describe('Measuring under noise: the noise floor, repeats, and confirming a change before it is kept.'),
     constraints: constraintsSchema.describe('Limits of experiments and of the run.'),
     agent: agentSchema.describe('Who proposes changes, and what they are told.'),
     git: gitSchema.describe('Branch and tag names.'),
     sandbox: sandboxSchema,
     parallel: parallelSchema.describe('Trials in parallel: experiment slots, proposals in flight, GPUs per slot.'),
     executor: executorSchema,
+    search: searchSchema.describe('How the search moves through the tree of trials, and when it is over.'),
   })
   .strict()
   .describe('autocrucible experiment configuration (.crucible/config.yaml)');
 
 export type WrittenConfig = z.input<typeof configSchema>;
 export type Config = z.output<typeof configSchema>;
-export type Objective = Config['metric'];
 export type SlurmSettings = Config['executor']['slurm'];
+/** What a trial is judged by; `metric.min_improvement` is the keep rule's business, not the prompt's. */
+export type Objective = Pick<Config['metric'], 'name' | 'direction'>;

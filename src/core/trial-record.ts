@@ -39,4 +39,15 @@ export interface TrialSummary {
   slot?: number;
   /** A re-measurement of this trial's change on a newer incumbent (rule 2 of the keep rule). */
   remeasureOf?: number;
+  /**
+   * Every raw metric value of this trial's candidate, in order (repeats, then confirm runs); `metric`
+   * is their aggregate. The baseline's are the run's noise floor. Absent in records of older versions.
+   */
+  samples?: number[];
+  /** The incumbent's values measured interleaved with the candidate while it was confirmed. */
+  incumbentSamples?: number[];
+  /** What the keep rule estimated the gain over the incumbent to be (metric units, positive = better). */
+  margin?: number;
+  /** The keep rule's one-sided p-value, when it tested confirm pairs. */
+  p?: number;
 }

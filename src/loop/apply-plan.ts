@@ -18,7 +18,7 @@ export async function applyPlan(ctx: RunContext, state: RunState, plan: Plan): P
         // A trial measured in a slot: the project folder moves only now, to the new incumbent.
         appendEvent(ctx.ledger, { type: 'apply', n: plan.trial, sha: plan.to, files: [...plan.files] });
         ctx.ledger.sync();
-        await moveRunBranch(ctx.git, ctx.branch, state.head, plan.to);
+        await moveRunBranch(ctx.git, ctx.branch, state.head, plan.to, ctx.branchWatch);
         state.head = plan.to;
       }
       state.incumbent = plan.to;
@@ -27,7 +27,9 @@ export async function applyPlan(ctx: RunContext, state: RunState, plan: Plan): P
     case 'revert':
       await Promise.all([
         plan.tag && ctx.config.git.tag_failed ? ctx.git.tagCommit(`failed/${ctx.tag}/${plan.trial}`, plan.sha) : undefined,
-        plan.move && state.head !== plan.to ? moveRunBranch(ctx.git, ctx.branch, state.head, plan.to) : undefined,
+        // A node off the run branch is reachable only through this tag (git gc keeps it).
+        plan.node ? ctx.git.tagCommit(`node/${ctx.tag}/${plan.trial}`, plan.sha) : undefined,
+        plan.move && state.head !== plan.to ? moveRunBranch(ctx.git, ctx.branch, state.head, plan.to, ctx.branchWatch) : undefined,
       ]);
       if (plan.move) {
         appendEvent(ctx.ledger, { type: 'reset', n: plan.trial, to: plan.to });

@@ -7,7 +7,13 @@ import { trialArtifactPath } from '../store/trial-artifacts.js';
 import { mkdirSync } from 'node:fs';
 import { checkRecords } from './check-records.js';
 import { applyPlan } from './apply-plan.js';
+import { applyToProject } from './apply-to-project.js';
+import { judgeInput, marginOf, nextConfirmRun, settleConfirmRun, type Confirming } from './confirm.js';
 import { decide, type Measurement } from './decide.js';
+import { aggregate } from '../core/statistics.js';
+import { isBetter } from '../core/objective.js';
+import { judgeCandidate, type Judgement } from '../core/confirm-rule.js';
+import { resolveBaselineRepeats } from '../core/noise-floor.js';
 import type { Outcome } from '../core/outcome.js';
 import { inProject, type ExperimentSlot } from './experiment-slot.js';
 import { guardRunBranch } from './guard-run-branch.js';
@@ -15,6 +21,7 @@ import type { TrialSummary } from './events.js';
 import { finishTrial } from './finish-trial.js';
 import { planFor, type Measured } from './plan.js';
 import type { RunContext, RunState } from './run-context.js';
+import { measuresOnIncumbent } from './strategy.js';
 
 export interface CommittedTrial {
   trial: number;
@@ -39,8 +46,19 @@ export interface CommittedTrial {
   remeasureOf?: number;
 }
 
+/** One measurement of a commit: the values of its runs, and the run that ended it (the last, or the first that failed). */
+export interface Measurements {
+  experiment: ExperimentResult;
+  /** The valid values, in order (evaluation.repeats or baseline_repeats of them when all went well). */
+  samples: number[];
+  runMs: number;
+}
+
+/** What settling a measurement gives: the trial's record, or a candidate to confirm against the incumbent. */
+export type Settled = { kind: 'ended'; summary: TrialSummary } | { kind: 'confirm'; confirming: Confirming };
+
 /** Runs the experiment once in `slot` as it is, with the trial's log and environment. */
-export async function measure(ctx: RunContext, slot: ExperimentSlot, trial: number, sha: string, signal: AbortSignal): Promise<ExperimentResult> {
+export async function measure(ctx: RunContext, slot: ExperimentSlot, trial: number, sha: string, signal: AbortSignal, role?: 'incumbent'): Promise<ExperimentResult> {
   mkdirSync(ctx.paths.trialDir(trial), { recursive: true });
   return runExperiment({
     runCommand: ctx.config.commands.run,
@@ -58,26 +76,80 @@ export async function measure(ctx: RunContext, slot: ExperimentSlot, trial: numb
       // escaped its process group) ended by the next `crucible run`, through the executor, before
       // that one evaluates the commit again. No fsync: only a killed crucible leaves its
       // experiment running, and the page cache survives that.
-      appendEvent(ctx.ledger, { type: 'run.start', n: trial, sha, slot: slot.index, handle, ...(handle.executor === 'local' ? { pgid: handle.pgid, processTag: handle.processTag } : {}) });
+      appendEvent(ctx.ledger, {
+        type: 'run.start',
+        n: trial,
+        sha,
+        slot: slot.index,
+        handle,
+        ...(handle.executor === 'local' ? { pgid: handle.pgid, processTag: handle.processTag } : {}),
+        ...(role ? { role } : {}),
+      });
     },
     onJobState: (change) => appendEvent(ctx.ledger, { type: 'job.state', n: trial, ...change }),
   });
 }
 
 /**
- * Steps 6 to 10 of a trial: run the experiment on the committed change (or, for the baseline, on
- * the code as it is), check what the experiment may have touched, decide, plan, apply, record.
- * Also how a recovered, never-evaluated commit gets its evaluation: the same path for all three.
- * The commit must already be in `slot` (the project folder: the run branch points at it).
+ * Runs the experiment in `slot` `runs(first)` times (how many is known once the first has run: the
+ * baseline's repeats depend on its duration), stopping at the first run without a valid metric.
  */
-export async function evaluateCommit(ctx: RunContext, state: RunState, t: CommittedTrial, signal: AbortSignal, slot: ExperimentSlot = ctx.projectSlot): Promise<TrialSummary> {
-  ctx.reporter.experimentStart?.(t.trial, { commit: t.sha });
-  const experiment = await measure(ctx, slot, t.trial, t.sha, signal);
-  return settleExperiment(ctx, state, t, slot, experiment);
+export async function measureRuns(
+  ctx: RunContext,
+  slot: ExperimentSlot,
+  trial: number,
+  sha: string,
+  signal: AbortSignal,
+  runs: (first: ExperimentResult) => number,
+  role?: 'incumbent',
+  adopted?: ExperimentResult,
+): Promise<Measurements> {
+  const samples: number[] = [];
+  let runMs = 0;
+  let wanted = 1;
+  // `adopted`: the first run already happened (a killed run's batch job, finished since).
+  let first = adopted;
+  for (;;) {
+    const experiment = first ?? (await measure(ctx, slot, trial, sha, signal, role));
+    first = undefined;
+    runMs += experiment.durationMs;
+    if (!experiment.metric.ok) return { experiment, samples, runMs };
+    samples.push(experiment.metric.value);
+    if (samples.length === 1) wanted = runs(experiment);
+    if (samples.length >= wanted || signal.aborted) return { experiment, samples, runMs };
+  }
+}
+
+/** How many runs a first measurement takes: evaluation.repeats, or for the baseline baseline_repeats. */
+export function runsOf(ctx: RunContext, t: Pick<CommittedTrial, 'baseline'>): (first: ExperimentResult) => number {
+  const evaluation = ctx.config.evaluation;
+  return t.baseline === true ? (first) => resolveBaselineRepeats(evaluation.baseline_repeats, first.durationMs) : () => evaluation.repeats;
 }
 
 /**
- * Everything after the experiment: checks, decision, plan, record. `slotChanges`: the slot's
+ * Steps 6 to 10 of a trial: run the experiment on the committed change (or, for the baseline, on
+ * the code as it is), check what the experiment may have touched, decide, plan, apply, record.
+ * Also how a recovered, never-evaluated commit gets its evaluation: the same path for all three.
+ * The commit must already be in `slot` (the project folder: the run branch points at it). A
+ * candidate to confirm is confirmed here, one run after the other, moving the slot between it and
+ * the incumbent (the scheduler does the same, one run at a time, beside other trials).
+ */
+export async function evaluateCommit(ctx: RunContext, state: RunState, t: CommittedTrial, signal: AbortSignal, slot: ExperimentSlot = ctx.projectSlot, adopted?: ExperimentResult): Promise<TrialSummary> {
+  ctx.reporter.experimentStart?.(t.trial, { commit: t.sha });
+  let settled = await settleExperiment(ctx, state, t, slot, await measureRuns(ctx, slot, t.trial, t.sha, signal, runsOf(ctx, t), undefined, adopted));
+  while (settled.kind === 'confirm') {
+    const c = settled.confirming;
+    const next = nextConfirmRun(c);
+    if (inProject(slot)) await applyToProject(ctx, state, c.t, next.sha);
+    else await slot.folder?.checkout(next.sha);
+    const experiment = await measure(ctx, slot, t.trial, next.sha, signal, next.role === 'incumbent' ? 'incumbent' : undefined);
+    settled = await settleConfirmRun(ctx, state, c, slot, next.role, experiment);
+  }
+  return settled.summary;
+}
+
+/**
+ * Everything after the first measurement: checks, decision, plan, record. `slotChanges`: the slot's
  * changed protected files when the caller checked them already, right after the experiment.
  */
 export async function settleExperiment(
@@ -85,12 +157,69 @@ export async function settleExperiment(
   state: RunState,
   t: CommittedTrial,
   slot: ExperimentSlot,
-  experiment: ExperimentResult,
+  m: Measurements,
   slotChanges?: readonly string[],
-): Promise<TrialSummary> {
+): Promise<Settled> {
+  const { experiment, runMs } = m;
+  const baseline = t.baseline === true;
+  const checked = await checkAfterExperiment(ctx, state, t, slot, experiment, runMs, slotChanges);
+  if (checked) return { kind: 'ended', summary: checked };
+  const ok = experiment.metric.ok && m.samples.length > 0;
+  const value = ok ? aggregate(m.samples, ctx.config.evaluation.aggregate) : null;
+  const measurement: Measurement = value !== null ? { ok: true, value } : { ok: false, reason: experiment.metric.ok ? 'no valid metric' : experiment.metric.reason };
+  appendEvent(ctx.ledger, {
+    type: 'run.done',
+    n: t.trial,
+    exitCode: experiment.run.exitCode,
+    signal: experiment.run.signal,
+    timedOut: experiment.run.timedOut || Boolean(experiment.eval?.timedOut),
+    metric: value,
+    reason: measurement.ok ? null : measurement.reason,
+    ms: runMs,
+    ...(m.samples.length > 1 ? { samples: m.samples } : {}),
+  });
+  // The keep rule with trials in flight: a change is kept only if it was measured on top of the
+  // incumbent it replaces. One measured on an outdated base is judged against that base: worse is a
+  // discard as usual; better is promising but not proof, and is measured again on the incumbent.
+  // Beyond greedy a change is measured on the node it was proposed from and judged against it.
+  const chain = measuresOnIncumbent(ctx.strategy);
+  const outdated = !baseline && chain && t.base !== state.incumbent;
+  const bar = outdated || !chain ? t.baseMetric : state.best;
+  let judgement: Judgement | null = null;
+  let decided: { outcome: Outcome; reason: string };
+  if (baseline) decided = decideBaseline(measurement);
+  else if (!measurement.ok || !Number.isFinite(measurement.value)) decided = decide(bar, measurement, ctx.config.metric.direction);
+  else {
+    judgement = judgeCandidate(judgeInput(ctx, state, m.samples, [], bar, !outdated));
+    if (judgement.verdict === 'measure-again') {
+      return { kind: 'confirm', confirming: { t, firstRuns: m.samples.length, candidate: [...m.samples], incumbent: [], runMs, bar, judgement } };
+    }
+    decided = { outcome: judgement.verdict, reason: judgement.reason };
+  }
+  const decision: { outcome: Outcome; reason: string } =
+    outdated && decided.outcome === 'keep'
+      ? { outcome: 'stale', reason: `better than its base (${String(bar)}), but the incumbent moved while it ran: not kept on this measurement (measured again on the incumbent unless the run is stopping)` }
+      : decided;
+  const detail = decision.outcome === 'crash' ? experiment.crashReport || decision.reason : decision.outcome === 'stale' ? decision.reason : undefined;
+  const extra = { ...(m.samples.length > 1 ? { samples: m.samples } : {}), ...marginOf(judgement) };
+  return { kind: 'ended', summary: await recordDecision(ctx, state, t, slot, decision, measurement.ok ? measurement.value : null, bar, runMs, detail, experiment.crashReport, extra) };
+}
+
+/**
+ * The checks after any run of an experiment: the records, the run branch, the protected files.
+ * Returns the trial's record when they end it (tampering, or a run stopped by the user), else null.
+ */
+export async function checkAfterExperiment(
+  ctx: RunContext,
+  state: RunState,
+  t: CommittedTrial,
+  slot: ExperimentSlot,
+  experiment: ExperimentResult,
+  runMs: number,
+  slotChanges?: readonly string[],
+): Promise<TrialSummary | null> {
   const baseline = t.baseline === true;
   const during = baseline ? 'during the baseline experiment' : `during trial ${t.trial}'s experiment`;
-  const runMs = experiment.durationMs;
   checkRecords(ctx, during);
   // The experiment is arbitrary code: before its result decides anything, the repository must be
   // where crucible left it (no checkout, commit or staging by the experiment or by anyone else).
@@ -108,49 +237,49 @@ export async function settleExperiment(
     return rejectTampering(ctx, state, t, slot, changed, changedInSlot, runMs);
   }
   if (experiment.run.canceled || experiment.eval?.canceled) {
-    await applyPlan(ctx, state, planFor(measured(t, slot), 'stopped', null));
+    await applyPlan(ctx, state, planFor(measured(t, slot, state), 'stopped', null));
     return finishTrial(ctx, state, summaryOf(ctx, state, t, slot, 'stopped', null, runMs, 'stopped by the user before the experiment finished'));
   }
   if (experiment.infrastructure !== undefined) {
     // The experiment never got a fair run (a job that never left the queue, lost its node twice):
     // nothing is known about the change. Recorded as interrupted: no failed/ tag, no retry counted.
     appendEvent(ctx.ledger, { type: 'run.done', n: t.trial, exitCode: null, signal: null, timedOut: false, metric: null, reason: `infrastructure failure: ${experiment.infrastructure}`, ms: runMs });
-    await applyPlan(ctx, state, planFor(measured(t, slot), 'interrupted', null));
+    await applyPlan(ctx, state, planFor(measured(t, slot, state), 'interrupted', null));
     return finishTrial(ctx, state, summaryOf(ctx, state, t, slot, 'interrupted', null, runMs, `infrastructure failure: ${experiment.infrastructure}`));
   }
-  const measurement = experiment.metric.ok ? { ok: true as const, value: experiment.metric.value } : { ok: false as const, reason: experiment.metric.reason };
-  appendEvent(ctx.ledger, { type: 'run.done', 
-    n: t.trial,
-    exitCode: experiment.run.exitCode,
-    signal: experiment.run.signal,
-    timedOut: experiment.run.timedOut || Boolean(experiment.eval?.timedOut),
-    metric: measurement.ok ? measurement.value : null,
-    reason: measurement.ok ? null : measurement.reason,
-    ms: runMs,
-  });
-  // The keep rule with trials in flight: a change is kept only if it was measured on top of the
-  // incumbent it replaces. One measured on an outdated base is judged against that base: worse is a
-  // discard as usual; better is promising but not proof, and is measured again on the incumbent.
-  const outdated = !baseline && t.base !== state.incumbent;
-  const bar = outdated ? t.baseMetric : state.best;
-  const decided = baseline ? decideBaseline(measurement) : decide(bar, measurement, ctx.config.metric.direction);
-  const decision: { outcome: Outcome; reason: string } =
-    outdated && decided.outcome === 'keep'
-      ? { outcome: 'stale', reason: `better than its base (${String(bar)}), but the incumbent moved while it ran: not kept on this measurement (measured again on the incumbent unless the run is stopping)` }
-      : decided;
-  appendEvent(ctx.ledger, { type: 'decide', 
+  return null;
+}
+
+/** Writes the decision, carries out its plan and records the trial. */
+export async function recordDecision(
+  ctx: RunContext,
+  state: RunState,
+  t: CommittedTrial,
+  slot: ExperimentSlot,
+  decision: { outcome: Outcome; reason: string },
+  value: number | null,
+  bar: number | null,
+  runMs: number,
+  detail: string | undefined,
+  crashReport: string,
+  extra: Partial<TrialSummary>,
+): Promise<TrialSummary> {
+  appendEvent(ctx.ledger, {
+    type: 'decide',
     n: t.trial,
     outcome: decision.outcome,
-    metric: measurement.ok ? measurement.value : null,
-    best: baseline ? null : bar,
+    metric: value,
+    best: t.baseline === true ? null : bar,
     reason: decision.reason,
-    crashReport: experiment.crashReport || undefined,
+    crashReport: crashReport || undefined,
   });
   ctx.ledger.sync();
-  const metric = measurement.ok && decision.outcome !== 'crash' ? measurement.value : null;
-  await applyPlan(ctx, state, planFor(measured(t, slot), decision.outcome, metric));
-  const detail = decision.outcome === 'crash' ? experiment.crashReport || decision.reason : decision.outcome === 'stale' ? decision.reason : undefined;
-  return finishTrial(ctx, state, summaryOf(ctx, state, t, slot, decision.outcome, metric, runMs, detail));
+  const metric = decision.outcome !== 'crash' ? value : null;
+  // Greedy: a keep is the new incumbent. Beyond it a keep beats its own node, and the run branch
+  // moves only to a node better than the best so far.
+  const newBest = measuresOnIncumbent(ctx.strategy) || state.best === null || (metric !== null && isBetter(metric, state.best, ctx.config.metric.direction));
+  await applyPlan(ctx, state, planFor(measured(t, slot, state), decision.outcome, metric, newBest));
+  return finishTrial(ctx, state, { ...summaryOf(ctx, state, t, slot, decision.outcome, metric, runMs, detail), ...extra });
 }
 
 /** The baseline has nothing to beat: a valid metric makes it the first incumbent. */
@@ -158,8 +287,8 @@ function decideBaseline(measurement: Measurement): { outcome: 'baseline' | 'cras
   return measurement.ok ? { outcome: 'baseline', reason: 'baseline' } : { outcome: 'crash', reason: measurement.reason };
 }
 
-function measured(t: CommittedTrial, slot: ExperimentSlot): Measured {
-  return { trial: t.trial, sha: t.sha, base: t.base, baseline: t.baseline === true, inProject: inProject(slot), files: t.files };
+export function measured(t: CommittedTrial, slot: ExperimentSlot, state: Pick<RunState, 'incumbent'>): Measured {
+  return { trial: t.trial, sha: t.sha, base: t.base, baseline: t.baseline === true, inProject: inProject(slot), files: t.files, home: state.incumbent };
 }
 
 /**
@@ -167,7 +296,7 @@ function measured(t: CommittedTrial, slot: ExperimentSlot): Measured {
  * files are restored from git, the change is reverted like a failure, and the trial is a violation.
  * A protected file that git cannot restore stops the run: the user must look at it.
  */
-async function rejectTampering(
+export async function rejectTampering(
   ctx: RunContext,
   state: RunState,
   t: CommittedTrial,
@@ -182,7 +311,7 @@ async function rejectTampering(
   appendEvent(ctx.ledger, { type: 'tamper', n: t.trial, files, unrestored, during: 'experiment', ...(inSlot.length > 0 ? { slot: slot.index } : {}) });
   appendEvent(ctx.ledger, { type: 'decide', n: t.trial, outcome: 'violation', metric: null, best: state.best, reason: 'the experiment changed protected files' });
   ctx.ledger.sync();
-  await applyPlan(ctx, state, planFor(measured(t, slot), 'violation', null));
+  await applyPlan(ctx, state, planFor(measured(t, slot, state), 'violation', null));
   const where = inProjectFolder.length > 0 ? 'restored from git' : 'in its slot, which is reset before the next experiment';
   const detail = `the experiment changed ${files.join(', ')}, which the agent's code must not touch (hidden or read-only); ${
     unrestored.length === 0 ? where : `${unrestored.join(', ')} cannot be restored (not in git)`
@@ -199,7 +328,7 @@ export function unrestorableError(trial: number, files: readonly string[]): Proj
   });
 }
 
-function summaryOf(
+export function summaryOf(
   ctx: RunContext,
   state: RunState,
   t: CommittedTrial,

@@ -7,6 +7,9 @@ import { AgentError } from '../errors.js';
 import { agentViews } from '../prompt/agent-views.js';
 import { assemblePrompt } from '../prompt/assemble-prompt.js';
 import { formatMetric } from '../report/format.js';
+import { noiseFloorOf } from '../core/noise-floor.js';
+import { lineage, siblingsTried } from '../core/trial-tree.js';
+import type { NodeView, StartNode } from '../prompt/start-node-section.js';
 import { writeTrialArtifact } from '../store/trial-artifacts.js';
 import { checkChanges } from '../workspace/guard.js';
 import { diffTrialFiles } from '../workspace/trial-diff.js';
@@ -55,12 +58,19 @@ export type SettledProposal = { kind: 'ended'; summary: TrialSummary } | { kind:
  * Step 1 of a trial (see design/trial-lifecycle.md): the trial number is given and written when
  * the proposal starts; the lane's worktree is put at the parent; the prompt is written.
  */
-export async function beginProposal(ctx: RunContext, state: RunState, lane: AgentLane, trial: number, inFlight: readonly InFlightTrial[]): Promise<StartedProposal> {
+export async function beginProposal(
+  ctx: RunContext,
+  state: RunState,
+  lane: AgentLane,
+  trial: number,
+  inFlight: readonly InFlightTrial[],
+  inFlightParents: readonly string[] = [],
+): Promise<StartedProposal> {
   const startedAt = ctx.now();
-  const parent = ctx.strategy.chooseParent({ incumbent: state.incumbent, trials: state.history });
-  // The run branch is a chain: a change is measured on top of the incumbent. A strategy that
-  // starts elsewhere (restart, beam, tree) needs the tree of nodes, which this loop does not do yet.
-  if (parent !== state.incumbent) throw new Error(`strategy ${ctx.strategy.name} chose ${parent}, not the incumbent ${state.incumbent}: not supported yet`);
+  const choice = ctx.strategy.choose({ incumbent: state.incumbent, trials: state.history, inFlightParents });
+  const parent = choice.parent;
+  // The node's own metric is the bar its children must beat (greedy: the incumbent's, the best).
+  const parentMetric = parent === state.incumbent ? state.best : (nodeMetric(state.history, parent) ?? state.best);
   appendEvent(ctx.ledger, { type: 'trial.start', n: trial, parent });
   ctx.reporter.trialStart?.(trial);
   if (lane.at !== parent) {
@@ -80,11 +90,24 @@ export async function beginProposal(ctx: RunContext, state: RunState, lane: Agen
     historyLimit: ctx.config.agent.context_window.history_limit,
     includeBest: ctx.config.agent.context_window.include_best,
     formatMetric,
+    noise: noiseFloorOf(state.history.find((s) => s.outcome === 'baseline')),
+    ...(parent !== state.incumbent ? { startNode: startNodeOf(state.history, parent, ctx.hiddenText.redact) } : {}),
     ...(inFlight.length > 0 ? { inFlight } : {}),
   });
   mkdirSync(ctx.paths.trialDir(trial), { recursive: true });
   await writeTrialArtifact(ctx.paths, trial, 'prompt.md', prompt);
-  return { trial, parent, parentMetric: state.best, startedAt, prompt, history, lane };
+  return { trial, parent, parentMetric, startedAt, prompt, history, lane };
+}
+
+/** The metric of the kept (or baseline) node at `commit`, if the history has one. */
+function nodeMetric(history: readonly TrialSummary[], commit: string): number | null {
+  return history.find((t) => t.commit === commit && (t.outcome === 'keep' || t.outcome === 'baseline'))?.metric ?? null;
+}
+
+/** The prompt's view of where a proposal starts that a strategy sent elsewhere than the best node. */
+function startNodeOf(history: readonly TrialSummary[], commit: string, redact: (text: string) => string): StartNode {
+  const view = (t: TrialSummary): NodeView => ({ trial: t.trial, outcome: t.outcome, metric: t.metric, description: redact(t.description) });
+  return { lineage: lineage(history, commit).map(view), siblings: siblingsTried(history, commit).map(view) };
 }
 
 /** Step 2, the agent's turn: runs beside experiments and other proposals; touches only its lane. */

@@ -4,11 +4,13 @@ import path from 'node:path';
 import type { ExecutionHandle } from '../runner/types.js';
 import type { Ledger, LedgerEvent } from '../store/ledger.js';
 import type { Git } from '../workspace/git.js';
-import { verifyRunBranch } from '../workspace/run-branch.js';
+import { moveRunBranch, verifyRunBranch } from '../workspace/run-branch.js';
 import { applyPlan } from './apply-plan.js';
 import { adoptJob } from './adopt-job.js';
-import { evaluateCommit, settleExperiment } from './evaluate-commit.js';
+import { evaluateCommit } from './evaluate-commit.js';
 import { planFor } from './plan.js';
+import { measuresOnIncumbent } from './strategy.js';
+import { isBetter } from '../core/objective.js';
 import type { TrialSummary } from './events.js';
 import { finishTrial } from './finish-trial.js';
 import type { Outcome } from '../core/outcome.js';
@@ -71,6 +73,10 @@ async function recoverTrial(ctx: RunContext, state: RunState, n: number, signal:
   const sha = typeof rebaseEvent?.['sha'] === 'string' ? rebaseEvent['sha'] : typeof commitEvent?.['sha'] === 'string' ? commitEvent['sha'] : '';
   const base = typeof rebaseEvent?.['sha'] === 'string' ? String(rebaseEvent['onto']) : typeof commitEvent?.['base'] === 'string' ? commitEvent['base'] : parent;
   const lineage = { parent, base, ...(remeasureOf !== undefined ? { remeasureOf } : {}) };
+  // Greedy measures a change on the incumbent (its base). Beyond greedy the project folder left the
+  // best node (the incumbent) for the change, and goes back there: `from` is where it was.
+  const chain = measuresOnIncumbent(ctx.strategy);
+  const from = chain ? base : state.incumbent;
 
   const record = (outcome: Outcome, metric: number | null, commit: string, recordedFiles: string[], detail?: string): TrialSummary =>
     finishTrial(ctx, state, {
@@ -110,11 +116,14 @@ async function recoverTrial(ctx: RunContext, state: RunState, n: number, signal:
     const inProjectFolder = slot === 0;
     // Where the dead run may have left the branch: at the commit under test or its base in the
     // project folder; at the base, or already at the commit of a keep, for a slot's trial.
-    const allowed = outcome === 'keep' ? [sha, base] : inProjectFolder ? [sha, base] : [head];
+    const allowed = outcome === 'keep' ? [sha, from] : inProjectFolder ? [sha, from] : [head];
     await requireHeadAt(ctx, head, allowed, n);
     const metric = typeof decideEvent['metric'] === 'number' ? decideEvent['metric'] : null;
     // The same plan the trial would have applied, had it not been killed (applying it twice is harmless).
-    await applyPlan(ctx, state, planFor({ trial: n, sha, base, baseline: false, inProject: inProjectFolder, files }, outcome, outcome === 'crash' ? null : metric));
+    // Beyond greedy a keep moves the branch only when it is the best node, and a revert goes back to the best node.
+    const newBest = chain || state.best === null || (metric !== null && isBetter(metric, state.best, ctx.config.metric.direction));
+    const m = { trial: n, sha, base, baseline: false, inProject: inProjectFolder, files, ...(chain ? {} : { home: state.incumbent }) };
+    await applyPlan(ctx, state, planFor(m, outcome, outcome === 'crash' ? null : metric, newBest));
     const detail = typeof decideEvent['crashReport'] === 'string' ? decideEvent['crashReport'] : typeof decideEvent['reason'] === 'string' && outcome === 'stale' ? decideEvent['reason'] : undefined;
     record(outcome, outcome === 'crash' ? null : metric, sha, files, detail);
     return `trial ${n} had been decided (${outcome}) when the last run stopped; its record is complete now`;
@@ -122,28 +131,31 @@ async function recoverTrial(ctx: RunContext, state: RunState, n: number, signal:
   if (applyEvent && commitEvent && slot === 0) {
     if (head === sha) {
       // The agent's work is not wasted: the commit nobody evaluated is evaluated now.
-      state.incumbent = base;
-      const committed = { trial: n, sha, parent, base, baseMetric: state.best, description, files, agentMs, usage: agentUsage, startedAt, ...(remeasureOf !== undefined ? { remeasureOf } : {}) };
+      if (chain) state.incumbent = base;
+      const baseMetric = chain ? state.best : (state.history.find((t) => t.commit === base && (t.outcome === 'keep' || t.outcome === 'baseline'))?.metric ?? state.best);
+      const committed = { trial: n, sha, parent, base, baseMetric, description, files, agentMs, usage: agentUsage, startedAt, ...(remeasureOf !== undefined ? { remeasureOf } : {}) };
       if (adoptable !== null) {
         const adopted = await adoptJob(ctx, n, adoptable, signal);
         if (adopted !== null) {
-          await settleExperiment(ctx, state, committed, ctx.projectSlot, adopted);
+          await evaluateCommit(ctx, state, committed, signal, ctx.projectSlot, adopted);
           return `trial ${n}'s experiment had been submitted as a Slurm job when the last run stopped; its finished result was adopted`;
         }
         await ctx.executor.cancel(adoptable);
       }
-      await evaluateCommit(ctx, state, { trial: n, sha, parent, base, baseMetric: state.best, description, files, agentMs, usage: agentUsage, startedAt, ...(remeasureOf !== undefined ? { remeasureOf } : {}) }, signal);
+      await evaluateCommit(ctx, state, committed, signal);
       return `trial ${n} was interrupted before its experiment finished; its commit has now been evaluated`;
     }
-    if (head === base) {
+    if (head === from || head === base) {
       // Killed while the change was being applied: some editable files may hold the new content.
       // They are crucible's (the move only starts on clean files): put them back as the branch has them.
-      await ctx.git.restorePaths(base, files);
+      await ctx.git.restorePaths(head, files);
+      // Beyond greedy a candidate is confirmed against its own node: the branch goes back to the best.
+      if (head !== from) await moveRunBranch(ctx.git, ctx.branch, head, from, ctx.branchWatch);
       record('interrupted', null, sha, files, 'interrupted while its change was being applied');
       return `trial ${n} was interrupted while its change was applied; ${files.join(', ')} restored from the branch`;
     }
     // Neither: someone moved the branch since. Nothing is recorded or changed until the user decides.
-    await requireHeadAt(ctx, head, [sha, base], n);
+    await requireHeadAt(ctx, head, [sha, from], n);
   }
   if (starts.length > 0 && slot > 0) {
     record('interrupted', null, sha, files, `interrupted while its experiment ran in slot ${slot}; the slot is rebuilt`);

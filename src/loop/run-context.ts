@@ -7,6 +7,7 @@ import type { RunPaths } from '../store/run-paths.js';
 import type { AccessPolicy } from '../workspace/access-policy.js';
 import type { HiddenTextRedactor } from '../workspace/hidden-text.js';
 import type { Git } from '../workspace/git.js';
+import type { RunBranchWatch } from '../workspace/run-branch-watch.js';
 import type { LoopReporter, TrialSummary } from './events.js';
 import type { ExperimentSlot } from './experiment-slot.js';
 import type { ProtectedFiles } from './protected-files.js';
@@ -46,6 +47,8 @@ export interface RunContext {
   projectSlot: ExperimentSlot;
   /** Protected files the unmodified experiment rewrites itself: not checked for tampering. */
   volatile: Set<string>;
+  /** Lets the run-branch guard skip git while HEAD, the branch and the index are as git last found them. */
+  branchWatch: RunBranchWatch;
   /** Puts back deleted or changed records (see OpenRun.restoreRecords). */
   restoreRecords: () => string[];
 }

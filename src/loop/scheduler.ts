@@ -1,17 +1,17 @@
 import type { InFlightTrial } from '../agents/types.js';
 import { appendEvent } from '../store/ledger-events.js';
-import { GitError, ProjectError } from '../errors.js';
 import type { ExperimentResult } from '../runner/run-experiment.js';
 import { inFlightViews } from '../prompt/agent-views.js';
 import { rebaseChange } from '../workspace/rebase-change.js';
-import { moveRunBranch } from '../workspace/run-branch.js';
-import { measure, settleExperiment, type CommittedTrial } from './evaluate-commit.js';
+import { applyToProject, unmeasured } from './apply-to-project.js';
+import { nextConfirmRun, settleConfirmRun, type Confirming } from './confirm.js';
+import { measure, measureRuns, runsOf, settleExperiment, type CommittedTrial, type Measurements, type Settled } from './evaluate-commit.js';
 import type { TrialSummary } from './events.js';
 import { inProject, type ExperimentSlot } from './experiment-slot.js';
 import { finishTrial } from './finish-trial.js';
-import { guardRunBranch } from './guard-run-branch.js';
 import { beginProposal, FatalAgentError, runAgentTurn, settleProposal, type AgentLane, type AgentTurn, type StartedProposal } from './proposal.js';
 import type { RunContext, RunState } from './run-context.js';
+import { measuresOnIncumbent } from './strategy.js';
 import { checkBudget, checkStop, countTrial, initialCounters, type Budget, type SessionCounters, type StopReason } from './stop-rules.js';
 
 export interface SchedulerOptions {
@@ -42,7 +42,8 @@ export interface SchedulerResult {
 /** What a task running beside the scheduler hands back when it is done. */
 type Done =
   | { kind: 'turn'; p: StartedProposal; turn: AgentTurn }
-  | { kind: 'measured'; t: CommittedTrial; slot: ExperimentSlot; experiment: ExperimentResult; changedInSlot: string[] }
+  | { kind: 'measured'; t: CommittedTrial; slot: ExperimentSlot; m: Measurements; changedInSlot: string[] }
+  | { kind: 'confirm-run'; c: Confirming; slot: ExperimentSlot; role: 'incumbent' | 'candidate'; experiment: ExperimentResult; changedInSlot: string[] }
   | { kind: 'failed'; error: unknown };
 
 /**
@@ -137,7 +138,8 @@ export async function runTrials(ctx: RunContext, state: RunState, options: Sched
     const trial = nextTrial++;
     proposalsStarted++;
     const inFlight = inFlightNow();
-    const p = await beginProposal(ctx, state, lane, trial, inFlight);
+    const parents = [...proposing.values()].map((q) => q.parent).concat([...queue, ...running.values()].map((t) => t.base));
+    const p = await beginProposal(ctx, state, lane, trial, inFlight, parents);
     proposing.set(trial, p);
     spawn(runAgentTurn(ctx, p, hard, inFlight).then((turn): Done => ({ kind: 'turn', p, turn })));
   };
@@ -151,7 +153,7 @@ export async function runTrials(ctx: RunContext, state: RunState, options: Sched
   const startExperiment = async (queued: CommittedTrial, slot: ExperimentSlot): Promise<boolean> => {
     let t = queued;
     // Rule 1 of the keep rule: a change is measured on top of the incumbent of the moment.
-    if (t.base !== state.incumbent) {
+    if (measuresOnIncumbent(ctx.strategy) && t.base !== state.incumbent) {
       const sha = await rebaseChange(ctx.git, t.sha, state.incumbent);
       if (sha === null) {
         endWithoutExperiment(t, 'stale', `its change no longer applies: the incumbent moved (to ${state.incumbent.slice(0, 7)}) while it was proposed, and changed the same lines`);
@@ -161,10 +163,7 @@ export async function runTrials(ctx: RunContext, state: RunState, options: Sched
       t = { ...t, sha, base: state.incumbent, baseMetric: state.best };
     }
     if (inProject(slot)) {
-      await guardRunBranch(ctx, state, `before trial ${t.trial}'s experiment`);
-      appendEvent(ctx.ledger, { type: 'apply', n: t.trial, sha: t.sha, files: t.files });
-      ctx.ledger.sync();
-      await applyToProject(ctx, state, t);
+      await applyToProject(ctx, state, t, t.sha);
       state.projectBusy = true;
     }
     running.set(t.trial, t);
@@ -176,12 +175,47 @@ export async function runTrials(ctx: RunContext, state: RunState, options: Sched
     spawn(
       (async (): Promise<Done> => {
         await folder?.checkout(measured.sha);
-        const experiment = await measure(ctx, slot, measured.trial, measured.sha, hard);
+        const m = await measureRuns(ctx, slot, measured.trial, measured.sha, hard, runsOf(ctx, measured));
         const changedInSlot = folder ? await folder.changedProtected(ctx.policy, [...ctx.volatile]) : [];
-        return { kind: 'measured', t: measured, slot, experiment, changedInSlot };
+        return { kind: 'measured', t: measured, slot, m, changedInSlot };
       })(),
     );
     return true;
+  };
+
+  /** The next run of a candidate being confirmed, in the slot it holds: it or its base, in turn. */
+  const startConfirmRun = async (c: Confirming, slot: ExperimentSlot): Promise<void> => {
+    const next = nextConfirmRun(c);
+    if (inProject(slot)) await applyToProject(ctx, state, c.t, next.sha);
+    running.set(c.t.trial, c.t);
+    ctx.reporter.experimentStart?.(c.t.trial, { commit: next.sha });
+    const folder = slot.folder;
+    spawn(
+      (async (): Promise<Done> => {
+        await folder?.checkout(next.sha);
+        const experiment = await measure(ctx, slot, c.t.trial, next.sha, hard, next.role === 'incumbent' ? 'incumbent' : undefined);
+        const changedInSlot = folder ? await folder.changedProtected(ctx.policy, [...ctx.volatile]) : [];
+        return { kind: 'confirm-run', c, slot, role: next.role, experiment, changedInSlot };
+      })(),
+    );
+  };
+
+  /** A measurement settled: the trial ends (its slot freed), or its confirmation goes on in the same slot. */
+  const afterSettled = async (t: CommittedTrial, slot: ExperimentSlot, settled: Settled, previousBest: number | null): Promise<void> => {
+    if (settled.kind === 'confirm') return startConfirmRun(settled.confirming, slot);
+    const summary = settled.summary;
+    if (inProject(slot)) state.projectBusy = false;
+    freeSlots.push(slot);
+    ended(summary, previousBest);
+    // Rule 2: better than its base but measured on an outdated one: measured again on the
+    // incumbent, as a new trial that names the first. Never kept on the first measurement.
+    if (summary.outcome === 'stale' && summary.metric !== null && !hard.aborted && !stopsExperiments(stopping)) {
+      const again = nextTrial++;
+      appendEvent(ctx.ledger, { type: 'trial.start', n: again, parent: t.parent, remeasureOf: t.trial });
+      appendEvent(ctx.ledger, { type: 'commit', n: again, sha: t.sha, parent: t.parent, base: t.base });
+      ctx.reporter.trialStart?.(again);
+      queue.unshift({ ...t, trial: again, remeasureOf: t.trial, agentMs: 0, usage: null, startedAt: ctx.now() });
+    }
   };
 
   const handle = async (event: Done): Promise<void> => {
@@ -206,23 +240,16 @@ export async function runTrials(ctx: RunContext, state: RunState, options: Sched
         return;
       }
       case 'measured': {
-        const { t, slot, experiment, changedInSlot } = event;
+        const { t, slot, m, changedInSlot } = event;
         running.delete(t.trial);
-        if (inProject(slot)) state.projectBusy = false;
         const previousBest = state.best;
-        const summary = await settleExperiment(ctx, state, t, slot, experiment, changedInSlot);
-        freeSlots.push(slot);
-        ended(summary, previousBest);
-        // Rule 2: better than its base but measured on an outdated one: measured again on the
-        // incumbent, as a new trial that names the first. Never kept on the first measurement.
-        if (summary.outcome === 'stale' && summary.metric !== null && !hard.aborted && !stopsExperiments(stopping)) {
-          const again = nextTrial++;
-          appendEvent(ctx.ledger, { type: 'trial.start', n: again, parent: t.parent, remeasureOf: t.trial });
-          appendEvent(ctx.ledger, { type: 'commit', n: again, sha: t.sha, parent: t.parent, base: t.base });
-          ctx.reporter.trialStart?.(again);
-          queue.unshift({ ...t, trial: again, remeasureOf: t.trial, agentMs: 0, usage: null, startedAt: ctx.now() });
-        }
-        return;
+        return afterSettled(t, slot, await settleExperiment(ctx, state, t, slot, m, changedInSlot), previousBest);
+      }
+      case 'confirm-run': {
+        const { c, slot, role, experiment, changedInSlot } = event;
+        running.delete(c.t.trial);
+        const previousBest = state.best;
+        return afterSettled(c.t, slot, await settleConfirmRun(ctx, state, c, slot, role, experiment, changedInSlot), previousBest);
       }
     }
   };
@@ -272,46 +299,7 @@ export async function runTrials(ctx: RunContext, state: RunState, options: Sched
   return { reason: stopping ?? { kind: 'interrupted' }, counters };
 }
 
-/** The record of a committed trial that ends without a measurement. */
-function unmeasured(ctx: RunContext, state: RunState, t: CommittedTrial, outcome: 'stale' | 'stopped' | 'interrupted', detail: string): TrialSummary {
-  return {
-    trial: t.trial,
-    outcome,
-    metric: null,
-    description: t.description,
-    commit: t.sha,
-    files: t.files,
-    detail,
-    best: state.best,
-    agentMs: t.agentMs,
-    runMs: 0,
-    totalMs: ctx.now() - t.startedAt,
-    costUsd: t.usage?.costUsd ?? null,
-    usage: t.usage,
-    parent: t.parent,
-    base: t.base,
-    ...(t.remeasureOf !== undefined ? { remeasureOf: t.remeasureOf } : {}),
-  };
-}
-
 /** A stop that allows no new experiment: Ctrl+C, or a spent budget (the rest only stop new proposals). */
 function stopsExperiments(reason: StopReason | null): boolean {
   return reason !== null && (reason.kind === 'interrupted' || reason.kind === 'budget');
-}
-
-/** Moves the run branch (and the project's editable files) to the commit under test. */
-async function applyToProject(ctx: RunContext, state: RunState, t: CommittedTrial): Promise<void> {
-  try {
-    await moveRunBranch(ctx.git, ctx.branch, state.head, t.sha);
-    state.head = t.sha;
-  } catch (error) {
-    if (!(error instanceof GitError)) throw error;
-    const reason = error.stderr.trim().split('\n')[0] ?? 'git read-tree failed';
-    // Nothing of the change reached the project: recorded without its commit.
-    finishTrial(ctx, state, { ...unmeasured(ctx, state, t, 'interrupted', `could not apply the change to the project: ${reason}`), commit: '', files: [] });
-    if (error.lockFile !== null) throw error; // a stale index.lock has its own hint
-    throw new ProjectError(`cannot apply trial ${t.trial} to the project: ${reason}`, {
-      hints: ['An editable file was probably changed outside crucible during the run. Commit or undo that change, then run again.'],
-    });
-  }
 }

@@ -18,8 +18,9 @@ import { measureBaseline } from './baseline.js';
 import type { ExperimentSlot } from './experiment-slot.js';
 import { foldRun } from '../store/fold-run.js';
 import { expectedHeadAtResume } from './expected-head.js';
-import { greedy } from './strategy.js';
+import { createStrategy, measuresOnIncumbent } from './strategy.js';
 import { guardRunBranch } from './guard-run-branch.js';
+import { RunBranchWatch } from '../workspace/run-branch-watch.js';
 import type { LoopReporter, TrialSummary } from './events.js';
 import { runEveryStep } from './cleanup-steps.js';
 import { openRun, refuseDirtyEditable } from './open-run.js';
@@ -150,7 +151,8 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
       killGraceMs: options.killGraceMs ?? 5000,
       now: options.now ?? Date.now,
       restoreRecords: () => run.restoreRecords(),
-      strategy: greedy,
+      strategy: createStrategy(config.search, config.metric.direction),
+      branchWatch: await RunBranchWatch.open(git, run.branch),
     };
     state.best = bestOf(state.history, config.metric.direction);
 
@@ -159,7 +161,7 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
     await refuseDirtyEditable(git, config, await filesBeingApplied(git, ledger));
     // A resumed run goes on from where the ledger says it stopped, never from a commit nobody
     // measured (the user's, or an experiment's that committed).
-    const expectedHead = expectedHeadAtResume(view);
+    const expectedHead = expectedHeadAtResume(view, measuresOnIncumbent(ctx.strategy));
     if (expectedHead !== null && expectedHead !== state.head) {
       await guardRunBranch(ctx, { head: expectedHead, staged: state.staged }, 'since this run last stopped');
     }

@@ -17,6 +17,7 @@ import { findUnmatchedEntries } from '../workspace/unmatched-entries.js';
 import { scanWorkspace } from '../agents/tuner/scan.js';
 import { checkSlot } from './validate-slot.js';
 import { checkSlurm } from './validate-slurm.js';
+import { checkStability } from './validate-stability.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'warn';
 
@@ -35,6 +36,8 @@ export interface ValidateOptions {
   onCheck?: (check: Check) => void;
   /** Slots to check for (default parallel.workers): above 1, the experiment also runs once in a slot. */
   workers?: number;
+  /** `--stability --runs N`: run the experiment N times and recommend a configuration. Without it, a quick experiment runs 3 times. */
+  stabilityRuns?: number;
 }
 
 export async function validateProject(projectDir: string, options: ValidateOptions = {}): Promise<Check[]> {
@@ -69,7 +72,7 @@ export async function validateProject(projectDir: string, options: ValidateOptio
   // With `executor: slurm` the experiment runs as a job, after the cluster and the shared folder are checked.
   const executor = sandboxedExecutor(chooseExecutor(config, { projectDir: dir, tag: 'validate', env }), sandbox);
   if (config.executor.type === 'slurm' && !(await checkSlurm(dir, config, executor, env, add))) return checks;
-  const experiment = await runExperiment({
+  const runOnce = () => runExperiment({
     runCommand: config.commands.run,
     evalCommand: config.commands.eval,
     cwd: dir,
@@ -79,6 +82,7 @@ export async function validateProject(projectDir: string, options: ValidateOptio
     killGraceMs: 2000,
     executor,
   });
+  const experiment = await runOnce();
   const run = experiment.run;
   if (run.exitCode === 0 && !run.timedOut) {
     add({ name: 'Run command', status: 'pass', message: `ran in ${(run.durationMs / 1000).toFixed(1)}s` });
@@ -87,6 +91,7 @@ export async function validateProject(projectDir: string, options: ValidateOptio
   }
   if (experiment.metric.ok) {
     add({ name: 'Eval/metric', status: 'pass', message: `${config.metric.name}: ${experiment.metric.value}` });
+    await checkStability({ runs: options.stabilityRuns ?? null, first: experiment, repeat: runOnce, config }, add);
   } else if (run.exitCode === 0 && !run.timedOut) {
     add({ name: 'Eval/metric', status: 'fail', message: experiment.metric.reason });
   }

@@ -2,7 +2,10 @@ import type { InFlightTrial, TrialView } from '../agents/types.js';
 import type { Objective } from '../config/schema.js';
 import { findBestKept, measureGain } from '../core/objective.js';
 import type { Outcome } from '../core/outcome.js';
+import type { NoiseFloor } from '../core/noise-floor.js';
 import { inFlightSection } from './in-flight-section.js';
+import { noiseSection } from './noise-section.js';
+import { startNodeSection, type StartNode } from './start-node-section.js';
 import { strategyHint } from './strategy-hint.js';
 
 export interface PromptInput {
@@ -17,10 +20,14 @@ export interface PromptInput {
   history: readonly TrialView[];
   /** Trials proposed and not yet decided (hidden text already redacted); absent or empty: none. */
   inFlight?: readonly InFlightTrial[];
+  /** The node a non-greedy strategy chose to start from (lineage and tried siblings); absent: greedy. */
+  startNode?: StartNode;
   includeHistory: boolean;
   historyLimit: number;
   includeBest: boolean;
   formatMetric: (value: number | null) => string;
+  /** The run's noise floor (RunView.noise); absent, null or 0: no noise section. */
+  noise?: NoiseFloor | null;
 }
 
 const SEPARATOR = '\n\n---\n\n';
@@ -35,8 +42,10 @@ export function assemblePrompt(input: PromptInput): string {
     instructionsSection(input),
     rulesSection(input),
     stateSection(input),
+    noiseSection(input.noise, input.objective.name, input.formatMetric),
     input.includeHistory ? historySection(input) : null,
     inFlightSection(input.inFlight ?? []),
+    startNodeSection(input.startNode),
     lastFailureSection(input),
     taskSection(input),
   ];

@@ -1,6 +1,7 @@
 import type { Direction } from '../config/schema.js';
 import type { Outcome } from '../core/outcome.js';
 import { originOf } from './history.js';
+import { noiseJson, type NoiseJson } from './noise.js';
 import type { Postmortem } from './postmortem.js';
 
 /**
@@ -42,6 +43,10 @@ export interface PostmortemJson {
     base?: string;
     slot?: number;
     remeasure_of?: number;
+    /** Every raw value of the trial's candidate, when the ledger has them (its metric aggregates them). */
+    samples?: number[];
+    /** The incumbent's values measured beside it while it was confirmed. */
+    incumbent_samples?: number[];
   }>;
   failure_streaks: Array<{ start_trial: number; end_trial: number; length: number }>;
   turning_points: Array<{
@@ -54,6 +59,10 @@ export interface PostmortemJson {
     percent: number | null;
   }>;
   plateau: { since_trial: number; length: number } | null;
+  /** The baseline's spread over its repeated runs; null when it ran once (or the records predate repeats). */
+  noise: NoiseJson | null;
+  /** Each keep: its estimated gain over the incumbent (positive = better) and the runs behind it. */
+  keeps: Array<{ trial: number; metric: number; margin: number | null; measurements: number; incumbent_measurements: number; p: number | null }>;
   /** Filled in by the CLI when an LLM writes insights; null otherwise. */
   ai_insights: string | null;
 }
@@ -94,6 +103,8 @@ export function postmortemJson(pm: Postmortem): PostmortemJson {
       commit: point.commit === '' ? null : point.commit,
       best_so_far: point.bestSoFar,
       ...originOf(point),
+      ...(point.samples === undefined ? {} : { samples: point.samples }),
+      ...(point.incumbentSamples === undefined ? {} : { incumbent_samples: point.incumbentSamples }),
     })),
     failure_streaks: pm.failureStreaks.map((streak) => ({
       start_trial: streak.startTrial,
@@ -102,6 +113,8 @@ export function postmortemJson(pm: Postmortem): PostmortemJson {
     })),
     turning_points: pm.turningPoints.map((point) => ({ ...point })),
     plateau: pm.plateau === null ? null : { since_trial: pm.plateau.sinceTrial, length: pm.plateau.length },
+    noise: noiseJson(pm.noise),
+    keeps: pm.keeps.map((keep) => ({ trial: keep.trial, metric: keep.metric, margin: keep.margin, measurements: keep.measurements, incumbent_measurements: keep.incumbentMeasurements, p: keep.p })),
     ai_insights: null,
   };
 }

@@ -1,14 +1,19 @@
 import { renderTrendChart } from './chart.js';
 import { formatCost, formatDuration, formatMetric, formatPercent, formatSignedMetric } from './format.js';
 import type { FailureStreak, Postmortem, TrendPoint } from './postmortem.js';
+import { describeNoise } from './noise.js';
 import { renderCounts } from './status.js';
 import { measureWidth, truncateToWidth } from './text-width.js';
 import { renderTrialBars } from './trial-bars.js';
+import { isBranched, renderTrialTree } from './trial-tree.js';
+import type { TrialSummary } from '../core/trial-record.js';
 
 export interface PostmortemRenderOptions {
   metricName: string;
   /** Terminal columns. */
   width: number;
+  /** The ledger's trials: their tree is shown when the run branched (restart, beam, tree). */
+  trials?: readonly TrialSummary[];
 }
 
 const indent = '  ';
@@ -35,6 +40,11 @@ export function renderPostmortem(pm: Postmortem, opts: PostmortemRenderOptions):
   // Only trials run in parallel are re-measured or go stale: a serial run's report has no such section.
   const parallel = renderRemeasuredAndStale(pm);
   if (parallel !== null) sections.push(section(parallel.title, parallel.lines.flatMap((line) => wrapWords(line, inner))));
+  const noise = renderNoise(pm);
+  if (noise !== null) sections.push(section('Noise', noise.flatMap((line) => wrapWords(line, inner))));
+  if (opts.trials !== undefined && isBranched(opts.trials)) {
+    sections.push(section('Tree of trials', renderTrialTree(opts.trials, { width: inner, bestTrial: pm.summary.best?.trial ?? null })));
+  }
   sections.push(
     section('Turning points', renderTurningPoints(pm, inner)),
     section('Failure streaks', renderStreaks(pm)),
@@ -144,6 +154,21 @@ function wrapWords(line: string, width: number): string[] {
     }
   }
   lines.push(current);
+  return lines;
+}
+
+// Only runs that measured repeats have the section: a report of an older run reads as it did.
+function renderNoise(pm: Postmortem): string[] | null {
+  const repeated = pm.keeps.some((keep) => keep.measurements > 1 || keep.incumbentMeasurements > 0);
+  if (pm.noise === null && !repeated) return null;
+  const lines = [`Noise floor: ${describeNoise(pm.noise)}`];
+  for (const keep of pm.keeps) {
+    const margin = keep.margin === null ? '' : `, margin ${formatSignedMetric(keep.margin)}`;
+    const runs = `${keep.measurements} measurement${keep.measurements === 1 ? '' : 's'}`;
+    const beside = keep.incumbentMeasurements > 0 ? ` against ${keep.incumbentMeasurements} of the incumbent` : '';
+    const p = keep.p === null ? '' : `, p = ${keep.p < 0.001 ? '<0.001' : keep.p.toFixed(3)}`;
+    lines.push(`kept trial ${keep.trial}: ${formatMetric(keep.metric)}${margin} on ${runs}${beside}${p}`);
+  }
   return lines;
 }
 

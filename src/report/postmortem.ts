@@ -2,6 +2,8 @@ import type { Direction } from '../config/schema.js';
 import { isKept, type Outcome } from '../core/outcome.js';
 import type { ResultRow } from '../store/result-row.js';
 import { isBetter, measureGain } from '../core/objective.js';
+import type { NoiseFloor } from '../core/noise-floor.js';
+import { keepEvidence, noiseOfRows, type KeepEvidence } from './noise.js';
 import { sortByTrial, summarizeRun, type RunSummary } from './summary.js';
 
 /** One trial on the way, with the best metric reached up to and including it. */
@@ -17,6 +19,9 @@ export interface TrendPoint {
   base?: string;
   slot?: number;
   remeasureOf?: number;
+  /** Raw values from the ledger: the candidate's runs, and the incumbent's beside it while confirming. */
+  samples?: number[];
+  incumbentSamples?: number[];
 }
 
 /** A promising result measured on an outdated base, and the trial that measured it again on the incumbent. */
@@ -64,6 +69,10 @@ export interface Postmortem {
   remeasured: Remeasure[];
   /** Trials whose change no longer applied to a moved incumbent (not measured), by number. */
   stale: number[];
+  /** The baseline's spread; null when it ran once or the records predate repeats. */
+  noise: NoiseFloor | null;
+  /** Every keep, by trial: its margin and how many runs it rested on. */
+  keeps: KeepEvidence[];
 }
 
 const minStreakLength = 2;
@@ -104,6 +113,8 @@ export function analyzeRun(rows: readonly ResultRow[], direction: Direction): Po
     if (row.base !== undefined) point.base = row.base;
     if (row.slot !== undefined) point.slot = row.slot;
     if (row.remeasureOf !== undefined) point.remeasureOf = row.remeasureOf;
+    if (row.samples !== undefined) point.samples = row.samples;
+    if (row.incumbentSamples !== undefined) point.incumbentSamples = row.incumbentSamples;
     trend.push(point);
   }
 
@@ -118,6 +129,8 @@ export function analyzeRun(rows: readonly ResultRow[], direction: Direction): Po
       .map((row) => ({ trial: row.remeasureOf!, as: row.trial, status: row.status, metric: row.metric }))
       .sort((a, b) => a.trial - b.trial || a.as - b.as),
     stale: ordered.filter((row) => row.status === 'stale').map((row) => row.trial),
+    noise: noiseOfRows(ordered),
+    keeps: keepEvidence(ordered, direction),
   };
 }
 

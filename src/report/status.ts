@@ -1,6 +1,8 @@
 import type { Direction } from '../config/schema.js';
+import type { NoiseFloor } from '../core/noise-floor.js';
 import { formatCost, formatDuration, formatMetric, formatPercent, formatSignedMetric } from './format.js';
 import { inFlightJson, renderInFlight, type InFlightJson, type InFlightTrial } from './in-flight.js';
+import { describeNoise, noiseJson, type NoiseJson } from './noise.js';
 import type { RunSummary } from './summary.js';
 
 export interface StatusInput {
@@ -15,6 +17,8 @@ export interface StatusInput {
   running?: { pid: number; since: string } | null;
   /** Trials started and not yet recorded, by trial number (see describeInFlight). */
   inFlight?: readonly InFlightTrial[];
+  /** The baseline's spread (noiseOfRows); absent or null: no line (one baseline run, or an older record). */
+  noise?: NoiseFloor | null;
 }
 
 /** A few lines for `crucible status`; the trials in flight only when there are some. */
@@ -26,6 +30,7 @@ export function renderStatus(input: StatusInput): string {
     renderCounts(summary),
     `${renderBaseline(summary, metricName)}   ${renderBest(summary)}`,
   ];
+  if (input.noise != null) lines.push(`Noise floor: ${describeNoise(input.noise)}`);
   const facts = renderFacts(summary);
   if (facts !== '') lines.push(facts);
   lines.push(...renderInFlight(input.inFlight ?? [], input.running != null));
@@ -113,6 +118,8 @@ export interface StatusJson {
   running: { pid: number; since: string } | null;
   /** Trials started and not yet recorded, by trial number; [] when none. */
   in_flight: InFlightJson[];
+  /** The baseline's spread over its repeated runs; null when it ran once (or the record predates repeats). */
+  noise: NoiseJson | null;
 }
 
 export function statusJson(input: StatusInput): StatusJson {
@@ -162,5 +169,6 @@ export function statusJson(input: StatusInput): StatusJson {
     },
     running: input.running == null ? null : { pid: input.running.pid, since: input.running.since },
     in_flight: inFlightJson(input.inFlight ?? []),
+    noise: noiseJson(input.noise ?? null),
   };
 }

@@ -1,4 +1,5 @@
 import { findBestKept, type Direction } from '../core/objective.js';
+import { noiseFloorOf, type NoiseFloor } from '../core/noise-floor.js';
 import type { Outcome } from '../core/outcome.js';
 import type { AgentUsage, TrialSummary } from '../core/trial-record.js';
 import type { ExecutionHandle } from '../runner/types.js';
@@ -90,6 +91,8 @@ export interface RunView {
   nextTrial: number;
   /** Protected files a baseline found the experiment rewrites itself. */
   volatile: string[];
+  /** The spread of the baseline's repeated measurements; null until a baseline with two or more is recorded. */
+  noise: NoiseFloor | null;
 }
 
 /**
@@ -146,6 +149,7 @@ export function foldRun(events: readonly LedgerEvent[], options: { direction?: D
     sessions,
     nextTrial: highest + 1,
     volatile: [...volatile],
+    noise: noiseFloorOf(finished.find((node) => node.outcome === 'baseline')?.summary),
   };
 
   function applyRunEvent(event: Exclude<RunEvent, { n: number }>): void {
@@ -291,6 +295,8 @@ function advanceTrial(node: TrialNode, event: Exclude<RunEvent, { type: 'trial.s
       }
       return;
     case 'run.done':
+      // The incumbent's runs beside a trial being confirmed say nothing of the trial's own metric.
+      if (event.role === 'incumbent') return;
       node.runMs = event.ms;
       node.metric = event.metric;
       return;

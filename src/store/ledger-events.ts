@@ -113,6 +113,8 @@ export interface RunStartEvent extends Stamp {
   slot?: number;
   pgid?: number | null;
   processTag?: string;
+  /** Set when the commit measured is not the trial's own: the incumbent, run beside it while confirming. */
+  role?: 'incumbent';
 }
 /**
  * A batch job's state changed (PENDING, RUNNING, ...): `status` shows how long a job has waited
@@ -133,6 +135,10 @@ export interface RunDoneEvent extends Stamp {
   metric: number | null;
   reason: string | null;
   ms: number;
+  /** Every value of this measurement's runs (evaluation.repeats, baseline_repeats); `metric` is their aggregate. */
+  samples?: number[];
+  /** The incumbent's run beside the trial while confirming: its value is the incumbent's, not the trial's. */
+  role?: 'incumbent';
 }
 /** The decision, `best` being the best before it. */
 export interface DecideEvent extends Stamp {

@@ -2,7 +2,7 @@ import { isOutcome } from '../core/outcome.js';
 import type { AgentUsage, TrialSummary } from '../core/trial-record.js';
 import type { ExecutionHandle } from '../runner/types.js';
 import type { LedgerEvent } from './ledger.js';
-import type { CommitEvent, DecideEvent, GuardEvent, RunEvent, RunEventOf, RunEventType, RunStartEvent, TrialEndEvent, TrialStartEvent } from './ledger-events.js';
+import type { CommitEvent, DecideEvent, GuardEvent, RunEvent, RunEventOf, RunEventType, RunDoneEvent, RunStartEvent, TrialEndEvent, TrialStartEvent } from './ledger-events.js';
 
 /**
  * Reading ledger events back as the typed events of ledger-events.ts: a cheap check per type.
@@ -18,6 +18,9 @@ const count = (value: unknown): number => finite(value) ?? 0;
 const isString = (value: unknown): value is string => typeof value === 'string';
 // The array as read when it is clean (almost always): a long ledger holds thousands.
 const strings = (value: unknown): string[] => (!Array.isArray(value) ? [] : value.every(isString) ? value : value.filter(isString));
+const isFinite = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+// Raw metric values: only the finite ones are measurements (JSON writes a NaN as null).
+const numbers = (value: unknown): number[] => (!Array.isArray(value) ? [] : value.every(isFinite) ? value : value.filter(isFinite));
 const trialNumber = (value: unknown): number | null => (typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : null);
 
 export function readUsage(value: unknown): AgentUsage | null {
@@ -65,12 +68,18 @@ export function readSummary(value: unknown, n: number | null): TrialSummary | nu
   if (slot !== null) summary.slot = slot;
   const remeasureOf = trialNumber(s['remeasureOf']);
   if (remeasureOf !== null) summary.remeasureOf = remeasureOf;
+  if (Array.isArray(s['samples'])) summary.samples = numbers(s['samples']);
+  if (Array.isArray(s['incumbentSamples'])) summary.incumbentSamples = numbers(s['incumbentSamples']);
+  if (isFinite(s['margin'])) summary.margin = s['margin'];
+  if (isFinite(s['p'])) summary.p = s['p'];
   return summary;
 }
 
 const nullOrFinite = (value: unknown): boolean => value === null || (typeof value === 'number' && Number.isFinite(value));
 const optionalString = (value: unknown): boolean => value === undefined || typeof value === 'string';
 const optionalCount = (value: unknown): boolean => value === undefined || trialNumber(value) !== null;
+const optionalFinite = (value: unknown): boolean => value === undefined || isFinite(value);
+const optionalNumbers = (value: unknown): boolean => value === undefined || (Array.isArray(value) && value.every(isFinite));
 
 function isWellFormed(s: Record<string, unknown>, trial: number): boolean {
   const files = s['files'];
@@ -93,6 +102,10 @@ function isWellFormed(s: Record<string, unknown>, trial: number): boolean {
     optionalString(s['base']) &&
     optionalCount(s['slot']) &&
     optionalCount(s['remeasureOf']) &&
+    optionalNumbers(s['samples']) &&
+    optionalNumbers(s['incumbentSamples']) &&
+    optionalFinite(s['margin']) &&
+    optionalFinite(s['p']) &&
     (usage === undefined || (typeof usage === 'object' && usage !== null && isWellFormedUsage(usage as Record<string, unknown>)))
   );
 }
@@ -165,6 +178,7 @@ const readers: { [T in RunEventType]: (e: Raw, ts: string) => RunEventOf<T> | nu
     if (typeof e['processTag'] === 'string') start.processTag = e['processTag'];
     const slot = trialNumber(e['slot']);
     if (slot !== null) start.slot = slot;
+    if (e['role'] === 'incumbent') start.role = 'incumbent';
     return start;
   },
   'job.state': (e, ts) => {
@@ -174,7 +188,10 @@ const readers: { [T in RunEventType]: (e: Raw, ts: string) => RunEventOf<T> | nu
   'run.done': (e, ts) => {
     const n = trialNumber(e.n);
     if (n === null) return null;
-    return { v: 1, ts, type: 'run.done', n, exitCode: finite(e['exitCode']), signal: strOrNull(e['signal']), timedOut: e['timedOut'] === true, metric: finite(e['metric']), reason: strOrNull(e['reason']), ms: count(e['ms']) };
+    const done: RunDoneEvent = { v: 1, ts, type: 'run.done', n, exitCode: finite(e['exitCode']), signal: strOrNull(e['signal']), timedOut: e['timedOut'] === true, metric: finite(e['metric']), reason: strOrNull(e['reason']), ms: count(e['ms']) };
+    if (Array.isArray(e['samples'])) done.samples = e['samples'].filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+    if (e['role'] === 'incumbent') done.role = 'incumbent';
+    return done;
   },
   decide: (e, ts) => {
     const n = trialNumber(e.n);

@@ -31,6 +31,13 @@ export function resultRowOf(tag: string, summary: TrialSummary, timestamp: strin
   if (summary.base !== undefined && isSha(summary.base)) row.base = shortSha(summary.base);
   if (summary.slot !== undefined) row.slot = summary.slot;
   if (summary.remeasureOf !== undefined) row.remeasureOf = summary.remeasureOf;
+  if (summary.samples !== undefined) {
+    row.measurements = summary.samples.length;
+    row.samples = summary.samples;
+  }
+  if (summary.incumbentSamples !== undefined) row.incumbentSamples = summary.incumbentSamples;
+  if (summary.margin !== undefined) row.margin = summary.margin;
+  if (summary.p !== undefined) row.p = summary.p;
   return row;
 }
 

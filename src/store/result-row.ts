@@ -33,6 +33,13 @@ export interface ResultRow {
   slot?: number;
   /** The trial whose change this one measured again. From the ledger only: results.tsv has no such column. */
   remeasureOf?: number;
+  /** Runs of the candidate that `metric` aggregates (repeats and confirm runs); absent when unknown (one, in older files). */
+  measurements?: number;
+  /** From the ledger only (results.tsv holds the aggregate and the count): the raw values, as in TrialSummary. */
+  samples?: number[];
+  incumbentSamples?: number[];
+  margin?: number;
+  p?: number;
 }
 
 export const RESULT_COLUMNS = [
@@ -55,6 +62,8 @@ export const RESULT_COLUMNS = [
   'parent',
   'base',
   'slot',
+  // Issue 9: how many runs the metric aggregates.
+  'measurements',
 ] as const;
 
 export const RESULTS_FILE = 'results.tsv';

@@ -47,6 +47,7 @@ export function normalizeResultRowInPlace(row: ResultRow): ResultRow {
   if (row.parent !== undefined) checkCell('parent', row.parent);
   if (row.base !== undefined) checkCell('base', row.base);
   if (row.slot !== undefined && (!Number.isInteger(row.slot) || row.slot < 0)) throw new Error(`results row slot is not a count: ${row.slot}`);
+  if (row.measurements !== undefined && (!Number.isInteger(row.measurements) || row.measurements < 0)) throw new Error(`results row measurements is not a count: ${row.measurements}`);
   if (!Number.isInteger(row.trial) || row.trial < 0) throw new Error(`results row trial is not a count: ${row.trial}`);
   if (row.metric !== null && !Number.isFinite(row.metric)) throw new Error(`results row metric is not finite: ${row.metric}`);
   row.description = sanitizeDescription(row.description);
@@ -87,6 +88,7 @@ function cellOf(row: ResultRow, column: string): string {
     case 'parent': return row.parent ?? '';
     case 'base': return row.base ?? '';
     case 'slot': return numberCell(row.slot ?? null);
+    case 'measurements': return numberCell(row.measurements ?? null);
     // A column written by a newer crucible that this one does not know: leave it empty.
     default: return '';
   }
@@ -214,6 +216,9 @@ function parseLine(line: string, columns: readonly string[]): ParsedLine {
   const slotText = cell('slot').trim();
   if (/^\d{1,9}$/.test(slotText)) row.slot = Number(slotText);
   else if (slotText !== '') notes.push(`slot "${slotText}" is not a slot number; read as empty`);
+  const measurementsText = cell('measurements').trim();
+  if (/^\d{1,9}$/.test(measurementsText)) row.measurements = Number(measurementsText);
+  else if (measurementsText !== '') notes.push(`measurements "${measurementsText}" is not a count; read as empty`);
   return { row, notes };
 }
 

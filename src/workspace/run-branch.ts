@@ -1,5 +1,6 @@
 import { GitError, ProjectError } from '../errors.js';
 import { shortSha, type Git } from './git.js';
+import type { RunBranchWatch } from './run-branch-watch.js';
 
 /**
  * The run's branch is the only ref crucible moves, and only from where it left it. Anything else
@@ -38,7 +39,9 @@ export async function stagedPaths(git: Git, sha: string): Promise<string[]> {
  * at `expected.sha`, or the staged changes differ from `expected.staged`. `during` names the moment
  * ("during trial 3") for the message. Changes nothing.
  */
-export async function verifyRunBranch(git: Git, expected: RunBranchState, during: string): Promise<void> {
+export async function verifyRunBranch(git: Git, expected: RunBranchState, during: string, watch?: RunBranchWatch): Promise<void> {
+  if (watch?.holds(expected.sha, expected.staged)) return;
+  const before = watch?.fingerprint() ?? null;
   const [{ branchSha, headRef }, staged] = await Promise.all([readHead(git, expected.branch), stagedPaths(git, expected.sha).catch(() => null)]);
   const ours = `refs/heads/${expected.branch}`;
   const untouched = 'crucible stopped without changing anything';
@@ -73,6 +76,7 @@ export async function verifyRunBranch(git: Git, expected: RunBranchState, during
       hints: ['Stage or unstage what you mean to (git status shows it), then run again: crucible keeps what is staged when a run starts staged.'],
     });
   }
+  if (staged !== null) watch?.trust(before, expected.sha, expected.staged);
 }
 
 /**
@@ -82,8 +86,10 @@ export async function verifyRunBranch(git: Git, expected: RunBranchState, during
  * to other files forward (`reset --keep` would unstage them). The branch moves last, by a
  * compare-and-swap: a run killed in between leaves the branch at `from`, which recovery expects.
  */
-export async function moveRunBranch(git: Git, branch: string, from: string, to: string): Promise<void> {
+export async function moveRunBranch(git: Git, branch: string, from: string, to: string, watch?: RunBranchWatch): Promise<void> {
   if (from === to) return;
+  const staged = watch?.provenStaged(from) ?? null;
+  watch?.forget();
   await git.run(['read-tree', '-m', '-u', from, to]);
   try {
     await git.run(['update-ref', '-m', `crucible: ${shortSha(from)} -> ${shortSha(to)}`, `refs/heads/${branch}`, to, from]);
@@ -94,6 +100,7 @@ export async function moveRunBranch(git: Git, branch: string, from: string, to: 
     await git.run(['read-tree', '-m', '-u', to, from], { allowFail: true });
     throw error;
   }
+  watch?.moved(staged, to);
 }
 
 async function commitSubject(git: Git, sha: string): Promise<string> {

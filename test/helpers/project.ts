@@ -49,6 +49,14 @@ export interface TinyProjectOptions {
    * text has none. Default "{ agents: 1 }": the serial loop most tests are about.
    */
   parallel?: string;
+  /**
+   * The config's `evaluation:` mapping, in flow style, added when the config text has none.
+   * Default "{ baseline_repeats: 1, confirm: false }": one run per measurement, as most tests
+   * count them; the noise tests opt in.
+   */
+  evaluation?: string;
+  /** The config's `search:` mapping, in flow style; absent: greedy. */
+  search?: string;
 }
 
 export interface TinyProject {
@@ -178,7 +186,11 @@ export function createTinyProject(options: TinyProjectOptions = {}): TinyProject
   mkdirSync(ctl, { recursive: true });
   writeFileSync(path.join(root, 'agent.mjs'), AGENT);
   writeFiles(dir, {
-    '.crucible/config.yaml': withTopKey(withSandboxKey(options.configText ?? configYaml(options), options.sandbox ?? 'false'), 'parallel', options.parallel ?? '{ agents: 1 }'),
+    '.crucible/config.yaml': withTopKey(
+      withTopKey(withSandboxKey(options.configText ?? configYaml(options), options.sandbox ?? 'false'), 'parallel', options.parallel ?? '{ agents: 1 }'),
+      'evaluation',
+      options.evaluation ?? '{ baseline_repeats: 1, confirm: false }',
+    ) + (options.search ? `search: ${options.search}\n` : ''),
     '.crucible/program.md': 'Make the score better by changing X in solution.js.\n',
     '.gitignore': 'results.tsv\n.crucible/runs/\n.crucible/slots/\nrun.log\n',
     'package.json': '{ "type": "module" }\n',

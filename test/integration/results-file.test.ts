@@ -101,7 +101,7 @@ describe('results.tsv', () => {
     results.append(row(1));
     const reopened = openTracked();
     expect(reopened.rows().map((r) => r.trial)).toEqual([0, 1]);
-    expect(reopened.problems).toEqual(['line 3: expected 18 columns, found 3; row skipped']);
+    expect(reopened.problems).toEqual(['line 3: expected 19 columns, found 3; row skipped']);
   });
 
   it('reads a reference-format file, and rewrites it as ours when opened for appending', async () => {

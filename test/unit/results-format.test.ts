@@ -53,13 +53,28 @@ describe('formatResultRow', () => {
   it('writes the columns in order, rounding durations to ms and cost to 6 decimals', () => {
     expect(formatResultRow(row()).split('\t')).toEqual([
       'abc1234', '0.9979', 'keep', 'raise the learning rate', 'run1', '3',
-      '2026-11-27T10:02:00.000Z', '12.346', '30', '42.346', '0.012346', '1200', '300', '', '0', '', '', '',
+      '2026-11-27T10:02:00.000Z', '12.346', '30', '42.346', '0.012346', '1200', '300', '', '0', '', '', '', '',
     ]);
   });
 
-  it('ends with parent, base and slot when the trial names them', () => {
-    expect(formatResultRow(row({ parent: 'aaa1111', base: 'bbb2222', slot: 3, remeasureOf: 1 })).split('\t').slice(-4)).toEqual(['0', 'aaa1111', 'bbb2222', '3']);
-    expect(RESULT_COLUMNS.slice(-3)).toEqual(['parent', 'base', 'slot']);
+  it('ends with parent, base, slot and measurements when the trial names them', () => {
+    expect(formatResultRow(row({ parent: 'aaa1111', base: 'bbb2222', slot: 3, remeasureOf: 1, measurements: 5 })).split('\t').slice(-5)).toEqual(['0', 'aaa1111', 'bbb2222', '3', '5']);
+    expect(RESULT_COLUMNS.slice(-4)).toEqual(['parent', 'base', 'slot', 'measurements']);
+  });
+
+  it('reads the measurements count back, and a file without the column as before', () => {
+    const line = formatResultRow(row({ measurements: 7, samples: [1, 2] }));
+    const { rows, problems } = parseResultsText(`${HEADER}\n${line}\n`);
+    expect(problems).toEqual([]);
+    expect(rows[0]!.measurements).toBe(7);
+    // Raw values live in the ledger only.
+    expect(rows[0]!.samples).toBeUndefined();
+    const old = RESULT_COLUMNS.slice(0, -1);
+    const oldLine = formatResultRow(row({ measurements: 7 }), old);
+    const back = parseResultsText(`${old.join('\t')}\n${oldLine}\n`);
+    expect(back.problems).toEqual([]);
+    expect(back.rows[0]!.measurements).toBeUndefined();
+    expect(parseResultsText(`${HEADER}\n${line.replace(/7$/, 'x')}\n`).problems).toEqual(['line 2: measurements "x" is not a count; read as empty']);
   });
 
   it('writes null numbers as empty cells and numbers in their shortest form', () => {
@@ -67,7 +82,7 @@ describe('formatResultRow', () => {
       row({ metric: null, status: 'crash', agentSeconds: null, runSeconds: null, totalSeconds: null, costUsd: null, inputTokens: null, outputTokens: null, cacheWriteTokens: null }),
     ).split('\t');
     expect(cells[1]).toBe('');
-    expect(cells.slice(7)).toEqual(['', '', '', '', '', '', '', '', '', '', '']);
+    expect(cells.slice(7)).toEqual(['', '', '', '', '', '', '', '', '', '', '', '']);
     expect(formatResultRow(row({ metric: 1e-5 })).split('\t')[1]).toBe('0.00001');
     expect(formatResultRow(row({ metric: 142000 })).split('\t')[1]).toBe('142000');
   });
@@ -112,7 +127,7 @@ describe('parseResultsText', () => {
     const parsed = parseResultsText(text);
     expect(parsed.rows).toHaveLength(1);
     expect(parsed.problems).toEqual([
-      'line 3: expected 18 columns, found 2; row skipped',
+      'line 3: expected 19 columns, found 2; row skipped',
       'line 4: unknown status "maybe"; row skipped',
       'line 5: metric "abc" is not a number; row skipped',
       'line 6: trial 3 of run "run1" already on line 2; row skipped',
@@ -154,7 +169,7 @@ describe('parseResultsText', () => {
   });
 
   it('reads a slot that is not a number as none, and says which line', () => {
-    const line = formatResultRow(row({ slot: 2 })).replace(/\t2$/, '\tgpu0');
+    const line = formatResultRow(row({ slot: 2 })).replace(/\t2\t$/, "\tgpu0\t");
     const parsed = parseResultsText(`${HEADER}\n${line}\n`);
     expect(parsed.rows[0]).not.toHaveProperty('slot');
     expect(parsed.problems).toEqual(['line 2: slot "gpu0" is not a slot number; read as empty']);

@@ -38,7 +38,7 @@ export function createTunerBackend(): AgentBackend {
         // Seeded by trial number, not by a running generator, so a resumed run proposes exactly
         // what an uninterrupted one would have.
         const rng = createRng(hashSeed(seed, request.trial));
-        const proposal = proposeTuning(params, request.history, rng, { maxChanges, seed, pending });
+        const proposal = proposeTuning(params, request.history, rng, { maxChanges, seed, pending, direction: request.objective.direction });
         if (proposal.changes.length > 0) memory.remember(request.trial, formatDescription(proposal.changes));
         return { params, proposal };
       });

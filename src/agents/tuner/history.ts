@@ -10,19 +10,36 @@ import { parseDescription, type DescribedChange } from './description.js';
 export interface PastTrial {
   trial: number;
   outcome: Outcome;
+  metric: number | null;
   /** The changes to constants that still exist (a marker the user removed is forgotten). */
   changes: DescribedChange[];
+}
+
+/** A combination of values the run measured (or tried to), with what came of it. */
+export interface MeasuredPoint {
+  trial: number;
+  values: Map<string, number>;
+  outcome: Outcome;
+  metric: number | null;
 }
 
 export interface TuningMemory {
   /** The tuner's trials, oldest first. */
   trials: PastTrial[];
+  /**
+   * The baseline's values (when the history has its metric) and every tuner trial's attempted
+   * values that were measured or crashed, oldest first: what the global search models.
+   */
+  points: MeasuredPoint[];
   /** Keys (see `vectorKey`) of the value combinations already measured or refused. */
   tried: Set<string>;
 }
 
 // Outcomes whose values must not be proposed again: measured, crashed or refused by the guard.
 const TABU: ReadonlySet<Outcome> = new Set<Outcome>(['keep', 'discard', 'crash', 'violation']);
+
+// Outcomes that say something about the values themselves (a violation or a skip does not).
+const MODELLED: ReadonlySet<Outcome> = new Set<Outcome>(['keep', 'discard', 'crash']);
 
 /**
  * Rebuilds the tuner's memory from descriptions. The files hold the values of the best kept
@@ -33,6 +50,7 @@ const TABU: ReadonlySet<Outcome> = new Set<Outcome>(['keep', 'discard', 'crash',
 export function readHistory(params: readonly TunedParam[], history: readonly TrialView[]): TuningMemory {
   const known = new Set(params.map((p) => p.name));
   const trials: PastTrial[] = [];
+  const points: MeasuredPoint[] = [];
   const tried = new Set<string>();
   let after = new Map(params.map((p) => [p.name, p.value]));
   tried.add(vectorKey(params, after));
@@ -52,12 +70,21 @@ export function readHistory(params: readonly TunedParam[], history: readonly Tri
     const attempted = new Map(before);
     for (const c of changes) attempted.set(c.name, c.to);
     if (TABU.has(view.outcome)) tried.add(vectorKey(params, attempted));
+    if (MODELLED.has(view.outcome)) points.push({ trial: view.trial, values: attempted, outcome: view.outcome, metric: view.metric });
     tried.add(vectorKey(params, before));
-    trials.push({ trial: view.trial, outcome: view.outcome, changes });
+    trials.push({ trial: view.trial, outcome: view.outcome, metric: view.metric, changes });
     after = before;
   }
   trials.reverse();
-  return { trials, tried };
+  // Another agent's kept changes are not replayed, so the walk's start is the baseline's values
+  // only when every kept trial was the tuner's.
+  const baseline = ordered.find((v) => v.outcome === 'baseline');
+  const foreignKeep = ordered.some((v) => v.outcome === 'keep' && !trials.some((t) => t.trial === v.trial));
+  if (baseline !== undefined && baseline.metric !== null && !foreignKeep) {
+    points.push({ trial: baseline.trial, values: after, outcome: 'baseline', metric: baseline.metric });
+  }
+  points.reverse();
+  return { trials, points, tried };
 }
 
 /** A combination of values as one comparable string, in the order of `params`. */

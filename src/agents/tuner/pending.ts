@@ -22,6 +22,8 @@ export interface PendingPoints {
   moves: Map<string, PendingMoves>;
   /** How many in-flight proposals changed a constant that still exists. */
   count: number;
+  /** The value combinations being measured. */
+  values: Map<string, number>[];
 }
 
 /**
@@ -32,13 +34,14 @@ export interface PendingPoints {
  */
 export function readPending(params: readonly TunedParam[], proposals: readonly (readonly DescribedChange[])[]): PendingPoints {
   const byName = new Map(params.map((p) => [p.name, p]));
-  const pending: PendingPoints = { keys: new Set(), moves: new Map(), count: 0 };
+  const pending: PendingPoints = { keys: new Set(), moves: new Map(), count: 0, values: [] };
   for (const changes of proposals) {
     const known = changes.filter((c) => byName.has(c.name));
     if (known.length === 0) continue;
     const values = new Map(params.map((p) => [p.name, p.value]));
     for (const c of known) values.set(c.name, c.to);
     pending.keys.add(vectorKey(params, values));
+    pending.values.push(values);
     pending.count++;
     for (const c of known) {
       const param = byName.get(c.name)!;

@@ -9,6 +9,7 @@
  * next proposal spreads away: the other direction, another constant, another step size.
  */
 import type { TrialView } from '../types.js';
+import type { Direction as Objective } from '../../core/objective.js';
 import type { TunedParam, TuningChange } from './types.js';
 import type { Rng } from './rng.js';
 import { hashSeed } from './rng.js';
@@ -17,6 +18,7 @@ import type { DescribedChange } from './description.js';
 import { readPending, type PendingMoves, type PendingPoints } from './pending.js';
 import { formatValue, parseNumber } from './literal.js';
 import { clampUnit, fromUnit, toUnit } from './space.js';
+import { proposeGlobal } from './global.js';
 
 export interface TuningOptions {
   /** Most constants changed in one trial (at least 1). */
@@ -29,6 +31,8 @@ export interface TuningOptions {
    * proposal is exactly the serial one.
    */
   pending?: readonly (readonly DescribedChange[])[];
+  /** Which way is better; absent: read from the history's keeps (minimize when none says). */
+  direction?: Objective;
 }
 
 export interface TuningProposal {
@@ -71,6 +75,23 @@ export function proposeTuning(
   const notes = [`learned from ${memory.trials.length} earlier tuner trial(s), ${kept} kept`];
   if (pending.count > 0) notes.push(`${pending.count} proposal(s) being measured now: their points are avoided`);
   const current = new Map(params.map((p) => [p.name, p.value]));
+  const direction = options.direction ?? inferDirection(history);
+  const global = (exploration: number) =>
+    proposeGlobal(
+      { params, points: memory.points, avoid: new Set([...memory.tried, ...pending.keys]), pending: pending.values, direction, maxChanges: options.maxChanges, exploration },
+      rng,
+    );
+
+  // A plateau: the last few local moves all failed or tied. Half the time (more, the longer it
+  // lasts) the next point comes from the global search instead, far from the best if need be.
+  const stale = trialsSinceKeep(memory);
+  if (stale >= PLATEAU && rng() < (stale >= 2 * PLATEAU ? 0.75 : 0.5)) {
+    const jump = global(Math.min(1, stale / (4 * PLATEAU)));
+    if (jump !== null) {
+      notes.push(`${stale} trial(s) without a keep: a global step`);
+      return { changes: jump.changes, notes: [...notes, jump.why, ...jump.changes.map((c) => `${c.name}: ${c.fromText} → ${c.toText}`)] };
+    }
+  }
 
   for (let attempt = 0; attempt < SCALES.length * ATTEMPTS_PER_SCALE; attempt++) {
     const scale = SCALES[Math.floor(attempt / ATTEMPTS_PER_SCALE)]!;
@@ -94,8 +115,33 @@ export function proposeTuning(
     changes.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
     return { changes, notes: [...notes, ...reasons] };
   }
+  const jump = global(1);
+  if (jump !== null) {
+    notes.push('every combination near the best values has been tried: a global step');
+    return { changes: jump.changes, notes: [...notes, jump.why] };
+  }
   notes.push('every combination near the best values has been tried');
   return { changes: [], notes };
+}
+
+const PLATEAU = 3;
+
+/** The tuner's measured trials since its last kept one (all of them when none was kept). */
+function trialsSinceKeep(memory: TuningMemory): number {
+  let count = 0;
+  for (let i = memory.trials.length - 1; i >= 0; i--) {
+    const outcome = memory.trials[i]!.outcome;
+    if (outcome === 'keep') break;
+    if (outcome === 'discard' || outcome === 'crash') count++;
+  }
+  return count;
+}
+
+/** Which way the history's keeps went from the baseline; minimize when nothing says. */
+function inferDirection(history: readonly TrialView[]): Objective {
+  const baseline = history.find((v) => v.outcome === 'baseline')?.metric ?? null;
+  const kept = history.find((v) => v.outcome === 'keep' && v.metric !== null && baseline !== null && v.metric !== baseline);
+  return kept !== undefined && kept.metric! > baseline! ? 'maximize' : 'minimize';
 }
 
 /** Replays the tuner's past trials, oldest first, into a step and direction per constant. */
@@ -107,9 +153,13 @@ function learnFromHistory(params: readonly TunedParam[], memory: TuningMemory, s
       { step: INITIAL_STEP, dir: hashSeed(seed, p.name) % 2 === 0 ? 1 : -1, lastGood: null, failed: new Set(), credit: 0 },
     ]),
   );
+  let incumbent = memory.points.find((p) => p.outcome === 'baseline')?.metric ?? null;
   for (const trial of memory.trials) {
     for (const state of states.values()) state.credit *= 0.85;
     const success = trial.outcome === 'keep';
+    // A tie says the step was too short to see a difference: go on the same way, further.
+    const tie = trial.outcome === 'discard' && trial.metric !== null && trial.metric === incumbent;
+    if (success) incumbent = trial.metric;
     if (!success && trial.outcome !== 'discard' && trial.outcome !== 'crash') continue;
     for (const change of trial.changes) {
       const param = byName.get(change.name)!;
@@ -117,7 +167,10 @@ function learnFromHistory(params: readonly TunedParam[], memory: TuningMemory, s
       const delta = toUnit(param, change.to) - toUnit(param, change.from) || change.to - change.from;
       if (delta === 0) continue;
       const dir: Direction = delta > 0 ? 1 : -1;
-      if (success) {
+      if (tie) {
+        state.dir = dir;
+        state.step = Math.min(MAX_STEP, state.step * 2);
+      } else if (success) {
         state.dir = dir;
         state.lastGood = dir;
         state.step = Math.min(MAX_STEP, state.step * 1.5);

@@ -2,7 +2,7 @@ import type { TextModel, TextModelType } from '../../agents/text-model.js';
 import type { Config } from '../../config/schema.js';
 import { ConfigError, ProjectError } from '../../errors.js';
 import { buildInsightsPrompt } from '../../report/insights-prompt.js';
-import { loadProjectRecords, resolveTag, rowsOf } from '../../report/load-run.js';
+import { loadProjectRecords, resolveTag, rowsOf, viewOf } from '../../report/load-run.js';
 import { postmortemJson } from '../../report/postmortem-json.js';
 import { renderPostmortem } from '../../report/postmortem-render.js';
 import { analyzeRun } from '../../report/postmortem.js';
@@ -39,7 +39,8 @@ export async function postmortemCommand(options: PostmortemCommandOptions, out: 
   const agentSettings = full?.agent ?? null;
   const model = agentSettings ? await textModelFor(agentSettings, options) : null;
 
-  if (!options.json) out.data(renderPostmortem(pm, { metricName: config.metric.name, width: out.columns }));
+  const trials = viewOf(records, tag)?.history;
+  if (!options.json) out.data(renderPostmortem(pm, { metricName: config.metric.name, width: out.columns, ...(trials ? { trials } : {}) }));
   if (model === null) {
     if (options.json) out.data(JSON.stringify({ metric: config.metric, ...postmortemJson(pm) }));
     return;

@@ -2,6 +2,7 @@ import { summarizeRun } from '../../report/summary.js';
 import { renderStatus, statusJson } from '../../report/status.js';
 import { describeInFlight } from '../../report/in-flight.js';
 import { loadProjectRecords, resolveTag, rowsOf, runningProcess, viewOf } from '../../report/load-run.js';
+import { noiseOfRows } from '../../report/noise.js';
 import { checkTag } from '../../store/run-paths.js';
 import type { Output } from '../output.js';
 
@@ -11,13 +12,15 @@ export async function statusCommand(options: { projectDir: string; tag: string |
   for (const problem of records.problems) out.warn(`results.tsv: ${problem}`);
   const tag = await resolveTag(records, options.tag);
   const { config } = records;
+  const rows = rowsOf(records, tag);
   const input = {
     experiment: config.name,
     tag,
     branch: `${config.git.branch_prefix}/${tag}`,
     metricName: config.metric.name,
     direction: config.metric.direction,
-    summary: summarizeRun(rowsOf(records, tag), config.metric.direction),
+    summary: summarizeRun(rows, config.metric.direction),
+    noise: noiseOfRows(rows),
     running: runningProcess(records.projectDir, tag),
     inFlight: describeInFlight(viewOf(records, tag)?.inFlight ?? [], new Date()),
   };

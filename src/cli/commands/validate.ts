@@ -2,7 +2,7 @@ import { ExitCode, ExitError } from '../../errors.js';
 import { validateProject, type Check } from '../../project/validate-project.js';
 import type { Output } from '../output.js';
 
-export async function validateCommand(options: { projectDir: string; workers?: number | undefined }, out: Output): Promise<void> {
+export async function validateCommand(options: { projectDir: string; workers?: number | undefined; stabilityRuns?: number | undefined }, out: Output): Promise<void> {
   const label = (check: Check): string => {
     if (check.status === 'pass') return out.style.green('[PASS]');
     if (check.status === 'warn') return out.style.yellow('[WARN]');
@@ -11,6 +11,7 @@ export async function validateCommand(options: { projectDir: string; workers?: n
   const checks = await validateProject(options.projectDir, {
     onCheck: (check) => out.data(`  ${label(check)} ${check.name}: ${check.message}`),
     ...(options.workers === undefined ? {} : { workers: options.workers }),
+    ...(options.stabilityRuns === undefined ? {} : { stabilityRuns: options.stabilityRuns }),
   });
   if (checks.some((c) => c.status === 'fail')) {
     out.error('validation failed');

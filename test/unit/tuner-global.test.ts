@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import type { TrialView } from '../../src/agents/types.js';
+import type { TunedParam } from '../../src/agents/tuner/types.js';
+import { formatDescription } from '../../src/agents/tuner/description.js';
+import { readHistory, vectorKey } from '../../src/agents/tuner/history.js';
+import { createRng, hashSeed } from '../../src/agents/tuner/rng.js';
+import { proposeTuning } from '../../src/agents/tuner/search.js';
+
+type Landscape = (values: ReadonlyMap<string, number>) => number | null;
+
+const param = (name: string, value: number, range: Pick<TunedParam, 'low' | 'high'> & Partial<TunedParam>): TunedParam => ({
+  name,
+  file: 'f.js',
+  line: 1,
+  int: false,
+  log: false,
+  value,
+  literal: String(value),
+  column: 0,
+  ...range,
+});
+
+/**
+ * The loop, serially, as a pure simulation: greedy keeps (strictly better, maximizing), the files
+ * hold the best values, every proposal seeded by (seed, trial) like the backend's.
+ */
+function simulate(start: TunedParam[], f: Landscape, seed: number, trials: number, maxChanges = 2) {
+  let params = start;
+  let best = f(new Map(params.map((p) => [p.name, p.value])))!;
+  const history: TrialView[] = [{ trial: 0, outcome: 'baseline', metric: best, description: 'baseline' }];
+  const proposals: string[] = [];
+  for (let trial = 1; trial <= trials; trial++) {
+    const { changes } = proposeTuning(params, history, createRng(hashSeed(seed, trial)), { maxChanges, seed, direction: 'maximize' });
+    if (changes.length === 0) break;
+    const values = new Map(params.map((p) => [p.name, p.value]));
+    for (const c of changes) values.set(c.name, c.to);
+    proposals.push(vectorKey(params, values));
+    const metric = f(values);
+    const kept = metric !== null && metric > best;
+    history.push({ trial, outcome: metric === null ? 'crash' : kept ? 'keep' : 'discard', metric, description: formatDescription(changes) });
+    if (kept) {
+      best = metric;
+      params = params.map((p) => ({ ...p, value: values.get(p.name)!, literal: changes.find((c) => c.name === p.name)?.toText ?? p.literal }));
+    }
+  }
+  return { best, history, proposals, params };
+}
+
+// A plateau around the start (every nearby value ties at 1) and the only way up far away, as in
+// optimize-compress, where a window of about 1000 is the first that helps.
+const window = () => [param('WINDOW', 1, { low: 1, high: 65535, int: true, log: true }), param('CHAIN', 1, { low: 1, high: 4096, int: true, log: true })];
+const plateau: Landscape = (v) => {
+  const w = v.get('WINDOW')!;
+  return w < 600 ? 1 : 1 + Math.log(w) / 10 + Math.log(v.get('CHAIN')!) / 20;
+};
+
+describe('the tuner beyond local steps', () => {
+  it('leaves a plateau that no local step can see past', () => {
+    const escaped = Array.from({ length: 10 }, (_, seed) => simulate(window(), plateau, seed, 20).best > 1).filter(Boolean).length;
+    expect(escaped).toBeGreaterThanOrEqual(8);
+  });
+
+  it('is reproducible with a seed and resumes from the history alone', () => {
+    const a = simulate(window(), plateau, 3, 20);
+    expect(simulate(window(), plateau, 3, 20).proposals).toEqual(a.proposals);
+    expect(simulate(window(), plateau, 4, 20).proposals).not.toEqual(a.proposals);
+    // A run stopped after trial 12 and resumed: the next proposal is read from the recorded history.
+    const resumedParams = simulate(window(), plateau, 3, 12).params;
+    const { changes } = proposeTuning(resumedParams, a.history.slice(0, 13), createRng(hashSeed(3, 13)), { maxChanges: 2, seed: 3, direction: 'maximize' });
+    const values = new Map(resumedParams.map((p) => [p.name, p.value]));
+    for (const c of changes) values.set(c.name, c.to);
+    expect(vectorKey(resumedParams, values)).toBe(a.proposals[12]);
+  });
+
+  it('never measures the same combination twice, even on a small space it exhausts', () => {
+    const small = [param('A', 2, { low: 0, high: 5, int: true }), param('B', 1, { low: 0, high: 4, int: true })];
+    const bumpy: Landscape = (v) => Math.sin(v.get('A')! * 1.7) + Math.cos(v.get('B')! * 2.3);
+    for (let seed = 0; seed < 5; seed++) {
+      const { proposals, history } = simulate(small, bumpy, seed, 40);
+      const seen = new Set(proposals);
+      expect(seen.size).toBe(proposals.length);
+      expect(readHistory(small, history).tried.size).toBeGreaterThan(proposals.length / 2);
+    }
+  });
+
+  it('spreads proposals in flight over different points', () => {
+    const params = window();
+    const history: TrialView[] = [{ trial: 0, outcome: 'baseline', metric: 1, description: 'baseline' }];
+    for (let n = 1; n <= 6; n++) history.push({ trial: n, outcome: 'discard', metric: 1, description: `WINDOW 1 → ${n + 1}` });
+    const pending: { name: string; from: number; to: number }[][] = [];
+    const keys = new Set<string>();
+    for (let trial = 7; trial <= 12; trial++) {
+      const { changes } = proposeTuning(params, history, createRng(hashSeed(0, trial)), { maxChanges: 2, seed: 0, pending, direction: 'maximize' });
+      expect(changes.length).toBeGreaterThan(0);
+      const values = new Map(params.map((p) => [p.name, p.value]));
+      for (const c of changes) values.set(c.name, c.to);
+      keys.add(vectorKey(params, values));
+      pending.push(changes.map((c) => ({ name: c.name, from: c.from, to: c.to })));
+    }
+    expect(keys.size).toBe(6);
+  });
+});
