@@ -116,6 +116,21 @@ describe(`crucible run on Slurm${slurmSkipReason}`, () => {
     expect(validate.stdout + validate.stderr).toMatch(/Slurm job.*sbatch refused/);
   }, 60_000);
 
+  it.skipIf(slurmSkipReason !== '')('SIGTERM (shutdown) cancels the jobs in flight before crucible exits', async () => {
+    const project = slurmProject(2);
+    const first = await runCli(project, ['run', '--tag', 'q', '-n', '1'], { env: env(), timeoutMs: 60_000 });
+    expect(first.code, first.stderr).toBe(0);
+    setKnob(project, 'sleep-ms', 30_000);
+    const cli = startCli(project, ['run', '--tag', 'q', '-n', '2'], { env: env(), timeoutMs: 60_000 });
+    await waitUntil(() => (squeue().match(/RUNNING/g) ?? []).length === 2, 'two jobs running', 30_000);
+    cli.child.kill('SIGTERM');
+    const result = await cli.done;
+    expect(result.code).toBe(130);
+    expect(squeue().trim()).toBe('');
+    const rows = resultRows(project.dir, 'q').filter((r) => Number(r['trial']) > 1);
+    expect(rows.map((r) => r['status']).sort()).toEqual(['stopped', 'stopped']);
+  }, 90_000);
+
   it.skipIf(slurmSkipReason !== '')('after a SIGKILL with a job in flight, the next run adopts its result instead of running it again', async () => {
     const project = slurmProject(1);
     const first = await runCli(project, ['run', '--tag', 'k', '-n', '1'], { env: env(), timeoutMs: 60_000 });
