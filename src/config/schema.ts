@@ -294,6 +294,42 @@ const parallelSchema = z
   .strict()
   .default({ workers: 1, agents: null, gpus: null, gpus_per_trial: 1 });
 
+// An sbatch option that would take over what crucible sets itself (the job's name, folder, output,
+// time limit, environment, requeue) would break the job's bookkeeping: refused, with its key named.
+const reservedSbatch = /^(-J|--job-name|-D|--chdir|-o|--output|-e|--error|-t|--time|--export|--requeue|--no-requeue|--parsable|--wrap|-W|--wait)(=|$)/;
+
+const slurmSchema = z
+  .object({
+    sbatch_args: z
+      .array(nonEmptyString.refine((arg) => !reservedSbatch.test(arg), { message: 'is set by crucible itself (job name, folder, output, time, environment, requeue)' }))
+      .default([])
+      .describe('Options passed to sbatch as they are, one per entry: "--partition=gpu", "--gres=gpu:1", "--account=lab", "--qos=normal", "--constraint=a100".'),
+    poll_seconds: z.number().min(0.1, 'must be at least 0.1').max(300).default(2).describe('How often the jobs in flight are polled with squeue.'),
+    setup: z
+      .array(z.string())
+      .default([])
+      .describe('Shell lines the job runs before the experiment, in the slot folder: "module load cuda/12.4", "source ~/miniconda3/bin/activate lab".'),
+    queue_timeout: duration
+      .nullable()
+      .default(null)
+      .describe('A job still waiting in the queue after this long is cancelled and recorded as an infrastructure failure (not the change\'s crash): seconds, or "30m", "2h". Default: wait.'),
+  })
+  .strict();
+
+const slurmDefaults = { sbatch_args: [], poll_seconds: 2, setup: [], queue_timeout: null };
+const executorDefaults = { type: 'local' as const, slurm: slurmDefaults };
+
+// `executor: slurm` is short for `executor: { type: slurm }`.
+const executorSchema = z
+  .union(
+    [
+      z.enum(['local', 'slurm']).transform((type) => ({ type, slurm: slurmDefaults })),
+      z.object({ type: z.enum(['local', 'slurm']).default('local'), slurm: slurmSchema.default(slurmDefaults) }).strict(),
+    ],
+    { error: 'must be local, slurm, or a mapping with type (local, slurm) and slurm (sbatch_args, poll_seconds, setup, queue_timeout)' },
+  )
+  .default(executorDefaults)
+  .describe('Where experiments run: "local" (this machine) or "slurm" (one batch job per experiment; parallel.workers = jobs in flight).');
 // --- search.* (issue 9, strategies; src/loop/strategy.ts reads these) ---
 const searchSchema = z
   .object({
@@ -333,6 +369,7 @@ export const configSchema = z
     git: gitSchema.describe('Branch and tag names.'),
     sandbox: sandboxSchema,
     parallel: parallelSchema.describe('Trials in parallel: experiment slots, proposals in flight, GPUs per slot.'),
+    executor: executorSchema,
     search: searchSchema.describe('How the search moves through the tree of trials, and when it is over.'),
   })
   .strict()
@@ -340,5 +377,6 @@ export const configSchema = z
 
 export type WrittenConfig = z.input<typeof configSchema>;
 export type Config = z.output<typeof configSchema>;
+export type SlurmSettings = Config['executor']['slurm'];
 /** What a trial is judged by; `metric.min_improvement` is the keep rule's business, not the prompt's. */
 export type Objective = Pick<Config['metric'], 'name' | 'direction'>;

@@ -89,6 +89,7 @@ export async function measure(ctx: RunContext, slot: ExperimentSlot, trial: numb
       });
       if (++commandsStarted === 2) ctx.reporter.measureStart?.(trial);
     },
+    onJobState: (change) => appendEvent(ctx.ledger, { type: 'job.state', n: trial, ...change }),
   });
 }
 
@@ -104,12 +105,16 @@ export async function measureRuns(
   signal: AbortSignal,
   runs: (first: ExperimentResult) => number,
   role?: 'incumbent',
+  adopted?: ExperimentResult,
 ): Promise<Measurements> {
   const samples: number[] = [];
   let runMs = 0;
   let wanted = 1;
+  // `adopted`: the first run already happened (a killed run's batch job, finished since).
+  let first = adopted;
   for (;;) {
-    const experiment = await measure(ctx, slot, trial, sha, signal, role);
+    const experiment = first ?? (await measure(ctx, slot, trial, sha, signal, role));
+    first = undefined;
     runMs += experiment.durationMs;
     if (!experiment.metric.ok) return { experiment, samples, runMs };
     samples.push(experiment.metric.value);
@@ -132,9 +137,9 @@ export function runsOf(ctx: RunContext, t: Pick<CommittedTrial, 'baseline'>): (f
  * candidate to confirm is confirmed here, one run after the other, moving the slot between it and
  * the incumbent (the scheduler does the same, one run at a time, beside other trials).
  */
-export async function evaluateCommit(ctx: RunContext, state: RunState, t: CommittedTrial, signal: AbortSignal, slot: ExperimentSlot = ctx.projectSlot): Promise<TrialSummary> {
+export async function evaluateCommit(ctx: RunContext, state: RunState, t: CommittedTrial, signal: AbortSignal, slot: ExperimentSlot = ctx.projectSlot, adopted?: ExperimentResult): Promise<TrialSummary> {
   ctx.reporter.experimentStart?.(t.trial, { commit: t.sha, slot: slot.index });
-  let settled = await settleExperiment(ctx, state, t, slot, await measureRuns(ctx, slot, t.trial, t.sha, signal, runsOf(ctx, t)));
+  let settled = await settleExperiment(ctx, state, t, slot, await measureRuns(ctx, slot, t.trial, t.sha, signal, runsOf(ctx, t), undefined, adopted));
   while (settled.kind === 'confirm') {
     const c = settled.confirming;
     const next = nextConfirmRun(c);
@@ -237,6 +242,13 @@ export async function checkAfterExperiment(
   if (experiment.run.canceled || experiment.eval?.canceled) {
     await applyPlan(ctx, state, planFor(measured(t, slot, state), 'stopped', null));
     return finishTrial(ctx, state, summaryOf(ctx, state, t, slot, 'stopped', null, runMs, 'stopped by the user before the experiment finished'));
+  }
+  if (experiment.infrastructure !== undefined) {
+    // The experiment never got a fair run (a job that never left the queue, lost its node twice):
+    // nothing is known about the change. Recorded as interrupted: no failed/ tag, no retry counted.
+    appendEvent(ctx.ledger, { type: 'run.done', n: t.trial, exitCode: null, signal: null, timedOut: false, metric: null, reason: `infrastructure failure: ${experiment.infrastructure}`, ms: runMs });
+    await applyPlan(ctx, state, planFor(measured(t, slot, state), 'interrupted', null));
+    return finishTrial(ctx, state, summaryOf(ctx, state, t, slot, 'interrupted', null, runMs, `infrastructure failure: ${experiment.infrastructure}`));
   }
   return null;
 }

@@ -6,6 +6,7 @@ import type { Ledger, LedgerEvent } from '../store/ledger.js';
 import type { Git } from '../workspace/git.js';
 import { moveRunBranch, verifyRunBranch } from '../workspace/run-branch.js';
 import { applyPlan } from './apply-plan.js';
+import { adoptJob } from './adopt-job.js';
 import { evaluateCommit } from './evaluate-commit.js';
 import { planFor } from './plan.js';
 import { measuresOnIncumbent } from './strategy.js';
@@ -51,10 +52,6 @@ async function recoverTrial(ctx: RunContext, state: RunState, n: number, signal:
   // the last command's group can still be alive (an earlier group's number may belong to someone
   // else by now); the tags of all the trial's commands are swept, since a tag is never reused.
   const starts = events.filter((e) => e.type === 'run.start');
-  for (const [i, event] of starts.entries()) {
-    const handle = handleOf(event, i === starts.length - 1);
-    if (handle) await ctx.executor.cancel(handle);
-  }
   // Slot 0 (or none recorded, as older ledgers): the project folder, whose run branch the trial moved.
   const slot = typeof starts.at(-1)?.['slot'] === 'number' ? (starts.at(-1)!['slot'] as number) : 0;
 
@@ -62,6 +59,16 @@ async function recoverTrial(ctx: RunContext, state: RunState, n: number, signal:
   const commitEvent = find('commit');
   const rebaseEvent = find('rebase');
   const applyEvent = find('apply');
+  // A batch job of the project folder's experiment outlives crucible: its result can be adopted
+  // (below) instead of measuring the commit again. Every other job is cancelled, found by id and by
+  // name (one whose id never reached the ledger).
+  const lastHandle = starts.length > 0 ? handleOf(starts.at(-1)!, true) : null;
+  const adoptable = lastHandle?.executor === 'slurm' && ctx.executor.adopt !== undefined && !decideEvent && applyEvent !== undefined && commitEvent !== undefined && slot === 0 ? lastHandle : null;
+  for (const [i, event] of starts.entries()) {
+    const handle = handleOf(event, i === starts.length - 1);
+    if (handle && handle !== adoptable) await ctx.executor.cancel(handle);
+  }
+  if (adoptable === null && ctx.executor.orphanHandle) await ctx.executor.cancel(ctx.executor.orphanHandle(n));
   const files = stringList(applyEvent?.['files'] ?? agentDone?.['files']);
   const sha = typeof rebaseEvent?.['sha'] === 'string' ? rebaseEvent['sha'] : typeof commitEvent?.['sha'] === 'string' ? commitEvent['sha'] : '';
   const base = typeof rebaseEvent?.['sha'] === 'string' ? String(rebaseEvent['onto']) : typeof commitEvent?.['base'] === 'string' ? commitEvent['base'] : parent;
@@ -94,6 +101,8 @@ async function recoverTrial(ctx: RunContext, state: RunState, n: number, signal:
   if (applyEvent || decideEvent) await removeStaleIndexLock(ctx);
   const head = await ctx.git.headSha();
   state.head = head;
+  // Adopted only where the commit it measured is still what the project folder holds.
+  if (adoptable !== null && head !== sha) await ctx.executor.cancel(adoptable);
 
   if (decideEvent && last['baseline'] === true) {
     const outcome = decideEvent['outcome'] as Outcome;
@@ -124,7 +133,16 @@ async function recoverTrial(ctx: RunContext, state: RunState, n: number, signal:
       // The agent's work is not wasted: the commit nobody evaluated is evaluated now.
       if (chain) state.incumbent = base;
       const baseMetric = chain ? state.best : (state.history.find((t) => t.commit === base && (t.outcome === 'keep' || t.outcome === 'baseline'))?.metric ?? state.best);
-      await evaluateCommit(ctx, state, { trial: n, sha, parent, base, baseMetric, description, files, agentMs, usage: agentUsage, startedAt, ...(remeasureOf !== undefined ? { remeasureOf } : {}) }, signal);
+      const committed = { trial: n, sha, parent, base, baseMetric, description, files, agentMs, usage: agentUsage, startedAt, ...(remeasureOf !== undefined ? { remeasureOf } : {}) };
+      if (adoptable !== null) {
+        const adopted = await adoptJob(ctx, n, adoptable, signal);
+        if (adopted !== null) {
+          await evaluateCommit(ctx, state, committed, signal, ctx.projectSlot, adopted);
+          return `trial ${n}'s experiment had been submitted as a Slurm job when the last run stopped; its finished result was adopted`;
+        }
+        await ctx.executor.cancel(adoptable);
+      }
+      await evaluateCommit(ctx, state, committed, signal);
       return `trial ${n} was interrupted before its experiment finished; its commit has now been evaluated`;
     }
     if (head === from || head === base) {
@@ -196,6 +214,8 @@ function stringList(value: unknown): string[] {
  */
 function handleOf(event: LedgerEvent, last: boolean): ExecutionHandle | null {
   const recorded = event['handle'] as Partial<ExecutionHandle> | undefined;
+  if (recorded?.executor === 'slurm') return typeof recorded.jobId === 'string' ? (recorded as ExecutionHandle) : null;
+  if (recorded !== undefined && recorded.executor !== 'local') return null;
   const pgid = typeof recorded?.pgid === 'number' ? recorded.pgid : typeof event['pgid'] === 'number' ? event['pgid'] : null;
   const processTag = typeof recorded?.processTag === 'string' ? recorded.processTag : typeof event['processTag'] === 'string' ? event['processTag'] : null;
   if (processTag === null && pgid === null) return null;

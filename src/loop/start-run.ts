@@ -2,7 +2,7 @@ import type { Direction } from '../config/constants.js';
 import { appendEvent } from '../store/ledger-events.js';
 import { findBestKept } from '../core/objective.js';
 import type { AgentType } from '../config/schema.js';
-import { localExecutor } from '../runner/execute.js';
+import { chooseExecutor } from '../runner/choose-executor.js';
 import { experimentSandbox } from '../sandbox/run-sandbox.js';
 import { protectedProjectPaths } from '../sandbox/view.js';
 import type { Executor } from '../runner/types.js';
@@ -138,7 +138,7 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
       results: run.results,
       ledger,
       paths: run.paths,
-      executor: options.executor ?? localExecutor,
+      executor: options.executor ?? chooseExecutor(config, { projectDir: run.projectDir, tag: run.tag, env: options.env ?? process.env }),
       reporter,
       instructions: instructions.text,
       systemPrompt: systemPrompt.text,

@@ -1,10 +1,10 @@
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { findProjectFile } from '../loop/project-files.js';
 import { experimentEnv } from '../runner/environment.js';
-import { localExecutor } from '../runner/execute.js';
+import { chooseExecutor } from '../runner/choose-executor.js';
 import { runExperiment } from '../runner/run-experiment.js';
 import type { SandboxWrap } from '../runner/spawn-args.js';
 import { decideSandbox, SandboxUnavailableError, type SandboxDecision } from '../sandbox/decide.js';
@@ -16,6 +16,7 @@ import { createAccessPolicy } from '../workspace/access-policy.js';
 import { findUnmatchedEntries } from '../workspace/unmatched-entries.js';
 import { scanWorkspace } from '../agents/tuner/scan.js';
 import { checkSlot } from './validate-slot.js';
+import { checkSlurm } from './validate-slurm.js';
 import { checkStability } from './validate-stability.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'warn';
@@ -68,6 +69,9 @@ export async function validateProject(projectDir: string, options: ValidateOptio
   // The experiment runs as a trial would: in the sandbox when there is one.
   const { decision, wrap: sandbox } = checkSandbox(dir, config, env, add);
 
+  // With `executor: slurm` the experiment runs as a job, after the cluster and the shared folder are checked.
+  const executor = sandboxedExecutor(chooseExecutor(config, { projectDir: dir, tag: 'validate', env }), sandbox);
+  if (config.executor.type === 'slurm' && !(await checkSlurm(dir, config, executor, env, add))) return checks;
   const runOnce = () => runExperiment({
     runCommand: config.commands.run,
     evalCommand: config.commands.eval,
@@ -76,7 +80,7 @@ export async function validateProject(projectDir: string, options: ValidateOptio
     timeoutMs: config.constraints.timeout_seconds * 1000,
     metricName: config.metric.name,
     killGraceMs: 2000,
-    executor: sandboxedExecutor(localExecutor, sandbox),
+    executor,
   });
   const experiment = await runOnce();
   const run = experiment.run;
@@ -93,6 +97,8 @@ export async function validateProject(projectDir: string, options: ValidateOptio
   }
   const workers = options.workers ?? config.parallel.workers;
   if (workers > 1) await checkSlot({ dir, config, workers, env, sandbox: decision, instructions: instructions ?? null, inProject: experiment }, add);
+  // The folders of validate's own jobs (their output has been read).
+  if (config.executor.type === 'slurm') rmSync(path.join(dir, '.crucible', 'slurm'), { recursive: true, force: true });
   return checks;
 }
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import { CrucibleError } from '../errors.js';
 import { experimentEnv } from '../runner/environment.js';
-import { localExecutor } from '../runner/execute.js';
+import { chooseExecutor } from '../runner/choose-executor.js';
 import { runExperiment, type ExperimentResult } from '../runner/run-experiment.js';
 import { slotEnvironments } from '../runner/slot-resources.js';
 import type { SandboxDecision } from '../sandbox/decide.js';
@@ -98,7 +98,8 @@ function runInSlot(input: SlotCheckInput, slot: SlotWorktree, slotEnv: Record<st
     timeoutMs: config.constraints.timeout_seconds * 1000,
     metricName: config.metric.name,
     killGraceMs: 2000,
-    executor: sandboxedExecutor(localExecutor, wrap),
+    // In a slot as in a trial: a Slurm job when the executor is slurm (the slot must be visible to the nodes too).
+    executor: sandboxedExecutor(chooseExecutor(config, { projectDir: input.dir, tag: 'validate', env }), wrap),
   });
 }
 

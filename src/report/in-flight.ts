@@ -16,6 +16,8 @@ export interface InFlightTrial {
   parent: string | null;
   base: string | null;
   remeasureOf: number | null;
+  /** Its batch job (Slurm): id, state, and whole seconds it has waited in the queue (null once it runs). */
+  job: { id: string; state: string; queuedSeconds: number | null } | null;
 }
 
 // A sha is hex; anything else in a hand-edited ledger (an escape sequence, say) is not printed.
@@ -38,6 +40,7 @@ export function describeInFlight(nodes: readonly TrialNode[], now: Date): InFlig
         parent: short(node.parent),
         base: short(node.base),
         remeasureOf: node.remeasureOf,
+        job: jobOf(node, now),
       };
     });
 }
@@ -67,8 +70,18 @@ export function renderInFlight(trials: readonly InFlightTrial[], alive: boolean)
   return [title, ...[header, ...cells].map((row) => `  ${line(row)}`)];
 }
 
+function jobOf(node: TrialNode, now: Date): InFlightTrial['job'] {
+  if (!node.job) return null;
+  const since = node.job.queuedSince === null ? Number.NaN : Date.parse(node.job.queuedSince);
+  // A job id or state from a hand-edited ledger is printed only when it looks like one.
+  const id = /^\d+(_\d+)?$/.test(node.job.id) ? node.job.id : '?';
+  const state = /^[A-Z_]{1,32}$/.test(node.job.state) ? node.job.state : '?';
+  return { id, state, queuedSeconds: Number.isFinite(since) ? Math.max(0, Math.round((now.getTime() - since) / 1000)) : null };
+}
+
 function noteOf(t: InFlightTrial): string {
   const notes: string[] = [];
+  if (t.job !== null) notes.push(`job ${t.job.id} ${t.job.state}${t.job.queuedSeconds === null ? '' : `, ${formatDuration(t.job.queuedSeconds)} in queue`}`);
   if (t.remeasureOf !== null) notes.push(`re-measures trial ${t.remeasureOf}`);
   if (t.base !== null && t.parent !== null && t.base !== t.parent) notes.push(`rebased onto ${t.base}`);
   return notes.join('; ');
@@ -84,6 +97,8 @@ export interface InFlightJson {
   parent: string | null;
   base: string | null;
   remeasure_of: number | null;
+  /** Its Slurm job, when it runs as one: queued_seconds is null once the job runs. */
+  job?: { id: string; state: string; queued_seconds: number | null };
 }
 
 export function inFlightJson(trials: readonly InFlightTrial[]): InFlightJson[] {
@@ -96,5 +111,6 @@ export function inFlightJson(trials: readonly InFlightTrial[]): InFlightJson[] {
     parent: t.parent,
     base: t.base,
     remeasure_of: t.remeasureOf,
+    ...(t.job === null ? {} : { job: { id: t.job.id, state: t.job.state, queued_seconds: t.job.queuedSeconds } }),
   }));
 }

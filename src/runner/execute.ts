@@ -208,6 +208,8 @@ export async function runCommand(request: RunSpec, signal?: AbortSignal): Promis
 export const localExecutor: Executor = {
   run: runCommand,
   async cancel(handle) {
+    // Another executor's handle (a Slurm job) names nothing on this machine.
+    if (handle.executor !== 'local') return;
     if (handle.pgid !== null) signalGroup(handle.pgid, 'SIGKILL');
     // A ledger written before tags has none: an empty tag would match nothing worth killing.
     if (handle.processTag !== '') await killTaggedProcesses(handle.processTag);

@@ -2,7 +2,7 @@ import { formatCrashReport } from './crash-report.js';
 import { formatSeconds, localExecutor } from './execute.js';
 import { MetricScanner } from './metric-scanner.js';
 import { parseMetric, type MetricParse } from './parse-metric.js';
-import type { ExecutionHandle, Executor, RunResult } from './types.js';
+import type { ExecutionHandle, Executor, ExperimentRun, JobStateChange, RunResult } from './types.js';
 
 /** One experiment: the run command, then the eval command, then its metric. */
 export interface ExperimentOptions {
@@ -22,6 +22,8 @@ export interface ExperimentOptions {
   onStart?: (handle: ExecutionHandle) => void;
   signal?: AbortSignal;
   executor?: Executor;
+  /** Called as a batch job's state changes (see ExperimentSpec.onJobState). */
+  onJobState?: (change: JobStateChange) => void;
 }
 
 export interface ExperimentResult {
@@ -33,6 +35,13 @@ export interface ExperimentResult {
   durationMs: number;
   /** Why it crashed, for the console and the next prompt; '' when the metric is valid. */
   crashReport: string;
+  /**
+   * Set when the experiment never got a fair run (a batch job that never left the queue, lost its
+   * node twice, or ended without running): an infrastructure failure, not the change's crash.
+   */
+  infrastructure?: string;
+  /** Time a batch job waited in the queue: not part of durationMs. */
+  queuedMs?: number;
 }
 
 const minEvalMs = 1000;
@@ -68,28 +77,59 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     ...(opts.onSpawn === undefined ? {} : { onSpawn: opts.onSpawn }),
     ...(opts.onStart === undefined ? {} : { onStart: opts.onStart }),
   };
-  const finish = (run: RunResult, evalResult: RunResult | null, metric: MetricParse, crashReport: string) => ({
-    run,
-    eval: evalResult,
-    metric,
-    durationMs: performance.now() - started,
-    crashReport,
-  });
+  // The metric is read as the output streams: the first matching line wins however much follows,
+  // while the captured stdout is only a tail, kept for the crash report.
+  const scanner = new MetricScanner(opts.metricName);
+
+  if (executor.runExperiment) {
+    const submitted = await executor.runExperiment(
+      {
+        ...common,
+        runCommand: opts.runCommand,
+        evalCommand: opts.evalCommand,
+        timeoutMs: opts.timeoutMs,
+        onEvalStdout: (chunk) => scanner.push(chunk),
+        ...(opts.onJobState ? { onJobState: opts.onJobState } : {}),
+      },
+      opts.signal,
+    );
+    return measureSubmission(opts, submitted, scanner);
+  }
 
   const run = await executor.run({ ...common, command: opts.runCommand, timeoutMs: opts.timeoutMs }, opts.signal);
   if (failedRun(run)) {
     const headline = describeFailure('run', run, opts.timeoutMs);
-    return finish(run, null, { ok: false, reason: headline }, formatCrashReport(headline, run));
+    return { run, eval: null, metric: { ok: false, reason: headline }, durationMs: performance.now() - started, crashReport: formatCrashReport(headline, run) };
   }
 
-  const left = Math.max(minEvalMs, opts.timeoutMs - (performance.now() - started));
-  // The metric is read as the output streams: the first matching line wins however much follows,
-  // while the captured stdout is only a tail, kept for the crash report.
-  const scanner = new MetricScanner(opts.metricName);
   const evalResult = await executor.run(
-    { ...common, command: opts.evalCommand, timeoutMs: left, onStdout: (chunk) => scanner.push(chunk) },
+    { ...common, command: opts.evalCommand, timeoutMs: Math.max(minEvalMs, opts.timeoutMs - (performance.now() - started)), onStdout: (chunk) => scanner.push(chunk) },
     opts.signal,
   );
+  return judge(opts, run, evalResult, scanner, performance.now() - started);
+}
+
+/**
+ * An experiment run as one submission (a batch job): judged like a local one, on the output its
+ * job wrote. Its experiment time is the job's, without the time it waited in the queue.
+ */
+export function measureSubmission(opts: Pick<ExperimentOptions, 'timeoutMs' | 'metricName' | 'cwd'>, submitted: ExperimentRun, scanner: MetricScanner): ExperimentResult {
+  const durationMs = submitted.run.durationMs + (submitted.eval?.durationMs ?? 0);
+  const extra = { ...(submitted.queuedMs !== undefined ? { queuedMs: submitted.queuedMs } : {}) };
+  if (submitted.infrastructure !== undefined) {
+    const headline = `infrastructure failure: ${submitted.infrastructure}`;
+    return { run: submitted.run, eval: submitted.eval, metric: { ok: false, reason: headline }, durationMs, crashReport: formatCrashReport(headline, submitted.run), infrastructure: submitted.infrastructure, ...extra };
+  }
+  if (failedRun(submitted.run) || submitted.eval === null) {
+    const headline = describeFailure('run', submitted.run, opts.timeoutMs);
+    return { run: submitted.run, eval: null, metric: { ok: false, reason: headline }, durationMs, crashReport: formatCrashReport(headline, submitted.run), ...extra };
+  }
+  return { ...judge(opts, submitted.run, submitted.eval, scanner, durationMs), ...extra };
+}
+
+/** The metric of a finished eval, or why there is none. */
+function judge(opts: Pick<ExperimentOptions, 'timeoutMs' | 'metricName' | 'cwd'>, run: RunResult, evalResult: RunResult, scanner: MetricScanner, durationMs: number): ExperimentResult {
+  const finish = (metric: MetricParse, crashReport: string): ExperimentResult => ({ run, eval: evalResult, metric, durationMs, crashReport });
   // The evaluator's output explains its own failure; when it says nothing (a grep that found
   // no line), the run's output does.
   const evidence = {
@@ -99,14 +139,14 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   };
   if (evalResult.timedOut || evalResult.canceled) {
     const headline = describeFailure('eval', evalResult, opts.timeoutMs);
-    return finish(run, evalResult, { ok: false, reason: headline }, formatCrashReport(headline, evidence));
+    return finish({ ok: false, reason: headline }, formatCrashReport(headline, evidence));
   }
 
-  // An executor that does not stream (a batch job read back at the end) leaves its output whole.
+  // An executor that does not stream leaves its output whole.
   const metric = scanner.bytesSeen > 0 ? scanner.finish() : parseMetric(evalResult.stdout, opts.metricName);
-  if (metric.ok) return finish(run, evalResult, metric, '');
+  if (metric.ok) return finish(metric, '');
   // A non-zero exit with a metric line is fine (grep-like evals); without one it is the story.
   const headline =
     evalResult.exitCode === 0 ? metric.reason : `${describeFailure('eval', evalResult, opts.timeoutMs)}: ${metric.reason}`;
-  return finish(run, evalResult, metric, formatCrashReport(headline, evidence));
+  return finish(metric, formatCrashReport(headline, evidence));
 }

@@ -62,7 +62,52 @@ export interface RunResult {
  * belong to someone else by now) and the tag all its processes carry. Other executors (a Slurm
  * job id) add their own kind.
  */
-export type ExecutionHandle = { executor: 'local'; pgid: number | null; processTag: string };
+export type ExecutionHandle =
+  | { executor: 'local'; pgid: number | null; processTag: string }
+  /**
+   * A Slurm batch job: its id, and its name (`crucible-<tag>-<trial>-<project hash>`), by which a
+   * later run finds a job whose id never reached the ledger. `dir`: the folder its output goes to.
+   */
+  | { executor: 'slurm'; jobId: string; name: string; dir: string };
+
+/** A Slurm job's state as the executor saw it change (PENDING, RUNNING, ...), for `status`. */
+export interface JobStateChange {
+  jobId: string;
+  state: string;
+}
+
+/**
+ * One experiment as one submission: the run command, then (when it exits 0) the eval command,
+ * their outputs kept apart. Executors that pay per submission (a batch job) implement it.
+ */
+export interface ExperimentSpec {
+  runCommand: string;
+  evalCommand: string;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** Covers the run and eval commands together; time waiting in a queue is not counted. */
+  timeoutMs: number;
+  logPath?: string;
+  killGraceMs?: number;
+  sandbox?: SandboxWrap;
+  onStart?: (handle: ExecutionHandle) => void;
+  /** Called with the eval command's standard output, in full, once it is known. */
+  onEvalStdout?: (chunk: Buffer) => void;
+  /** Called as the job's state changes (queued, running). */
+  onJobState?: (change: JobStateChange) => void;
+}
+
+/**
+ * What one submission gave. `infrastructure`: the experiment never got a fair run (never left
+ * the queue, the node failed twice, the job ended without running): not the change's failure.
+ */
+export interface ExperimentRun {
+  run: RunResult;
+  eval: RunResult | null;
+  infrastructure?: string;
+  /** Time spent waiting in the queue, not counted as experiment time. */
+  queuedMs?: number;
+}
 
 export interface Executor {
   run(spec: RunSpec, signal?: AbortSignal): Promise<RunResult>;
@@ -71,4 +116,16 @@ export interface Executor {
    * recovery goes through here, never around the executor. Never throws for one that is gone.
    */
   cancel(handle: ExecutionHandle): Promise<void>;
+  /** Runs a whole experiment as one submission; runExperiment uses it where it exists. */
+  runExperiment?(spec: ExperimentSpec, signal?: AbortSignal): Promise<ExperimentRun>;
+  /**
+   * The result of an experiment a killed crucible left behind (`handle` from its ledger): waits for
+   * the job to end, then reads its output. null when there is nothing to adopt (gone, no output).
+   */
+  adopt?(handle: ExecutionHandle, spec: ExperimentSpec, signal?: AbortSignal): Promise<ExperimentRun | null>;
+  /**
+   * What names anything this executor may have started for `trial` of this run without the ledger
+   * hearing of it (a crucible killed between submitting a job and recording its id).
+   */
+  orphanHandle?(trial: number): ExecutionHandle;
 }

@@ -71,5 +71,11 @@ export function wrapAgentCommand(sandbox: AgentSandbox, paths: { workspace: stri
 /** Runs every command of `executor` inside `wrap`; `executor` itself when there is no sandbox. */
 export function sandboxedExecutor(executor: Executor, wrap: SandboxWrap | null | undefined): Executor {
   if (!wrap) return executor;
-  return { run: (spec, signal) => executor.run({ ...spec, sandbox: wrap }, signal), cancel: (handle) => executor.cancel(handle) };
-}
+  // Every way the executor runs an experiment goes through the sandbox: a batch job too.
+  return {
+    run: (spec, signal) => executor.run({ ...spec, sandbox: wrap }, signal),
+    cancel: (handle) => executor.cancel(handle),
+    ...(executor.runExperiment ? { runExperiment: (spec, signal) => executor.runExperiment!({ ...spec, sandbox: wrap }, signal) } : {}),
+    ...(executor.adopt ? { adopt: (handle, spec, signal) => executor.adopt!(handle, { ...spec, sandbox: wrap }, signal) } : {}),
+    ...(executor.orphanHandle ? { orphanHandle: (trial) => executor.orphanHandle!(trial) } : {}),
+  };}

@@ -54,6 +54,11 @@ export interface TrialNode {
   summary: TrialSummary | null;
   /** The handles of the experiment's commands while it runs (what `Executor.cancel` takes). */
   handles: readonly ExecutionHandle[];
+  /**
+   * Its batch job while in flight (Slurm): id, last state, and since when it has had that state;
+   * `queuedSince` is when it entered the queue (its submission), null once it runs. null when none.
+   */
+  job?: { id: string; state: string; since: string; queuedSince: string | null } | null;
 }
 
 export interface Session {
@@ -189,6 +194,7 @@ function emptyNode(trial: number): TrialNode {
     endedAt: null,
     summary: null,
     handles: NONE,
+    job: null,
   };
 }
 
@@ -232,6 +238,7 @@ function endTrial(node: TrialNode, summary: TrialSummary, at: string): void {
   node.endedAt = at;
   node.summary = summary;
   node.handles = NONE;
+  node.job = null;
   node.parent ??= summary.parent ?? null;
   node.base = summary.base ?? node.parent;
   node.slot = summary.slot ?? null;
@@ -277,7 +284,15 @@ function advanceTrial(node: TrialNode, event: Exclude<RunEvent, { type: 'trial.s
     case 'run.start':
       advancePhase(node, 'running');
       if (event.handle !== null) node.handles = [...node.handles, event.handle];
+      // A job is in the queue from its submission: the time until it runs is not experiment time.
+      node.job = event.handle?.executor === 'slurm' ? { id: event.handle.jobId, state: 'PENDING', since: event.ts, queuedSince: event.ts } : null;
       if (event.slot !== undefined) node.slot = event.slot;
+      return;
+    case 'job.state':
+      if (node.job && node.job.id === event.jobId && node.job.state !== event.state) {
+        const queued = event.state === 'PENDING' || event.state === 'CONFIGURING';
+        node.job = { id: event.jobId, state: event.state, since: event.ts, queuedSince: queued ? node.job.queuedSince : null };
+      }
       return;
     case 'run.done':
       // The incumbent's runs beside a trial being confirmed say nothing of the trial's own metric.
@@ -288,6 +303,7 @@ function advanceTrial(node: TrialNode, event: Exclude<RunEvent, { type: 'trial.s
     case 'decide':
       advancePhase(node, 'decided');
       node.handles = NONE;
+      node.job = null;
       return;
     case 'reset':
     case 'guard':

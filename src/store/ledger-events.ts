@@ -116,6 +116,16 @@ export interface RunStartEvent extends Stamp {
   /** Set when the commit measured is not the trial's own: the incumbent, run beside it while confirming. */
   role?: 'incumbent';
 }
+/**
+ * A batch job's state changed (PENDING, RUNNING, ...): `status` shows how long a job has waited
+ * in the queue. `jobId` is the one the latest `run.start` names.
+ */
+export interface JobStateEvent extends Stamp {
+  type: 'job.state';
+  n: number;
+  jobId: string;
+  state: string;
+}
 export interface RunDoneEvent extends Stamp {
   type: 'run.done';
   n: number;
@@ -191,6 +201,7 @@ export type RunEvent =
   | QueuedEvent
   | ApplyEvent
   | RunStartEvent
+  | JobStateEvent
   | RunDoneEvent
   | DecideEvent
   | ResetEvent

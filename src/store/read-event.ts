@@ -181,6 +181,10 @@ const readers: { [T in RunEventType]: (e: Raw, ts: string) => RunEventOf<T> | nu
     if (e['role'] === 'incumbent') start.role = 'incumbent';
     return start;
   },
+  'job.state': (e, ts) => {
+    const n = trialNumber(e.n);
+    return n === null || typeof e['jobId'] !== 'string' ? null : { v: 1, ts, type: 'job.state', n, jobId: e['jobId'], state: str(e['state']) };
+  },
   'run.done': (e, ts) => {
     const n = trialNumber(e.n);
     if (n === null) return null;
@@ -242,7 +246,9 @@ function readHandle(event: Raw): ExecutionHandle | null {
   if (typeof handle === 'object' && handle !== null) {
     const h = handle as Record<string, unknown>;
     // A kind of executor this crucible does not know (a newer one's) names nothing it can use.
-    return h['executor'] === 'local' ? { executor: 'local', pgid: finite(h['pgid']), processTag: str(h['processTag']) } : null;
+    if (h['executor'] === 'local') return { executor: 'local', pgid: finite(h['pgid']), processTag: str(h['processTag']) };
+    if (h['executor'] === 'slurm' && typeof h['jobId'] === 'string') return { executor: 'slurm', jobId: h['jobId'], name: str(h['name']), dir: str(h['dir']) };
+    return null;
   }
   const pgid = finite(event['pgid']);
   const processTag = typeof event['processTag'] === 'string' ? event['processTag'] : null;

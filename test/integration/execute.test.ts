@@ -192,7 +192,7 @@ describe('runCommand', () => {
     await localExecutor.cancel(handle!);
     const result = await running;
     expect(result.exitCode === null || result.signal !== null || result.exitCode !== 0).toBe(true);
-    expect(await waitUntilDead([daemon, handle!.pgid ?? 0])).toEqual([]);
+    expect(await waitUntilDead([daemon, (handle!.executor === 'local' ? handle!.pgid ?? 0 : 0)])).toEqual([]);
   });
 
   it.skipIf(process.platform !== 'linux')('leaves alone a process that only shares the start of its tag', async () => {
