@@ -30,6 +30,18 @@ describe('the page\'s run model', () => {
     expect(model.live).toBe(true);
   });
 
+  it('carries the noise band when the baseline was measured more than once, and none otherwise', () => {
+    const plain = buildRunModel('t', foldRun([...header, ...baseline(10)], { direction: 'maximize' }), metric);
+    expect(plain.noise).toBeNull();
+    const repeated = [...header, ...baseline(10)].map((e) =>
+      e.type === 'trial.end' ? { ...e, summary: { ...(e['summary'] as object), samples: [9, 10, 11] } } : e,
+    );
+    const noisy = buildRunModel('t', foldRun(repeated, { direction: 'maximize' }), metric);
+    // sd of 9, 10, 11 is 1: two runs of the same code stay within 1.96·√2 of each other.
+    expect(noisy.noise?.sd).toBeCloseTo(1);
+    expect(noisy.noise?.band).toBeCloseTo(1.96 * Math.SQRT2);
+  });
+
   it('embeds data that no description can break out of', () => {
     const hostile = '</script><script>alert(1)</script><!-- \u2028';
     const text = embedJson({ d: hostile });

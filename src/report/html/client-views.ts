@@ -18,6 +18,18 @@ export const CLIENT_VIEWS = String.raw`
     });
     return d === '' ? d : d + 'H' + right.toFixed(1);
   }
+  function noiseBand(trials, dir, band, sx, sy, right) {
+    var best = null, from = null, d = '';
+    var box = function (x0, x1, m) { d += 'M' + x0.toFixed(1) + ' ' + sy(m + band).toFixed(1) + 'H' + x1.toFixed(1) + 'V' + sy(m - band).toFixed(1) + 'H' + x0.toFixed(1) + 'Z'; };
+    trials.forEach(function (t) {
+      if ((t.o === 'keep' || t.o === 'baseline') && t.m !== null && better(t.m, best, dir)) {
+        if (best !== null) box(from, sx(t.n), best);
+        best = t.m; from = sx(t.n);
+      }
+    });
+    if (best !== null) box(from, right, best);
+    return d;
+  }
   function drawChart(model) {
     var box = clear($('chart'));
     var cmp = state.cmp && runs[state.cmp] ? runs[state.cmp] : null;
@@ -66,6 +78,8 @@ export const CLIENT_VIEWS = String.raw`
       if (paths[cls]) root.appendChild(svg('path', { d: paths[cls], 'class': 'pt-' + cls, 'data-count': counts[cls] }));
     });
     var bl = bestLine(model.trials, model.metric.direction, sx, sy, sx(maxN));
+    // The noise band around the best so far: a point inside it is no evidence of a difference.
+    if (bl && model.noise) root.insertBefore(svg('path', { d: noiseBand(model.trials, model.metric.direction, model.noise.band, sx, sy, sx(maxN)), 'class': 'noise' }), root.firstChild);
     if (bl) root.appendChild(svg('path', { d: bl, 'class': 'best' }));
     root.addEventListener('click', function (ev) {
       var box = root.getBoundingClientRect(), n = Math.round(((ev.clientX - box.left) / box.width * W - L) / (W - L - R) * maxN);
@@ -78,6 +92,7 @@ export const CLIENT_VIEWS = String.raw`
     [['keep', 'kept'], ['baseline', 'baseline'], ['discard', 'discarded'], ['failed', 'crashed (at the bottom)'], ['best', 'best so far']].forEach(function (p) {
       legend.appendChild(el('span', {}, [el('span', { cls: 'sw ' + p[0] }), p[1]]));
     });
+    if (model.noise) legend.appendChild(el('span', {}, [el('span', { cls: 'sw noise' }), 'noise band (±' + fmt(Number(model.noise.band.toPrecision(3))) + ')']));
     if (cmp) legend.appendChild(el('span', {}, [el('span', { cls: 'sw cmp' }), cmp.tag + ' (dashed: its best)']));
   }
 

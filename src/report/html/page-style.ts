@@ -23,6 +23,7 @@ nav button.on { background: var(--fg); color: #fff; }
 [class^="pt-"] { fill: none; stroke-linecap: round; stroke-width: 5; }
 .pt-keep { stroke: var(--keep); stroke-width: 6.5; } .pt-baseline { stroke: var(--base); stroke-width: 6.5; } .pt-discard { stroke: var(--discard); }
 .pt-failed { stroke: var(--crash); } .pt-cmp { stroke: var(--cmp); opacity: .7; stroke-width: 5.5; } .pt-flight { stroke: var(--other); }
+.noise { fill: var(--best); fill-opacity: 0.12; stroke: none; } .sw.noise { background: var(--best); opacity: 0.25; }
 .best { fill: none; stroke: var(--best); stroke-width: 2; } .best-cmp { fill: none; stroke: var(--cmp); stroke-width: 2; stroke-dasharray: 5 3; }
 .edge { fill: none; stroke: #94a3b8; stroke-width: .7; opacity: .6; }
 .legend { display: flex; gap: 14px; font-size: 12px; color: var(--dim); margin-top: 4px; flex-wrap: wrap; }

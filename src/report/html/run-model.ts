@@ -1,3 +1,4 @@
+import { noiseBand } from '../../core/noise-floor.js';
 import type { Direction } from '../../core/objective.js';
 import type { Outcome } from '../../core/outcome.js';
 import type { RunView, TrialNode, TrialPhase } from '../../store/fold-run.js';
@@ -41,6 +42,8 @@ export interface RunModel {
   /** `crucible run` holds the run right now (always false in a report). */
   live: boolean;
   trials: TrialModel[];
+  /** The noise floor (the baseline's repeated runs): `band` = 1.96·√2·sd, the gap two runs of the same code stay within. */
+  noise: { sd: number; band: number } | null;
 }
 
 /** A run's view as the page's data: pure, so the dashboard and the report cannot disagree. */
@@ -55,6 +58,7 @@ export function buildRunModel(tag: string, view: RunView, metric: { name: string
     incumbent: view.incumbent?.trial ?? null,
     live,
     trials: view.trials.map((node) => trialModel(node, trialOfCommit)),
+    noise: view.noise && view.noise.sd > 0 ? { sd: view.noise.sd, band: noiseBand(view.noise) } : null,
   };
 }
 
@@ -98,5 +102,5 @@ export function buildRunModelFromRows(tag: string, rows: readonly ResultRow[], m
       return { n: row.trial, o: row.status, ph: null, m: row.metric, d: row.description, from: from === row.trial ? null : from, slot: row.slot ?? null, cost: row.costUsd, tok, agentMs: ms(row.agentSeconds), runMs: ms(row.runSeconds), totalMs: ms(row.totalSeconds), start: null, end: row.timestamp || null, re: row.remeasureOf ?? null };
     });
   const summary = summarizeRun(rows, metric.direction);
-  return { tag, metric, summary, incumbent: summary.best?.trial ?? null, live: false, trials };
+  return { tag, metric, summary, incumbent: summary.best?.trial ?? null, live: false, trials, noise: null };
 }
