@@ -47,6 +47,15 @@ commands:
 metric:
   name: score                         # the key of the "score: <n>" line
   direction: maximize                 # or minimize
+  # min_improvement: 0                # smallest gain that counts: a number, or a share like "2%"
+
+# evaluation:                         # measuring under noise (see the README, Noise)
+#   baseline_repeats: null            # runs of the unchanged code; null: 3 if one takes under a minute, else 1
+#   repeats: 1                        # runs of each change's first measurement
+#   aggregate: median                 # median, mean, min or max of repeated runs
+#   confirm: null                     # measure a winner again beside the incumbent; null: unless the noise is 0
+#   confidence: 0.95                  # how sure a kept change is really better
+#   max_measurements: 8               # most runs of one change before it is discarded as not significant
 
 # constraints:
 #   timeout_seconds: 600              # one experiment (run and eval) is killed after this
@@ -92,6 +101,25 @@ metric:
 #   agents: null                      # proposals in flight; null: workers + 1 (workers for the tuner)
 #   gpus: null                        # "auto" (nvidia-smi -L) or ids, e.g. [0, 1]: CUDA_VISIBLE_DEVICES per slot
 #   gpus_per_trial: 1                 # GPUs each slot gets when gpus is set
+
+# search:
+#   strategy: greedy                  # greedy, restart, beam or tree (see the README, Search strategies)
+#   plateau: 5                        # restart: trials without a keep before going back
+#   restart_from: baseline            # restart: baseline or best
+#   beam_width: 3                     # beam: how many branches
+#   prune_after: 3                    # tree: a node whose last K children all failed is not expanded
+#   exploration: 0.5                  # tree: weight of trying little-tried nodes
+#   stop_when:
+#     target: null                    # stop once the best metric reaches this
+#     no_improvement: null            # stop after this many trials without a new best
+
+# executor:
+#   type: local                       # local, or slurm: one batch job per experiment
+#   slurm:
+#     sbatch_args: []                 # e.g. ["--partition=gpu", "--gres=gpu:1"]
+#     poll_seconds: 2                 # how often jobs in flight are polled
+#     setup: []                       # shell lines the job runs first, e.g. "module load cuda"
+#     queue_timeout: null             # cancel a job still queued after this long: seconds, "30m"
 `;
 }
 

@@ -229,6 +229,8 @@ describe('createScaffold', () => {
 function keyPaths(value: object, prefix = ''): string[] {
   return Object.entries(value).flatMap(([key, child]) => {
     const here = prefix === '' ? key : `${prefix}.${key}`;
-    return child !== null && typeof child === 'object' && !Array.isArray(child) ? keyPaths(child as object, here) : [here];
+    // metric.min_improvement is written as one value ("2%" or 0.01), parsed into { kind, value }.
+    const leaf = here === 'metric.min_improvement';
+    return !leaf && child !== null && typeof child === 'object' && !Array.isArray(child) ? keyPaths(child as object, here) : [here];
   });
 }
