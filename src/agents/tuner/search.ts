@@ -76,11 +76,19 @@ export function proposeTuning(
   if (pending.count > 0) notes.push(`${pending.count} proposal(s) being measured now: their points are avoided`);
   const current = new Map(params.map((p) => [p.name, p.value]));
   const direction = options.direction ?? inferDirection(history);
+  // With trials in flight a change is measured on whatever incumbent it meets (rebased): each past
+  // trial's changes on top of today's values may have been measured already, so they are avoided too.
+  // A serial run never rebases: its proposals stay as they were.
+  const rebased = new Set(
+    (pending.count > 0 ? memory.trials : []).map((t) => {
+      const values = new Map(current);
+      for (const c of t.changes) values.set(c.name, c.to);
+      return vectorKey(params, values);
+    }),
+  );
+  const avoid = new Set([...memory.tried, ...pending.keys, ...rebased]);
   const global = (exploration: number) =>
-    proposeGlobal(
-      { params, points: memory.points, avoid: new Set([...memory.tried, ...pending.keys]), pending: pending.values, direction, maxChanges: options.maxChanges, exploration },
-      rng,
-    );
+    proposeGlobal({ params, points: memory.points, avoid, pending: pending.values, direction, maxChanges: options.maxChanges, exploration }, rng);
 
   // A plateau: the last few local moves all failed or tied. Half the time (more, the longer it
   // lasts) the next point comes from the global search instead, far from the best if need be.
@@ -109,7 +117,7 @@ export function proposeTuning(
     const values = new Map(current);
     for (const c of changes) values.set(c.name, c.to);
     const key = vectorKey(params, values);
-    if (memory.tried.has(key) || pending.keys.has(key)) continue;
+    if (avoid.has(key)) continue;
     if (attempt >= ATTEMPTS_PER_SCALE) notes.push(`nearby values were already tried: step scaled by ${scale}`);
     const order = new Map(params.map((p, i) => [p.name, i]));
     changes.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
