@@ -14,7 +14,7 @@ import type { Rng } from './rng.js';
 import type { TunedParam, TuningChange } from './types.js';
 import type { MeasuredPoint } from './history.js';
 import { vectorKey } from './history.js';
-import { formatValue, parseNumber } from './literal.js';
+import { writtenChange } from './literal.js';
 import { fromUnit, toUnit } from './space.js';
 
 export interface GlobalInput {
@@ -152,14 +152,7 @@ export function changeTo(param: TunedParam, u: number): TuningChange | null {
   const reflected = u < 0 ? -u : u > 1 ? 2 - u : u;
   let to = fromUnit(param, Math.min(1, Math.max(0, reflected)));
   if (param.int) to = Math.round(to);
-  let toText = formatValue(to, param.literal, param.int);
-  let toValue = parseNumber(toText);
-  if (toValue < param.low || toValue > param.high) {
-    toValue = Math.min(param.high, Math.max(param.low, to));
-    toText = String(toValue);
-  }
-  if (Number.isNaN(toValue) || toValue === param.value) return null;
-  return { name: param.name, from: param.value, to: toValue, fromText: param.literal, toText };
+  return writtenChange(param, to);
 }
 
 function gaussian(rng: Rng): number {

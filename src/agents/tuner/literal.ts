@@ -2,6 +2,7 @@
  * Numeric literals in source lines: finding them, writing new values in the style of the old
  * ones, and replacing exactly their characters.
  */
+import type { TunedParam, TuningChange } from './types.js';
 
 export interface NumericLiteral {
   /** The characters of the number: sign, digits, "_", point and exponent (a suffix such as "f" excluded). */
@@ -85,4 +86,20 @@ export function replaceLiteral(line: string, column: number, literal: string, re
     throw new Error(`expected "${literal}" at column ${column + 1} of: ${line}`);
   }
   return line.slice(0, column) + replacement + line.slice(column + literal.length);
+}
+
+/**
+ * The change that writes `to` the way the file writes the constant, or null when it writes the
+ * value already there. Rounding for readability (65532 → 65530 is fine, 65535.4 → 65540 is not)
+ * must keep the range.
+ */
+export function writtenChange(param: TunedParam, to: number): TuningChange | null {
+  let toText = formatValue(to, param.literal, param.int);
+  let toValue = parseNumber(toText);
+  if (toValue < param.low || toValue > param.high) {
+    toValue = Math.min(param.high, Math.max(param.low, to));
+    toText = String(toValue);
+  }
+  if (Number.isNaN(toValue) || toValue === param.value) return null;
+  return { name: param.name, from: param.value, to: toValue, fromText: param.literal, toText };
 }

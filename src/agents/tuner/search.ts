@@ -16,7 +16,7 @@ import { hashSeed } from './rng.js';
 import { readHistory, vectorKey, type TuningMemory } from './history.js';
 import type { DescribedChange } from './description.js';
 import { readPending, type PendingMoves, type PendingPoints } from './pending.js';
-import { formatValue, parseNumber } from './literal.js';
+import { writtenChange } from './literal.js';
 import { clampUnit, fromUnit, toUnit } from './space.js';
 import { proposeGlobal } from './global.js';
 
@@ -262,15 +262,8 @@ function moveParam(
     if (to === param.value) to = param.value + dir;
     if (to < param.low || to > param.high) return null;
   }
-  let toText = formatValue(to, param.literal, param.int);
-  let toValue = parseNumber(toText);
-  // Rounding for readability (65532 → 65530 is fine, 65535.4 → 65540 is not) must keep the range.
-  if (toValue < param.low || toValue > param.high) {
-    toValue = Math.min(param.high, Math.max(param.low, to));
-    toText = String(toValue);
-  }
-  if (Number.isNaN(toValue) || toValue === param.value) return null;
-  const change: TuningChange = { name: param.name, from: param.value, to: toValue, fromText: param.literal, toText };
+  const change = writtenChange(param, to);
+  if (change === null) return null;
   const span = param.log ? 'log range' : 'range';
   return { change, why: `${dir === 1 ? 'up' : 'down'} ${Math.round(size * 100)}% of its ${span}; ${why}` };
 }
