@@ -11,7 +11,6 @@ import { applyToProject } from './apply-to-project.js';
 import { judgeInput, marginOf, nextConfirmRun, settleConfirmRun, type Confirming } from './confirm.js';
 import { decide, type Measurement } from './decide.js';
 import { aggregate } from '../core/statistics.js';
-import { isBetter } from '../core/objective.js';
 import { judgeCandidate, type Judgement } from '../core/confirm-rule.js';
 import { resolveBaselineRepeats } from '../core/noise-floor.js';
 import type { Outcome } from '../core/outcome.js';
@@ -21,7 +20,7 @@ import type { TrialSummary } from './events.js';
 import { finishTrial } from './finish-trial.js';
 import { planFor, type Measured } from './plan.js';
 import type { RunContext, RunState } from './run-context.js';
-import { measuresOnIncumbent } from './strategy.js';
+import { becomesIncumbent, measuresOnIncumbent } from './strategy.js';
 
 export interface CommittedTrial {
   trial: number;
@@ -280,7 +279,7 @@ export async function recordDecision(
   const metric = decision.outcome !== 'crash' ? value : null;
   // Greedy: a keep is the new incumbent. Beyond it a keep beats its own node, and the run branch
   // moves only to a node better than the best so far.
-  const newBest = measuresOnIncumbent(ctx.strategy) || state.best === null || (metric !== null && isBetter(metric, state.best, ctx.config.metric.direction));
+  const newBest = becomesIncumbent(ctx.strategy, state.best, metric, ctx.config.metric.direction);
   await applyPlan(ctx, state, planFor(measured(t, slot, state), decision.outcome, metric, newBest));
   return finishTrial(ctx, state, { ...summaryOf(ctx, state, t, slot, decision.outcome, metric, runMs, detail), ...extra });
 }

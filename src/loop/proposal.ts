@@ -22,6 +22,7 @@ import type { TrialSummary } from './events.js';
 import { finishTrial } from './finish-trial.js';
 import { propose } from './propose.js';
 import type { RunContext, RunState } from './run-context.js';
+import { nodeMetric } from './strategy.js';
 
 /** One of the run's agent worktrees, and the commit it is known to be clean at (null: the agent may have touched it). */
 export interface AgentLane {
@@ -97,11 +98,6 @@ export async function beginProposal(
   mkdirSync(ctx.paths.trialDir(trial), { recursive: true });
   await writeTrialArtifact(ctx.paths, trial, 'prompt.md', prompt);
   return { trial, parent, parentMetric, startedAt, prompt, history, lane };
-}
-
-/** The metric of the kept (or baseline) node at `commit`, if the history has one. */
-function nodeMetric(history: readonly TrialSummary[], commit: string): number | null {
-  return history.find((t) => t.commit === commit && (t.outcome === 'keep' || t.outcome === 'baseline'))?.metric ?? null;
 }
 
 /** The prompt's view of where a proposal starts that a strategy sent elsewhere than the best node. */

@@ -9,8 +9,7 @@ import { applyPlan } from './apply-plan.js';
 import { adoptJob } from './adopt-job.js';
 import { evaluateCommit } from './evaluate-commit.js';
 import { planFor } from './plan.js';
-import { measuresOnIncumbent } from './strategy.js';
-import { isBetter } from '../core/objective.js';
+import { becomesIncumbent, measuresOnIncumbent, nodeMetric } from './strategy.js';
 import type { TrialSummary } from './events.js';
 import { finishTrial } from './finish-trial.js';
 import type { Outcome } from '../core/outcome.js';
@@ -121,7 +120,7 @@ async function recoverTrial(ctx: RunContext, state: RunState, n: number, signal:
     const metric = typeof decideEvent['metric'] === 'number' ? decideEvent['metric'] : null;
     // The same plan the trial would have applied, had it not been killed (applying it twice is harmless).
     // Beyond greedy a keep moves the branch only when it is the best node, and a revert goes back to the best node.
-    const newBest = chain || state.best === null || (metric !== null && isBetter(metric, state.best, ctx.config.metric.direction));
+    const newBest = becomesIncumbent(ctx.strategy, state.best, metric, ctx.config.metric.direction);
     const m = { trial: n, sha, base, baseline: false, inProject: inProjectFolder, files, ...(chain ? {} : { home: state.incumbent }) };
     await applyPlan(ctx, state, planFor(m, outcome, outcome === 'crash' ? null : metric, newBest));
     const detail = typeof decideEvent['crashReport'] === 'string' ? decideEvent['crashReport'] : typeof decideEvent['reason'] === 'string' && outcome === 'stale' ? decideEvent['reason'] : undefined;
@@ -132,7 +131,7 @@ async function recoverTrial(ctx: RunContext, state: RunState, n: number, signal:
     if (head === sha) {
       // The agent's work is not wasted: the commit nobody evaluated is evaluated now.
       if (chain) state.incumbent = base;
-      const baseMetric = chain ? state.best : (state.history.find((t) => t.commit === base && (t.outcome === 'keep' || t.outcome === 'baseline'))?.metric ?? state.best);
+      const baseMetric = chain ? state.best : (nodeMetric(state.history, base) ?? state.best);
       const committed = { trial: n, sha, parent, base, baseMetric, description, files, agentMs, usage: agentUsage, startedAt, ...(remeasureOf !== undefined ? { remeasureOf } : {}) };
       if (adoptable !== null) {
         const adopted = await adoptJob(ctx, n, adoptable, signal);

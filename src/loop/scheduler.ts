@@ -166,38 +166,40 @@ export async function runTrials(ctx: RunContext, state: RunState, options: Sched
       await applyToProject(ctx, state, t, t.sha);
       state.projectBusy = true;
     }
-    running.set(t.trial, t);
-    ctx.reporter.experimentStart?.(t.trial, { commit: t.sha, slot: slot.index });
     const measured = t;
-    // A slot's own git work (its checkout before, its protected-file check after) touches that slot
-    // alone: it runs in the task, beside the scheduler, not in its one-at-a-time path.
+    inSlot(t, slot, t.sha, async () => {
+      const m = await measureRuns(ctx, slot, measured.trial, measured.sha, hard, runsOf(ctx, measured));
+      return (changedInSlot) => ({ kind: 'measured', t: measured, slot, m, changedInSlot });
+    });
+    return true;
+  };
+
+  /**
+   * Runs `work` on `sha` in `slot` beside the scheduler. A slot's own git work (its checkout
+   * before, its protected-file check after) touches that slot alone: it runs in the task, not in
+   * the scheduler's one-at-a-time path.
+   */
+  const inSlot = (t: CommittedTrial, slot: ExperimentSlot, sha: string, work: () => Promise<(changedInSlot: string[]) => Done>): void => {
+    running.set(t.trial, t);
+    ctx.reporter.experimentStart?.(t.trial, { commit: sha, slot: slot.index });
     const folder = slot.folder;
     spawn(
       (async (): Promise<Done> => {
-        await folder?.checkout(measured.sha);
-        const m = await measureRuns(ctx, slot, measured.trial, measured.sha, hard, runsOf(ctx, measured));
-        const changedInSlot = folder ? await folder.changedProtected(ctx.policy, [...ctx.volatile]) : [];
-        return { kind: 'measured', t: measured, slot, m, changedInSlot };
+        await folder?.checkout(sha);
+        const done = await work();
+        return done(folder ? await folder.changedProtected(ctx.policy, [...ctx.volatile]) : []);
       })(),
     );
-    return true;
   };
 
   /** The next run of a candidate being confirmed, in the slot it holds: it or its base, in turn. */
   const startConfirmRun = async (c: Confirming, slot: ExperimentSlot): Promise<void> => {
     const next = nextConfirmRun(c);
     if (inProject(slot)) await applyToProject(ctx, state, c.t, next.sha);
-    running.set(c.t.trial, c.t);
-    ctx.reporter.experimentStart?.(c.t.trial, { commit: next.sha, slot: slot.index });
-    const folder = slot.folder;
-    spawn(
-      (async (): Promise<Done> => {
-        await folder?.checkout(next.sha);
-        const experiment = await measure(ctx, slot, c.t.trial, next.sha, hard, next.role === 'incumbent' ? 'incumbent' : undefined);
-        const changedInSlot = folder ? await folder.changedProtected(ctx.policy, [...ctx.volatile]) : [];
-        return { kind: 'confirm-run', c, slot, role: next.role, experiment, changedInSlot };
-      })(),
-    );
+    inSlot(c.t, slot, next.sha, async () => {
+      const experiment = await measure(ctx, slot, c.t.trial, next.sha, hard, next.role === 'incumbent' ? 'incumbent' : undefined);
+      return (changedInSlot) => ({ kind: 'confirm-run', c, slot, role: next.role, experiment, changedInSlot });
+    });
   };
 
   /** A measurement settled: the trial ends (its slot freed), or its confirmation goes on in the same slot. */

@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema.js';
-import type { Direction } from '../core/objective.js';
+import { isBetter, type Direction } from '../core/objective.js';
 import type { TrialSummary } from './events.js';
 import { bestNode, childrenOf, isAncestor, isExpandable, isMeasuredChild, readTree, type SearchTree } from '../core/trial-tree.js';
 
@@ -53,6 +53,19 @@ export interface Strategy {
  */
 export function measuresOnIncumbent(strategy: Strategy): boolean {
   return strategy.name === 'greedy';
+}
+
+/**
+ * Whether a kept trial with `metric` becomes the incumbent (the run branch goes to it): always
+ * under greedy, whose keeps beat the incumbent; beyond it only when it beats the best so far.
+ */
+export function becomesIncumbent(strategy: Strategy, best: number | null, metric: number | null, direction: Direction): boolean {
+  return measuresOnIncumbent(strategy) || best === null || (metric !== null && isBetter(metric, best, direction));
+}
+
+/** The metric of the kept (or baseline) node at `commit`, if the history has one: the bar its children must beat. */
+export function nodeMetric(history: readonly TrialSummary[], commit: string): number | null {
+  return history.find((t) => t.commit === commit && (t.outcome === 'keep' || t.outcome === 'baseline'))?.metric ?? null;
 }
 
 export const greedy: Strategy = {
