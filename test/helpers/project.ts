@@ -79,6 +79,8 @@ export interface AgentStep {
   fail?: boolean;
   /** Waits this long after its edits before it answers (a slow agent). */
   sleepMs?: number;
+  /** Answers only after the agent of this trial has answered, and 300 ms more (an order that load cannot swap). */
+  after?: number;
   /** Its one-line description (default "set X to <x>" or "scripted step"). */
   say?: string;
 }
@@ -143,7 +145,13 @@ for (const [file, content] of Object.entries(step.write ?? {})) {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, content);
 }
-if (step.sleepMs) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, step.sleepMs);
+const pause = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+if (step.sleepMs) pause(step.sleepMs);
+if (step.after !== undefined) {
+  for (let waited = 0; !existsSync(\`\${ctl}/answered-\${step.after}\`) && waited < 15000; waited += 20) pause(20);
+  pause(300);
+}
+writeFileSync(\`\${ctl}/answered-\${trial}\`, '');
 console.log(step.say ?? (step.x !== undefined ? \`set X to \${step.x}\` : 'scripted step'));
 `;
 

@@ -31,7 +31,7 @@ describe('pipelining: the agent works while the experiment runs', () => {
   it('proposes trial 2 during trial 1\'s experiment; a change on the same line as a kept one is stale, not a failure', async () => {
     const p = createTinyProject({ agent: 'command', parallel: '{ agents: 2 }', maxRetries: 1 });
     project = p;
-    planAgent(p, { 1: { x: 20 }, 2: { x: 40, sleepMs: 100 }, 3: { x: 60 }, 4: { x: 80, sleepMs: 100 } });
+    planAgent(p, { 1: { x: 20 }, 2: { x: 40, sleepMs: 100 }, 3: { x: 60 }, 4: { x: 80, after: 3 } });
     setKnob(p, 'sleep-ms', 1200);
 
     const report = await startRun({ projectDir: p.dir, tag: 't', env: p.env, maxIterations: 4 });
