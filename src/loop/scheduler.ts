@@ -21,6 +21,8 @@ export interface SchedulerOptions {
   slots: readonly ExperimentSlot[];
   /** The number the first new trial gets. */
   nextTrial: number;
+  /** Committed changes of an earlier run that were never measured to the end: measured first. */
+  requeued?: readonly CommittedTrial[];
   maxRetries: number;
   maxIterations: number | null;
   budget: Budget;
@@ -58,7 +60,7 @@ export async function runTrials(ctx: RunContext, state: RunState, options: Sched
   const freeLanes: AgentLane[] = [];
   const freeSlots = [...options.slots];
   const proposing = new Map<number, StartedProposal>();
-  const queue: CommittedTrial[] = [];
+  const queue: CommittedTrial[] = [...(options.requeued ?? [])];
   const running = new Map<number, CommittedTrial>();
   const tasks = new Set<Promise<void>>();
   const done: Done[] = [];

@@ -158,14 +158,15 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
 
     // Before the recovery measures or reverts a commit: a change the user made to an editable file
     // since the crash would be measured as the trial's, or would block its revert.
-    await refuseDirtyEditable(git, config, await filesBeingApplied(git, ledger));
+    await refuseDirtyEditable(git, config, await filesBeingApplied(git, view.inFlight));
     // A resumed run goes on from where the ledger says it stopped, never from a commit nobody
     // measured (the user's, or an experiment's that committed).
     const expectedHead = expectedHeadAtResume(view, measuresOnIncumbent(ctx.strategy));
     if (expectedHead !== null && expectedHead !== state.head) {
       await guardRunBranch(ctx, { head: expectedHead, staged: state.staged }, 'since this run last stopped');
     }
-    for (const recovered of await recoverUnfinishedTrials(ctx, state, abortSignal)) reporter.notice?.(`Recovered: ${recovered}.`);
+    const recovered = await recoverUnfinishedTrials(ctx, state, view.inFlight, abortSignal);
+    for (const line of recovered.lines) reporter.notice?.(`Recovered: ${line}.`);
     state.head = await git.headSha();
     // After the recovery the run branch is at the incumbent: nothing unmeasured is built upon.
     state.incumbent = state.head;
@@ -218,6 +219,7 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
       agents,
       slots,
       nextTrial,
+      requeued: recovered.requeued,
       maxRetries: config.constraints.max_retries,
       maxIterations: options.maxIterations ?? config.constraints.max_iterations,
       budget,

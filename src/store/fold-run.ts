@@ -59,6 +59,25 @@ export interface TrialNode {
    * `queuedSince` is when it entered the queue (its submission), null once it runs. null when none.
    */
   job?: { id: string; state: string; since: string; queuedSince: string | null } | null;
+  /** While in flight, the steps it has taken (what a recovery reconciles); null once recorded or before any. */
+  steps?: TrialSteps | null;
+}
+
+/**
+ * The steps of a trial in flight as the ledger recorded them: what a run killed at this instant
+ * leaves for the next to reconcile (design/trial-lifecycle.md).
+ */
+export interface TrialSteps {
+  /** The files its agent changed (`agent.done`). */
+  files: string[];
+  /** Its change's own commit: the `commit`, or the `rebase` that moved it onto the incumbent; "" before either. */
+  change: string;
+  /** The last `apply`: what the project folder was being moved to, and which files. */
+  applied: { sha: string; files: string[] } | null;
+  /** Every experiment command it started, in order (its own and, while confirming, its base's). */
+  runs: { handle: ExecutionHandle | null; slot: number | null }[];
+  /** The decision, once made (it is recorded next). */
+  decision: { outcome: Outcome; metric: number | null; reason: string; crashReport: string | null } | null;
 }
 
 export interface Session {
@@ -195,7 +214,13 @@ function emptyNode(trial: number): TrialNode {
     summary: null,
     handles: NONE,
     job: null,
+    steps: null,
   };
+}
+
+function stepsOf(node: TrialNode): TrialSteps {
+  node.steps ??= { files: [], change: '', applied: null, runs: [], decision: null };
+  return node.steps;
 }
 
 // Shared by every node without a running experiment: a long run has thousands.
@@ -239,6 +264,7 @@ function endTrial(node: TrialNode, summary: TrialSummary, at: string): void {
   node.summary = summary;
   node.handles = NONE;
   node.job = null;
+  node.steps = null;
   node.parent ??= summary.parent ?? null;
   node.base = summary.base ?? node.parent;
   node.slot = summary.slot ?? null;
@@ -257,6 +283,7 @@ function advanceTrial(node: TrialNode, event: Exclude<RunEvent, { type: 'trial.s
       node.agentMs = event.ms;
       node.usage = event.usage;
       node.costUsd = event.usage?.costUsd ?? null;
+      stepsOf(node).files = event.files;
       return;
     case 'agent.error':
       node.agentMs = event.ms;
@@ -266,11 +293,13 @@ function advanceTrial(node: TrialNode, event: Exclude<RunEvent, { type: 'trial.s
       node.commit = event.sha;
       // An empty base or parent (a hand-edited line) says nothing.
       node.base = event.base || event.parent || node.base;
+      stepsOf(node).change = event.sha;
       return;
     case 'rebase':
       advancePhase(node, 'queued');
       node.commit = event.sha;
       node.base = event.onto || node.base;
+      stepsOf(node).change = event.sha;
       return;
     case 'queued':
       advancePhase(node, 'queued');
@@ -280,6 +309,7 @@ function advanceTrial(node: TrialNode, event: Exclude<RunEvent, { type: 'trial.s
       // only a kept change moves it, after the decision: the phase stays where it is.
       advancePhase(node, 'queued');
       if (node.phase === 'queued') node.commit = event.sha;
+      stepsOf(node).applied = { sha: event.sha, files: event.files };
       return;
     case 'run.start':
       advancePhase(node, 'running');
@@ -287,6 +317,7 @@ function advanceTrial(node: TrialNode, event: Exclude<RunEvent, { type: 'trial.s
       // A job is in the queue from its submission: the time until it runs is not experiment time.
       node.job = event.handle?.executor === 'slurm' ? { id: event.handle.jobId, state: 'PENDING', since: event.ts, queuedSince: event.ts } : null;
       if (event.slot !== undefined) node.slot = event.slot;
+      stepsOf(node).runs.push({ handle: event.handle, slot: event.slot ?? null });
       return;
     case 'job.state':
       if (node.job && node.job.id === event.jobId && node.job.state !== event.state) {
@@ -304,6 +335,7 @@ function advanceTrial(node: TrialNode, event: Exclude<RunEvent, { type: 'trial.s
       advancePhase(node, 'decided');
       node.handles = NONE;
       node.job = null;
+      stepsOf(node).decision = { outcome: event.outcome, metric: event.metric, reason: event.reason, crashReport: event.crashReport ?? null };
       return;
     case 'reset':
     case 'guard':

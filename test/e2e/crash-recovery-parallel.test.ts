@@ -11,6 +11,7 @@ import {
   planAgent,
   readFilesOf,
   resultRows,
+  rowOf,
   runCli,
   setKnob,
   type AgentStep,
@@ -101,5 +102,30 @@ describe.each(SHAPES)('SIGKILL with $name, after each event of trial 3, then cru
 
   it('killed the run for most events (the cases above were not vacuous)', () => {
     expect(killedAfter.get(shape.name)?.length ?? 0).toBeGreaterThanOrEqual(8);
+  });
+});
+
+describe('a change whose experiment was cut short in a slot', () => {
+  it('is measured again first by the next run, under its own number, not recorded as interrupted', async () => {
+    const project = copyProject(templates.get('four trials in flight, two slots')!);
+    projects.push(project);
+    setKnob(project, 'sleep-ms.3', 3000);
+    const killed = await runCli(project, ['run', '--tag', 't', '-n', '5'], { env: { CRUCIBLE_FAULT_KILL_AFTER: 'run.start:3' } });
+    expect(killed.signal, killed.stderr).toBe('SIGKILL');
+    const sha = ledgerEvents(project.dir, 't').findLast((e) => e.n === 3 && e.type === 'run.start')?.['sha'];
+    expect(typeof sha).toBe('string');
+
+    setKnob(project, 'sleep-ms.3', null);
+    const resumed = await runCli(project, ['run', '--tag', 't', '-n', '1']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/Recovered: trial 3 was interrupted while its experiment ran in slot \d; its commit is measured again first/);
+    const row = rowOf(project.dir, 't', 3);
+    expect(['keep', 'discard']).toContain(row?.['status']);
+    expect(row?.['metric_value']).not.toBe('');
+    // Measured as the agent left it (or rebased onto a newer incumbent): the change, not a new one.
+    const measured = ledgerEvents(project.dir, 't').filter((e) => e.n === 3 && e.type === 'run.done' && e['role'] !== 'incumbent');
+    expect(measured.length).toBeGreaterThanOrEqual(1);
+    expect(resultRows(project.dir, 't').filter((r) => r['trial'] === '3')).toHaveLength(1);
+    expect(findInconsistencies(project.dir, 't')).toEqual([]);
   });
 });

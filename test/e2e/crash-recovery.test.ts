@@ -76,13 +76,15 @@ function eventTypesOf(project: TinyProject, trial: number): string[] {
 
 /**
  * What trial 2 must end as once recovered from a kill at this point: its decision when it had
- * one; an evaluation when its commit was the branch head (nobody evaluated it); else interrupted
- * (its change never reached the branch).
+ * one; an evaluation when its commit was the branch head (nobody evaluated it) or was committed
+ * and never applied (measured first by the next run); else interrupted (its change never reached
+ * the branch, or was half applied).
  */
 function expectedOutcome(project: TinyProject, evaluated: string): string {
   const events = ledgerEvents(project.dir, 't').filter((e) => e.n === 2);
   if (events.some((e) => e.type === 'decide')) return evaluated;
   const sha = events.find((e) => e.type === 'commit')?.['sha'];
+  if (sha !== undefined && !events.some((e) => e.type === 'apply')) return evaluated;
   return sha !== undefined && git(project.dir, 'rev-parse', 'crucible/t') === sha ? evaluated : 'interrupted';
 }
 

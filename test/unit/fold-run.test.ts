@@ -48,6 +48,25 @@ describe('foldRun', () => {
     expect(brief(foldRun(events, direction ? { direction } : {}))).toEqual(expected);
   });
 
+  it('keeps, for each trial in flight, the steps a recovery reconciles; none once it is recorded', () => {
+    const twoRuns = [steps.run(1), ev('run.start', { n: 1, sha: sha(201), slot: 2, handle: { executor: 'slurm', jobId: '42', name: 'j', dir: '/d' } })];
+    const inFlight = [...baseline(10), steps.start(1, sha(1)), steps.agent(1), ...steps.commit(1, sha(1)), ev('rebase', { n: 1, onto: sha(9), sha: sha(201) }), ...twoRuns, ev('decide', { n: 1, outcome: 'crash', metric: null, best: 10, reason: 'r', crashReport: 'boom' })];
+    const node = foldRun(inFlight).inFlight[0]!;
+    expect(node.steps).toEqual({
+      files: ['a.js'],
+      change: sha(201),
+      applied: { sha: sha(101), files: ['a.js'] },
+      runs: [
+        { handle: { executor: 'local', pgid: 5001, processTag: 't-1' }, slot: null },
+        { handle: { executor: 'slurm', jobId: '42', name: 'j', dir: '/d' }, slot: 2 },
+      ],
+      decision: { outcome: 'crash', metric: null, reason: 'r', crashReport: 'boom' },
+    });
+    expect(node.base).toBe(sha(9));
+    expect(foldRun([...inFlight, steps.end(1, 'crash', null)]).trials[1]!.steps).toBeNull();
+    expect(foldRun([...baseline(10), steps.start(2, sha(1))]).inFlight[0]!.steps).toBeNull();
+  });
+
   it('gives each node its parent, base, commit, record and times', () => {
     const one = trial(1, sha(1), 'keep', 12);
     const view = foldRun([...header, ...baseline(10), ...one], { direction: 'maximize' });
