@@ -10,7 +10,8 @@
  *     Σ (run.done − run.start) / (slots × window), window = first non-baseline trial.start to the
  *     last trial.end, and in steady state (each slot's first run.start to its last run.done);
  *     beside them the serial figure E / (E + A + overhead).
- * (b) Trials per hour for N = 1, 2, 4, 8 (agents = N + 1, rounds·N trials each) as ratios to
+ * (b) Trials per hour for N = 1, 2, 4, 8 (default agents: N + 1, more while slots wait for
+ *     proposals, up to 2N; rounds·N trials each) as ratios to
  *     N = 1: over the whole window, and in steady state (each slot's rate between its first and
  *     last experiment start, summed). The target (≥ 0.9·N) is read on the steady state; the
  *     largest N runs once more with 2·N agents, to tell waiting for agents from waiting for crucible.
@@ -83,11 +84,11 @@ async function main() {
   };
   log(renderBusy(busy, serial, pipelined));
 
-  log(`\n[2/4] trials per hour at N = ${options.slots.join(', ')} (agents = N + 1) ...`);
+  log(`\n[2/4] trials per hour at N = ${options.slots.join(', ')} (default agents) ...`);
   const byN = [pipelined];
-  for (const workers of options.slots.filter((n) => n !== 1)) byN.push(await measureRun({ workers, agents: workers + 1, trials: rounds * workers }));
+  for (const workers of options.slots.filter((n) => n !== 1)) byN.push(await measureRun({ workers, agents: 'auto', trials: rounds * workers }));
   const one = byN[0].trials_per_hour;
-  // agents = N + 1 leaves one proposal ready at most: with many slots, is it the agents that
+  // The default may leave slots waiting for proposals: with many slots, is it the agents that
   // keep them waiting, or crucible? The largest N once more with twice as many agents says which.
   const largest = Math.max(...options.slots);
   const moreAgents = options.quick ? null : await measureRun({ workers: largest, agents: 2 * largest, trials: rounds * largest });

@@ -42,7 +42,7 @@ agent:
   timeout_seconds: 120
   command: ${JSON.stringify(agentCommand(agentSeconds, cells))}
 parallel:
-  agents: ${agents}
+  agents: ${agents === 'auto' ? 'null' : agents}
 `;
   mkdirSync(path.join(dir, '.crucible'), { recursive: true });
   mkdirSync(path.join(dir, 'cells'), { recursive: true });

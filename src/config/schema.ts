@@ -283,7 +283,7 @@ const parallelSchema = z
       .max(256)
       .nullable()
       .default(null)
-      .describe('Proposals in flight at once, each in its own agent worktree. Default: workers + 1 (the agent prepares the next change while an experiment runs); workers for the tuner.'),
+      .describe('Trials in flight at once (proposals and experiments), each proposal in its own agent worktree. Default: workers + 1 (the agent prepares the next change while an experiment runs), up to 2 × workers while agent turns are long against the experiments; workers for the tuner.'),
     gpus: z
       .union([z.literal('auto'), z.array(gpuIdSchema)])
       .nullable()

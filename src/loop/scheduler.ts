@@ -12,11 +12,12 @@ import { finishTrial } from './finish-trial.js';
 import { beginProposal, FatalAgentError, runAgentTurn, settleProposal, type AgentLane, type AgentTurn, type StartedProposal } from './proposal.js';
 import type { RunContext, RunState } from './run-context.js';
 import { measuresOnIncumbent } from './strategy.js';
+import type { TrialsInFlight } from './trials-in-flight.js';
 import { checkBudget, checkStop, countTrial, initialCounters, type Budget, type SessionCounters, type StopReason } from './stop-rules.js';
 
 export interface SchedulerOptions {
-  /** Trials in flight at most (proposals and experiments): parallel.agents. */
-  agents: number;
+  /** Trials in flight at most (proposals and experiments): parallel.agents, or a limit that follows the agent's and the experiments' pace. */
+  agents: TrialsInFlight;
   /** Room for experiments: the project folder alone, or one worktree per worker. */
   slots: readonly ExperimentSlot[];
   /** The number the first new trial gets. */
@@ -43,7 +44,7 @@ export interface SchedulerResult {
 
 /** What a task running beside the scheduler hands back when it is done. */
 type Done =
-  | { kind: 'turn'; p: StartedProposal; turn: AgentTurn }
+  | { kind: 'turn'; p: StartedProposal; turn: AgentTurn; startedAt: number }
   | { kind: 'measured'; t: CommittedTrial; slot: ExperimentSlot; m: Measurements; changedInSlot: string[] }
   | { kind: 'confirm-run'; c: Confirming; slot: ExperimentSlot; role: 'incumbent' | 'candidate'; experiment: ExperimentResult; changedInSlot: string[] }
   | { kind: 'failed'; error: unknown };
@@ -141,9 +142,10 @@ export async function runTrials(ctx: RunContext, state: RunState, options: Sched
     proposalsStarted++;
     const inFlight = inFlightNow();
     const parents = [...proposing.values()].map((q) => q.parent).concat([...queue, ...running.values()].map((t) => t.base));
+    const startedAt = ctx.now();
     const p = await beginProposal(ctx, state, lane, trial, inFlight, parents);
     proposing.set(trial, p);
-    spawn(runAgentTurn(ctx, p, hard, inFlight).then((turn): Done => ({ kind: 'turn', p, turn })));
+    spawn(runAgentTurn(ctx, p, hard, inFlight).then((turn): Done => ({ kind: 'turn', p, turn, startedAt })));
   };
 
   /** A trial that never reached an experiment (stale, or stopped while queued). */
@@ -185,11 +187,14 @@ export async function runTrials(ctx: RunContext, state: RunState, options: Sched
     running.set(t.trial, t);
     ctx.reporter.experimentStart?.(t.trial, { commit: sha, slot: slot.index });
     const folder = slot.folder;
+    const startedAt = ctx.now();
     spawn(
       (async (): Promise<Done> => {
         await folder?.checkout(sha);
         const done = await work();
-        return done(folder ? await folder.changedProtected(ctx.policy, [...ctx.volatile]) : []);
+        const changed = folder ? await folder.changedProtected(ctx.policy, [...ctx.volatile]) : [];
+        options.agents.experimentRun(ctx.now() - startedAt);
+        return done(changed);
       })(),
     );
   };
@@ -229,6 +234,7 @@ export async function runTrials(ctx: RunContext, state: RunState, options: Sched
       case 'turn': {
         const { p, turn } = event;
         proposing.delete(p.trial);
+        options.agents.agentTurn(ctx.now() - event.startedAt);
         const previousBest = state.best;
         try {
           const settled = await settleProposal(ctx, state, p, turn, hard);
@@ -270,7 +276,7 @@ export async function runTrials(ctx: RunContext, state: RunState, options: Sched
         const slot = freeSlots.shift()!;
         if (!(await startExperiment(queue.shift()!, slot))) freeSlots.unshift(slot);
       }
-      while (stopping === null && inFlightCount() < options.agents) {
+      while (stopping === null && inFlightCount() < options.agents.limit()) {
         const refused = refuseProposal();
         if (refused) {
           stop(refused);

@@ -27,6 +27,7 @@ import { openRun, refuseDirtyEditable } from './open-run.js';
 import { evaluationInputs, findProjectFile, readInstructions, readSystemPrompt } from './project-files.js';
 import { watchProtectedFiles } from './protected-files.js';
 import { filesBeingApplied, recoverUnfinishedTrials } from './recover.js';
+import { adaptiveTrialsInFlight, fixedTrialsInFlight } from './trials-in-flight.js';
 import type { RunContext, RunState } from './run-context.js';
 import type { AgentLane } from './proposal.js';
 import { runTrials } from './scheduler.js';
@@ -212,9 +213,10 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
       maxCostPerTrialUsd: config.constraints.max_cost_per_trial_usd,
       maxWallTime: config.constraints.max_wall_time,
     };
-    // An agent that takes time prepares the next change while an experiment runs; the tuner answers
-    // at once, so a proposal made early would only see less of the history.
-    const agents = config.parallel.agents ?? (agent.name === 'tuner' ? workers : workers + 1);
+    // An agent that takes time prepares the next change while experiments run, more of them when
+    // its turns are long against the experiments (docs/decisions.md 31); the tuner answers at once,
+    // so a proposal made early would only see less of the history.
+    const agents = config.parallel.agents !== null ? fixedTrialsInFlight(config.parallel.agents) : agent.name === 'tuner' ? fixedTrialsInFlight(workers) : adaptiveTrialsInFlight(workers);
     const result = await runTrials(ctx, state, {
       agents,
       slots,

@@ -98,7 +98,7 @@ metric:
 
 # parallel:
 #   workers: 1                        # experiments at once; above 1, each in its own slot (.crucible/slots/)
-#   agents: null                      # proposals in flight; null: workers + 1 (workers for the tuner)
+#   agents: null                      # trials in flight; null: workers + 1, up to 2 × workers while slots wait for changes (workers for the tuner)
 #   gpus: null                        # "auto" (nvidia-smi -L) or ids, e.g. [0, 1]: CUDA_VISIBLE_DEVICES per slot
 #   gpus_per_trial: 1                 # GPUs each slot gets when gpus is set
 

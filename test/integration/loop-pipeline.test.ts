@@ -109,4 +109,26 @@ describe('slots: experiments side by side (parallel.workers = 2)', () => {
     expect(git(p.dir, 'status', '--porcelain', '--untracked-files=all').split('\n').filter((l) => l.includes('.crucible/'))).toEqual([]);
     expect(findInconsistencies(p.dir, 't')).toEqual([]);
   });
+
+  it('with agents unset and turns long against the experiments, keeps more proposals going (up to 2 × workers)', async () => {
+    const p = createTinyProject({ agent: 'command', parallel: '{ workers: 2 }' });
+    project = p;
+    const plan: Record<number, { x: number; sleepMs: number }> = {};
+    for (let n = 1; n <= 12; n++) plan[n] = { x: 10 + n, sleepMs: 700 };
+    planAgent(p, plan);
+    setKnob(p, 'sleep-ms', 50);
+
+    await startRun({ projectDir: p.dir, tag: 't', env: p.env, maxIterations: 12 });
+
+    // The most trials in flight at once, from the ledger: N + 1 = 3 before any pace is known; the
+    // turns (about 0.7 s) are many times an experiment (about 0.1 s), so the limit rises to 2N = 4.
+    let inFlight = 0;
+    let most = 0;
+    for (const e of ledgerEvents(p.dir, 't')) {
+      if (e.type === 'trial.start' && e['baseline'] !== true) most = Math.max(most, ++inFlight);
+      if (e.type === 'trial.end' && e.n !== 0) inFlight--;
+    }
+    expect(most).toBe(4);
+    expect(findInconsistencies(p.dir, 't')).toEqual([]);
+  });
 });
