@@ -105,7 +105,7 @@ describe('the bundled crucible command', () => {
     expect(result.stderr).not.toContain('internal error');
     expect(result.code).toBe(0);
     expect(rowOf(p.dir, 't', 1)).toMatchObject({ status: 'keep', metric_value: '50', description: 'Raised X from 1 to 50' });
-    const tools = server.chatRequests()[0]?.tools as { function: { name: string; parameters: { properties: Record<string, { description?: string }> } } }[];
+    const tools = server.chatRequests()[0]?.tools as unknown as { function: { name: string; parameters: { properties: Record<string, { description?: string }> } } }[];
     const edit = tools.find((t) => t.function.name === 'edit_file');
     expect(edit?.function.parameters.properties['path']?.description).toMatch(/^Path relative to the project folder/);
   }, 90_000);
