@@ -32,19 +32,27 @@ afterAll(() => {
 describe('mapStack', () => {
   it('names the TypeScript file, line and column that threw', () => {
     expect(stack).toContain(`${path.join(tmp, 'dist', 'main.js')}`);
-    const mapped = mapStack(stack);
+    const mapped = mapStack(stack, path.join(tmp, 'dist'));
     expect(mapped).toContain('Error: boom after 3');
     expect(mapped).toContain(`${path.join(tmp, 'src', 'explode.ts')}:4:9`);
     expect(mapped).not.toContain('dist/main.js');
   });
 
   it('leaves a frame as it was when its map cannot be read', () => {
-    expect(mapStack(stack, () => { throw new Error('ENOENT'); })).toBe(stack);
-    expect(mapStack(stack, () => 'not json')).toBe(stack);
+    const dist = path.join(tmp, 'dist');
+    expect(mapStack(stack, dist, () => { throw new Error('ENOENT'); })).toBe(stack);
+    expect(mapStack(stack, dist, () => 'not json')).toBe(stack);
   });
 
-  it('leaves frames of files without a map (node internals, plain text) alone', () => {
-    const text = 'Error: x\n    at foo (node:internal/modules/run_main:1:2)\n    at file:///nowhere/x.js:1:1';
-    expect(mapStack(text)).toBe(text);
+  it('reads no map outside the bundle folder, and none for a path the message quotes', () => {
+    const read: string[] = [];
+    const readMap = (file: string): string => {
+      read.push(file);
+      throw new Error('ENOENT');
+    };
+    const inMessage = `Error: cannot parse file://${path.join(tmp, 'dist', 'main.js')}:1:1\n    at foo (node:internal/modules/run_main:1:2)`;
+    expect(mapStack(inMessage, path.join(tmp, 'dist'), readMap)).toBe(inMessage);
+    expect(mapStack(stack, path.join(tmp, 'elsewhere'), readMap)).toBe(stack);
+    expect(read).toEqual([]);
   });
 });
