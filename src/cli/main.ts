@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 import { CommanderError } from 'commander';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, CrucibleError, ExitCode, ExitError, storageErrorFrom } from '../errors.js';
+import { mapStack } from './map-stack.js';
 import { createOutput, type Output } from './output.js';
 import { buildProgram } from './program.js';
 
@@ -46,7 +49,8 @@ function report(error: unknown, output: Output): number {
     for (const hint of known.hints) output.info(hint);
     return known.exitCode;
   }
-  const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  // The command is bundled (scripts/build-cli.mjs): name the TypeScript files in the stack, not the chunks.
+  const stack = error instanceof Error ? mapStack(error.stack ?? error.message, path.dirname(fileURLToPath(import.meta.url))) : String(error);
   output.error(`internal error (a bug in crucible, please report it):\n${stack}`);
   return ExitCode.internal;
 }

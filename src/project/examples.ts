@@ -3,9 +3,9 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import type { Direction } from '../config/schema.js';
+import { packageRoot } from './package-root.js';
 
 export interface ExampleInfo {
   /** The folder name, which `crucible new --example` takes. */
@@ -15,13 +15,9 @@ export interface ExampleInfo {
   direction: Direction;
 }
 
-/**
- * The bundled examples folder. Two levels up from this module is the package root both from
- * src/project/ (tests run the sources) and from dist/project/ (the built package), and the
- * package ships examples/ at its root.
- */
+/** The bundled examples folder: the package ships examples/ at its root. */
 export function examplesDir(): string {
-  return fileURLToPath(new URL('../../examples/', import.meta.url));
+  return path.join(packageRoot(), 'examples');
 }
 
 /** Every bundled example, sorted by name. A folder without a readable config is not an example. */

@@ -49,27 +49,30 @@ describe('bundled examples', () => {
   });
 
   it('finds the examples folder at the package root', () => {
-    expect(examplesDir()).toBe(path.join(repoRoot, 'examples') + path.sep);
+    expect(examplesDir()).toBe(path.join(repoRoot, 'examples'));
   });
 
   it('finds the same folder from the built layout (dist/project/)', () => {
-    // Build examples.ts the way tsc would into <pkg>/dist/project/, then ask the built module.
+    // Build examples.ts (and the package-root finder it uses) the way tsc would into
+    // <pkg>/dist/project/, then ask the built module.
     const pkg = path.join(tmp, 'pkg');
     mkdirSync(path.join(pkg, 'dist', 'project'), { recursive: true });
     mkdirSync(path.join(pkg, 'examples', 'demo', '.crucible'), { recursive: true });
     writeFileSync(path.join(pkg, 'package.json'), '{"type":"module"}\n');
     writeFileSync(path.join(pkg, 'examples', 'demo', '.crucible', 'config.yaml'), 'metric: {name: m, direction: minimize}\n');
     symlinkSync(path.join(repoRoot, 'node_modules'), path.join(pkg, 'node_modules'), 'dir');
-    const source = readFileSync(path.join(repoRoot, 'src', 'project', 'examples.ts'), 'utf8');
-    const built = ts.transpileModule(source, {
-      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
-    });
-    writeFileSync(path.join(pkg, 'dist', 'project', 'examples.js'), built.outputText);
+    for (const name of ['examples', 'package-root']) {
+      const source = readFileSync(path.join(repoRoot, 'src', 'project', `${name}.ts`), 'utf8');
+      const built = ts.transpileModule(source, {
+        compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
+      });
+      writeFileSync(path.join(pkg, 'dist', 'project', `${name}.js`), built.outputText);
+    }
     const script = `import { examplesDir, listExamples } from './dist/project/examples.js';
 console.log(JSON.stringify({ dir: examplesDir(), names: listExamples().map((e) => e.name) }));`;
     const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: pkg, encoding: 'utf8' });
     expect(result.stderr).toBe('');
-    expect(JSON.parse(result.stdout)).toEqual({ dir: path.join(pkg, 'examples') + path.sep, names: ['demo'] });
+    expect(JSON.parse(result.stdout)).toEqual({ dir: path.join(pkg, 'examples'), names: ['demo'] });
   });
 
   it('has a config that the real config loader accepts', () => {

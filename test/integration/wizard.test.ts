@@ -268,6 +268,9 @@ describe('crucible wizard (the built CLI)', () => {
     expect(result.code).toBe(0);
     // The environment was really detected on this machine.
     expect(String(fake.chatRequests()[0]?.messages?.at(-1)?.content)).toContain(`Node.js: ${process.version}`);
+    // The installed setup skill reached the model, not the short fallback: the bundled command
+    // finds the package's files from a chunk in dist/cli/chunks/.
+    expect(JSON.stringify(fake.chatRequests().find(isGenerate)?.messages?.[0]?.content)).toContain('## 3. The hidden evaluation harness');
   });
 
   it('without a terminal: never prompts, takes the recommended answers', async () => {

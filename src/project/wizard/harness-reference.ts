@@ -4,11 +4,11 @@
  * guide a person or an assistant follows by hand, so the two never drift apart.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { packageRoot } from '../package-root.js';
 
-/** Three levels up is the package root from src/project/wizard/ and from dist/project/wizard/. */
 export function skillFile(): string {
-  return fileURLToPath(new URL('../../../.claude/skills/crucible-setup/SKILL.md', import.meta.url));
+  return path.join(packageRoot(), '.claude', 'skills', 'crucible-setup', 'SKILL.md');
 }
 
 // Enough to write a sound harness when the skill file is missing (a trimmed install).

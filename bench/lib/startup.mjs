@@ -1,0 +1,160 @@
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createBenchProject } from './fixture.mjs';
+import { childrenCpuMs } from './machine.mjs';
+import { median, percentile, round } from './stats.mjs';
+
+/**
+ * Start-up of the `crucible` command: how long a person waits for `--help`, `status` and
+ * `history --json`, and how long `run` takes to start its first trial, each next to a bare
+ * `node -e 0` so the figure reads as a ratio that other machines can compare.
+ *
+ * Every build (the current dist/ and, with a base, an older commit built alongside) and every
+ * command is measured in the same rounds, interleaved, the order reversed every other round: load
+ * from other processes falls on all of them alike. Wall time is the figure; the children's CPU
+ * time (Linux, 10 ms ticks) is kept too, because on a shared machine it varies less.
+ */
+
+/** The commands timed, in the order of the table. `null` args: bare Node. */
+export const STARTUP_COMMANDS = [
+  { name: 'node -e 0', args: null },
+  { name: 'crucible --help', args: ['--help'] },
+  { name: 'crucible status', args: ['status'] },
+  { name: 'crucible history --json', args: ['history', '--json'] },
+  { name: 'crucible run: first trial.start', args: 'run' },
+];
+
+/**
+ * Builds `ref` of the repository at `repoRoot` into `dir` (git archive, the checkout's
+ * node_modules linked, `npm run build`), for a before/after comparison in one run. Returns the
+ * path of its CLI.
+ */
+export function buildCommit(repoRoot, ref, dir) {
+  mkdirSync(dir, { recursive: true });
+  const archive = execFileSync('git', ['archive', '--format=tar', ref], { cwd: repoRoot, maxBuffer: 1 << 30 });
+  execFileSync('tar', ['-x', '-C', dir], { input: archive });
+  symlinkSync(path.join(repoRoot, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  const cli = path.join(dir, 'dist', 'cli', 'main.js');
+  if (!existsSync(cli)) throw new Error(`building ${ref} wrote no ${cli}`);
+  return cli;
+}
+
+/**
+ * Measures every command for every build. `builds`: { name: cliPath }. `dir`: an empty folder for
+ * the project. Returns per build and command the wall and CPU times (median, p10, p90, min, max)
+ * and the ratio of the median to bare Node's.
+ */
+export async function measureStartup({ builds, dir, env, runs = 15, trials = 20, log = () => {} }) {
+  const project = createBenchProject(dir);
+  const names = Object.keys(builds);
+  const first = builds[names[0]];
+  // Records to read: `trials` trials of the tuner, then one resumable run per build for `run`.
+  runCli(first, ['run', '-t', 'bench', '-n', String(trials), '--no-interactive'], project, env);
+  for (const name of names) runCli(builds[name], ['run', '-t', runTag(name), '-n', '1', '--no-interactive'], project, env);
+
+  const samples = new Map();
+  const record = (key, wall, cpu) => {
+    if (!samples.has(key)) samples.set(key, { wall: [], cpu: [] });
+    samples.get(key).wall.push(wall);
+    if (cpu !== null) samples.get(key).cpu.push(cpu);
+  };
+  const jobs = [];
+  for (const command of STARTUP_COMMANDS) {
+    if (command.args === null) jobs.push({ key: `node|${command.name}`, command });
+    else for (const name of names) jobs.push({ key: `${name}|${command.name}`, command, build: name });
+  }
+  // One warm-up round fills the page cache; it is not counted.
+  for (let round = -1; round < runs; round++) {
+    const order = round % 2 === 0 ? jobs : [...jobs].reverse();
+    for (const job of order) {
+      const { wall, cpu } = await timeJob(job, builds, project, env);
+      if (round >= 0) record(job.key, wall, cpu);
+    }
+    if (round >= 0) log(`round ${round + 1}/${runs}`);
+  }
+
+  const bare = summarize(samples.get(`node|node -e 0`));
+  const result = { runs, project_trials: trials, node_ms: bare, builds: {} };
+  for (const name of names) {
+    result.builds[name] = { cli: builds[name], commands: {} };
+    for (const command of STARTUP_COMMANDS.slice(1)) {
+      const figures = summarize(samples.get(`${name}|${command.name}`));
+      result.builds[name].commands[command.name] = { ...figures, ratio_to_node: round(figures.wall.median / bare.wall.median, 2) };
+    }
+  }
+  return result;
+}
+
+function runCli(cli, args, cwd, env) {
+  const result = spawnSync(process.execPath, [cli, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`crucible ${args.join(' ')} exited with ${result.status}: ${result.stderr.trim()}`);
+}
+
+function runTag(build) {
+  return `startup-${build.replace(/[^A-Za-z0-9-]/g, '-')}`;
+}
+
+async function timeJob(job, builds, project, env) {
+  if (job.command.args === 'run') return timeFirstTrial(builds[job.build], runTag(job.build), project, env);
+  const args = job.command.args === null ? ['-e', '0'] : [builds[job.build], ...job.command.args];
+  const cpuBefore = childrenCpuMs();
+  const start = performance.now();
+  const result = spawnSync(process.execPath, args, { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  const wall = performance.now() - start;
+  if (result.status !== 0) throw new Error(`${job.key} exited with ${result.status}: ${result.stderr.trim()}`);
+  const cpuAfter = childrenCpuMs();
+  return { wall, cpu: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore };
+}
+
+/**
+ * `crucible run -n 1 --json` on a run that exists: ms from the spawn to its first `trial.start`
+ * event on stdout. The run is left to finish its trial (a killed run would leave work for the next
+ * start to recover, and time that instead).
+ */
+function timeFirstTrial(cli, tag, project, env) {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const child = spawn(process.execPath, [cli, 'run', '-t', tag, '-n', '1', '--json', '--no-interactive'], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let firstTrial = null;
+    let buffered = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk) => {
+      buffered += chunk;
+      let newline;
+      while (firstTrial === null && (newline = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        if (JSON.parse(line).type === 'trial.start') firstTrial = performance.now() - start;
+      }
+    });
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0 || firstTrial === null) reject(new Error(`crucible run -t ${tag} exited with ${code} (first trial.start: ${firstTrial}): ${stderr.trim()}`));
+      else resolve({ wall: firstTrial, cpu: null });
+    });
+  });
+}
+
+function summarize({ wall, cpu }) {
+  const describe = (values) =>
+    values.length === 0 ? null : { median: round(median(values)), p10: round(percentile(values, 10)), p90: round(percentile(values, 90)), min: round(Math.min(...values)), max: round(Math.max(...values)), n: values.length };
+  return { wall: describe(wall), cpu: describe(cpu) };
+}
+
+/** The table for the terminal: one row per command, a column pair per build. */
+export function renderStartup(result) {
+  const names = Object.keys(result.builds);
+  const header = ['command', ...names.flatMap((n) => [`${n} ms (p10–p90)`, `${n} × node`])];
+  const cell = (f) => `${f.wall.median} (${f.wall.p10}–${f.wall.p90})`;
+  const rows = [['node -e 0', ...names.flatMap(() => [cell(result.node_ms), '1.00'])]];
+  for (const command of STARTUP_COMMANDS.slice(1)) {
+    rows.push([command.name, ...names.flatMap((n) => [cell(result.builds[n].commands[command.name]), result.builds[n].commands[command.name].ratio_to_node.toFixed(2)])]);
+  }
+  const widths = header.map((_, i) => Math.max(...[header, ...rows].map((r) => String(r[i]).length)));
+  return [header, ...rows].map((r) => r.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ')).join('\n');
+}

@@ -1,0 +1,59 @@
+/**
+ * `npm run build`, second step: the `crucible` command as one bundled ES module.
+ *
+ *   node scripts/build-cli.mjs [--meta]
+ *
+ * tsc has already written the library (dist/index.js, dist/<layer>/, .d.ts). Node resolves and
+ * reads every ES module of an unbundled CLI one by one (246 files for `crucible run`, zod alone 95),
+ * which was most of a read command's start-up. Here rolldown bundles src/cli/main.ts into
+ * dist/cli/main.js; each command's module, imported dynamically when the command runs, becomes a
+ * chunk in dist/cli/chunks/, so `--help` loads one file and `status` a few.
+ *
+ * commander, yaml, picocolors and zod are bundled. The model SDKs stay external and are imported
+ * from node_modules only when a backend needs them: the Agent SDK is an optional peer (absent on
+ * most installs), and `ai`/`@ai-sdk/*` are large and load only when an api agent is built.
+ *
+ * --meta prints which source files each output chunk holds (what a command loads).
+ */
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'rolldown';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const outDir = path.join(root, 'dist', 'cli');
+const external = [/^@anthropic-ai\/claude-agent-sdk(\/|$)/, /^ai(\/|$)/, /^@ai-sdk\//];
+
+// Chunks are named by content hash: clear the old ones so dist/ never ships a stale chunk.
+rmSync(outDir, { recursive: true, force: true });
+
+const result = await build({
+  input: path.join(root, 'src', 'cli', 'main.ts'),
+  platform: 'node',
+  external,
+  // tsconfig.json's settings (target ES2022, verbatimModuleSyntax) for the TypeScript transform.
+  tsconfig: path.join(root, 'tsconfig.json'),
+  logLevel: 'warn',
+  output: {
+    dir: outDir,
+    format: 'esm',
+    entryFileNames: 'main.js',
+    chunkFileNames: 'chunks/[name]-[hash].js',
+    // The maps name src/*.ts, so a crash report (main.ts maps its stack) points at our files. The
+    // sources are not copied in: file, line and column are what a report needs, and the package
+    // stays small (the maps with sources were 2.6 MB, yaml's and zod's mostly).
+    sourcemap: true,
+    sourcemapExcludeSources: true,
+  },
+});
+
+if (process.argv.includes('--meta')) {
+  for (const chunk of result.output) {
+    if (chunk.type !== 'chunk') continue;
+    const modules = Object.keys(chunk.modules);
+    // node_modules may be a link (to another checkout's): name packages by what follows it.
+    const packages = new Set(modules.map((m) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(m)?.[1]).filter(Boolean));
+    const own = modules.filter((m) => !m.includes('node_modules'));
+    process.stdout.write(`${chunk.fileName} (${Math.round(chunk.code.length / 1024)} KiB${chunk.isDynamicEntry ? ', loaded on demand' : ''}): ${own.length} source files; packages: ${[...packages].join(', ') || 'none'}; imports: ${[...chunk.imports, ...chunk.dynamicImports.map((d) => `${d} (dynamic)`)].join(', ') || 'none'}\n`);
+  }
+}
