@@ -109,6 +109,8 @@ describe('a change whose experiment was cut short in a slot', () => {
   it('is measured again first by the next run, under its own number, not recorded as interrupted', async () => {
     const project = copyProject(templates.get('four trials in flight, two slots')!);
     projects.push(project);
+    // Trial 3 changes a file no other trial changes: it rebases cleanly onto whatever leads by then.
+    planAgent(project, { 2: { x: 20 }, 3: { write: { 'extra.js': 'export const Y = 5;\n' } }, 4: { x: 30 }, 5: { x: 40 }, 6: { x: 50 } });
     setKnob(project, 'sleep-ms.3', 3000);
     const killed = await runCli(project, ['run', '--tag', 't', '-n', '5'], { env: { CRUCIBLE_FAULT_KILL_AFTER: 'run.start:3' } });
     expect(killed.signal, killed.stderr).toBe('SIGKILL');
