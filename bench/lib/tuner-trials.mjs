@@ -1,11 +1,12 @@
 import { performance } from 'node:perf_hooks';
 
 /**
- * One `startRun` of `count` tuner trials through the given build's `startRun` (this checkout's
- * dist/ or an older one's): every trial's summary, the baseline excluded, plus the bench's own
- * wall clock of each trial and of the whole run. Overhead = totalMs − agentMs − runMs.
+ * One `startRun` of `count` trials through the given build's `startRun` (this checkout's dist/ or
+ * an older one's), the tuner unless `agentType` says otherwise (null: the config's agent): every
+ * trial's summary, the baseline excluded, plus the bench's own wall clock of each trial and of the
+ * whole run. Overhead = totalMs − agentMs − runMs.
  */
-export async function runTunerTrials(startRun, { projectDir, tag, count, env, stopSignal }) {
+export async function runTunerTrials(startRun, { projectDir, tag, count, env, stopSignal, agentType = 'tuner' }) {
   const trials = [];
   let startedAt = 0;
   let lastProgress = performance.now();
@@ -13,7 +14,7 @@ export async function runTunerTrials(startRun, { projectDir, tag, count, env, st
   const report = await startRun({
     projectDir,
     tag,
-    agentType: 'tuner',
+    ...(agentType === null ? {} : { agentType }),
     maxIterations: count,
     env,
     stopSignal,
