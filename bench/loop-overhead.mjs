@@ -31,7 +31,7 @@ import { describeMachine, loadAverage } from './lib/machine.mjs';
 import { analyseOverhead, buildRef, countGitSpawns } from './lib/overhead.mjs';
 import { renderComparison, renderFloors, renderModels } from './lib/overhead-render.mjs';
 import { countOutcomes, renderOverhead, renderSpawns, renderStatus } from './lib/render.mjs';
-import { median, round, summarize } from './lib/stats.mjs';
+import { mean, median, round, summarize } from './lib/stats.mjs';
 import { timeCommand } from './lib/timing.mjs';
 import { runTunerTrials } from './lib/tuner-trials.mjs';
 
@@ -169,10 +169,20 @@ function compare(ours, theirs) {
     overhead_median_ms: round(median(b.trials.slice(0, n).map((t) => t.overheadMs))),
     overhead_mean_ms: summarize(b.trials.slice(0, n).map((t) => t.overheadMs)).mean,
     wall_median_ms: round(median(b.trials.slice(0, n).map((t) => t.wallMs))),
+    // Means: the children's CPU comes in 10 ms ticks.
+    own_cpu_mean_ms: round(mean(b.trials.slice(0, n).map((t) => t.ownCpuMs))),
+    children_cpu_mean_ms: b.trials[0]?.childCpuMs === null ? null : round(mean(b.trials.slice(0, n).map((t) => t.childCpuMs))),
   });
   const a = side(ours);
   const b = side(theirs);
-  return { this_build: a, baseline: b, ratio_overhead_median: round(a.overhead_median_ms / b.overhead_median_ms, 3), ratio_wall_median: round(a.wall_median_ms / b.wall_median_ms, 3) };
+  return {
+    this_build: a,
+    baseline: b,
+    ratio_overhead_median: round(a.overhead_median_ms / b.overhead_median_ms, 3),
+    ratio_wall_median: round(a.wall_median_ms / b.wall_median_ms, 3),
+    ratio_own_cpu: round(a.own_cpu_mean_ms / b.own_cpu_mean_ms, 3),
+    ratio_children_cpu: a.children_cpu_mean_ms === null ? null : round(a.children_cpu_mean_ms / b.children_cpu_mean_ms, 3),
+  };
 }
 
 function pathFigures(p) {

@@ -3,10 +3,10 @@ import { formatTable } from './stats.mjs';
 /** loop-overhead's tables beyond render.mjs's; the same figures go to bench/results/latest.json. */
 
 export function renderComparison(c) {
-  const row = (s) => [s.name, s.trials, s.overhead_median_ms.toFixed(2), s.overhead_mean_ms.toFixed(2), s.wall_median_ms.toFixed(2)];
+  const row = (s) => [s.name, s.trials, s.overhead_median_ms.toFixed(2), s.overhead_mean_ms.toFixed(2), s.wall_median_ms.toFixed(2), s.own_cpu_mean_ms.toFixed(2), s.children_cpu_mean_ms ?? '?'];
   return (
-    formatTable(['same trials, alternating blocks', 'trials', 'overhead median', 'mean', 'wall median'], [row(c.this_build), row(c.baseline)]) +
-    `\nthis build / baseline: overhead ${c.ratio_overhead_median}, wall per trial ${c.ratio_wall_median} (medians)`
+    formatTable(['same trials, alternating blocks', 'trials', 'overhead median', 'mean', 'wall median', 'CPU: crucible', 'children'], [row(c.this_build), row(c.baseline)]) +
+    `\nthis build / baseline: overhead ${c.ratio_overhead_median}, wall per trial ${c.ratio_wall_median} (medians); CPU per trial ${c.ratio_own_cpu} (crucible), ${c.ratio_children_cpu} (its children: git, agent, experiment)`
   );
 }
 

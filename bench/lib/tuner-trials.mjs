@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { childrenCpuMs } from './machine.mjs';
 
 /**
  * One `startRun` of `count` trials through the given build's `startRun` (this checkout's dist/ or
@@ -9,6 +10,10 @@ import { performance } from 'node:perf_hooks';
 export async function runTunerTrials(startRun, { projectDir, tag, count, env, stopSignal, agentType = 'tuner' }) {
   const trials = [];
   let startedAt = 0;
+  // CPU time varies far less than wall time on a shared machine: crucible's own (this process,
+  // the fake servers included when there are any) and its children's (git, the agent, the experiment).
+  let cpuAt = process.cpuUsage();
+  let childCpuAt = childrenCpuMs();
   let lastProgress = performance.now();
   const began = performance.now();
   const report = await startRun({
@@ -23,6 +28,8 @@ export async function runTunerTrials(startRun, { projectDir, tag, count, env, st
     reporter: {
       trialStart() {
         startedAt = performance.now();
+        cpuAt = process.cpuUsage();
+        childCpuAt = childrenCpuMs();
       },
       trialEnd(summary) {
         if (summary.outcome === 'baseline') return;
@@ -34,6 +41,8 @@ export async function runTunerTrials(startRun, { projectDir, tag, count, env, st
           totalMs: summary.totalMs,
           overheadMs: summary.totalMs - summary.agentMs - summary.runMs,
           wallMs: performance.now() - startedAt,
+          ownCpuMs: cpuMsSince(cpuAt),
+          childCpuMs: childCpuAt === null ? null : childrenCpuMs() - childCpuAt,
         });
         if (performance.now() - lastProgress > 10_000) {
           lastProgress = performance.now();
@@ -43,4 +52,9 @@ export async function runTunerTrials(startRun, { projectDir, tag, count, env, st
     },
   });
   return { trials, reason: report.reason.kind, wallMs: performance.now() - began };
+}
+
+function cpuMsSince(start) {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
 }
