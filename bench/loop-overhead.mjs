@@ -1,29 +1,43 @@
 /**
- * `npm run bench`: what crucible itself costs per trial, outside the agent and the experiment.
+ * `npm run bench`: what crucible itself costs per trial, outside the agent and the experiment
+ * (issue 12). One run prints it all:
  *
- *   node bench/loop-overhead.mjs [--trials 1000] [--git-trials 40] [--keep]
+ *   node bench/loop-overhead.mjs [--trials 1000] [--long] [--compare 300] [--baseline-ref <commit>]
+ *                                [--no-baseline] [--git-trials 40] [--model-trials 20] [--keep]
  *
- * 1. Runs the offline tuner for --trials trials (default 1,000) on a project whose experiment
- *    takes a few ms, in process, through the built library (dist/). Overhead per trial =
- *    totalMs - agentMs - runMs from each TrialSummary. Reports the first 100, all, the last 100,
- *    and the growth ratio mean(last 100) / mean(first 100) as history grows.
- * 2. Times `crucible status` (the built CLI, spawned) on that project, median of 10, next to a
- *    bare `node -e ""` measured in the same process, so the figure reads as a ratio.
- * 3. Counts git processes per trial in a short separate run with a counting `git` on PATH.
+ * 1. Overhead per trial (totalMs − agentMs − runMs of each TrialSummary) on a project whose
+ *    experiment takes a few ms, for the tuner (in process) and for a `command` agent (a line of sh
+ *    editing one line, the serial loop): first and last 100 of --trials (1,000; 10,000 with
+ *    --long), growth. The first --compare trials run in blocks of 50 alternating with the same
+ *    trials through a baseline build (--baseline-ref, default the commit before issue 12's work,
+ *    built into a temp folder), so load from other processes falls on both alike: the ratio.
+ * 2. Git processes per trial, by outcome, both paths, both builds (a counting `git` on PATH).
+ * 3. `crucible status` on the 1,000-trial project; start-up of the read commands against
+ *    `node -e 0` (bench/lib/startup.mjs, issue 12 item 2, when present).
+ * 4. The `api` and `claude-code` backends against the tests' fake model servers, which answer at
+ *    once: the time per trial that is crucible's (and Claude Code's start).
+ * 5. Floors measured in the same run: a bare Node start, one git process, one fdatasync.
  *
- * Prints a table and writes bench/results/latest.json. Never run as a timed test.
+ * Writes bench/results/latest.json with the machine. Never run as a timed test.
  */
 import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { benchGitEnv, createBenchProject } from './lib/fixture.mjs';
-import { installGitShim } from './lib/git-shim.mjs';
+import { measureFloors } from './lib/floors.mjs';
+import { loadFakeServers, runModelTrials } from './lib/llm-trials.mjs';
 import { describeMachine, loadAverage } from './lib/machine.mjs';
-import { countOutcomes, renderOverhead, renderSpawns, renderStatus, tally } from './lib/render.mjs';
+import { analyseOverhead, buildRef, countGitSpawns } from './lib/overhead.mjs';
+import { renderComparison, renderFloors, renderModels } from './lib/overhead-render.mjs';
+import { countOutcomes, renderOverhead, renderSpawns, renderStatus } from './lib/render.mjs';
 import { mean, median, round, summarize } from './lib/stats.mjs';
 import { timeCommand } from './lib/timing.mjs';
 import { runTunerTrials } from './lib/tuner-trials.mjs';
+
+// main before issue 12's per-trial work (the run-branch watch had landed): the baseline build.
+const DEFAULT_BASELINE = '9e795975bbef0e8826b8e0bdb72bfe275216c8f6';
+const BLOCK = 50;
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(benchDir, '..');
@@ -34,10 +48,11 @@ if (!existsSync(cliMain)) {
   process.stderr.write('dist/ is missing: run `npm run bench` (it builds first) or `npm run build`.\n');
   process.exit(1);
 }
-const { startRun } = await import(pathToFileURL(path.join(repoRoot, 'dist', 'loop', 'start-run.js')).href);
+const current = { name: 'this build', dist: path.join(repoRoot, 'dist'), cli: cliMain, ...(await import(pathToFileURL(path.join(repoRoot, 'dist', 'index.js')).href)) };
 
 const tmp = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'crucible-bench-')));
-const baseEnv = { ...process.env, ...benchGitEnv, NO_COLOR: '1', CRUCIBLE_WORKTREE_DIR: path.join(tmp, 'worktrees') };
+const baseEnv = { ...process.env, ...benchGitEnv, NO_COLOR: '1' };
+const envIn = (name) => ({ ...baseEnv, CRUCIBLE_WORKTREE_DIR: path.join(tmp, `worktrees-${name}`) });
 const stop = new AbortController();
 process.on('SIGINT', () => stop.abort()); // finish the trial in progress, report what was measured, clean up
 
@@ -52,71 +67,154 @@ async function main() {
   const machine = describeMachine();
   const loadBefore = loadAverage();
   log(`crucible loop overhead: ${machine.node}, ${machine.platform}, ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.git}`);
+  let baseline = null;
+  if (options.baseline) {
+    log(`\nbuilding the baseline ${options.baselineRef.slice(0, 12)} into a temp folder ...`);
+    const dist = buildRef(repoRoot, options.baselineRef, path.join(tmp, 'baseline'));
+    baseline = { name: `baseline ${options.baselineRef.slice(0, 7)}`, dist, cli: path.join(dist, 'cli', 'main.js'), ...(await import(pathToFileURL(path.join(dist, 'index.js')).href)) };
+  }
+  const floors = await measureFloors(createBenchProject(path.join(tmp, 'floors')), baseEnv);
 
-  log(`\n[1/3] ${options.trials} trials of the tuner on a trivial experiment ...`);
-  const project = createBenchProject(path.join(tmp, 'overhead'));
-  const timed = await runTunerTrials(startRun, { projectDir: project, tag: 'overhead', count: options.trials, env: baseEnv, stopSignal: stop.signal });
-  const overhead = analyseOverhead(timed.trials);
-  log(renderOverhead(overhead, timed));
+  const paths = {};
+  for (const agent of ['tuner', 'command']) {
+    log(`\n[1/5] ${agent}: ${options.trials} trials${baseline ? `, the first ${options.compare} alternating with the baseline in blocks of ${BLOCK}` : ''} ...`);
+    paths[agent] = await timePath(agent, baseline);
+    log(renderOverhead(paths[agent].overhead, paths[agent].timed));
+    if (baseline) log(renderComparison(paths[agent].comparison));
+  }
 
-  log('\n[2/3] crucible status on that project, against a bare Node start ...');
-  const status = timeStatus(project);
-  log(renderStatus(status, overhead.total.n));
+  log(`\n[2/5] git processes per trial (${options.gitTrials} trials, counting git on PATH) ...`);
+  const spawns = {};
+  for (const build of [current, baseline].filter(Boolean)) {
+    for (const agent of ['tuner', 'command']) {
+      const key = `${agent}${build === current ? '' : ' (baseline)'}`;
+      const projectDir = createBenchProject(path.join(tmp, `count-${agent}-${build === current ? 'this' : 'base'}`), { agent });
+      spawns[key] = await countGitSpawns(build.startRun, { projectDir, shimDir: path.join(tmp, `shim-${key.replace(/\W+/g, '-')}`), trials: options.gitTrials, env: envIn(`count-${agent}`), stopSignal: stop.signal, agentType: agent === 'tuner' ? 'tuner' : null });
+      log(`${key}:\n${renderSpawns(spawns[key])}`);
+    }
+  }
 
-  log(`\n[3/3] git processes per trial (${options.gitTrials} trials, counting git on PATH) ...`);
-  const spawns = await countGitSpawns();
-  log(renderSpawns(spawns));
+  log('\n[3/5] crucible status on the tuner project, and start-up against a bare Node start ...');
+  const status = timeStatus(paths.tuner.projectDir);
+  log(renderStatus(status, paths.tuner.overhead.total.n));
+  const startup = await measureStartupIfThere(baseline);
+
+  log(`\n[4/5] api and claude-code against fake model servers that answer at once (${options.modelTrials} trials each) ...`);
+  const models = {};
+  const fakes = await loadFakeServers(repoRoot, tmp);
+  for (const backend of ['api', 'claude-code']) {
+    const count = backend === 'api' ? options.modelTrials : Math.max(2, Math.round(options.modelTrials / 2));
+    const timed = await runModelTrials(current.startRun, fakes, { backend, dir: path.join(tmp, `model-${backend}`), count, env: envIn(backend), stopSignal: stop.signal });
+    models[backend] = modelFigures(timed);
+  }
+  log(renderModels(models));
+
+  log('\n[5/5] floors, measured in this run');
+  log(renderFloors(floors, paths));
 
   const results = {
     date: new Date().toISOString(),
     machine,
     // Other processes on the machine skew every figure; the load average says how much there was.
     load_average_1_5_15: { before: loadBefore, after: loadAverage() },
-    experiment: { run: 'true', eval: 'awk -f score.awk params.txt', agent: 'tuner' },
-    trials: overhead.total.n,
-    outcomes: countOutcomes(timed.trials),
-    overhead_ms: {
-      first_100: overhead.first,
-      all: overhead.total,
-      last_100: overhead.last,
-      growth_last_100_over_first_100: overhead.growth,
-      growth_median_last_100_over_first_100: overhead.growthMedian,
-      keep: overhead.keep,
-      discard: overhead.discard,
-      mean_per_block_of_100: overhead.byHundred,
-    },
-    agent_ms: summarize(timed.trials.map((t) => t.agentMs)),
-    experiment_ms: summarize(timed.trials.map((t) => t.runMs)),
-    wall_per_trial_ms: summarize(timed.trials.map((t) => t.wallMs)),
-    run_wall_s: round(timed.wallMs / 1000, 1),
-    status: { ...status, trials: overhead.total.n },
+    experiment: { run: 'true', eval: 'awk -f score.awk params.txt', sandbox: 'auto (the default)' },
+    baseline: baseline ? { ref: options.baselineRef } : null,
+    floors,
+    overhead: Object.fromEntries(Object.entries(paths).map(([agent, p]) => [agent, pathFigures(p)])),
     git_spawns: spawns,
+    status: { ...status, trials: paths.tuner.overhead.total.n },
+    startup,
+    model_backends: models,
   };
   mkdirSync(path.join(benchDir, 'results'), { recursive: true });
-  writeFileSync(path.join(benchDir, 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
-  log(`\nwrote ${path.relative(process.cwd(), path.join(benchDir, 'results', 'latest.json'))}`);
+  const file = path.join(benchDir, 'results', options.long ? 'latest-long.json' : 'latest.json');
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  log(`\nwrote ${path.relative(process.cwd(), file)}`);
 }
 
-function analyseOverhead(trials) {
-  const overheadOf = (list) => list.map((t) => t.overheadMs);
-  const first = trials.slice(0, 100);
-  const last = trials.slice(-100);
+/** One path (tuner or command): this build's trials, the first `compare` of them interleaved with the baseline's. */
+async function timePath(agent, baseline) {
+  const builds = [current, baseline].filter(Boolean).map((build) => ({
+    build,
+    projectDir: createBenchProject(path.join(tmp, `${agent}-${build === current ? 'this' : 'base'}`), { agent }),
+    trials: [],
+    wallMs: 0,
+    reason: null,
+  }));
+  let block = 0;
+  while (builds[0].trials.length < options.trials && !stop.signal.aborted) {
+    const order = block % 2 === 0 ? builds : [...builds].reverse();
+    for (const b of order) {
+      const limit = b.build === current ? options.trials : Math.min(options.compare, options.trials);
+      const count = Math.min(BLOCK, limit - b.trials.length);
+      if (count <= 0) continue;
+      const timed = await runTunerTrials(b.build.startRun, { projectDir: b.projectDir, tag: 'overhead', count, env: envIn(`${agent}-${b.build === current ? 'this' : 'base'}`), stopSignal: stop.signal, agentType: agent === 'tuner' ? 'tuner' : null });
+      b.trials.push(...timed.trials.map((t) => ({ ...t, trial: b.trials.length + 1 })));
+      b.wallMs += timed.wallMs;
+      b.reason = timed.reason;
+    }
+    block++;
+  }
+  const [ours, theirs] = builds;
+  const timed = { trials: ours.trials, wallMs: ours.wallMs, reason: ours.reason };
+  const comparison = theirs ? compare(ours, theirs) : null;
+  return { projectDir: ours.projectDir, timed, overhead: analyseOverhead(ours.trials), comparison };
+}
+
+function compare(ours, theirs) {
+  const n = theirs.trials.length;
+  const side = (b) => ({
+    name: b.build.name,
+    trials: n,
+    overhead_median_ms: round(median(b.trials.slice(0, n).map((t) => t.overheadMs))),
+    overhead_mean_ms: summarize(b.trials.slice(0, n).map((t) => t.overheadMs)).mean,
+    wall_median_ms: round(median(b.trials.slice(0, n).map((t) => t.wallMs))),
+    // Means: the children's CPU comes in 10 ms ticks.
+    own_cpu_mean_ms: round(mean(b.trials.slice(0, n).map((t) => t.ownCpuMs))),
+    children_cpu_mean_ms: b.trials[0]?.childCpuMs === null ? null : round(mean(b.trials.slice(0, n).map((t) => t.childCpuMs))),
+  });
+  const a = side(ours);
+  const b = side(theirs);
   return {
-    first: summarize(overheadOf(first)),
-    total: summarize(overheadOf(trials)),
-    last: summarize(overheadOf(last)),
-    growth: round(mean(overheadOf(last)) / mean(overheadOf(first)), 3),
-    // The median ratio shrugs off a burst of load from other processes on a shared machine.
-    growthMedian: round(median(overheadOf(last)) / median(overheadOf(first)), 3),
-    keep: summarize(overheadOf(trials.filter((t) => t.outcome === 'keep'))),
-    // Mean of each block of 100 trials: the shape of any growth, not just its two ends.
-    byHundred: Array.from({ length: Math.ceil(trials.length / 100) }, (_, i) => round(mean(overheadOf(trials.slice(i * 100, i * 100 + 100))))),
-    discard: summarize(overheadOf(trials.filter((t) => t.outcome === 'discard'))),
+    this_build: a,
+    baseline: b,
+    ratio_overhead_median: round(a.overhead_median_ms / b.overhead_median_ms, 3),
+    ratio_wall_median: round(a.wall_median_ms / b.wall_median_ms, 3),
+    ratio_own_cpu: round(a.own_cpu_mean_ms / b.own_cpu_mean_ms, 3),
+    ratio_children_cpu: a.children_cpu_mean_ms === null ? null : round(a.children_cpu_mean_ms / b.children_cpu_mean_ms, 3),
+  };
+}
+
+function pathFigures(p) {
+  const o = p.overhead;
+  const t = p.timed.trials;
+  return {
+    trials: o.total.n,
+    outcomes: countOutcomes(t),
+    overhead_ms: { first_100: o.first, all: o.total, last_100: o.last, growth_last_100_over_first_100: o.growth, growth_median: o.growthMedian, by_outcome: o.by_outcome, mean_per_block_of_100: o.byHundred },
+    agent_ms: summarize(t.map((x) => x.agentMs)),
+    experiment_ms: summarize(t.map((x) => x.runMs)),
+    wall_per_trial_ms: summarize(t.map((x) => x.wallMs)),
+    run_wall_s: round(p.timed.wallMs / 1000, 1),
+    against_baseline: p.comparison,
+  };
+}
+
+function modelFigures(timed) {
+  const t = timed.trials;
+  return {
+    trials: t.length,
+    outcomes: countOutcomes(t),
+    model_requests: timed.requests,
+    agent_ms: summarize(t.map((x) => x.agentMs)),
+    overhead_ms: summarize(t.map((x) => x.overheadMs)),
+    crucible_ms: summarize(t.map((x) => x.totalMs - x.runMs)),
+    experiment_ms: summarize(t.map((x) => x.runMs)),
   };
 }
 
 function timeStatus(projectDir) {
-  const env = baseEnv;
+  const env = envIn('status');
   // Interleaved warm-up, then the two medians one after the other on the same warm caches.
   timeCommand(process.execPath, ['-e', ''], { cwd: projectDir, env, runs: 2 });
   timeCommand(process.execPath, [cliMain, 'status'], { cwd: projectDir, env, runs: 2 });
@@ -126,56 +224,41 @@ function timeStatus(projectDir) {
   return { status_ms: status, status_json_ms: statusJson, bare_node_ms: node, ratio: round(status.median / node.median, 2) };
 }
 
-async function countGitSpawns() {
-  const project = createBenchProject(path.join(tmp, 'git-count'));
-  const shim = installGitShim(path.join(tmp, 'git-shim'));
-  const perTrial = [];
-  let before = 0;
-  await startRun({
-    projectDir: project,
-    tag: 'count',
-    agentType: 'tuner',
-    maxIterations: options.gitTrials,
-    env: { ...baseEnv, ...shim.env },
-    stopSignal: stop.signal,
-    reporter: {
-      trialStart() {
-        before = shim.calls().length;
-      },
-      trialEnd(summary) {
-        const calls = shim.calls().slice(before);
-        if (summary.outcome !== 'baseline') perTrial.push({ outcome: summary.outcome, calls });
-      },
-    },
-  });
-  const all = shim.calls();
-  if (all.length === 0) throw new Error('the counting git shim saw no call: crucible did not use git from PATH');
-  const byOutcome = {};
-  for (const outcome of new Set(perTrial.map((t) => t.outcome))) {
-    const trials = perTrial.filter((t) => t.outcome === outcome);
-    const counts = trials.map((t) => t.calls.length);
-    byOutcome[outcome] = { trials: trials.length, mean: round(mean(counts), 1), min: Math.min(...counts), max: Math.max(...counts), commands: tally(trials.at(-1).calls) };
+/** Issue 12 item 2's figures, from bench/lib/startup.mjs (another part of the issue); null without it. */
+async function measureStartupIfThere(baseline) {
+  const lib = path.join(benchDir, 'lib', 'startup.mjs');
+  if (!existsSync(lib)) {
+    log('start-up: bench/lib/startup.mjs is not in this checkout yet; skipped');
+    return null;
   }
-  const inTrials = perTrial.reduce((sum, t) => sum + t.calls.length, 0);
-  return { trials: perTrial.length, total: all.length, outside_trials: all.length - inTrials, per_outcome: byOutcome };
+  const { measureStartup, renderStartup } = await import(pathToFileURL(lib).href);
+  const builds = baseline ? { before: baseline.cli, after: current.cli } : { current: current.cli };
+  const result = await measureStartup({ builds, dir: path.join(tmp, 'startup'), env: envIn('startup'), log: (line) => process.stderr.write(`  ${line}\n`) });
+  log(renderStartup(result));
+  return result;
 }
 
 function parseOptions(argv) {
-  const result = { trials: 1000, gitTrials: 40, keep: false };
+  const result = { trials: 1000, long: false, compare: 300, baseline: true, baselineRef: DEFAULT_BASELINE, gitTrials: 40, modelTrials: 20, keep: false };
+  const numbers = { '--trials': 'trials', '--compare': 'compare', '--git-trials': 'gitTrials', '--model-trials': 'modelTrials' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--keep') result.keep = true;
-    else if (arg === '--trials' || arg === '--git-trials') {
+    else if (arg === '--long') result.long = true;
+    else if (arg === '--no-baseline') result.baseline = false;
+    else if (arg === '--baseline-ref') result.baselineRef = argv[++i] ?? usage('--baseline-ref needs a commit');
+    else if (arg in numbers) {
       const n = Number(argv[++i]);
       if (!Number.isInteger(n) || n < 1) usage(`${arg} needs a whole number of 1 or more`);
-      result[arg === '--trials' ? 'trials' : 'gitTrials'] = n;
+      result[numbers[arg]] = n;
     } else usage(`unknown option ${arg}`);
   }
+  if (result.long && !argv.includes('--trials')) result.trials = 10_000;
   return result;
 }
 
 function usage(message) {
-  process.stderr.write(`${message}\nusage: node bench/loop-overhead.mjs [--trials 1000] [--git-trials 40] [--keep]\n`);
+  process.stderr.write(`${message}\nusage: node bench/loop-overhead.mjs [--trials 1000] [--long] [--compare 300] [--baseline-ref <commit>] [--no-baseline] [--git-trials 40] [--model-trials 20] [--keep]\n`);
   process.exit(2);
 }
 

@@ -35,6 +35,11 @@ GAMMA = 0.5 # @tune 0.0001..10 log
 DELTA = 64 # @tune 1..100000 int log
 `;
 
+/** params.txt as committed, with DELTA set to `delta`: what the model agents write. */
+export function paramsWith(delta) {
+  return PARAMS.replace(/^DELTA = \d+/m, `DELTA = ${delta}`);
+}
+
 const TARGETS = { ALPHA: 0.37, BETA: 4242, GAMMA: 0.0123, DELTA: 777 };
 
 const SCORE = `# loss = sum of squared log-distances of the constants to their targets
@@ -56,10 +61,36 @@ export const benchGitEnv = {
   GIT_TERMINAL_PROMPT: '0',
 };
 
-/** Writes the project into `dir` (created) and commits it on branch main. */
-export function createBenchProject(dir) {
+/**
+ * A `command` agent as `claude -p` or aider would be driven, reduced to a line of sh that edits one
+ * line: DELTA gets a number of the trial's own (the same in every run, so builds compare on the
+ * same proposals). The serial loop (`agents: 1`), like the reference's.
+ */
+const COMMAND_AGENT = `agent:
+  type: command
+  timeout_seconds: 30
+  command: ${JSON.stringify('v=$(( (CRUCIBLE_TRIAL * 7919) % 99991 + 1 )); sed -i "s/^DELTA = [0-9]*/DELTA = $v/" params.txt; echo "set DELTA to $v"')}
+parallel:
+  agents: 1
+`;
+
+/** The agent block of each variant; `api` and `claude-code` are given their fake server's address. */
+const AGENTS = {
+  tuner: () => null,
+  command: () => COMMAND_AGENT,
+  api: ({ baseUrl }) => `agent:\n  type: api\n  provider: openai-compatible\n  model: fake\n  base_url: ${baseUrl}\n  timeout_seconds: 30\nparallel:\n  agents: 1\n`,
+  'claude-code': () => 'agent:\n  type: claude-code\n  model: claude-sonnet-4-5\n  timeout_seconds: 60\nparallel:\n  agents: 1\n',
+};
+
+/**
+ * Writes the project into `dir` (created) and commits it on branch main. `agent`: tuner (default),
+ * command, api or claude-code (with `baseUrl`).
+ */
+export function createBenchProject(dir, { agent = 'tuner', baseUrl } = {}) {
   mkdirSync(path.join(dir, '.crucible'), { recursive: true });
-  writeFileSync(path.join(dir, '.crucible', 'config.yaml'), CONFIG);
+  const block = AGENTS[agent]({ baseUrl });
+  const config = block === null ? CONFIG : CONFIG.replace(/^agent:\n(?: {2}.*\n)*/m, block);
+  writeFileSync(path.join(dir, '.crucible', 'config.yaml'), config);
   writeFileSync(path.join(dir, '.crucible', 'program.md'), 'Lower the loss by tuning the constants in params.txt.\n');
   writeFileSync(path.join(dir, 'params.txt'), PARAMS);
   writeFileSync(path.join(dir, 'score.awk'), SCORE);

@@ -1,19 +1,25 @@
 import { performance } from 'node:perf_hooks';
+import { childrenCpuMs } from './machine.mjs';
 
 /**
- * One `startRun` of `count` tuner trials through the given build's `startRun` (this checkout's
- * dist/ or an older one's): every trial's summary, the baseline excluded, plus the bench's own
- * wall clock of each trial and of the whole run. Overhead = totalMs − agentMs − runMs.
+ * One `startRun` of `count` trials through the given build's `startRun` (this checkout's dist/ or
+ * an older one's), the tuner unless `agentType` says otherwise (null: the config's agent): every
+ * trial's summary, the baseline excluded, plus the bench's own wall clock of each trial and of the
+ * whole run. Overhead = totalMs − agentMs − runMs.
  */
-export async function runTunerTrials(startRun, { projectDir, tag, count, env, stopSignal }) {
+export async function runTunerTrials(startRun, { projectDir, tag, count, env, stopSignal, agentType = 'tuner' }) {
   const trials = [];
   let startedAt = 0;
+  // CPU time varies far less than wall time on a shared machine: crucible's own (this process,
+  // the fake servers included when there are any) and its children's (git, the agent, the experiment).
+  let cpuAt = process.cpuUsage();
+  let childCpuAt = childrenCpuMs();
   let lastProgress = performance.now();
   const began = performance.now();
   const report = await startRun({
     projectDir,
     tag,
-    agentType: 'tuner',
+    ...(agentType === null ? {} : { agentType }),
     maxIterations: count,
     env,
     stopSignal,
@@ -22,6 +28,8 @@ export async function runTunerTrials(startRun, { projectDir, tag, count, env, st
     reporter: {
       trialStart() {
         startedAt = performance.now();
+        cpuAt = process.cpuUsage();
+        childCpuAt = childrenCpuMs();
       },
       trialEnd(summary) {
         if (summary.outcome === 'baseline') return;
@@ -33,6 +41,8 @@ export async function runTunerTrials(startRun, { projectDir, tag, count, env, st
           totalMs: summary.totalMs,
           overheadMs: summary.totalMs - summary.agentMs - summary.runMs,
           wallMs: performance.now() - startedAt,
+          ownCpuMs: cpuMsSince(cpuAt),
+          childCpuMs: childCpuAt === null ? null : childrenCpuMs() - childCpuAt,
         });
         if (performance.now() - lastProgress > 10_000) {
           lastProgress = performance.now();
@@ -42,4 +52,9 @@ export async function runTunerTrials(startRun, { projectDir, tag, count, env, st
     },
   });
   return { trials, reason: report.reason.kind, wallMs: performance.now() - began };
+}
+
+function cpuMsSince(start) {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
 }

@@ -43,7 +43,9 @@ export function createCommandBackend(options: CommandBackendOptions = {}): Agent
         : undefined;
       const result = await runCommand(
         {
-          command: withStdinFrom(command, promptPath),
+          command,
+          // The prompt on stdin as an open file: one shell, not a second one to redirect it.
+          stdinPath: promptPath,
           cwd: request.workspace.root,
           // The one place crucible hands its environment, keys and all, to a child on purpose.
           env: {
@@ -81,19 +83,6 @@ async function agentGitDir(folder: string): Promise<string> {
   for (const name of ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_COMMON_DIR', 'GIT_INDEX_FILE']) delete env[name];
   await promisify(execFile)('git', ['init', '-q', '--', folder], { env });
   return gitDir;
-}
-
-/**
- * runCommand closes the child's stdin, so the prompt comes from a redirection: the user's
- * command runs in a nested shell (exec keeps it the process group's leader) reading the file.
- */
-export function withStdinFrom(command: string, inputPath: string): string {
-  return `exec /bin/sh -c ${quoteShell(command)} < ${quoteShell(inputPath)}`;
-}
-
-/** Single-quotes `text` for a POSIX shell. */
-export function quoteShell(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 // Agent tools that keep their login or sessions in the home folder fail there under the sandbox.

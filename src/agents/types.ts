@@ -73,6 +73,12 @@ export interface Proposal {
  */
 export interface AgentBackend {
   readonly name: string;
+  /**
+   * True when propose() never reads `request.prompt` (the offline tuner): the loop then neither
+   * assembles the prompt nor writes it to the trial's prompt.md, which cost a growing share of a
+   * trial as the history grew.
+   */
+  readonly ignoresPrompt?: boolean;
   propose(request: ProposalRequest, signal: AbortSignal): Promise<Proposal>;
   /**
    * Checked once before the first trial: credentials present, endpoint reachable, SDK installed.

@@ -1,4 +1,4 @@
-import { moveRunBranch } from '../workspace/run-branch.js';
+import { moveRunBranch, setTags, type TagUpdate } from '../workspace/run-branch.js';
 import { appendEvent } from '../store/ledger-events.js';
 import type { Plan } from './plan.js';
 import type { RunContext, RunState } from './run-context.js';
@@ -24,18 +24,20 @@ export async function applyPlan(ctx: RunContext, state: RunState, plan: Plan): P
       state.incumbent = plan.to;
       state.best = plan.best;
       return;
-    case 'revert':
-      await Promise.all([
-        plan.tag && ctx.config.git.tag_failed ? ctx.git.tagCommit(`failed/${ctx.tag}/${plan.trial}`, plan.sha) : undefined,
-        // A node off the run branch is reachable only through this tag (git gc keeps it).
-        plan.node ? ctx.git.tagCommit(`node/${ctx.tag}/${plan.trial}`, plan.sha) : undefined,
-        plan.move && state.head !== plan.to ? moveRunBranch(ctx.git, ctx.branch, state.head, plan.to, ctx.branchWatch) : undefined,
-      ]);
+    case 'revert': {
+      const tags: TagUpdate[] = [];
+      if (plan.tag && ctx.config.git.tag_failed) tags.push({ name: `failed/${ctx.tag}/${plan.trial}`, sha: plan.sha });
+      // A node off the run branch is reachable only through this tag (git gc keeps it).
+      if (plan.node) tags.push({ name: `node/${ctx.tag}/${plan.trial}`, sha: plan.sha });
+      // The tags ride in the branch move's ref transaction: one git process where there were two.
+      if (plan.move && state.head !== plan.to) await moveRunBranch(ctx.git, ctx.branch, state.head, plan.to, ctx.branchWatch, tags);
+      else await setTags(ctx.git, tags);
       if (plan.move) {
         appendEvent(ctx.ledger, { type: 'reset', n: plan.trial, to: plan.to });
         state.head = plan.to;
       }
       return;
+    }
     default:
       return checkExhaustive(plan);
   }

@@ -24,8 +24,10 @@ export function finishTrial(ctx: RunContext, state: RunState, summary: TrialSumm
       throw storageErrorFrom(error, file, 'cannot write') ?? error;
     }
   }
+  // Not flushed here: no side effect waits on it. The next write-ahead flush (the next trial's
+  // apply, or the ledger's close) takes it to disk; a power cut before then loses only this line,
+  // and recovery finishes the trial again from its decide (design/trial-lifecycle.md).
   appendEvent(ctx.ledger, { type: 'trial.end', n: summary.trial, summary, at });
-  ctx.ledger.sync();
   state.history.push(summary);
   return summary;
 }

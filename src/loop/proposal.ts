@@ -80,6 +80,8 @@ export async function beginProposal(
   }
   // Crash reports and descriptions can quote hidden files: agents get them redacted.
   const history = agentViews([...state.history].sort((a, b) => a.trial - b.trial), ctx.hiddenText.redact);
+  mkdirSync(ctx.paths.trialDir(trial), { recursive: true });
+  if (ctx.agent.ignoresPrompt === true) return { trial, parent, parentMetric, startedAt, prompt: '', history, lane };
   const prompt = assemblePrompt({
     instructions: ctx.instructions,
     objective: ctx.config.metric,
@@ -95,7 +97,6 @@ export async function beginProposal(
     ...(parent !== state.incumbent ? { startNode: startNodeOf(state.history, parent, ctx.hiddenText.redact) } : {}),
     ...(inFlight.length > 0 ? { inFlight } : {}),
   });
-  mkdirSync(ctx.paths.trialDir(trial), { recursive: true });
   await writeTrialArtifact(ctx.paths, trial, 'prompt.md', prompt);
   return { trial, parent, parentMetric, startedAt, prompt, history, lane };
 }

@@ -7,14 +7,37 @@ import type { InFlightTrial, TrialView } from '../agents/types.js';
  * run, a recovered trial) are covered too, while the ledger itself keeps the raw report.
  */
 export function agentViews(history: readonly TrialView[], redact: (text: string) => string): TrialView[] {
-  return history.map((t) => ({
+  let views = viewCache.get(redact);
+  if (views === undefined) {
+    views = new WeakMap();
+    viewCache.set(redact, views);
+  }
+  const known = views;
+  return history.map((t) => {
+    let view = known.get(t);
+    if (view === undefined) {
+      view = viewOf(t, redact);
+      known.set(t, view);
+    }
+    return view;
+  });
+}
+
+// Every trial's view was redacted again for every prompt: thousands of trials into a run, that was
+// the part of a trial that grew with the run. A trial's record never changes once it is in the
+// history, and a run's redactor never changes either, so each view is made once per redactor.
+// Frozen: a view is shared by every prompt after it.
+const viewCache = new WeakMap<(text: string) => string, WeakMap<TrialView, TrialView>>();
+
+function viewOf(t: TrialView, redact: (text: string) => string): TrialView {
+  return Object.freeze({
     trial: t.trial,
     outcome: t.outcome,
     metric: t.metric,
     description: redact(t.description),
     ...(t.detail ? { detail: redact(t.detail) } : {}),
     ...(t.diff ? { diff: redact(t.diff) } : {}),
-  }));
+  });
 }
 
 /** The trials in flight as an agent may see them (prompt and `ProposalRequest.inFlight`), redacted the same way. */

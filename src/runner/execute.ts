@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { closeSync, openSync, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { LogSink } from './log-sink.js';
 import { signalGroup, waitForGroupExit } from './process-group.js';
@@ -82,12 +82,28 @@ export async function runCommand(request: RunSpec, signal?: AbortSignal): Promis
   const log = spec.logPath === undefined ? null : new LogSink(spec.logPath, spec.maxLogBytes ?? defaultMaxLogBytes);
 
   const { file, args } = spawnArgs(spec);
-  const child = spawn(file, args, {
-    cwd: spec.cwd,
-    env: spec.env,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  let input: number | 'ignore' = 'ignore';
+  if (spec.stdinPath !== undefined) {
+    try {
+      input = openSync(spec.stdinPath, 'r');
+    } catch (error) {
+      log?.close();
+      const reason = `cannot start: cannot read ${spec.stdinPath} (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
+      return { ...base, exitCode: null, signal: null, timedOut: false, canceled: false, durationMs: performance.now() - started, shortMessage: reason };
+    }
+  }
+  let child: ChildProcessByStdio<null, Readable, Readable>;
+  try {
+    child = spawn(file, args, {
+      cwd: spec.cwd,
+      env: spec.env,
+      detached: true,
+      stdio: [input, 'pipe', 'pipe'],
+    }) as ChildProcessByStdio<null, Readable, Readable>;
+  } finally {
+    // The child holds its own copy of the descriptor from here on.
+    if (typeof input === 'number') closeSync(input);
+  }
   const pid = child.pid;
 
   if (pid === undefined) {

@@ -29,6 +29,11 @@ export interface RunSpec {
   onStdout?: (chunk: Buffer) => void;
   /** Runs the command inside bubblewrap (see spawn-args.ts); unset: plain `/bin/sh -c`. */
   sandbox?: SandboxWrap;
+  /**
+   * A file the command reads as its standard input (a command agent's prompt); unset: none. Handed
+   * over as an open descriptor, so the command needs no second shell to redirect it.
+   */
+  stdinPath?: string;
 }
 
 /**

@@ -33,6 +33,7 @@ export interface Ledger {
   /** The events of trial `n`, in order. */
   eventsOfTrial(n: number): readonly LedgerEvent[];
   lastEvent(): LedgerEvent | undefined;
+  /** Flushes what was appended since the last `sync()`, then closes the file. */
   close(): void;
 }
 
@@ -55,6 +56,7 @@ export function openLedger(file: string, options: { now?: () => Date } = {}): Le
   };
   initial.forEach(remember);
   const killAfter = faultPoints(process.env['CRUCIBLE_FAULT_KILL_AFTER']);
+  let closed = false;
 
   return {
     file,
@@ -98,7 +100,14 @@ export function openLedger(file: string, options: { now?: () => Date } = {}): Le
       return all.at(-1);
     },
     close(): void {
-      handle.close();
+      if (closed) return;
+      closed = true;
+      // Events after the last write-ahead flush (a trial's end, the session's) reach the disk now.
+      try {
+        handle.sync();
+      } finally {
+        handle.close();
+      }
     },
   };
 }

@@ -105,8 +105,9 @@ function createResultsFile(
       if (byTag.get(row.tag)?.has(row.trial) === true) return false;
       const clean = normalizeResultRow(row);
       // Written in the file's own column order, so a file begun by another version stays aligned.
+      // No fsync: the file is a rendering of the ledger, whose trial.end (or decide) row a run
+      // rebuilds it from when it opens (reconcile-results.ts). One flush a trial saved.
       file.appendLine(formatResultRow(clean, columns));
-      file.sync();
       remember(clean);
       return true;
     },

@@ -79,20 +79,33 @@ export async function verifyRunBranch(git: Git, expected: RunBranchState, during
   if (staged !== null) watch?.trust(before, expected.sha, expected.staged);
 }
 
+/** A tag to point at a commit in the same ref transaction as a branch move (a failed/ or node/ tag). */
+export interface TagUpdate {
+  name: string;
+  sha: string;
+}
+
 /**
  * Moves the run branch from `from` to `to`, updating the index and the files that differ between
  * them, and nothing else. A two-way `read-tree` is what `git checkout` does: it refuses (changing
  * nothing) when a file it must update has local changes, and carries the user's staged changes
  * to other files forward (`reset --keep` would unstage them). The branch moves last, by a
  * compare-and-swap: a run killed in between leaves the branch at `from`, which recovery expects.
+ * `tags` are set (replacing a tag of that name) in the branch's own ref transaction: one git
+ * process instead of one more per tag, and the tags and the branch move together or not at all.
  */
-export async function moveRunBranch(git: Git, branch: string, from: string, to: string, watch?: RunBranchWatch): Promise<void> {
-  if (from === to) return;
+export async function moveRunBranch(git: Git, branch: string, from: string, to: string, watch?: RunBranchWatch, tags: readonly TagUpdate[] = []): Promise<void> {
+  if (from === to) {
+    await setTags(git, tags);
+    return;
+  }
   const staged = watch?.provenStaged(from) ?? null;
   watch?.forget();
   await git.run(['read-tree', '-m', '-u', from, to]);
   try {
-    await git.run(['update-ref', '-m', `crucible: ${shortSha(from)} -> ${shortSha(to)}`, `refs/heads/${branch}`, to, from]);
+    const message = `crucible: ${shortSha(from)} -> ${shortSha(to)}`;
+    if (tags.length === 0) await git.run(['update-ref', '-m', message, `refs/heads/${branch}`, to, from]);
+    else await git.run(['update-ref', '-m', message, '--stdin'], { input: refUpdates(tags, { ref: `refs/heads/${branch}`, to, from }) });
   } catch (error) {
     if (!(error instanceof GitError)) throw error;
     // The files already match `to`: put them back as `from` has them, so the branch and the
@@ -101,6 +114,22 @@ export async function moveRunBranch(git: Git, branch: string, from: string, to: 
     throw error;
   }
   watch?.moved(staged, to);
+}
+
+/** Points each tag at its commit, replacing tags of those names; one git process for them all. */
+export async function setTags(git: Git, tags: readonly TagUpdate[]): Promise<void> {
+  if (tags.length > 0) await git.run(['update-ref', '--stdin'], { input: refUpdates(tags) });
+}
+
+/** `git update-ref --stdin` input: every line is one transaction, applied whole or not at all. */
+function refUpdates(tags: readonly TagUpdate[], branch?: { ref: string; to: string; from: string }): string {
+  for (const tag of tags) {
+    // The names are crucible's own (failed/<tag>/<n>), but a newline would be a second command.
+    if (/[\s\0]/.test(tag.name) || !/^[0-9a-f]{40,64}$/.test(tag.sha)) throw new Error(`invalid tag update ${JSON.stringify(tag)}`);
+  }
+  const lines = tags.map((tag) => `update refs/tags/${tag.name} ${tag.sha}`);
+  if (branch) lines.push(`update ${branch.ref} ${branch.to} ${branch.from}`);
+  return `${lines.join('\n')}\n`;
 }
 
 async function commitSubject(git: Git, sha: string): Promise<string> {

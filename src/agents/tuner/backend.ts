@@ -20,6 +20,8 @@ export function createTunerBackend(): AgentBackend {
   const memory = createInFlightMemory();
   return {
     name: 'tuner',
+    // It works from the history and the @tune markers alone.
+    ignoresPrompt: true,
     async propose(request: ProposalRequest, signal: AbortSignal): Promise<Proposal> {
       throwIfCanceled(signal);
       const { root, policy } = request.workspace;

@@ -1,0 +1,45 @@
+import { formatTable } from './stats.mjs';
+
+/** loop-overhead's tables beyond render.mjs's; the same figures go to bench/results/latest.json. */
+
+export function renderComparison(c) {
+  const row = (s) => [s.name, s.trials, s.overhead_median_ms.toFixed(2), s.overhead_mean_ms.toFixed(2), s.wall_median_ms.toFixed(2), s.own_cpu_mean_ms.toFixed(2), s.children_cpu_mean_ms ?? '?'];
+  return (
+    formatTable(['same trials, alternating blocks', 'trials', 'overhead median', 'mean', 'wall median', 'CPU: crucible', 'children'], [row(c.this_build), row(c.baseline)]) +
+    `\nthis build / baseline: overhead ${c.ratio_overhead_median}, wall per trial ${c.ratio_wall_median} (medians); CPU per trial ${c.ratio_own_cpu} (crucible), ${c.ratio_children_cpu} (its children: git, agent, experiment)`
+  );
+}
+
+export function renderModels(models) {
+  const rows = Object.entries(models).map(([backend, m]) => [
+    backend,
+    m.trials,
+    m.model_requests,
+    m.agent_ms.median.toFixed(1),
+    m.overhead_ms.median.toFixed(1),
+    m.crucible_ms.median.toFixed(1),
+    Object.entries(m.outcomes).map(([k, v]) => `${k} ${v}`).join(', '),
+  ]);
+  return (
+    formatTable(['backend (model answers at once)', 'trials', 'requests', 'agent turn ms', 'overhead ms', 'total − experiment ms', 'outcomes'], rows) +
+    '\nagent turn: the backend with an instant model (api: crucible alone; claude-code: mostly Claude Code\'s own start); medians'
+  );
+}
+
+export function renderFloors(floors, paths) {
+  const perGit = (ms) => (ms / floors.git_process_ms).toFixed(1);
+  const lines = [
+    formatTable(
+      ['floor (median)', 'ms'],
+      [
+        ['node -e 0', floors.bare_node_ms],
+        ['one git process (execFile)', floors.git_process_ms],
+        ['one fdatasync', floors.fdatasync_ms],
+      ],
+    ),
+  ];
+  for (const [agent, p] of Object.entries(paths)) {
+    lines.push(`${agent}: overhead median ${p.overhead.total.median.toFixed(2)} ms = ${perGit(p.overhead.total.median)} git processes' worth`);
+  }
+  return lines.join('\n');
+}
