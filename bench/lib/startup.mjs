@@ -1,8 +1,9 @@
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createBenchProject } from './fixture.mjs';
+import { buildRef } from './overhead.mjs';
 import { childrenCpuMs } from './machine.mjs';
 import { median, percentile, round } from './stats.mjs';
 
@@ -32,12 +33,7 @@ export const STARTUP_COMMANDS = [
  * path of its CLI.
  */
 export function buildCommit(repoRoot, ref, dir) {
-  mkdirSync(dir, { recursive: true });
-  const archive = execFileSync('git', ['archive', '--format=tar', ref], { cwd: repoRoot, maxBuffer: 1 << 30 });
-  execFileSync('tar', ['-x', '-C', dir], { input: archive });
-  symlinkSync(path.join(repoRoot, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
-  execFileSync('npm', ['run', 'build', '--silent'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
-  const cli = path.join(dir, 'dist', 'cli', 'main.js');
+  const cli = path.join(buildRef(repoRoot, ref, dir), 'cli', 'main.js');
   if (!existsSync(cli)) throw new Error(`building ${ref} wrote no ${cli}`);
   return cli;
 }
