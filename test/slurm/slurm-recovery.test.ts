@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { git } from '../helpers/git-repo.js';
-import { checkCliBuilt, createTinyProject, experimentPids, findInconsistencies, ledgerEvents, resultRows, runCli, setKnob, type TinyProject } from '../helpers/project.js';
+import { checkCliBuilt, createTinyProject, experimentPids, findInconsistencies, ledgerEvents, planAgent, resultRows, rowOf, runCli, setKnob, type TinyProject } from '../helpers/project.js';
 import { slurmSkipReason, startSlurmCluster, type SlurmCluster } from '../helpers/slurm-cluster.js';
 
 /**
@@ -18,8 +18,8 @@ const tempDirs: string[] = [];
 
 const slurmKeys = ['executor:', '  type: slurm', '  slurm:', '    poll_seconds: 0.2', ''].join('\n');
 
-function slurmProject(): TinyProject {
-  const project = createTinyProject({ parallel: '{ workers: 2 }', timeoutSeconds: 30 });
+function slurmProject(options: Parameters<typeof createTinyProject>[0] = {}): TinyProject {
+  const project = createTinyProject({ parallel: '{ workers: 2 }', timeoutSeconds: 30, ...options });
   projects.push(project);
   const config = path.join(project.dir, '.crucible', 'config.yaml');
   writeFileSync(config, `${readFileSync(config, 'utf8')}${slurmKeys}`);
@@ -75,6 +75,27 @@ describe(`crucible run on Slurm, after a crash with jobs in slots${slurmSkipReas
       expect(ledgerEvents(project.dir, 'k').filter((e) => e.type === 'run.start' && e.n === n)).toHaveLength(1);
     }
     expect(findInconsistencies(project.dir, 'k')).toEqual([]);
+    expect(squeue().trim()).toBe('');
+  }, 180_000);
+
+  it.skipIf(slurmSkipReason !== '')('confirms an adopted candidate in the slot its job ran in, as an uninterrupted run would', async () => {
+    const project = slurmProject({ agent: 'command', parallel: '{ workers: 2, agents: 1 }', evaluation: '{ baseline_repeats: 1, confirm: true }' });
+    planAgent(project, { 1: { x: 50 }, 2: { x: 30 } });
+    setKnob(project, 'sleep-ms.1', 1500);
+    const killed = await runCli(project, ['run', '--tag', 'c', '-n', '1'], { env: { ...env(), CRUCIBLE_FAULT_KILL_AFTER: 'run.start:1' }, timeoutMs: 60_000 });
+    expect(killed.signal).toBe('SIGKILL');
+
+    const resumed = await runCli(project, ['run', '--tag', 'c', '-n', '1'], { env: env(), timeoutMs: 120_000 });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout + resumed.stderr).toMatch(/trial 1's experiment had been submitted as a Slurm job from slot \d .*adopted \(keep\)/);
+    expect(rowOf(project.dir, 'c', 1)).toMatchObject({ status: 'keep', metric_value: '50' });
+    const starts = ledgerEvents(project.dir, 'c').filter((e) => e.type === 'run.start' && e.n === 1);
+    // The killed run's job, then the confirmation's runs of the incumbent and the candidate, all in one slot.
+    expect(starts.length).toBeGreaterThan(2);
+    expect(starts.some((e) => e['role'] === 'incumbent')).toBe(true);
+    expect(new Set(starts.map((e) => e['slot'])).size).toBe(1);
+    expect(experimentPids(project).filter((p) => p.trial === '1')).toHaveLength(starts.length);
+    expect(findInconsistencies(project.dir, 'c')).toEqual([]);
     expect(squeue().trim()).toBe('');
   }, 180_000);
 
