@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { MetricScanner } from '../runner/metric-scanner.js';
 import { measureSubmission, type ExperimentResult } from '../runner/run-experiment.js';
-import { withLeftoverJobs, type LeftoverJobs } from '../runner/slurm/leftover-jobs.js';
+import { withLeftoverJobs, type LeftoverJobs } from '../runner/leftover-jobs.js';
 import type { ExecutionHandle } from '../runner/types.js';
 import type { TrialNode } from '../store/fold-run.js';
 import { sandboxedExecutor, slotSandbox } from '../sandbox/run-sandbox.js';
@@ -71,7 +71,7 @@ export function slotJobAdoptable(node: Pick<TrialNode, 'metric'>): boolean {
   return node.metric === null;
 }
 
-/** The executor a recovery cancels through: the dead run's Slurm jobs too, whatever executor.type says now. */
+/** The executor a recovery cancels through: each handle ended by its own kind, whatever executor.type says now. */
 export function leftoverJobs(ctx: RunContext): LeftoverJobs {
   const usedSlurm = ctx.ledger.events().some((e) => e.type === 'run.start' && (e['handle'] as { executor?: unknown } | undefined)?.executor === 'slurm');
   return withLeftoverJobs(ctx.executor, { tag: ctx.tag, projectDir: ctx.projectDir, env: ctx.experimentEnv, usedSlurm });

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { git } from '../helpers/git-repo.js';
-import { checkCliBuilt, createTinyProject, experimentPids, findInconsistencies, ledgerEvents, planAgent, resultRows, rowOf, runCli, setKnob, type TinyProject } from '../helpers/project.js';
+import { checkCliBuilt, createTinyProject, experimentPids, findInconsistencies, isPidAlive, ledgerEvents, planAgent, resultRows, rowOf, runCli, setKnob, type TinyProject } from '../helpers/project.js';
 import { slurmSkipReason, startSlurmCluster, type SlurmCluster } from '../helpers/slurm-cluster.js';
 
 /**
@@ -114,6 +114,28 @@ describe(`crucible run on Slurm, after a crash with jobs in slots${slurmSkipReas
     // The trial after them ran locally.
     expect(resultRows(project.dir, 'k').find((r) => r['trial'] === '4')?.['status']).toMatch(/^(keep|discard)$/);
     expect(findInconsistencies(project.dir, 'k').filter((line) => !line.includes('.crucible/config.yaml'))).toEqual([]);
+  }, 180_000);
+
+  it.skipIf(slurmSkipReason !== '')('ends the old local experiments after the user switched executor to slurm', async () => {
+    const project = createTinyProject({ parallel: '{ workers: 2 }', timeoutSeconds: 30 });
+    projects.push(project);
+    for (const n of [2, 3]) setKnob(project, `sleep-ms.${n}`, 120_000);
+    const first = await runCli(project, ['run', '--tag', 'k', '-n', '1'], { timeoutMs: 60_000 });
+    expect(first.code, first.stderr).toBe(0);
+    const killed = await runCli(project, ['run', '--tag', 'k', '-n', '2'], { env: { CRUCIBLE_FAULT_KILL_AFTER: 'run.start:3' }, timeoutMs: 60_000 });
+    expect(killed.signal).toBe('SIGKILL');
+    const config = path.join(project.dir, '.crucible', 'config.yaml');
+    writeFileSync(config, `${readFileSync(config, 'utf8')}${slurmKeys}`);
+
+    const resumed = await runCli(project, ['run', '--tag', 'k', '-n', '1'], { env: env(), timeoutMs: 90_000 });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const old = experimentPids(project).filter((p) => p.trial === '2' || p.trial === '3');
+    expect(old.length).toBeGreaterThan(0);
+    for (const { pid } of old) expect(isPidAlive(pid)).toBe(false);
+    for (const n of ['2', '3']) expect(resultRows(project.dir, 'k').find((r) => r['trial'] === n)?.['status']).toBe('interrupted');
+    // The trial after them ran as a job.
+    const start4 = ledgerEvents(project.dir, 'k').find((e) => e.type === 'run.start' && e.n === 4);
+    expect((start4?.['handle'] as { executor: string } | undefined)?.executor).toBe('slurm');
   }, 180_000);
 
   it.skipIf(slurmSkipReason !== '')('names the old jobs in one warning when scancel cannot be reached', async () => {

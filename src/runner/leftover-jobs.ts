@@ -1,6 +1,7 @@
-import type { ExecutionHandle, Executor } from '../types.js';
-import { jobName } from './job-script.js';
-import { cancelJob } from './slurm-commands.js';
+import { localExecutor } from './execute.js';
+import { jobName } from './slurm/job-script.js';
+import { cancelJob } from './slurm/slurm-commands.js';
+import type { ExecutionHandle, Executor } from './types.js';
 
 export interface LeftoverJobsOptions {
   tag: string;
@@ -12,24 +13,25 @@ export interface LeftoverJobsOptions {
 }
 
 export interface LeftoverJobs {
-  /** `base`, except that every Slurm job a handle names is cancelled, whatever `base` is. */
+  /** `base`, except that each handle is ended by the kind of executor that made it, whatever `base` is. */
   executor: Executor;
   /** One line naming the jobs scancel could not reach (they may still run); null when there are none. */
   warning(): string | null;
 }
 
 /**
- * The executor a recovery ends a killed run's experiments through. Its Slurm jobs are cancelled
- * whatever `executor.type` says now: a user who switches to `local` after a crash still has them in
- * the queue, and only the ledger knows them. When scancel cannot reach the cluster, the jobs are
- * named (once the first call fails, the others are not tried: each could wait for a timeout).
+ * The executor a recovery ends a killed run's experiments through: the ledger's handle, not
+ * `executor.type`, says how. A user who switches to `local` after a crash still has the dead run's
+ * Slurm jobs in the queue, and one who switches to `slurm` still has its process groups on this
+ * machine. When scancel cannot reach the cluster, the jobs are named (once the first call fails,
+ * the others are not tried: each could wait for a timeout).
  */
 export function withLeftoverJobs(base: Executor, options: LeftoverJobsOptions): LeftoverJobs {
   const missed: ExecutionHandle[] = [];
   let problem: string | null = null;
 
   async function cancel(handle: ExecutionHandle): Promise<void> {
-    if (handle.executor !== 'slurm') return base.cancel(handle);
+    if (handle.executor === 'local') return localExecutor.cancel(handle);
     const targets = [...(handle.jobId !== '' ? [{ jobId: handle.jobId }] : []), ...(handle.name !== '' ? [{ name: handle.name }] : [])];
     for (const target of targets) {
       if (problem === null) problem = await cancelJob(target, options.env);

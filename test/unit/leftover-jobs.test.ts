@@ -1,6 +1,7 @@
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { slotJobAdoptable } from '../../src/loop/adopt-job.js';
-import { withLeftoverJobs } from '../../src/runner/slurm/leftover-jobs.js';
+import { withLeftoverJobs } from '../../src/runner/leftover-jobs.js';
 import type { ExecutionHandle, Executor } from '../../src/runner/types.js';
 import type { LedgerEvent } from '../../src/store/ledger.js';
 
@@ -31,15 +32,23 @@ function localBase(): { base: Executor; cancelled: ExecutionHandle[] } {
   return { base, cancelled };
 }
 
-describe('withLeftoverJobs: the dead run\'s Slurm jobs are cancelled whatever executor.type says now', () => {
+describe('withLeftoverJobs: each of the dead run\'s experiments is ended by its own kind, whatever executor.type says now', () => {
   const options = { tag: 't', projectDir: '/p/a', usedSlurm: true };
 
-  it('hands a local handle to the executor, and finds a job by name only where the ledger shows Slurm jobs', () => {
+  it('ends a dead run\'s process group on this machine even when the executor now is another (slurm)', async () => {
     const { base, cancelled } = localBase();
-    const local = { executor: 'local', pgid: 5, processTag: 'tag' } as const;
+    const child = spawn('sleep', ['60'], { detached: true, stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.on('exit', resolve));
     const jobs = withLeftoverJobs(base, { ...options, env: {} });
-    void jobs.executor.cancel(local);
-    expect(cancelled).toEqual([local]);
+    await jobs.executor.cancel({ executor: 'local', pgid: child.pid!, processTag: '' });
+    expect(await exited).toBeNull();
+    expect(child.signalCode).toBe('SIGKILL');
+    expect(cancelled).toEqual([]);
+  });
+
+  it('finds a job by name only where the ledger shows Slurm jobs', () => {
+    const { base } = localBase();
+    const jobs = withLeftoverJobs(base, { ...options, env: {} });
     expect(jobs.executor.orphanHandle?.(3)).toMatchObject({ executor: 'slurm', jobId: '', name: expect.stringMatching(/^crucible-t-3-[0-9a-f]{8}$/) as unknown });
     expect(withLeftoverJobs(base, { ...options, usedSlurm: false, env: {} }).executor.orphanHandle).toBeUndefined();
   });
