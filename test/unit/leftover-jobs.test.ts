@@ -3,20 +3,25 @@ import { describe, expect, it } from 'vitest';
 import { slotJobAdoptable } from '../../src/loop/adopt-job.js';
 import { withLeftoverJobs } from '../../src/runner/leftover-jobs.js';
 import type { ExecutionHandle, Executor } from '../../src/runner/types.js';
+import { foldRun } from '../../src/store/fold-run.js';
 import type { LedgerEvent } from '../../src/store/ledger.js';
+import { ev, sha, steps } from '../helpers/ledger-events.js';
 
-const ev = (type: string, extra: Record<string, unknown> = {}): LedgerEvent => ({ type, ts: '2026-12-04T00:00:00Z', n: 3, ...extra }) as LedgerEvent;
 const job = { executor: 'slurm', jobId: '12', name: 'crucible-t-3-abcdef01', dir: '/x' } as const;
+const slotRun = (role?: 'incumbent'): LedgerEvent => ev('run.start', { n: 3, sha: sha(103), handle: job, slot: 1, ...(role ? { role } : {}) });
+const committed = [steps.start(3, sha(1)), steps.agent(3), ev('guard', { n: 3, outcome: 'ok', files: ['a.js'] }), ev('commit', { n: 3, sha: sha(103), parent: sha(1), base: sha(1) })];
+const incumbentDone = ev('run.done', { n: 3, exitCode: 0, signal: null, timedOut: false, metric: 4, reason: null, ms: 20, role: 'incumbent' });
 
 describe('slotJobAdoptable: only the job of a trial\'s first measurement of its candidate', () => {
   it.each([
-    ['the first job, running', [ev('trial.start'), ev('commit'), ev('run.start', { slot: 1, handle: job })], true],
-    ['resubmitted after a lost node', [ev('run.start', { slot: 1 }), ev('run.start', { slot: 1 })], true],
-    ['no job yet', [ev('trial.start'), ev('commit')], false],
-    ['a confirmation run of the incumbent', [ev('run.start', { slot: 1 }), ev('run.done'), ev('run.start', { slot: 1, role: 'incumbent' })], false],
-    ['a confirmation run of the candidate', [ev('run.start', { slot: 1 }), ev('run.done'), ev('run.start', { slot: 1 })], false],
+    ['its first job', [slotRun()], true],
+    ['resubmitted after a lost node', [slotRun(), slotRun()], true],
+    ['its first job, which failed (killed before the decision: the same job decides again)', [slotRun(), steps.done(3, null)], true],
+    ['a confirmation run of the incumbent', [slotRun(), steps.done(3, 7), slotRun('incumbent')], false],
+    ['a confirmation run of the candidate', [slotRun(), steps.done(3, 7), slotRun('incumbent'), incumbentDone, slotRun()], false],
   ])('%s → %s', (_, events, expected) => {
-    expect(slotJobAdoptable(events)).toBe(expected);
+    const node = foldRun([...committed, ...events]).inFlight.find((t) => t.trial === 3)!;
+    expect(slotJobAdoptable(node)).toBe(expected);
   });
 });
 
