@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { git } from '../helpers/git-repo.js';
-import { checkCliBuilt, createTinyProject, experimentPids, findInconsistencies, isPidAlive, ledgerEvents, planAgent, resultRows, rowOf, runCli, setKnob, type TinyProject } from '../helpers/project.js';
+import { checkCliBuilt, createTinyProject, experimentPids, findInconsistencies, isPidAlive, ledgerEvents, planAgent, resultRows, rowOf, runCli, setKnob, waitUntil, type TinyProject } from '../helpers/project.js';
 import { slurmSkipReason, startSlurmCluster, type SlurmCluster } from '../helpers/slurm-cluster.js';
 
 /**
@@ -39,6 +39,12 @@ async function killWithTwoJobsInFlight(project: TinyProject): Promise<void> {
   const queued = squeue();
   expect(queued).toMatch(/crucible-k-2-/);
   expect(queued).toMatch(/crucible-k-3-/);
+}
+
+/** Once trials 2 and 3's experiments sleep, their changes measured again will not. */
+async function sleepOnlyOnce(project: TinyProject): Promise<void> {
+  await waitUntil(() => ['2', '3'].every((n) => experimentPids(project).some((p) => p.trial === n)), 'trials 2 and 3 running', 30_000);
+  for (const n of [2, 3]) setKnob(project, `sleep-ms.${n}`, null);
 }
 
 describe(`crucible run on Slurm, after a crash with jobs in slots${slurmSkipReason}`, () => {
@@ -103,6 +109,7 @@ describe(`crucible run on Slurm, after a crash with jobs in slots${slurmSkipReas
     const project = slurmProject();
     for (const n of [2, 3]) setKnob(project, `sleep-ms.${n}`, 120_000);
     await killWithTwoJobsInFlight(project);
+    await sleepOnlyOnce(project);
     const config = path.join(project.dir, '.crucible', 'config.yaml');
     // The one key the user changes (left uncommitted: a commit on the run branch would be the user's, not a trial's).
     writeFileSync(config, readFileSync(config, 'utf8').replace('  type: slurm', '  type: local'));
@@ -110,9 +117,12 @@ describe(`crucible run on Slurm, after a crash with jobs in slots${slurmSkipReas
     const resumed = await runCli(project, ['run', '--tag', 'k', '-n', '1'], { env: env(), timeoutMs: 90_000 });
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(squeue().trim()).toBe('');
-    for (const n of ['2', '3']) expect(resultRows(project.dir, 'k').find((r) => r['trial'] === n)?.['status']).toBe('interrupted');
-    // The trial after them ran locally.
-    expect(resultRows(project.dir, 'k').find((r) => r['trial'] === '4')?.['status']).toMatch(/^(keep|discard)$/);
+    // Their commits were measured again first, here.
+    for (const n of [2, 3]) {
+      expect(resultRows(project.dir, 'k').find((r) => r['trial'] === String(n))?.['status']).toMatch(/^(keep|discard|stale)$/);
+      const last = ledgerEvents(project.dir, 'k').findLast((e) => e.type === 'run.start' && e.n === n);
+      expect((last?.['handle'] as { executor: string } | undefined)?.executor).toBe('local');
+    }
     expect(findInconsistencies(project.dir, 'k').filter((line) => !line.includes('.crucible/config.yaml'))).toEqual([]);
   }, 180_000);
 
@@ -124,6 +134,7 @@ describe(`crucible run on Slurm, after a crash with jobs in slots${slurmSkipReas
     expect(first.code, first.stderr).toBe(0);
     const killed = await runCli(project, ['run', '--tag', 'k', '-n', '2'], { env: { CRUCIBLE_FAULT_KILL_AFTER: 'run.start:3' }, timeoutMs: 60_000 });
     expect(killed.signal).toBe('SIGKILL');
+    await sleepOnlyOnce(project);
     const config = path.join(project.dir, '.crucible', 'config.yaml');
     writeFileSync(config, `${readFileSync(config, 'utf8')}${slurmKeys}`);
 
@@ -132,10 +143,12 @@ describe(`crucible run on Slurm, after a crash with jobs in slots${slurmSkipReas
     const old = experimentPids(project).filter((p) => p.trial === '2' || p.trial === '3');
     expect(old.length).toBeGreaterThan(0);
     for (const { pid } of old) expect(isPidAlive(pid)).toBe(false);
-    for (const n of ['2', '3']) expect(resultRows(project.dir, 'k').find((r) => r['trial'] === n)?.['status']).toBe('interrupted');
-    // The trial after them ran as a job.
-    const start4 = ledgerEvents(project.dir, 'k').find((e) => e.type === 'run.start' && e.n === 4);
-    expect((start4?.['handle'] as { executor: string } | undefined)?.executor).toBe('slurm');
+    // Their commits were measured again first, as jobs.
+    for (const n of [2, 3]) {
+      expect(resultRows(project.dir, 'k').find((r) => r['trial'] === String(n))?.['status']).toMatch(/^(keep|discard|stale)$/);
+      const last = ledgerEvents(project.dir, 'k').findLast((e) => e.type === 'run.start' && e.n === n);
+      expect((last?.['handle'] as { executor: string } | undefined)?.executor).toBe('slurm');
+    }
   }, 180_000);
 
   it.skipIf(slurmSkipReason !== '')('names the old jobs in one warning when scancel cannot be reached', async () => {
@@ -146,6 +159,7 @@ describe(`crucible run on Slurm, after a crash with jobs in slots${slurmSkipReas
       .trim()
       .split('\n')
       .map((line) => line.split(' ')[0]!);
+    await sleepOnlyOnce(project);
     const config = path.join(project.dir, '.crucible', 'config.yaml');
     writeFileSync(config, readFileSync(config, 'utf8').replace('  type: slurm', '  type: local'));
     // A machine without Slurm's commands: only node and git on PATH.
