@@ -5,7 +5,7 @@ import type { TrialNode, TrialSteps } from '../store/fold-run.js';
 import type { Git } from '../workspace/git.js';
 import { moveRunBranch, verifyRunBranch } from '../workspace/run-branch.js';
 import { applyPlan } from './apply-plan.js';
-import { adoptJob } from './adopt-job.js';
+import { adoptJob, adoptSlotJob, leftoverJobs, slotJobAdoptable } from './adopt-job.js';
 import { evaluateCommit, type CommittedTrial } from './evaluate-commit.js';
 import { appendEvent } from '../store/ledger-events.js';
 import { planFor } from './plan.js';
@@ -29,14 +29,18 @@ const NO_STEPS: TrialSteps = { files: [], change: '', applied: null, runs: [], d
  */
 export async function recoverUnfinishedTrials(ctx: RunContext, state: RunState, inFlight: readonly TrialNode[], signal: AbortSignal): Promise<Recovered> {
   const recovered: Recovered = { lines: [], requeued: [] };
+  // The dead run's experiments are ended through this: each by its own kind, whatever executor.type says now.
+  const jobs = leftoverJobs(ctx);
   for (const node of unfinishedTrials(inFlight)) {
-    const done = await recoverTrial(ctx, state, node, signal);
+    const done = await recoverTrial({ ...ctx, executor: jobs.executor }, state, node, signal);
     if (typeof done === 'string') recovered.lines.push(done);
     else {
       recovered.lines.push(done.line);
       recovered.requeued.push(done.trial);
     }
   }
+  const unreached = jobs.warning();
+  if (unreached !== null) ctx.reporter.warning?.(unreached);
   return recovered;
 }
 
@@ -69,12 +73,12 @@ async function recoverTrial(ctx: RunContext, state: RunState, node: ReturnType<t
   const decision = steps.decision;
   const committed = steps.change !== '';
   const applied = steps.applied;
-  // A batch job of the project folder's experiment outlives crucible: its result can be adopted
-  // (below) instead of measuring the commit again. Every other job is cancelled, found by id and by
-  // name (one whose id never reached the ledger).
+  // A batch job of a trial's first measurement outlives crucible: its result can be adopted
+  // (below) instead of measuring the commit again, in the project folder or in the slot it ran in.
+  // Every other job is cancelled, found by id and by name (one whose id never reached the ledger).
   const handles = starts.map((start, i) => cancellable(start.handle, i === starts.length - 1));
   const lastHandle = handles.at(-1) ?? null;
-  const adoptable = lastHandle?.executor === 'slurm' && ctx.executor.adopt !== undefined && !decision && applied !== null && committed && slot === 0 ? lastHandle : null;
+  const adoptable = lastHandle?.executor === 'slurm' && ctx.executor.adopt !== undefined && !decision && committed && (slot === 0 ? applied !== null : slotJobAdoptable(node)) ? lastHandle : null;
   for (const handle of handles) {
     if (handle && handle !== adoptable) await ctx.executor.cancel(handle);
   }
@@ -112,7 +116,7 @@ async function recoverTrial(ctx: RunContext, state: RunState, node: ReturnType<t
   const head = await ctx.git.headSha();
   state.head = head;
   // Adopted only where the commit it measured is still what the project folder holds.
-  if (adoptable !== null && head !== sha) await ctx.executor.cancel(adoptable);
+  if (adoptable !== null && slot === 0 && head !== sha) await ctx.executor.cancel(adoptable);
 
   if (decision && node.baseline) {
     const { outcome, metric } = decision;
@@ -171,6 +175,12 @@ async function recoverTrial(ctx: RunContext, state: RunState, node: ReturnType<t
     // slot's partial run says nothing; the slot is rebuilt), as the agent's work is not wasted.
     const baseMetric = (chain && base === state.incumbent ? state.best : nodeMetric(state.history, base)) ?? state.best;
     const trial: CommittedTrial = { trial: n, sha, parent, base, baseMetric, description, files, agentMs, usage: agentUsage, startedAt, ...(remeasureOf !== undefined ? { remeasureOf } : {}) };
+    if (adoptable !== null) {
+      // Unless its batch job, still in the slot the dead run left, finishes with a result to adopt.
+      const adopted = await adoptSlotJob(ctx, state, trial, slot, adoptable, signal);
+      if (adopted !== null) return `trial ${n}'s experiment had been submitted as a Slurm job from slot ${slot} when the last run stopped; its finished result was adopted (${adopted.outcome})`;
+      await ctx.executor.cancel(adoptable);
+    }
     appendEvent(ctx.ledger, { type: 'queued', n });
     const where = starts.length > 0 ? `while its experiment ran in slot ${slot}` : 'before its experiment started';
     return { line: `trial ${n} was interrupted ${where}; its commit is measured again first`, trial };

@@ -17,9 +17,11 @@ import { literalPattern } from './sparse-patterns.js';
 const SLOTS_FOLDER = '.crucible/slots';
 
 /** A slot's registration in the repository: its top folder and the number in its name. */
-interface SlotRecord {
+export interface SlotRecord {
   top: string;
   index: number;
+  /** The slot's own git folder (its registration). */
+  gitDir: string;
 }
 
 /**
@@ -68,14 +70,14 @@ export async function excludeSlots(commonDir: string, prefix: string): Promise<v
  * gitrepository-layout(5) documents them) whose folder is `<root>/<k>`: the slots of this
  * project, of this run or of one that was killed.
  */
-async function listSlotRecords(commonDir: string, root: string): Promise<SlotRecord[]> {
+export async function listSlotRecords(commonDir: string, root: string): Promise<SlotRecord[]> {
   const records = path.join(commonDir, 'worktrees');
   const found: SlotRecord[] = [];
   for (const name of await readdir(records).catch(() => [])) {
     const gitFile = (await readFile(path.join(records, name, 'gitdir'), 'utf8').catch(() => '')).trim();
     const top = path.dirname(gitFile);
     if (!path.isAbsolute(gitFile) || path.dirname(top) !== root || !/^[1-9]\d*$/.test(path.basename(top))) continue;
-    found.push({ top, index: Number(path.basename(top)) });
+    found.push({ top, index: Number(path.basename(top)), gitDir: path.join(records, name) });
   }
   return found;
 }

@@ -107,7 +107,7 @@ export async function removeStaleSlots(projectDir: string, env?: NodeJS.ProcessE
   await removeSlots(createGit(layout.top, { env }), layout.commonDir, root ?? path.join(real, '.crucible', 'slots'));
 }
 
-interface AddSlotInput {
+export interface AddSlotInput {
   index: number;
   root: string;
   projectDir: string;
@@ -132,16 +132,20 @@ async function addSlot(input: AddSlotInput): Promise<GitSlot> {
   const gitDir = await registeredGitDir(top, input.commonDir);
   if (!gitDir) throw new Error(`git worktree add did not register ${top}`);
   await writeDeadEnd(top);
-  const git = createGit(top, {
-    env: input.env,
+  return new GitSlot({ ...input, top, gitDir, git: slotGit(top, gitDir, input.env) });
+}
+
+/** git for the slot at `top`, named explicitly: the slot's own `.git` leads nowhere. */
+export function slotGit(top: string, gitDir: string, env: NodeJS.ProcessEnv | undefined): Git {
+  return createGit(top, {
+    env,
     // A repository set up for sparse checkouts would leave files out; experiments need them all.
     config: ['core.sparseCheckout=false'],
     globalArgs: [`--git-dir=${gitDir}`, `--work-tree=${top}`],
   });
-  return new GitSlot({ ...input, top, gitDir, git });
 }
 
-class GitSlot implements SlotWorktree {
+export class GitSlot implements SlotWorktree {
   readonly index: number;
   readonly dir: string;
   private readonly top: string;
@@ -156,7 +160,9 @@ class GitSlot implements SlotWorktree {
   /** Nothing checked out yet: nothing to clean (one git process less per slot when a run opens). */
   private fresh = true;
 
-  constructor(input: AddSlotInput & { top: string; gitDir: string; git: Git }) {
+  /** `fresh: false`: a slot a killed run left, whose last experiment's leftovers the next checkout cleans. */
+  constructor(input: AddSlotInput & { top: string; gitDir: string; git: Git; fresh?: boolean }) {
+    this.fresh = input.fresh ?? true;
     this.index = input.index;
     this.top = input.top;
     this.root = input.root;

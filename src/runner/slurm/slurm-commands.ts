@@ -50,9 +50,14 @@ export async function jobsNamed(name: string, env: NodeJS.ProcessEnv): Promise<s
   return out.ok ? out.stdout.split('\n').map((l) => l.trim()).filter((l) => /^\d+(_\d+)?$/.test(l)) : [];
 }
 
-/** Cancels a job (by id) or every job named `name`; a job that is gone is no error. */
-export async function cancelJob(target: { jobId: string } | { name: string }, env: NodeJS.ProcessEnv): Promise<void> {
+/**
+ * Cancels a job (by id) or every job named `name`; a job that is gone is no error (scancel says
+ * nothing and exits 0). Returns null, or the problem in one line when scancel could not ask the
+ * controller (not installed, no configuration, no answer): the job may still run.
+ */
+export async function cancelJob(target: { jobId: string } | { name: string }, env: NodeJS.ProcessEnv, timeoutMs = commandTimeoutMs): Promise<string | null> {
   // By name: only this user's jobs (as root, scancel would reach everyone's).
   const args = 'jobId' in target ? [target.jobId] : [`--name=${target.name}`, `--user=${userInfo().username}`];
-  await runSlurmCommand('scancel', args, env);
+  const out = await runSlurmCommand('scancel', args, env, timeoutMs);
+  return out.ok ? null : out.problem;
 }
