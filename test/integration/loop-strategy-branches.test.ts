@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRun } from '../../src/loop/start-run.js';
 import { git } from '../helpers/git-repo.js';
-import { createTinyProject, killLeftovers, ledgerEvents, planAgent, rowOf, type TinyProject } from '../helpers/project.js';
+import { createTinyProject, killLeftovers, ledgerEvents, planAgent, rowOf, shellSolution, type TinyProject } from '../helpers/project.js';
 
 /**
  * `beam` and `tree` through the real loop: a second branch grows from a node that is not the
@@ -67,5 +67,22 @@ describe.each([
     expect(git(p.dir, 'rev-parse', 'crucible/t~2')).toBe(baseline);
     expect(git(p.dir, 'status', '--porcelain', '--untracked-files=no')).toBe('');
     expect(git(p.dir, 'tag', '--list', 'node/t/*').split('\n')).toEqual(['node/t/4']);
+  });
+});
+
+describe('the branch guard beyond greedy', () => {
+  it('an experiment measured off the best node that commits on the run branch: the run stops, and no resume builds on its commit', async () => {
+    const p = createTinyProject({ agent: 'command', search: '{ strategy: tree, prune_after: 2, exploration: 0 }' });
+    project = p;
+    const identity = '-c user.name=u -c user.email=u@example.com -c commit.gpgsign=false';
+    // Trial 4 is measured on the baseline, checked out on the run branch: it commits there.
+    planAgent(p, { 1: { x: 20 }, 2: { x: 10 }, 3: { x: 15 }, 4: { write: { 'solution.js': shellSolution(5, `git ${identity} commit --allow-empty -qm sneaky`) } }, 5: { x: 30 } });
+
+    await expect(startRun({ projectDir: p.dir, tag: 't', env: p.env, maxIterations: 4 })).rejects.toThrow(/crucible\/t/);
+    expect(rowOf(p.dir, 't', 4)?.status).not.toBe('keep');
+
+    await expect(startRun({ projectDir: p.dir, tag: 't', env: p.env, maxIterations: 1 })).rejects.toThrow(/sneaky|moved|expected|crucible\/t/);
+    expect(rowOf(p.dir, 't', 5)).toBeUndefined();
+    expect(git(p.dir, 'tag', '--list', 'node/t/*')).toBe('');
   });
 });
