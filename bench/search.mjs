@@ -55,12 +55,13 @@ if (!args['skip-examples']) {
 }
 
 if (!args['skip-strategies']) {
-  results.strategies = await runStrategyFigure(repoRoot, { seeds, trials: Math.max(trials, 40) });
+  results.strategies = await runStrategyFigure(repoRoot, { seeds, trials: Math.max(trials, 60) });
   console.log(`\n${results.strategies.title}\n${results.strategies.table}\n`);
 }
 
 mkdirSync(path.join(benchDir, 'results'), { recursive: true });
-const file = path.join(benchDir, 'results', args.examples === undefined ? 'search.json' : `search-${String(args.examples).replace(/,/g, '-')}.json`);
+const suffix = args['skip-examples'] ? '-strategies' : args.examples === undefined ? '' : `-${String(args.examples).replace(/,/g, '-')}`;
+const file = path.join(benchDir, 'results', `search${suffix}.json`);
 writeFileSync(file, `${JSON.stringify({ ...results, strategies: results.strategies?.data ?? null }, null, 1)}\n`);
 console.log(`written: ${path.relative(repoRoot, file)}`);
 

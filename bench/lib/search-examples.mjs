@@ -72,6 +72,9 @@ export function createEvaluator(repoRoot, example, { workers = 2, cacheDir }) {
           runHarness(text).then((value) => {
             cache[key] = value;
             inFlight.delete(key);
+            // Saved at once: on a loaded 2-core box a harness run can take 30 s, and a run cut
+            // short must not lose the hour it measured (a rerun reads the cache).
+            writeFileSync(cacheFile, JSON.stringify(cache));
             return value;
           }),
         );

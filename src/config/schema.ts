@@ -123,7 +123,7 @@ const evaluationSchema = z
       .min(1, 'must be 1 or more')
       .max(100)
       .default(8)
-      .describe('Most runs of one candidate (first measurement and confirm runs); the incumbent runs once per confirm run. Not significant by then: discarded.'),
+      .describe('Most measurements of one candidate: the first measurement counts as one whatever its repeats, then one per confirm run (the incumbent runs once per confirm run). Not significant by then: discarded.'),
   })
   .strict()
   .default({ baseline_repeats: null, repeats: 1, aggregate: 'median', confirm: null, confidence: 0.95, max_measurements: 8 });

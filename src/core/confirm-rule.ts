@@ -20,7 +20,10 @@ export interface JudgeInput {
   minImprovement: MinImprovement;
   /** evaluation.confidence: 1 − the chance of keeping a change that is not really better. */
   confidence: number;
-  /** Most values of the candidate, first measurement included: the confirm pairs stop there. */
+  /**
+   * Most measurements of the candidate: its first measurement counts as one, whatever its
+   * repeats, and each confirm run as one; the confirm pairs stop there.
+   */
   maxMeasurements: number;
   /** The run's noise floor (RunView.noise): its spread is pooled with the pairs' own. */
   noise: { n: number; sd: number } | null;
@@ -48,7 +51,7 @@ export function judgeCandidate(input: JudgeInput): Judgement {
   const paired = Math.max(0, Math.min(input.incumbent.length, input.candidate.length - 1));
   const first = input.candidate.slice(0, input.candidate.length - paired);
   if (paired === 0) return judgeFirst(input, first);
-  return judgePairs(input, first.length, input.candidate.slice(first.length), input.incumbent.slice(0, paired));
+  return judgePairs(input, input.candidate.slice(first.length), input.incumbent.slice(0, paired));
 }
 
 /** The first measurement: a loser (or a tie) is discarded at once; a winner is confirmed when confirmation is on. */
@@ -62,7 +65,7 @@ function judgeFirst(input: JudgeInput, first: readonly number[]): Judgement {
     const reason = margin > 0 ? `better by ${fmt(margin)}, not more than min_improvement ${fmt(threshold)}` : margin === 0 ? 'equal to the incumbent' : 'worse than the incumbent';
     return { verdict: 'discard', margin, p: null, pairs: 0, reason };
   }
-  if (input.confirm === false || input.maxMeasurements <= first.length) {
+  if (input.confirm === false || input.maxMeasurements <= 1) {
     return { verdict: 'keep', margin, p: null, pairs: 0, reason: `better by ${fmt(margin)} on one measurement (not confirmed)` };
   }
   return { verdict: 'measure-again', margin, p: null, pairs: 0, reason: `better by ${fmt(margin)} on its first measurement: confirming against the incumbent` };
@@ -74,13 +77,15 @@ function judgeFirst(input: JudgeInput, first: readonly number[]): Judgement {
  * was selected for beating the incumbent, so it is biased upwards. Each look spends
  * (1 − confidence) / looks (Bonferroni), so repeated looks keep the error at 1 − confidence.
  */
-function judgePairs(input: JudgeInput, firstCount: number, candidate: readonly number[], incumbent: readonly number[]): Judgement {
+function judgePairs(input: JudgeInput, candidate: readonly number[], incumbent: readonly number[]): Judgement {
   const gains: number[] = [];
   for (let i = 0; i < candidate.length; i++) {
     const gain = signedGain(candidate[i]!, incumbent[i]!, input.direction);
     if (Number.isFinite(gain)) gains.push(gain);
   }
-  const looks = Math.max(1, input.maxMeasurements - firstCount);
+  // The first measurement's repeats do not spend the budget: they are left out of the test, so
+  // counting them would only take pairs away from a candidate measured more carefully at first.
+  const looks = Math.max(1, input.maxMeasurements - 1);
   const atCap = candidate.length >= looks;
   const k = gains.length;
   if (k === 0) {

@@ -147,7 +147,9 @@ export function chooseRestart(state: SearchState, direction: Direction, settings
 /**
  * beam: the W best kept nodes of which none is an ancestor of another, each the incumbent of its
  * branch (branch 0 holds the best); the next proposal goes to the branch with the fewest
- * children, measured and in flight, the better branch first on a tie.
+ * children, measured and in flight, the better branch first on a tie. While there are fewer than
+ * W branches, the baseline competes too, with its own children as its load: a change kept there
+ * off the chain opens a branch.
  */
 export function chooseBeam(state: SearchState, direction: Direction, width: number): StrategyChoice {
   const tree = readTree(state.trials);
@@ -160,10 +162,18 @@ export function chooseBeam(state: SearchState, direction: Direction, width: numb
   const count = new Map<string, number>();
   for (const commits of lineages) for (const c of commits) count.set(c, (count.get(c) ?? 0) + 1);
   const inFlight = state.inFlightParents ?? [];
-  const load = (i: number) =>
-    lineages[i]!.filter((c) => heads.length === 1 || count.get(c) === 1).reduce((sum, c) => sum + childrenOf(tree, c).length + inFlight.filter((p) => p === c).length, 0);
+  const tries = (c: string) => childrenOf(tree, c).length + inFlight.filter((p) => p === c).length;
+  const root = tree.root;
+  const load = (i: number, withRoot = true) =>
+    lineages[i]!.filter((c) => (heads.length === 1 || count.get(c) === 1) && (withRoot || c !== root?.commit)).reduce((sum, c) => sum + tries(c), 0);
   let branch = 0;
   for (let i = 1; i < heads.length; i++) if (load(i) < load(branch)) branch = i;
+  // Fewer branches than the width: the baseline opens another, when it has been tried less than
+  // the chosen branch. Without this a serial beam is one chain (every keep descends from the
+  // head it was proposed from), which is greedy by another name.
+  if (heads.length < width && root !== undefined && !heads.includes(root)) {
+    if (tries(root.commit) < load(branch, false)) return { parent: root.commit, branch: heads.length, why: `the baseline, opening branch ${heads.length + 1} of ${width} (trial ${root.trial})` };
+  }
   const head = heads[branch]!;
   return { parent: head.commit, branch, why: `branch ${branch + 1} of ${heads.length} (trial ${head.trial})` };
 }

@@ -55,7 +55,7 @@ metric:
 #   aggregate: median                 # median, mean, min or max of repeated runs
 #   confirm: null                     # measure a winner again beside the incumbent; null: unless the noise is 0
 #   confidence: 0.95                  # how sure a kept change is really better
-#   max_measurements: 8               # most runs of one change before it is discarded as not significant
+#   max_measurements: 8               # most measurements of one change (its first counts as one, repeats or not)
 
 # constraints:
 #   timeout_seconds: 600              # one experiment (run and eval) is killed after this

@@ -80,6 +80,20 @@ describe('judgeCandidate: confirm pairs', () => {
     expect(judgement.margin).toBeCloseTo(1.1, 10);
   });
 
+  it('counts the first measurement as one, whatever its repeats: three repeats leave the same pairs as one', () => {
+    // Not significant yet at 4 pairs: with one first run or three, a fifth pair is still allowed
+    // (max_measurements 5 = the first measurement and 4 pairs).
+    const pairs = { candidate: [101, 99.8, 101.5, 100.9], incumbent: [100, 100.5, 99.6, 100.2] };
+    const once = judge({ candidate: [105, ...pairs.candidate], incumbent: pairs.incumbent, maxMeasurements: 6 });
+    const thrice = judge({ candidate: [105, 104, 106, ...pairs.candidate], incumbent: pairs.incumbent, maxMeasurements: 6 });
+    expect(once.verdict).toBe('measure-again');
+    expect(thrice).toEqual(once);
+    // At the cap (5 pairs), both are decided.
+    const capped = { candidate: [...pairs.candidate, 100.6], incumbent: [...pairs.incumbent, 100.1] };
+    expect(judge({ candidate: [105, ...capped.candidate], incumbent: capped.incumbent, maxMeasurements: 6 }).verdict).toBe('discard');
+    expect(judge({ candidate: [105, 104, 106, ...capped.candidate], incumbent: capped.incumbent, maxMeasurements: 6 }).verdict).toBe('discard');
+  });
+
   it('spends the error over the looks: the same data is kept with fewer looks allowed', () => {
     const data = { candidate: [103, 102.1, 101.8, 102.3], incumbent: [100, 100.2, 99.9] };
     const p = judge({ ...data, maxMeasurements: 4 }).p!;

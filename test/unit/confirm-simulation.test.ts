@@ -34,3 +34,21 @@ describe('the keep rule under noise, with the defaults', () => {
     expect(keepRate(defaults, 0.001, 200, 52, 0).rate).toBe(1);
   });
 });
+
+describe('the keep rule under noise, with repeats', () => {
+  // max_measurements counts measurements, and the first one is one whatever its repeats: the
+  // repeats would otherwise use up the confirm pairs (decisions.md), and a change measured more
+  // carefully at first would be kept less often.
+  const repeats: SimulatedSettings = { ...defaults, repeats: 3 };
+
+  it('keeps real improvements of three noise widths as often as without repeats', () => {
+    // 97.5% with one run per first measurement; 93% here when the repeats used up the budget.
+    expect(keepRate(repeats, 3, TRIALS, 61).rate).toBeGreaterThanOrEqual(0.97);
+  });
+
+  it('keeps at most 5% of changes that are not better', () => {
+    for (const [gain, seed] of [[0, 62], [-0.5, 63]] as const) {
+      expect(keepRate(repeats, gain, TRIALS, seed).rate).toBeLessThanOrEqual(0.05);
+    }
+  });
+});

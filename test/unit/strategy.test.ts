@@ -81,8 +81,22 @@ describe('beam', () => {
     // Heads: c3 (4, lineage c1) and c4 (2.5, lineage c2). c3 has three children, c4 none.
     expect(chooseBeam(state, 'maximize', 3)).toMatchObject({ parent: 'c4', branch: 1 });
     expect(chooseBeam(state, 'maximize', 1)).toMatchObject({ parent: 'c3', branch: 0 });
-    // Proposals in flight count: with three on c4 the best branch gets the next one.
-    expect(chooseBeam({ ...state, inFlightParents: ['c4', 'c4', 'c4', 'c4'] }, 'maximize', 3)).toMatchObject({ parent: 'c3', branch: 0 });
+    // Proposals in flight count: with four on c4 the best branch gets the next one.
+    expect(chooseBeam({ ...state, inFlightParents: ['c4', 'c4', 'c4', 'c4'] }, 'maximize', 2)).toMatchObject({ parent: 'c3', branch: 0 });
+  });
+
+  it('opens another branch from the baseline while there are fewer than the width, once the baseline is tried less', () => {
+    // One chain: c0 (1) ── c1 keep (2) ── c2 keep (3) ── x3 discard. A serial beam never branches
+    // otherwise: every keep descends from the head it was proposed from.
+    const chain = [trial(0, 'baseline', 'c0', 1), trial(1, 'keep', 'c1', 2, 'c0'), trial(2, 'keep', 'c2', 3, 'c1'), trial(3, 'discard', 'x3', 2, 'c2')];
+    const state = { incumbent: 'c2', trials: chain };
+    expect(chooseBeam(state, 'maximize', 2)).toMatchObject({ parent: 'c0', branch: 1 });
+    expect(chooseBeam(state, 'maximize', 1)).toMatchObject({ parent: 'c2', branch: 0 });
+    // The baseline tried as often as the branch (a proposal in flight on it): the branch goes first.
+    expect(chooseBeam({ ...state, inFlightParents: ['c0', 'c0'] }, 'maximize', 2)).toMatchObject({ parent: 'c2', branch: 0 });
+    // A change kept on the baseline off the chain is the second branch's head.
+    const branched = [...chain, trial(4, 'keep', 'c4', 1.5, 'c0')];
+    expect(chooseBeam({ incumbent: 'c2', trials: branched }, 'maximize', 2)).toMatchObject({ parent: 'c4', branch: 1 });
   });
 
   it('starts from the baseline before anything is kept', () => {
