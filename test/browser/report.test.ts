@@ -61,7 +61,8 @@ describe.skipIf(browserSkipReason !== '')(`the HTML report in Chromium${browserS
     await page.click('#trials tbody tr[data-n="1"]');
     await page.locator('#artifact', { hasText: '+export const X = 20;' }).waitFor();
     await page.selectOption('#filter', 'discard');
-    expect(await page.locator('#trials tbody tr').count()).toBe(1);
+    // The table is drawn again on the next frame: wait for it rather than count the old one.
+    await expect.poll(() => page.locator('#trials tbody tr').count()).toBe(1);
     await browser.screenshot(page, 'report-postmortem');
     expect(requests).toEqual([pathToFileURL(file).href]);
     expect(errors).toEqual([]);
