@@ -356,6 +356,16 @@ export function ledgerEvents(dir: string, tag: string): Event[] {
   return readFileSync(file, 'utf8').split('\n').slice(0, -1).filter((l) => l !== '').map((l) => JSON.parse(l) as Event);
 }
 
+/** The commit trial `n` of run `t` started from (its `trial.start`'s parent). */
+export function startOf(project: TinyProject, n: number): string {
+  return ledgerEvents(project.dir, 't').find((e) => e.type === 'trial.start' && e.n === n)?.['parent'] as string;
+}
+
+/** The commit trial `n` of run `t` recorded (its `trial.end`'s summary). */
+export function commitOf(project: TinyProject, n: number): string {
+  return (ledgerEvents(project.dir, 't').find((e) => e.type === 'trial.end' && e.n === n)?.['summary'] as { commit: string }).commit;
+}
+
 /** The row of one trial; fails the caller's expectation with a readable message when absent. */
 export function rowOf(dir: string, tag: string, trial: number): Row | undefined {
   return resultRows(dir, tag).find((r) => r['trial'] === String(trial));

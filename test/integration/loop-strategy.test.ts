@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRun } from '../../src/loop/start-run.js';
 import { git } from '../helpers/git-repo.js';
-import { createTinyProject, killLeftovers, ledgerEvents, planAgent, rowOf, type TinyProject } from '../helpers/project.js';
+import { commitOf, createTinyProject, killLeftovers, planAgent, rowOf, startOf, type TinyProject } from '../helpers/project.js';
 
 /**
  * Search beyond one greedy chain: a strategy sends a proposal to a node that is not the best
@@ -18,14 +18,6 @@ afterEach(() => {
   }
   project = undefined;
 });
-
-function startOf(p: TinyProject, n: number): string {
-  return ledgerEvents(p.dir, 't').find((e) => e.type === 'trial.start' && e.n === n)?.['parent'] as string;
-}
-
-function commitOf(p: TinyProject, n: number): string {
-  return (ledgerEvents(p.dir, 't').find((e) => e.type === 'trial.end' && e.n === n)?.['summary'] as { commit: string }).commit;
-}
 
 describe.each([
   ['the project folder', '{ agents: 1 }'],
