@@ -46,9 +46,10 @@ describe('the evaluation cannot be changed unseen', () => {
     const before = readFilesOf(p.dir, PROTECTED);
     const forged = path.join(p.ctl, 'forged.js');
     writeFileSync(forged, FORGED_HARNESS);
-    // Detached, in a session of its own and with an empty environment: it waits for trial 2's agent.
+    // Detached, in a session of its own and with an empty environment: it waits for trial 2's agent,
+    // which gives it 3 s to act (under load its 50 ms polls and its cp start late).
     const daemon = `env -i setsid sh -c 'i=0; while [ ! -f ${p.ctl}/go ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; cp ${forged} ${p.dir}/evaluate.js' > /dev/null 2>&1 < /dev/null &`;
-    planAgent(p, { 1: { write: { 'solution.js': shellSolution(0, daemon) } }, 2: { x: 3, write: { [path.join(p.ctl, 'go')]: '' }, sleepMs: 1500 }, 3: { x: 4 } });
+    planAgent(p, { 1: { write: { 'solution.js': shellSolution(0, daemon) } }, 2: { x: 3, write: { [path.join(p.ctl, 'go')]: '' }, sleepMs: 3000 }, 3: { x: 4 } });
 
     await startRun({ projectDir: p.dir, tag: 't', env: p.env, maxIterations: 3 });
 
