@@ -31,7 +31,7 @@ export async function applyPlan(ctx: RunContext, state: RunState, plan: Plan): P
       if (plan.node) tags.push({ name: `node/${ctx.tag}/${plan.trial}`, sha: plan.sha });
       // The tags ride in the branch move's ref transaction: one git process where there were two.
       if (plan.move && state.head !== plan.to) await moveRunBranch(ctx.git, ctx.branch, state.head, plan.to, ctx.branchWatch, tags);
-      else await setTags(ctx.git, tags);
+      else await setTags(ctx.git, tags, ctx.branchWatch);
       if (plan.move) {
         appendEvent(ctx.ledger, { type: 'reset', n: plan.trial, to: plan.to });
         state.head = plan.to;

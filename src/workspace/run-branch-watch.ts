@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Git } from './git.js';
+import { gitDirs, RefFiles } from './ref-files.js';
 
 /**
  * A cheap proof that the run branch, HEAD and the index are still what a full check found: the
@@ -19,15 +20,19 @@ import type { Git } from './git.js';
 export class RunBranchWatch {
   private trusted: { fingerprint: string; sha: string; staged: readonly string[] } | null = null;
 
-  private constructor(private readonly files: { head: string; ref: string; index: string } | null) {}
+  private constructor(
+    private readonly files: { head: string; ref: string; index: string } | null,
+    /** Writes the branch's moves without a git process when the repository allows (null: git does). */
+    readonly refFiles: RefFiles | null = null,
+  ) {}
 
   /** Finds the files of `git`'s repository; a watch that always defers to git when they are not plain files. */
   static async open(git: Git, branch: string): Promise<RunBranchWatch> {
-    const result = await git.run(['rev-parse', '--absolute-git-dir', '--git-common-dir'], { allowFail: true });
-    const [gitDir, commonDir] = result.stdout.trim().split('\n');
-    if (result.exitCode !== 0 || !gitDir || !commonDir) return new RunBranchWatch(null);
-    const common = path.resolve(git.cwd, commonDir);
-    return new RunBranchWatch({ head: path.join(gitDir, 'HEAD'), ref: path.join(common, 'refs', 'heads', ...branch.split('/')), index: path.join(gitDir, 'index') });
+    const dirs = await gitDirs(git);
+    if (dirs === null) return new RunBranchWatch(null);
+    const { gitDir, commonDir } = dirs;
+    const files = { head: path.join(gitDir, 'HEAD'), ref: path.join(commonDir, 'refs', 'heads', ...branch.split('/')), index: path.join(gitDir, 'index') };
+    return new RunBranchWatch(files, await RefFiles.open(git, dirs));
   }
 
   /** How the three files look now, or null when one of them cannot be read as a plain file. */

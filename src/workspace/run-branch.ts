@@ -1,5 +1,6 @@
 import { GitError, ProjectError } from '../errors.js';
 import { shortSha, type Git } from './git.js';
+import type { RefUpdate } from './ref-files.js';
 import type { RunBranchWatch } from './run-branch-watch.js';
 
 /**
@@ -96,7 +97,7 @@ export interface TagUpdate {
  */
 export async function moveRunBranch(git: Git, branch: string, from: string, to: string, watch?: RunBranchWatch, tags: readonly TagUpdate[] = []): Promise<void> {
   if (from === to) {
-    await setTags(git, tags);
+    await setTags(git, tags, watch);
     return;
   }
   const staged = watch?.provenStaged(from) ?? null;
@@ -104,7 +105,10 @@ export async function moveRunBranch(git: Git, branch: string, from: string, to: 
   await git.run(['read-tree', '-m', '-u', from, to]);
   try {
     const message = `crucible: ${shortSha(from)} -> ${shortSha(to)}`;
-    if (tags.length === 0) await git.run(['update-ref', '-m', message, `refs/heads/${branch}`, to, from]);
+    const updates = [...tagUpdates(tags), { ref: `refs/heads/${branch}`, to, from }];
+    if (watch?.refFiles?.tryUpdate(updates, message) === true) {
+      // Written without a git process (ref-files.ts); anything unusual was left to git below.
+    } else if (tags.length === 0) await git.run(['update-ref', '-m', message, `refs/heads/${branch}`, to, from]);
     else await git.run(['update-ref', '-m', message, '--stdin'], { input: refUpdates(tags, { ref: `refs/heads/${branch}`, to, from }) });
   } catch (error) {
     if (!(error instanceof GitError)) throw error;
@@ -117,8 +121,13 @@ export async function moveRunBranch(git: Git, branch: string, from: string, to: 
 }
 
 /** Points each tag at its commit, replacing tags of those names; one git process for them all. */
-export async function setTags(git: Git, tags: readonly TagUpdate[]): Promise<void> {
-  if (tags.length > 0) await git.run(['update-ref', '--stdin'], { input: refUpdates(tags) });
+export async function setTags(git: Git, tags: readonly TagUpdate[], watch?: RunBranchWatch): Promise<void> {
+  if (tags.length === 0 || watch?.refFiles?.tryUpdate(tagUpdates(tags), '') === true) return;
+  await git.run(['update-ref', '--stdin'], { input: refUpdates(tags) });
+}
+
+function tagUpdates(tags: readonly TagUpdate[]): RefUpdate[] {
+  return tags.map((tag) => ({ ref: `refs/tags/${tag.name}`, to: tag.sha }));
 }
 
 /** `git update-ref --stdin` input: every line is one transaction, applied whole or not at all. */
