@@ -27,16 +27,20 @@ export function summarize(values: readonly number[]): Summary | null {
   const clean = finiteValues(values);
   const n = clean.length;
   if (n === 0) return null;
-  const mean = clean.reduce((sum, value) => sum + value, 0) / n;
+  const min = Math.min(...clean);
+  const max = Math.max(...clean);
+  // Equal values are their own mean, exactly: summed and divided, three runs of 0.8747 give
+  // 0.8747000000000001 and an sd of 1e-16, which would call a deterministic metric noisy.
+  const mean = min === max ? min : clean.reduce((sum, value) => sum + value, 0) / n;
   // Two passes: a spread of 1e-9 around 1e6 must not vanish in rounding.
-  const sd = n < 2 ? null : Math.sqrt(clean.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (n - 1));
+  const sd = n < 2 ? null : min === max ? 0 : Math.sqrt(clean.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (n - 1));
   return {
     n,
     mean,
     sd,
     cv: sd === null || mean === 0 ? null : sd / Math.abs(mean),
-    min: Math.min(...clean),
-    max: Math.max(...clean),
+    min,
+    max,
     median: medianOf(clean),
   };
 }

@@ -20,6 +20,14 @@ describe('summarize', () => {
     }
   });
 
+  it('calls equal values a spread of exactly 0, however the sum rounds (a deterministic metric is not noisy)', () => {
+    // Summed and divided, three 0.8747s make 0.8747000000000001: an sd of 1e-16 turned confirmation on.
+    const summary = summarize([0.8747, 0.8747, 0.8747])!;
+    expect(summary.sd).toBe(0);
+    expect(summary.mean).toBe(0.8747);
+    expect(summary.cv).toBe(0);
+  });
+
   it('keeps a tiny spread around a large mean', () => {
     expect(summarize([1e6, 1e6 + 1e-6, 1e6 + 2e-6])!.sd).toBeCloseTo(1e-6, 9);
   });
