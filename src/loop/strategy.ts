@@ -84,7 +84,7 @@ export const DEFAULT_SEARCH: SearchSettings = {
   plateau: 5,
   restart_from: 'baseline',
   beam_width: 3,
-  prune_after: 3,
+  prune_after: 6,
   exploration: 0.5,
   stop_when: { target: null, no_improvement: null },
 };
