@@ -14,7 +14,7 @@ import type { TrialSummary } from './events.js';
  *
  * A subtree's value is its best metric scaled among the options of the step (the node's own
  * metric 0, the best option 1), halved for every `prune_after` trials it has had since its best
- * last improved: a peak that has stopped giving way gives way to a path that still climbs. A
+ * last improved: a peak that has stopped improving gives way to a path that still climbs. A
  * node whose last `prune_after` children all failed is not proposed from again (its subtree
  * still is), except the baseline: the search never runs out of nodes.
  */
