@@ -25,7 +25,9 @@ const LOCAL_PEAK = 6;
 const SPAN = 40;
 
 /** L: the local peak (6 at (26, 26)); G: the ridge to the global peak (10 at (20, 0)). */
-export const landscape = ([a, b]) => Math.max(LOCAL_PEAK - 0.5 * (Math.abs(a - 26) + Math.abs(b - 26)), 0.5 * (20 - b) - 2 * Math.abs(a - 20));
+export const landscape = ([a, b]) => Math.max(singlePeak([a, b]), 0.5 * (20 - b) - 2 * Math.abs(a - 20));
+/** L alone: a landscape without a trap, where exploring only costs (the peak, 6, is the best). */
+export const singlePeak = ([a, b]) => LOCAL_PEAK - 0.5 * (Math.abs(a - 26) + Math.abs(b - 26));
 
 export async function loadStrategies(repoRoot) {
   const strategy = await import(pathToFileURL(path.join(repoRoot, 'dist', 'loop', 'strategy.js')).href);
@@ -34,13 +36,13 @@ export async function loadStrategies(repoRoot) {
 }
 
 /** The best value after each trial, per strategy and seed; `settings` override DEFAULT_SEARCH. */
-export function simulateAll(parts, names, { seeds, trials, settings = {} }) {
+export function simulateAll(parts, names, { seeds, trials, settings = {}, surface = landscape }) {
   const data = {};
   for (const name of names) {
     data[name] = [];
     for (let seed = 0; seed < seeds; seed++) {
       const strategy = parts.createStrategy({ ...parts.DEFAULT_SEARCH, ...settings, strategy: name }, 'maximize');
-      data[name].push(simulate(parts, strategy, name === 'greedy', seed, trials));
+      data[name].push(simulate(parts, strategy, name === 'greedy', seed, trials, surface));
     }
   }
   return data;
@@ -50,36 +52,40 @@ export async function runStrategyFigure(repoRoot, { seeds, trials }) {
   const parts = await loadStrategies(repoRoot);
   const names = ['greedy', 'restart', 'beam', 'tree'];
   const data = simulateAll(parts, names, { seeds, trials });
+  // What exploring costs where there is no trap: the local peak alone, the best there is.
+  const plain = simulateAll(parts, names, { seeds, trials: 20, surface: singlePeak });
   const checkpoints = [10, 20, 40, trials].filter((n, i, all) => n <= trials && all.indexOf(n) === i);
+  const cell = (curves, n) => {
+    const v = curves.map((c) => c[n - 1]);
+    return `${round(percentile(v, 50), 1)} [${round(Math.min(...v), 1)}–${round(Math.max(...v), 1)}]`;
+  };
   const rows = names.map((name) => [
     name,
-    ...checkpoints.map((n) => {
-      const v = data[name].map((c) => c[n - 1]);
-      return `${round(percentile(v, 50), 1)} [${round(Math.min(...v), 1)}–${round(Math.max(...v), 1)}]`;
-    }),
+    ...checkpoints.map((n) => cell(data[name], n)),
     `${data[name].filter((c) => c.at(-1) > LOCAL_PEAK).length}/${seeds}`,
+    cell(plain[name], 20),
   ]);
   return {
-    title: `strategies on a deceptive landscape of two knobs (local peak 6, global 10; baseline 0), simulated, scripted agent; best after n trials, median [range] over ${seeds} seeds`,
-    table: formatTable(['strategy', ...checkpoints.map((n) => `n = ${n}`), 'past the local peak'], rows),
-    data: { checkpoints, curves: data },
+    title: `strategies on a deceptive landscape of two knobs (local peak 6, global 10; baseline 0), simulated, scripted agent; best after n trials, median [range] over ${seeds} seeds; last column: the local peak alone (no trap), best after 20 trials`,
+    table: formatTable(['strategy', ...checkpoints.map((n) => `n = ${n}`), 'past the local peak', 'no trap, n = 20'], rows),
+    data: { checkpoints, curves: data, noTrap: { trials: 20, curves: plain } },
   };
 }
 
-function simulate(parts, strategy, greedyKeep, seed, trials) {
+function simulate(parts, strategy, greedyKeep, seed, trials, surface) {
   const points = new Map([['c0', START]]);
-  const summaries = [summary(0, 'baseline', 'c0', landscape(START), undefined)];
+  const summaries = [summary(0, 'baseline', 'c0', surface(START), undefined)];
   let incumbent = 'c0';
   const curve = [];
   for (let n = 1; n <= trials; n++) {
     const state = { incumbent, trials: summaries };
     if (strategy.stopReason(state) !== null) {
-      curve.push(curve.at(-1) ?? landscape(START));
+      curve.push(curve.at(-1) ?? surface(START));
       continue;
     }
     const parent = strategy.chooseParent(state);
     const point = proposeMove(parts.createRng(parts.hashSeed('agent', seed, n)), points.get(parent), points);
-    const metric = landscape(point);
+    const metric = surface(point);
     const bar = greedyKeep ? summaries.find((t) => t.commit === incumbent).metric : summaries.find((t) => t.commit === parent).metric;
     const kept = metric > bar;
     const commit = `c${n}`;

@@ -336,11 +336,11 @@ const searchSchema = z
     strategy: z
       .enum(['greedy', 'restart', 'beam', 'tree'])
       .default('greedy')
-      .describe('Which node the next proposal starts from: greedy (the best), restart (back after a plateau), beam (W branches, each with its own incumbent), tree (best-first over all kept nodes). Beyond greedy a trial is kept when it beats the node it was measured on; the run branch always points at the best node.'),
+      .describe('Which node the next proposal starts from: greedy (the best), restart (back after a plateau), beam (W branches, each with its own incumbent), tree (Monte Carlo tree search over the subtrees of kept nodes). Beyond greedy a trial is kept when it beats the node it was measured on; the run branch always points at the best node.'),
     plateau: z.int().min(1).default(5).describe('restart: measured trials without a keep before going back.'),
     restart_from: z.enum(['baseline', 'best']).default('baseline').describe('restart: the node to go back to.'),
     beam_width: z.int().min(1).max(64).default(3).describe('beam: how many branches.'),
-    prune_after: z.int().min(1).default(3).describe('tree: a node whose last K measured children all failed is not expanded again.'),
+    prune_after: z.int().min(1).default(6).describe('tree: a node whose last K measured children all failed is not expanded again (the baseline always is); a subtree loses half its value every K trials without a gain.'),
     exploration: z.number().min(0).default(0.5).describe('tree: weight of the exploration term (0: always the best node that is not pruned).'),
     stop_when: z
       .object({
@@ -352,7 +352,7 @@ const searchSchema = z
       .describe('When the search is over, besides the budgets.'),
   })
   .strict()
-  .default({ strategy: 'greedy', plateau: 5, restart_from: 'baseline', beam_width: 3, prune_after: 3, exploration: 0.5, stop_when: { target: null, no_improvement: null } });
+  .default({ strategy: 'greedy', plateau: 5, restart_from: 'baseline', beam_width: 3, prune_after: 6, exploration: 0.5, stop_when: { target: null, no_improvement: null } });
 // --- end search.* ---
 
 export const configSchema = z

@@ -14,22 +14,30 @@ export interface SearchTree {
   byCommit: Map<string, TrialSummary>;
   /** Trials by the commit of the node they hang under. */
   children: Map<string, TrialSummary[]>;
+  /** The commit of the node each trial hangs under, by trial number (the baseline has none). */
+  under: Map<number, string>;
 }
 
 export function readTree(trials: readonly TrialSummary[]): SearchTree {
   const order = [...trials].sort((a, b) => a.trial - b.trial);
   const byCommit = new Map<string, TrialSummary>();
   const children = new Map<string, TrialSummary[]>();
+  const underOf = new Map<number, string>();
   let latestKept: TrialSummary | undefined;
   for (const t of order) {
     const under = t.base ?? t.parent ?? (t.outcome === 'baseline' ? undefined : latestKept?.commit);
-    if (under !== undefined && t.outcome !== 'baseline') children.set(under, [...(children.get(under) ?? []), t]);
+    if (under !== undefined && t.outcome !== 'baseline') {
+      const siblings = children.get(under);
+      if (siblings === undefined) children.set(under, [t]);
+      else siblings.push(t);
+      underOf.set(t.trial, under);
+    }
     if (isExpandable(t)) {
       byCommit.set(t.commit, t);
       latestKept = t;
     }
   }
-  return { order, root: order.find((t) => t.outcome === 'baseline' && t.commit !== ''), byCommit, children };
+  return { order, root: order.find((t) => t.outcome === 'baseline' && t.commit !== ''), byCommit, children, under: underOf };
 }
 
 /** A node a proposal can start from: the baseline or a kept trial, with a commit and a metric. */

@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.js';
 import { isBetter, type Direction } from '../core/objective.js';
 import type { TrialSummary } from './events.js';
 import { bestNode, childrenOf, isAncestor, isExpandable, isMeasuredChild, readTree, type SearchTree } from '../core/trial-tree.js';
+import { chooseTree as searchTree } from './tree-search.js';
 
 export { lineage, siblingsTried } from '../core/trial-tree.js';
 import { lineage } from '../core/trial-tree.js';
@@ -83,7 +84,7 @@ export const DEFAULT_SEARCH: SearchSettings = {
   plateau: 5,
   restart_from: 'baseline',
   beam_width: 3,
-  prune_after: 3,
+  prune_after: 6,
   exploration: 0.5,
   stop_when: { target: null, no_improvement: null },
 };
@@ -109,12 +110,8 @@ function baseStrategy(settings: SearchSettings, direction: Direction): Strategy 
     case 'beam':
       return fromChoice('beam', (state) => chooseBeam(state, direction, settings.beam_width));
     case 'tree':
-      return {
-        name: 'tree',
-        chooseParent: (state) => chooseTree(state, direction, settings).parent,
-        choose: (state) => chooseTree(state, direction, settings),
-        stopReason: (state) => (openNodes(readTree(state.trials), settings.prune_after).length === 0 ? `every node of the tree is pruned (its last ${settings.prune_after} children all failed)` : null),
-      };
+      // The baseline is never pruned, so tree never runs out of nodes: it stops only by stop_when.
+      return fromChoice('tree', (state) => chooseTree(state, direction, settings));
   }
 }
 
@@ -189,37 +186,9 @@ export function beamHeads(tree: SearchTree, direction: Direction, width: number)
   return heads;
 }
 
-/**
- * tree: best-first over every kept node that is not pruned, by value (0 for the worst kept node,
- * 1 for the best) plus `exploration` · √(ln(1 + all children) / (1 + its children)), the UCT
- * bonus: a node little tried gets its turn even when it is not the best.
- */
+/** tree: the selection step of MCTS over the run's tree of trials (see tree-search.ts). */
 export function chooseTree(state: SearchState, direction: Direction, settings: Pick<SearchSettings, 'prune_after' | 'exploration'>): StrategyChoice {
-  const tree = readTree(state.trials);
-  const open = openNodes(tree, settings.prune_after);
-  if (open.length === 0) return { parent: state.incumbent, why: 'every node is pruned: the best node' };
-  const values = rankNodes(tree, direction).map((n) => n.metric!);
-  const [best, worst] = [values[0]!, values.at(-1)!];
-  const inFlight = state.inFlightParents ?? [];
-  const tries = (node: TrialSummary) => childrenOf(tree, node.commit).length + inFlight.filter((c) => c === node.commit).length;
-  const total = open.reduce((sum, n) => sum + tries(n), 0);
-  const scoreOf = (node: TrialSummary) => {
-    const value = best === worst ? 1 : (node.metric! - worst) / (best - worst);
-    return value + settings.exploration * Math.sqrt(Math.log(1 + total) / (1 + tries(node)));
-  };
-  let chosen = open[0]!;
-  for (const node of open) if (scoreOf(node) > scoreOf(chosen)) chosen = node;
-  return { parent: chosen.commit, why: `best-first: trial ${chosen.trial} (${tries(chosen)} children so far)` };
-}
-
-/** Kept nodes whose last `k` measured children did not all fail. */
-export function openNodes(tree: SearchTree, k: number): TrialSummary[] {
-  return tree.order.filter((node) => {
-    if (!isExpandable(node)) return false;
-    const children = childrenOf(tree, node.commit).filter(isMeasuredChild);
-    const last = children.slice(-k);
-    return last.length < k || last.some(isExpandable);
-  });
+  return searchTree(state.trials, state.incumbent, direction, settings, state.inFlightParents);
 }
 
 /** Kept nodes with a metric, the best first (the earlier on a tie). */

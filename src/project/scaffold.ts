@@ -107,8 +107,8 @@ metric:
 #   plateau: 5                        # restart: trials without a keep before going back
 #   restart_from: baseline            # restart: baseline or best
 #   beam_width: 3                     # beam: how many branches
-#   prune_after: 3                    # tree: a node whose last K children all failed is not expanded
-#   exploration: 0.5                  # tree: weight of trying little-tried nodes
+#   prune_after: 6                    # tree: a node whose last K children all failed is not expanded
+#   exploration: 0.5                  # tree: weight of trying little-tried subtrees
 #   stop_when:
 #     target: null                    # stop once the best metric reaches this
 #     no_improvement: null            # stop after this many trials without a new best

@@ -106,20 +106,21 @@ describe('beam', () => {
 
 describe('tree', () => {
   it.each([
-    // Pure best-first: the best unpruned node. c3 has 3 failed children: pruned at K = 3.
+    // No exploration: c1's subtree (best 4, three trials since) ties c2's (2.5 of 4, none since);
+    // the earlier wins. At K = 3, c3 is pruned, so c1 itself is chosen; at K = 4, c3.
     [0, 3, 'c1'],
     [0, 4, 'c3'],
-    // A strong exploration term favours the untried c4.
+    // A strong exploration term favours the subtree tried least, and there its untried c4.
     [5, 4, 'c4'],
   ])('exploration %s, prune after %s → %s', (exploration, prune, parent) => {
     expect(chooseTree({ incumbent: 'c3', trials: tree }, 'maximize', { exploration, prune_after: prune }).parent).toBe(parent);
   });
 
-  it('stops when every node is pruned', () => {
+  it('never prunes the baseline: the run goes on from it when its last K children all failed', () => {
     const dead = [trial(0, 'baseline', 'c0', 1), ...[1, 2].map((n) => trial(n, 'discard', `x${n}`, 0, 'c0'))];
     const strategy = createStrategy(settings({ strategy: 'tree', prune_after: 2 }), 'maximize');
-    expect(strategy.stopReason({ incumbent: 'c0', trials: dead })).toMatch(/pruned/);
-    expect(strategy.stopReason({ incumbent: 'c0', trials: dead.slice(0, 2) })).toBeNull();
+    expect(strategy.stopReason({ incumbent: 'c0', trials: dead })).toBeNull();
+    expect(strategy.chooseParent({ incumbent: 'c0', trials: dead })).toBe('c0');
   });
 });
 
