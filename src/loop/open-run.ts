@@ -247,7 +247,7 @@ export async function refuseDirtyEditable(git: Git, config: Config, ours: readon
  * do not hold the project.
  */
 async function refuseUntrackedProject(git: Git, projectDir: string): Promise<void> {
-  const prefix = (await git.run(['rev-parse', '--show-prefix'])).stdout.trim();
+  const prefix = await git.showPrefix();
   if (prefix === '') return;
   if ((await git.run(['ls-tree', '--name-only', 'HEAD', '--', '.'])).stdout.trim() !== '') return;
   const top = (await git.run(['rev-parse', '--show-toplevel'])).stdout.trim();

@@ -40,7 +40,7 @@ const MAX_WATCHED = 50_000;
 
 export async function watchProtectedFiles(projectDir: string, policy: AccessPolicy, git: Git, options: WatchOptions = {}): Promise<ProtectedFiles> {
   const tracked = (await git.run(['ls-files', '-z', '--full-name', '--', '.'])).stdout.split('\0').filter(Boolean);
-  const prefix = (await git.run(['rev-parse', '--show-prefix'])).stdout.trim();
+  const prefix = await git.showPrefix();
   const relative = tracked.map((p) => (prefix && p.startsWith(prefix) ? p.slice(prefix.length) : p));
   const isProtected = (p: string): boolean => {
     const access = policy.classify(p);

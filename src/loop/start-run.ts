@@ -168,11 +168,15 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
     }
     const recovered = await recoverUnfinishedTrials(ctx, state, view.inFlight, abortSignal);
     for (const line of recovered.lines) reporter.notice?.(`Recovered: ${line}.`);
-    state.head = await git.headSha();
     // After the recovery the run branch is at the incumbent: nothing unmeasured is built upon.
+    // With nothing to recover, HEAD, the staged paths and the editable files are what was just
+    // read and checked above (four git processes fewer before the first trial).
+    if (view.inFlight.length > 0) {
+      state.head = await git.headSha();
+      state.staged = await stagedPaths(git, state.head);
+      await refuseDirtyEditable(git, config);
+    }
     state.incumbent = state.head;
-    state.staged = await stagedPaths(git, state.head);
-    await refuseDirtyEditable(git, config);
     // With one worker experiments run in the project folder; with more, each in a slot of its own
     // (a killed run's slots are removed either way: they are disposable).
     if (workers > 1) {

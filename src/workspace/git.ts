@@ -38,6 +38,8 @@ export interface Git {
   run(args: readonly string[], options?: GitRunOptions): Promise<GitRunResult>;
   /** Full sha of HEAD. */
   headSha(): Promise<string>;
+  /** This Git's folder relative to the top of its repository ('' or 'sub/dir/'); asked once. */
+  showPrefix(): Promise<string>;
   /** Name of the checked-out branch; null when HEAD is detached. */
   currentBranch(): Promise<string | null>;
   branchExists(name: string): Promise<boolean>;
@@ -105,12 +107,21 @@ export function createGit(cwd: string, options: GitOptions = {}): Git {
   };
 
   const headSha = async () => (await run(['rev-parse', '--verify', 'HEAD'])).stdout.trim();
+  // A folder's place in its repository does not change while crucible works in it: one process, not one per check.
+  let prefix: Promise<string> | undefined;
+  const showPrefix = () => {
+    prefix ??= run(['rev-parse', '--show-prefix']).then((r) => r.stdout.trim());
+    // A failure (no repository yet) is not remembered: the next call asks git again.
+    prefix.catch(() => (prefix = undefined));
+    return prefix;
+  };
 
   return {
     cwd,
     run,
     identityEnv,
     headSha,
+    showPrefix,
     async currentBranch() {
       const result = await run(['symbolic-ref', '-q', '--short', 'HEAD'], { allowFail: true });
       return result.exitCode === 0 ? result.stdout.trim() : null;
@@ -126,7 +137,7 @@ export function createGit(cwd: string, options: GitOptions = {}): Git {
       // Relative to this Git's folder (a project may be a subfolder of its repository), as
       // config paths are; files outside it are not the project's.
       const { stdout } = await run(['status', '--porcelain=v1', '-z', '--untracked-files=no', '--ignore-submodules=untracked', '--', '.']);
-      const prefix = (await run(['rev-parse', '--show-prefix'])).stdout.trim();
+      const prefix = await showPrefix();
       return parseStatusPaths(stdout).map((p) => (prefix !== '' && p.startsWith(prefix) ? p.slice(prefix.length) : p));
     },
     async commitFiles(paths, message) {
