@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import { directions, type Direction } from './constants.js';
 import { ConfigError } from '../errors.js';
+import { scanEssentials } from './scan-essentials.js';
 
 /** What the read-only commands need of the config. */
 export interface ConfigEssentials {
@@ -20,7 +20,9 @@ export async function readConfigEssentials(projectDir: string): Promise<ConfigEs
   const file = `${projectDir}/.crucible/config.yaml`;
   if (existsSync(file)) {
     try {
-      const essentials = pick(parse(readFileSync(file, 'utf8')) as unknown);
+      const text = readFileSync(file, 'utf8');
+      // The YAML parser loads only for a file the scan is not sure of (scan-essentials.ts).
+      const essentials = pick(scanEssentials(text) ?? ((await import('yaml')).parse(text) as unknown));
       if (essentials) return essentials;
     } catch {
       // A YAML error: the full loader says where.

@@ -62,14 +62,17 @@ describe('the bundled crucible command', () => {
     }
   });
 
-  it('status and history --json load no config validator (zod) and nothing from node_modules', async () => {
+  it('status and history --json load no config validator (zod), no YAML parser (a plain config is scanned) and nothing from node_modules', async () => {
     const p = createTinyProject();
     project = p;
     expect((await runCli(p, ['run', '-t', 't', '-n', '1', '--no-interactive'])).code).toBe(0);
     for (const args of [['status'], ['history', '--json']]) {
       const loaded = await modulesLoadedBy(p, args);
       expect(loaded.filter((file) => !file.startsWith(cliDir + path.sep))).toEqual([]);
-      for (const file of loaded) expect(source(file)).not.toContain(ZOD);
+      for (const file of loaded) {
+        expect(source(file)).not.toContain(ZOD);
+        expect(source(file)).not.toContain(YAML);
+      }
     }
   });
 
