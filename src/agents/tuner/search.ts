@@ -7,6 +7,8 @@
  * Constants whose moves helped recently are picked more often. Combinations already measured
  * are never proposed again, nor ones being measured now (proposals in flight), from which the
  * next proposal spreads away: the other direction, another constant, another step size.
+ * Off the local path: a TPE step after trials without a keep (global.ts), and a jump to a
+ * space-filling point when ties say the landscape is flat here (explore.ts).
  */
 import type { TrialView } from '../types.js';
 import type { Direction as Objective } from '../../core/objective.js';
