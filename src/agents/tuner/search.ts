@@ -7,6 +7,8 @@
  * Constants whose moves helped recently are picked more often. Combinations already measured
  * are never proposed again, nor ones being measured now (proposals in flight), from which the
  * next proposal spreads away: the other direction, another constant, another step size.
+ * Off the local path: a TPE step after trials without a keep (global.ts), and a jump to a
+ * space-filling point when ties say the landscape is flat here (explore.ts).
  */
 import type { TrialView } from '../types.js';
 import type { Direction as Objective } from '../../core/objective.js';
@@ -19,6 +21,7 @@ import { readPending, type PendingMoves, type PendingPoints } from './pending.js
 import { writtenChange } from './literal.js';
 import { clampUnit, fromUnit, toUnit } from './space.js';
 import { proposeGlobal } from './global.js';
+import { jumpOdds, proposeJump, readPlateau } from './explore.js';
 
 export interface TuningOptions {
   /** Most constants changed in one trial (at least 1). */
@@ -90,9 +93,21 @@ export function proposeTuning(
   const global = (exploration: number) =>
     proposeGlobal({ params, points: memory.points, avoid, pending: pending.values, direction, maxChanges: options.maxChanges, exploration }, rng);
 
+  // Ties at the incumbent's value, more of them than measured differences: flat here, so jump
+  // rather than creep (explore.ts). Without that no draw is made: the search is exactly as before.
+  const plateau = readPlateau(memory, history.find((v) => v.outcome === 'baseline')?.metric ?? null);
+  const odds = jumpOdds(plateau);
+  if (odds > 0 && rng() < odds) {
+    const jump = proposeJump({ params, points: memory.points, avoid, pending: pending.values, maxChanges: options.maxChanges }, rng);
+    if (jump !== null) {
+      notes.push(`${plateau.ties} of ${plateau.stale} trial(s) since the last keep tied it exactly: flat here, ${jump.why}`);
+      return { changes: jump.changes, notes: [...notes, ...jump.changes.map((c) => `${c.name}: ${c.fromText} → ${c.toText}`)] };
+    }
+  }
+
   // A plateau: the last few local moves all failed or tied. Half the time (more, the longer it
   // lasts) the next point comes from the global search instead, far from the best if need be.
-  const stale = trialsSinceKeep(memory);
+  const stale = plateau.stale;
   if (stale >= PLATEAU && rng() < (stale >= 2 * PLATEAU ? 0.75 : 0.5)) {
     const jump = global(Math.min(1, stale / (4 * PLATEAU)));
     if (jump !== null) {
@@ -133,17 +148,6 @@ export function proposeTuning(
 }
 
 const PLATEAU = 3;
-
-/** The tuner's measured trials since its last kept one (all of them when none was kept). */
-function trialsSinceKeep(memory: TuningMemory): number {
-  let count = 0;
-  for (let i = memory.trials.length - 1; i >= 0; i--) {
-    const outcome = memory.trials[i]!.outcome;
-    if (outcome === 'keep') break;
-    if (outcome === 'discard' || outcome === 'crash') count++;
-  }
-  return count;
-}
 
 /** Which way the history's keeps went from the baseline; minimize when nothing says. */
 function inferDirection(history: readonly TrialView[]): Objective {
