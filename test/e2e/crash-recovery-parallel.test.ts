@@ -122,13 +122,15 @@ describe('a change whose experiment was cut short in a slot', () => {
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toMatch(/Recovered: trial 3 was interrupted while its experiment ran in slot \d; its commit is measured again first/);
     const row = rowOf(project.dir, 't', 3);
-    // Measured, whatever the verdict: `stale` when the resumed run's new trial was kept in the other
-    // slot before trial 3's decision (a race of the two slots, seen in CI).
+    // Never recorded interrupted. Seen once in CI: `stale`, when the resumed run's new trial was
+    // kept in the other slot first and the queued change no longer applied to it (not measured).
     expect(['keep', 'discard', 'stale']).toContain(row?.['status']);
-    expect(row?.['metric_value']).not.toBe('');
-    // Measured as the agent left it (or rebased onto a newer incumbent): the change, not a new one.
-    const measured = ledgerEvents(project.dir, 't').filter((e) => e.n === 3 && e.type === 'run.done' && e['role'] !== 'incumbent');
-    expect(measured.length).toBeGreaterThanOrEqual(1);
+    if (row?.['status'] !== 'stale') {
+      expect(row?.['metric_value']).not.toBe('');
+      // Measured as the agent left it (or rebased onto a newer incumbent): the change, not a new one.
+      const measured = ledgerEvents(project.dir, 't').filter((e) => e.n === 3 && e.type === 'run.done' && e['role'] !== 'incumbent');
+      expect(measured.length).toBeGreaterThanOrEqual(1);
+    }
     expect(resultRows(project.dir, 't').filter((r) => r['trial'] === '3')).toHaveLength(1);
     expect(findInconsistencies(project.dir, 't')).toEqual([]);
   });
