@@ -110,9 +110,11 @@ export function createGit(cwd: string, options: GitOptions = {}): Git {
   // A folder's place in its repository does not change while crucible works in it: one process, not one per check.
   let prefix: Promise<string> | undefined;
   const showPrefix = () => {
-    prefix ??= run(['rev-parse', '--show-prefix']).then((r) => r.stdout.trim());
-    // A failure (no repository yet) is not remembered: the next call asks git again.
-    prefix.catch(() => (prefix = undefined));
+    if (prefix === undefined) {
+      prefix = run(['rev-parse', '--show-prefix']).then((r) => r.stdout.trim());
+      // A failure (no repository yet) is not remembered: the next call asks git again.
+      prefix.catch(() => (prefix = undefined));
+    }
     return prefix;
   };
 

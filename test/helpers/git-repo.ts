@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createGit, type Git } from '../../src/workspace/git.js';
 
 /**
  * Test repositories. `makeGitRepo({ 'a.py': 'x = 1\n', 'src/b.py': '' })` creates a temp folder
@@ -53,4 +54,22 @@ export function writeFiles(dir: string, files: Record<string, string>): void {
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, content);
   }
+}
+
+/**
+ * A repository on branch `run` with two commits (`first`, then `second`, which changed a.txt),
+ * a Git on it, and the same Git counting its processes: `calls` holds each one's arguments.
+ */
+export function makeRunBranchRepo(): { repo: TestRepo; dir: string; first: string; second: string; real: Git; counted: Git; calls: string[][] } {
+  const repo = makeGitRepo({ 'a.txt': 'one\n' });
+  const dir = repo.dir;
+  git(dir, 'switch', '-q', '-c', 'run');
+  const first = git(dir, 'rev-parse', 'HEAD');
+  writeFileSync(path.join(dir, 'a.txt'), 'two\n');
+  git(dir, 'commit', '-q', '-am', 'second');
+  const second = git(dir, 'rev-parse', 'HEAD');
+  const real = createGit(dir, { env: testGitEnv });
+  const calls: string[][] = [];
+  const counted: Git = { ...real, cwd: real.cwd, run: (args, options) => (calls.push([...args]), real.run(args, options)) };
+  return { repo, dir, first, second, real, counted, calls };
 }

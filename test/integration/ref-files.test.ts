@@ -7,7 +7,7 @@ import { createGit, type Git } from '../../src/workspace/git.js';
 import { RefFiles } from '../../src/workspace/ref-files.js';
 import { moveRunBranch, setTags } from '../../src/workspace/run-branch.js';
 import { RunBranchWatch } from '../../src/workspace/run-branch-watch.js';
-import { git, makeGitRepo, testGitEnv, type TestRepo } from '../helpers/git-repo.js';
+import { git, makeRunBranchRepo, testGitEnv, type TestRepo } from '../helpers/git-repo.js';
 
 /**
  * The run branch's moves and the failed/ tags are written without a git process when the
@@ -24,19 +24,11 @@ afterEach(() => {
   for (const dir of extra.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-async function setUp(): Promise<{ dir: string; git: Git; calls: string[]; watch: RunBranchWatch; first: string; second: string }> {
-  repo = makeGitRepo({ 'a.txt': 'one\n' });
-  const dir = repo.dir;
-  git(dir, 'switch', '-q', '-c', 'run');
-  const first = git(dir, 'rev-parse', 'HEAD');
-  writeFileSync(path.join(dir, 'a.txt'), 'two\n');
-  git(dir, 'commit', '-q', '-am', 'second');
-  const second = git(dir, 'rev-parse', 'HEAD');
-  const real = createGit(dir, { env: testGitEnv });
-  const watch = await RunBranchWatch.open(real, 'run');
-  const calls: string[] = [];
-  const counted: Git = { ...real, cwd: real.cwd, run: (args, options) => (calls.push(args.join(' ')), real.run(args, options)) };
-  return { dir, git: counted, calls, watch, first, second };
+async function setUp(): Promise<{ dir: string; git: Git; calls: string[][]; watch: RunBranchWatch; first: string; second: string }> {
+  const r = makeRunBranchRepo();
+  repo = r.repo;
+  const watch = await RunBranchWatch.open(r.real, 'run');
+  return { dir: r.dir, git: r.counted, calls: r.calls, watch, first: r.first, second: r.second };
 }
 
 const refOf = (dir: string, ref: string): string | null => {
@@ -52,7 +44,7 @@ describe('ref updates without a git process', () => {
     const { dir, git: g, calls, watch, first, second } = await setUp();
     expect(watch.refFiles).not.toBeNull();
     await moveRunBranch(g, 'run', second, first, watch, [{ name: 'failed/t/1', sha: second }]);
-    expect(calls.map((c) => c.split(' ')[0])).toEqual(['read-tree']);
+    expect(calls.map((args) => args[0])).toEqual(['read-tree']);
     expect(refOf(dir, 'refs/heads/run')).toBe(first);
     expect(refOf(dir, 'refs/tags/failed/t/1')).toBe(second);
     expect(readFileSync(path.join(dir, 'a.txt'), 'utf8')).toBe('one\n');
@@ -77,7 +69,7 @@ describe('ref updates without a git process', () => {
     git(dir, 'pack-refs', '--all');
     expect(existsSync(path.join(dir, '.git', 'refs', 'heads', 'run'))).toBe(false);
     await moveRunBranch(g, 'run', second, first, watch);
-    expect(calls.map((c) => c.split(' ')[0])).toEqual(['read-tree']);
+    expect(calls.map((args) => args[0])).toEqual(['read-tree']);
     expect(refOf(dir, 'refs/heads/run')).toBe(first);
     expect(git(dir, 'fsck', '--no-dangling', '--no-progress')).toBe('');
   });

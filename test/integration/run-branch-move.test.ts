@@ -2,9 +2,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GitError } from '../../src/errors.js';
-import { createGit, type Git } from '../../src/workspace/git.js';
+import type { Git } from '../../src/workspace/git.js';
 import { moveRunBranch, setTags } from '../../src/workspace/run-branch.js';
-import { git, makeGitRepo, testGitEnv, type TestRepo } from '../helpers/git-repo.js';
+import { git, makeRunBranchRepo, type TestRepo } from '../helpers/git-repo.js';
 
 /**
  * A discard moves the run branch back and tags the failed commit in one ref transaction (one git
@@ -19,17 +19,9 @@ afterEach(() => {
 });
 
 function setUp(): { dir: string; git: Git; calls: () => string[]; first: string; second: string } {
-  repo = makeGitRepo({ 'a.txt': 'one\n' });
-  const dir = repo.dir;
-  git(dir, 'switch', '-q', '-c', 'run');
-  const first = git(dir, 'rev-parse', 'HEAD');
-  writeFileSync(path.join(dir, 'a.txt'), 'two\n');
-  git(dir, 'commit', '-q', '-am', 'second');
-  const second = git(dir, 'rev-parse', 'HEAD');
-  const real = createGit(dir, { env: testGitEnv });
-  const seen: string[] = [];
-  const counted: Git = { ...real, cwd: real.cwd, run: (args, options) => (seen.push(args[0] ?? ''), real.run(args, options)) };
-  return { dir, git: counted, calls: () => seen, first, second };
+  const r = makeRunBranchRepo();
+  repo = r.repo;
+  return { dir: r.dir, git: r.counted, calls: () => r.calls.map((args) => args[0] ?? ''), first: r.first, second: r.second };
 }
 
 const tagSha = (dir: string, name: string): string | null => {

@@ -1,10 +1,10 @@
 import { statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createGit, type Git } from '../../src/workspace/git.js';
+import type { Git } from '../../src/workspace/git.js';
 import { moveRunBranch, verifyRunBranch } from '../../src/workspace/run-branch.js';
 import { RunBranchWatch } from '../../src/workspace/run-branch-watch.js';
-import { git, makeGitRepo, testGitEnv, type TestRepo } from '../helpers/git-repo.js';
+import { git, makeRunBranchRepo, type TestRepo } from '../helpers/git-repo.js';
 
 /**
  * The run-branch guard skips git while HEAD, the branch and the index are as git last found them.
@@ -21,18 +21,10 @@ afterEach(() => {
 
 /** A repository on branch `run` with two commits, and a Git that counts its processes. */
 async function setUp(): Promise<{ dir: string; git: Git; calls: () => number; first: string; second: string; watch: RunBranchWatch }> {
-  repo = makeGitRepo({ 'a.txt': 'one\n' });
-  const dir = repo.dir;
-  git(dir, 'switch', '-q', '-c', 'run');
-  const first = git(dir, 'rev-parse', 'HEAD');
-  writeFileSync(path.join(dir, 'a.txt'), 'two\n');
-  git(dir, 'commit', '-q', '-am', 'second');
-  const second = git(dir, 'rev-parse', 'HEAD');
-  const real = createGit(dir, { env: testGitEnv });
-  let count = 0;
-  const counted: Git = { ...real, cwd: real.cwd, run: (args, options) => ((count += 1), real.run(args, options)) };
-  const watch = await RunBranchWatch.open(real, 'run');
-  return { dir, git: counted, calls: () => count, first, second, watch };
+  const r = makeRunBranchRepo();
+  repo = r.repo;
+  const watch = await RunBranchWatch.open(r.real, 'run');
+  return { dir: r.dir, git: r.counted, calls: () => r.calls.length, first: r.first, second: r.second, watch };
 }
 
 const expected = (sha: string) => ({ branch: 'run', sha, staged: [] as string[] });

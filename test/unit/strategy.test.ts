@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { treeTrial } from '../helpers/tree-trials.js';
 import type { TrialSummary } from '../../src/loop/events.js';
 import {
   DEFAULT_SEARCH,
@@ -13,20 +14,7 @@ import {
   type SearchSettings,
 } from '../../src/loop/strategy.js';
 
-const trial = (n: number, outcome: TrialSummary['outcome'], commit: string, metric: number | null, base?: string): TrialSummary => ({
-  trial: n,
-  outcome,
-  metric,
-  description: `t${n}`,
-  commit,
-  files: [],
-  best: null,
-  agentMs: 0,
-  runMs: 0,
-  totalMs: 0,
-  costUsd: null,
-  ...(base === undefined ? {} : { parent: base, base }),
-});
+const trial = treeTrial;
 
 const settings = (over: Partial<SearchSettings> = {}): SearchSettings => ({ ...DEFAULT_SEARCH, ...over });
 

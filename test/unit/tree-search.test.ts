@@ -1,22 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { treeTrial } from '../helpers/tree-trials.js';
 import type { TrialSummary } from '../../src/loop/events.js';
 import { readTree } from '../../src/core/trial-tree.js';
 import { chooseTree, summarizeSubtrees, type TreeSettings } from '../../src/loop/tree-search.js';
 
-const trial = (n: number, outcome: TrialSummary['outcome'], commit: string, metric: number | null, base?: string): TrialSummary => ({
-  trial: n,
-  outcome,
-  metric,
-  description: `t${n}`,
-  commit,
-  files: [],
-  best: null,
-  agentMs: 0,
-  runMs: 0,
-  totalMs: 0,
-  costUsd: null,
-  ...(base === undefined ? {} : { parent: base, base }),
-});
+const trial = treeTrial;
 const fails = (from: number, count: number, base: string, metric = 0) => Array.from({ length: count }, (_, i) => trial(from + i, 'discard', `x${from + i}`, metric, base));
 const choose = (trials: TrialSummary[], settings: TreeSettings, inFlight: string[] = [], direction: 'maximize' | 'minimize' = 'maximize') =>
   chooseTree(trials, trials[0]!.commit, direction, settings, inFlight).parent;
