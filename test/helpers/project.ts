@@ -113,6 +113,9 @@ if (knob('grandchild') !== null) {
 }
 const sleep = Number(knob('sleep-ms') ?? 0);
 if (sleep > 0) await new Promise((resolve) => setTimeout(resolve, sleep));
+// Waits (8 s at most) until this file exists in ctl/: an order that load cannot swap, unlike a sleep.
+const waitFor = knob('wait-for');
+for (let waited = 0; waitFor && !existsSync(new URL(waitFor, ctl)) && waited < 8000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
 if (knob('crash') !== null) throw new Error('evaluate.js: the harness is broken');
 console.log(\`score: \${${score}}\`);
 `;

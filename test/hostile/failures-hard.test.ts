@@ -310,11 +310,13 @@ describe('a stale .git/index.lock (left by a killed git)', () => {
     const p = createTinyProject({ agent: 'command' });
     project = p;
     planAgent(p, { 1: { x: 20 }, 2: { x: 40 } });
-    setKnob(p, 'sleep-ms.1', 1500);
+    // Trial 1's experiment ends only once the lock is in place.
+    setKnob(p, 'wait-for.1', 'lock-written');
     const cli = startCli(p, ['run', '--tag', 't', '-n', '3']);
     await waitUntil(() => experimentPids(p).some((e) => e.trial === '1'), 'the experiment of trial 1');
     const lock = path.join(p.dir, '.git', 'index.lock');
     writeFileSync(lock, '');
+    setKnob(p, 'lock-written', '');
     const result = await cli.done;
     expect(result.code, result.stderr).toBe(6);
     expectOneClearLine(result);

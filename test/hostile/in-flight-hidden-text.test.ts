@@ -25,9 +25,11 @@ describe('hidden text in the list of trials in flight', () => {
     project = p;
     const hiddenLine = "const sleep = Number(knob('sleep-ms') ?? 0);";
     expect(readFileSync(path.join(p.dir, 'evaluate.js'), 'utf8')).toContain(hiddenLine);
-    // Trial 2 makes no edit and ends at once: trial 3 starts while trial 1's experiment runs.
+    // Trial 2 makes no edit and ends at once; trial 1's experiment waits until trial 3's agent has
+    // answered, so trial 3's prompt is written while trial 1 is measured however loaded the machine
+    // is (a 1.5 s sleep was not enough once in CI).
     planAgent(p, { 1: { x: 20, say: hiddenLine }, 2: {}, 3: { x: 30 } });
-    setKnob(p, 'sleep-ms.1', 1500);
+    setKnob(p, 'wait-for.1', 'answered-3');
 
     await startRun({ projectDir: p.dir, tag: 't', env: p.env, maxIterations: 3 });
 

@@ -33,6 +33,8 @@ describe('pipelining: the agent works while the experiment runs', () => {
     project = p;
     planAgent(p, { 1: { x: 20 }, 2: { x: 40, sleepMs: 100 }, 3: { x: 60 }, 4: { x: 80, after: 3 } });
     setKnob(p, 'sleep-ms', 1200);
+    // Trial 1's experiment ends only after trial 2's agent has answered, however loaded the machine.
+    setKnob(p, 'wait-for.1', 'answered-2');
 
     const report = await startRun({ projectDir: p.dir, tag: 't', env: p.env, maxIterations: 4 });
 
@@ -57,6 +59,7 @@ describe('pipelining: the agent works while the experiment runs', () => {
     project = p;
     planAgent(p, { 1: { x: 20 }, 2: { write: { 'extra.js': 'export const Y = 5;\n' } } });
     setKnob(p, 'sleep-ms', 1200);
+    setKnob(p, 'wait-for.1', 'answered-2');
 
     await startRun({ projectDir: p.dir, tag: 't', env: p.env, maxIterations: 2 });
 
