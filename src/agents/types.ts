@@ -64,6 +64,14 @@ export interface Proposal {
   usage?: AgentUsage;
   /** Path of a transcript the backend wrote, when it wrote one. */
   transcriptPath?: string;
+  /**
+   * The files (relative to the workspace root) that crucible's own in-process code wrote and
+   * nothing else did: the offline tuner. The loop then skips the worktree scan (one git process
+   * per trial) and commits exactly these paths, still checked against the access policy. A
+   * backend that runs anything else in the workspace (a command, a model's tool calls) must
+   * leave this unset: its changes are read from git, never taken from its word.
+   */
+  writtenFiles?: readonly string[];
 }
 
 /**

@@ -193,7 +193,8 @@ export async function settleProposal(ctx: RunContext, state: RunState, p: Starte
   if (signal.aborted) return voidTrial('stopped', 'stopped by the user during the agent turn', agentMs, undefined, usage);
 
   const worktree = p.lane.worktree;
-  const changes = await worktree.changes();
+  // The tuner says which files it wrote (nothing else runs in its worktree): no git scan.
+  const changes = proposal.writtenFiles !== undefined ? await worktree.declaredChanges(proposal.writtenFiles) : await worktree.changes();
   const verdict = checkChanges(changes, ctx.policy);
   const rawDescription = cleanDescription(proposal.description);
   appendEvent(ctx.ledger, { type: 'agent.done', n: trial, description: rawDescription, files: changes.map((c) => c.path), usage: proposal.usage ?? null, ms: agentMs });

@@ -37,6 +37,13 @@ export interface AgentWorktree {
   reset(commit: string): Promise<void>;
   /** What the agent changed since the last reset, sorted by path. */
   changes(): Promise<WorktreeChange[]>;
+  /**
+   * changes() without asking git, for an in-process backend that says which files it wrote
+   * (Proposal.writtenFiles): each is described from disk (a link or a folder still shows up as
+   * one), and commit() then commits exactly these paths, whatever else the worktree holds. Falls
+   * back to changes() when HEAD is not where the last reset left it.
+   */
+  declaredChanges(paths: readonly string[]): Promise<WorktreeChange[]>;
   /** Unified diff of those changes (all, or only `paths`), new files included. */
   diff(paths?: readonly string[]): Promise<string>;
   /**
@@ -148,8 +155,11 @@ class GitAgentWorktree implements AgentWorktree {
   /** The commit of the last reset: what changes are measured against. */
   private base = '';
   private copies: ReadonlyCopy[] = [];
-  /** The scan made since the last reset, reused by diff() and reset(); null when none was made. */
-  private lastScan: { changes: WorktreeChange[]; untracked: Set<string> } | null = null;
+  /**
+   * The scan made since the last reset, reused by diff() and reset(); null when none was made.
+   * `declared`: taken from the backend's word (declaredChanges), not from git.
+   */
+  private lastScan: { changes: WorktreeChange[]; untracked: Set<string>; declared?: true } | null = null;
 
   constructor(git: Git, projectGit: Git, top: string, gitDir: string, prefix: string, folder: PrivateFolder) {
     this.folder = folder;
@@ -192,6 +202,19 @@ class GitAgentWorktree implements AgentWorktree {
     return this.lastScan.changes;
   }
 
+  async declaredChanges(paths: readonly string[]): Promise<WorktreeChange[]> {
+    if ((await this.readHead()) !== this.base) return this.changes();
+    const unique = [...new Set(paths)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const changes = await Promise.all(
+      unique.map(async (p) => {
+        const exists = await lstat(path.join(this.root, p)).then(() => true, () => false);
+        return this.describe(this.topRelative(p), exists ? 'modified' : 'deleted');
+      }),
+    );
+    this.lastScan = { changes, untracked: new Set(), declared: true };
+    return changes;
+  }
+
   async diff(paths?: readonly string[]): Promise<string> {
     const { changes, untracked } = this.lastScan ?? (await this.scan());
     const wanted = paths ? new Set(paths) : null;
@@ -217,6 +240,14 @@ class GitAgentWorktree implements AgentWorktree {
     const head = await this.readHead();
     const wanted = new Set(paths);
     const scan = this.lastScan;
+    if (head === this.base && scan?.declared === true) {
+      // Only the declared paths, whatever else is in the worktree (something outside crucible
+      // may have written there): `commit --only`, one git process for files that already exist.
+      const sha = await this.git.commitFiles(paths.map((p) => this.topRelative(p)), message);
+      this.base = sha;
+      this.lastScan = { changes: [], untracked: new Set() };
+      return sha;
+    }
     // The common case, one git process: the agent only modified or deleted exactly these tracked
     // files and left HEAD and the index alone, so `commit -a` commits exactly them.
     if (

@@ -315,6 +315,62 @@ describe('git processes per trial', () => {
     await wt.reset(commit);
     expect(count()).toBe(2);
   });
+
+  it('takes the files an in-process backend wrote without a git process, and commits them with one', async () => {
+    const bin = tempDir();
+    const log = path.join(bin, 'calls');
+    const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+    writeFileSync(path.join(bin, 'git'), `#!/bin/sh\necho "$*" >> "${log}"\nexec "${realGit}" "$@"\n`, { mode: 0o755 });
+    const env = { ...testGitEnv, PATH: `${bin}${path.delimiter}${process.env['PATH'] ?? ''}` };
+    const { wt } = await setup({ env });
+    const count = () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).length : 0);
+    write(wt, { 'train.py': 'lr = 0.2\n' });
+    rmSync(log, { force: true });
+    expect(await wt.declaredChanges(['train.py'])).toEqual([{ path: 'train.py', kind: 'modified' }]);
+    expect(count()).toBe(0);
+    await wt.commit(['train.py'], 'lr 0.1 → 0.2');
+    // The committer's identity is looked up once per run, not per trial.
+    const calls = readFileSync(log, 'utf8').split('\n').filter(Boolean).filter((line) => !/ var GIT_AUTHOR_IDENT$/.test(line));
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatch(/ commit --only /);
+  });
+});
+
+describe('declared changes (the tuner says what it wrote)', () => {
+  it('commits only the declared paths, whatever else was written in the worktree, and the reset undoes the rest', async () => {
+    const { dir, commit, wt } = await setup();
+    // The tuner's edit, and what something outside crucible (an experiment knowing the path)
+    // wrote beside it: a read-only file changed, an editable one too.
+    write(wt, { 'train.py': 'lr = 0.2\n', 'prepare.py': 'def load(): hacked\n', 'model.py': 'layers = 99\n' });
+    const changes = await wt.declaredChanges(['train.py']);
+    expect(checkChanges(changes, policy)).toMatchObject({ outcome: 'ok', files: ['train.py'] });
+    const sha = await wt.commit(['train.py'], 'lr 0.1 → 0.2');
+    expect(git(dir, 'rev-parse', `${sha}^`)).toBe(commit);
+    expect(git(dir, 'diff', '--name-only', commit, sha)).toBe('train.py');
+    expect(git(dir, 'show', `${sha}:prepare.py`)).toBe('def load(): pass');
+    expect(git(dir, 'show', `${sha}:model.py`)).toBe('layers = 2');
+    await wt.reset(commit);
+    expect(readFileSync(path.join(wt.root, 'prepare.py'), 'utf8')).toBe('def load(): pass\n');
+    expect(readFileSync(path.join(wt.root, 'model.py'), 'utf8')).toBe('layers = 2\n');
+  });
+
+  it('still describes a declared path that is a link (refused by the guard) or gone (deleted)', async () => {
+    const { wt } = await setup();
+    rmSync(path.join(wt.root, 'train.py'));
+    symlinkSync('/etc/passwd', path.join(wt.root, 'train.py'));
+    rmSync(path.join(wt.root, 'model.py'));
+    const changes = await wt.declaredChanges(['train.py', 'model.py']);
+    expect(changes).toEqual([{ path: 'model.py', kind: 'deleted' }, { path: 'train.py', kind: 'modified', special: 'symlink' }]);
+    expect(checkChanges(changes, policy).outcome).toBe('violation');
+  });
+
+  it('asks git after all when HEAD moved since the last reset', async () => {
+    const { dir, wt } = await setup();
+    write(wt, { 'train.py': 'lr = 0.2\n', 'model.py': 'layers = 3\n' });
+    worktreeGit(dir, wt, 'commit', '-qam', 'moved');
+    const changes = await wt.declaredChanges(['train.py']);
+    expect(changes.map((c) => c.path)).toEqual(['model.py', 'train.py']);
+  });
 });
 
 describe('commit', () => {

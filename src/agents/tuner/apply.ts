@@ -1,10 +1,14 @@
-/** Writes a proposal into the files: each changed literal replaced in place, nothing else touched. */
+/**
+ * Writes a proposal into the files: each changed literal replaced in place, nothing else touched.
+ * Returns the files whose content changed (a file whose literals were rewritten as they were is
+ * left alone and not listed).
+ */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TunedParam, TuningChange } from './types.js';
 import { replaceLiteral } from './literal.js';
 
-export async function applyChanges(root: string, params: readonly TunedParam[], changes: readonly TuningChange[]): Promise<void> {
+export async function applyChanges(root: string, params: readonly TunedParam[], changes: readonly TuningChange[]): Promise<string[]> {
   const byName = new Map(params.map((p) => [p.name, p]));
   const byFile = new Map<string, { param: TunedParam; change: TuningChange }[]>();
   for (const change of changes) {
@@ -14,14 +18,20 @@ export async function applyChanges(root: string, params: readonly TunedParam[], 
     edits.push({ param, change });
     byFile.set(param.file, edits);
   }
+  const written: string[] = [];
   for (const [file, edits] of byFile) {
     const path = join(root, file);
+    const before = await readFile(path, 'utf8');
     // Splitting on "\n" alone keeps any "\r" at the end of its line, so CRLF files stay CRLF.
-    const lines = (await readFile(path, 'utf8')).split('\n');
+    const lines = before.split('\n');
     for (const { param, change } of edits) {
       const index = param.line - 1;
       lines[index] = replaceLiteral(lines[index] ?? '', param.column, param.literal, change.toText);
     }
-    await writeFile(path, lines.join('\n'));
+    const after = lines.join('\n');
+    if (after === before) continue;
+    await writeFile(path, after);
+    written.push(file);
   }
+  return written;
 }

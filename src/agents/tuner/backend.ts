@@ -52,11 +52,12 @@ export function createTunerBackend(): AgentBackend {
           throw new AgentError('failed', 'the tuner has tried every combination near the best values; widen the @tune ranges or stop the run');
         }
         throwIfCanceled(signal);
-        await applyChanges(root, params, proposal.changes);
+        const writtenFiles = await applyChanges(root, params, proposal.changes);
         return {
           description: formatDescription(proposal.changes),
           usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0 },
           transcriptPath,
+          writtenFiles,
         };
       } catch (error) {
         // Nothing was proposed: its point is free again.
