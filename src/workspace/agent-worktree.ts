@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ProjectError } from '../errors.js';
 import type { AccessPolicy } from './access-policy.js';
 import { createGit, type Git } from './git.js';
+import { InProcessCommitter, type FileChange } from './in-process-commit.js';
 import { repoLayout, type RepoLayout } from './project-git.js';
 import { changedCopies, createReadonlyCopies, listReadonlyFiles, restoreCopies, type ReadonlyCopy } from './readonly-copies.js';
 import { formatNewFileDiff } from './new-file-diff.js';
@@ -123,7 +124,7 @@ async function checkOutWorktree(
     // Explicit: the worktree has no `.git` to find them by.
     globalArgs: [`--git-dir=${gitDir}`, `--work-tree=${top}`],
   });
-  const worktree = new GitAgentWorktree(git, projectGit, top, gitDir, layout.prefix, folder);
+  const worktree = new GitAgentWorktree(git, projectGit, top, gitDir, layout.prefix, folder, layout.commonDir, opts.env ?? process.env);
   await worktree.reset(opts.commit);
   await mkdir(worktree.root, { recursive: true });
   await assertNoHiddenFiles(worktree.root, opts.policy);
@@ -160,8 +161,19 @@ class GitAgentWorktree implements AgentWorktree {
    * `declared`: taken from the backend's word (declaredChanges), not from git.
    */
   private lastScan: { changes: WorktreeChange[]; untracked: Set<string>; declared?: true } | null = null;
+  /** Opened at the first declared commit: most worktrees (command agents) never need one. */
+  private committer: Promise<InProcessCommitter | null> | undefined;
 
-  constructor(git: Git, projectGit: Git, top: string, gitDir: string, prefix: string, folder: PrivateFolder) {
+  constructor(
+    git: Git,
+    projectGit: Git,
+    top: string,
+    gitDir: string,
+    prefix: string,
+    folder: PrivateFolder,
+    private readonly commonDir: string,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {
     this.folder = folder;
     this.agentGitDir = path.join(folder.dir, 'agent-git');
     this.git = git;
@@ -242,8 +254,8 @@ class GitAgentWorktree implements AgentWorktree {
     const scan = this.lastScan;
     if (head === this.base && scan?.declared === true) {
       // Only the declared paths, whatever else is in the worktree (something outside crucible
-      // may have written there): `commit --only`, one git process for files that already exist.
-      const sha = await this.git.commitFiles(paths.map((p) => this.topRelative(p)), message);
+      // may have written there): written in process (decisions 42), else `commit --only`.
+      const sha = (await this.commitInProcess(scan.changes, wanted, message)) ?? (await this.git.commitFiles(paths.map((p) => this.topRelative(p)), message));
       this.base = sha;
       this.lastScan = { changes: [], untracked: new Set() };
       return sha;
@@ -272,6 +284,23 @@ class GitAgentWorktree implements AgentWorktree {
     this.base = sha;
     this.lastScan = { changes: [], untracked: new Set() };
     return sha;
+  }
+
+  /** The declared changes to `paths` committed without git; null when git must do it. */
+  private async commitInProcess(changes: readonly WorktreeChange[], paths: ReadonlySet<string>, message: string): Promise<string | null> {
+    const chosen = changes.filter((c) => paths.has(c.path));
+    if (chosen.length !== paths.size || chosen.some((c) => c.special !== undefined || c.kind === 'added')) return null;
+    this.committer ??= InProcessCommitter.open(this.git, this.gitDir, this.commonDir, this.env).catch(() => null);
+    const committer = await this.committer;
+    if (committer === null) return null;
+    const files: FileChange[] = [];
+    for (const change of chosen) {
+      const file = path.join(this.root, change.path);
+      const info = await lstat(file).catch(() => null);
+      if (change.kind === 'deleted' ? info !== null : !info?.isFile()) return null;
+      files.push({ path: this.topRelative(change.path), content: change.kind === 'deleted' ? null : await readFile(file) });
+    }
+    return committer.commit(this.base, files, message);
   }
 
   async remove(): Promise<void> {

@@ -91,7 +91,7 @@ export class RefFiles {
           closeSync(fd);
         }
       }
-      const line = (old: string | null, to: string) => `${old ?? '0'.repeat(to.length)} ${to} ${this.ident} ${timestamp()}\t${oneLine(message)}\n`;
+      const line = (old: string | null, to: string) => `${old ?? '0'.repeat(to.length)} ${to} ${this.ident} ${gitTimestamp()}\t${oneLine(message)}\n`;
       for (const { update, old } of locked) {
         if (old === update.to) continue;
         if (update.ref.startsWith('refs/heads/')) appendIfPresent(path.join(this.commonDir, 'logs', update.ref), line(old, update.to));
@@ -194,7 +194,7 @@ function appendIfPresent(file: string, line: string): void {
 }
 
 /** "1733371234 +0100": seconds and the local offset, as git writes them. */
-function timestamp(now = new Date()): string {
+export function gitTimestamp(now = new Date()): string {
   const offset = -now.getTimezoneOffset();
   const abs = Math.abs(offset);
   return `${Math.floor(now.getTime() / 1000)} ${offset < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}${String(abs % 60).padStart(2, '0')}`;

@@ -316,23 +316,31 @@ describe('git processes per trial', () => {
     expect(count()).toBe(2);
   });
 
-  it('takes the files an in-process backend wrote without a git process, and commits them with one', async () => {
+  it('takes the files an in-process backend wrote, and commits them, without a git process per trial', async () => {
     const bin = tempDir();
     const log = path.join(bin, 'calls');
     const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
     writeFileSync(path.join(bin, 'git'), `#!/bin/sh\necho "$*" >> "${log}"\nexec "${realGit}" "$@"\n`, { mode: 0o755 });
     const env = { ...testGitEnv, PATH: `${bin}${path.delimiter}${process.env['PATH'] ?? ''}` };
-    const { wt } = await setup({ env });
-    const count = () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).length : 0);
+    const { dir, commit, wt } = await setup({ env });
+    const calls = () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []);
     write(wt, { 'train.py': 'lr = 0.2\n' });
     rmSync(log, { force: true });
     expect(await wt.declaredChanges(['train.py'])).toEqual([{ path: 'train.py', kind: 'modified' }]);
-    expect(count()).toBe(0);
-    await wt.commit(['train.py'], 'lr 0.1 → 0.2');
-    // The committer's identity is looked up once per run, not per trial.
-    const calls = readFileSync(log, 'utf8').split('\n').filter(Boolean).filter((line) => !/ var GIT_AUTHOR_IDENT$/.test(line));
-    expect(calls).toHaveLength(1);
-    expect(calls[0]).toMatch(/ commit --only /);
+    expect(calls()).toEqual([]);
+    const first = await wt.commit(['train.py'], 'lr 0.1 → 0.2\n');
+    // Once per worktree: the identity and settings, and the tree of a commit it did not make.
+    expect(calls().map((line) => / (var GIT_AUTHOR_IDENT|var -l|ls-tree) /.exec(` ${line} `)?.[1] ?? line)).toEqual(['var GIT_AUTHOR_IDENT', 'var -l', 'ls-tree']);
+    rmSync(log, { force: true });
+    write(wt, { 'model.py': 'layers = 3\n' });
+    await wt.declaredChanges(['model.py']);
+    const second = await wt.commit(['model.py'], 'layers 2 → 3\n');
+    expect(calls()).toEqual([]);
+    expect(git(dir, 'rev-parse', `${second}^`, `${first}^`).split('\n')).toEqual([first, commit]);
+    expect(git(dir, 'diff', '--name-only', first, second)).toBe('model.py');
+    expect(git(dir, 'show', `${second}:train.py`)).toBe('lr = 0.2');
+    expect(git(dir, 'show', `${second}:evaluate.py`)).toContain(SECRET);
+    expect(git(dir, 'fsck', '--strict', '--no-dangling')).toBe('');
   });
 });
 

@@ -1,0 +1,241 @@
+import { createHash } from 'node:crypto';
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { deflateSync } from 'node:zlib';
+import type { Git } from './git.js';
+import { gitTimestamp } from './ref-files.js';
+
+/**
+ * Commits made without starting git, for the tuner's worktree (decisions 41 and 42): the blobs,
+ * trees and commit are written as loose objects the way git writes them (zlib, SHA-1, a
+ * temporary file linked into place, read-only), and the worktree's detached HEAD is moved under
+ * its lock. The trees of the commits it builds on are kept in memory, sharing unchanged
+ * subtrees; a commit it has not seen costs one `git ls-tree` (the baseline, a commit made by git
+ * elsewhere), after which every commit it makes on top is known.
+ *
+ * The index is not written: nothing reads it for a worktree whose changes are declared, and the
+ * `git reset --hard` that next moves the worktree to another commit rehashes what it must.
+ *
+ * Only the plain case is done here; anything else is left to git: `open` gives null for a
+ * SHA-256 repository, an object folder set by the environment, a shared repository (git adjusts
+ * the files' permissions), a commit encoding other than UTF-8, or dates fixed by the environment;
+ * `commit` gives null (having written nothing that matters: unreachable objects at most) for a
+ * path the base does not have as a regular file (a new file, a link, a submodule), a HEAD lock
+ * held, or a write that fails.
+ */
+
+export interface FileChange {
+  /** Path from the top of the repository, "/"-separated. */
+  path: string;
+  /** The new content; null: deleted. */
+  content: Buffer | null;
+}
+
+interface TreeEntry {
+  mode: string;
+  sha: string;
+  /** The entries of a subtree, once known. */
+  tree?: Tree;
+}
+
+type Tree = Map<string, TreeEntry>;
+
+const SHA1 = /^[0-9a-f]{40}$/;
+const TREE_MODE = '40000';
+const REMEMBERED_TREES = 64;
+const FILE_MODES = new Set(['100644', '100755']);
+/** Settings under which git writes objects or commits differently from what is done here. */
+const GIT_DOES_IT = ['core.sharedrepository', 'i18n.commitencoding', 'extensions.objectformat', 'extensions.compatobjectformat'];
+const ENV_GIT_DOES_IT = ['GIT_OBJECT_DIRECTORY', 'GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_AUTHOR_DATE', 'GIT_COMMITTER_DATE', 'GIT_INDEX_FILE'];
+
+export class InProcessCommitter {
+  /** Root trees of the commits seen or made, by commit sha. */
+  private readonly trees = new Map<string, Tree>();
+
+  private constructor(
+    private readonly git: Git,
+    private readonly objectsDir: string,
+    private readonly headFile: string,
+    private readonly author: string,
+    private readonly committer: string,
+  ) {}
+
+  /** For the worktree `git` works in (its own git folder `gitDir`), or null when git must commit. */
+  static async open(git: Git, gitDir: string, commonDir: string, env: NodeJS.ProcessEnv): Promise<InProcessCommitter | null> {
+    if (ENV_GIT_DOES_IT.some((name) => env[name] !== undefined)) return null;
+    const vars = await git.run(['var', '-l'], { allowFail: true, env: await git.identityEnv() });
+    if (vars.exitCode !== 0) return null;
+    const values = new Map<string, string>();
+    for (const line of vars.stdout.split('\n')) {
+      const eq = line.indexOf('=');
+      if (eq > 0) values.set(line.slice(0, eq).toLowerCase(), line.slice(eq + 1));
+    }
+    if (GIT_DOES_IT.some((key) => values.has(key))) return null;
+    const who = (name: string) => /^(.*>) \d+ [+-]\d{4}$/.exec(values.get(name) ?? '')?.[1];
+    const author = who('git_author_ident');
+    const committer = who('git_committer_ident');
+    if (author === undefined || committer === undefined || /[\n\0]/.test(author + committer)) return null;
+    return new InProcessCommitter(git, path.join(commonDir, 'objects'), path.join(gitDir, 'HEAD'), author, committer);
+  }
+
+  /**
+   * Commits `changes` on top of `base` (the worktree's HEAD) and moves HEAD there; the new sha,
+   * or null when git must do it (nothing moved).
+   */
+  async commit(base: string, changes: readonly FileChange[], message: string): Promise<string | null> {
+    if (!SHA1.test(base) || changes.length === 0) return null;
+    const root = await this.treeOf(base);
+    if (root === null) return null;
+    try {
+      const next = new Map(root);
+      for (const change of changes) {
+        if (!this.replace(next, change.path.split('/'), change.content)) return null;
+      }
+      const treeSha = this.writeTree(next);
+      const now = gitTimestamp();
+      const body = `tree ${treeSha}\nparent ${base}\nauthor ${this.author} ${now}\ncommitter ${this.committer} ${now}\n\n${message}`;
+      const sha = this.writeObject('commit', Buffer.from(body, 'utf8'));
+      if (!this.moveHead(base, sha)) return null;
+      this.remember(sha, next);
+      return sha;
+    } catch {
+      return null;
+    }
+  }
+
+  /** The root tree of `commit`: remembered, else read with one `git ls-tree`. */
+  private async treeOf(commit: string): Promise<Tree | null> {
+    const known = this.trees.get(commit);
+    if (known !== undefined) {
+      this.remember(commit, known);
+      return known;
+    }
+    const listed = await this.git.run(['ls-tree', '-r', '-t', '-z', '--full-tree', commit], { allowFail: true });
+    if (listed.exitCode !== 0) return null;
+    const root = parseLsTree(listed.stdout);
+    if (root !== null) this.remember(commit, root);
+    return root;
+  }
+
+  /**
+   * The most recently used trees only, so that 10,000 trials do not hold 10,000 root folders:
+   * the incumbent, which every discarded trial goes back to, is used at every trial and stays.
+   */
+  private remember(commit: string, tree: Tree): void {
+    this.trees.delete(commit);
+    this.trees.set(commit, tree);
+    if (this.trees.size > REMEMBERED_TREES) this.trees.delete(this.trees.keys().next().value as string);
+  }
+
+  /** Puts `content` at `parts` in `tree` (copying the subtrees on the way); false when git must. */
+  private replace(tree: Tree, parts: readonly string[], content: Buffer | null): boolean {
+    const [name, ...rest] = parts;
+    if (name === undefined || name === '' || name === '.' || name === '..') return false;
+    const entry = tree.get(name);
+    if (entry === undefined) return false;
+    if (rest.length === 0) {
+      if (!FILE_MODES.has(entry.mode)) return false;
+      if (content === null) tree.delete(name);
+      else tree.set(name, { mode: entry.mode, sha: this.writeObject('blob', content) });
+      return true;
+    }
+    if (entry.mode !== TREE_MODE || entry.tree === undefined) return false;
+    const sub = new Map(entry.tree);
+    if (!this.replace(sub, rest, content)) return false;
+    // git drops a folder whose last file was deleted.
+    if (sub.size === 0) tree.delete(name);
+    else tree.set(name, { mode: TREE_MODE, sha: '', tree: sub });
+    return true;
+  }
+
+  /** Writes the trees changed since they were read (those with no sha yet), bottom up; the root's sha. */
+  private writeTree(tree: Tree): string {
+    for (const [name, entry] of tree) {
+      if (entry.mode === TREE_MODE && entry.sha === '' && entry.tree !== undefined) tree.set(name, { ...entry, sha: this.writeTree(entry.tree) });
+    }
+    return this.writeObject('tree', encodeTree(tree));
+  }
+
+  private writeObject(type: 'blob' | 'tree' | 'commit', body: Buffer): string {
+    const data = Buffer.concat([Buffer.from(`${type} ${body.length}\0`), body]);
+    const sha = createHash('sha1').update(data).digest('hex');
+    const dir = path.join(this.objectsDir, sha.slice(0, 2));
+    const file = path.join(dir, sha.slice(2));
+    mkdirSync(dir, { recursive: true });
+    const temp = path.join(dir, `tmp_obj_crucible_${process.pid}_${Math.random().toString(36).slice(2)}`);
+    const fd = openSync(temp, 'wx', 0o444);
+    try {
+      writeSync(fd, deflateSync(data, { level: 1 }));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    try {
+      // Like git: an object already there is the same object.
+      linkSync(temp, file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      rmSync(temp, { force: true });
+    }
+    return sha;
+  }
+
+  /** HEAD from `from` to `to` under HEAD.lock, as git moves a detached HEAD; false when it is not at `from` or the lock is held. */
+  private moveHead(from: string, to: string): boolean {
+    const lock = `${this.headFile}.lock`;
+    let fd: number;
+    try {
+      fd = openSync(lock, 'wx', 0o666);
+    } catch {
+      return false;
+    }
+    try {
+      if (readFileSync(this.headFile, 'utf8').trim() !== from) {
+        closeSync(fd);
+        rmSync(lock, { force: true });
+        return false;
+      }
+      writeSync(fd, `${to}\n`);
+      closeSync(fd);
+      renameSync(lock, this.headFile);
+      return true;
+    } catch (error) {
+      rmSync(lock, { force: true });
+      throw error;
+    }
+  }
+}
+
+/** `git ls-tree -r -t -z --full-tree` output as nested trees; null when it holds anything unexpected. */
+export function parseLsTree(output: string): Tree | null {
+  // A name that is not UTF-8 came back with replacement characters: written back, it would be
+  // another name.
+  if (output.includes('\uFFFD')) return null;
+  const root: Tree = new Map();
+  const folders = new Map<string, Tree>([['', root]]);
+  for (const record of output.split('\0')) {
+    if (record === '') continue;
+    const match = /^(\d{5,6}) (blob|tree|commit) ([0-9a-f]{40})\t(.+)$/s.exec(record);
+    if (match === null) return null;
+    const [, mode, type, sha, file] = match as unknown as [string, string, string, string, string];
+    const slash = file.lastIndexOf('/');
+    const parent = folders.get(slash < 0 ? '' : file.slice(0, slash));
+    if (parent === undefined) return null;
+    const name = file.slice(slash + 1);
+    if (type === 'tree') {
+      const tree: Tree = new Map();
+      folders.set(file, tree);
+      // ls-tree pads a folder's mode to 040000; a tree object says 40000.
+      parent.set(name, { mode: TREE_MODE, sha, tree });
+    } else parent.set(name, { mode, sha });
+  }
+  return root;
+}
+
+/** A tree object's body: entries in git's order (a folder sorts as if its name ended in "/"). */
+export function encodeTree(tree: Tree): Buffer {
+  const key = (name: string, entry: TreeEntry) => Buffer.from(entry.mode === TREE_MODE ? `${name}/` : name, 'utf8');
+  const entries = [...tree].sort(([a, ea], [b, eb]) => Buffer.compare(key(a, ea), key(b, eb)));
+  return Buffer.concat(entries.flatMap(([name, entry]) => [Buffer.from(`${entry.mode} ${name}\0`, 'utf8'), Buffer.from(entry.sha, 'hex')]));
+}

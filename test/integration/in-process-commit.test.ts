@@ -1,0 +1,136 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createGit } from '../../src/workspace/git.js';
+import { InProcessCommitter, type FileChange } from '../../src/workspace/in-process-commit.js';
+import { git, makeGitRepo, testGitEnv } from '../helpers/git-repo.js';
+
+/**
+ * Commits written without git must be the commits git would write: the same trees (entry order,
+ * modes, folders emptied by a deletion), objects `git fsck --strict` accepts, HEAD moved only
+ * from where it was. Each case is committed both ways and the trees compared.
+ */
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
+// Names whose order differs between plain byte order and git's (a folder sorts as "name/").
+const FILES: Record<string, string> = {
+  'a.txt': 'a\n',
+  'a-b': 'dash\n',
+  'a/inner.js': 'export const X = 1;\n',
+  'a/deep/only.js': 'only\n',
+  'a0': 'zero\n',
+  'résumé/ü.js': 'unicode\n',
+  'tool.sh': '#!/bin/sh\necho 1\n',
+  'z.js': 'z\n',
+};
+
+function repo(files: Record<string, string> = FILES) {
+  const r = makeGitRepo(files);
+  cleanups.push(r.cleanup);
+  chmodSync(path.join(r.dir, 'tool.sh'), 0o755);
+  git(r.dir, 'add', '-A');
+  git(r.dir, 'commit', '-qm', 'modes');
+  git(r.dir, 'checkout', '-q', '--detach');
+  return r.dir;
+}
+
+async function committer(dir: string, env: NodeJS.ProcessEnv = testGitEnv): Promise<InProcessCommitter | null> {
+  return InProcessCommitter.open(createGit(dir, { env }), path.join(dir, '.git'), path.join(dir, '.git'), env);
+}
+
+/** The same change committed by git, in a clone: its tree's sha. */
+function treeByGit(dir: string, base: string, changes: readonly FileChange[]): string {
+  const clone = `${dir}-clone`;
+  git(path.dirname(dir), 'clone', '-q', '--no-checkout', dir, clone);
+  cleanups.push(() => rmSync(clone, { recursive: true, force: true }));
+  git(clone, 'checkout', '-q', '--detach', base);
+  for (const change of changes) {
+    if (change.content === null) git(clone, 'rm', '-q', '--', change.path);
+    else {
+      writeFileSync(path.join(clone, change.path), change.content);
+      git(clone, 'add', '--', change.path);
+    }
+  }
+  git(clone, 'commit', '-qm', 'by git');
+  return git(clone, 'rev-parse', 'HEAD^{tree}');
+}
+
+describe('commits written in process', () => {
+  it('give the tree git gives, for a nested change, a deletion that empties a folder and an executable file', async () => {
+    const dir = repo();
+    const base = git(dir, 'rev-parse', 'HEAD');
+    const c = await committer(dir);
+    expect(c).not.toBeNull();
+    const changes: FileChange[] = [
+      { path: 'a/inner.js', content: Buffer.from('export const X = 2;\n') },
+      { path: 'a/deep/only.js', content: null },
+      { path: 'tool.sh', content: Buffer.from('#!/bin/sh\necho 2\n') },
+      { path: 'résumé/ü.js', content: Buffer.from('changed\n') },
+    ];
+    const sha = (await c!.commit(base, changes, 'three changes\n\ncrucible-trial: 1\n'))!;
+    expect(sha).toMatch(/^[0-9a-f]{40}$/);
+    expect(git(dir, 'rev-parse', `${sha}^{tree}`)).toBe(treeByGit(dir, base, changes));
+    expect(git(dir, 'rev-parse', 'HEAD')).toBe(sha);
+    expect(git(dir, 'rev-parse', `${sha}^`)).toBe(base);
+    expect(git(dir, 'log', '-1', '--format=%an <%ae>|%cn <%ce>|%B', sha)).toBe('Test <test@example.com>|Test <test@example.com>|three changes\n\ncrucible-trial: 1');
+    expect(git(dir, 'ls-tree', sha, 'tool.sh')).toMatch(/^100755 /);
+    expect(git(dir, 'fsck', '--strict', '--no-dangling')).toBe('');
+  });
+
+  it('builds on its own commits without asking git again, and they stay what git would make', async () => {
+    const dir = repo();
+    const base = git(dir, 'rev-parse', 'HEAD');
+    // A git on PATH that logs each process crucible starts.
+    const log = path.join(dir, '.git', 'calls');
+    const bin = path.join(dir, '.git', 'bin');
+    mkdirSync(bin);
+    const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+    writeFileSync(path.join(bin, 'git'), `#!/bin/sh\necho "$*" >> "${log}"\nexec "${realGit}" "$@"\n`, { mode: 0o755 });
+    const c = (await committer(dir, { ...testGitEnv, PATH: `${bin}${path.delimiter}${process.env['PATH'] ?? ''}` }))!;
+    const one = await c.commit(base, [{ path: 'z.js', content: Buffer.from('z1\n') }], 'one\n');
+    rmSync(log, { force: true });
+    const two = await c.commit(one!, [{ path: 'a/inner.js', content: Buffer.from('two\n') }], 'two\n');
+    expect(two).not.toBeNull();
+    expect(existsSync(log)).toBe(false);
+    const changes = [{ path: 'z.js', content: Buffer.from('z1\n') }, { path: 'a/inner.js', content: Buffer.from('two\n') }];
+    expect(git(dir, 'rev-parse', `${two}^{tree}`)).toBe(treeByGit(dir, base, changes));
+    expect(git(dir, 'fsck', '--strict', '--no-dangling')).toBe('');
+  });
+
+  it('leaves to git (null, HEAD unmoved) a new file, a link, a HEAD that moved and a HEAD lock held', async () => {
+    const dir = repo();
+    symlinkSync('z.js', path.join(dir, 'link'));
+    git(dir, 'add', 'link');
+    git(dir, 'commit', '-qm', 'link');
+    const base = git(dir, 'rev-parse', 'HEAD');
+    const c = (await committer(dir))!;
+    expect(await c.commit(base, [{ path: 'new.js', content: Buffer.from('n\n') }], 'new\n')).toBeNull();
+    expect(await c.commit(base, [{ path: 'link', content: Buffer.from('x\n') }], 'link\n')).toBeNull();
+    expect(await c.commit(base, [{ path: 'a', content: Buffer.from('x\n') }], 'a folder\n')).toBeNull();
+    expect(await c.commit(base, [{ path: 'a/../z.js', content: Buffer.from('x\n') }], 'dots\n')).toBeNull();
+    const parent = git(dir, 'rev-parse', 'HEAD^');
+    expect(await c.commit(parent, [{ path: 'z.js', content: Buffer.from('x\n') }], 'not at HEAD\n')).toBeNull();
+    writeFileSync(path.join(dir, '.git', 'HEAD.lock'), '');
+    expect(await c.commit(base, [{ path: 'z.js', content: Buffer.from('x\n') }], 'locked\n')).toBeNull();
+    expect(readFileSync(path.join(dir, '.git', 'HEAD.lock'), 'utf8')).toBe('');
+    expect(git(dir, 'rev-parse', 'HEAD')).toBe(base);
+  });
+
+  it('is not used where git writes differently: a shared repository, a commit encoding, fixed dates, another object folder', async () => {
+    const dir = repo();
+    expect(await committer(dir, { ...testGitEnv, GIT_COMMITTER_DATE: '2020-01-01T00:00:00Z' })).toBeNull();
+    expect(await committer(dir, { ...testGitEnv, GIT_OBJECT_DIRECTORY: path.join(dir, '.git', 'objects') })).toBeNull();
+    git(dir, 'config', 'i18n.commitEncoding', 'ISO-8859-1');
+    expect(await committer(dir)).toBeNull();
+    git(dir, 'config', '--unset', 'i18n.commitEncoding');
+    git(dir, 'config', 'core.sharedRepository', 'group');
+    expect(await committer(dir)).toBeNull();
+    git(dir, 'config', '--unset', 'core.sharedRepository');
+    expect(await committer(dir)).not.toBeNull();
+  });
+});
