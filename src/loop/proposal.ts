@@ -75,7 +75,8 @@ export async function beginProposal(
   appendEvent(ctx.ledger, { type: 'trial.start', n: trial, parent });
   ctx.reporter.trialStart?.(trial);
   if (lane.at !== parent) {
-    await lane.worktree.reset(parent);
+    // lane.at, when set: committed there, no agent turn since.
+    await lane.worktree.reset(parent, lane.at ?? undefined);
     lane.at = parent;
   }
   // Crash reports and descriptions can quote hidden files: agents get them redacted.

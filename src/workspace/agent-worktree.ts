@@ -34,8 +34,13 @@ export interface AgentWorktree {
    * repository (created by whoever uses it). Outside the worktree and the project.
    */
   readonly agentGitDir: string;
-  /** Back to exactly `commit`: tracked files restored, everything the agent created removed. */
-  reset(commit: string): Promise<void>;
+  /**
+   * Back to exactly `commit`: tracked files restored, everything the agent created removed.
+   * `cleanAt`: the commit the caller knows the worktree is clean at (it was committed there and
+   * no agent has worked in it since), which lets a worktree whose commits are written in process
+   * move without git (decisions 42).
+   */
+  reset(commit: string, cleanAt?: string): Promise<void>;
   /** What the agent changed since the last reset, sorted by path. */
   changes(): Promise<WorktreeChange[]>;
   /**
@@ -124,7 +129,11 @@ async function checkOutWorktree(
     // Explicit: the worktree has no `.git` to find them by.
     globalArgs: [`--git-dir=${gitDir}`, `--work-tree=${top}`],
   });
-  const worktree = new GitAgentWorktree(git, projectGit, top, gitDir, layout.prefix, folder, layout.commonDir, opts.env ?? process.env);
+  const worktree = new GitAgentWorktree(git, projectGit, top, gitDir, layout.prefix, folder, {
+    commonDir: layout.commonDir,
+    env: opts.env ?? process.env,
+    policy: opts.policy,
+  });
   await worktree.reset(opts.commit);
   await mkdir(worktree.root, { recursive: true });
   await assertNoHiddenFiles(worktree.root, opts.policy);
@@ -171,8 +180,8 @@ class GitAgentWorktree implements AgentWorktree {
     gitDir: string,
     prefix: string,
     folder: PrivateFolder,
-    private readonly commonDir: string,
-    private readonly env: NodeJS.ProcessEnv,
+    /** For commits in process: where the objects are, git's environment, what may be written without git. */
+    private readonly repo: { commonDir: string; env: NodeJS.ProcessEnv; policy: AccessPolicy },
   ) {
     this.folder = folder;
     this.agentGitDir = path.join(folder.dir, 'agent-git');
@@ -188,11 +197,18 @@ class GitAgentWorktree implements AgentWorktree {
     this.copies = await createReadonlyCopies(projectDir, this.root, await listReadonlyFiles(projectDir, policy));
   }
 
-  async reset(commit: string): Promise<void> {
+  async reset(commit: string, cleanAt?: string): Promise<void> {
     // A shell agent could have moved its workspace and left a link in its place: git would then
     // reset and clean wherever the link points.
     if ((await realpath(this.top).catch(() => null)) !== this.top) {
       throw new ProjectError(`the agent workspace ${this.top} is no longer the folder crucible made (moved, or replaced by a link); left as it is`);
+    }
+    const committer = this.committer === undefined ? null : await this.committer;
+    if (committer !== null && cleanAt !== undefined && (await this.readHead()) === cleanAt && (await committer.checkout(cleanAt, commit, this.top, (p) => this.editable(p)))) {
+      this.lastScan = null;
+      await restoreCopies(this.root, this.copies);
+      this.base = commit;
+      return;
     }
     // An agent that checked out a branch here must not have it moved by the reset below.
     if ((await this.readHead()).startsWith('ref:')) await this.git.run(['update-ref', '--no-deref', 'HEAD', commit]);
@@ -290,7 +306,7 @@ class GitAgentWorktree implements AgentWorktree {
   private async commitInProcess(changes: readonly WorktreeChange[], paths: ReadonlySet<string>, message: string): Promise<string | null> {
     const chosen = changes.filter((c) => paths.has(c.path));
     if (chosen.length !== paths.size || chosen.some((c) => c.special !== undefined || c.kind === 'added')) return null;
-    this.committer ??= InProcessCommitter.open(this.git, this.gitDir, this.commonDir, this.env).catch(() => null);
+    this.committer ??= InProcessCommitter.open(this.git, this.gitDir, this.repo.commonDir, this.repo.env).catch(() => null);
     const committer = await this.committer;
     if (committer === null) return null;
     const files: FileChange[] = [];
@@ -343,6 +359,12 @@ class GitAgentWorktree implements AgentWorktree {
     if (info?.isSymbolicLink()) change.special = 'symlink';
     else if (info && !info.isFile()) change.special = 'other';
     return change;
+  }
+
+  /** An editable file of the project (a path from the top of the repository): never hidden, never outside the project. */
+  private editable(topPath: string): boolean {
+    const rel = this.projectRelative(topPath);
+    return !rel.startsWith('../') && this.repo.policy.classify(rel) === 'editable';
   }
 
   private topRelative(projectPath: string): string {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { deflateSync } from 'node:zlib';
+import { deflateSync, inflateSync } from 'node:zlib';
 import type { Git } from './git.js';
 import { gitTimestamp } from './ref-files.js';
 
@@ -101,6 +101,52 @@ export class InProcessCommitter {
     } catch {
       return null;
     }
+  }
+
+  /**
+   * Moves the worktree (its folder `top`) from `from`, where HEAD is, back to `to`, as
+   * `git reset --hard` would for the files the two commits hold differently; false, with HEAD
+   * not moved, when git must do it: a tree not in memory, a file added, removed or changing
+   * kind between them, a file `mayWrite` refuses, or content not stored as a loose object (a
+   * packed baseline).
+   */
+  async checkout(from: string, to: string, top: string, mayWrite: (file: string) => boolean): Promise<boolean> {
+    const [a, b] = [this.trees.get(from), this.trees.get(to)];
+    if (a === undefined || b === undefined || !SHA1.test(to)) return false;
+    const changed = differingFiles(a, b, '');
+    // A hidden file must never be written here: git's sparse checkout keeps it out.
+    if (changed === null || !changed.every((file) => mayWrite(file.path))) return false;
+    try {
+      const contents = changed.map((file) => ({ ...file, content: this.readBlob(file.sha) }));
+      if (contents.some((file) => file.content === null)) return false;
+      for (const file of contents) {
+        const target = path.join(top, file.path);
+        // A folder on the way replaced by a link would take the write elsewhere: git copes.
+        if (realpathSync(path.dirname(target)) !== path.dirname(target)) return false;
+        const temp = `${target}.crucible-${process.pid}.tmp`;
+        writeFileSync(temp, file.content!, { mode: file.mode === '100755' ? 0o777 : 0o666 });
+        renameSync(temp, target);
+      }
+      if (!this.moveHead(from, to)) return false;
+      this.remember(to, b);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** A loose blob's content, checked against its id; null when it is not loose (packed) or not a blob. */
+  private readBlob(sha: string): Buffer | null {
+    let data: Buffer;
+    try {
+      data = inflateSync(readFileSync(path.join(this.objectsDir, sha.slice(0, 2), sha.slice(2))));
+    } catch {
+      return null;
+    }
+    const nul = data.indexOf(0);
+    if (nul < 0 || !/^blob \d+$/.test(data.subarray(0, nul).toString('latin1'))) return null;
+    if (createHash('sha1').update(data).digest('hex') !== sha) return null;
+    return data.subarray(nul + 1);
   }
 
   /** The root tree of `commit`: remembered, else read with one `git ls-tree`. */
@@ -205,6 +251,29 @@ export class InProcessCommitter {
       throw error;
     }
   }
+}
+
+/**
+ * The regular files `a` and `b` hold with different content (same mode), with `b`'s blob; null
+ * when anything else differs (a file added or removed, a mode, a link, a folder's kind).
+ */
+function differingFiles(a: Tree, b: Tree, prefix: string): Array<{ path: string; sha: string; mode: string }> | null {
+  const out: Array<{ path: string; sha: string; mode: string }> = [];
+  if (a.size !== b.size) return null;
+  for (const [name, entryA] of a) {
+    const entryB = b.get(name);
+    if (entryB === undefined || entryA.mode !== entryB.mode) return null;
+    if (entryA.sha === entryB.sha && entryA.sha !== '') continue;
+    const file = prefix === '' ? name : `${prefix}/${name}`;
+    if (entryA.mode === TREE_MODE) {
+      if (entryA.tree === undefined || entryB.tree === undefined) return null;
+      const inner = differingFiles(entryA.tree, entryB.tree, file);
+      if (inner === null) return null;
+      out.push(...inner);
+    } else if (FILE_MODES.has(entryA.mode)) out.push({ path: file, sha: entryB.sha, mode: entryB.mode });
+    else return null;
+  }
+  return out;
 }
 
 /** `git ls-tree -r -t -z --full-tree` output as nested trees; null when it holds anything unexpected. */

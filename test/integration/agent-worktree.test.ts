@@ -372,6 +372,28 @@ describe('declared changes (the tuner says what it wrote)', () => {
     expect(checkChanges(changes, policy).outcome).toBe('violation');
   });
 
+  it('moves back after a discard without git, and never writes a hidden file doing so', async () => {
+    const { dir, commit, wt } = await setup();
+    write(wt, { 'train.py': 'lr = 0.2\n' });
+    await wt.declaredChanges(['train.py']);
+    const first = await wt.commit(['train.py'], 'lr 0.2\n');
+    await wt.reset(commit, first);
+    expect(readFileSync(path.join(wt.root, 'train.py'), 'utf8')).toBe('lr = 0.1\n');
+    // The user commits a new harness during the run; the worktree goes there (git: the tree is
+    // not in memory), a trial is committed on it, and the worktree goes back to the old commit.
+    writeFileSync(path.join(dir, 'evaluate.py'), `# ${SECRET} v2\n`);
+    git(dir, 'commit', '-qam', 'new harness');
+    const harness = git(dir, 'rev-parse', 'HEAD');
+    await wt.reset(harness);
+    write(wt, { 'train.py': 'lr = 0.3\n' });
+    await wt.declaredChanges(['train.py']);
+    const second = await wt.commit(['train.py'], 'lr 0.3\n');
+    await wt.reset(commit, second);
+    expect(readFileSync(path.join(wt.root, 'train.py'), 'utf8')).toBe('lr = 0.1\n');
+    expect(existsSync(path.join(wt.root, 'evaluate.py'))).toBe(false);
+    expectNoSecretUnder(wt.root);
+  });
+
   it('asks git after all when HEAD moved since the last reset', async () => {
     const { dir, wt } = await setup();
     write(wt, { 'train.py': 'lr = 0.2\n', 'model.py': 'layers = 3\n' });

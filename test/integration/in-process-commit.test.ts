@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGit } from '../../src/workspace/git.js';
@@ -133,4 +133,40 @@ describe('commits written in process', () => {
     git(dir, 'config', '--unset', 'core.sharedRepository');
     expect(await committer(dir)).not.toBeNull();
   });
+
+  it('moves the worktree back to a commit it knows, as reset --hard would, without git', async () => {
+    const dir = repo();
+    const base = git(dir, 'rev-parse', 'HEAD');
+    const log = path.join(dir, '.git', 'calls');
+    const bin = path.join(dir, '.git', 'bin');
+    mkdirSync(bin);
+    const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+    writeFileSync(path.join(bin, 'git'), `#!/bin/sh\necho "$*" >> "${log}"\nexec "${realGit}" "$@"\n`, { mode: 0o755 });
+    const c = (await committer(dir, { ...testGitEnv, PATH: `${bin}${path.delimiter}${process.env['PATH'] ?? ''}` }))!;
+    writeFileSync(path.join(dir, 'a/inner.js'), 'tuned\n');
+    writeFileSync(path.join(dir, 'tool.sh'), '#!/bin/sh\necho tuned\n');
+    const trial = (await c.commit(base, [{ path: 'a/inner.js', content: Buffer.from('tuned\n') }, { path: 'tool.sh', content: Buffer.from('#!/bin/sh\necho tuned\n') }], 't\n'))!;
+    rmSync(log, { force: true });
+    expect(await c.checkout(trial, base, dir, () => true)).toBe(true);
+    expect(existsSync(log)).toBe(false);
+    expect(git(dir, 'rev-parse', 'HEAD')).toBe(base);
+    expect(readFileSync(path.join(dir, 'a/inner.js'), 'utf8')).toBe('export const X = 1;\n');
+    expect(statSync(path.join(dir, 'tool.sh')).mode & 0o111).not.toBe(0);
+    // What git sees: the files are the base's (the index is refreshed by the status itself).
+    expect(git(dir, 'status', '--porcelain')).toBe('');
+  });
+
+  it('leaves the move to git (false, nothing moved) for a file it may not write, a packed blob or a tree it does not know', async () => {
+    const dir = repo();
+    const base = git(dir, 'rev-parse', 'HEAD');
+    const c = (await committer(dir))!;
+    const trial = (await c.commit(base, [{ path: 'z.js', content: Buffer.from('z2\n') }], 't\n'))!;
+    expect(await c.checkout(trial, base, dir, (file) => file !== 'z.js')).toBe(false);
+    expect(await c.checkout(trial, git(dir, 'rev-parse', 'HEAD~2'), dir, () => true)).toBe(false);
+    git(dir, 'repack', '-adq');
+    git(dir, 'prune-packed');
+    expect(await c.checkout(trial, base, dir, () => true)).toBe(false);
+    expect(git(dir, 'rev-parse', 'HEAD')).toBe(trial);
+  });
 });
+
