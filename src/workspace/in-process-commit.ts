@@ -108,7 +108,8 @@ export class InProcessCommitter {
    * `git reset --hard` would for the files the two commits hold differently; false, with HEAD
    * not moved, when git must do it: a tree not in memory, a file added, removed or changing
    * kind between them, a file `mayWrite` refuses, or content not stored as a loose object (a
-   * packed baseline).
+   * packed baseline). After a write failed some files may hold `to`'s content already; the
+   * `git reset --hard` the caller then runs puts every file right.
    */
   async checkout(from: string, to: string, top: string, mayWrite: (file: string) => boolean): Promise<boolean> {
     const [a, b] = [this.trees.get(from), this.trees.get(to)];
