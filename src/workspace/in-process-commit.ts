@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { deflateSync, inflateSync } from 'node:zlib';
 import type { Git } from './git.js';
@@ -18,7 +18,9 @@ import { gitTimestamp } from './ref-files.js';
  *
  * Only the plain case is done here; anything else is left to git: `open` gives null for a
  * SHA-256 repository, an object folder set by the environment, a shared repository (git adjusts
- * the files' permissions), a commit encoding other than UTF-8, or dates fixed by the environment;
+ * the files' permissions), a commit encoding other than UTF-8, dates fixed by the environment, or
+ * attributes that could convert content (core.autocrlf, an attributes file of the user or the
+ * repository, a `.gitattributes` in the tree: end-of-line conversion, LFS and other filters);
  * `commit` gives null (having written nothing that matters: unreachable objects at most) for a
  * path the base does not have as a regular file (a new file, a link, a submodule), a HEAD lock
  * held, or a write that fails.
@@ -71,6 +73,13 @@ export class InProcessCommitter {
       if (eq > 0) values.set(line.slice(0, eq).toLowerCase(), line.slice(eq + 1));
     }
     if (GIT_DOES_IT.some((key) => values.has(key))) return null;
+    // Attributes can ask git to convert what it commits (end of lines, LFS and other filters):
+    // only git knows how. Those in the trees are checked per tree (parseLsTree).
+    const autocrlf = values.get('core.autocrlf')?.toLowerCase();
+    if (autocrlf !== undefined && autocrlf !== 'false') return null;
+    if (values.has('core.attributesfile') || existsSync(path.join(commonDir, 'info', 'attributes'))) return null;
+    const configHome = env['XDG_CONFIG_HOME'] || (env['HOME'] ? path.join(env['HOME'], '.config') : null);
+    if (configHome === null || existsSync(path.join(configHome, 'git', 'attributes'))) return null;
     const who = (name: string) => /^(.*>) \d+ [+-]\d{4}$/.exec(values.get(name) ?? '')?.[1];
     const author = who('git_author_ident');
     const committer = who('git_committer_ident');
@@ -277,7 +286,10 @@ function differingFiles(a: Tree, b: Tree, prefix: string): Array<{ path: string;
   return out;
 }
 
-/** `git ls-tree -r -t -z --full-tree` output as nested trees; null when it holds anything unexpected. */
+/**
+ * `git ls-tree -r -t -z --full-tree` output as nested trees; null when it holds anything
+ * unexpected, or a `.gitattributes` (what git commits there may not be the file's bytes).
+ */
 export function parseLsTree(output: string): Tree | null {
   // A name that is not UTF-8 came back with replacement characters: written back, it would be
   // another name.
@@ -293,6 +305,7 @@ export function parseLsTree(output: string): Tree | null {
     const parent = folders.get(slash < 0 ? '' : file.slice(0, slash));
     if (parent === undefined) return null;
     const name = file.slice(slash + 1);
+    if (name === '.gitattributes') return null;
     if (type === 'tree') {
       const tree: Tree = new Map();
       folders.set(file, tree);

@@ -111,11 +111,12 @@ if (knob('grandchild') !== null) {
   const child = spawn('sh', ['-c', 'trap "" TERM; echo $$ > "$1"; while :; do sleep 1; done', 'sh', new URL('grandchild.pid', ctl).pathname], { stdio: 'ignore' });
   child.unref();
 }
-const sleep = Number(knob('sleep-ms') ?? 0);
-if (sleep > 0) await new Promise((resolve) => setTimeout(resolve, sleep));
-// Waits (8 s at most) until this file exists in ctl/: an order that load cannot swap, unlike a sleep.
+// Waits (8 s at most) until this file exists in ctl/: an order that load cannot swap, unlike a
+// sleep. Then sleeps, so that what comes after that file has sleep-ms to happen.
 const waitFor = knob('wait-for');
 for (let waited = 0; waitFor && !existsSync(new URL(waitFor, ctl)) && waited < 8000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+const sleep = Number(knob('sleep-ms') ?? 0);
+if (sleep > 0) await new Promise((resolve) => setTimeout(resolve, sleep));
 if (knob('crash') !== null) throw new Error('evaluate.js: the harness is broken');
 console.log(\`score: \${${score}}\`);
 `;

@@ -134,6 +134,35 @@ describe('commits written in process', () => {
     expect(await committer(dir)).not.toBeNull();
   });
 
+  it('leaves to git a tree whose attributes could convert what is committed (a clean filter, end of lines)', async () => {
+    const dir = repo({ ...FILES, '.gitattributes': '*.js filter=upper\n' });
+    // A clean filter git runs on commit: the blob is not the file's bytes.
+    git(dir, 'config', 'filter.upper.clean', 'tr a-z A-Z');
+    git(dir, 'config', 'filter.upper.smudge', 'cat');
+    const base = git(dir, 'rev-parse', 'HEAD');
+    const c = (await committer(dir))!;
+    expect(c).not.toBeNull();
+    expect(await c.commit(base, [{ path: 'z.js', content: Buffer.from('lower\n') }], 'filtered\n')).toBeNull();
+    expect(git(dir, 'rev-parse', 'HEAD')).toBe(base);
+  });
+
+  it('is not used under core.autocrlf, or with an attributes file of the repository or the user', async () => {
+    const dir = repo();
+    git(dir, 'config', 'core.autocrlf', 'input');
+    expect(await committer(dir)).toBeNull();
+    git(dir, 'config', 'core.autocrlf', 'false');
+    expect(await committer(dir)).not.toBeNull();
+    mkdirSync(path.join(dir, '.git', 'info'), { recursive: true });
+    writeFileSync(path.join(dir, '.git', 'info', 'attributes'), '*.js text eol=crlf\n');
+    expect(await committer(dir)).toBeNull();
+    rmSync(path.join(dir, '.git', 'info', 'attributes'));
+    const home = `${dir}-home`;
+    mkdirSync(path.join(home, '.config', 'git'), { recursive: true });
+    cleanups.push(() => rmSync(home, { recursive: true, force: true }));
+    writeFileSync(path.join(home, '.config', 'git', 'attributes'), '*.js filter=lfs\n');
+    expect(await committer(dir, { ...testGitEnv, HOME: home, XDG_CONFIG_HOME: '' })).toBeNull();
+  });
+
   it('moves the worktree back to a commit it knows, as reset --hard would, without git', async () => {
     const dir = repo();
     const base = git(dir, 'rev-parse', 'HEAD');

@@ -89,8 +89,10 @@ describe('slots: experiments side by side (parallel.workers = 2)', () => {
     writeFileSync(config, readFileSync(config, 'utf8').replace('parallel: { agents: 2 }', 'parallel: { workers: 2, agents: 2 }'));
     git(p.dir, 'commit', '-qam', 'two workers');
     planAgent(p, { 1: { x: 20 }, 2: { write: { 'extra.js': 'export const Y = 5;\n' } } });
-    // Trial 1 takes long: trial 2 is kept while it runs, so trial 1's base is outdated when it ends.
+    // Trial 1 takes long: trial 2 is kept while it runs, so trial 1's base is outdated when it
+    // ends (2.5 s after trial 2's agent answered, however long that took on a loaded machine).
     setKnob(p, 'sleep-ms.1', 2500);
+    setKnob(p, 'wait-for.1', 'answered-2');
 
     const report = await startRun({ projectDir: p.dir, tag: 't', env: p.env, maxIterations: 2 });
 
