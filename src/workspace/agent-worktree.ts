@@ -204,7 +204,7 @@ class GitAgentWorktree implements AgentWorktree {
       throw new ProjectError(`the agent workspace ${this.top} is no longer the folder crucible made (moved, or replaced by a link); left as it is`);
     }
     const committer = this.committer === undefined ? null : await this.committer;
-    if (committer !== null && cleanAt !== undefined && (await this.readHead()) === cleanAt && (await committer.checkout(cleanAt, commit, this.top, (p) => this.editable(p)))) {
+    if (committer !== null && cleanAt !== undefined && (await this.readHead()) === cleanAt && committer.checkout(cleanAt, commit, this.top, (p) => this.editable(p))) {
       this.lastScan = null;
       await restoreCopies(this.root, this.copies);
       this.base = commit;

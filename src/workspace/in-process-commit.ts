@@ -120,7 +120,7 @@ export class InProcessCommitter {
    * packed baseline). After a write failed some files may hold `to`'s content already; the
    * `git reset --hard` the caller then runs puts every file right.
    */
-  async checkout(from: string, to: string, top: string, mayWrite: (file: string) => boolean): Promise<boolean> {
+  checkout(from: string, to: string, top: string, mayWrite: (file: string) => boolean): boolean {
     const [a, b] = [this.trees.get(from), this.trees.get(to)];
     if (a === undefined || b === undefined || !SHA1.test(to)) return false;
     const changed = differingFiles(a, b, '');

@@ -176,7 +176,7 @@ describe('commits written in process', () => {
     writeFileSync(path.join(dir, 'tool.sh'), '#!/bin/sh\necho tuned\n');
     const trial = (await c.commit(base, [{ path: 'a/inner.js', content: Buffer.from('tuned\n') }, { path: 'tool.sh', content: Buffer.from('#!/bin/sh\necho tuned\n') }], 't\n'))!;
     rmSync(log, { force: true });
-    expect(await c.checkout(trial, base, dir, () => true)).toBe(true);
+    expect(c.checkout(trial, base, dir, () => true)).toBe(true);
     expect(existsSync(log)).toBe(false);
     expect(git(dir, 'rev-parse', 'HEAD')).toBe(base);
     expect(readFileSync(path.join(dir, 'a/inner.js'), 'utf8')).toBe('export const X = 1;\n');
@@ -190,11 +190,11 @@ describe('commits written in process', () => {
     const base = git(dir, 'rev-parse', 'HEAD');
     const c = (await committer(dir))!;
     const trial = (await c.commit(base, [{ path: 'z.js', content: Buffer.from('z2\n') }], 't\n'))!;
-    expect(await c.checkout(trial, base, dir, (file) => file !== 'z.js')).toBe(false);
-    expect(await c.checkout(trial, git(dir, 'rev-parse', 'HEAD~2'), dir, () => true)).toBe(false);
+    expect(c.checkout(trial, base, dir, (file) => file !== 'z.js')).toBe(false);
+    expect(c.checkout(trial, git(dir, 'rev-parse', 'HEAD~2'), dir, () => true)).toBe(false);
     git(dir, 'repack', '-adq');
     git(dir, 'prune-packed');
-    expect(await c.checkout(trial, base, dir, () => true)).toBe(false);
+    expect(c.checkout(trial, base, dir, () => true)).toBe(false);
     expect(git(dir, 'rev-parse', 'HEAD')).toBe(trial);
   });
 });
