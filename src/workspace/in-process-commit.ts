@@ -17,7 +17,7 @@ import { gitTimestamp } from './ref-files.js';
  * `git reset --hard` that next moves the worktree to another commit rehashes what it must.
  *
  * Only the plain case is done here; anything else is left to git: `open` gives null for a
- * SHA-256 repository, an object folder set by the environment, a shared repository (git adjusts
+ * SHA-256 or reftable repository, an object folder set by the environment, a shared repository (git adjusts
  * the files' permissions), a commit encoding other than UTF-8, dates fixed by the environment, or
  * attributes that could convert content (core.autocrlf, an attributes file of the user or the
  * repository, a `.gitattributes` in the tree: end-of-line conversion, LFS and other filters);
@@ -47,7 +47,7 @@ const TREE_MODE = '40000';
 const REMEMBERED_TREES = 64;
 const FILE_MODES = new Set(['100644', '100755']);
 /** Settings under which git writes objects or commits differently from what is done here. */
-const GIT_DOES_IT = ['core.sharedrepository', 'i18n.commitencoding', 'extensions.objectformat', 'extensions.compatobjectformat'];
+const GIT_DOES_IT = ['core.sharedrepository', 'i18n.commitencoding', 'extensions.objectformat', 'extensions.compatobjectformat', 'extensions.refstorage'];
 const ENV_GIT_DOES_IT = ['GIT_OBJECT_DIRECTORY', 'GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_AUTHOR_DATE', 'GIT_COMMITTER_DATE', 'GIT_INDEX_FILE'];
 
 export class InProcessCommitter {
@@ -78,6 +78,8 @@ export class InProcessCommitter {
     const autocrlf = values.get('core.autocrlf')?.toLowerCase();
     if (autocrlf !== undefined && autocrlf !== 'false') return null;
     if (values.has('core.attributesfile') || existsSync(path.join(commonDir, 'info', 'attributes'))) return null;
+    // In a reftable repository HEAD is not the file written here.
+    if (existsSync(path.join(commonDir, 'reftable'))) return null;
     const configHome = env['XDG_CONFIG_HOME'] || (env['HOME'] ? path.join(env['HOME'], '.config') : null);
     if (configHome === null || existsSync(path.join(configHome, 'git', 'attributes'))) return null;
     const who = (name: string) => /^(.*>) \d+ [+-]\d{4}$/.exec(values.get(name) ?? '')?.[1];

@@ -132,6 +132,9 @@ describe('commits written in process', () => {
     expect(await committer(dir)).toBeNull();
     git(dir, 'config', '--unset', 'core.sharedRepository');
     expect(await committer(dir)).not.toBeNull();
+    // A reftable repository (git 2.45 and later) keeps HEAD elsewhere than the HEAD file.
+    mkdirSync(path.join(dir, '.git', 'reftable'));
+    expect(await committer(dir)).toBeNull();
   });
 
   it('leaves to git a tree whose attributes could convert what is committed (a clean filter, end of lines)', async () => {
