@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createGit, type Git } from '../../src/workspace/git.js';
@@ -72,4 +72,21 @@ export function makeRunBranchRepo(): { repo: TestRepo; dir: string; first: strin
   const calls: string[][] = [];
   const counted: Git = { ...real, cwd: real.cwd, run: (args, options) => (calls.push([...args]), real.run(args, options)) };
   return { repo, dir, first, second, real, counted, calls };
+}
+
+/**
+ * A `git` on PATH, in its own folder under `dir`, that logs each process started through it:
+ * `env` (testGitEnv with it first on PATH), the lines logged since the last `clear()`.
+ */
+export function loggingGit(dir: string): { env: NodeJS.ProcessEnv; calls(): string[]; clear(): void } {
+  const bin = path.join(dir, 'logging-git');
+  const log = path.join(bin, 'calls');
+  mkdirSync(bin, { recursive: true });
+  const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+  writeFileSync(path.join(bin, 'git'), `#!/bin/sh\necho "$*" >> "${log}"\nexec "${realGit}" "$@"\n`, { mode: 0o755 });
+  return {
+    env: { ...testGitEnv, PATH: `${bin}${path.delimiter}${process.env['PATH'] ?? ''}` },
+    calls: () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []),
+    clear: () => rmSync(log, { force: true }),
+  };
 }

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createAccessPolicy } from '../../src/workspace/access-policy.js';
 import { openAgentWorktree, type AgentWorktree } from '../../src/workspace/agent-worktree.js';
 import { checkChanges } from '../../src/workspace/guard.js';
-import { git, makeGitRepo, testGitEnv, writeFiles } from '../helpers/git-repo.js';
+import { git, loggingGit, makeGitRepo, testGitEnv, writeFiles } from '../helpers/git-repo.js';
 
 const SECRET = 'TOP-SECRET-7f3a';
 const FILES = {
@@ -300,38 +299,29 @@ describe('openAgentWorktree', () => {
 describe('git processes per trial', () => {
   it('resets with two git processes and lists changes with one', async () => {
     // A wrapper on PATH counts the git processes crucible starts.
-    const bin = tempDir();
-    const log = path.join(bin, 'calls');
-    const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
-    writeFileSync(path.join(bin, 'git'), `#!/bin/sh\necho "$*" >> "${log}"\nexec "${realGit}" "$@"\n`, { mode: 0o755 });
-    const env = { ...testGitEnv, PATH: `${bin}${path.delimiter}${process.env['PATH'] ?? ''}` };
-    const { wt, commit } = await setup({ env });
-    const count = () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).length : 0);
+    const logged = loggingGit(tempDir());
+    const { wt, commit } = await setup({ env: logged.env });
     write(wt, { 'train.py': 'lr = 0.2\n', 'src/n.py': 'n\n' });
-    rmSync(log, { force: true });
+    logged.clear();
     expect(await wt.changes()).toHaveLength(2);
-    expect(count()).toBe(1);
-    rmSync(log, { force: true });
+    expect(logged.calls()).toHaveLength(1);
+    logged.clear();
     await wt.reset(commit);
-    expect(count()).toBe(2);
+    expect(logged.calls()).toHaveLength(2);
   });
 
   it('takes the files an in-process backend wrote, and commits them, without a git process per trial', async () => {
-    const bin = tempDir();
-    const log = path.join(bin, 'calls');
-    const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
-    writeFileSync(path.join(bin, 'git'), `#!/bin/sh\necho "$*" >> "${log}"\nexec "${realGit}" "$@"\n`, { mode: 0o755 });
-    const env = { ...testGitEnv, PATH: `${bin}${path.delimiter}${process.env['PATH'] ?? ''}` };
-    const { dir, commit, wt } = await setup({ env });
-    const calls = () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []);
+    const logged = loggingGit(tempDir());
+    const calls = logged.calls;
+    const { dir, commit, wt } = await setup({ env: logged.env });
     write(wt, { 'train.py': 'lr = 0.2\n' });
-    rmSync(log, { force: true });
+    logged.clear();
     expect(await wt.declaredChanges(['train.py'])).toEqual([{ path: 'train.py', kind: 'modified' }]);
     expect(calls()).toEqual([]);
     const first = await wt.commit(['train.py'], 'lr 0.1 → 0.2\n');
     // Once per worktree: the identity and settings, and the tree of a commit it did not make.
     expect(calls().map((line) => / (var GIT_AUTHOR_IDENT|var -l|ls-tree) /.exec(` ${line} `)?.[1] ?? line)).toEqual(['var GIT_AUTHOR_IDENT', 'var -l', 'ls-tree']);
-    rmSync(log, { force: true });
+    logged.clear();
     write(wt, { 'model.py': 'layers = 3\n' });
     await wt.declaredChanges(['model.py']);
     const second = await wt.commit(['model.py'], 'layers 2 → 3\n');

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,7 +6,7 @@ import { GitError, ProjectError } from '../../src/errors.js';
 import { createGit, shortSha } from '../../src/workspace/git.js';
 import { moveRunBranch } from '../../src/workspace/run-branch.js';
 import { initRepo, isInsideRepo, repoRoot } from '../../src/workspace/project-git.js';
-import { git, makeGitRepo, testGitEnv, writeFiles, type TestRepo } from '../helpers/git-repo.js';
+import { git, loggingGit, makeGitRepo, testGitEnv, writeFiles, type TestRepo } from '../helpers/git-repo.js';
 
 let repos: TestRepo[] = [];
 const tempDirs: string[] = [];
@@ -241,21 +240,17 @@ describe('createGit', () => {
 
   it('commits a modification with one git process, a new file with three', async () => {
     const dir = repo();
-    const bin = tempDir();
-    const log = path.join(bin, 'calls');
-    const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
-    writeFileSync(path.join(bin, 'git'), `#!/bin/sh\necho "$*" >> "${log}"\nexec "${realGit}" "$@"\n`, { mode: 0o755 });
-    const g = createGit(dir, { env: { ...testGitEnv, PATH: `${bin}${path.delimiter}${process.env['PATH'] ?? ''}` } });
-    const calls = () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).length : 0);
+    const logged = loggingGit(tempDir());
+    const g = createGit(dir, { env: logged.env });
     await g.identityEnv();
-    rmSync(log, { force: true });
+    logged.clear();
     writeFiles(dir, { 'a.py': '2\n' });
     await g.commitFiles(['a.py'], 'modify');
-    expect(calls()).toBe(1);
-    rmSync(log, { force: true });
+    expect(logged.calls()).toHaveLength(1);
+    logged.clear();
     writeFiles(dir, { 'c.py': 'new\n' });
     await g.commitFiles(['c.py'], 'add');
-    expect(calls()).toBe(3);
+    expect(logged.calls()).toHaveLength(3);
   });
 });
 

@@ -1,10 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGit } from '../../src/workspace/git.js';
 import { InProcessCommitter, type FileChange } from '../../src/workspace/in-process-commit.js';
-import { git, makeGitRepo, testGitEnv } from '../helpers/git-repo.js';
+import { git, loggingGit, makeGitRepo, testGitEnv } from '../helpers/git-repo.js';
 
 /**
  * Commits written without git must be the commits git would write: the same trees (entry order,
@@ -86,17 +85,13 @@ describe('commits written in process', () => {
     const dir = repo();
     const base = git(dir, 'rev-parse', 'HEAD');
     // A git on PATH that logs each process crucible starts.
-    const log = path.join(dir, '.git', 'calls');
-    const bin = path.join(dir, '.git', 'bin');
-    mkdirSync(bin);
-    const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
-    writeFileSync(path.join(bin, 'git'), `#!/bin/sh\necho "$*" >> "${log}"\nexec "${realGit}" "$@"\n`, { mode: 0o755 });
-    const c = (await committer(dir, { ...testGitEnv, PATH: `${bin}${path.delimiter}${process.env['PATH'] ?? ''}` }))!;
+    const logged = loggingGit(path.join(dir, '.git'));
+    const c = (await committer(dir, logged.env))!;
     const one = await c.commit(base, [{ path: 'z.js', content: Buffer.from('z1\n') }], 'one\n');
-    rmSync(log, { force: true });
+    logged.clear();
     const two = await c.commit(one!, [{ path: 'a/inner.js', content: Buffer.from('two\n') }], 'two\n');
     expect(two).not.toBeNull();
-    expect(existsSync(log)).toBe(false);
+    expect(logged.calls()).toEqual([]);
     const changes = [{ path: 'z.js', content: Buffer.from('z1\n') }, { path: 'a/inner.js', content: Buffer.from('two\n') }];
     expect(git(dir, 'rev-parse', `${two}^{tree}`)).toBe(treeByGit(dir, base, changes));
     expect(git(dir, 'fsck', '--strict', '--no-dangling')).toBe('');
@@ -169,18 +164,14 @@ describe('commits written in process', () => {
   it('moves the worktree back to a commit it knows, as reset --hard would, without git', async () => {
     const dir = repo();
     const base = git(dir, 'rev-parse', 'HEAD');
-    const log = path.join(dir, '.git', 'calls');
-    const bin = path.join(dir, '.git', 'bin');
-    mkdirSync(bin);
-    const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
-    writeFileSync(path.join(bin, 'git'), `#!/bin/sh\necho "$*" >> "${log}"\nexec "${realGit}" "$@"\n`, { mode: 0o755 });
-    const c = (await committer(dir, { ...testGitEnv, PATH: `${bin}${path.delimiter}${process.env['PATH'] ?? ''}` }))!;
+    const logged = loggingGit(path.join(dir, '.git'));
+    const c = (await committer(dir, logged.env))!;
     writeFileSync(path.join(dir, 'a/inner.js'), 'tuned\n');
     writeFileSync(path.join(dir, 'tool.sh'), '#!/bin/sh\necho tuned\n');
     const trial = (await c.commit(base, [{ path: 'a/inner.js', content: Buffer.from('tuned\n') }, { path: 'tool.sh', content: Buffer.from('#!/bin/sh\necho tuned\n') }], 't\n'))!;
-    rmSync(log, { force: true });
+    logged.clear();
     expect(c.checkout(trial, base, dir, () => true)).toBe(true);
-    expect(existsSync(log)).toBe(false);
+    expect(logged.calls()).toEqual([]);
     expect(git(dir, 'rev-parse', 'HEAD')).toBe(base);
     expect(readFileSync(path.join(dir, 'a/inner.js'), 'utf8')).toBe('export const X = 1;\n');
     expect(statSync(path.join(dir, 'tool.sh')).mode & 0o111).not.toBe(0);
