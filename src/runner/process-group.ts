@@ -1,7 +1,32 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
-/** Sends `signal` to every process of the group led by `pgid`; false when none is left. */
+let ownGroupId: number | undefined;
+
+/** This process's group: crucible's own, and its user's shell job's. */
+function ownGroup(): number {
+  if (ownGroupId === undefined) {
+    try {
+      const stat = readFileSync('/proc/self/stat', 'utf8');
+      ownGroupId = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+    } catch {
+      ownGroupId = process.pid; // no /proc: at least never our own group when we lead it
+    }
+  }
+  return ownGroupId;
+}
+
+/**
+ * Whether `pgid` can name an experiment's group. A handle read back from the ledger, which an
+ * unsandboxed experiment can rewrite, may hold anything: kill(-0) would end crucible's own group
+ * (and the shell job or CI script it runs in), and kill(-1) every process the user owns.
+ */
+export function isSignallableGroup(pgid: number): boolean {
+  return Number.isInteger(pgid) && pgid > 1 && pgid !== process.pid && pgid !== ownGroup();
+}
+
+/** Sends `signal` to every process of the group led by `pgid`; false when none is left, or `pgid` names no experiment's group. */
 export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  if (!isSignallableGroup(pgid)) return false;
   try {
     process.kill(-pgid, signal);
     return true;

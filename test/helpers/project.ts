@@ -4,6 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { git, testGitEnv, writeFiles } from './git-repo.js';
+import { isPidAlive } from './processes.js';
+
+export { isPidAlive };
 
 /**
  * A tiny, fast crucible project for loop tests. Layout of `root` (a temp folder):
@@ -307,28 +310,13 @@ export function readFilesOf(dir: string, files: readonly string[]): Record<strin
   return Object.fromEntries(files.map((f) => [f, existsSync(path.join(dir, f)) ? readFileSync(path.join(dir, f), 'utf8') : null]));
 }
 
-/** Running and not a zombie (a killed orphan stays a zombie until something reaps it). */
-export function isPidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return process.platform !== 'linux';
-  }
-}
-
 /** SIGKILLs what a test may have left behind: its experiments and their grandchildren, by pid. */
 export function killLeftovers(project: TinyProject): void {
   const pids = experimentPids(project).map((p) => p.pid);
   const grandchild = path.join(project.ctl, 'grandchild.pid');
   if (existsSync(grandchild)) pids.push(Number(readFileSync(grandchild, 'utf8').trim()));
   for (const pid of pids) {
-    if (!Number.isInteger(pid) || pid <= 1 || !isPidAlive(pid)) continue;
+    if (!isPidAlive(pid)) continue;
     try {
       // Only ours: a recycled pid belongs to someone else.
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');

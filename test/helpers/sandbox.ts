@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll } from 'vitest';
 import { detectSandbox } from '../../src/sandbox/detect.js';
+import { killStrays } from './processes.js';
 
 /** Whether bubblewrap works on this machine; the sandbox tests skip, saying why, where it does not. */
 export const sandboxSupport = detectSandbox();
@@ -25,13 +26,7 @@ export function pidsRunning(needle: string): number[] {
 
 /** SIGKILLs what a failed test left running (only processes whose command line holds `needle`). */
 export function killRunning(needle: string): void {
-  for (const pid of pidsRunning(needle)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone meanwhile
-    }
-  }
+  killStrays(pidsRunning(needle));
 }
 
 /**

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,7 +8,8 @@ import type { ProposalRequest } from '../../src/agents/types.js';
 import { runCommand } from '../../src/runner/execute.js';
 import { createAccessPolicy } from '../../src/workspace/access-policy.js';
 import { agentConfigWith } from '../helpers/agent-config.js';
-import { createTinyProject, isPidAlive, killLeftovers, ledgerEvents, runCli, type TinyProject } from '../helpers/project.js';
+import { cliPath, createTinyProject, killLeftovers, ledgerEvents, runCli, type TinyProject } from '../helpers/project.js';
+import { isPidAlive, isSinglePid, killStrays } from '../helpers/processes.js';
 
 /**
  * Issue 7, class 7: whatever an experiment or a command agent starts (setsid, nohup, a double
@@ -42,6 +44,8 @@ async function readPids(file: string, count: number): Promise<number[]> {
 }
 
 async function survivors(pids: readonly number[]): Promise<number[]> {
+  // A pid file read before it was written parses as 0: that is no proof of anything.
+  expect(pids.filter((pid) => !isSinglePid(pid))).toEqual([]);
   // SIGKILL is delivered at once, but a process takes a moment to become a zombie.
   const deadline = Date.now() + 1000;
   let alive = pids.filter(isPidAlive);
@@ -57,13 +61,7 @@ describe.skipIf(linuxOnly)('processes that escape the process group', () => {
   const strays: number[] = [];
   const projects: TinyProject[] = [];
   afterEach(() => {
-    for (const pid of strays.splice(0)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone, as it should be
-      }
-    }
+    killStrays(strays.splice(0));
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
     for (const p of projects.splice(0)) {
       killLeftovers(p);
@@ -139,5 +137,55 @@ describe.skipIf(linuxOnly)('processes that escape the process group', () => {
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(await survivors([daemon])).toEqual([]);
     expect(ledgerEvents(project.dir, 't').find((e) => e.type === 'run.start')?.['processTag']).toMatch(/^[0-9a-f]{32}$/);
+  });
+});
+
+describe.skipIf(linuxOnly)('a ledger rewritten to name a group that was no experiment\'s', () => {
+  const projects: TinyProject[] = [];
+  afterEach(() => {
+    for (const p of projects.splice(0)) {
+      killLeftovers(p);
+      p.cleanup();
+    }
+  });
+
+  // The ledger is a file an unsandboxed experiment can rewrite between two runs. Recovery ends the
+  // killed run's last experiment by the group it recorded: a group that holds the recovering
+  // crucible itself (its shell job, the CI script that runs it) must be left alone.
+  it("never makes the next crucible kill its own process group", { timeout: 60_000 }, async () => {
+    const project = createTinyProject();
+    projects.push(project);
+    const killed = await runCli(project, ['run', '--tag', 't', '-n', '1'], { env: { CRUCIBLE_FAULT_KILL_AFTER: 'run.start:0' } });
+    expect(killed.signal, killed.stderr).toBe('SIGKILL');
+
+    // The next crucible runs in a group led by a shell, as from a script; it starts once the
+    // ledger names that group as the killed experiment's.
+    const leaderFile = path.join(project.ctl, 'leader.pid');
+    const go = path.join(project.ctl, 'go');
+    const q = JSON.stringify;
+    const script = `echo $$ > ${q(leaderFile)}; while [ ! -e ${q(go)} ]; do sleep 0.02; done; ${q(process.execPath)} ${q(cliPath)} run --tag t -n 1`;
+    const shell = spawn('sh', ['-c', script], { cwd: project.dir, env: project.env, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    shell.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const ended = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => shell.on('close', (code, signal) => resolve([code, signal])));
+    const [leader = 0] = await readPids(leaderFile, 1);
+    expect(isSinglePid(leader)).toBe(true);
+
+    const ledger = path.join(project.dir, '.crucible', 'runs', 't', 'ledger.jsonl');
+    const lines = readFileSync(ledger, 'utf8').split('\n').filter((line) => line !== '');
+    const rewritten = lines.map((line) => {
+      const event = JSON.parse(line) as Record<string, unknown>;
+      if (event['type'] !== 'run.start') return line;
+      const handle = event['handle'] as Record<string, unknown> | undefined;
+      return JSON.stringify({ ...event, ...(event['pgid'] !== undefined ? { pgid: leader } : {}), ...(handle ? { handle: { ...handle, pgid: leader } } : {}) });
+    });
+    expect(rewritten).not.toEqual(lines);
+    writeFileSync(ledger, `${rewritten.join('\n')}\n`);
+    writeFileSync(go, '');
+
+    const timer = setTimeout(() => shell.kill('SIGKILL'), 50_000);
+    const [code, signal] = await ended;
+    clearTimeout(timer);
+    expect({ code, signal, stderr: stderr.slice(-600) }).toEqual({ code: 0, signal: null, stderr: expect.any(String) });
   });
 });

@@ -7,39 +7,21 @@ import type { ProposalRequest } from '../../src/agents/types.js';
 import { agentTypesAvailable, createAgentBackend } from '../../src/agents/registry.js';
 import { createAccessPolicy } from '../../src/workspace/access-policy.js';
 import { agentConfigWith } from '../helpers/agent-config.js';
+import { isPidAlive, isSinglePid, killStrays } from '../helpers/processes.js';
 
 const dirs: string[] = [];
 const strays: number[] = [];
 afterEach(() => {
-  for (const pid of strays.splice(0)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
+  killStrays(strays.splice(0));
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-// A killed process can linger as a zombie until init reaps it; a zombie runs nothing.
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.charAt(stat.lastIndexOf(')') + 2) !== 'Z';
-  } catch {
-    return true;
-  }
-}
-
 async function waitUntilDead(pid: number, ms = 2000): Promise<boolean> {
+  // A pid file read before it was written parses as 0: that is no proof of anything.
+  expect(isSinglePid(pid), `pid ${pid}`).toBe(true);
   const deadline = Date.now() + ms;
-  while (isAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-  return !isAlive(pid);
+  while (isPidAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  return !isPidAlive(pid);
 }
 
 function setup(command: string | null, timeoutSeconds = 20) {

@@ -7,33 +7,20 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { localExecutor, runCommand } from '../../src/runner/execute.js';
 import { killTaggedProcesses } from '../../src/runner/stray-processes.js';
 import type { ExecutionHandle, RunSpec } from '../../src/runner/types.js';
+import { isPidAlive, isSinglePid, killStrays } from '../helpers/processes.js';
 
 const bin = fileURLToPath(new URL('../fixtures/bin/', import.meta.url));
 const node = JSON.stringify(process.execPath);
 const fixture = (name: string): string => `${node} ${JSON.stringify(path.join(bin, name))}`;
 
-// A killed orphan lingers as a zombie until init reaps it, which some containers' init does
-// only now and then: a zombie counts as dead (it holds no pipes and runs no code).
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true; // no /proc (macOS): trust kill(0)
-  }
-}
-
 async function waitUntilDead(pids: readonly number[], ms = 2000): Promise<number[]> {
+  // A pid file read before it was written parses as 0: that is no proof of anything.
+  expect(pids.filter((pid) => !isSinglePid(pid))).toEqual([]);
   const deadline = Date.now() + ms;
-  let alive = pids.filter(isAlive);
+  let alive = pids.filter(isPidAlive);
   while (alive.length > 0 && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 20));
-    alive = alive.filter(isAlive);
+    alive = alive.filter(isPidAlive);
   }
   return alive;
 }
@@ -55,13 +42,7 @@ describe('runCommand', () => {
     ...extra,
   });
   afterEach(() => {
-    for (const pid of strays.splice(0)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    killStrays(strays.splice(0));
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
 
