@@ -193,7 +193,10 @@ export async function runCommand(request: RunSpec, signal?: AbortSignal): Promis
   // Anything still in the group (a background job), or gone from it (a daemon), must not
   // outlive the command; once they are dead, nothing holds the output pipes open any more.
   signalGroup(pgid, 'SIGKILL');
-  await killTaggedProcesses(processTag);
+  // In a PID namespace of its own, the kernel ended every process inside once the namespace's
+  // init (in this group) was gone: nothing can carry the tag outside, and the scan of every
+  // process's environment (a few ms per command) would find nothing.
+  if (!endsWithItsNamespace(spec)) await killTaggedProcesses(processTag);
 
   let drainTimer: NodeJS.Timeout | undefined;
   await Promise.race([
@@ -218,6 +221,11 @@ export async function runCommand(request: RunSpec, signal?: AbortSignal): Promis
     stderr: stderrTail.toString(),
     shortMessage: describeEnding(result, spec.timeoutMs),
   };
+}
+
+/** Whether the command runs in a PID namespace of its own (the sandbox's), which dies with it. */
+function endsWithItsNamespace(spec: RunSpec): boolean {
+  return spec.sandbox?.args.includes('--unshare-pid') ?? false;
 }
 
 /** Runs experiments on this machine. */
