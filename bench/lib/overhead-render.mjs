@@ -34,6 +34,7 @@ export function renderFloors(floors, paths) {
       [
         ['node -e 0', floors.bare_node_ms],
         ['one git process (execFile)', floors.git_process_ms],
+        ...(floors.spawn_blocks_ms === undefined ? [] : [['spawn() holding the event loop', floors.spawn_blocks_ms]]),
         ['one fdatasync', floors.fdatasync_ms],
       ],
     ),
