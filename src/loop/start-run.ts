@@ -153,7 +153,7 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
       now: options.now ?? Date.now,
       restoreRecords: () => run.restoreRecords(),
       strategy: createStrategy(config.search, config.metric.direction),
-      branchWatch: await RunBranchWatch.open(git, run.branch),
+      branchWatch: await RunBranchWatch.open(git, run.branch, options.env ?? process.env),
     };
     state.best = bestOf(state.history, config.metric.direction);
 

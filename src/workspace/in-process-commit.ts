@@ -33,14 +33,14 @@ export interface FileChange {
   content: Buffer | null;
 }
 
-interface TreeEntry {
+export interface TreeEntry {
   mode: string;
   sha: string;
   /** The entries of a subtree, once known. */
   tree?: Tree;
 }
 
-type Tree = Map<string, TreeEntry>;
+export type Tree = Map<string, TreeEntry>;
 
 const SHA1 = /^[0-9a-f]{40}$/;
 const TREE_MODE = '40000';
@@ -50,10 +50,55 @@ const FILE_MODES = new Set(['100644', '100755']);
 const GIT_DOES_IT = ['core.sharedrepository', 'i18n.commitencoding', 'extensions.objectformat', 'extensions.compatobjectformat', 'extensions.refstorage'];
 const ENV_GIT_DOES_IT = ['GIT_OBJECT_DIRECTORY', 'GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_AUTHOR_DATE', 'GIT_COMMITTER_DATE', 'GIT_INDEX_FILE'];
 
-export class InProcessCommitter {
-  /** Root trees of the commits seen or made, by commit sha. */
-  private readonly trees = new Map<string, Tree>();
+/**
+ * Root trees of the commits seen or made, by commit sha, the most recently used last. A commit's
+ * id fixes its tree, so one cache serves every worktree of every repository in this process
+ * (the agents' worktrees and the project folder alike); only the last few are kept, so that
+ * 10,000 trials do not hold 10,000 root folders. The incumbent, used at every trial, stays.
+ */
+const rememberedTrees = new Map<string, Tree>();
 
+/** The root tree of `commit`, if it is remembered (and now the most recently used). */
+export function rememberedTree(commit: string): Tree | undefined {
+  const tree = rememberedTrees.get(commit);
+  if (tree !== undefined) rememberTree(commit, tree);
+  return tree;
+}
+
+function rememberTree(commit: string, tree: Tree): void {
+  rememberedTrees.delete(commit);
+  rememberedTrees.set(commit, tree);
+  if (rememberedTrees.size > REMEMBERED_TREES) rememberedTrees.delete(rememberedTrees.keys().next().value as string);
+}
+
+/**
+ * `git var -l` of the repository `git` works in, lower-cased keys, when nothing in the settings,
+ * the environment or the attributes asks git to write objects, commit or check out otherwise than
+ * done in this process; null when git must do it.
+ */
+export async function plainGitSettings(git: Git, commonDir: string, env: NodeJS.ProcessEnv): Promise<Map<string, string> | null> {
+  if (ENV_GIT_DOES_IT.some((name) => env[name] !== undefined)) return null;
+  const vars = await git.run(['var', '-l'], { allowFail: true, env: await git.identityEnv() });
+  if (vars.exitCode !== 0) return null;
+  const values = new Map<string, string>();
+  for (const line of vars.stdout.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) values.set(line.slice(0, eq).toLowerCase(), line.slice(eq + 1));
+  }
+  if (GIT_DOES_IT.some((key) => values.has(key))) return null;
+  // Attributes can ask git to convert what it commits or checks out (end of lines, LFS and other
+  // filters): only git knows how. Those in the trees are checked per tree (parseLsTree).
+  const autocrlf = values.get('core.autocrlf')?.toLowerCase();
+  if (autocrlf !== undefined && autocrlf !== 'false') return null;
+  if (values.has('core.attributesfile') || existsSync(path.join(commonDir, 'info', 'attributes'))) return null;
+  // In a reftable repository HEAD is not the file written here.
+  if (existsSync(path.join(commonDir, 'reftable'))) return null;
+  const configHome = env['XDG_CONFIG_HOME'] || (env['HOME'] ? path.join(env['HOME'], '.config') : null);
+  if (configHome === null || existsSync(path.join(configHome, 'git', 'attributes'))) return null;
+  return values;
+}
+
+export class InProcessCommitter {
   private constructor(
     private readonly git: Git,
     private readonly objectsDir: string,
@@ -64,24 +109,8 @@ export class InProcessCommitter {
 
   /** For the worktree `git` works in (its own git folder `gitDir`), or null when git must commit. */
   static async open(git: Git, gitDir: string, commonDir: string, env: NodeJS.ProcessEnv): Promise<InProcessCommitter | null> {
-    if (ENV_GIT_DOES_IT.some((name) => env[name] !== undefined)) return null;
-    const vars = await git.run(['var', '-l'], { allowFail: true, env: await git.identityEnv() });
-    if (vars.exitCode !== 0) return null;
-    const values = new Map<string, string>();
-    for (const line of vars.stdout.split('\n')) {
-      const eq = line.indexOf('=');
-      if (eq > 0) values.set(line.slice(0, eq).toLowerCase(), line.slice(eq + 1));
-    }
-    if (GIT_DOES_IT.some((key) => values.has(key))) return null;
-    // Attributes can ask git to convert what it commits (end of lines, LFS and other filters):
-    // only git knows how. Those in the trees are checked per tree (parseLsTree).
-    const autocrlf = values.get('core.autocrlf')?.toLowerCase();
-    if (autocrlf !== undefined && autocrlf !== 'false') return null;
-    if (values.has('core.attributesfile') || existsSync(path.join(commonDir, 'info', 'attributes'))) return null;
-    // In a reftable repository HEAD is not the file written here.
-    if (existsSync(path.join(commonDir, 'reftable'))) return null;
-    const configHome = env['XDG_CONFIG_HOME'] || (env['HOME'] ? path.join(env['HOME'], '.config') : null);
-    if (configHome === null || existsSync(path.join(configHome, 'git', 'attributes'))) return null;
+    const values = await plainGitSettings(git, commonDir, env);
+    if (values === null) return null;
     const who = (name: string) => /^(.*>) \d+ [+-]\d{4}$/.exec(values.get(name) ?? '')?.[1];
     const author = who('git_author_ident');
     const committer = who('git_committer_ident');
@@ -107,7 +136,7 @@ export class InProcessCommitter {
       const body = `tree ${treeSha}\nparent ${base}\nauthor ${this.author} ${now}\ncommitter ${this.committer} ${now}\n\n${message}`;
       const sha = this.writeObject('commit', Buffer.from(body, 'utf8'));
       if (!this.moveHead(base, sha)) return null;
-      this.remember(sha, next);
+      rememberTree(sha, next);
       return sha;
     } catch {
       return null;
@@ -123,13 +152,13 @@ export class InProcessCommitter {
    * `git reset --hard` the caller then runs puts every file right.
    */
   checkout(from: string, to: string, top: string, mayWrite: (file: string) => boolean): boolean {
-    const [a, b] = [this.trees.get(from), this.trees.get(to)];
+    const [a, b] = [rememberedTree(from), rememberedTree(to)];
     if (a === undefined || b === undefined || !SHA1.test(to)) return false;
     const changed = differingFiles(a, b, '');
     // A hidden file must never be written here: git's sparse checkout keeps it out.
     if (changed === null || !changed.every((file) => mayWrite(file.path))) return false;
     try {
-      const contents = changed.map((file) => ({ ...file, content: this.readBlob(file.sha) }));
+      const contents = changed.map((file) => ({ ...file, content: readLooseBlob(this.objectsDir, file.sha) }));
       if (contents.some((file) => file.content === null)) return false;
       for (const file of contents) {
         const target = path.join(top, file.path);
@@ -140,49 +169,22 @@ export class InProcessCommitter {
         renameSync(temp, target);
       }
       if (!this.moveHead(from, to)) return false;
-      this.remember(to, b);
+      rememberTree(to, b);
       return true;
     } catch {
       return false;
     }
   }
 
-  /** A loose blob's content, checked against its id; null when it is not loose (packed) or not a blob. */
-  private readBlob(sha: string): Buffer | null {
-    let data: Buffer;
-    try {
-      data = inflateSync(readFileSync(path.join(this.objectsDir, sha.slice(0, 2), sha.slice(2))));
-    } catch {
-      return null;
-    }
-    const nul = data.indexOf(0);
-    if (nul < 0 || !/^blob \d+$/.test(data.subarray(0, nul).toString('latin1'))) return null;
-    if (createHash('sha1').update(data).digest('hex') !== sha) return null;
-    return data.subarray(nul + 1);
-  }
-
   /** The root tree of `commit`: remembered, else read with one `git ls-tree`. */
   private async treeOf(commit: string): Promise<Tree | null> {
-    const known = this.trees.get(commit);
-    if (known !== undefined) {
-      this.remember(commit, known);
-      return known;
-    }
+    const known = rememberedTree(commit);
+    if (known !== undefined) return known;
     const listed = await this.git.run(['ls-tree', '-r', '-t', '-z', '--full-tree', commit], { allowFail: true });
     if (listed.exitCode !== 0) return null;
     const root = parseLsTree(listed.stdout);
-    if (root !== null) this.remember(commit, root);
+    if (root !== null) rememberTree(commit, root);
     return root;
-  }
-
-  /**
-   * The most recently used trees only, so that 10,000 trials do not hold 10,000 root folders:
-   * the incumbent, which every discarded trial goes back to, is used at every trial and stays.
-   */
-  private remember(commit: string, tree: Tree): void {
-    this.trees.delete(commit);
-    this.trees.set(commit, tree);
-    if (this.trees.size > REMEMBERED_TREES) this.trees.delete(this.trees.keys().next().value as string);
   }
 
   /** Puts `content` at `parts` in `tree` (copying the subtrees on the way); false when git must. */
@@ -265,11 +267,30 @@ export class InProcessCommitter {
   }
 }
 
+/** A loose blob's content, checked against its id; null when it is not loose (packed) or not a blob. */
+export function readLooseBlob(objectsDir: string, sha: string): Buffer | null {
+  let data: Buffer;
+  try {
+    data = inflateSync(readFileSync(path.join(objectsDir, sha.slice(0, 2), sha.slice(2))));
+  } catch {
+    return null;
+  }
+  const nul = data.indexOf(0);
+  if (nul < 0 || !/^blob \d+$/.test(data.subarray(0, nul).toString('latin1'))) return null;
+  if (createHash('sha1').update(data).digest('hex') !== sha) return null;
+  return data.subarray(nul + 1);
+}
+
+/** The id git gives `content` as a blob. */
+export function blobId(content: Buffer): string {
+  return createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex');
+}
+
 /**
  * The regular files `a` and `b` hold with different content (same mode), with `b`'s blob; null
  * when anything else differs (a file added or removed, a mode, a link, a folder's kind).
  */
-function differingFiles(a: Tree, b: Tree, prefix: string): Array<{ path: string; sha: string; mode: string }> | null {
+export function differingFiles(a: Tree, b: Tree, prefix: string): Array<{ path: string; sha: string; mode: string }> | null {
   const out: Array<{ path: string; sha: string; mode: string }> = [];
   if (a.size !== b.size) return null;
   for (const [name, entryA] of a) {

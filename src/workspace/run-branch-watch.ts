@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Git } from './git.js';
+import { IndexCheckout } from './index-checkout.js';
 import { gitDirs, RefFiles } from './ref-files.js';
 
 /**
@@ -24,15 +25,18 @@ export class RunBranchWatch {
     private readonly files: { head: string; ref: string; index: string } | null,
     /** Writes the branch's moves without a git process when the repository allows (null: git does). */
     readonly refFiles: RefFiles | null = null,
+    /** Moves the project folder's files and index without a git process when it is plain (null: git does). */
+    readonly checkout: IndexCheckout | null = null,
   ) {}
 
   /** Finds the files of `git`'s repository; a watch that always defers to git when they are not plain files. */
-  static async open(git: Git, branch: string): Promise<RunBranchWatch> {
+  static async open(git: Git, branch: string, env: NodeJS.ProcessEnv = process.env): Promise<RunBranchWatch> {
     const dirs = await gitDirs(git);
     if (dirs === null) return new RunBranchWatch(null);
     const { gitDir, commonDir } = dirs;
     const files = { head: path.join(gitDir, 'HEAD'), ref: path.join(commonDir, 'refs', 'heads', ...branch.split('/')), index: path.join(gitDir, 'index') };
-    return new RunBranchWatch(files, await RefFiles.open(git, dirs));
+    const [refFiles, checkout] = await Promise.all([RefFiles.open(git, dirs), IndexCheckout.open(git, dirs, env).catch(() => null)]);
+    return new RunBranchWatch(files, refFiles, checkout);
   }
 
   /** How the three files look now, or null when one of them cannot be read as a plain file. */

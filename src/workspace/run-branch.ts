@@ -102,7 +102,8 @@ export async function moveRunBranch(git: Git, branch: string, from: string, to: 
   }
   const staged = watch?.provenStaged(from) ?? null;
   watch?.forget();
-  await git.run(['read-tree', '-m', '-u', from, to]);
+  // Done in process when plain (index-checkout.ts); git does anything else, and refuses what it refuses.
+  if (watch?.checkout?.move(from, to) !== true) await git.run(['read-tree', '-m', '-u', from, to]);
   try {
     const message = `crucible: ${shortSha(from)} -> ${shortSha(to)}`;
     const updates = [...tagUpdates(tags), { ref: `refs/heads/${branch}`, to, from }];
