@@ -172,6 +172,7 @@ class GitAgentWorktree implements AgentWorktree {
   private lastScan: { changes: WorktreeChange[]; untracked: Set<string>; declared?: true } | null = null;
   /** Opened at the first declared commit: most worktrees (command agents) never need one. */
   private committer: Promise<InProcessCommitter | null> | undefined;
+  private treeLearner: Promise<InProcessCommitter | null> | undefined;
 
   constructor(
     git: Git,
@@ -287,6 +288,7 @@ class GitAgentWorktree implements AgentWorktree {
       scan.changes.every((c) => c.kind !== 'added' && wanted.has(c.path))
     ) {
       const fast = await this.git.commitTracked(message);
+      await this.learnTree(fast, scan.changes);
       this.base = fast;
       this.lastScan = { changes: [], untracked: new Set() };
       return fast;
@@ -300,6 +302,25 @@ class GitAgentWorktree implements AgentWorktree {
     this.base = sha;
     this.lastScan = { changes: [], untracked: new Set() };
     return sha;
+  }
+
+  /**
+   * Lets the project folder's moves to and from `commit` (just made by git on `this.base` from
+   * `changes`) skip git (decisions 45): its tree is learned from the files, and checked against
+   * the commit. A learner of its own: the committer, once opened, also moves this worktree back in
+   * process, which leaves the index as it was, and a scanned worktree needs its index right.
+   */
+  private async learnTree(commit: string, changes: readonly WorktreeChange[]): Promise<void> {
+    this.treeLearner ??= InProcessCommitter.open(this.git, this.gitDir, this.repo.commonDir, this.repo.env).catch(() => null);
+    const learner = await this.treeLearner;
+    if (learner === null || changes.some((c) => c.special !== undefined || c.kind === 'added')) return;
+    const files: FileChange[] = [];
+    for (const change of changes) {
+      const content = change.kind === 'deleted' ? null : await readFile(path.join(this.root, change.path)).catch(() => undefined);
+      if (content === undefined) return;
+      files.push({ path: this.topRelative(change.path), content });
+    }
+    await learner.learn(commit, this.base, files);
   }
 
   /** The declared changes to `paths` committed without git; null when git must do it. */

@@ -99,6 +99,9 @@ export async function plainGitSettings(git: Git, commonDir: string, env: NodeJS.
 }
 
 export class InProcessCommitter {
+  /** While set, objects are hashed and not written (`learn`). */
+  private hashOnly = false;
+
   private constructor(
     private readonly git: Git,
     private readonly objectsDir: string,
@@ -140,6 +143,34 @@ export class InProcessCommitter {
       return sha;
     } catch {
       return null;
+    }
+  }
+
+  /**
+   * Remembers the tree of `commit`, which git made on `base` from `changes` (the committed files
+   * as they are on disk), so that later moves to and from it need no git process: the tree is
+   * computed from `base`'s and the changes, objects hashed and not written, and kept only when it
+   * is the tree the commit names (read from its loose object). False when it cannot tell: a new
+   * file, a mode changed, a filter at work, a packed commit.
+   */
+  async learn(commit: string, base: string, changes: readonly FileChange[]): Promise<boolean> {
+    if (!SHA1.test(commit) || !SHA1.test(base) || changes.length === 0) return false;
+    const root = await this.treeOf(base);
+    if (root === null) return false;
+    // Synchronous from here: no other call can see hashOnly set.
+    this.hashOnly = true;
+    try {
+      const next = new Map(root);
+      for (const change of changes) {
+        if (!this.replace(next, change.path.split('/'), change.content)) return false;
+      }
+      if (this.writeTree(next) !== readLooseCommitTree(this.objectsDir, commit)) return false;
+      rememberTree(commit, next);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      this.hashOnly = false;
     }
   }
 
@@ -219,6 +250,7 @@ export class InProcessCommitter {
   private writeObject(type: 'blob' | 'tree' | 'commit', body: Buffer): string {
     const data = Buffer.concat([Buffer.from(`${type} ${body.length}\0`), body]);
     const sha = createHash('sha1').update(data).digest('hex');
+    if (this.hashOnly) return sha;
     const dir = path.join(this.objectsDir, sha.slice(0, 2));
     const file = path.join(dir, sha.slice(2));
     mkdirSync(dir, { recursive: true });
@@ -279,6 +311,17 @@ export function readLooseBlob(objectsDir: string, sha: string): Buffer | null {
   if (nul < 0 || !/^blob \d+$/.test(data.subarray(0, nul).toString('latin1'))) return null;
   if (createHash('sha1').update(data).digest('hex') !== sha) return null;
   return data.subarray(nul + 1);
+}
+
+/** The tree a loose commit object names; null when it is not loose or not a commit. */
+function readLooseCommitTree(objectsDir: string, sha: string): string | null {
+  try {
+    const data = inflateSync(readFileSync(path.join(objectsDir, sha.slice(0, 2), sha.slice(2))));
+    if (createHash('sha1').update(data).digest('hex') !== sha) return null;
+    return /^commit \d+\0tree ([0-9a-f]{40})\n/.exec(data.toString('latin1', 0, 80))?.[1] ?? null;
+  } catch {
+    return null;
+  }
 }
 
 /** The id git gives `content` as a blob. */

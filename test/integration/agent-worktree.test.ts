@@ -1,10 +1,12 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAccessPolicy } from '../../src/workspace/access-policy.js';
 import { openAgentWorktree, type AgentWorktree } from '../../src/workspace/agent-worktree.js';
 import { checkChanges } from '../../src/workspace/guard.js';
+import { createGit } from '../../src/workspace/git.js';
+import { IndexCheckout } from '../../src/workspace/index-checkout.js';
 import { git, loggingGit, makeGitRepo, testGitEnv, writeFiles } from '../helpers/git-repo.js';
 
 const SECRET = 'TOP-SECRET-7f3a';
@@ -331,6 +333,35 @@ describe('git processes per trial', () => {
     expect(git(dir, 'show', `${second}:train.py`)).toBe('lr = 0.2');
     expect(git(dir, 'show', `${second}:evaluate.py`)).toContain(SECRET);
     expect(git(dir, 'fsck', '--strict', '--no-dangling')).toBe('');
+  });
+  it("learns the tree of a commit git made from a scanned agent's changes: the project folder moves to it and back without git", async () => {
+    const logged = loggingGit(tempDir());
+    const { dir, commit, wt } = await setup({ env: logged.env });
+    const checkout = await IndexCheckout.open(createGit(dir, { env: testGitEnv }), { gitDir: path.join(dir, '.git'), commonDir: path.join(dir, '.git') }, testGitEnv);
+    write(wt, { 'train.py': 'lr = 0.2\n' });
+    await wt.changes();
+    // A message no other test uses: a commit's id fixes its tree, and the cache of trees is shared.
+    const first = await wt.commit(['train.py'], 'lr 0.1 → 0.2, scanned\n');
+    expect(checkout!.move(commit, first)).toBe(true);
+    expect(readFileSync(path.join(dir, 'train.py'), 'utf8')).toBe('lr = 0.2\n');
+    expect(git(dir, 'ls-files', '-s', 'train.py')).toContain(git(dir, 'rev-parse', `${first}:train.py`));
+    expect(checkout!.move(first, commit)).toBe(true);
+    expect(readFileSync(path.join(dir, 'train.py'), 'utf8')).toBe('lr = 0.1\n');
+
+    // The agent's own worktree is moved back by git: its index must stay right for the next scan.
+    logged.clear();
+    await wt.reset(commit, first);
+    expect(logged.calls().some((line) => line.includes('reset'))).toBe(true);
+    write(wt, { 'model.py': 'layers = 5\n' });
+    expect(await wt.changes()).toEqual([{ path: 'model.py', kind: 'modified' }]);
+
+    // A mode the agent changed is committed by git and not in the tree learned from the content:
+    // not remembered, so git moves the project.
+    chmodSync(path.join(wt.root, 'model.py'), 0o755);
+    await wt.changes();
+    const chmodded = await wt.commit(['model.py'], 'layers 2 → 5, executable\n');
+    expect(git(dir, 'ls-tree', chmodded, 'model.py')).toMatch(/^100755 /);
+    expect(checkout!.move(commit, chmodded)).toBe(false);
   });
 });
 
