@@ -1,3 +1,4 @@
+import { GitError, ProjectError } from '../errors.js';
 import { moveRunBranch, setTags, type TagUpdate } from '../workspace/run-branch.js';
 import { appendEvent } from '../store/ledger-events.js';
 import type { Plan } from './plan.js';
@@ -30,7 +31,7 @@ export async function applyPlan(ctx: RunContext, state: RunState, plan: Plan): P
       // A node off the run branch is reachable only through this tag (git gc keeps it).
       if (plan.node) tags.push({ name: `node/${ctx.tag}/${plan.trial}`, sha: plan.sha });
       // The tags ride in the branch move's ref transaction: one git process where there were two.
-      if (plan.move && state.head !== plan.to) await moveRunBranch(ctx.git, ctx.branch, state.head, plan.to, ctx.branchWatch, tags);
+      if (plan.move && state.head !== plan.to) await moveBack(ctx, state.head, plan.to, plan.trial, tags);
       else await setTags(ctx.git, tags, ctx.branchWatch);
       if (plan.move) {
         appendEvent(ctx.ledger, { type: 'reset', n: plan.trial, to: plan.to });
@@ -40,6 +41,23 @@ export async function applyPlan(ctx: RunContext, state: RunState, plan: Plan): P
     }
     default:
       return checkExhaustive(plan);
+  }
+}
+
+/**
+ * The move back after a trial that is not kept. A file of the trial that someone changed in the
+ * project folder since it was applied (the user, an experiment) stops it, changing nothing: the
+ * change is theirs and stays. Said in one line with what to do, not as git's message.
+ */
+async function moveBack(ctx: RunContext, from: string, to: string, trial: number, tags: readonly TagUpdate[]): Promise<void> {
+  try {
+    await moveRunBranch(ctx.git, ctx.branch, from, to, ctx.branchWatch, tags);
+  } catch (error) {
+    const file = error instanceof GitError && error.lockFile === null ? /Entry '(.+)' (?:not uptodate|would be overwritten)/.exec(error.stderr)?.[1] : undefined;
+    if (file === undefined) throw error;
+    throw new ProjectError(`cannot move the run branch back after trial ${trial}: ${file} was changed in the project folder during the trial; the change is left as it is`, {
+      hints: [`Keep what you need of it (git diff -- ${file} shows it), then undo it (git checkout -- ${file}) and run again: the run goes on from trial ${trial}'s decision.`],
+    });
   }
 }
 
