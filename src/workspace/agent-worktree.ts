@@ -3,7 +3,8 @@ import path from 'node:path';
 import { ProjectError } from '../errors.js';
 import type { AccessPolicy } from './access-policy.js';
 import { createGit, type Git } from './git.js';
-import { InProcessCommitter, type FileChange } from './in-process-commit.js';
+import { IndexCheckout } from './index-checkout.js';
+import { InProcessCommitter, moveDetachedHead, type FileChange } from './in-process-commit.js';
 import { repoLayout, type RepoLayout } from './project-git.js';
 import { changedCopies, createReadonlyCopies, listReadonlyFiles, restoreCopies, type ReadonlyCopy } from './readonly-copies.js';
 import { formatNewFileDiff } from './new-file-diff.js';
@@ -173,6 +174,8 @@ class GitAgentWorktree implements AgentWorktree {
   /** Opened at the first declared commit: most worktrees (command agents) never need one. */
   private committer: Promise<InProcessCommitter | null> | undefined;
   private treeLearner: Promise<InProcessCommitter | null> | undefined;
+  /** For command agents' worktrees, whose index git keeps right: the move back after a discard. */
+  private indexCheckout: Promise<IndexCheckout | null> | undefined;
 
   constructor(
     git: Git,
@@ -206,6 +209,14 @@ class GitAgentWorktree implements AgentWorktree {
     }
     const committer = this.committer === undefined ? null : await this.committer;
     if (committer !== null && cleanAt !== undefined && (await this.readHead()) === cleanAt && committer.checkout(cleanAt, commit, this.top, (p) => this.editable(p))) {
+      this.lastScan = null;
+      await restoreCopies(this.root, this.copies);
+      this.base = commit;
+      return;
+    }
+    // A scanned worktree (a command agent's) whose change git committed whole: its index holds
+    // the commit, so the move back is done in process, index included (decisions 45).
+    if (committer === null && cleanAt !== undefined && this.lastScan !== null && this.lastScan.declared !== true && this.lastScan.untracked.size === 0 && this.lastScan.changes.length === 0 && (await this.moveInProcess(cleanAt, commit))) {
       this.lastScan = null;
       await restoreCopies(this.root, this.copies);
       this.base = commit;
@@ -302,6 +313,16 @@ class GitAgentWorktree implements AgentWorktree {
     this.base = sha;
     this.lastScan = { changes: [], untracked: new Set() };
     return sha;
+  }
+
+  /** Files, index and HEAD from `from` (where HEAD is) to `to`, without git; false when git must. */
+  private async moveInProcess(from: string, to: string): Promise<boolean> {
+    if ((await this.readHead()) !== from) return false;
+    this.indexCheckout ??= IndexCheckout.forWorktree(this.git, this.top, { gitDir: this.gitDir, commonDir: this.repo.commonDir }, this.repo.env).catch(() => null);
+    const checkout = await this.indexCheckout;
+    if (checkout === null || !checkout.move(from, to, (p) => this.editable(p))) return false;
+    // HEAD moved meanwhile (it cannot: the agent's turn is over): git's reset puts everything right.
+    return moveDetachedHead(path.join(this.gitDir, 'HEAD'), from, to);
   }
 
   /**

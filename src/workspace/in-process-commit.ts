@@ -273,30 +273,10 @@ export class InProcessCommitter {
     return sha;
   }
 
-  /** HEAD from `from` to `to` under HEAD.lock, as git moves a detached HEAD; false when it is not at `from` or the lock is held. */
   private moveHead(from: string, to: string): boolean {
-    const lock = `${this.headFile}.lock`;
-    let fd: number;
-    try {
-      fd = openSync(lock, 'wx', 0o666);
-    } catch {
-      return false;
-    }
-    try {
-      if (readFileSync(this.headFile, 'utf8').trim() !== from) {
-        closeSync(fd);
-        rmSync(lock, { force: true });
-        return false;
-      }
-      writeSync(fd, `${to}\n`);
-      closeSync(fd);
-      renameSync(lock, this.headFile);
-      return true;
-    } catch (error) {
-      rmSync(lock, { force: true });
-      throw error;
-    }
+    return moveDetachedHead(this.headFile, from, to);
   }
+
 }
 
 /** A loose blob's content, checked against its id; null when it is not loose (packed) or not a blob. */
@@ -311,6 +291,31 @@ export function readLooseBlob(objectsDir: string, sha: string): Buffer | null {
   if (nul < 0 || !/^blob \d+$/.test(data.subarray(0, nul).toString('latin1'))) return null;
   if (createHash('sha1').update(data).digest('hex') !== sha) return null;
   return data.subarray(nul + 1);
+}
+
+/** A detached HEAD (its file `headFile`) from `from` to `to` under HEAD.lock, as git moves it; false when it is not at `from` or the lock is held. */
+export function moveDetachedHead(headFile: string, from: string, to: string): boolean {
+  const lock = `${headFile}.lock`;
+  let fd: number;
+  try {
+    fd = openSync(lock, 'wx', 0o666);
+  } catch {
+    return false;
+  }
+  try {
+    if (readFileSync(headFile, 'utf8').trim() !== from) {
+      closeSync(fd);
+      rmSync(lock, { force: true });
+      return false;
+    }
+    writeSync(fd, `${to}\n`);
+    closeSync(fd);
+    renameSync(lock, headFile);
+    return true;
+  } catch (error) {
+    rmSync(lock, { force: true });
+    throw error;
+  }
 }
 
 /** The tree a loose commit object names; null when it is not loose or not a commit. */

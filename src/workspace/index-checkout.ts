@@ -29,6 +29,21 @@ export class IndexCheckout {
     private readonly objectsDir: string,
   ) {}
 
+  /**
+   * For an agent's worktree (`top`, its git folder `gitDir`), whose git runs with a sparse checkout
+   * of its own: the hidden files' skip-worktree entries are carried untouched, and no file of
+   * theirs is ever written (a changed path must have a plain entry). Null when git must do it.
+   */
+  static async forWorktree(git: Git, top: string, dirs: { gitDir: string; commonDir: string }, env: NodeJS.ProcessEnv): Promise<IndexCheckout | null> {
+    const values = await plainGitSettings(git, dirs.commonDir, env);
+    if (values === null || !plainCheckoutSettings(values, true)) return null;
+    try {
+      return new IndexCheckout(realpathSync(top), realpathSync(dirs.gitDir), path.join(realpathSync(dirs.commonDir), 'objects'));
+    } catch {
+      return null;
+    }
+  }
+
   private get indexFile(): string {
     return path.join(this.gitDir, 'index');
   }
@@ -40,11 +55,7 @@ export class IndexCheckout {
       plainGitSettings(git, dirs.commonDir, env),
       git.run(['rev-parse', '--show-toplevel'], { allowFail: true }),
     ]);
-    if (values === null || top.exitCode !== 0) return null;
-    const on = (key: string) => ['true', 'yes', 'on', '1'].includes((values.get(key) ?? '').toLowerCase());
-    const off = (key: string) => ['false', 'no', 'off', '0'].includes((values.get(key) ?? '').toLowerCase());
-    if (on('core.ignorecase') || off('core.filemode') || on('core.sparsecheckout') || on('core.splitindex') || on('index.skiphash')) return null;
-    if (values.has('core.fsmonitor') && !off('core.fsmonitor')) return null;
+    if (values === null || top.exitCode !== 0 || !plainCheckoutSettings(values, false)) return null;
     try {
       return new IndexCheckout(realpathSync(top.stdout.replace(/\n$/, '')), realpathSync(dirs.gitDir), path.join(realpathSync(dirs.commonDir), 'objects'));
     } catch {
@@ -52,12 +63,15 @@ export class IndexCheckout {
     }
   }
 
-  /** As `git read-tree -m -u from to`; false, with nothing changed, when git must do it. */
-  move(from: string, to: string): boolean {
+  /**
+   * As `git read-tree -m -u from to`; false, with nothing changed, when git must do it, or when
+   * `mayWrite` refuses a file to update.
+   */
+  move(from: string, to: string, mayWrite: (file: string) => boolean = () => true): boolean {
     const [a, b] = [rememberedTree(from), rememberedTree(to)];
     if (a === undefined || b === undefined) return false;
     const changed = differingFiles(a, b, '');
-    if (changed === null || changed.length === 0) return false;
+    if (changed === null || changed.length === 0 || !changed.every((file) => mayWrite(file.path))) return false;
     const lock = `${this.indexFile}.lock`;
     let fd: number;
     try {
@@ -76,7 +90,7 @@ export class IndexCheckout {
       for (const change of changed) {
         const entry = index.entries.get(change.path);
         const old = findEntry(a, change.path);
-        if (entry === undefined || old === undefined || entry.sha !== old.sha || entry.mode !== Number.parseInt(old.mode, 8)) return this.release(fd, lock);
+        if (entry === undefined || !entry.plain || old === undefined || entry.sha !== old.sha || entry.mode !== Number.parseInt(old.mode, 8)) return this.release(fd, lock);
         const file = path.join(this.top, change.path);
         // A folder on the way replaced by a link would take the write elsewhere.
         if (realpathSync(path.dirname(file)) !== path.dirname(file)) return this.release(fd, lock);
@@ -151,6 +165,15 @@ export class IndexCheckout {
   }
 }
 
+/** Settings under which git checks files out as done here; a sparse checkout only where allowed. */
+function plainCheckoutSettings(values: Map<string, string>, sparse: boolean): boolean {
+  const on = (key: string) => ['true', 'yes', 'on', '1'].includes((values.get(key) ?? '').toLowerCase());
+  const off = (key: string) => ['false', 'no', 'off', '0'].includes((values.get(key) ?? '').toLowerCase());
+  if (on('core.ignorecase') || off('core.filemode') || on('core.splitindex') || on('index.skiphash')) return false;
+  if (on('core.sparsecheckout') && !sparse) return false;
+  return !(values.has('core.fsmonitor') && !off('core.fsmonitor'));
+}
+
 function findEntry(tree: ReturnType<typeof rememberedTree>, file: string): { mode: string; sha: string } | undefined {
   let current = tree;
   const parts = file.split('/');
@@ -170,11 +193,13 @@ interface IndexEntry {
   at: number;
   mode: number;
   sha: string;
+  /** No flag set (assume-unchanged, skip-worktree, intent-to-add): only such an entry is updated here. */
+  plain: boolean;
 }
 
 interface ParsedIndex {
   data: Buffer;
-  /** Stage-0 entries by path; a path with a conflict, or an entry with extended flags, makes the parse fail. */
+  /** Stage-0 entries by path; a conflict (a stage other than 0) makes the parse fail. */
   entries: Map<string, IndexEntry>;
   /** Where the entries end and the extensions begin. */
   entriesEnd: number;
@@ -199,19 +224,23 @@ export function parseIndex(data: Buffer): ParsedIndex | null {
   const entries = new Map<string, IndexEntry>();
   let at = 12;
   for (let i = 0; i < count; i++) {
-    if (at + 62 > body) return null;
+    if (at + 64 > body) return null;
     const flags = data.readUInt16BE(at + 60);
-    // Extended flags (skip-worktree, intent-to-add), stages other than 0 (a conflict) and
-    // assume-unchanged entries: git's business.
-    if ((flags & 0xf000) !== 0) return null;
+    // A conflict (a stage other than 0) is git's business.
+    if ((flags & 0x3000) !== 0) return null;
+    // Extended flags (skip-worktree, intent-to-add) take two bytes more, from version 3 on.
+    const extended = (flags & 0x4000) !== 0;
+    if (extended && version < 3) return null;
+    const fixed = extended ? 64 : 62;
+    const plain = (flags & 0x8000) === 0 && (!extended || data.readUInt16BE(at + 62) === 0);
     const nameLength = flags & 0xfff;
-    const nameStart = at + 62;
+    const nameStart = at + fixed;
     const nameEnd = nameLength < 0xfff ? nameStart + nameLength : data.indexOf(0, nameStart);
     if (nameEnd < 0 || nameEnd > body || data[nameEnd] !== 0) return null;
     const name = data.toString('utf8', nameStart, nameEnd);
     if (Buffer.byteLength(name) !== nameEnd - nameStart) return null; // not UTF-8: a name that cannot round-trip
-    entries.set(name, { at, mode: data.readUInt32BE(at + 24), sha: data.toString('hex', at + 40, at + 60) });
-    at += (62 + (nameEnd - nameStart) + 8) & ~7;
+    entries.set(name, { at, mode: data.readUInt32BE(at + 24), sha: data.toString('hex', at + 40, at + 60), plain });
+    at += (fixed + (nameEnd - nameStart) + 8) & ~7;
   }
   const entriesEnd = at;
   const extensions: ParsedIndex['extensions'] = [];

@@ -348,10 +348,7 @@ describe('git processes per trial', () => {
     expect(checkout!.move(first, commit)).toBe(true);
     expect(readFileSync(path.join(dir, 'train.py'), 'utf8')).toBe('lr = 0.1\n');
 
-    // The agent's own worktree is moved back by git: its index must stay right for the next scan.
-    logged.clear();
     await wt.reset(commit, first);
-    expect(logged.calls().some((line) => line.includes('reset'))).toBe(true);
     write(wt, { 'model.py': 'layers = 5\n' });
     expect(await wt.changes()).toEqual([{ path: 'model.py', kind: 'modified' }]);
 
@@ -362,6 +359,52 @@ describe('git processes per trial', () => {
     const chmodded = await wt.commit(['model.py'], 'layers 2 → 5, executable\n');
     expect(git(dir, 'ls-tree', chmodded, 'model.py')).toMatch(/^100755 /);
     expect(checkout!.move(commit, chmodded)).toBe(false);
+  });
+});
+
+describe('a command agent\'s worktree moved back in process', () => {
+  it('after a discard: no git process, files, index and HEAD as git reset --hard leaves them, the next scan right, no hidden file written', async () => {
+    const logged = loggingGit(tempDir());
+    const { dir, commit, wt } = await setup({ env: logged.env });
+    const trialAndBack = async (content: string) => {
+      write(wt, { 'train.py': content });
+      await wt.changes();
+      const trial = await wt.commit(['train.py'], `lr → ${content}`);
+      logged.clear();
+      await wt.reset(commit, trial);
+      return logged.calls().map((line) => (line.endsWith(' var -l') ? 'var -l' : line));
+    };
+    // Once per worktree: the settings. Then none.
+    expect(await trialAndBack('lr = 0.7, moved back\n')).toEqual(['var -l']);
+    expect(readFileSync(path.join(wt.root, 'train.py'), 'utf8')).toBe('lr = 0.1\n');
+    expect(await trialAndBack('lr = 0.6, moved back\n')).toEqual([]);
+    expect(readFileSync(path.join(wt.root, 'train.py'), 'utf8')).toBe('lr = 0.1\n');
+    // Index and HEAD agree, and the files' stat data is what the index says.
+    const inWorktree = [`--git-dir=${path.join(dir, '.git', 'worktrees', 'run1')}`, `--work-tree=${wt.root}`];
+    expect(git(dir, ...inWorktree, 'rev-parse', 'HEAD')).toBe(commit);
+    expect(git(dir, ...inWorktree, 'diff-index', '--cached', '--name-only', 'HEAD')).toBe('');
+    expect(git(dir, ...inWorktree, 'diff-files', '--name-only', '--', 'train.py')).toBe('');
+    expect(listFiles(wt.root).filter((f) => f === 'evaluate.py' || f.startsWith('tests/') || f.endsWith('.secret'))).toEqual([]);
+    // The index is right: the next scan sees exactly the next change, and git agrees.
+    write(wt, { 'model.py': 'layers = 9\n' });
+    expect(await wt.changes()).toEqual([{ path: 'model.py', kind: 'modified' }]);
+    const next = await wt.commit(['model.py'], 'layers 2 → 9\n');
+    expect(git(dir, 'rev-parse', `${next}^`)).toBe(commit);
+    expect(git(dir, 'diff', '--name-only', commit, next)).toBe('model.py');
+    expect(git(dir, 'show', `${next}:train.py`)).toBe('lr = 0.1');
+  });
+
+  it('leaves it to git when the worktree is not known clean at the commit it leaves', async () => {
+    const logged = loggingGit(tempDir());
+    const { commit, wt } = await setup({ env: logged.env });
+    write(wt, { 'train.py': 'lr = 0.8\n' });
+    await wt.changes();
+    const trial = await wt.commit(['train.py'], 'lr 0.1 → 0.8\n');
+    logged.clear();
+    await wt.reset(commit); // no cleanAt: the caller does not know
+    expect(logged.calls().some((line) => line.includes('reset'))).toBe(true);
+    expect(readFileSync(path.join(wt.root, 'train.py'), 'utf8')).toBe('lr = 0.1\n');
+    void trial;
   });
 });
 

@@ -122,6 +122,21 @@ describe('the project folder moved in process', () => {
     expect(git(dir, 'status', '--porcelain', '--untracked-files=all').split('\n').sort()).toEqual(['?? a/deep/notes.txt', '?? b/new.txt']);
   });
 
+  it('carries the flags of entries it does not update (skip-worktree, assume-unchanged), as git does', async () => {
+    const { dir, from, to, checkout } = await setup();
+    const flag = (d: string) => {
+      git(d, 'update-index', '--skip-worktree', 'z.js');
+      git(d, 'update-index', '--assume-unchanged', 'a.txt');
+    };
+    flag(dir);
+    expect(checkout!.move(from, to)).toBe(true);
+    const clone = movedByGit(dir, from, to, flag);
+    expect(git(dir, 'ls-files', '-v', '-s')).toBe(git(clone, 'ls-files', '-v', '-s'));
+    expect(git(dir, 'ls-files', '-v')).toMatch(/^S z\.js$/m);
+    expect(git(dir, 'ls-files', '-v')).toMatch(/^h a\.txt$/m);
+    expect(git(dir, 'diff-files', '--name-only')).toBe('');
+  });
+
   it('changes nothing when a file to update holds other content, and git then refuses as before', async () => {
     const { dir, from, to, checkout } = await setup();
     writeFileSync(path.join(dir, 'tool.sh'), 'edited by someone\n');
@@ -148,8 +163,8 @@ describe('the project folder moved in process', () => {
     ['the index is locked by another git', (dir: string) => writeFileSync(path.join(dir, '.git', 'index.lock'), '')],
     ['the index is version 4', (dir: string) => git(dir, 'update-index', '--index-version', '4')],
     ['the index is split', (dir: string) => git(dir, 'update-index', '--split-index')],
-    ['an entry is skip-worktree', (dir: string) => git(dir, 'update-index', '--skip-worktree', 'z.js')],
-    ['an entry is assume-unchanged', (dir: string) => git(dir, 'update-index', '--assume-unchanged', 'a.txt')],
+    ['the entry of a file to update is skip-worktree', (dir: string) => git(dir, 'update-index', '--skip-worktree', 'tool.sh')],
+    ['the entry of a file to update is assume-unchanged', (dir: string) => git(dir, 'update-index', '--assume-unchanged', 'tool.sh')],
     ['the new blob is packed', (dir: string) => {
       git(dir, 'repack', '-a', '-d', '-q');
       git(dir, 'prune-packed');
