@@ -4,7 +4,7 @@ import { ProjectError } from '../errors.js';
 import type { AccessPolicy } from './access-policy.js';
 import { createGit, type Git } from './git.js';
 import { IndexCheckout } from './index-checkout.js';
-import { InProcessCommitter, moveDetachedHead, type FileChange } from './in-process-commit.js';
+import { InProcessCommitter, MAX_IN_PROCESS_FILE_BYTES, moveDetachedHead, type FileChange } from './in-process-commit.js';
 import { repoLayout, type RepoLayout } from './project-git.js';
 import { changedCopies, createReadonlyCopies, listReadonlyFiles, restoreCopies, type ReadonlyCopy } from './readonly-copies.js';
 import { formatNewFileDiff } from './new-file-diff.js';
@@ -337,7 +337,13 @@ class GitAgentWorktree implements AgentWorktree {
     if (learner === null || changes.some((c) => c.special !== undefined || c.kind === 'added')) return;
     const files: FileChange[] = [];
     for (const change of changes) {
-      const content = change.kind === 'deleted' ? null : await readFile(path.join(this.root, change.path)).catch(() => undefined);
+      const file = path.join(this.root, change.path);
+      // A large file is git's to handle: reading it here would cost its size in memory.
+      if (change.kind !== 'deleted') {
+        const size = (await lstat(file).catch(() => null))?.size;
+        if (size === undefined || size > MAX_IN_PROCESS_FILE_BYTES) return;
+      }
+      const content = change.kind === 'deleted' ? null : await readFile(file).catch(() => undefined);
       if (content === undefined) return;
       files.push({ path: this.topRelative(change.path), content });
     }
@@ -355,7 +361,7 @@ class GitAgentWorktree implements AgentWorktree {
     for (const change of chosen) {
       const file = path.join(this.root, change.path);
       const info = await lstat(file).catch(() => null);
-      if (change.kind === 'deleted' ? info !== null : !info?.isFile()) return null;
+      if (change.kind === 'deleted' ? info !== null : !info?.isFile() || info.size > MAX_IN_PROCESS_FILE_BYTES) return null;
       files.push({ path: this.topRelative(change.path), content: change.kind === 'deleted' ? null : await readFile(file) });
     }
     return committer.commit(this.base, files, message);

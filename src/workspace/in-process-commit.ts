@@ -279,11 +279,17 @@ export class InProcessCommitter {
 
 }
 
-/** A loose blob's content, checked against its id; null when it is not loose (packed) or not a blob. */
+/**
+ * Files larger than this are left to git, which streams them: a 100 MB edit must not cost
+ * crucible 100 MB of memory more than once (the memory test holds it to 256 MB of heap).
+ */
+export const MAX_IN_PROCESS_FILE_BYTES = 8 * 1024 * 1024;
+
+/** A loose blob's content, checked against its id; null when it is not loose (packed), not a blob, or too large. */
 export function readLooseBlob(objectsDir: string, sha: string): Buffer | null {
   let data: Buffer;
   try {
-    data = inflateSync(readFileSync(path.join(objectsDir, sha.slice(0, 2), sha.slice(2))));
+    data = inflateSync(readFileSync(path.join(objectsDir, sha.slice(0, 2), sha.slice(2))), { maxOutputLength: MAX_IN_PROCESS_FILE_BYTES + 64 });
   } catch {
     return null;
   }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, lstatSync, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import type { Git } from './git.js';
-import { blobId, differingFiles, plainGitSettings, readLooseBlob, rememberedTree } from './in-process-commit.js';
+import { blobId, differingFiles, MAX_IN_PROCESS_FILE_BYTES, plainGitSettings, readLooseBlob, rememberedTree } from './in-process-commit.js';
 
 /**
  * The project folder's move from one commit to another, done in this process when it is plain
@@ -72,6 +72,7 @@ export class IndexCheckout {
     if (a === undefined || b === undefined) return false;
     const changed = differingFiles(a, b, '');
     if (changed === null || changed.length === 0 || !changed.every((file) => mayWrite(file.path))) return false;
+    if (changed.length > MAX_FILES_PER_MOVE) return false;
     const lock = `${this.indexFile}.lock`;
     let fd: number;
     try {
@@ -96,7 +97,7 @@ export class IndexCheckout {
         if (realpathSync(path.dirname(file)) !== path.dirname(file)) return this.release(fd, lock);
         const info = lstatSync(file, { throwIfNoEntry: false });
         const executable = change.mode === '100755';
-        if (!info?.isFile() || ((info.mode & 0o100) !== 0) !== executable) return this.release(fd, lock);
+        if (!info?.isFile() || info.size > MAX_IN_PROCESS_FILE_BYTES || ((info.mode & 0o100) !== 0) !== executable) return this.release(fd, lock);
         // Not up to date (someone edited it): git refuses, naming the file.
         const before = readFileSync(file);
         if (blobId(before) !== old.sha) return this.release(fd, lock);
@@ -205,6 +206,9 @@ interface ParsedIndex {
   entriesEnd: number;
   extensions: Array<{ signature: string; body: Buffer }>;
 }
+
+/** A trial changes a few files; a move of more is git's (each file is held in memory here). */
+const MAX_FILES_PER_MOVE = 64;
 
 /** About 10,000 files: beyond, git's own read-tree is the faster way. */
 const MAX_INDEX_BYTES = 1 << 20;
