@@ -112,7 +112,7 @@ export class IndexCheckout {
         setEntry(index.data, step.entry, lstatSync(step.file, { bigint: true }), step.sha);
       }
       const content = serializeIndex(index, changed.map((c) => c.path));
-      writeSync(fd, content);
+      for (let done = 0; done < content.length; ) done += writeSync(fd, content, done);
       closeSync(fd);
       renameSync(lock, this.indexFile);
       return true;
