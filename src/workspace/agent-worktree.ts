@@ -4,7 +4,7 @@ import { ProjectError } from '../errors.js';
 import type { AccessPolicy } from './access-policy.js';
 import { createGit, type Git } from './git.js';
 import { IndexCheckout } from './index-checkout.js';
-import { InProcessCommitter, MAX_IN_PROCESS_FILE_BYTES, moveDetachedHead, type FileChange } from './in-process-commit.js';
+import { InProcessCommitter, MAX_IN_PROCESS_FILE_BYTES, moveDetachedHead, plainGitSettings, type FileChange } from './in-process-commit.js';
 import { repoLayout, type RepoLayout } from './project-git.js';
 import { changedCopies, createReadonlyCopies, listReadonlyFiles, restoreCopies, type ReadonlyCopy } from './readonly-copies.js';
 import { formatNewFileDiff } from './new-file-diff.js';
@@ -171,11 +171,17 @@ class GitAgentWorktree implements AgentWorktree {
    * `declared`: taken from the backend's word (declaredChanges), not from git.
    */
   private lastScan: { changes: WorktreeChange[]; untracked: Set<string>; declared?: true } | null = null;
-  /** Opened at the first declared commit: most worktrees (command agents) never need one. */
+  /** git's settings here (`git var -l`), read once, when they let crucible do git's work; else null. */
+  private settings: Promise<ReadonlyMap<string, string> | null> | undefined;
+  /** Writes declared commits, and learns the trees of git's commits of scanned changes. */
   private committer: Promise<InProcessCommitter | null> | undefined;
-  private treeLearner: Promise<InProcessCommitter | null> | undefined;
-  /** For command agents' worktrees, whose index git keeps right: the move back after a discard. */
+  /** For scanned worktrees (command agents), whose index git keeps right: the move back after a discard. */
   private indexCheckout: Promise<IndexCheckout | null> | undefined;
+  /**
+   * Set at the first declared commit (the tuner's): those are written without the index, so the
+   * move back after a discard rewrites files and HEAD only, and the index is left to git.
+   */
+  private declaredCommits = false;
 
   constructor(
     git: Git,
@@ -207,7 +213,7 @@ class GitAgentWorktree implements AgentWorktree {
     if ((await realpath(this.top).catch(() => null)) !== this.top) {
       throw new ProjectError(`the agent workspace ${this.top} is no longer the folder crucible made (moved, or replaced by a link); left as it is`);
     }
-    const committer = this.committer === undefined ? null : await this.committer;
+    const committer = this.declaredCommits ? await this.openCommitter() : null;
     if (committer !== null && cleanAt !== undefined && (await this.readHead()) === cleanAt && committer.checkout(cleanAt, commit, this.top, (p) => this.editable(p))) {
       this.lastScan = null;
       await restoreCopies(this.root, this.copies);
@@ -216,7 +222,7 @@ class GitAgentWorktree implements AgentWorktree {
     }
     // A scanned worktree (a command agent's) whose change git committed whole: its index holds
     // the commit, so the move back is done in process, index included (decisions 45).
-    if (committer === null && cleanAt !== undefined && this.lastScan !== null && this.lastScan.declared !== true && this.lastScan.untracked.size === 0 && this.lastScan.changes.length === 0 && (await this.moveInProcess(cleanAt, commit))) {
+    if (!this.declaredCommits && cleanAt !== undefined && this.lastScan !== null && this.lastScan.declared !== true && this.lastScan.untracked.size === 0 && this.lastScan.changes.length === 0 && (await this.moveInProcess(cleanAt, commit))) {
       this.lastScan = null;
       await restoreCopies(this.root, this.copies);
       this.base = commit;
@@ -318,7 +324,7 @@ class GitAgentWorktree implements AgentWorktree {
   /** Files, index and HEAD from `from` (where HEAD is) to `to`, without git; false when git must. */
   private async moveInProcess(from: string, to: string): Promise<boolean> {
     if ((await this.readHead()) !== from) return false;
-    this.indexCheckout ??= IndexCheckout.forWorktree(this.git, this.top, { gitDir: this.gitDir, commonDir: this.repo.commonDir }, this.repo.env).catch(() => null);
+    this.indexCheckout ??= this.readSettings().then((values) => values && IndexCheckout.forWorktree(this.top, { gitDir: this.gitDir, commonDir: this.repo.commonDir }, values));
     const checkout = await this.indexCheckout;
     if (checkout === null || !checkout.move(from, to, (p) => this.editable(p))) return false;
     // HEAD moved meanwhile (it cannot: the agent's turn is over): git's reset puts everything right.
@@ -328,12 +334,10 @@ class GitAgentWorktree implements AgentWorktree {
   /**
    * Lets the project folder's moves to and from `commit` (just made by git on `this.base` from
    * `changes`) skip git (decisions 45): its tree is learned from the files, and checked against
-   * the commit. A learner of its own: the committer, once opened, also moves this worktree back in
-   * process, which leaves the index as it was, and a scanned worktree needs its index right.
+   * the commit.
    */
   private async learnTree(commit: string, changes: readonly WorktreeChange[]): Promise<void> {
-    this.treeLearner ??= InProcessCommitter.open(this.git, this.gitDir, this.repo.commonDir, this.repo.env).catch(() => null);
-    const learner = await this.treeLearner;
+    const learner = await this.openCommitter();
     if (learner === null || changes.some((c) => c.special !== undefined || c.kind === 'added')) return;
     const files: FileChange[] = [];
     for (const change of changes) {
@@ -350,12 +354,22 @@ class GitAgentWorktree implements AgentWorktree {
     await learner.learn(commit, this.base, files);
   }
 
+  private readSettings(): Promise<ReadonlyMap<string, string> | null> {
+    this.settings ??= plainGitSettings(this.git, this.repo.commonDir, this.repo.env).catch(() => null);
+    return this.settings;
+  }
+
+  private openCommitter(): Promise<InProcessCommitter | null> {
+    this.committer ??= this.readSettings().then((values) => values && InProcessCommitter.withSettings(this.git, this.gitDir, this.repo.commonDir, values));
+    return this.committer;
+  }
+
   /** The declared changes to `paths` committed without git; null when git must do it. */
   private async commitInProcess(changes: readonly WorktreeChange[], paths: ReadonlySet<string>, message: string): Promise<string | null> {
     const chosen = changes.filter((c) => paths.has(c.path));
     if (chosen.length !== paths.size || chosen.some((c) => c.special !== undefined || c.kind === 'added')) return null;
-    this.committer ??= InProcessCommitter.open(this.git, this.gitDir, this.repo.commonDir, this.repo.env).catch(() => null);
-    const committer = await this.committer;
+    this.declaredCommits = true;
+    const committer = await this.openCommitter();
     if (committer === null) return null;
     const files: FileChange[] = [];
     for (const change of chosen) {

@@ -99,9 +99,6 @@ export async function plainGitSettings(git: Git, commonDir: string, env: NodeJS.
 }
 
 export class InProcessCommitter {
-  /** While set, objects are hashed and not written (`learn`). */
-  private hashOnly = false;
-
   private constructor(
     private readonly git: Git,
     private readonly objectsDir: string,
@@ -113,7 +110,11 @@ export class InProcessCommitter {
   /** For the worktree `git` works in (its own git folder `gitDir`), or null when git must commit. */
   static async open(git: Git, gitDir: string, commonDir: string, env: NodeJS.ProcessEnv): Promise<InProcessCommitter | null> {
     const values = await plainGitSettings(git, commonDir, env);
-    if (values === null) return null;
+    return values === null ? null : InProcessCommitter.withSettings(git, gitDir, commonDir, values);
+  }
+
+  /** As `open`, from settings `plainGitSettings` has read already. */
+  static withSettings(git: Git, gitDir: string, commonDir: string, values: ReadonlyMap<string, string>): InProcessCommitter | null {
     const who = (name: string) => /^(.*>) \d+ [+-]\d{4}$/.exec(values.get(name) ?? '')?.[1];
     const author = who('git_author_ident');
     const committer = who('git_committer_ident');
@@ -130,16 +131,13 @@ export class InProcessCommitter {
     const root = await this.treeOf(base);
     if (root === null) return null;
     try {
-      const next = new Map(root);
-      for (const change of changes) {
-        if (!this.replace(next, change.path.split('/'), change.content)) return null;
-      }
-      const treeSha = this.writeTree(next);
+      const next = this.treeWith(root, changes, true);
+      if (next === null) return null;
       const now = gitTimestamp();
-      const body = `tree ${treeSha}\nparent ${base}\nauthor ${this.author} ${now}\ncommitter ${this.committer} ${now}\n\n${message}`;
+      const body = `tree ${next.sha}\nparent ${base}\nauthor ${this.author} ${now}\ncommitter ${this.committer} ${now}\n\n${message}`;
       const sha = this.writeObject('commit', Buffer.from(body, 'utf8'));
       if (!this.moveHead(base, sha)) return null;
-      rememberTree(sha, next);
+      rememberTree(sha, next.tree);
       return sha;
     } catch {
       return null;
@@ -157,21 +155,27 @@ export class InProcessCommitter {
     if (!SHA1.test(commit) || !SHA1.test(base) || changes.length === 0) return false;
     const root = await this.treeOf(base);
     if (root === null) return false;
-    // Synchronous from here: no other call can see hashOnly set.
-    this.hashOnly = true;
     try {
-      const next = new Map(root);
-      for (const change of changes) {
-        if (!this.replace(next, change.path.split('/'), change.content)) return false;
-      }
-      if (this.writeTree(next) !== readLooseCommitTree(this.objectsDir, commit)) return false;
-      rememberTree(commit, next);
+      const next = this.treeWith(root, changes, false);
+      if (next === null || next.sha !== readLooseCommitTree(this.objectsDir, commit)) return false;
+      rememberTree(commit, next.tree);
       return true;
     } catch {
       return false;
-    } finally {
-      this.hashOnly = false;
     }
+  }
+
+  /**
+   * `root` with `changes` applied, and its id; the blobs and trees written as loose objects when
+   * `store`, else only hashed. Null when git must do it.
+   */
+  private treeWith(root: Tree, changes: readonly FileChange[], store: boolean): { tree: Tree; sha: string } | null {
+    const put = (type: 'blob' | 'tree', body: Buffer) => (store ? this.writeObject(type, body) : objectId(type, body));
+    const tree = new Map(root);
+    for (const change of changes) {
+      if (!replaceEntry(tree, change.path.split('/'), change.content, put)) return null;
+    }
+    return { tree, sha: hashTrees(tree, put) };
   }
 
   /**
@@ -218,39 +222,9 @@ export class InProcessCommitter {
     return root;
   }
 
-  /** Puts `content` at `parts` in `tree` (copying the subtrees on the way); false when git must. */
-  private replace(tree: Tree, parts: readonly string[], content: Buffer | null): boolean {
-    const [name, ...rest] = parts;
-    if (name === undefined || name === '' || name === '.' || name === '..') return false;
-    const entry = tree.get(name);
-    if (entry === undefined) return false;
-    if (rest.length === 0) {
-      if (!FILE_MODES.has(entry.mode)) return false;
-      if (content === null) tree.delete(name);
-      else tree.set(name, { mode: entry.mode, sha: this.writeObject('blob', content) });
-      return true;
-    }
-    if (entry.mode !== TREE_MODE || entry.tree === undefined) return false;
-    const sub = new Map(entry.tree);
-    if (!this.replace(sub, rest, content)) return false;
-    // git drops a folder whose last file was deleted.
-    if (sub.size === 0) tree.delete(name);
-    else tree.set(name, { mode: TREE_MODE, sha: '', tree: sub });
-    return true;
-  }
-
-  /** Writes the trees changed since they were read (those with no sha yet), bottom up; the root's sha. */
-  private writeTree(tree: Tree): string {
-    for (const [name, entry] of tree) {
-      if (entry.mode === TREE_MODE && entry.sha === '' && entry.tree !== undefined) tree.set(name, { ...entry, sha: this.writeTree(entry.tree) });
-    }
-    return this.writeObject('tree', encodeTree(tree));
-  }
-
   private writeObject(type: 'blob' | 'tree' | 'commit', body: Buffer): string {
     const data = Buffer.concat([Buffer.from(`${type} ${body.length}\0`), body]);
     const sha = createHash('sha1').update(data).digest('hex');
-    if (this.hashOnly) return sha;
     const dir = path.join(this.objectsDir, sha.slice(0, 2));
     const file = path.join(dir, sha.slice(2));
     mkdirSync(dir, { recursive: true });
@@ -335,17 +309,61 @@ function readLooseCommitTree(objectsDir: string, sha: string): string | null {
   }
 }
 
+/** The id git gives `body` as an object of `type`. */
+function objectId(type: 'blob' | 'tree', body: Buffer): string {
+  return createHash('sha1').update(`${type} ${body.length}\0`).update(body).digest('hex');
+}
+
 /** The id git gives `content` as a blob. */
 export function blobId(content: Buffer): string {
-  return createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex');
+  return objectId('blob', content);
+}
+
+type PutObject = (type: 'blob' | 'tree', body: Buffer) => string;
+
+/** Puts `content` at `parts` in `tree` (copying the subtrees on the way); false when git must. */
+function replaceEntry(tree: Tree, parts: readonly string[], content: Buffer | null, put: PutObject): boolean {
+  const [name, ...rest] = parts;
+  if (name === undefined || name === '' || name === '.' || name === '..') return false;
+  const entry = tree.get(name);
+  if (entry === undefined) return false;
+  if (rest.length === 0) {
+    if (!FILE_MODES.has(entry.mode)) return false;
+    if (content === null) tree.delete(name);
+    else tree.set(name, { mode: entry.mode, sha: put('blob', content) });
+    return true;
+  }
+  if (entry.mode !== TREE_MODE || entry.tree === undefined) return false;
+  const sub = new Map(entry.tree);
+  if (!replaceEntry(sub, rest, content, put)) return false;
+  // git drops a folder whose last file was deleted.
+  if (sub.size === 0) tree.delete(name);
+  else tree.set(name, { mode: TREE_MODE, sha: '', tree: sub });
+  return true;
+}
+
+/** Puts the trees changed since they were read (those with no sha yet), bottom up; the root's sha. */
+function hashTrees(tree: Tree, put: PutObject): string {
+  for (const [name, entry] of tree) {
+    if (entry.mode === TREE_MODE && entry.sha === '' && entry.tree !== undefined) tree.set(name, { ...entry, sha: hashTrees(entry.tree, put) });
+  }
+  return put('tree', encodeTree(tree));
+}
+
+/** A regular file two trees hold with different content: its mode, `a`'s blob (`was`) and `b`'s (`sha`). */
+export interface DifferingFile {
+  path: string;
+  mode: string;
+  was: string;
+  sha: string;
 }
 
 /**
- * The regular files `a` and `b` hold with different content (same mode), with `b`'s blob; null
- * when anything else differs (a file added or removed, a mode, a link, a folder's kind).
+ * The regular files `a` and `b` hold with different content (same mode); null when anything else
+ * differs (a file added or removed, a mode, a link, a folder's kind).
  */
-export function differingFiles(a: Tree, b: Tree, prefix: string): Array<{ path: string; sha: string; mode: string }> | null {
-  const out: Array<{ path: string; sha: string; mode: string }> = [];
+export function differingFiles(a: Tree, b: Tree, prefix: string): DifferingFile[] | null {
+  const out: DifferingFile[] = [];
   if (a.size !== b.size) return null;
   for (const [name, entryA] of a) {
     const entryB = b.get(name);
@@ -357,7 +375,7 @@ export function differingFiles(a: Tree, b: Tree, prefix: string): Array<{ path: 
       const inner = differingFiles(entryA.tree, entryB.tree, file);
       if (inner === null) return null;
       out.push(...inner);
-    } else if (FILE_MODES.has(entryA.mode)) out.push({ path: file, sha: entryB.sha, mode: entryB.mode });
+    } else if (FILE_MODES.has(entryA.mode)) out.push({ path: file, mode: entryB.mode, was: entryA.sha, sha: entryB.sha });
     else return null;
   }
   return out;

@@ -32,11 +32,14 @@ export class IndexCheckout {
   /**
    * For an agent's worktree (`top`, its git folder `gitDir`), whose git runs with a sparse checkout
    * of its own: the hidden files' skip-worktree entries are carried untouched, and no file of
-   * theirs is ever written (a changed path must have a plain entry). Null when git must do it.
+   * theirs is ever written (a changed path must have a plain entry). `values`: its settings, from
+   * `plainGitSettings`. Null when git must do it.
    */
-  static async forWorktree(git: Git, top: string, dirs: { gitDir: string; commonDir: string }, env: NodeJS.ProcessEnv): Promise<IndexCheckout | null> {
-    const values = await plainGitSettings(git, dirs.commonDir, env);
-    if (values === null || !plainCheckoutSettings(values, true)) return null;
+  static forWorktree(top: string, dirs: { gitDir: string; commonDir: string }, values: ReadonlyMap<string, string>): IndexCheckout | null {
+    return plainCheckoutSettings(values, true) ? IndexCheckout.at(top, dirs) : null;
+  }
+
+  private static at(top: string, dirs: { gitDir: string; commonDir: string }): IndexCheckout | null {
     try {
       return new IndexCheckout(realpathSync(top), realpathSync(dirs.gitDir), path.join(realpathSync(dirs.commonDir), 'objects'));
     } catch {
@@ -48,19 +51,12 @@ export class IndexCheckout {
     return path.join(this.gitDir, 'index');
   }
 
-  /** For the worktree `git` works in, or null when git must always do it. */
-  static async open(git: Git, dirs: { gitDir: string; commonDir: string }, env: NodeJS.ProcessEnv): Promise<IndexCheckout | null> {
+  /** For the worktree `git` works in (`dirs` from `gitDirs`), or null when git must always do it. */
+  static async open(git: Git, dirs: { gitDir: string; commonDir: string; top: string }, env: NodeJS.ProcessEnv): Promise<IndexCheckout | null> {
     if (['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE'].some((name) => env[name] !== undefined)) return null;
-    const [values, top] = await Promise.all([
-      plainGitSettings(git, dirs.commonDir, env),
-      git.run(['rev-parse', '--show-toplevel'], { allowFail: true }),
-    ]);
-    if (values === null || top.exitCode !== 0 || !plainCheckoutSettings(values, false)) return null;
-    try {
-      return new IndexCheckout(realpathSync(top.stdout.replace(/\n$/, '')), realpathSync(dirs.gitDir), path.join(realpathSync(dirs.commonDir), 'objects'));
-    } catch {
-      return null;
-    }
+    const values = await plainGitSettings(git, dirs.commonDir, env);
+    if (values === null || !plainCheckoutSettings(values, false)) return null;
+    return IndexCheckout.at(dirs.top, dirs);
   }
 
   /**
@@ -90,8 +86,7 @@ export class IndexCheckout {
       const plan: Array<{ entry: IndexEntry; file: string; sha: string; before: Buffer; after: Buffer; executable: boolean }> = [];
       for (const change of changed) {
         const entry = index.entries.get(change.path);
-        const old = findEntry(a, change.path);
-        if (entry === undefined || !entry.plain || old === undefined || entry.sha !== old.sha || entry.mode !== Number.parseInt(old.mode, 8)) return this.release(fd, lock);
+        if (entry === undefined || !entry.plain || entry.sha !== change.was || entry.mode !== Number.parseInt(change.mode, 8)) return this.release(fd, lock);
         const file = path.join(this.top, change.path);
         // A folder on the way replaced by a link would take the write elsewhere.
         if (realpathSync(path.dirname(file)) !== path.dirname(file)) return this.release(fd, lock);
@@ -100,7 +95,7 @@ export class IndexCheckout {
         if (!info?.isFile() || info.size > MAX_IN_PROCESS_FILE_BYTES || ((info.mode & 0o100) !== 0) !== executable) return this.release(fd, lock);
         // Not up to date (someone edited it): git refuses, naming the file.
         const before = readFileSync(file);
-        if (blobId(before) !== old.sha) return this.release(fd, lock);
+        if (blobId(before) !== change.was) return this.release(fd, lock);
         const after = readLooseBlob(this.objectsDir, change.sha);
         if (after === null) return this.release(fd, lock);
         plan.push({ entry, file, sha: change.sha, before, after, executable });
@@ -167,24 +162,12 @@ export class IndexCheckout {
 }
 
 /** Settings under which git checks files out as done here; a sparse checkout only where allowed. */
-function plainCheckoutSettings(values: Map<string, string>, sparse: boolean): boolean {
+function plainCheckoutSettings(values: ReadonlyMap<string, string>, sparse: boolean): boolean {
   const on = (key: string) => ['true', 'yes', 'on', '1'].includes((values.get(key) ?? '').toLowerCase());
   const off = (key: string) => ['false', 'no', 'off', '0'].includes((values.get(key) ?? '').toLowerCase());
   if (on('core.ignorecase') || off('core.filemode') || on('core.splitindex') || on('index.skiphash')) return false;
   if (on('core.sparsecheckout') && !sparse) return false;
   return !(values.has('core.fsmonitor') && !off('core.fsmonitor'));
-}
-
-function findEntry(tree: ReturnType<typeof rememberedTree>, file: string): { mode: string; sha: string } | undefined {
-  let current = tree;
-  const parts = file.split('/');
-  for (let i = 0; i < parts.length; i++) {
-    const entry = current?.get(parts[i]!);
-    if (entry === undefined) return undefined;
-    if (i === parts.length - 1) return entry;
-    current = entry.tree;
-  }
-  return undefined;
 }
 
 // ---- git's index file (Documentation/gitformat-index.txt), versions 2 and 3 ----

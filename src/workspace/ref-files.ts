@@ -171,11 +171,11 @@ export class RefFiles {
 }
 
 /** This repository's own git folder (per worktree) and the folder its refs live in, or null. */
-export async function gitDirs(git: Git): Promise<{ gitDir: string; commonDir: string } | null> {
-  const result = await git.run(['rev-parse', '--absolute-git-dir', '--git-common-dir'], { allowFail: true });
-  const [gitDir, common] = result.stdout.trim().split('\n');
-  if (result.exitCode !== 0 || !gitDir || !common) return null;
-  return { gitDir, commonDir: path.resolve(git.cwd, common) };
+export async function gitDirs(git: Git): Promise<{ gitDir: string; commonDir: string; top: string } | null> {
+  const result = await git.run(['rev-parse', '--absolute-git-dir', '--git-common-dir', '--show-toplevel'], { allowFail: true });
+  const [gitDir, common, top] = result.stdout.replace(/\n$/, '').split('\n');
+  if (result.exitCode !== 0 || !gitDir || !common || !top) return null;
+  return { gitDir, commonDir: path.resolve(git.cwd, common), top };
 }
 
 function bail(release: () => void): false {

@@ -54,7 +54,7 @@ async function setup(changes: readonly FileChange[] = CHANGES, configure?: (dir:
   expect(committer).not.toBeNull();
   const to = (await committer!.commit(from, changes, 'trial\n'))!;
   expect(to).toMatch(/^[0-9a-f]{40}$/);
-  const checkout = await IndexCheckout.open(createGit(dir, { env: testGitEnv }), { gitDir: path.join(dir, '.git'), commonDir: path.join(dir, '.git') }, testGitEnv);
+  const checkout = await IndexCheckout.open(createGit(dir, { env: testGitEnv }), { gitDir: path.join(dir, '.git'), commonDir: path.join(dir, '.git'), top: dir }, testGitEnv);
   return { dir, from, to, checkout };
 }
 
