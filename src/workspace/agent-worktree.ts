@@ -6,6 +6,7 @@ import { createGit, type Git } from './git.js';
 import { IndexCheckout } from './index-checkout.js';
 import { InProcessCommitter, MAX_IN_PROCESS_FILE_BYTES, moveDetachedHead, plainGitSettings, type FileChange } from './in-process-commit.js';
 import { repoLayout, type RepoLayout } from './project-git.js';
+import { scanTrackedFiles } from './tracked-scan.js';
 import { changedCopies, createReadonlyCopies, listReadonlyFiles, restoreCopies, type ReadonlyCopy } from './readonly-copies.js';
 import { formatNewFileDiff } from './new-file-diff.js';
 import { literalPattern, sparsePatterns } from './sparse-patterns.js';
@@ -173,7 +174,7 @@ class GitAgentWorktree implements AgentWorktree {
   private lastScan: { changes: WorktreeChange[]; untracked: Set<string>; declared?: true } | null = null;
   /** git's settings here (`git var -l`), read once, when they let crucible do git's work; else null. */
   private settings: Promise<ReadonlyMap<string, string> | null> | undefined;
-  /** Writes declared commits, and learns the trees of git's commits of scanned changes. */
+  /** Writes commits in process: the declared ones (the tuner's), and a scanned change of edited files. */
   private committer: Promise<InProcessCommitter | null> | undefined;
   /** For scanned worktrees (command agents), whose index git keeps right: the move back after a discard. */
   private indexCheckout: Promise<IndexCheckout | null> | undefined;
@@ -182,6 +183,12 @@ class GitAgentWorktree implements AgentWorktree {
    * move back after a discard rewrites files and HEAD only, and the index is left to git.
    */
   private declaredCommits = false;
+  /**
+   * An index known to hold exactly the tree of `head`: its checksum, seen after git or this
+   * process left it so. The same bytes always hold the same tree, so a pair never goes stale; an
+   * index with other bytes (the agent ran `git add`) is simply not known, and git scans it.
+   */
+  private cleanIndex: { head: string; checksum: string } | null = null;
 
   constructor(
     git: Git,
@@ -241,6 +248,8 @@ class GitAgentWorktree implements AgentWorktree {
     await restoreCopies(this.root, this.copies);
     await removeGitPointer(this.top);
     this.base = await this.readHead();
+    // `reset --hard` left the index holding the commit.
+    await this.noteCleanIndex(this.base);
   }
 
   async changes(): Promise<WorktreeChange[]> {
@@ -304,8 +313,14 @@ class GitAgentWorktree implements AgentWorktree {
       scan.changes.length === wanted.size &&
       scan.changes.every((c) => c.kind !== 'added' && wanted.has(c.path))
     ) {
+      const inProcess = await this.commitScanned(scan.changes, message);
+      if (inProcess !== null) {
+        this.base = inProcess;
+        this.lastScan = { changes: [], untracked: new Set() };
+        return inProcess;
+      }
       const fast = await this.git.commitTracked(message);
-      await this.learnTree(fast, scan.changes);
+      await this.noteCleanIndex(fast);
       this.base = fast;
       this.lastScan = { changes: [], untracked: new Set() };
       return fast;
@@ -324,34 +339,55 @@ class GitAgentWorktree implements AgentWorktree {
   /** Files, index and HEAD from `from` (where HEAD is) to `to`, without git; false when git must. */
   private async moveInProcess(from: string, to: string): Promise<boolean> {
     if ((await this.readHead()) !== from) return false;
-    this.indexCheckout ??= this.readSettings().then((values) => values && IndexCheckout.forWorktree(this.top, { gitDir: this.gitDir, commonDir: this.repo.commonDir }, values));
-    const checkout = await this.indexCheckout;
-    if (checkout === null || !checkout.move(from, to, (p) => this.editable(p))) return false;
+    const checkout = await this.openIndexCheckout();
+    const clean = this.cleanIndex?.head === from ? this.cleanIndex.checksum : undefined;
+    if (checkout === null || !checkout.move(from, to, (p) => this.editable(p), clean)) return false;
+    // The index held `from`'s tree and now holds `to`'s: the files that differ were all that changed.
+    this.cleanIndex = clean !== undefined && checkout.lastWritten !== null ? { head: to, checksum: checkout.lastWritten } : null;
     // HEAD moved meanwhile (it cannot: the agent's turn is over): git's reset puts everything right.
     return moveDetachedHead(path.join(this.gitDir, 'HEAD'), from, to);
   }
 
+  private openIndexCheckout(): Promise<IndexCheckout | null> {
+    this.indexCheckout ??= this.readSettings().then((values) => values && IndexCheckout.forWorktree(this.top, { gitDir: this.gitDir, commonDir: this.repo.commonDir }, values));
+    return this.indexCheckout;
+  }
+
   /**
-   * Lets the project folder's moves to and from `commit` (just made by git on `this.base` from
-   * `changes`) skip git (decisions 45): its tree is learned from the files, and checked against
-   * the commit.
+   * `git commit -a` done in process for a scanned change that only edited tracked files (each
+   * listed in `changes`), on an index known to hold the base: objects and HEAD by the committer,
+   * the index entries of the changed files as git's commit leaves them. Null, with nothing
+   * moved, when git must do it.
    */
-  private async learnTree(commit: string, changes: readonly WorktreeChange[]): Promise<void> {
-    const learner = await this.openCommitter();
-    if (learner === null || changes.some((c) => c.special !== undefined || c.kind === 'added')) return;
+  private async commitScanned(changes: readonly WorktreeChange[], message: string): Promise<string | null> {
+    const clean = this.cleanIndex;
+    if (clean === null || clean.head !== this.base || changes.some((c) => c.kind !== 'modified' || c.special !== undefined)) return null;
+    const [checkout, committer] = [await this.openIndexCheckout(), await this.openCommitter()];
+    if (checkout === null || committer === null) return null;
     const files: FileChange[] = [];
     for (const change of changes) {
       const file = path.join(this.root, change.path);
-      // A large file is git's to handle: reading it here would cost its size in memory.
-      if (change.kind !== 'deleted') {
-        const size = (await lstat(file).catch(() => null))?.size;
-        if (size === undefined || size > MAX_IN_PROCESS_FILE_BYTES) return;
-      }
-      const content = change.kind === 'deleted' ? null : await readFile(file).catch(() => undefined);
-      if (content === undefined) return;
-      files.push({ path: this.topRelative(change.path), content });
+      const info = await lstat(file).catch(() => null);
+      if (!info?.isFile() || info.size > MAX_IN_PROCESS_FILE_BYTES) return null;
+      files.push({ path: this.topRelative(change.path), content: await readFile(file), executable: (info.mode & 0o100) !== 0 });
     }
-    await learner.learn(commit, this.base, files);
+    const sha = await committer.commit(this.base, files, message);
+    if (sha === null) return null;
+    if (checkout.record(this.base, sha, clean.checksum) && checkout.lastWritten !== null) {
+      this.cleanIndex = { head: sha, checksum: checkout.lastWritten };
+    } else {
+      // HEAD holds the commit already: git brings the index to it (a mode the agent changed
+      // beside the content, a file rewritten meanwhile), leaving the files as they are.
+      await this.git.run(['reset', '-q', '--mixed', sha]);
+      await this.noteCleanIndex(sha);
+    }
+    return sha;
+  }
+
+  /** Notes the index as it is on disk as holding `head`'s tree (git just left it so). */
+  private async noteCleanIndex(head: string): Promise<void> {
+    const data = await readFile(path.join(this.gitDir, 'index')).catch(() => null);
+    this.cleanIndex = data === null || data.length < 20 ? null : { head, checksum: data.toString('hex', data.length - 20) };
   }
 
   private readSettings(): Promise<ReadonlyMap<string, string> | null> {
@@ -385,14 +421,27 @@ class GitAgentWorktree implements AgentWorktree {
     await removeRegisteredWorktree(this.projectGit, this.top, this.folder.token);
   }
 
-  /** One `git status` when the agent left git alone; a tree diff when it staged or committed. */
+  /** The scan without git, when the index is one known clean at the base and nothing is copied in; null when git must. */
+  private async scanInProcess(): Promise<ReturnType<typeof scanTrackedFiles>> {
+    if (this.cleanIndex?.head !== this.base || this.copies.length > 0 || (await this.openIndexCheckout()) === null) return null;
+    return scanTrackedFiles(this.top, path.join(this.gitDir, 'index'), this.cleanIndex.checksum);
+  }
+
+  /** In process when it can be (see scanInProcess); else one `git status` when the agent left git alone, a tree diff when it staged or committed. */
   private async scan(): Promise<{ changes: WorktreeChange[]; untracked: Set<string> }> {
     let found: Array<{ path: string; kind: WorktreeChange['kind'] }>;
     let untracked: string[];
-    const entries = (await this.readHead()) === this.base
+    const atBase = (await this.readHead()) === this.base;
+    const tracked = atBase ? await this.scanInProcess() : null;
+    const entries = tracked !== null ? null : atBase
       ? parseStatus((await this.git.run(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames'])).stdout)
       : null;
-    if (entries && !touchesIndex(entries)) {
+    if (tracked !== null) {
+      found = [...tracked.modified.map((p) => ({ path: p, kind: 'modified' as const })), ...tracked.deleted.map((p) => ({ path: p, kind: 'deleted' as const }))];
+      untracked = [];
+    } else if (entries && !touchesIndex(entries)) {
+      // git's status found the index holding HEAD (whatever it wrote back): later scans may skip it.
+      await this.noteCleanIndex(this.base);
       found = classifyStatus(entries);
       untracked = found.filter((c) => c.kind === 'added').map((c) => c.path);
     } else {

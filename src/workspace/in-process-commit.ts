@@ -31,6 +31,8 @@ export interface FileChange {
   path: string;
   /** The new content; null: deleted. */
   content: Buffer | null;
+  /** The file's executable bit on disk, when known: git must commit it if it is not the base's. */
+  executable?: boolean;
 }
 
 export interface TreeEntry {
@@ -131,7 +133,7 @@ export class InProcessCommitter {
     const root = await this.treeOf(base);
     if (root === null) return null;
     try {
-      const next = this.treeWith(root, changes, true);
+      const next = this.treeWith(root, changes);
       if (next === null) return null;
       const now = gitTimestamp();
       const body = `tree ${next.sha}\nparent ${base}\nauthor ${this.author} ${now}\ncommitter ${this.committer} ${now}\n\n${message}`;
@@ -144,36 +146,12 @@ export class InProcessCommitter {
     }
   }
 
-  /**
-   * Remembers the tree of `commit`, which git made on `base` from `changes` (the committed files
-   * as they are on disk), so that later moves to and from it need no git process: the tree is
-   * computed from `base`'s and the changes, objects hashed and not written, and kept only when it
-   * is the tree the commit names (read from its loose object). False when it cannot tell: a new
-   * file, a mode changed, a filter at work, a packed commit.
-   */
-  async learn(commit: string, base: string, changes: readonly FileChange[]): Promise<boolean> {
-    if (!SHA1.test(commit) || !SHA1.test(base) || changes.length === 0) return false;
-    const root = await this.treeOf(base);
-    if (root === null) return false;
-    try {
-      const next = this.treeWith(root, changes, false);
-      if (next === null || next.sha !== readLooseCommitTree(this.objectsDir, commit)) return false;
-      rememberTree(commit, next.tree);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  /**
-   * `root` with `changes` applied, and its id; the blobs and trees written as loose objects when
-   * `store`, else only hashed. Null when git must do it.
-   */
-  private treeWith(root: Tree, changes: readonly FileChange[], store: boolean): { tree: Tree; sha: string } | null {
-    const put = (type: 'blob' | 'tree', body: Buffer) => (store ? this.writeObject(type, body) : objectId(type, body));
+  /** `root` with `changes` applied, and its id; the blobs and trees written as loose objects. Null when git must do it. */
+  private treeWith(root: Tree, changes: readonly FileChange[]): { tree: Tree; sha: string } | null {
+    const put = (type: 'blob' | 'tree', body: Buffer) => this.writeObject(type, body);
     const tree = new Map(root);
     for (const change of changes) {
-      if (!replaceEntry(tree, change.path.split('/'), change.content, put)) return null;
+      if (!replaceEntry(tree, change.path.split('/'), change.content, put, change.executable)) return null;
     }
     return { tree, sha: hashTrees(tree, put) };
   }
@@ -298,17 +276,6 @@ export function moveDetachedHead(headFile: string, from: string, to: string): bo
   }
 }
 
-/** The tree a loose commit object names; null when it is not loose or not a commit. */
-function readLooseCommitTree(objectsDir: string, sha: string): string | null {
-  try {
-    const data = inflateSync(readFileSync(path.join(objectsDir, sha.slice(0, 2), sha.slice(2))));
-    if (createHash('sha1').update(data).digest('hex') !== sha) return null;
-    return /^commit \d+\0tree ([0-9a-f]{40})\n/.exec(data.toString('latin1', 0, 80))?.[1] ?? null;
-  } catch {
-    return null;
-  }
-}
-
 /** The id git gives `body` as an object of `type`. */
 function objectId(type: 'blob' | 'tree', body: Buffer): string {
   return createHash('sha1').update(`${type} ${body.length}\0`).update(body).digest('hex');
@@ -322,20 +289,20 @@ export function blobId(content: Buffer): string {
 type PutObject = (type: 'blob' | 'tree', body: Buffer) => string;
 
 /** Puts `content` at `parts` in `tree` (copying the subtrees on the way); false when git must. */
-function replaceEntry(tree: Tree, parts: readonly string[], content: Buffer | null, put: PutObject): boolean {
+function replaceEntry(tree: Tree, parts: readonly string[], content: Buffer | null, put: PutObject, executable?: boolean): boolean {
   const [name, ...rest] = parts;
   if (name === undefined || name === '' || name === '.' || name === '..') return false;
   const entry = tree.get(name);
   if (entry === undefined) return false;
   if (rest.length === 0) {
-    if (!FILE_MODES.has(entry.mode)) return false;
+    if (!FILE_MODES.has(entry.mode) || (executable !== undefined && executable !== (entry.mode === '100755'))) return false;
     if (content === null) tree.delete(name);
     else tree.set(name, { mode: entry.mode, sha: put('blob', content) });
     return true;
   }
   if (entry.mode !== TREE_MODE || entry.tree === undefined) return false;
   const sub = new Map(entry.tree);
-  if (!replaceEntry(sub, rest, content, put)) return false;
+  if (!replaceEntry(sub, rest, content, put, executable)) return false;
   // git drops a folder whose last file was deleted.
   if (sub.size === 0) tree.delete(name);
   else tree.set(name, { mode: TREE_MODE, sha: '', tree: sub });

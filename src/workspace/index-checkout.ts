@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
-import { closeSync, lstatSync, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeSync, type BigIntStats } from 'node:fs';
+import { closeSync, lstatSync, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { Git } from './git.js';
+import { MAX_INDEX_BYTES, parseIndex, serializeIndex, setEntry, type IndexEntry } from './index-file.js';
 import { blobId, differingFiles, MAX_IN_PROCESS_FILE_BYTES, plainGitSettings, readLooseBlob, rememberedTree } from './in-process-commit.js';
 
 /**
@@ -22,6 +22,9 @@ import { blobId, differingFiles, MAX_IN_PROCESS_FILE_BYTES, plainGitSettings, re
  * files are checked out (attributes, autocrlf, a case-insensitive or mode-blind file system, a
  * sparse checkout, an fsmonitor), and the environment's GIT_DIR, GIT_WORK_TREE or GIT_INDEX_FILE.
  */
+/** A trial changes a few files; a move of more is git's (each file is held in memory here). */
+const MAX_FILES_PER_MOVE = 64;
+
 export class IndexCheckout {
   private constructor(
     private readonly top: string,
@@ -63,7 +66,32 @@ export class IndexCheckout {
    * As `git read-tree -m -u from to`; false, with nothing changed, when git must do it, or when
    * `mayWrite` refuses a file to update.
    */
-  move(from: string, to: string, mayWrite: (file: string) => boolean = () => true): boolean {
+  move(from: string, to: string, mayWrite: (file: string) => boolean = () => true, whenIndexIs?: string): boolean {
+    return this.update(from, to, mayWrite, true, whenIndexIs);
+  }
+
+  /**
+   * After `to` was committed in process from the files as they are on disk (on `from`, which the
+   * index holds): the index entries of the files that differ set to `to`'s, with their stat data,
+   * as `git commit -a` leaves them. Each file must hold `to`'s content. False, with nothing
+   * changed, when git must do it.
+   */
+  record(from: string, to: string, whenIndexIs?: string): boolean {
+    return this.update(from, to, () => true, false, whenIndexIs);
+  }
+
+  /** The checksum of the index as last written here (hex), or null before the first write. */
+  get lastWritten(): string | null {
+    return this.lastChecksum;
+  }
+
+  private lastChecksum: string | null = null;
+
+  /**
+   * The files that differ between `from` and `to` written from `to` when `write`, else checked to
+   * hold it; their entries updated. `whenIndexIs`: the checksum the index must have (hex), if any.
+   */
+  private update(from: string, to: string, mayWrite: (file: string) => boolean, write: boolean, whenIndexIs: string | undefined): boolean {
     const [a, b] = [rememberedTree(from), rememberedTree(to)];
     if (a === undefined || b === undefined) return false;
     const changed = differingFiles(a, b, '');
@@ -82,7 +110,7 @@ export class IndexCheckout {
       // (tens of thousands of files) is read, checked and written faster by git.
       if (statSync(this.indexFile).size > MAX_INDEX_BYTES) return this.release(fd, lock);
       const index = parseIndex(readFileSync(this.indexFile));
-      if (index === null) return this.release(fd, lock);
+      if (index === null || (whenIndexIs !== undefined && index.data.toString('hex', index.data.length - 20) !== whenIndexIs)) return this.release(fd, lock);
       const plan: Array<{ entry: IndexEntry; file: string; sha: string; before: Buffer; after: Buffer; executable: boolean }> = [];
       for (const change of changed) {
         const entry = index.entries.get(change.path);
@@ -93,23 +121,27 @@ export class IndexCheckout {
         const info = lstatSync(file, { throwIfNoEntry: false });
         const executable = change.mode === '100755';
         if (!info?.isFile() || info.size > MAX_IN_PROCESS_FILE_BYTES || ((info.mode & 0o100) !== 0) !== executable) return this.release(fd, lock);
-        // Not up to date (someone edited it): git refuses, naming the file.
         const before = readFileSync(file);
-        if (blobId(before) !== change.was) return this.release(fd, lock);
-        const after = readLooseBlob(this.objectsDir, change.sha);
+        // Moving: not up to date (someone edited it), git refuses, naming the file. Recording:
+        // the file must hold what was committed.
+        if (blobId(before) !== (write ? change.was : change.sha)) return this.release(fd, lock);
+        const after = write ? readLooseBlob(this.objectsDir, change.sha) : before;
         if (after === null) return this.release(fd, lock);
         plan.push({ entry, file, sha: change.sha, before, after, executable });
       }
       for (const step of plan) {
         const mode = step.executable ? 0o777 : 0o666;
-        this.writeFile(step.file, step.after, mode);
-        written.push({ file: step.file, before: step.before, mode });
+        if (write) {
+          this.writeFile(step.file, step.after, mode);
+          written.push({ file: step.file, before: step.before, mode });
+        }
         setEntry(index.data, step.entry, lstatSync(step.file, { bigint: true }), step.sha);
       }
       const content = serializeIndex(index, changed.map((c) => c.path));
       for (let done = 0; done < content.length; ) done += writeSync(fd, content, done);
       closeSync(fd);
       renameSync(lock, this.indexFile);
+      this.lastChecksum = content.toString('hex', content.length - 20);
       return true;
     } catch {
       // Put back what was written, so that git finds the files as the index says and does it.
@@ -170,141 +202,3 @@ function plainCheckoutSettings(values: ReadonlyMap<string, string>, sparse: bool
   return !(values.has('core.fsmonitor') && !off('core.fsmonitor'));
 }
 
-// ---- git's index file (Documentation/gitformat-index.txt), versions 2 and 3 ----
-
-interface IndexEntry {
-  /** Offset of the entry in the file. */
-  at: number;
-  mode: number;
-  sha: string;
-  /** No flag set (assume-unchanged, skip-worktree, intent-to-add): only such an entry is updated here. */
-  plain: boolean;
-}
-
-interface ParsedIndex {
-  data: Buffer;
-  /** Stage-0 entries by path; a conflict (a stage other than 0) makes the parse fail. */
-  entries: Map<string, IndexEntry>;
-  /** Where the entries end and the extensions begin. */
-  entriesEnd: number;
-  extensions: Array<{ signature: string; body: Buffer }>;
-}
-
-/** A trial changes a few files; a move of more is git's (each file is held in memory here). */
-const MAX_FILES_PER_MOVE = 64;
-
-/** About 10,000 files: beyond, git's own read-tree is the faster way. */
-const MAX_INDEX_BYTES = 1 << 20;
-
-const KEPT_EXTENSIONS = new Set(['TREE', 'REUC', 'UNTR']);
-/** Optional, and describing offsets and hashes of the file as it was: dropped. */
-const DROPPED_EXTENSIONS = new Set(['EOIE', 'IEOT']);
-
-/** The index, or null when it is anything but a plain version 2 or 3 index with a valid checksum. */
-export function parseIndex(data: Buffer): ParsedIndex | null {
-  if (data.length < 32 || data.toString('latin1', 0, 4) !== 'DIRC') return null;
-  const version = data.readUInt32BE(4);
-  if (version !== 2 && version !== 3) return null;
-  const body = data.length - 20;
-  if (!createHash('sha1').update(data.subarray(0, body)).digest().equals(data.subarray(body))) return null;
-  const count = data.readUInt32BE(8);
-  const entries = new Map<string, IndexEntry>();
-  let at = 12;
-  for (let i = 0; i < count; i++) {
-    if (at + 64 > body) return null;
-    const flags = data.readUInt16BE(at + 60);
-    // A conflict (a stage other than 0) is git's business.
-    if ((flags & 0x3000) !== 0) return null;
-    // Extended flags (skip-worktree, intent-to-add) take two bytes more, from version 3 on.
-    const extended = (flags & 0x4000) !== 0;
-    if (extended && version < 3) return null;
-    const fixed = extended ? 64 : 62;
-    const plain = (flags & 0x8000) === 0 && (!extended || data.readUInt16BE(at + 62) === 0);
-    const nameLength = flags & 0xfff;
-    const nameStart = at + fixed;
-    const nameEnd = nameLength < 0xfff ? nameStart + nameLength : data.indexOf(0, nameStart);
-    if (nameEnd < 0 || nameEnd > body || data[nameEnd] !== 0) return null;
-    const name = data.toString('utf8', nameStart, nameEnd);
-    if (Buffer.byteLength(name) !== nameEnd - nameStart) return null; // not UTF-8: a name that cannot round-trip
-    entries.set(name, { at, mode: data.readUInt32BE(at + 24), sha: data.toString('hex', at + 40, at + 60), plain });
-    at += (fixed + (nameEnd - nameStart) + 8) & ~7;
-  }
-  const entriesEnd = at;
-  const extensions: ParsedIndex['extensions'] = [];
-  while (at < body) {
-    if (at + 8 > body) return null;
-    const signature = data.toString('latin1', at, at + 4);
-    const size = data.readUInt32BE(at + 4);
-    if (at + 8 + size > body) return null;
-    if (!KEPT_EXTENSIONS.has(signature) && !DROPPED_EXTENSIONS.has(signature)) return null;
-    if (KEPT_EXTENSIONS.has(signature)) extensions.push({ signature, body: data.subarray(at + 8, at + 8 + size) });
-    at += 8 + size;
-  }
-  return { data: Buffer.from(data), entries, entriesEnd, extensions };
-}
-
-/** The entry's stat data and id, as git records a file it has just written. */
-function setEntry(data: Buffer, entry: IndexEntry, info: BigIntStats, sha: string): void {
-  const u32 = (value: bigint) => Number(value & 0xffffffffn);
-  const at = entry.at;
-  data.writeUInt32BE(u32(info.ctimeNs / 1_000_000_000n), at);
-  data.writeUInt32BE(u32(info.ctimeNs % 1_000_000_000n), at + 4);
-  data.writeUInt32BE(u32(info.mtimeNs / 1_000_000_000n), at + 8);
-  data.writeUInt32BE(u32(info.mtimeNs % 1_000_000_000n), at + 12);
-  data.writeUInt32BE(u32(info.dev), at + 16);
-  data.writeUInt32BE(u32(info.ino), at + 20);
-  // mode stays: the same in both trees
-  data.writeUInt32BE(u32(info.uid), at + 28);
-  data.writeUInt32BE(u32(info.gid), at + 32);
-  data.writeUInt32BE(u32(info.size), at + 36);
-  data.write(sha, at + 40, 20, 'hex');
-}
-
-/** The index with its entries as updated, the cache tree invalidated along `changed`, and a new checksum. */
-function serializeIndex(index: ParsedIndex, changed: readonly string[]): Buffer {
-  const parts: Buffer[] = [index.data.subarray(0, index.entriesEnd)];
-  for (const { signature, body } of index.extensions) {
-    const out = signature === 'TREE' ? invalidateCacheTree(body, changed) : body;
-    if (out === null) continue; // a cache tree that cannot be read is dropped: git rebuilds it
-    const header = Buffer.alloc(8);
-    header.write(signature, 0, 'latin1');
-    header.writeUInt32BE(out.length, 4);
-    parts.push(header, out);
-  }
-  const content = Buffer.concat(parts);
-  return Buffer.concat([content, createHash('sha1').update(content).digest()]);
-}
-
-/**
- * The cache tree (the TREE extension) with every folder that holds a changed path marked
- * invalid (entry count -1, no id), as git does when it updates an entry; null when it cannot be
- * read. Each node: its name, NUL, the entry count, a space, the subtree count, a newline, the
- * tree's id when the count is not negative, then its subtrees.
- */
-export function invalidateCacheTree(body: Buffer, changed: readonly string[]): Buffer | null {
-  const out: Buffer[] = [];
-  let at = 0;
-  const node = (prefix: string, depth: number): boolean => {
-    const nul = body.indexOf(0, at);
-    const space = body.indexOf(0x20, nul);
-    const newline = body.indexOf(0x0a, space);
-    if (nul < 0 || space < 0 || newline < 0 || depth > 4096) return false;
-    const name = body.toString('utf8', at, nul);
-    const count = Number(body.toString('latin1', nul + 1, space));
-    const subtrees = Number(body.toString('latin1', space + 1, newline));
-    if (!Number.isInteger(count) || !Number.isInteger(subtrees) || subtrees < 0) return false;
-    const folder = depth === 0 ? '' : prefix === '' ? name : `${prefix}/${name}`;
-    const touched = changed.some((file) => folder === '' || file.startsWith(`${folder}/`));
-    let next = newline + 1;
-    if (count >= 0) next += 20;
-    if (next > body.length) return false;
-    if (touched) out.push(Buffer.from(`${name}\0-1 ${subtrees}\n`, 'utf8'));
-    else out.push(body.subarray(at, next));
-    at = next;
-    for (let i = 0; i < subtrees; i++) if (!node(folder, depth + 1)) return false;
-    return true;
-  };
-  if (body.length > 0 && !node('', 0)) return null;
-  if (at !== body.length) return null;
-  return Buffer.concat(out);
-}

@@ -299,14 +299,15 @@ describe('openAgentWorktree', () => {
 });
 
 describe('git processes per trial', () => {
-  it('resets with two git processes and lists changes with one', async () => {
+  it('resets with two git processes, and lists changes with one when a file is new (git knows what is ignored)', async () => {
     // A wrapper on PATH counts the git processes crucible starts.
     const logged = loggingGit(tempDir());
     const { wt, commit } = await setup({ env: logged.env });
     write(wt, { 'train.py': 'lr = 0.2\n', 'src/n.py': 'n\n' });
     logged.clear();
     expect(await wt.changes()).toHaveLength(2);
-    expect(logged.calls()).toHaveLength(1);
+    // Besides the settings, read once per worktree.
+    expect(logged.calls().filter((line) => !/ var /.test(line))).toEqual([expect.stringMatching(/ status /)]);
     logged.clear();
     await wt.reset(commit);
     expect(logged.calls()).toHaveLength(2);
@@ -334,7 +335,7 @@ describe('git processes per trial', () => {
     expect(git(dir, 'show', `${second}:evaluate.py`)).toContain(SECRET);
     expect(git(dir, 'fsck', '--strict', '--no-dangling')).toBe('');
   });
-  it("learns the tree of a commit git made from a scanned agent's changes: the project folder moves to it and back without git", async () => {
+  it("remembers the tree of a scanned agent's commit: the project folder moves to it and back without git", async () => {
     const logged = loggingGit(tempDir());
     const { dir, commit, wt } = await setup({ env: logged.env });
     const checkout = await IndexCheckout.open(createGit(dir, { env: testGitEnv }), { gitDir: path.join(dir, '.git'), commonDir: path.join(dir, '.git'), top: dir }, testGitEnv);
@@ -352,8 +353,7 @@ describe('git processes per trial', () => {
     write(wt, { 'model.py': 'layers = 5\n' });
     expect(await wt.changes()).toEqual([{ path: 'model.py', kind: 'modified' }]);
 
-    // A mode the agent changed is committed by git and not in the tree learned from the content:
-    // not remembered, so git moves the project.
+    // A mode the agent changed is committed by git, whose tree is not remembered: git moves the project.
     chmodSync(path.join(wt.root, 'model.py'), 0o755);
     await wt.changes();
     const chmodded = await wt.commit(['model.py'], 'layers 2 → 5, executable\n');
@@ -363,7 +363,7 @@ describe('git processes per trial', () => {
 });
 
 describe('a command agent\'s worktree moved back in process', () => {
-  it('after a discard: no git process, files, index and HEAD as git reset --hard leaves them, the next scan right, no hidden file written', async () => {
+  it('after a discard: no git process in the whole trial, files, index and HEAD as git reset --hard leaves them, the next scan right, no hidden file written', async () => {
     const logged = loggingGit(tempDir());
     const { dir, commit, wt } = await setup({ env: logged.env });
     // The git processes of one trial (scan, commit, move back), by subcommand.
@@ -375,12 +375,12 @@ describe('a command agent\'s worktree moved back in process', () => {
       await wt.reset(commit, trial);
       return logged.calls().map((line) => / (status|commit|var|ls-tree|reset|clean) /.exec(` ${line} `)?.[1] ?? line);
     };
-    // The first trial also reads what is read once per worktree (its settings, git's identity, the
-    // tree of a commit not seen made); every trial scans and commits with git; none moves back with it.
+    // The first trial reads what is read once per worktree (its settings, git's identity, the
+    // tree of a commit not seen made); no trial scans, commits or moves back with git.
     const first = await trialAndBack('lr = 0.7, moved back\n');
-    expect(first.filter((call) => !['var', 'ls-tree'].includes(call))).toEqual(['status', 'commit']);
+    expect(first.filter((call) => !['var', 'ls-tree'].includes(call))).toEqual([]);
     expect(readFileSync(path.join(wt.root, 'train.py'), 'utf8')).toBe('lr = 0.1\n');
-    expect(await trialAndBack('lr = 0.6, moved back\n')).toEqual(['status', 'commit']);
+    expect(await trialAndBack('lr = 0.6, moved back\n')).toEqual([]);
     expect(readFileSync(path.join(wt.root, 'train.py'), 'utf8')).toBe('lr = 0.1\n');
     // Index and HEAD agree, and the files' stat data is what the index says.
     const inWorktree = [`--git-dir=${path.join(dir, '.git', 'worktrees', 'run1')}`, `--work-tree=${wt.root}`];
@@ -395,6 +395,52 @@ describe('a command agent\'s worktree moved back in process', () => {
     expect(git(dir, 'rev-parse', `${next}^`)).toBe(commit);
     expect(git(dir, 'diff', '--name-only', commit, next)).toBe('model.py');
     expect(git(dir, 'show', `${next}:train.py`)).toBe('lr = 0.1');
+  });
+
+  it('commits a scanned edit without git: the commit `git commit -a` makes, the index and stat data as it leaves them', async () => {
+    const logged = loggingGit(tempDir());
+    const { dir, commit, wt } = await setup({ env: logged.env, files: { ...FILES, 'src/deep/util.py': 'def f(): pass\n' } });
+    write(wt, { 'train.py': 'lr = 0.3\n', 'src/deep/util.py': 'def f(): return 3\n' });
+    logged.clear();
+    expect(await wt.changes()).toEqual([{ path: 'src/deep/util.py', kind: 'modified' }, { path: 'train.py', kind: 'modified' }]);
+    const sha = await wt.commit(['src/deep/util.py', 'train.py'], 'two files\n');
+    expect(logged.calls().filter((line) => !/ (var|ls-tree) /.test(line))).toEqual([]);
+    // git's commit -a of the same change, in a clone: the same tree, parent and message.
+    const clone = `${dir}-clone`;
+    cleanups.push(() => rmSync(clone, { recursive: true, force: true }));
+    git(path.dirname(dir), 'clone', '-q', dir, clone);
+    git(clone, 'checkout', '-q', commit);
+    writeFiles(clone, { 'train.py': 'lr = 0.3\n', 'src/deep/util.py': 'def f(): return 3\n' });
+    git(clone, 'commit', '-qa', '--cleanup=verbatim', '-m', 'two files\n');
+    expect(git(dir, 'rev-parse', `${sha}^{tree}`)).toBe(git(clone, 'rev-parse', 'HEAD^{tree}'));
+    expect(git(dir, 'log', '-1', '--format=%P%n%B', sha)).toBe(git(clone, 'log', '-1', '--format=%P%n%B', 'HEAD'));
+    // The worktree's index holds the commit, with stat data git trusts: nothing staged, nothing modified.
+    expect(worktreeGit(dir, wt, 'rev-parse', 'HEAD')).toBe(sha);
+    expect(worktreeGit(dir, wt, 'diff-index', '--cached', '--name-only', 'HEAD')).toBe('');
+    expect(worktreeGit(dir, wt, 'diff-files', '--name-only')).toBe('');
+    expect(worktreeGit(dir, wt, 'ls-files', '-s', 'train.py')).toContain(git(dir, 'rev-parse', `${sha}:train.py`));
+    git(dir, 'fsck', '--strict', '--no-dangling');
+    // An edit made by hand after the commit is seen by the next scan, without git or with it.
+    write(wt, { 'model.py': 'layers = 4\n' });
+    expect(await wt.changes()).toEqual([{ path: 'model.py', kind: 'modified' }]);
+  });
+
+  it('leaves the commit to git when the agent changed a mode, or staged something itself', async () => {
+    const { dir, commit, wt } = await setup();
+    write(wt, { 'model.py': 'layers = 6\n' });
+    chmodSync(path.join(wt.root, 'model.py'), 0o755);
+    expect(await wt.changes()).toEqual([{ path: 'model.py', kind: 'modified' }]);
+    const chmodded = await wt.commit(['model.py'], 'executable\n');
+    expect(git(dir, 'ls-tree', chmodded, 'model.py')).toMatch(/^100755 /);
+    await wt.reset(commit, chmodded);
+    // The agent runs `git add` on one file and edits another: both are the change, as git sees them.
+    write(wt, { 'train.py': 'lr = 0.9\n' });
+    worktreeGit(dir, wt, 'add', 'train.py');
+    write(wt, { 'model.py': 'layers = 7\n' });
+    expect(await wt.changes()).toEqual([{ path: 'model.py', kind: 'modified' }, { path: 'train.py', kind: 'modified' }]);
+    const both = await wt.commit(['model.py', 'train.py'], 'staged and not\n');
+    expect(git(dir, 'diff', '--name-only', commit, both).split('\n')).toEqual(['model.py', 'train.py']);
+    expect(git(dir, 'show', `${both}:model.py`)).toBe('layers = 7');
   });
 
   it('leaves it to git when the worktree is not known clean at the commit it leaves', async () => {
