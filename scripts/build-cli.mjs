@@ -27,10 +27,28 @@ const external = [/^@anthropic-ai\/claude-agent-sdk(\/|$)/, /^ai(\/|$)/, /^@ai-s
 // Chunks are named by content hash: clear the old ones so dist/ never ships a stale chunk.
 rmSync(outDir, { recursive: true, force: true });
 
+/**
+ * commander loads node:child_process when it is loaded, for subcommands that are executables of
+ * their own, which crucible has none of: that load (net, dgram and the streams with it, about 3 ms
+ * here) is made lazy, so `--help` and the read commands do not pay for it.
+ */
+const lazyChildProcessInCommander = {
+  name: 'lazy-child-process-in-commander',
+  transform(code, id) {
+    if (!/[\\/]node_modules[\\/]commander[\\/]lib[\\/]command\.js$/.test(id)) return null;
+    const eager = "const childProcess = require('node:child_process');";
+    if (!code.includes(eager)) this.error(`${id}: commander no longer loads child_process as this build expects; update ${path.basename(fileURLToPath(import.meta.url))}`);
+    // On the same line: no code moves, so the source map stays right (map: null says so).
+    const lazy = "let loadedChildProcess; const childProcess = { spawn: (...args) => (loadedChildProcess ??= require('node:child_process')).spawn(...args) };";
+    return { code: code.replace(eager, lazy), map: null };
+  },
+};
+
 const result = await build({
   input: path.join(root, 'src', 'cli', 'main.ts'),
   platform: 'node',
   external,
+  plugins: [lazyChildProcessInCommander],
   // tsconfig.json's settings (target ES2022, verbatimModuleSyntax) for the TypeScript transform.
   tsconfig: path.join(root, 'tsconfig.json'),
   logLevel: 'warn',

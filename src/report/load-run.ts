@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { readConfigEssentials, type ConfigEssentials } from '../config/read-essentials.js';
@@ -9,6 +8,7 @@ import { isProcessAlive } from '../store/process-identity.js';
 import { openProjectRuns, type ProjectRuns } from '../store/project-runs.js';
 import { parseLockRecord } from '../store/run-lock.js';
 import { isValidTag, runPaths } from '../store/run-paths.js';
+import { childProcess } from '../child-process.js';
 
 /** What the read-only commands (status, history, compare, postmortem) work from. */
 export interface ProjectRecords {
@@ -94,7 +94,7 @@ function currentBranch(dir: string): string | null {
     return head.startsWith('ref: refs/heads/') ? head.slice('ref: refs/heads/'.length) : null;
   } catch {
     try {
-      return execFileSync('git', ['symbolic-ref', '--quiet', '--short', 'HEAD'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null;
+      return childProcess().execFileSync('git', ['symbolic-ref', '--quiet', '--short', 'HEAD'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null;
     } catch {
       return null;
     }

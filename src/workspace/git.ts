@@ -1,7 +1,7 @@
-import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import { GitError } from '../errors.js';
+import { childProcess } from '../child-process.js';
 
 /**
  * A thin adapter over the git CLI: one process per operation, no shell. Every invocation turns
@@ -246,7 +246,7 @@ function execGit(
   shownArgs: readonly string[],
 ): Promise<GitRunResult> {
   return new Promise((resolve, reject) => {
-    const child = execFile(
+    const child = childProcess().execFile(
       'git',
       fullArgs,
       { cwd, env, encoding: 'utf8', maxBuffer: MAX_OUTPUT_BYTES, windowsHide: true },

@@ -31,15 +31,21 @@ const hooks = fileURLToPath(new URL('../fixtures/log-loads.mjs', import.meta.url
 
 /** The files (absolute paths) of every ES module the command loaded, node: built-ins aside. */
 async function modulesLoadedBy(p: TinyProject, args: readonly string[]): Promise<string[]> {
+  return (await loadedBy(p, args)).filter((url) => url.startsWith('file:')).map((url) => fileURLToPath(url));
+}
+
+/** The built-in modules the command loaded (`node:` names, internal ones too), by import or require. */
+async function builtinsLoadedBy(p: TinyProject, args: readonly string[]): Promise<string[]> {
+  return (await loadedBy(p, args)).filter((url) => url.startsWith('node:'));
+}
+
+async function loadedBy(p: TinyProject, args: readonly string[]): Promise<string[]> {
   const log = path.join(p.root, `loads-${args.join('-')}.txt`);
   writeFileSync(log, '');
   const result = await runCli(p, args, { env: { NODE_OPTIONS: `--import=${hooks}`, CRUCIBLE_TEST_LOAD_LOG: log } });
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
-  return readFileSync(log, 'utf8')
-    .split('\n')
-    .filter((url) => url.startsWith('file:'))
-    .map((url) => fileURLToPath(url));
+  return readFileSync(log, 'utf8').split('\n');
 }
 
 const cliDir = path.dirname(cliPath);
@@ -73,6 +79,18 @@ describe('the bundled crucible command', () => {
         expect(source(file)).not.toContain(ZOD);
         expect(source(file)).not.toContain(YAML);
       }
+    }
+  });
+
+  it('--help, status and history load neither child_process nor crypto: they start no process and take no lock', async () => {
+    const p = createTinyProject();
+    project = p;
+    expect((await runCli(p, ['run', '-t', 't', '-n', '1', '--no-interactive'])).code).toBe(0);
+    for (const args of [['--help'], ['status'], ['history', '--json']]) {
+      const builtins = await builtinsLoadedBy(p, args);
+      // node:fs is always there: the list is read.
+      expect(builtins, args.join(' ')).toContain('node:fs');
+      expect(builtins.filter((name) => /^node:(child_process|crypto|dgram|internal\/child_process)$/.test(name)), args.join(' ')).toEqual([]);
     }
   });
 
