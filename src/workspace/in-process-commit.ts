@@ -148,7 +148,11 @@ export class InProcessCommitter {
 
   /** `root` with `changes` applied, and its id; the blobs and trees written as loose objects. Null when git must do it. */
   private treeWith(root: Tree, changes: readonly FileChange[]): { tree: Tree; sha: string } | null {
-    const put = (type: 'blob' | 'tree', body: Buffer) => this.writeObject(type, body);
+    const put = (type: 'blob' | 'tree', body: Buffer) => {
+      const sha = this.writeObject(type, body);
+      if (type === 'blob') rememberBlob(sha, body);
+      return sha;
+    };
     const tree = new Map(root);
     for (const change of changes) {
       if (!replaceEntry(tree, change.path.split('/'), change.content, put, change.executable)) return null;
@@ -171,7 +175,7 @@ export class InProcessCommitter {
     // A hidden file must never be written here: git's sparse checkout keeps it out.
     if (changed === null || !changed.every((file) => mayWrite(file.path))) return false;
     try {
-      const contents = changed.map((file) => ({ ...file, content: readLooseBlob(this.objectsDir, file.sha) }));
+      const contents = changed.map((file) => ({ ...file, content: readBlob(this.objectsDir, file.sha) }));
       if (contents.some((file) => file.content === null)) return false;
       for (const file of contents) {
         const target = path.join(top, file.path);
@@ -250,6 +254,46 @@ export function readLooseBlob(objectsDir: string, sha: string): Buffer | null {
   if (createHash('sha1').update(data).digest('hex') !== sha) return null;
   return data.subarray(nul + 1);
 }
+
+/**
+ * The content of blob `sha`: remembered, else read from its loose object (and remembered); null
+ * when neither (a packed blob crucible never wrote nor read: git does the work).
+ */
+export function readBlob(objectsDir: string, sha: string): Buffer | null {
+  const known = rememberedBlobs.get(sha);
+  if (known !== undefined) {
+    rememberedBlobs.delete(sha);
+    rememberedBlobs.set(sha, known);
+    return known;
+  }
+  const loose = readLooseBlob(objectsDir, sha);
+  if (loose !== null) rememberBlob(sha, loose);
+  return loose;
+}
+
+/**
+ * Remembers `content` as blob `sha` (the caller has its id from hashing it, or wrote it). After
+ * `git gc` packs the objects, which a run's `gc --auto` does once there are enough of them (about
+ * 2,500 trials), the baseline's and the best commit's blobs are no longer loose: without this,
+ * every later move to them was git's (two processes a trial, found by a 10,000-trial run).
+ */
+export function rememberBlob(sha: string, content: Buffer): void {
+  if (content.length > MAX_REMEMBERED_BLOB_BYTES || rememberedBlobs.has(sha)) return;
+  rememberedBlobs.set(sha, content);
+  rememberedBlobBytes += content.length;
+  for (const [oldest, old] of rememberedBlobs) {
+    if (rememberedBlobBytes <= REMEMBERED_BLOB_BYTES) break;
+    rememberedBlobs.delete(oldest);
+    rememberedBlobBytes -= old.length;
+  }
+}
+
+/** Blob contents by id, least recently used first, REMEMBERED_BLOB_BYTES in all. */
+const rememberedBlobs = new Map<string, Buffer>();
+let rememberedBlobBytes = 0;
+const REMEMBERED_BLOB_BYTES = 16 * 1024 * 1024;
+/** A trial edits source files: a larger blob is read from its object, or by git, each time. */
+const MAX_REMEMBERED_BLOB_BYTES = 1024 * 1024;
 
 /** A detached HEAD (its file `headFile`) from `from` to `to` under HEAD.lock, as git moves it; false when it is not at `from` or the lock is held. */
 export function moveDetachedHead(headFile: string, from: string, to: string): boolean {

@@ -2,7 +2,7 @@ import { closeSync, lstatSync, openSync, readFileSync, realpathSync, renameSync,
 import path from 'node:path';
 import type { Git } from './git.js';
 import { MAX_INDEX_BYTES, parseIndex, serializeIndex, setEntry, type IndexEntry } from './index-file.js';
-import { blobId, differingFiles, MAX_IN_PROCESS_FILE_BYTES, plainGitSettings, readLooseBlob, rememberedTree } from './in-process-commit.js';
+import { blobId, differingFiles, MAX_IN_PROCESS_FILE_BYTES, plainGitSettings, readBlob, rememberBlob, rememberedTree } from './in-process-commit.js';
 
 /**
  * The project folder's move from one commit to another, done in this process when it is plain
@@ -125,7 +125,9 @@ export class IndexCheckout {
         // Moving: not up to date (someone edited it), git refuses, naming the file. Recording:
         // the file must hold what was committed.
         if (blobId(before) !== (write ? change.was : change.sha)) return this.release(fd, lock);
-        const after = write ? readLooseBlob(this.objectsDir, change.sha) : before;
+        // What the file holds is that blob: the move back to it needs no object (gc may pack it).
+        rememberBlob(write ? change.was : change.sha, before);
+        const after = write ? readBlob(this.objectsDir, change.sha) : before;
         if (after === null) return this.release(fd, lock);
         plan.push({ entry, file, sha: change.sha, before, after, executable });
       }

@@ -1,4 +1,4 @@
-import { appendFileSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { Git } from './git.js';
 
@@ -146,20 +146,41 @@ export class RefFiles {
       const sha = loose.trim();
       return SHA.test(sha) ? sha : undefined;
     }
-    let packed: string;
-    try {
-      packed = readFileSync(path.join(this.commonDir, 'packed-refs'), 'utf8');
-    } catch (error) {
-      return (error as NodeJS.ErrnoException).code === 'ENOENT' ? null : undefined;
-    }
-    for (const entry of packed.split('\n')) {
-      if (entry.endsWith(` ${ref}`)) {
-        const sha = entry.slice(0, entry.indexOf(' '));
-        return SHA.test(sha) ? sha : undefined;
-      }
-    }
-    return null;
+    const packed = this.packedRefs();
+    if (packed === undefined) return undefined;
+    const sha = packed.get(ref);
+    if (sha === undefined) return null;
+    return SHA.test(sha) ? sha : undefined;
   }
+
+  /**
+   * packed-refs by name; empty when there is none, undefined when it cannot be read. Parsed again
+   * only when the file changed (git replaces it whole): after `gc` packs a run's thousands of
+   * `failed/` tags, each new tag looked its name up in the whole file.
+   */
+  private packedRefs(): Map<string, string> | undefined {
+    const file = path.join(this.commonDir, 'packed-refs');
+    try {
+      const info = statSync(file, { bigint: true });
+      const identity = `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+      if (this.packed?.identity === identity) return this.packed.refs;
+      const refs = new Map<string, string>();
+      for (const entry of readFileSync(file, 'utf8').split('\n')) {
+        // "<sha> <name>"; "#" heads the file, "^" peels the tag above.
+        if (entry === '' || entry.startsWith('#') || entry.startsWith('^')) continue;
+        const space = entry.indexOf(' ');
+        if (space > 0) refs.set(entry.slice(space + 1), entry.slice(0, space));
+      }
+      // Read between two stats that agree: a file replaced meanwhile is read again next time.
+      const after = statSync(file, { bigint: true });
+      this.packed = `${after.ino}:${after.size}:${after.mtimeNs}:${after.ctimeNs}` === identity ? { identity, refs } : null;
+      return refs;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'ENOENT' ? new Map() : undefined;
+    }
+  }
+
+  private packed: { identity: string; refs: Map<string, string> } | null = null;
 
   private headPointsAt(ref: string): boolean {
     try {

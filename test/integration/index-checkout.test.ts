@@ -165,10 +165,6 @@ describe('the project folder moved in process', () => {
     ['the index is split', (dir: string) => git(dir, 'update-index', '--split-index')],
     ['the entry of a file to update is skip-worktree', (dir: string) => git(dir, 'update-index', '--skip-worktree', 'tool.sh')],
     ['the entry of a file to update is assume-unchanged', (dir: string) => git(dir, 'update-index', '--assume-unchanged', 'tool.sh')],
-    ['the new blob is packed', (dir: string) => {
-      git(dir, 'repack', '-a', '-d', '-q');
-      git(dir, 'prune-packed');
-    }],
   ])('leaves it to git, changing nothing, when %s', async (_, prepare) => {
     const { dir, from, to, checkout } = await setup();
     prepare(dir);
@@ -179,6 +175,30 @@ describe('the project folder moved in process', () => {
     expect(indexBytes(dir).equals(before)).toBe(true);
     expect(readFileSync(path.join(dir, 'tool.sh'), 'utf8')).toBe(content);
     expect(existsSync(path.join(dir, '.git', 'index.lock'))).toBe(lockHeld);
+  });
+
+  it('moves to and from blobs git packed (gc) when this process wrote or read them, and leaves a packed blob it never held to git', async () => {
+    // Content no other test writes: the blobs this process holds are shared by all.
+    const { dir, from, to, checkout } = await setup([{ path: 'tool.sh', content: Buffer.from('#!/bin/sh\necho packed\n') }]);
+    git(dir, 'repack', '-a', '-d', '-q');
+    git(dir, 'prune-packed');
+    // `to`'s blobs were written here, `from`'s read from the files on the way: no object needed.
+    expect(checkout!.move(from, to)).toBe(true);
+    expect(readFileSync(path.join(dir, 'tool.sh'), 'utf8')).toBe('#!/bin/sh\necho packed\n');
+    expect(checkout!.move(to, from)).toBe(true);
+    expect(readFileSync(path.join(dir, 'tool.sh'), 'utf8')).toBe('#!/bin/sh\necho 1\n');
+    expect(git(dir, 'diff-files', '--name-only')).toBe('');
+    expect(git(dir, 'status', '--porcelain')).toBe('');
+
+    // A blob too large to be remembered (over 1 MB), packed: git's move.
+    const large = `${'x'.repeat(1_500_000)}\n`;
+    const other = await setup([{ path: 'a/deep/only.js', content: Buffer.from(large) }]);
+    git(other.dir, 'repack', '-a', '-d', '-q');
+    git(other.dir, 'prune-packed');
+    const before = indexBytes(other.dir);
+    expect(other.checkout!.move(other.from, other.to)).toBe(false);
+    expect(indexBytes(other.dir).equals(before)).toBe(true);
+    expect(readFileSync(path.join(other.dir, 'a/deep/only.js'), 'utf8')).toBe('only\n');
   });
 
   it('leaves it to git for a commit it has not seen, and on a case-insensitive file system', async () => {

@@ -74,6 +74,23 @@ describe('ref updates without a git process', () => {
     expect(git(dir, 'fsck', '--no-dangling', '--no-progress')).toBe('');
   });
 
+  it('reads packed-refs again when git rewrote it: a compare-and-swap never trusts an old copy', async () => {
+    const { dir, watch, first, second } = await setUp();
+    const refs = watch.refFiles!;
+    git(dir, 'tag', 'failed/t/1', first);
+    git(dir, 'pack-refs', '--all');
+    // A new tag looks its name up in packed-refs (absent there: created); the file is now known.
+    expect(refs.tryUpdate([{ ref: 'refs/tags/failed/t/2', to: first }], 'x')).toBe(true);
+    // git moves the packed tag and packs again: the old copy says `first`, the file `second`.
+    git(dir, 'tag', '-f', 'failed/t/1', second);
+    git(dir, 'pack-refs', '--all');
+    expect(existsSync(path.join(dir, '.git', 'refs', 'tags', 'failed', 't', '1'))).toBe(false);
+    expect(refs.tryUpdate([{ ref: 'refs/tags/failed/t/1', to: first, from: first }], 'x')).toBe(false);
+    expect(refOf(dir, 'refs/tags/failed/t/1')).toBe(second);
+    expect(refs.tryUpdate([{ ref: 'refs/tags/failed/t/1', to: first, from: second }], 'x')).toBe(true);
+    expect(refOf(dir, 'refs/tags/failed/t/1')).toBe(first);
+  });
+
   it('leaves a branch someone else moved to git, which refuses the move; the files go back', async () => {
     const { dir, git: g, watch, first, second } = await setUp();
     git(dir, 'update-ref', 'refs/heads/run', first); // not where crucible left it

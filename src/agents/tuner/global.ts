@@ -34,6 +34,8 @@ const CANDIDATES = 96;
 const GOOD_FRACTION = 0.25;
 const PRIOR_WEIGHT = 1;
 const PENDING_WEIGHT = 0.5;
+const MAX_GOOD_POINTS = 250;
+const MAX_BAD_POINTS = 750;
 
 export function proposeGlobal(input: GlobalInput, rng: Rng): { changes: TuningChange[]; why: string } | null {
   const { params } = input;
@@ -76,8 +78,13 @@ function buildModel(input: GlobalInput): Model {
   const sorted = [...measured].sort((a, b) => oriented(a) - oriented(b));
   const cut = Math.max(1, Math.ceil(GOOD_FRACTION * sorted.length));
   const bar = sorted.length > 0 ? oriented(sorted[cut - 1]!) : 0;
-  const good = sorted.filter((p) => oriented(p) <= bar).map((p) => ({ u: unit(p.values), weight: 1 }));
-  const bad = [...sorted.filter((p) => oriented(p) > bar), ...points.filter((p) => !isMeasured(p))].map((p) => ({ u: unit(p.values), weight: 1 }));
+  // Each candidate is scored against every point of the model: a run of thousands of trials
+  // keeps its best MAX_GOOD_POINTS and its latest MAX_BAD_POINTS others (hyperopt and Optuna cap
+  // the good group too), so a proposal costs the same at trial 10,000 as at trial 1,000.
+  const good = sorted.filter((p) => oriented(p) <= bar).slice(0, MAX_GOOD_POINTS).map((p) => ({ u: unit(p.values), weight: 1 }));
+  const rest = [...sorted.filter((p) => oriented(p) > bar), ...points.filter((p) => !isMeasured(p))];
+  const latest = rest.length > MAX_BAD_POINTS ? rest.sort((a, b) => a.trial - b.trial).slice(-MAX_BAD_POINTS) : rest;
+  const bad = latest.map((p) => ({ u: unit(p.values), weight: 1 }));
   const width = (n: number) => Math.min(0.3, Math.max(0.04, 0.5 / Math.sqrt(n + 1)));
   return {
     good,

@@ -48,12 +48,16 @@ const MODELLED: ReadonlySet<Outcome> = new Set<Outcome>(['keep', 'discard', 'cra
  * when another agent's kept change moved a constant without saying so.
  */
 export function readHistory(params: readonly TunedParam[], history: readonly TrialView[]): TuningMemory {
-  const known = new Set(params.map((p) => p.name));
+  const position = new Map(params.map((p, i) => [p.name, i]));
   const trials: PastTrial[] = [];
   const points: MeasuredPoint[] = [];
   const tried = new Set<string>();
-  let after = new Map(params.map((p) => [p.name, p.value]));
-  tried.add(vectorKey(params, after));
+  // The walk holds values as arrays in the order of `params` (a key is their join, as
+  // `vectorKey`'s): a run of thousands of trials walks them all at every proposal.
+  const key = (values: readonly number[]) => values.map(String).join('|');
+  const asMap = (values: readonly number[]) => new Map(params.map((p, i) => [p.name, values[i]!]));
+  let after = params.map((p) => p.value);
+  tried.add(key(after));
   // With trials in flight, results arrive in any order; replaying them by trial number makes the
   // memory the same whatever the order, and the same again when a resumed run reads the ledger.
   const ordered = [...history].sort((a, b) => a.trial - b.trial);
@@ -62,16 +66,16 @@ export function readHistory(params: readonly TunedParam[], history: readonly Tri
     // Written against an older best and never measured: it says nothing about its values, and
     // its "from" values describe a state the files are no longer in.
     if (view.outcome === 'stale') continue;
-    const parsed = parseDescription(view.description);
-    const changes = (parsed ?? []).filter((c) => known.has(c.name));
+    const parsed = parsedDescription(view.description);
+    const changes = (parsed ?? []).filter((c) => position.has(c.name));
     if (changes.length === 0) continue;
-    const before = new Map(after);
-    for (const c of changes) before.set(c.name, c.from);
-    const attempted = new Map(before);
-    for (const c of changes) attempted.set(c.name, c.to);
-    if (TABU.has(view.outcome)) tried.add(vectorKey(params, attempted));
-    if (MODELLED.has(view.outcome)) points.push({ trial: view.trial, values: attempted, outcome: view.outcome, metric: view.metric });
-    tried.add(vectorKey(params, before));
+    const before = after.slice();
+    for (const c of changes) before[position.get(c.name)!] = c.from;
+    const attempted = before.slice();
+    for (const c of changes) attempted[position.get(c.name)!] = c.to;
+    if (TABU.has(view.outcome)) tried.add(key(attempted));
+    if (MODELLED.has(view.outcome)) points.push({ trial: view.trial, values: asMap(attempted), outcome: view.outcome, metric: view.metric });
+    tried.add(key(before));
     trials.push({ trial: view.trial, outcome: view.outcome, metric: view.metric, changes });
     after = before;
   }
@@ -79,13 +83,32 @@ export function readHistory(params: readonly TunedParam[], history: readonly Tri
   // Another agent's kept changes are not replayed, so the walk's start is the baseline's values
   // only when every kept trial was the tuner's.
   const baseline = ordered.find((v) => v.outcome === 'baseline');
-  const foreignKeep = ordered.some((v) => v.outcome === 'keep' && !trials.some((t) => t.trial === v.trial));
+  const tunerTrials = new Set(trials.map((t) => t.trial));
+  const foreignKeep = ordered.some((v) => v.outcome === 'keep' && !tunerTrials.has(v.trial));
   if (baseline !== undefined && baseline.metric !== null && !foreignKeep) {
-    points.push({ trial: baseline.trial, values: after, outcome: 'baseline', metric: baseline.metric });
+    points.push({ trial: baseline.trial, values: asMap(after), outcome: 'baseline', metric: baseline.metric });
   }
   points.reverse();
   return { trials, points, tried };
 }
+
+/**
+ * `parseDescription`, remembered: the memory is rebuilt from the whole history at every proposal,
+ * and parsing every description again was most of that once a run had thousands of trials. The
+ * result is shared: never changed by its readers.
+ */
+function parsedDescription(description: string): readonly DescribedChange[] | null {
+  let parsed = parsedDescriptions.get(description);
+  if (parsed === undefined) {
+    parsed = parseDescription(description);
+    if (parsedDescriptions.size >= MAX_PARSED_DESCRIPTIONS) parsedDescriptions.clear();
+    parsedDescriptions.set(description, parsed);
+  }
+  return parsed;
+}
+
+const parsedDescriptions = new Map<string, readonly DescribedChange[] | null>();
+const MAX_PARSED_DESCRIPTIONS = 50_000;
 
 /** A combination of values as one comparable string, in the order of `params`. */
 export function vectorKey(params: readonly TunedParam[], values: ReadonlyMap<string, number>): string {
