@@ -1,5 +1,5 @@
 /**
- * `npm run build`, second step: the `crucible` command as one bundled ES module.
+ * `npm run build`, second step: the `crucible` command as one bundle, in CommonJS.
  *
  *   node scripts/build-cli.mjs [--meta]
  *
@@ -9,13 +9,17 @@
  * dist/cli/main.js; each command's module, imported dynamically when the command runs, becomes a
  * chunk in dist/cli/chunks/, so `--help` loads one file and `status` a few.
  *
+ * The bundle is CommonJS (dist/cli/package.json says so; the package is ESM): Node starts its ES
+ * module loader only when something is imported, and that start cost `--help` and `status` about
+ * 15 ms here (docs/decisions.md 48). The model SDKs are still imported (`import()`), as ES modules.
+ *
  * commander, yaml, picocolors and zod are bundled. The model SDKs stay external and are imported
  * from node_modules only when a backend needs them: the Agent SDK is an optional peer (absent on
  * most installs), and `ai`/`@ai-sdk/*` are large and load only when an api agent is built.
  *
  * --meta prints which source files each output chunk holds (what a command loads).
  */
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'rolldown';
@@ -54,7 +58,7 @@ const result = await build({
   logLevel: 'warn',
   output: {
     dir: outDir,
-    format: 'esm',
+    format: 'cjs',
     entryFileNames: 'main.js',
     chunkFileNames: 'chunks/[name]-[hash].js',
     // The maps name src/*.ts, so a crash report (main.ts maps its stack) points at our files. The
@@ -68,6 +72,10 @@ const result = await build({
     comments: false,
   },
 });
+
+// The nearest package.json decides how Node reads a .js file: these are CommonJS.
+mkdirSync(outDir, { recursive: true });
+writeFileSync(path.join(outDir, 'package.json'), `${JSON.stringify({ type: 'commonjs' })}\n`);
 
 if (process.argv.includes('--meta')) {
   for (const chunk of result.output) {

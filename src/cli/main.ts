@@ -55,8 +55,10 @@ function report(error: unknown, output: Output): number {
   return ExitCode.internal;
 }
 
-const exitCode = await main(process.argv.slice(2));
-// Exit naturally so stdout and stderr drain; the unref'd timer only fires if something still holds
-// the event loop open (it must not keep a finished command alive).
-process.exitCode = exitCode;
-setTimeout(() => process.exit(exitCode), 2000).unref();
+// No top-level await: the command is bundled as CommonJS (scripts/build-cli.mjs).
+void main(process.argv.slice(2)).then((exitCode) => {
+  // Exit naturally so stdout and stderr drain; the unref'd timer only fires if something still
+  // holds the event loop open (it must not keep a finished command alive).
+  process.exitCode = exitCode;
+  setTimeout(() => process.exit(exitCode), 2000).unref();
+});

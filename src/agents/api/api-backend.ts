@@ -4,7 +4,7 @@
  * crucible's own file tools, in a loop of at most agent.max_steps model calls.
  */
 import path from 'node:path';
-import { generateText, stepCountIs, type LanguageModelUsage, type ModelMessage, type SystemModelMessage } from 'ai';
+import type { LanguageModelUsage, ModelMessage, SystemModelMessage } from 'ai';
 import type { Config } from '../../config/schema.js';
 import { classifyAgentError } from '../classify-error.js';
 import { priceUsage } from '../pricing.js';
@@ -58,6 +58,8 @@ async function proposeWith(settings: ApiSettings, request: ProposalRequest, sign
   const maxSteps = request.agentConfig.max_steps;
   const cache = settings.provider === 'anthropic';
   try {
+    // Imported here, not at the top: the SDK is large, and the CLI bundle leaves it outside.
+    const { generateText, stepCountIs, tool } = await import('ai');
     const model = await createLanguageModel(settings);
     const system: SystemModelMessage = { role: 'system', content: request.systemPrompt + TOOLS_NOTE, ...(cache ? { providerOptions: ANTHROPIC_CACHE } : {}) };
     // The prompt puts what never changes first, so the prompt cache holds for the whole trial.
@@ -66,7 +68,7 @@ async function proposeWith(settings: ApiSettings, request: ProposalRequest, sign
       model,
       system,
       messages: [user],
-      tools: createFileTools(request.workspace),
+      tools: createFileTools(request.workspace, tool),
       stopWhen: stepCountIs(maxSteps),
       // crucible's loop retries transient failures with its own backoff; the SDK must not as well.
       maxRetries: 0,

@@ -3,7 +3,8 @@
  * confined to the agent workspace and its access policy. A refusal is thrown, and the AI SDK
  * hands its message back to the model as the tool's error, so the model can try something else.
  */
-import { tool, type ToolSet } from 'ai';
+import type * as Ai from 'ai';
+import type { ToolSet } from 'ai';
 import { z } from 'zod';
 import type { AgentWorkspace } from '../types.js';
 import { editWorkspaceFile, readWorkspaceFile, writeWorkspaceFile } from './file-edits.js';
@@ -12,7 +13,8 @@ import { createPathGuard } from './workspace-paths.js';
 
 const pathField = z.string().describe('Path relative to the project folder, e.g. "src/model.py".');
 
-export function createFileTools(workspace: AgentWorkspace): ToolSet {
+/** `tool`: the AI SDK's, loaded by the caller when a model is first asked (it is large). */
+export function createFileTools(workspace: AgentWorkspace, tool: typeof Ai.tool): ToolSet {
   const guard = createPathGuard(workspace);
   return {
     read_file: tool({
