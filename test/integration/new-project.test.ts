@@ -58,7 +58,9 @@ describe('bundled examples', () => {
     const pkg = path.join(tmp, 'pkg');
     mkdirSync(path.join(pkg, 'dist', 'project'), { recursive: true });
     mkdirSync(path.join(pkg, 'examples', 'demo', '.crucible'), { recursive: true });
-    writeFileSync(path.join(pkg, 'package.json'), '{"type":"module"}\n');
+    writeFileSync(path.join(pkg, 'package.json'), '{"name":"autocrucible","type":"module"}\n');
+    // As in dist/cli/: a package.json that only sets the module type is not the package's.
+    writeFileSync(path.join(pkg, 'dist', 'package.json'), '{"type":"module"}\n');
     writeFileSync(path.join(pkg, 'examples', 'demo', '.crucible', 'config.yaml'), 'metric: {name: m, direction: minimize}\n');
     symlinkSync(path.join(repoRoot, 'node_modules'), path.join(pkg, 'node_modules'), 'dir');
     for (const name of ['examples', 'package-root']) {
