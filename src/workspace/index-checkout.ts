@@ -4,27 +4,27 @@ import type { Git } from './git.js';
 import { MAX_INDEX_BYTES, parseIndex, serializeIndex, setEntry, type IndexEntry } from './index-file.js';
 import { blobId, differingFiles, MAX_IN_PROCESS_FILE_BYTES, plainGitSettings, readBlob, rememberBlob, rememberedTree } from './in-process-commit.js';
 
+/** A trial changes a few files; a move of more is git's (each file is held in memory here). */
+const MAX_FILES_PER_MOVE = 64;
+
 /**
  * The project folder's move from one commit to another, done in this process when it is plain
- * (decisions 45): what `git read-tree -m -u from to` does when the two commits hold the same
+ * (decisions 45, 49): what `git read-tree -m -u from to` does when the two commits hold the same
  * files and only the content of some of them differs, which is every trial of a run whose
- * changes edit files. The files are rewritten from loose objects and their index entries
- * updated, under `index.lock`, exactly as git's two-way merge would leave them: the user's other
+ * changes edit files. The files are rewritten from the blobs (remembered, or loose objects) and
+ * their index entries updated, under `index.lock`, exactly as git's two-way merge would leave them: the user's other
  * staged changes are carried as they are, and a file that does not hold `from`'s content (or
  * whose index entry does not) makes git do it, and refuse, as it does today.
  *
  * git does it instead, with nothing changed, whenever anything is unusual: a tree not in memory
  * (a commit crucible did not make or see), a file added, removed or changing mode, a packed
- * blob, a file that is not a regular file or whose folder is a link, an index that is not
+ * blob crucible never wrote nor read, a file that is not a regular file or whose folder is a link, an index that is not
  * version 2 or 3 or holds an extension other than the cache tree, resolve-undo and the
  * untracked cache (split index, sparse index, fsmonitor), a conflict or a skip-worktree or
  * intent-to-add entry, a checksum that does not match, a lock held, settings that change how
  * files are checked out (attributes, autocrlf, a case-insensitive or mode-blind file system, a
  * sparse checkout, an fsmonitor), and the environment's GIT_DIR, GIT_WORK_TREE or GIT_INDEX_FILE.
  */
-/** A trial changes a few files; a move of more is git's (each file is held in memory here). */
-const MAX_FILES_PER_MOVE = 64;
-
 export class IndexCheckout {
   private constructor(
     private readonly top: string,
