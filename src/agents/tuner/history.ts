@@ -42,26 +42,93 @@ const TABU: ReadonlySet<Outcome> = new Set<Outcome>(['keep', 'discard', 'crash',
 const MODELLED: ReadonlySet<Outcome> = new Set<Outcome>(['keep', 'discard', 'crash']);
 
 /**
+ * The last walk over a history, kept by the tuner between its proposals: a history is the last
+ * one with trials appended, and the walk over the new trials ends where the last walk began, so
+ * only the new trials are walked (a run of thousands of trials walked them all at each proposal).
+ */
+export class HistoryMemo {
+  state: WalkState | null = null;
+}
+
+interface WalkState {
+  /** The constants' names in order: a marker added or removed starts over. */
+  names: string;
+  /** The history walked, ordered by trial. */
+  views: TrialView[];
+  /** The values the walk started from (the files' values then). */
+  start: number[];
+  /** Where it ended: the values before the oldest tuner trial. */
+  end: number[];
+  trials: PastTrial[];
+  /** Oldest first, the baseline's aside. */
+  points: MeasuredPoint[];
+  tried: Set<string>;
+  tunerTrials: Set<number>;
+}
+
+/**
  * Rebuilds the tuner's memory from descriptions. The files hold the values of the best kept
  * state, so the walk goes backwards from them: before a kept trial, its constants held their
  * "from" values. A description's "from" values are trusted over the walk, which keeps it right
- * when another agent's kept change moved a constant without saying so.
+ * when another agent's kept change moved a constant without saying so. With `memo`, a walk that
+ * would repeat the last one's steps takes them from it (the same memory, tested against the
+ * whole walk).
  */
-export function readHistory(params: readonly TunedParam[], history: readonly TrialView[]): TuningMemory {
+export function readHistory(params: readonly TunedParam[], history: readonly TrialView[], memo?: HistoryMemo): TuningMemory {
   const position = new Map(params.map((p, i) => [p.name, i]));
-  const trials: PastTrial[] = [];
-  const points: MeasuredPoint[] = [];
-  const tried = new Set<string>();
-  // The walk holds values as arrays in the order of `params` (a key is their join, as
-  // `vectorKey`'s): a run of thousands of trials walks them all at every proposal.
-  const key = (values: readonly number[]) => values.map(String).join('|');
-  const asMap = (values: readonly number[]) => new Map(params.map((p, i) => [p.name, values[i]!]));
-  let after = params.map((p) => p.value);
-  tried.add(key(after));
+  const names = params.map((p) => p.name).join('\0');
+  const current = params.map((p) => p.value);
   // With trials in flight, results arrive in any order; replaying them by trial number makes the
   // memory the same whatever the order, and the same again when a resumed run reads the ledger.
   const ordered = [...history].sort((a, b) => a.trial - b.trial);
-  for (let i = ordered.length - 1; i >= 0; i--) {
+  let state = memo?.state ?? null;
+  const extended = state !== null && state.names === names && startsWith(ordered, state.views) ? walk(ordered, state.views.length, current, position) : null;
+  if (state !== null && extended !== null && sameValues(extended.end, state.start)) {
+    state.trials.push(...extended.trials.reverse());
+    state.points.push(...extended.points.reverse());
+    state.tried.add(valuesKey(current));
+    for (const key of extended.keys) state.tried.add(key);
+    for (const t of extended.trials) state.tunerTrials.add(t.trial);
+    state.views = ordered;
+    state.start = current;
+  } else {
+    const whole = walk(ordered, 0, current, position);
+    state = {
+      names,
+      views: ordered,
+      start: current,
+      end: whole.end,
+      trials: whole.trials.reverse(),
+      points: whole.points.reverse(),
+      tried: new Set([valuesKey(current), ...whole.keys]),
+      tunerTrials: new Set(whole.trials.map((t) => t.trial)),
+    };
+  }
+  if (memo !== undefined) memo.state = state;
+  // Another agent's kept changes are not replayed, so the walk's start is the baseline's values
+  // only when every kept trial was the tuner's.
+  const baseline = ordered.find((v) => v.outcome === 'baseline');
+  const tunerTrials = state.tunerTrials;
+  const foreignKeep = ordered.some((v) => v.outcome === 'keep' && !tunerTrials.has(v.trial));
+  const points =
+    baseline !== undefined && baseline.metric !== null && !foreignKeep
+      ? [{ trial: baseline.trial, values: asMap(params, state.end), outcome: 'baseline' as const, metric: baseline.metric }, ...state.points]
+      : [...state.points];
+  return { trials: [...state.trials], points, tried: state.tried };
+}
+
+/**
+ * Walks `ordered` from its newest view back to index `from`, starting at `start`: the tuner
+ * trials newest first, their points, the keys of every combination met, and where it ended.
+ * Values are arrays in the order of the constants (a key is their join, as `vectorKey`'s).
+ */
+function walk(ordered: readonly TrialView[], from: number, start: readonly number[], position: ReadonlyMap<string, number>) {
+  const trials: PastTrial[] = [];
+  const points: MeasuredPoint[] = [];
+  const keys: string[] = [];
+  const names = [...position.keys()];
+  let after = start.slice();
+  for (let i = ordered.length - 1; i >= from; i--) {
     const view = ordered[i]!;
     // Written against an older best and never measured: it says nothing about its values, and
     // its "from" values describe a state the files are no longer in.
@@ -73,23 +140,29 @@ export function readHistory(params: readonly TunedParam[], history: readonly Tri
     for (const c of changes) before[position.get(c.name)!] = c.from;
     const attempted = before.slice();
     for (const c of changes) attempted[position.get(c.name)!] = c.to;
-    if (TABU.has(view.outcome)) tried.add(key(attempted));
-    if (MODELLED.has(view.outcome)) points.push({ trial: view.trial, values: asMap(attempted), outcome: view.outcome, metric: view.metric });
-    tried.add(key(before));
+    if (TABU.has(view.outcome)) keys.push(valuesKey(attempted));
+    if (MODELLED.has(view.outcome)) points.push({ trial: view.trial, values: new Map(names.map((name, d) => [name, attempted[d]!])), outcome: view.outcome, metric: view.metric });
+    keys.push(valuesKey(before));
     trials.push({ trial: view.trial, outcome: view.outcome, metric: view.metric, changes });
     after = before;
   }
-  trials.reverse();
-  // Another agent's kept changes are not replayed, so the walk's start is the baseline's values
-  // only when every kept trial was the tuner's.
-  const baseline = ordered.find((v) => v.outcome === 'baseline');
-  const tunerTrials = new Set(trials.map((t) => t.trial));
-  const foreignKeep = ordered.some((v) => v.outcome === 'keep' && !tunerTrials.has(v.trial));
-  if (baseline !== undefined && baseline.metric !== null && !foreignKeep) {
-    points.push({ trial: baseline.trial, values: asMap(after), outcome: 'baseline', metric: baseline.metric });
+  return { trials, points, keys, end: after };
+}
+
+const valuesKey = (values: readonly number[]) => values.map(String).join('|');
+
+const asMap = (params: readonly TunedParam[], values: readonly number[]) => new Map(params.map((p, i) => [p.name, values[i]!]));
+
+const sameValues = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
+
+/** Whether `ordered` begins with exactly the views of `prefix` (what the memory depends on). */
+function startsWith(ordered: readonly TrialView[], prefix: readonly TrialView[]): boolean {
+  if (prefix.length > ordered.length) return false;
+  for (let i = 0; i < prefix.length; i++) {
+    const [a, b] = [ordered[i]!, prefix[i]!];
+    if (a.trial !== b.trial || a.outcome !== b.outcome || a.metric !== b.metric || a.description !== b.description) return false;
   }
-  points.reverse();
-  return { trials, points, tried };
+  return true;
 }
 
 /**

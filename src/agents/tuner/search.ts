@@ -15,7 +15,7 @@ import type { Direction as Objective } from '../../core/objective.js';
 import type { TunedParam, TuningChange } from './types.js';
 import type { Rng } from './rng.js';
 import { hashSeed } from './rng.js';
-import { readHistory, vectorKey, type TuningMemory } from './history.js';
+import { readHistory, vectorKey, type HistoryMemo, type TuningMemory } from './history.js';
 import type { DescribedChange } from './description.js';
 import { readPending, type PendingMoves, type PendingPoints } from './pending.js';
 import { writtenChange } from './literal.js';
@@ -36,6 +36,8 @@ export interface TuningOptions {
   pending?: readonly (readonly DescribedChange[])[];
   /** Which way is better; absent: read from the history's keeps (minimize when none says). */
   direction?: Objective;
+  /** The last proposal's walk over the history, extended rather than redone (the tuner keeps one). */
+  memo?: HistoryMemo;
 }
 
 export interface TuningProposal {
@@ -71,7 +73,7 @@ export function proposeTuning(
   rng: Rng,
   options: TuningOptions,
 ): TuningProposal {
-  const memory = readHistory(params, history);
+  const memory = readHistory(params, history, options.memo);
   const states = learnFromHistory(params, memory, options.seed);
   const pending = readPending(params, options.pending ?? []);
   const kept = memory.trials.filter((t) => t.outcome === 'keep').length;
