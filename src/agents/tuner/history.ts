@@ -42,9 +42,10 @@ const TABU: ReadonlySet<Outcome> = new Set<Outcome>(['keep', 'discard', 'crash',
 const MODELLED: ReadonlySet<Outcome> = new Set<Outcome>(['keep', 'discard', 'crash']);
 
 /**
- * The last walk over a history, kept by the tuner between its proposals: a history is the last
- * one with trials appended, and the walk over the new trials ends where the last walk began, so
- * only the new trials are walked (a run of thousands of trials walked them all at each proposal).
+ * The last walk over a history, kept by the tuner between its proposals. When the next history is
+ * the last one with trials appended, and the walk over the new trials ends where the last walk
+ * began, only the new trials are walked (a run of thousands of trials walked them all at each
+ * proposal).
  */
 export class HistoryMemo {
   state: WalkState | null = null;
