@@ -193,10 +193,10 @@ export async function runCommand(request: RunSpec, signal?: AbortSignal): Promis
   // Anything still in the group (a background job), or gone from it (a daemon), must not
   // outlive the command; once they are dead, nothing holds the output pipes open any more.
   signalGroup(pgid, 'SIGKILL');
-  // In a PID namespace of its own, the kernel ended every process inside once the namespace's
-  // init (in this group) was gone: nothing can carry the tag outside, and the scan of every
-  // process's environment (a few ms per command) would find nothing.
-  if (!endsWithItsNamespace(spec)) await killTaggedProcesses(processTag);
+  // Also in the sandbox's PID namespace: the kernel ends every process inside once its init is
+  // gone, but bubblewrap reports the command's exit before that is done, so a daemon can still be
+  // running when the command has returned (CI caught one; decisions 44). The scan waits for it.
+  await killTaggedProcesses(processTag);
 
   let drainTimer: NodeJS.Timeout | undefined;
   await Promise.race([
@@ -221,11 +221,6 @@ export async function runCommand(request: RunSpec, signal?: AbortSignal): Promis
     stderr: stderrTail.toString(),
     shortMessage: describeEnding(result, spec.timeoutMs),
   };
-}
-
-/** Whether the command runs in a PID namespace of its own (the sandbox's), which dies with it. */
-function endsWithItsNamespace(spec: RunSpec): boolean {
-  return spec.sandbox?.args.includes('--unshare-pid') ?? false;
 }
 
 /** Runs experiments on this machine. */
