@@ -303,8 +303,8 @@ class GitAgentWorktree implements AgentWorktree {
       this.lastScan = { changes: [], untracked: new Set() };
       return sha;
     }
-    // The common case, one git process: the agent only modified or deleted exactly these tracked
-    // files and left HEAD and the index alone, so `commit -a` commits exactly them.
+    // The common case: the agent only modified or deleted exactly these tracked files and left
+    // HEAD and the index alone, so `commit -a` commits exactly them; done in process when it can be.
     if (
       head === this.base &&
       scan !== null &&
@@ -313,14 +313,11 @@ class GitAgentWorktree implements AgentWorktree {
       scan.changes.length === wanted.size &&
       scan.changes.every((c) => c.kind !== 'added' && wanted.has(c.path))
     ) {
-      const inProcess = await this.commitScanned(scan.changes, message);
-      if (inProcess !== null) {
-        this.base = inProcess;
-        this.lastScan = { changes: [], untracked: new Set() };
-        return inProcess;
+      let fast = await this.commitScanned(scan.changes, message);
+      if (fast === null) {
+        fast = await this.git.commitTracked(message);
+        await this.noteCleanIndex(fast);
       }
-      const fast = await this.git.commitTracked(message);
-      await this.noteCleanIndex(fast);
       this.base = fast;
       this.lastScan = { changes: [], untracked: new Set() };
       return fast;

@@ -81,19 +81,35 @@ export function parseIndex(data: Buffer): ParsedIndex | null {
 
 /** The entry's stat data and id, as git records a file it has just written. */
 export function setEntry(data: Buffer, entry: IndexEntry, info: BigIntStats, sha: string): void {
-  const u32 = (value: bigint) => Number(value & 0xffffffffn);
-  const at = entry.at;
-  data.writeUInt32BE(u32(info.ctimeNs / 1_000_000_000n), at);
-  data.writeUInt32BE(u32(info.ctimeNs % 1_000_000_000n), at + 4);
-  data.writeUInt32BE(u32(info.mtimeNs / 1_000_000_000n), at + 8);
-  data.writeUInt32BE(u32(info.mtimeNs % 1_000_000_000n), at + 12);
-  data.writeUInt32BE(u32(info.dev), at + 16);
-  data.writeUInt32BE(u32(info.ino), at + 20);
+  for (const [offset, value] of statFields(info)) data.writeUInt32BE(value, entry.at + offset);
   // mode stays: the same in both trees
-  data.writeUInt32BE(u32(info.uid), at + 28);
-  data.writeUInt32BE(u32(info.gid), at + 32);
-  data.writeUInt32BE(u32(info.size), at + 36);
-  data.write(sha, at + 40, 20, 'hex');
+  data.write(sha, entry.at + 40, 20, 'hex');
+}
+
+/**
+ * Whether the entry's stat data is the file's, as git tests it (ie_match_stat): times, inode,
+ * owner and size; the device is recorded but, as in git's default build, not compared.
+ */
+export function entryStatMatches(data: Buffer, entry: IndexEntry, info: BigIntStats): boolean {
+  return statFields(info).every(([offset, value]) => offset === DEVICE_OFFSET || data.readUInt32BE(entry.at + offset) === value);
+}
+
+const DEVICE_OFFSET = 16;
+
+/** A file's stat data as an index entry holds it: [offset in the entry, 32-bit value]. */
+function statFields(info: BigIntStats): Array<[number, number]> {
+  const u32 = (value: bigint) => Number(value & 0xffffffffn);
+  return [
+    [0, u32(info.ctimeNs / 1_000_000_000n)],
+    [4, u32(info.ctimeNs % 1_000_000_000n)],
+    [8, u32(info.mtimeNs / 1_000_000_000n)],
+    [12, u32(info.mtimeNs % 1_000_000_000n)],
+    [DEVICE_OFFSET, u32(info.dev)],
+    [20, u32(info.ino)],
+    [28, u32(info.uid)],
+    [32, u32(info.gid)],
+    [36, u32(info.size)],
+  ];
 }
 
 /** The index with its entries as updated, the cache tree invalidated along `changed`, and a new checksum. */

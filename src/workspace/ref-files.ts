@@ -161,8 +161,7 @@ export class RefFiles {
   private packedRefs(): Map<string, string> | undefined {
     const file = path.join(this.commonDir, 'packed-refs');
     try {
-      const info = statSync(file, { bigint: true });
-      const identity = `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+      const identity = fileIdentity(file);
       if (this.packed?.identity === identity) return this.packed.refs;
       const refs = new Map<string, string>();
       for (const entry of readFileSync(file, 'utf8').split('\n')) {
@@ -172,8 +171,7 @@ export class RefFiles {
         if (space > 0) refs.set(entry.slice(space + 1), entry.slice(0, space));
       }
       // Read between two stats that agree: a file replaced meanwhile is read again next time.
-      const after = statSync(file, { bigint: true });
-      this.packed = `${after.ino}:${after.size}:${after.mtimeNs}:${after.ctimeNs}` === identity ? { identity, refs } : null;
+      this.packed = fileIdentity(file) === identity ? { identity, refs } : null;
       return refs;
     } catch (error) {
       return (error as NodeJS.ErrnoException).code === 'ENOENT' ? new Map() : undefined;
@@ -189,6 +187,12 @@ export class RefFiles {
       return false;
     }
   }
+}
+
+/** What changes whenever git replaces or rewrites a file. */
+function fileIdentity(file: string): string {
+  const info = statSync(file, { bigint: true });
+  return `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
 }
 
 /** This repository's own git folder (per worktree) and the folder its refs live in, or null. */

@@ -1,7 +1,7 @@
-import { lstatSync, readdirSync, readFileSync, statSync, type BigIntStats } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { blobId, MAX_IN_PROCESS_FILE_BYTES } from './in-process-commit.js';
-import { MAX_INDEX_BYTES, parseIndex, type IndexEntry } from './index-file.js';
+import { entryStatMatches, MAX_INDEX_BYTES, parseIndex, type IndexEntry } from './index-file.js';
 
 /** What an agent did to a worktree, as `git status` would list it, when it only edited or removed tracked files. */
 export interface TrackedChanges {
@@ -45,7 +45,7 @@ export function scanTrackedFiles(top: string, indexFile: string, cleanChecksum: 
       }
       if (!info.isFile() || ((info.mode & 0o100n) !== 0n) !== (entry.mode === 0o100755)) return null;
       // A size of 0 may be git's mark on an entry it could not trust (a smudged racy entry).
-      if (info.size !== 0n && statMatches(index.data, entry, info) && info.mtimeNs < indexInfo.mtimeNs) continue;
+      if (info.size !== 0n && entryStatMatches(index.data, entry, info) && info.mtimeNs < indexInfo.mtimeNs) continue;
       if (info.size > BigInt(MAX_IN_PROCESS_FILE_BYTES)) return null;
       if (blobId(readFileSync(path.join(top, name))) !== entry.sha) modified.push(name);
     }
@@ -76,20 +76,4 @@ function onlyTracked(top: string, entries: ReadonlyMap<string, IndexEntry>): boo
     }
   }
   return true;
-}
-
-/** git's test of an entry against the file (ie_match_stat): times, inode, owner and size. */
-function statMatches(data: Buffer, entry: IndexEntry, info: BigIntStats): boolean {
-  const at = entry.at;
-  const u32 = (value: bigint) => Number(value & 0xffffffffn);
-  return (
-    data.readUInt32BE(at) === u32(info.ctimeNs / 1_000_000_000n) &&
-    data.readUInt32BE(at + 4) === u32(info.ctimeNs % 1_000_000_000n) &&
-    data.readUInt32BE(at + 8) === u32(info.mtimeNs / 1_000_000_000n) &&
-    data.readUInt32BE(at + 12) === u32(info.mtimeNs % 1_000_000_000n) &&
-    data.readUInt32BE(at + 20) === u32(info.ino) &&
-    data.readUInt32BE(at + 28) === u32(info.uid) &&
-    data.readUInt32BE(at + 32) === u32(info.gid) &&
-    data.readUInt32BE(at + 36) === u32(info.size)
-  );
 }

@@ -115,6 +115,19 @@ describe('the scan of tracked files without git', () => {
     expect(scanTrackedFiles(dir, index, checksum)).toBeNull();
   });
 
+  it('sees a same-size edit by its stat data when the entry is older than the index (not racy)', () => {
+    const { dir, index, checksum } = setup();
+    // The index written well after the files: every entry is trusted by its stat data alone.
+    const later = new Date(Date.now() + 10_000);
+    utimesSync(index, later, later);
+    writeFileSync(path.join(dir, 'train.py'), 'lr = 0.9\n'); // same size, same inode
+    // A later second (git compares whole seconds unless built with USE_NSEC), still before the index.
+    const edited = new Date(Date.now() + 2_000);
+    utimesSync(path.join(dir, 'train.py'), edited, edited);
+    expect(scanTrackedFiles(dir, index, checksum)).toEqual({ modified: ['train.py'], deleted: [] });
+    expect(gitsAnswer(dir)).toEqual({ modified: ['train.py'], deleted: [] });
+  });
+
   it("hashes a file whose stat data matches an entry not older than the index (git's racy entries), and trusts the rest", () => {
     const { dir, index } = setup();
     // An entry whose stat data matches the file but whose id is another blob's: what an edit in
