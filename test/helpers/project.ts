@@ -82,8 +82,12 @@ export interface AgentStep {
   fail?: boolean;
   /** Waits this long after its edits before it answers (a slow agent). */
   sleepMs?: number;
-  /** Answers only after the agent of this trial has answered, and 300 ms more (an order that load cannot swap). */
-  after?: number;
+  /**
+   * Answers only once this trial's experiment has started (its line in ctl/pids): that trial was
+   * taken from the queue first, an order no load can swap (agents started together may answer in
+   * either order, and a sleep only makes one order likely).
+   */
+  afterRunOf?: number;
   /** Its one-line description (default "set X to <x>" or "scripted step"). */
   say?: string;
 }
@@ -154,9 +158,9 @@ for (const [file, content] of Object.entries(step.write ?? {})) {
 }
 const pause = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 if (step.sleepMs) pause(step.sleepMs);
-if (step.after !== undefined) {
-  for (let waited = 0; !existsSync(\`\${ctl}/answered-\${step.after}\`) && waited < 15000; waited += 20) pause(20);
-  pause(300);
+const runStarted = (n) => existsSync(\`\${ctl}/pids\`) && readFileSync(\`\${ctl}/pids\`, 'utf8').split('\\n').some((line) => line.startsWith(\`\${n} \`));
+if (step.afterRunOf !== undefined) {
+  for (let waited = 0; !runStarted(step.afterRunOf) && waited < 15000; waited += 20) pause(20);
 }
 writeFileSync(\`\${ctl}/answered-\${trial}\`, '');
 console.log(step.say ?? (step.x !== undefined ? \`set X to \${step.x}\` : 'scripted step'));

@@ -31,7 +31,7 @@ describe('pipelining: the agent works while the experiment runs', () => {
   it('proposes trial 2 during trial 1\'s experiment; a change on the same line as a kept one is stale, not a failure', async () => {
     const p = createTinyProject({ agent: 'command', parallel: '{ agents: 2 }', maxRetries: 1 });
     project = p;
-    planAgent(p, { 1: { x: 20 }, 2: { x: 40, sleepMs: 100 }, 3: { x: 60 }, 4: { x: 80, after: 3 } });
+    planAgent(p, { 1: { x: 20 }, 2: { x: 40, afterRunOf: 1 }, 3: { x: 60 }, 4: { x: 80, afterRunOf: 3 } });
     setKnob(p, 'sleep-ms', 1200);
     // Trial 1's experiment ends only after trial 2's agent has answered, however loaded the machine.
     setKnob(p, 'wait-for.1', 'answered-2');
@@ -57,7 +57,7 @@ describe('pipelining: the agent works while the experiment runs', () => {
   it('rebases a change made on an older incumbent and measures it on top of the new one', async () => {
     const p = twoFileProject();
     project = p;
-    planAgent(p, { 1: { x: 20 }, 2: { write: { 'extra.js': 'export const Y = 5;\n' } } });
+    planAgent(p, { 1: { x: 20 }, 2: { write: { 'extra.js': 'export const Y = 5;\n' }, afterRunOf: 1 } });
     setKnob(p, 'sleep-ms', 1200);
     setKnob(p, 'wait-for.1', 'answered-2');
 
@@ -88,7 +88,7 @@ describe('slots: experiments side by side (parallel.workers = 2)', () => {
     const config = `${p.dir}/.crucible/config.yaml`;
     writeFileSync(config, readFileSync(config, 'utf8').replace('parallel: { agents: 2 }', 'parallel: { workers: 2, agents: 2 }'));
     git(p.dir, 'commit', '-qam', 'two workers');
-    planAgent(p, { 1: { x: 20 }, 2: { write: { 'extra.js': 'export const Y = 5;\n' } } });
+    planAgent(p, { 1: { x: 20 }, 2: { write: { 'extra.js': 'export const Y = 5;\n' }, afterRunOf: 1 } });
     // Trial 1 takes long: trial 2 is kept while it runs, so trial 1's base is outdated when it
     // ends (2.5 s after trial 2's agent answered, however long that took on a loaded machine).
     setKnob(p, 'sleep-ms.1', 2500);
