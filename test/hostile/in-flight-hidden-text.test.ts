@@ -25,10 +25,11 @@ describe('hidden text in the list of trials in flight', () => {
     project = p;
     const hiddenLine = "const sleep = Number(knob('sleep-ms') ?? 0);";
     expect(readFileSync(path.join(p.dir, 'evaluate.js'), 'utf8')).toContain(hiddenLine);
-    // Trial 2 makes no edit and ends at once; trial 1's experiment waits until trial 3's agent has
-    // answered, so trial 3's prompt is written while trial 1 is measured however loaded the machine
-    // is (a 1.5 s sleep was not enough once in CI).
-    planAgent(p, { 1: { x: 20, say: hiddenLine }, 2: {}, 3: { x: 30 } });
+    // Trial 2 makes no edit and ends once trial 1's experiment has started (agents started together
+    // answer in either order); trial 1's experiment waits until trial 3's agent has answered, so
+    // trial 3's prompt is written while trial 1 is measured however loaded the machine is (a 1.5 s
+    // sleep was not enough once in CI).
+    planAgent(p, { 1: { x: 20, say: hiddenLine }, 2: { afterRunOf: 1 }, 3: { x: 30 } });
     setKnob(p, 'wait-for.1', 'answered-3');
 
     await startRun({ projectDir: p.dir, tag: 't', env: p.env, maxIterations: 3 });
