@@ -3,7 +3,7 @@ import { closeSync, openSync, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { LogSink } from './log-sink.js';
 import { signalGroup, waitForGroupExit } from './process-group.js';
-import { killTaggedProcesses, newProcessTag, processTagVariable } from './stray-processes.js';
+import { killTaggedProcesses, markPids, newProcessTag, processTagVariable } from './stray-processes.js';
 import { spawnArgs } from './spawn-args.js';
 import { TailBuffer } from './tail-buffer.js';
 import type { Executor, RunResult, RunSpec } from './types.js';
@@ -92,6 +92,8 @@ export async function runCommand(request: RunSpec, signal?: AbortSignal): Promis
       return { ...base, exitCode: null, signal: null, timedOut: false, canceled: false, durationMs: performance.now() - started, shortMessage: reason };
     }
   }
+  // Every process carrying the tag is started from here on: the scans after it look only at the pids given since.
+  const pidsBefore = markPids();
   let child: ChildProcessByStdio<null, Readable, Readable>;
   try {
     child = spawn(file, args, {
@@ -162,7 +164,7 @@ export async function runCommand(request: RunSpec, signal?: AbortSignal): Promis
     spec.onStart?.({ executor: 'local', pgid, processTag });
   } catch (error) {
     signalGroup(pgid, 'SIGKILL');
-    await killTaggedProcesses(processTag);
+    await killTaggedProcesses(processTag, pidsBefore);
     log?.close();
     throw error;
   }
@@ -196,7 +198,7 @@ export async function runCommand(request: RunSpec, signal?: AbortSignal): Promis
   // Also in the sandbox's PID namespace: the kernel ends every process inside once its init is
   // gone, but bubblewrap reports the command's exit before that is done, so a daemon can still be
   // running when the command has returned (CI caught one; decisions 44). The scan waits for it.
-  await killTaggedProcesses(processTag);
+  await killTaggedProcesses(processTag, pidsBefore);
 
   let drainTimer: NodeJS.Timeout | undefined;
   await Promise.race([

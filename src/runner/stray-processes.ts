@@ -14,6 +14,54 @@ const settleMs = 10;
 // which halves the cost of a scan.
 const scratch = Buffer.alloc(64 * 1024);
 
+/**
+ * Where the PID allocator of crucible's PID namespace stood (the last pid it gave), with the
+ * machine's count of forks since boot and its number of tasks. Taken just before a command
+ * starts, it lets the scans for that command's tag look only at the pids given since: a process
+ * carrying a tag was started after the tag was drawn, and pids are handed out in turn.
+ */
+export interface PidMark {
+  lastPid: number;
+  forks: number;
+  tasks: number;
+}
+
+/** Below this, pids are never reused: the allocator wraps around to it (the kernel's RESERVED_PIDS). */
+const reservedPids = 300;
+let pidMax: number | null | undefined;
+
+/** The allocator's state now; null when it cannot be read (not Linux, /proc not mounted, another namespace's /proc). */
+export function markPids(): PidMark | null {
+  if (process.platform !== 'linux') return null;
+  try {
+    pidMax ??= Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8'));
+    // "0.10 0.20 0.30 <running>/<tasks> <last pid>": the last pid of the reader's PID namespace.
+    const loadavg = /^\S+ \S+ \S+ \d+\/(\d+) (\d+)\s*$/.exec(readFileSync('/proc/loadavg', 'latin1'));
+    const forks = /^processes (\d+)$/m.exec(readFileSync('/proc/stat', 'latin1'));
+    if (loadavg === null || forks === null || !Number.isSafeInteger(pidMax) || pidMax <= reservedPids) return null;
+    return { tasks: Number(loadavg[1]), lastPid: Number(loadavg[2]), forks: Number(forks[1]) };
+  } catch {
+    pidMax = null;
+    return null;
+  }
+}
+
+/**
+ * Whether `pid` may have been given since `since`, as far as `now` tells; true for every pid when
+ * the two marks cannot bound it. The pids given in between lie after since.lastPid and up to
+ * now.lastPid, around the wrap, unless the allocator went all the way round: each pid it passes
+ * is one it gave (a fork, counted by the machine's counter) or one in use (a task alive at
+ * `since`, or one forked since), so it cannot come round while twice the forks and the tasks
+ * alive at `since` are fewer than the pids it cycles through.
+ */
+export function givenSince(since: PidMark, now: PidMark, max: number): (pid: number) => boolean {
+  const forks = now.forks - since.forks;
+  // A counter that went back, or stood still while pids were given, is not the machine's: no bound.
+  if (forks < 0 || (forks === 0 && now.lastPid !== since.lastPid) || 2 * forks + since.tasks >= max - reservedPids) return () => true;
+  if (since.lastPid <= now.lastPid) return (pid) => pid > since.lastPid && pid <= now.lastPid;
+  return (pid) => pid > since.lastPid || pid <= now.lastPid;
+}
+
 /** 128 random bits: no process can guess another command's tag, so none can borrow one. */
 export function newProcessTag(): string {
   return randomBytes(16).toString('hex');
@@ -50,9 +98,15 @@ function holdsVariable(environ: Buffer, entry: Buffer): boolean {
  * The live processes whose environment holds `tag` (Linux only; [] elsewhere). Only processes
  * whose /proc/<pid>/environ is readable can be found: those of crucible's user (root: all) that
  * did not change user. A zombie's environ reads empty: the dead are not found.
+ *
+ * With `since`, the mark taken before the tag's command started, only the pids given since are
+ * read (see givenSince): a scan then costs about the processes that command started, not every
+ * process on the machine.
  */
-export function findTaggedProcesses(tag: string): number[] {
+export function findTaggedProcesses(tag: string, since: PidMark | null = null): number[] {
   if (process.platform !== 'linux') return [];
+  const now = since === null ? null : markPids();
+  const candidate = since !== null && now !== null && typeof pidMax === 'number' ? givenSince(since, now, pidMax) : () => true;
   let entries: string[];
   try {
     entries = readdirSync('/proc');
@@ -64,7 +118,7 @@ export function findTaggedProcesses(tag: string): number[] {
   for (const name of entries) {
     if (!/^\d+$/.test(name)) continue;
     const pid = Number(name);
-    if (pid === process.pid) continue;
+    if (pid === process.pid || !candidate(pid)) continue;
     const environ = readEnviron(name);
     if (environ !== null && holdsVariable(environ, entry)) found.push(pid);
   }
@@ -84,12 +138,13 @@ function signal(pid: number, name: NodeJS.Signals): void {
  * first, round after round until a scan finds no new one, so that a process forking in a loop
  * cannot outrun the scans; then all are killed, and scans repeat until one finds none. Both
  * loops are bounded. Not found, and so not killed: a process that cleared its environment at an
- * exec (`env -i`), or overwrote it in memory; and one that changed user.
+ * exec (`env -i`), or overwrote it in memory; and one that changed user. `since`: as for
+ * findTaggedProcesses.
  */
-export async function killTaggedProcesses(tag: string): Promise<number> {
+export async function killTaggedProcesses(tag: string, since: PidMark | null = null): Promise<number> {
   const stopped = new Set<number>();
   for (let round = 0; round < maxRounds; round += 1) {
-    const fresh = findTaggedProcesses(tag).filter((pid) => !stopped.has(pid));
+    const fresh = findTaggedProcesses(tag, since).filter((pid) => !stopped.has(pid));
     if (fresh.length === 0) break;
     for (const pid of fresh) {
       signal(pid, 'SIGSTOP');
@@ -101,7 +156,7 @@ export async function killTaggedProcesses(tag: string): Promise<number> {
   for (let round = 0; round < maxRounds; round += 1) {
     // A killed process keeps its environment until its memory is released: give it a moment.
     await new Promise((resolve) => setTimeout(resolve, settleMs));
-    const left = findTaggedProcesses(tag);
+    const left = findTaggedProcesses(tag, since);
     if (left.length === 0) break;
     for (const pid of left) {
       signal(pid, 'SIGKILL');

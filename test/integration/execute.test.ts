@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { localExecutor, runCommand } from '../../src/runner/execute.js';
-import { killTaggedProcesses } from '../../src/runner/stray-processes.js';
+import { findTaggedProcesses, killTaggedProcesses, markPids } from '../../src/runner/stray-processes.js';
 import type { ExecutionHandle, RunSpec } from '../../src/runner/types.js';
 import { isPidAlive, isSinglePid, killStrays } from '../helpers/processes.js';
 
@@ -186,6 +186,19 @@ describe('runCommand', () => {
     strays.push(bystander.pid ?? 0);
     expect(await killTaggedProcesses(tag)).toBe(0);
     expect(await killTaggedProcesses(`${tag}0`)).toBe(1);
+  });
+
+  it.skipIf(process.platform !== 'linux')('looks, after a command, only at the pids given since it started (and finds what it started)', async () => {
+    const before = markPids();
+    expect(before).not.toBeNull();
+    const tag = 'a'.repeat(32);
+    const started = spawn('sleep', ['30'], { env: { ...process.env, CRUCIBLE_PROCESS_TAG: tag }, stdio: 'ignore' });
+    strays.push(started.pid ?? 0);
+    const after = markPids();
+    expect(findTaggedProcesses(tag, before)).toEqual([started.pid]);
+    // Started before this mark: not one of the command's, so a scan from it does not read it.
+    expect(findTaggedProcesses(tag, after)).toEqual([]);
+    expect(findTaggedProcesses(tag)).toEqual([started.pid]);
   });
 
   it('streams all of stdout to onStdout while keeping only a tail', async () => {
