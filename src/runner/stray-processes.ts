@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
 
 /**
  * Every command crucible starts carries a tag of its own in this variable, and so does everything
@@ -28,17 +28,24 @@ export interface PidMark {
 
 /** Below this, pids are never reused: the allocator wraps around to it (the kernel's RESERVED_PIDS). */
 const reservedPids = 300;
+/** The namespace's pid_max; null where no window can be trusted (see markPids); undefined before the first mark. */
 let pidMax: number | null | undefined;
 
 /** The allocator's state now; null when it cannot be read (not Linux, /proc not mounted, another namespace's /proc). */
 export function markPids(): PidMark | null {
   if (process.platform !== 'linux') return null;
   try {
-    pidMax ??= Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8'));
+    // The last pid is our namespace's; the pids in /proc are those of the namespace it was
+    // mounted for. Where they differ (a /proc from outside), no window: every process is read.
+    if (pidMax === undefined) {
+      const max = readlinkSync('/proc/self') === String(process.pid) ? Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8')) : null;
+      pidMax = max !== null && Number.isSafeInteger(max) && max > reservedPids ? max : null;
+    }
+    if (pidMax === null) return null;
     // "0.10 0.20 0.30 <running>/<tasks> <last pid>": the last pid of the reader's PID namespace.
     const loadavg = /^\S+ \S+ \S+ \d+\/(\d+) (\d+)\s*$/.exec(readFileSync('/proc/loadavg', 'latin1'));
     const forks = /^processes (\d+)$/m.exec(readFileSync('/proc/stat', 'latin1'));
-    if (loadavg === null || forks === null || !Number.isSafeInteger(pidMax) || pidMax <= reservedPids) return null;
+    if (loadavg === null || forks === null) return null;
     return { tasks: Number(loadavg[1]), lastPid: Number(loadavg[2]), forks: Number(forks[1]) };
   } catch {
     pidMax = null;
