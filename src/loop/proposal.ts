@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { AgentUsage, InFlightTrial, Proposal, TrialView } from '../agents/types.js';
 import type { AgentWorktree } from '../workspace/agent-worktree.js';
 import { AgentError } from '../errors.js';
-import { agentViews } from '../prompt/agent-views.js';
+import { sortedAgentViews } from '../prompt/agent-views.js';
 import { assemblePrompt } from '../prompt/assemble-prompt.js';
 import { formatMetric } from '../report/format.js';
 import { noiseFloorOf } from '../core/noise-floor.js';
@@ -80,7 +80,7 @@ export async function beginProposal(
     lane.at = parent;
   }
   // Crash reports and descriptions can quote hidden files: agents get them redacted.
-  const history = agentViews([...state.history].sort((a, b) => a.trial - b.trial), ctx.hiddenText.redact);
+  const history = sortedAgentViews(state.history, ctx.hiddenText.redact);
   mkdirSync(ctx.paths.trialDir(trial), { recursive: true });
   if (ctx.agent.ignoresPrompt === true) return { trial, parent, parentMetric, startedAt, prompt: '', history, lane };
   const prompt = assemblePrompt({

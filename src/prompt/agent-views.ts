@@ -23,6 +23,32 @@ export function agentViews(history: readonly TrialView[], redact: (text: string)
   });
 }
 
+/**
+ * `agentViews` of the run's history in trial order (ties in the order they were added). A run's
+ * history only grows (a trial's record is pushed when it ends, in any order): each call views and
+ * places only the trials added since the last call on the same array, where every proposal used
+ * to copy, sort and look up the whole history, 3.5 ms a trial by 10,000 trials. A new array, or
+ * one whose last record is not the one seen, is taken whole. The caller gets a copy to keep.
+ */
+export function sortedAgentViews(history: readonly TrialView[], redact: (text: string) => string): TrialView[] {
+  let sorted = sortedCache.get(history);
+  if (sorted === undefined || sorted.redact !== redact || sorted.seen > history.length || (sorted.seen > 0 && history[sorted.seen - 1] !== sorted.last)) {
+    sorted = { redact, seen: 0, last: undefined, views: [] };
+    sortedCache.set(history, sorted);
+  }
+  const { views } = sorted;
+  for (const view of agentViews(history.slice(sorted.seen), redact)) {
+    let at = views.length;
+    while (at > 0 && views[at - 1]!.trial > view.trial) at -= 1;
+    views.splice(at, 0, view);
+  }
+  sorted.seen = history.length;
+  sorted.last = history.at(-1);
+  return views.slice();
+}
+
+const sortedCache = new WeakMap<readonly TrialView[], { redact: (text: string) => string; seen: number; last: TrialView | undefined; views: TrialView[] }>();
+
 // Every trial's view was redacted again for every prompt: thousands of trials into a run, that was
 // the part of a trial that grew with the run. A trial's record never changes once it is in the
 // history, and a run's redactor never changes either, so each view is made once per redactor.

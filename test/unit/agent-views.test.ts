@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TrialView } from '../../src/agents/types.js';
-import { agentViews } from '../../src/prompt/agent-views.js';
+import { agentViews, sortedAgentViews } from '../../src/prompt/agent-views.js';
 
 /**
  * Views are made once per trial and redactor (every prompt used to redact the whole history again):
@@ -29,5 +29,34 @@ describe('agentViews', () => {
     expect(() => {
       (first[0] as { description: string }).description = 'SECRET';
     }).toThrow(TypeError);
+  });
+});
+
+describe('sortedAgentViews', () => {
+  const hide = (text: string): string => text.replaceAll('SECRET', '[hidden]');
+  const record = (trial: number, note = ''): TrialView => ({ trial, outcome: 'discard', metric: trial, description: `trial ${trial} SECRET${note}` });
+  const wholeSort = (history: readonly TrialView[]): TrialView[] => agentViews([...history].sort((a, b) => a.trial - b.trial), hide);
+
+  it('gives, after every record a run adds (in any order), what sorting the whole history gives', () => {
+    // Records end out of order (parallel trials), and a trial number may come twice (kept in push order).
+    let seed = 7;
+    const next = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    const history: TrialView[] = [];
+    for (let i = 0; i < 300; i++) {
+      history.push(record(Math.max(0, i - (next() % 6)), next() % 10 === 0 ? ' again' : ''));
+      const views = sortedAgentViews(history, hide);
+      expect(views).toEqual(wholeSort(history));
+    }
+  });
+
+  it('takes a new array, a record replaced at the end, or another redactor whole; and hands out copies', () => {
+    const history = [record(1), record(3), record(2)];
+    const first = sortedAgentViews(history, hide);
+    first.pop();
+    expect(sortedAgentViews(history, hide).map((v) => v.trial)).toEqual([1, 2, 3]);
+    history[2] = record(0);
+    expect(sortedAgentViews(history, hide).map((v) => v.trial)).toEqual([0, 1, 3]);
+    expect(sortedAgentViews([record(5), record(4)], hide).map((v) => v.trial)).toEqual([4, 5]);
+    expect(sortedAgentViews(history, (text) => text)[0]?.description).toBe('trial 0 SECRET');
   });
 });

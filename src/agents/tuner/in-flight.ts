@@ -31,12 +31,15 @@ export function createInFlightMemory(): InFlightMemory {
       return turn;
     },
     pendingChanges(history, inFlight, trial) {
-      for (const view of history) handedOut.delete(view.trial);
       // The same trial asked again (a retry) replaces its earlier answer.
       handedOut.delete(trial);
       const descriptions = new Map(handedOut);
       for (const t of inFlight) if (t.trial !== trial && !descriptions.has(t.trial)) descriptions.set(t.trial, t.description);
-      const finished = new Set(history.map((view) => view.trial));
+      // Which of these few the history holds, in one pass that builds nothing per trial (a set of
+      // the whole history's numbers cost 2.6 ms a proposal by 10,000 trials).
+      const finished = new Set<number>();
+      for (const view of history) if (descriptions.has(view.trial)) finished.add(view.trial);
+      for (const n of finished) handedOut.delete(n);
       const changes: DescribedChange[][] = [];
       for (const [n, description] of [...descriptions].sort(([a], [b]) => a - b)) {
         if (finished.has(n)) continue;
