@@ -75,15 +75,24 @@ function buildModel(input: GlobalInput): Model {
   const isMeasured = (p: MeasuredPoint) => p.metric !== null && p.outcome !== 'crash' && Number.isFinite(p.metric);
   const measured = points.filter(isMeasured);
   const oriented = (p: MeasuredPoint) => (direction === 'maximize' ? -p.metric! : p.metric!);
-  const sorted = [...measured].sort((a, b) => oriented(a) - oriented(b));
-  const cut = Math.max(1, Math.ceil(GOOD_FRACTION * sorted.length));
-  const bar = sorted.length > 0 ? oriented(sorted[cut - 1]!) : 0;
+  const byMetric = (a: MeasuredPoint, b: MeasuredPoint) => oriented(a) - oriented(b);
+  // The good group's bar, from the metrics alone: sorting every point by metric for each proposal
+  // cost 3 ms by trial 10,000. Only the groups' own points are sorted (stably, as before).
+  const cut = Math.max(1, Math.ceil(GOOD_FRACTION * measured.length));
+  const bar = measured.length > 0 ? Float64Array.from(measured, oriented).sort()[cut - 1]! : 0;
   // Each candidate is scored against every point of the model: a run of thousands of trials
   // keeps its best MAX_GOOD_POINTS and its latest MAX_BAD_POINTS others (hyperopt and Optuna cap
   // the good group too), so a proposal costs the same at trial 10,000 as at trial 1,000.
-  const good = sorted.filter((p) => oriented(p) <= bar).slice(0, MAX_GOOD_POINTS).map((p) => ({ u: unit(p.values), weight: 1 }));
-  const rest = [...sorted.filter((p) => oriented(p) > bar), ...points.filter((p) => !isMeasured(p))];
-  const latest = rest.length > MAX_BAD_POINTS ? rest.sort((a, b) => a.trial - b.trial).slice(-MAX_BAD_POINTS) : rest;
+  const good = measured.filter((p) => oriented(p) <= bar).sort(byMetric).slice(0, MAX_GOOD_POINTS).map((p) => ({ u: unit(p.values), weight: 1 }));
+  const isBad = (p: MeasuredPoint) => !isMeasured(p) || oriented(p) > bar;
+  const rest = () => [...measured.filter((p) => oriented(p) > bar).sort(byMetric), ...points.filter((p) => !isMeasured(p))];
+  let latest: MeasuredPoint[];
+  let badCount = 0;
+  for (const p of points) if (isBad(p)) badCount += 1;
+  if (badCount <= MAX_BAD_POINTS) latest = rest();
+  // Points come oldest first, one a trial: the latest are the last ones, with no sort.
+  else if (points.every((p, i) => i === 0 || points[i - 1]!.trial < p.trial)) latest = points.filter(isBad).slice(-MAX_BAD_POINTS);
+  else latest = rest().sort((a, b) => a.trial - b.trial).slice(-MAX_BAD_POINTS);
   const bad = latest.map((p) => ({ u: unit(p.values), weight: 1 }));
   const width = (n: number) => Math.min(0.3, Math.max(0.04, 0.5 / Math.sqrt(n + 1)));
   return {
