@@ -3,6 +3,8 @@ import type { TrialView } from '../../src/agents/types.js';
 import { readHistory, vectorKey } from '../../src/agents/tuner/history.js';
 import { createRng, hashSeed } from '../../src/agents/tuner/rng.js';
 import { proposeTuning } from '../../src/agents/tuner/search.js';
+import { proposeGlobal } from '../../src/agents/tuner/global.js';
+import type { MeasuredPoint } from '../../src/agents/tuner/history.js';
 import { simulateTuner as simulate, tunedParam as param, type Landscape } from '../helpers/tuner-simulation.js';
 
 // A plateau around the start (every nearby value ties at 1) and the only way up far away, as in
@@ -12,6 +14,29 @@ const plateau: Landscape = (v) => {
   const w = v.get('WINDOW')!;
   return w < 600 ? 1 : 1 + Math.log(w) / 10 + Math.log(v.get('CHAIN')!) / 20;
 };
+
+describe('the global model of a long run', () => {
+  it('proposes the same from points oldest first (no sort) as from the same points in any order', () => {
+    // Over 750 points outside the good group: the model keeps the latest 750 by trial. Points
+    // in the memory's order take them from the end; any other order sorts (distinct metrics, so
+    // no tie makes the two orders differ).
+    const params = window();
+    const rng = createRng(11);
+    const points: MeasuredPoint[] = Array.from({ length: 1600 }, (_, i) => ({
+      trial: i + 1,
+      values: new Map([['WINDOW', 1 + Math.floor(rng() * 65534)], ['CHAIN', 1 + Math.floor(rng() * 4095)]]),
+      outcome: rng() < 0.1 ? 'crash' : 'discard',
+      metric: i * 0.001 + rng() * 7,
+    }));
+    const shuffled = [...points].sort(() => rng() - 0.5);
+    for (const exploration of [0, 0.5]) {
+      const input = { params, avoid: new Set<string>(), pending: [], direction: 'maximize' as const, maxChanges: 2, exploration };
+      const inOrder = proposeGlobal({ ...input, points }, createRng(5));
+      expect(inOrder).not.toBeNull();
+      expect(proposeGlobal({ ...input, points: shuffled }, createRng(5))).toEqual(inOrder);
+    }
+  });
+});
 
 describe('the tuner beyond local steps', () => {
   it('leaves a plateau that no local step can see past', () => {
