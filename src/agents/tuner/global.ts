@@ -83,13 +83,12 @@ function buildModel(input: GlobalInput): Model {
   // Each candidate is scored against every point of the model: a run of thousands of trials
   // keeps its best MAX_GOOD_POINTS and its latest MAX_BAD_POINTS others (hyperopt and Optuna cap
   // the good group too), so a proposal costs the same at trial 10,000 as at trial 1,000.
-  const good = measured.filter((p) => oriented(p) <= bar).sort(byMetric).slice(0, MAX_GOOD_POINTS).map((p) => ({ u: unit(p.values), weight: 1 }));
+  const inGood = measured.filter((p) => oriented(p) <= bar);
+  const good = inGood.sort(byMetric).slice(0, MAX_GOOD_POINTS).map((p) => ({ u: unit(p.values), weight: 1 }));
   const isBad = (p: MeasuredPoint) => !isMeasured(p) || oriented(p) > bar;
   const rest = () => [...measured.filter((p) => oriented(p) > bar).sort(byMetric), ...points.filter((p) => !isMeasured(p))];
   let latest: MeasuredPoint[];
-  let badCount = 0;
-  for (const p of points) if (isBad(p)) badCount += 1;
-  if (badCount <= MAX_BAD_POINTS) latest = rest();
+  if (points.length - inGood.length <= MAX_BAD_POINTS) latest = rest();
   // Points come oldest first, one a trial: the latest are the last ones, with no sort.
   else if (points.every((p, i) => i === 0 || points[i - 1]!.trial < p.trial)) latest = points.filter(isBad).slice(-MAX_BAD_POINTS);
   else latest = rest().sort((a, b) => a.trial - b.trial).slice(-MAX_BAD_POINTS);
