@@ -1,12 +1,13 @@
 import type { InFlightTrial, TrialView } from '../agents/types.js';
 import type { Objective } from '../config/schema.js';
-import { findBestKept, measureGain } from '../core/objective.js';
+import { measureGain } from '../core/objective.js';
 import type { Outcome } from '../core/outcome.js';
 import type { NoiseFloor } from '../core/noise-floor.js';
+import { digestHistory, lastAttempts, type HistoryDigest } from './history-digest.js';
 import { inFlightSection } from './in-flight-section.js';
 import { noiseSection } from './noise-section.js';
 import { startNodeSection, type StartNode } from './start-node-section.js';
-import { strategyHint } from './strategy-hint.js';
+import { hintAfterMisses } from './strategy-hint.js';
 
 export interface PromptInput {
   /** The user's instructions (program.md), or null when there are none. */
@@ -38,16 +39,17 @@ const SEPARATOR = '\n\n---\n\n';
  * changes every trial (state, history, the last failure, the task) follows.
  */
 export function assemblePrompt(input: PromptInput): string {
+  const digest = digestHistory(input.history, input.objective.direction);
   const sections = [
     instructionsSection(input),
     rulesSection(input),
-    stateSection(input),
+    stateSection(input, digest),
     noiseSection(input.noise, input.objective.name, input.formatMetric),
-    input.includeHistory ? historySection(input) : null,
+    input.includeHistory ? historySection(input, digest) : null,
     inFlightSection(input.inFlight ?? []),
     startNodeSection(input.startNode),
     lastFailureSection(input),
-    taskSection(input),
+    taskSection(input, digest),
   ];
   return `${sections.filter((s): s is string => s !== null).join(SEPARATOR)}\n`;
 }
@@ -72,12 +74,11 @@ function rulesSection({ files }: PromptInput): string {
   return lines.join('\n');
 }
 
-function stateSection(input: PromptInput): string {
-  const { objective, history, formatMetric } = input;
+function stateSection(input: PromptInput, digest: HistoryDigest): string {
+  const { objective, formatMetric } = input;
   const goal = objective.direction === 'maximize' ? 'maximize, higher is better' : 'minimize, lower is better';
   const lines = ['## Current state', '', `Branch: ${input.branch}   Trial: ${input.trial}`, `Metric: ${objective.name} (${goal})`];
-  const baseline = history.find((t) => t.outcome === 'baseline' && t.metric !== null);
-  const best = bestTrial(history, objective.direction);
+  const { baseline, best, counts } = digest;
   if (input.includeBest && best) {
     if (best.outcome === 'baseline') {
       lines.push(`Best so far: ${formatMetric(best.metric)}, the unmodified code (baseline). Beat it.`);
@@ -88,7 +89,6 @@ function stateSection(input: PromptInput): string {
       );
     }
   }
-  const counts = countOutcomes(history);
   if (counts.total > 0) {
     const parts = [`${counts.keep} kept`, `${counts.discard} not better`, `${counts.crash} crashed`];
     if (counts.stale > 0) parts.push(`${counts.stale} stale (not measured)`);
@@ -99,32 +99,30 @@ function stateSection(input: PromptInput): string {
   return lines.join('\n');
 }
 
-function historySection(input: PromptInput): string {
-  const attempts = input.history.filter((t) => t.outcome !== 'baseline');
-  if (attempts.length === 0) {
+function historySection(input: PromptInput, digest: HistoryDigest): string {
+  const attempts = digest.counts.total;
+  if (attempts === 0) {
     return '## History\n\nNo trials yet. Read all the code first, then make the single change with the biggest expected gain.';
   }
-  const shown = input.historyLimit > 0 ? attempts.slice(-input.historyLimit) : [];
+  const shown = input.historyLimit > 0 ? lastAttempts(input.history, input.historyLimit) : [];
   const lines = ['## History', ''];
-  if (shown.length < attempts.length) lines.push(`The last ${shown.length} of ${attempts.length} trials, oldest first:`, '');
+  if (shown.length < attempts) lines.push(`The last ${shown.length} of ${attempts} trials, oldest first:`, '');
   if (shown.length > 0) {
     lines.push(`| trial | ${input.objective.name} | result | change |`, '|---|---|---|---|');
     for (const t of shown) {
       lines.push(`| ${t.trial} | ${input.formatMetric(t.metric)} | ${outcomeLabel(t.outcome)} | ${tableCell(t.description)} |`);
     }
   }
-  const kept = attempts.filter((t) => t.outcome === 'keep' && t.metric !== null);
-  const baseline = input.history.find((t) => t.outcome === 'baseline' && t.metric !== null);
-  const first = baseline ?? kept[0];
-  const last = kept.at(-1);
+  const first = digest.baseline ?? digest.firstKept;
+  const last = digest.lastKept;
   if (first && last && first !== last) {
     const gain = relativeGain(first.metric!, last.metric!, input.objective.direction);
     lines.push('', `Trend of kept changes: ${input.formatMetric(first.metric)} → ${input.formatMetric(last.metric)}${gain === null ? '' : ` (${formatGain(gain)})`}.`);
   }
-  const worked = kept.slice(-5).map((t) => t.description);
-  const failed = attempts.filter((t) => t.outcome === 'discard').slice(-5).map((t) => t.description);
-  const crashed = attempts.filter((t) => t.outcome === 'crash').slice(-5).map((t) => t.description);
-  const stale = attempts.filter((t) => t.outcome === 'stale').slice(-3).map((t) => t.description);
+  const worked = digest.lastKeeps.map((t) => t.description);
+  const failed = digest.lastDiscards.map((t) => t.description);
+  const crashed = digest.lastCrashes.map((t) => t.description);
+  const stale = digest.lastStale.map((t) => t.description);
   if (worked.length + failed.length + crashed.length + stale.length > 0) lines.push('');
   if (worked.length > 0) lines.push(`Worked, build on these: ${worked.join('; ')}`);
   if (failed.length > 0) lines.push(`Did not help, do not repeat: ${failed.join('; ')}`);
@@ -134,7 +132,7 @@ function historySection(input: PromptInput): string {
     lines.push(`Never measured (stale: the best changed while it was written, and it no longer applied): ${stale.join('; ')}. Untested, not failed: redo one on the current code if it still looks promising.`);
   }
   // Descriptions can be vague; the diffs of the last few failures say exactly what not to redo.
-  const failedDiffs = attempts.filter((t) => (t.outcome === 'discard' || t.outcome === 'crash') && t.diff).slice(-3);
+  const failedDiffs = digest.lastFailedDiffs;
   if (failedDiffs.length > 0) {
     lines.push('', 'The last failed changes, exactly (do not make them again):');
     for (const t of failedDiffs) {
@@ -164,11 +162,11 @@ function lastFailureSection(input: PromptInput): string | null {
   return lines.join('\n');
 }
 
-function taskSection(input: PromptInput): string {
+function taskSection(input: PromptInput, digest: HistoryDigest): string {
   return [
     '## Your task',
     '',
-    strategyHint(input.history.map((t) => t.outcome)),
+    hintAfterMisses(digest.attempts, digest.misses),
     '',
     '1. Read the relevant code before you change anything.',
     `2. Decide on ONE change that should improve ${input.objective.name}, using the history above.`,
@@ -202,20 +200,7 @@ function tableCell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\s+/g, ' ').trim() || '(no description)';
 }
 
-function bestTrial(history: readonly TrialView[], direction: Objective['direction']): TrialView | undefined {
-  return findBestKept(history, direction, (t) => t.outcome);
-}
 
-function countOutcomes(history: readonly TrialView[]) {
-  const counts = { total: 0, keep: 0, discard: 0, crash: 0, stale: 0, other: 0 };
-  for (const t of history) {
-    if (t.outcome === 'baseline') continue;
-    counts.total++;
-    if (t.outcome === 'keep' || t.outcome === 'discard' || t.outcome === 'crash' || t.outcome === 'stale') counts[t.outcome]++;
-    else counts.other++;
-  }
-  return counts;
-}
 
 /** In percent, positive when `to` is better than `from`; null when `from` is 0 (no meaningful ratio). */
 function relativeGain(from: number, to: number, direction: Objective['direction']): number | null {

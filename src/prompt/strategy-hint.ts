@@ -7,11 +7,16 @@ import type { Outcome } from '../core/outcome.js';
 export function strategyHint(recentOutcomes: readonly Outcome[]): string {
   // A stale trial was never measured: the best moved under it. It is no miss, and no attempt.
   const attempts = recentOutcomes.filter((o) => o !== 'baseline' && o !== 'stale');
-  if (attempts.length === 0) {
-    return 'First attempt: read all the code, find the single biggest bottleneck, and change that.';
-  }
   let misses = 0;
   for (let i = attempts.length - 1; i >= 0 && attempts[i] !== 'keep'; i--) misses++;
+  return hintAfterMisses(attempts.length, misses);
+}
+
+/** `strategyHint` from its two facts: how many trials were attempted, and how many of the last in a row were not kept. */
+export function hintAfterMisses(attempts: number, misses: number): string {
+  if (attempts === 0) {
+    return 'First attempt: read all the code, find the single biggest bottleneck, and change that.';
+  }
   if (misses === 0) return 'The last change worked: go further in the same direction.';
   if (misses === 1) return 'The last attempt did not help: try a different improvement along a direction that has worked.';
   if (misses <= 3) return `${misses} attempts in a row did not help: re-read the code from scratch; something important may have been missed.`;

@@ -188,3 +188,31 @@ describe('stale trials in the prompt', () => {
     expect(strategyHint(['baseline', 'keep', 'discard', 'stale'])).toContain('different improvement');
   });
 });
+
+describe('the prompt of a long run', () => {
+  // 10,000 trials: a crash and a stale trial early, one late keep, the best early on a tie.
+  const history: TrialView[] = [{ trial: 0, outcome: 'baseline', metric: 100, description: 'baseline' }];
+  for (let n = 1; n <= 10_000; n++) {
+    const outcome = n === 3 ? 'crash' : n === 4 ? 'stale' : n === 5 || n === 9_000 ? 'keep' : n % 7 === 0 ? 'skip' : 'discard';
+    const metric = outcome === 'keep' ? 150 : outcome === 'discard' ? 90 : null;
+    history.push({ trial: n, outcome, metric, description: `idea ${n}`, ...(outcome === 'crash' || n > 9_997 ? { diff: `+line ${n}` } : {}) });
+  }
+  const prompt = assemblePrompt({ ...base, history, trial: 10_001, historyLimit: 3 });
+
+  it('counts every trial, and names the earliest of two equal bests', () => {
+    expect(prompt).toContain('Trials so far: 10000 (2 kept, 8568 not better, 1 crashed, 1 stale (not measured), 1428 void (no edit, forbidden edit or agent error))');
+    expect(prompt).toContain('Best so far: 150 (trial 5, +50.0% better vs the baseline 100). Beat it.');
+    expect(prompt).toContain('Trend of kept changes: 100 → 150 (+50.0% better).');
+  });
+
+  it('shows the last trials of each kind, however far back they are', () => {
+    expect(prompt).toContain('The last 3 of 10000 trials, oldest first:');
+    expect(prompt).toContain('| 9998 | 90 | not better | idea 9998 |\n| 9999 | 90 | not better | idea 9999 |\n| 10000 | 90 | not better | idea 10000 |');
+    expect(prompt).toContain('Worked, build on these: idea 5; idea 9000');
+    expect(prompt).toContain('Did not help, do not repeat: idea 9995; idea 9997; idea 9998; idea 9999; idea 10000');
+    expect(prompt).toContain('Crashed, avoid: idea 3');
+    expect(prompt).toContain('Never measured (stale: the best changed while it was written, and it no longer applied): idea 4.');
+    expect(prompt).toMatch(/Trial 9998 \(not better, ops_per_sec 90\):\n```diff\n\+line 9998\n```\n\nTrial 9999 .*\n```diff\n\+line 9999\n```\n\nTrial 10000 /);
+    expect(prompt).toContain('attempts in a row did not help: make a radically different change');
+  });
+});
