@@ -13,7 +13,7 @@
  * module loader only when something is imported, and that start cost `--help` and `status` about
  * 15 ms here (docs/decisions.md 48). The model SDKs are still imported (`import()`), as ES modules.
  *
- * commander, yaml, picocolors and zod are bundled. The model SDKs stay external and are imported
+ * commander, yaml and zod are bundled. The model SDKs stay external and are imported
  * from node_modules only when a backend needs them: the Agent SDK is an optional peer (absent on
  * most installs), and `ai`/`@ai-sdk/*` are large and load only when an api agent is built.
  *

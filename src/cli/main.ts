@@ -19,7 +19,10 @@ async function main(argv: readonly string[]): Promise<number> {
       output = createOutput({ verbose });
       return output;
     },
-    isInteractive: Boolean(process.stdin.isTTY),
+    // Asked only by the commands that may ask questions: reading it builds the stdin stream.
+    get isInteractive(): boolean {
+      return Boolean(process.stdin.isTTY);
+    },
   };
   const program = buildProgram(ctx);
   try {
