@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { Direction } from '../core/objective.js';
 import { foldRun, READ_AFTER_END, type RunView } from './fold-run.js';
 import { isLedgerEvent, type LedgerEvent } from './ledger.js';
@@ -56,14 +56,18 @@ function readEvents(fd: number): LedgerEvent[] {
   let passedLength = 0;
   let line = 0;
 
-  let buffer = Buffer.allocUnsafe(CHUNK);
+  // No bigger than the file: a search for "\n" past the bytes read would walk (and fault in) the
+  // rest of a fresh megabyte, 4 ms of a short run's `status`.
+  let buffer = Buffer.allocUnsafe(Math.min(CHUNK, fstatSync(fd).size + 1));
   let filled = 0;
   let offset = 0; // of buffer[0] in the file
   for (;;) {
     const got = readSync(fd, buffer, filled, buffer.length - filled, offset + filled);
     const size = filled + got;
+    // Searched only up to what was read.
+    const read = buffer.subarray(0, size);
     let start = 0;
-    for (let end = buffer.indexOf(10, start); end >= 0 && end < size; start = end + 1, end = buffer.indexOf(10, start)) {
+    for (let end = read.indexOf(10, start); end >= 0; start = end + 1, end = read.indexOf(10, start)) {
       const trial = passable(buffer, start, end);
       if (trial >= 0) {
         if (passedLength + 4 > passed.length) {

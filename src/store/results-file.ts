@@ -1,5 +1,4 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { storageErrorFrom } from '../errors.js';
 import { openAppendOnlyFile } from './append-only-file.js';
@@ -152,10 +151,15 @@ function upgradeLegacyFile(path: string, rows: readonly ResultRow[]): void {
  * Reads results.tsv without changing it, for the read-only commands. A missing file reads as
  * no rows; an unfinished last line (a write in progress or a crash) is left out.
  */
-export async function readResults(projectDir: string): Promise<{ rows: ResultRow[]; problems: string[] }> {
+export function readResults(projectDir: string): Promise<{ rows: ResultRow[]; problems: string[] }> {
+  return new Promise((resolve) => resolve(readResultsNow(projectDir)));
+}
+
+function readResultsNow(projectDir: string): { rows: ResultRow[]; problems: string[] } {
   let text: string;
   try {
-    text = await readFile(resultsPath(projectDir), 'utf8');
+    // Synchronously: a read command then never loads node:fs/promises (2.5 ms of its start).
+    text = readFileSync(resultsPath(projectDir), 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { rows: [], problems: [] };
     throw error;

@@ -1,4 +1,4 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 
@@ -54,23 +54,31 @@ export function runPaths(projectDir: string, tag: string): RunPaths {
 }
 
 /** Tags of the runs that have a folder, oldest ledger change first (folder time when no ledger). */
-export async function listRunTags(projectDir: string): Promise<string[]> {
+export function listRunTags(projectDir: string): Promise<string[]> {
+  // A handful of entries, read synchronously: a read command then never loads node:fs/promises.
+  return new Promise((resolve) => resolve(runTagsNow(projectDir)));
+}
+
+function runTagsNow(projectDir: string): string[] {
   const runsDir = resolve(projectDir, RUNS_DIR);
   let entries;
   try {
-    entries = await readdir(runsDir, { withFileTypes: true });
+    entries = readdirSync(runsDir, { withFileTypes: true });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
   const tags = entries.filter((entry) => entry.isDirectory() && isValidTag(entry.name)).map((entry) => entry.name);
-  const dated = await Promise.all(
-    tags.map(async (tag) => {
-      const dir = join(runsDir, tag);
-      const info = await stat(join(dir, 'ledger.jsonl')).catch(() => stat(dir));
-      return { tag, time: info.mtimeMs };
-    }),
-  );
+  const dated = tags.map((tag) => {
+    const dir = join(runsDir, tag);
+    let info;
+    try {
+      info = statSync(join(dir, 'ledger.jsonl'));
+    } catch {
+      info = statSync(dir);
+    }
+    return { tag, time: info.mtimeMs };
+  });
   dated.sort((a, b) => a.time - b.time || (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
   return dated.map((entry) => entry.tag);
 }

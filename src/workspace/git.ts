@@ -1,4 +1,6 @@
-import { rm } from 'node:fs/promises';
+// node:fs/promises through `promises`, read at the first call: a read command that calls none
+// of these never loads it (2.5 ms of its start).
+import { promises as fsp } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { GitError } from '../errors.js';
 import { childProcess } from '../child-process.js';
@@ -192,7 +194,7 @@ export function createGit(cwd: string, options: GitOptions = {}): Git {
       if (absent.length > 0) {
         // Remove them from the index too (a commit may have staged them), then from disk.
         await run(['--literal-pathspecs', 'rm', '-q', '-f', '-r', '--ignore-unmatch', '--', ...absent]);
-        await Promise.all(absent.map((p) => rm(resolvePath(cwd, p), { force: true })));
+        await Promise.all(absent.map((p) => fsp.rm(resolvePath(cwd, p), { force: true })));
       }
     },
     isAncestor: (ancestor, descendant) => succeeds(['merge-base', '--is-ancestor', ancestor, descendant]),
