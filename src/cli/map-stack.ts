@@ -26,10 +26,10 @@ export function mapStack(stack: string, bundleDir: string, readMap: (file: strin
     return maps.get(file) ?? null;
   };
   const inside = path.resolve(bundleDir) + path.sep;
-  const mapFrame = (frame: string, url: string, line: string, column: string): string => {
+  const mapFrame = (frame: string, location: string, line: string, column: string): string => {
     let file: string;
     try {
-      file = fileURLToPath(url);
+      file = location.startsWith('file://') ? fileURLToPath(location) : location;
     } catch {
       return frame;
     }
@@ -39,9 +39,10 @@ export function mapStack(stack: string, bundleDir: string, readMap: (file: strin
     const source = entry.originalSource.startsWith('file://') ? fileURLToPath(entry.originalSource) : path.resolve(path.dirname(file), entry.originalSource);
     return `${source}:${entry.originalLine + 1}:${entry.originalColumn + 1}`;
   };
-  // "    at fn (file:///…/x.js:12:34)" or "    at file:///…/x.js:12:34"
+  // "    at fn (file:///…/x.js:12:34)" or "    at file:///…/x.js:12:34" (an ES module), and the
+  // same with a plain path (CommonJS, which the command's bundle is).
   return stack
     .split('\n')
-    .map((text) => (/^\s+at /.test(text) ? text.replace(/(file:\/\/[^\s()]+?\.m?js):(\d+):(\d+)/g, mapFrame) : text))
+    .map((text) => (/^\s+at /.test(text) ? text.replace(/((?:file:\/\/)?\/[^\s()]+?\.[cm]?js):(\d+):(\d+)/g, mapFrame) : text))
     .join('\n');
 }

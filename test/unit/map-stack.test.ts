@@ -13,6 +13,7 @@ import { mapStack } from '../../src/cli/map-stack.js';
 
 let tmp: string;
 let stack: string;
+let cjsStack: string;
 
 beforeAll(async () => {
   tmp = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'crucible-map-stack-')));
@@ -23,6 +24,10 @@ beforeAll(async () => {
   await build({ input: path.join(tmp, 'src', 'main.ts'), platform: 'node', logLevel: 'silent', output: { dir: path.join(tmp, 'dist'), format: 'esm', sourcemap: true } });
   const run = spawnSync(process.execPath, [path.join(tmp, 'dist', 'main.js')], { encoding: 'utf8' });
   stack = run.stdout;
+  // The command's own bundle is CommonJS (scripts/build-cli.mjs): its frames are plain paths.
+  await build({ input: path.join(tmp, 'src', 'main.ts'), platform: 'node', logLevel: 'silent', output: { dir: path.join(tmp, 'dist-cjs'), format: 'cjs', sourcemap: true } });
+  writeFileSync(path.join(tmp, 'dist-cjs', 'package.json'), '{"type":"commonjs"}\n');
+  cjsStack = spawnSync(process.execPath, [path.join(tmp, 'dist-cjs', 'main.js')], { encoding: 'utf8' }).stdout;
 }, 30_000);
 
 afterAll(() => {
@@ -36,6 +41,14 @@ describe('mapStack', () => {
     expect(mapped).toContain('Error: boom after 3');
     expect(mapped).toContain(`${path.join(tmp, 'src', 'explode.ts')}:4:9`);
     expect(mapped).not.toContain('dist/main.js');
+  });
+
+  it('maps the frames of a CommonJS bundle, which name plain paths', () => {
+    expect(cjsStack).toContain(`(${path.join(tmp, 'dist-cjs', 'main.js')}:`);
+    const mapped = mapStack(cjsStack, path.join(tmp, 'dist-cjs'));
+    expect(mapped).toContain('Error: boom after 3');
+    expect(mapped).toContain(`${path.join(tmp, 'src', 'explode.ts')}:4:9`);
+    expect(mapped).not.toContain('dist-cjs/main.js');
   });
 
   it('leaves a frame as it was when its map cannot be read', () => {
