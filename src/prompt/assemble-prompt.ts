@@ -200,8 +200,6 @@ function tableCell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\s+/g, ' ').trim() || '(no description)';
 }
 
-
-
 /** In percent, positive when `to` is better than `from`; null when `from` is 0 (no meaningful ratio). */
 function relativeGain(from: number, to: number, direction: Objective['direction']): number | null {
   return measureGain(from, to, direction).percent;

@@ -56,15 +56,15 @@ function readEvents(fd: number): LedgerEvent[] {
   let passedLength = 0;
   let line = 0;
 
-  // No bigger than the file: a search for "\n" past the bytes read would walk (and fault in) the
-  // rest of a fresh megabyte, 4 ms of a short run's `status`.
-  let buffer = Buffer.allocUnsafe(Math.min(CHUNK, fstatSync(fd).size + 1));
+  // A megabyte only for a file that needs it (64 KB at least, for one that grows as it is read).
+  let buffer = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(1 << 16, fstatSync(fd).size + 1)));
   let filled = 0;
   let offset = 0; // of buffer[0] in the file
   for (;;) {
     const got = readSync(fd, buffer, filled, buffer.length - filled, offset + filled);
     const size = filled + got;
-    // Searched only up to what was read.
+    // Searched only up to what was read: a search past it walked (and faulted in) the rest of a
+    // fresh megabyte, 4 ms of a short run's `status`.
     const read = buffer.subarray(0, size);
     let start = 0;
     for (let end = read.indexOf(10, start); end >= 0; start = end + 1, end = read.indexOf(10, start)) {
