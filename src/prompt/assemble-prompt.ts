@@ -7,7 +7,7 @@ import { digestHistory, lastAttempts, type HistoryDigest } from './history-diges
 import { inFlightSection } from './in-flight-section.js';
 import { noiseSection } from './noise-section.js';
 import { startNodeSection, type StartNode } from './start-node-section.js';
-import { hintAfterMisses } from './strategy-hint.js';
+import { strategyHint } from './strategy-hint.js';
 
 export interface PromptInput {
   /** The user's instructions (program.md), or null when there are none. */
@@ -166,7 +166,7 @@ function taskSection(input: PromptInput, digest: HistoryDigest): string {
   return [
     '## Your task',
     '',
-    hintAfterMisses(digest.attempts, digest.misses),
+    strategyHint(digest.attempts, digest.misses),
     '',
     '1. Read the relevant code before you change anything.',
     `2. Decide on ONE change that should improve ${input.objective.name}, using the history above.`,

@@ -1,19 +1,10 @@
-import type { Outcome } from '../core/outcome.js';
-
 /**
  * Advice that changes with the run's recent luck: push on after a success, look again after a few
- * failures, and go for something radically different after many.
+ * failures, and go for something radically different after many. `attempts`: the trials tried (a
+ * stale one was never measured: the best moved under it, so it is no attempt and no miss);
+ * `misses`: how many of the last of them in a row were not kept.
  */
-export function strategyHint(recentOutcomes: readonly Outcome[]): string {
-  // A stale trial was never measured: the best moved under it. It is no miss, and no attempt.
-  const attempts = recentOutcomes.filter((o) => o !== 'baseline' && o !== 'stale');
-  let misses = 0;
-  for (let i = attempts.length - 1; i >= 0 && attempts[i] !== 'keep'; i--) misses++;
-  return hintAfterMisses(attempts.length, misses);
-}
-
-/** `strategyHint` from its two facts: how many trials were attempted, and how many of the last in a row were not kept. */
-export function hintAfterMisses(attempts: number, misses: number): string {
+export function strategyHint(attempts: number, misses: number): string {
   if (attempts === 0) {
     return 'First attempt: read all the code, find the single biggest bottleneck, and change that.';
   }

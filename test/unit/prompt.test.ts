@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { assemblePrompt, type PromptInput } from '../../src/prompt/assemble-prompt.js';
-import { strategyHint } from '../../src/prompt/strategy-hint.js';
 import type { InFlightTrial, TrialView } from '../../src/agents/types.js';
 import { inFlightViews } from '../../src/prompt/agent-views.js';
 import { HIDDEN_LINE_MARKER, redactorForTexts } from '../../src/workspace/hidden-text.js';
@@ -91,7 +90,11 @@ describe('assemblePrompt', () => {
   });
 });
 
-describe('strategyHint', () => {
+/** The prompt of a history with these outcomes, in order (its task section holds the strategy hint). */
+const promptAfter = (outcomes: readonly TrialView['outcome'][]): string =>
+  assemblePrompt({ ...base, history: outcomes.map((outcome, trial) => ({ trial, outcome, metric: outcome === 'keep' || outcome === 'baseline' ? 100 + trial : null, description: `trial ${trial}` })) });
+
+describe('the strategy hint', () => {
   it.each([
     [[], 'First attempt'],
     [['baseline', 'keep'], 'go further in the same direction'],
@@ -100,7 +103,7 @@ describe('strategyHint', () => {
     [['keep', 'discard', 'crash', 'discard', 'discard'], 'combine two ideas'],
     [['discard', 'discard', 'discard', 'discard', 'discard', 'discard', 'discard'], 'radically different'],
   ] as const)('%j → %s', (outcomes, expected) => {
-    expect(strategyHint(outcomes)).toContain(expected);
+    expect(promptAfter(outcomes)).toContain(expected);
   });
 });
 
@@ -184,8 +187,8 @@ describe('stale trials in the prompt', () => {
   });
 
   it('does not count a stale trial as a miss in the strategy hint', () => {
-    expect(strategyHint(['baseline', 'keep', 'stale', 'stale'])).toContain('go further in the same direction');
-    expect(strategyHint(['baseline', 'keep', 'discard', 'stale'])).toContain('different improvement');
+    expect(promptAfter(['baseline', 'keep', 'stale', 'stale'])).toContain('go further in the same direction');
+    expect(promptAfter(['baseline', 'keep', 'discard', 'stale'])).toContain('different improvement');
   });
 });
 
