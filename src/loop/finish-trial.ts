@@ -28,6 +28,7 @@ export function finishTrial(ctx: RunContext, state: RunState, summary: TrialSumm
   // apply, or the ledger's close) takes it to disk; a power cut before then loses only this line,
   // and recovery finishes the trial again from its decide (design/trial-lifecycle.md).
   appendEvent(ctx.ledger, { type: 'trial.end', n: summary.trial, summary, at });
+  ctx.checkpoint?.afterTrial();
   state.history.push(summary);
   return summary;
 }

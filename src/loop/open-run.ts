@@ -14,6 +14,7 @@ import { decideSandbox, type SandboxDecision } from '../sandbox/decide.js';
 import { detectSandbox } from '../sandbox/detect.js';
 import { agentSandbox } from '../sandbox/run-sandbox.js';
 import { openLedger, type Ledger } from '../store/ledger.js';
+import { openCheckpointWriter, type CheckpointWriter } from '../store/checkpoint-writer.js';
 import { openResultsFile, type ResultsFile } from '../store/results-file.js';
 import { acquireRunLock, type RunLock } from '../store/run-lock.js';
 import { runPaths, type RunPaths } from '../store/run-paths.js';
@@ -46,6 +47,8 @@ export interface OpenRunOptions {
   model?: string;
   /** Overrides parallel.workers: how many experiment slots get resources. Default parallel.workers. */
   workers?: number;
+  /** How much the ledger grows between two checkpoints (CHECKPOINT_EVERY_BYTES). */
+  checkpointEveryBytes?: number;
 }
 
 /** A run whose branch is checked out and whose lock, ledger and results file are open. */
@@ -58,6 +61,8 @@ export interface OpenRun {
   paths: RunPaths;
   lock: RunLock;
   ledger: Ledger;
+  /** Writes the read commands' checkpoint of the ledger (run-checkpoint.ts). */
+  checkpoint: CheckpointWriter;
   results: ResultsFile;
   /** null when opened without an agent (`crucible init`). */
   agent: AgentBackend | null;
@@ -136,9 +141,11 @@ export async function openRun(options: OpenRunOptions): Promise<OpenRun> {
     throw error;
   }
   let ledger: Ledger | undefined;
+  let checkpoint: CheckpointWriter | undefined;
   let results: ResultsFile | undefined;
-  // Each step runs whatever the others do: a lock left behind would refuse the next run.
-  const close = (): void => runEveryStepSync([() => ledger?.close(), () => results?.close(), () => lock.release(), () => folderLock.release()]);
+  // Each step runs whatever the others do: a lock left behind would refuse the next run. The
+  // checkpoint comes first: it covers the session's last events, under the lock.
+  const close = (): void => runEveryStepSync([() => checkpoint?.write(), () => ledger?.close(), () => results?.close(), () => lock.release(), () => folderLock.release()]);
   try {
     const exists = await git.branchExists(branch);
     let forkedFrom: OpenRun['forkedFrom'] = null;
@@ -159,6 +166,7 @@ export async function openRun(options: OpenRunOptions): Promise<OpenRun> {
       if (ignored.changed) await git.commitFiles(['.gitignore'], 'crucible: ignore run records (results.tsv, .crucible/runs/)');
     }
     ledger = openLedger(paths.ledger);
+    checkpoint = openCheckpointWriter(paths.checkpoint, options.tag, ledger, options.checkpointEveryBytes !== undefined ? { everyBytes: options.checkpointEveryBytes } : {});
     results = openResultsFile(projectDir);
     if (!exists) appendEvent(ledger, { type: 'run.create', tag: options.tag, branch, from: await git.headSha(), forkedFrom });
     const rebuilt = await reconcileResults(results, projectDir, options.tag, ledger.events());
@@ -175,6 +183,7 @@ export async function openRun(options: OpenRunOptions): Promise<OpenRun> {
       paths,
       lock,
       ledger,
+      checkpoint,
       results,
       agent,
       created: !exists,
@@ -183,6 +192,7 @@ export async function openRun(options: OpenRunOptions): Promise<OpenRun> {
       restoreRecords: () => {
         const restored: string[] = [];
         if (ledger?.restoreIfChanged()) restored.push(path.relative(projectDir, paths.ledger));
+        if (checkpoint?.restoreIfChanged()) restored.push(path.relative(projectDir, paths.checkpoint));
         if (results?.restoreIfChanged()) restored.push(path.relative(projectDir, results.path));
         if (lock.restoreIfMissing()) restored.push(path.relative(projectDir, lock.file));
         if (folderLock.restoreIfMissing()) restored.push(path.relative(projectDir, folderLock.file));

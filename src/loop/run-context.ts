@@ -2,6 +2,7 @@ import type { AgentBackend } from '../agents/types.js';
 import type { Config } from '../config/schema.js';
 import type { Executor } from '../runner/types.js';
 import type { Ledger } from '../store/ledger.js';
+import type { CheckpointWriter } from '../store/checkpoint-writer.js';
 import type { ResultsFile } from '../store/results-file.js';
 import type { RunPaths } from '../store/run-paths.js';
 import type { AccessPolicy } from '../workspace/access-policy.js';
@@ -51,6 +52,8 @@ export interface RunContext {
   branchWatch: RunBranchWatch;
   /** Puts back deleted or changed records (see OpenRun.restoreRecords). */
   restoreRecords: () => string[];
+  /** Writes the read commands' checkpoint as the ledger grows; absent in tests that build a context by hand. */
+  checkpoint?: CheckpointWriter;
 }
 
 /** What changes from trial to trial. */

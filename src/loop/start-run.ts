@@ -56,6 +56,8 @@ export interface StartRunOptions {
   /** Overrides parallel.workers (`run --workers`). */
   workers?: number;
   now?: () => number;
+  /** How much the ledger grows between two checkpoints for the read commands (CHECKPOINT_EVERY_BYTES). */
+  checkpointEveryBytes?: number;
 }
 
 export interface RunReport {
@@ -86,6 +88,7 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
     reporter,
     ...(options.workers ? { workers: options.workers } : {}),
     ...(options.env ? { env: options.env } : {}),
+    ...(options.checkpointEveryBytes !== undefined ? { checkpointEveryBytes: options.checkpointEveryBytes } : {}),
   });
   const { config, git, ledger } = run;
   const agent = run.agent;
@@ -152,6 +155,7 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
       killGraceMs: options.killGraceMs ?? 5000,
       now: options.now ?? Date.now,
       restoreRecords: () => run.restoreRecords(),
+      checkpoint: run.checkpoint,
       strategy: createStrategy(config.search, config.metric.direction),
       branchWatch: await RunBranchWatch.open(git, run.branch, options.env ?? process.env),
     };

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { readConfigEssentials, type ConfigEssentials } from '../config/read-essentials.js';
 import { ProjectError } from '../errors.js';
-import type { RunView } from '../store/fold-run.js';
+import type { RunView, TrialNode } from '../store/fold-run.js';
 import type { ResultRow } from '../store/result-row.js';
 import { isProcessAlive } from '../store/process-identity.js';
 import { openProjectRuns, type ProjectRuns } from '../store/project-runs.js';
@@ -43,7 +43,7 @@ export async function loadProjectRecords(projectDir: string, tags: ReadonlyArray
 export async function resolveTag(records: ProjectRecords, tag: string | undefined): Promise<string> {
   const { runs } = records;
   // A run whose first trials are still in flight (the baseline measuring, agents at work) is a run too: status shows them.
-  const hasTrials = async (candidate: string): Promise<boolean> => (await runs.rows(candidate)).length > 0 || (runs.loadedView(candidate)?.trials.length ?? 0) > 0;
+  const hasTrials = async (candidate: string): Promise<boolean> => (await runs.rows(candidate)).length > 0 || (runs.loadedInFlight(candidate)?.length ?? 0) > 0;
   if (tag !== undefined) {
     if (!(await hasTrials(tag))) {
       const others = (await runs.tagsWithTrials()).filter((t) => t !== '');
@@ -67,11 +67,17 @@ export function rowsOf(records: ProjectRecords, tag: string): ResultRow[] {
   return rows;
 }
 
-/** The ledger's view of a run `resolveTag` has returned; null for a run recorded only in results.tsv. */
+/** The ledger's whole view of a run `resolveTag` has returned; null for a run recorded only in results.tsv. */
 export function viewOf(records: ProjectRecords, tag: string): RunView | null {
-  const view = records.runs.loadedView(tag);
-  if (view === undefined) throw new Error(`viewOf("${tag}") before resolveTag read that run`);
-  return view;
+  if (records.runs.loadedRows(tag) === undefined) throw new Error(`viewOf("${tag}") before resolveTag read that run`);
+  return records.runs.view(tag);
+}
+
+/** The trials in flight of a run `resolveTag` has returned, by trial number; [] for a run recorded only in results.tsv. */
+export function inFlightOf(records: ProjectRecords, tag: string): readonly TrialNode[] {
+  const inFlight = records.runs.loadedInFlight(tag);
+  if (inFlight === undefined) throw new Error(`inFlightOf("${tag}") before resolveTag read that run`);
+  return inFlight;
 }
 
 /** The `crucible run` working on this run right now, if any. */

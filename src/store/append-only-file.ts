@@ -24,6 +24,8 @@ export interface AppendOnlyFile {
    * deleted, replaced, truncated, appended to or rewritten by anyone else since (size and ctime).
    */
   intact(): boolean;
+  /** The file's length as this handle left it (what `intact` compares). */
+  size(): number;
   /** Replaces the file with `content` (whole lines) atomically, and appends there from now on. */
   replace(content: string): void;
   close(): void;
@@ -106,6 +108,9 @@ export function openAppendOnlyFile(path: string, options: { repair?: boolean } =
       } catch {
         return false;
       }
+    },
+    size(): number {
+      return Number(ours);
     },
     replace(content: string): void {
       checkOpen();

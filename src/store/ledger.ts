@@ -29,6 +29,14 @@ export interface Ledger {
    * it (an experiment runs arbitrary code in the project folder). Returns true when it had to.
    */
   restoreIfChanged(): boolean;
+  /**
+   * The file's length in bytes when it is as this ledger left it (the lines read at open, which
+   * `events()` holds bar those that are no event, then its own); null when anyone else changed it
+   * since (see restoreIfChanged).
+   */
+  intactSize(): number | null;
+  /** The file's length as this ledger left it, without looking at the file. */
+  size(): number;
   /** Every event, old and new, in order. */
   events(): readonly LedgerEvent[];
   /** The events of trial `n`, in order. */
@@ -90,6 +98,12 @@ export function openLedger(file: string, options: { now?: () => Date } = {}): Le
       if (handle.intact()) return false;
       handle.replace(all.map((event) => `${JSON.stringify(event)}\n`).join(''));
       return true;
+    },
+    intactSize(): number | null {
+      return handle.intact() ? handle.size() : null;
+    },
+    size(): number {
+      return handle.size();
     },
     events(): readonly LedgerEvent[] {
       return all;

@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import type { Direction } from '../core/objective.js';
-import type { RunView } from './fold-run.js';
-import { readRunView } from './read-run.js';
+import type { RunView, TrialNode } from './fold-run.js';
+import { readRunRecord, readRunView } from './read-run.js';
 import type { ResultRow } from './result-row.js';
-import { rowsOfView } from './result-row-of.js';
 import { readResults } from './results-file.js';
 import { isValidTag, listRunTags, runPaths } from './run-paths.js';
 
@@ -23,8 +22,13 @@ export interface ProjectRuns {
   rows(tag: string): Promise<ResultRow[]>;
   /** Rows already read by `rows`, or undefined. */
   loadedRows(tag: string): ResultRow[] | undefined;
-  /** The ledger's view of a run `rows` has read (trials in flight and all); null for a run without a ledger. */
-  loadedView(tag: string): RunView | null | undefined;
+  /** The trials in flight of a run `rows` has read; [] for a run without a ledger. */
+  loadedInFlight(tag: string): TrialNode[] | undefined;
+  /**
+   * The ledger's whole view of a run (every record, the tree, sessions); null for a run without a
+   * ledger. Read whole when `rows` read it from a checkpoint.
+   */
+  view(tag: string): RunView | null;
   /** Runs with at least one recorded trial: in results.tsv's order, then the other ledgers' by activity. */
   tagsWithTrials(): Promise<string[]>;
   /** results.tsv's rows of the runs that have no ledger, in file order (reads results.tsv). */
@@ -36,6 +40,8 @@ export async function openProjectRuns(projectDir: string, options: { direction?:
   const problems: string[] = [];
   const cache = new Map<string, ResultRow[]>();
   const views = new Map<string, RunView | null>();
+  const inFlight = new Map<string, TrialNode[]>();
+  const readOptions = options.direction ? { direction: options.direction } : {};
   let results: Promise<ResultRow[]> | undefined;
   const hasLedger = (tag: string): boolean => isValidTag(tag) && existsSync(runPaths(projectDir, tag).ledger);
   const resultRows = (): Promise<ResultRow[]> =>
@@ -51,14 +57,24 @@ export async function openProjectRuns(projectDir: string, options: { direction?:
     async rows(tag: string): Promise<ResultRow[]> {
       const known = cache.get(tag);
       if (known !== undefined) return known;
-      const view = isValidTag(tag) ? readRunView(projectDir, tag, options.direction ? { direction: options.direction } : {}) : null;
-      const rows = view !== null ? rowsOfView(tag, view) : (await resultRows()).filter((row) => row.tag === tag);
+      const record = isValidTag(tag) ? readRunRecord(projectDir, tag, readOptions) : null;
+      const rows = record !== null ? record.rows : (await resultRows()).filter((row) => row.tag === tag);
       cache.set(tag, rows);
-      views.set(tag, view);
+      inFlight.set(tag, record?.inFlight ?? []);
+      if (record === null) views.set(tag, null);
+      else if (record.view !== null) views.set(tag, record.view);
       return rows;
     },
     loadedRows: (tag) => cache.get(tag),
-    loadedView: (tag) => views.get(tag),
+    loadedInFlight: (tag) => inFlight.get(tag),
+    view(tag: string): RunView | null {
+      let view = views.get(tag);
+      if (view === undefined) {
+        view = isValidTag(tag) ? readRunView(projectDir, tag, readOptions) : null;
+        views.set(tag, view);
+      }
+      return view;
+    },
     async tagsWithTrials(): Promise<string[]> {
       const tags = [...new Set([...(await resultRows()).map((row) => row.tag), ...folders])];
       const withTrials: string[] = [];

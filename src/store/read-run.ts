@@ -3,6 +3,8 @@ import type { Direction } from '../core/objective.js';
 import { foldRun, READ_AFTER_END, type RunView } from './fold-run.js';
 import { isLedgerEvent, type LedgerEvent } from './ledger.js';
 import { endedTrial } from './read-event.js';
+import { rowsOfView } from './result-row-of.js';
+import { foldOnto, loadCheckpoint, type RunRecord } from './run-checkpoint.js';
 import { runPaths } from './run-paths.js';
 
 /**
@@ -15,6 +17,29 @@ export function readRunView(projectDir: string, tag: string, options: { directio
 }
 
 /**
+ * The rows and the trials in flight of run `tag`, or null when it has no ledger. With a
+ * checkpoint that matches the ledger, only the ledger after it is read; `view` is then null.
+ * Without one (or when the ledger after it names a trial it had finished), the ledger is read
+ * whole and `view` is its fold.
+ */
+export function readRunRecord(projectDir: string, tag: string, options: { direction?: Direction } = {}): (RunRecord & { view: RunView | null }) | null {
+  const paths = runPaths(projectDir, tag);
+  const fd = openLedger(paths.ledger);
+  if (fd === null) return null;
+  try {
+    const checkpoint = loadCheckpoint(paths.checkpoint, tag, fd, fstatSync(fd).size);
+    if (checkpoint !== null) {
+      const folded = foldOnto(tag, checkpoint.prefix, readEvents(fd, checkpoint.bytes));
+      if (folded !== null) return { ...folded.record, view: null };
+    }
+    const view = foldRun(readEvents(fd, 0), options);
+    return { rows: rowsOfView(tag, view), inFlight: view.inFlight, view };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * A ledger's events as `foldRun` needs them, or null when the file does not exist. Most of a long
  * ledger is the steps of trials long finished, which the fold no longer reads: they are passed
  * over unparsed (told apart by the fixed prefix every event line starts with) and read only if
@@ -23,17 +48,21 @@ export function readRunView(projectDir: string, tag: string, options: { directio
  * event yet. The file is read in chunks into one buffer: a 20 MB ledger never sits in memory whole.
  */
 export function readLedgerForFold(file: string): LedgerEvent[] | null {
-  let fd: number;
+  const fd = openLedger(file);
+  if (fd === null) return null;
   try {
-    fd = openSync(file, 'r');
+    return readEvents(fd, 0);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function openLedger(file: string): number | null {
+  try {
+    return openSync(file, 'r');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
-  }
-  try {
-    return readEvents(fd);
-  } finally {
-    closeSync(fd);
   }
 }
 
@@ -46,7 +75,8 @@ const N = Buffer.from(',"n":');
 const READ_ALWAYS = [...READ_AFTER_END].map((type) => Buffer.from(type));
 const CHUNK = 1 << 20;
 
-function readEvents(fd: number): LedgerEvent[] {
+/** The events of the ledger from byte `from` (the start of a line) on. */
+function readEvents(fd: number, from: number): LedgerEvent[] {
   const events: LedgerEvent[] = [];
   const lineOf: number[] = []; // the line number of each event, to put late reads in their place
   const ended = new Set<number>();
@@ -57,9 +87,9 @@ function readEvents(fd: number): LedgerEvent[] {
   let line = 0;
 
   // A megabyte only for a file that needs it (64 KB at least, for one that grows as it is read).
-  let buffer = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(1 << 16, fstatSync(fd).size + 1)));
+  let buffer = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(1 << 16, fstatSync(fd).size - from + 1)));
   let filled = 0;
-  let offset = 0; // of buffer[0] in the file
+  let offset = from; // of buffer[0] in the file
   for (;;) {
     const got = readSync(fd, buffer, filled, buffer.length - filled, offset + filled);
     const size = filled + got;

@@ -6,6 +6,8 @@ import { UsageError } from '../errors.js';
 export interface RunPaths {
   runDir: string;
   ledger: string;
+  /** The read commands' cache of the ledger's start (run-checkpoint.ts). */
+  checkpoint: string;
   lock: string;
   trialsDir: string;
   /** `trials/<n>/` of trial n. */
@@ -44,6 +46,7 @@ export function runPaths(projectDir: string, tag: string): RunPaths {
   return {
     runDir,
     ledger: join(runDir, 'ledger.jsonl'),
+    checkpoint: join(runDir, 'checkpoint.json'),
     lock: join(runDir, 'lock'),
     trialsDir,
     trialDir(n: number): string {

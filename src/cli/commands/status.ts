@@ -1,7 +1,7 @@
 import { summarizeRun } from '../../report/summary.js';
 import { renderStatus, statusJson } from '../../report/status.js';
 import { describeInFlight } from '../../report/in-flight.js';
-import { loadProjectRecords, resolveTag, rowsOf, runningProcess, viewOf } from '../../report/load-run.js';
+import { inFlightOf, loadProjectRecords, resolveTag, rowsOf, runningProcess } from '../../report/load-run.js';
 import { noiseOfRows } from '../../report/noise.js';
 import { checkTag } from '../../store/run-paths.js';
 import type { Output } from '../output.js';
@@ -22,7 +22,7 @@ export async function statusCommand(options: { projectDir: string; tag: string |
     summary: summarizeRun(rows, config.metric.direction),
     noise: noiseOfRows(rows),
     running: runningProcess(records.projectDir, tag),
-    inFlight: describeInFlight(viewOf(records, tag)?.inFlight ?? [], new Date()),
+    inFlight: describeInFlight(inFlightOf(records, tag), new Date()),
   };
   out.data(options.json ? JSON.stringify(statusJson(input)) : renderStatus(input));
 }

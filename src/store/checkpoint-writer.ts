@@ -1,0 +1,84 @@
+import { closeSync, openSync, rmSync, statSync } from 'node:fs';
+import type { Ledger } from './ledger.js';
+import { foldOnto, formatCheckpoint, ledgerTail, writeCheckpointFile, type FoldedPrefix } from './run-checkpoint.js';
+
+/** How much the ledger grows between two checkpoints: about 1,600 trials of the tuner. */
+export const CHECKPOINT_EVERY_BYTES = 4 * 1024 * 1024;
+
+/** The run's side of run-checkpoint.ts: it alone writes the checkpoint, from what it holds in memory. */
+export interface CheckpointWriter {
+  /** Writes a checkpoint when the ledger has grown by `everyBytes` since the last one. */
+  afterTrial(): void;
+  /**
+   * Writes a checkpoint of the ledger as it stands, unless someone else changed the ledger (its
+   * bytes are then not the events this run holds). A cache: a failure to write it is no error.
+   */
+  write(): void;
+  /**
+   * Puts back the checkpoint this run wrote when anyone else changed or replaced it, or removes
+   * one this run did not write that changed since it opened; true when it had to.
+   */
+  restoreIfChanged(): boolean;
+}
+
+export function openCheckpointWriter(file: string, tag: string, ledger: Ledger, options: { everyBytes?: number } = {}): CheckpointWriter {
+  const everyBytes = options.everyBytes ?? CHECKPOINT_EVERY_BYTES;
+  // Only what this run folded itself is trusted: a checkpoint found on disk is for readers.
+  let prefix: FoldedPrefix | null = null;
+  let covered = 0; // events of ledger.events() the prefix holds
+  let writtenAt = ledger.size();
+  let text: string | null = null;
+  let mark = identity(file);
+
+  const writer: CheckpointWriter = {
+    afterTrial(): void {
+      if (ledger.size() - writtenAt >= everyBytes) writer.write();
+    },
+    write(): void {
+      const bytes = ledger.intactSize();
+      if (bytes === null) return;
+      const events = ledger.events();
+      const folded = foldOnto(tag, prefix, events.slice(covered)) ?? foldOnto(tag, null, events)!;
+      prefix = folded.prefix;
+      covered = events.length;
+      writtenAt = bytes;
+      try {
+        const fd = openSync(ledger.file, 'r');
+        let tail: Buffer;
+        try {
+          tail = ledgerTail(fd, bytes);
+        } finally {
+          closeSync(fd);
+        }
+        const next = formatCheckpoint(tag, { bytes, tail, prefix });
+        writeCheckpointFile(file, next);
+        text = next;
+        mark = identity(file);
+      } catch {
+        // The next write tries again; readers read the ledger whole meanwhile.
+      }
+    },
+    restoreIfChanged(): boolean {
+      if (identity(file) === mark) return false;
+      try {
+        if (text === null) rmSync(file, { force: true });
+        else writeCheckpointFile(file, text);
+      } catch {
+        // Not restored: the run's records check reports it again after the next experiment.
+        return true;
+      }
+      mark = identity(file);
+      return true;
+    },
+  };
+  return writer;
+}
+
+function identity(file: string): string {
+  try {
+    const stats = statSync(file, { bigint: true });
+    return `${stats.dev}:${stats.ino}:${stats.size}:${stats.ctimeNs}`;
+  } catch {
+    return 'absent';
+  }
+}
