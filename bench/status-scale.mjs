@@ -9,7 +9,10 @@
  * and results.tsv rows; they are then repeated, renumbered, up to --trials, as a long run would
  * have written them. Each command is timed (median of --runs) with the built CLI of this checkout
  * and with every --cli given (an older build, say), interleaved, on the same files, next to a bare
- * `node -e ""`.
+ * `node -e ""`, in three states of the run's checkpoint (run-checkpoint.ts), written as the run
+ * writes it: at the end of a session (it covers the whole ledger); mid-run, at its worst (the
+ * ledger has grown by almost CHECKPOINT_EVERY_BYTES since); and none (a run of an older crucible,
+ * or one that never ended a session). Builds before the checkpoint read the whole ledger in all three.
  * Never run as a timed test.
  */
 import { spawnSync } from 'node:child_process';
@@ -24,7 +27,11 @@ import { median, round } from './lib/stats.mjs';
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const options = parseOptions(process.argv.slice(2));
 const clis = [path.join(repoRoot, 'dist', 'cli', 'main.js'), ...options.clis];
-const { startRun } = await import(pathToFileURL(path.join(repoRoot, 'dist', 'loop', 'start-run.js')).href);
+const dist = (file) => import(pathToFileURL(path.join(repoRoot, 'dist', ...file.split('/'))).href);
+const { startRun } = await dist('loop/start-run.js');
+const { openLedger } = await dist('store/ledger.js');
+const { openCheckpointWriter, CHECKPOINT_EVERY_BYTES } = await dist('store/checkpoint-writer.js');
+const { runPaths } = await dist('store/run-paths.js');
 
 const tmp = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'crucible-status-scale-')));
 const env = { ...process.env, ...benchGitEnv, NO_COLOR: '1', CRUCIBLE_WORKTREE_DIR: path.join(tmp, 'worktrees') };
@@ -36,26 +43,47 @@ try {
     const sizes = stretchRun(project, 'long', options.trials);
     process.stdout.write(`run "long": ${options.trials} trials; ledger ${mb(sizes.ledger)} MB, results.tsv ${mb(sizes.results)} MB\n\n`);
   }
-  // Interleaved, one run of each build in turn: load from other processes hits every build alike.
-  // CPU time (user + sys, from GNU time when there is one) is steadier than wall time on a busy machine.
-  const commands = [['-e', ''], ...[['status'], ['status', '--json'], ['history', '--json']].flatMap((args) => clis.map((cli) => [cli, ...args]))];
-  for (const args of commands) timeOnce(args, project);
-  const times = new Map(commands.map((args) => [args, { wall: [], cpu: [] }]));
-  for (let round = 0; round < options.runs; round++) {
-    for (const args of commands) {
-      const t = timeOnce(args, project);
-      times.get(args).wall.push(t.wall);
-      if (t.cpu !== null) times.get(args).cpu.push(t.cpu);
+  const paths = runPaths(project, 'long');
+  const ledgerText = readFileSync(paths.ledger);
+  const states = [
+    ['checkpoint at the end', () => writeCheckpoint(paths, ledgerText, ledgerText.length)],
+    ['checkpoint mid-run', () => writeCheckpoint(paths, ledgerText, ledgerText.lastIndexOf(10, Math.max(0, ledgerText.length - CHECKPOINT_EVERY_BYTES + 1024)) + 1)],
+    ['no checkpoint', () => rmSync(paths.checkpoint, { force: true })],
+  ];
+  for (const [state, prepare] of states) {
+    prepare();
+    process.stdout.write(`${state}:\n`);
+    // Interleaved, one run of each build in turn: load from other processes hits every build alike.
+    // CPU time (user + sys, from GNU time when there is one) is steadier than wall time on a busy machine.
+    const commands = [['-e', ''], ...[['status'], ['status', '--json'], ['history', '--json']].flatMap((args) => clis.map((cli) => [cli, ...args]))];
+    for (const args of commands) timeOnce(args, project);
+    const times = new Map(commands.map((args) => [args, { wall: [], cpu: [] }]));
+    for (let round = 0; round < options.runs; round++) {
+      for (const args of commands) {
+        const t = timeOnce(args, project);
+        times.get(args).wall.push(t.wall);
+        if (t.cpu !== null) times.get(args).cpu.push(t.cpu);
+      }
     }
-  }
-  for (const [args, { wall, cpu }] of times) {
-    const name = args[0] === '-e' ? 'bare node' : `${path.relative(process.cwd(), args[0])} ${args.slice(1).join(' ')}`;
-    const cpuText = cpu.length > 0 ? `; cpu median ${round(median(cpu))} ms (min ${round(Math.min(...cpu))})` : '';
-    process.stdout.write(`${name}: wall median ${round(median(wall))} ms (min ${round(Math.min(...wall))})${cpuText}, ${wall.length} runs\n`);
+    const bare = median(times.get(commands[0]).wall);
+    for (const [args, { wall, cpu }] of times) {
+      const name = args[0] === '-e' ? 'bare node' : `${path.relative(process.cwd(), args[0])} ${args.slice(1).join(' ')}`;
+      const cpuText = cpu.length > 0 ? `; cpu median ${round(median(cpu))} ms (min ${round(Math.min(...cpu))})` : '';
+      process.stdout.write(`  ${name}: wall median ${round(median(wall))} ms (min ${round(Math.min(...wall))}, ${round(median(wall) / bare)}x bare node)${cpuText}, ${wall.length} runs\n`);
+    }
   }
 } finally {
   if (options.keep) process.stderr.write(`kept ${tmp}\n`);
   else rmSync(tmp, { recursive: true, force: true });
+}
+
+/** The checkpoint the run writes when its ledger is `text`'s first `end` bytes; the ledger is then `text` again. */
+function writeCheckpoint(paths, text, end) {
+  writeFileSync(paths.ledger, text.subarray(0, end));
+  const ledger = openLedger(paths.ledger);
+  openCheckpointWriter(paths.checkpoint, 'long', ledger).write();
+  ledger.close();
+  writeFileSync(paths.ledger, text);
 }
 
 /** One run of `node <args>`: wall time, and CPU time when GNU time is there to measure it. */

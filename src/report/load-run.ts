@@ -21,16 +21,17 @@ export interface ProjectRecords {
 }
 
 /**
- * `tags` are the runs the command names (undefined: the one `resolveTag` picks). results.tsv is
+ * `tags` are the runs the command names (undefined: the one `resolveTag` picks); `whole`: the
+ * command wants their whole view (`viewOf`), not only rows. results.tsv is
  * read now, so that its problems can be shown first, when one of them has no ledger or no run
  * has one; otherwise only if the resolution falls back to it.
  */
-export async function loadProjectRecords(projectDir: string, tags: ReadonlyArray<string | undefined> = [undefined]): Promise<ProjectRecords> {
+export async function loadProjectRecords(projectDir: string, tags: ReadonlyArray<string | undefined> = [undefined], options: { whole?: boolean } = {}): Promise<ProjectRecords> {
   if (!existsSync(projectDir)) throw new ProjectError(`${projectDir} does not exist`);
   const dir = realpathSync(projectDir);
   const config = await readConfigEssentials(dir);
   const withLedger = (tag: string): boolean => isValidTag(tag) && existsSync(runPaths(dir, tag).ledger);
-  const runs = await openProjectRuns(dir, { direction: config.metric.direction });
+  const runs = await openProjectRuns(dir, { direction: config.metric.direction, whole: options.whole === true });
   if (tags.some((tag) => (tag === undefined ? !runs.folders.some(withLedger) : !withLedger(tag)))) await runs.legacyRows();
   return { projectDir: dir, config, runs, problems: runs.problems };
 }

@@ -35,7 +35,8 @@ export interface ProjectRuns {
   legacyRows(): Promise<ResultRow[]>;
 }
 
-export async function openProjectRuns(projectDir: string, options: { direction?: Direction } = {}): Promise<ProjectRuns> {
+/** `whole`: every run read is read whole (its `view` is wanted), never through its checkpoint. */
+export async function openProjectRuns(projectDir: string, options: { direction?: Direction; whole?: boolean } = {}): Promise<ProjectRuns> {
   const folders = await listRunTags(projectDir);
   const problems: string[] = [];
   const cache = new Map<string, ResultRow[]>();
@@ -57,7 +58,7 @@ export async function openProjectRuns(projectDir: string, options: { direction?:
     async rows(tag: string): Promise<ResultRow[]> {
       const known = cache.get(tag);
       if (known !== undefined) return known;
-      const record = isValidTag(tag) ? readRunRecord(projectDir, tag, readOptions) : null;
+      const record = isValidTag(tag) ? readRunRecord(projectDir, tag, { ...readOptions, whole: options.whole === true }) : null;
       const rows = record !== null ? record.rows : (await resultRows()).filter((row) => row.tag === tag);
       cache.set(tag, rows);
       inFlight.set(tag, record?.inFlight ?? []);

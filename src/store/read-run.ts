@@ -19,20 +19,20 @@ export function readRunView(projectDir: string, tag: string, options: { directio
 /**
  * The rows and the trials in flight of run `tag`, or null when it has no ledger. With a
  * checkpoint that matches the ledger, only the ledger after it is read; `view` is then null.
- * Without one (or when the ledger after it names a trial it had finished), the ledger is read
- * whole and `view` is its fold.
+ * Without one (or when the ledger after it names a trial it had finished), or with `whole`, the
+ * ledger is read whole and `view` is its fold.
  */
-export function readRunRecord(projectDir: string, tag: string, options: { direction?: Direction } = {}): (RunRecord & { view: RunView | null }) | null {
+export function readRunRecord(projectDir: string, tag: string, options: { direction?: Direction; whole?: boolean } = {}): (RunRecord & { view: RunView | null }) | null {
   const paths = runPaths(projectDir, tag);
   const fd = openLedger(paths.ledger);
   if (fd === null) return null;
   try {
-    const checkpoint = loadCheckpoint(paths.checkpoint, tag, fd, fstatSync(fd).size);
+    const checkpoint = options.whole === true ? null : loadCheckpoint(paths.checkpoint, tag, fd, fstatSync(fd).size);
     if (checkpoint !== null) {
       const folded = foldOnto(tag, checkpoint.prefix, readEvents(fd, checkpoint.bytes));
       if (folded !== null) return { ...folded.record, view: null };
     }
-    const view = foldRun(readEvents(fd, 0), options);
+    const view = foldRun(readEvents(fd, 0), options.direction ? { direction: options.direction } : {});
     return { rows: rowsOfView(tag, view), inFlight: view.inFlight, view };
   } finally {
     closeSync(fd);

@@ -31,7 +31,8 @@ export async function postmortemCommand(options: PostmortemCommandOptions, out: 
   if (options.out !== undefined && !options.html) throw new UsageError('--out goes with --html');
   if (options.html && (options.json || options.ai)) throw new UsageError('--html cannot be combined with --json or --ai');
   if (options.tag !== undefined) checkTag(options.tag); // a bad tag is a bad command line, found before any file is read
-  const records = await loadProjectRecords(options.projectDir, [options.tag]);
+  // Its report reads every record whole (viewOf): not through the checkpoint, which holds rows only.
+  const records = await loadProjectRecords(options.projectDir, [options.tag], { whole: true });
   for (const problem of records.problems) out.warn(`results.tsv: ${problem}`);
   const tag = await resolveTag(records, options.tag);
   const rows = rowsOf(records, tag);
