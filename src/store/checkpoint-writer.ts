@@ -38,11 +38,12 @@ export function openCheckpointWriter(file: string, tag: string, ledger: Ledger, 
       const bytes = ledger.intactSize();
       if (bytes === null) return;
       const events = ledger.events();
-      const folded = foldOnto(tag, prefix, events.slice(covered)) ?? foldOnto(tag, null, events)!;
-      prefix = folded.prefix;
-      covered = events.length;
+      // Tried at this length: whatever happens, the next try waits for as much ledger again.
       writtenAt = bytes;
       try {
+        const folded = foldOnto(tag, prefix, events.slice(covered)) ?? foldOnto(tag, null, events)!;
+        prefix = folded.prefix;
+        covered = events.length;
         const fd = openSync(ledger.file, 'r');
         let tail: Buffer;
         try {
@@ -55,7 +56,12 @@ export function openCheckpointWriter(file: string, tag: string, ledger: Ledger, 
         text = next;
         mark = identity(file);
       } catch {
-        // The next write tries again; readers read the ledger whole meanwhile.
+        // A cache never stops a run: the next write tries again, from the whole ledger should the
+        // fold have failed; readers read the ledger whole meanwhile.
+        if (covered !== events.length) {
+          prefix = null;
+          covered = 0;
+        }
       }
     },
     restoreIfChanged(): boolean {
