@@ -16,7 +16,9 @@
  *    `node -e 0` (bench/lib/startup.mjs, issue 12 item 2, when present).
  * 4. The `api` and `claude-code` backends against the tests' fake model servers, which answer at
  *    once: the time per trial that is crucible's (and Claude Code's start).
- * 5. Floors measured in the same run: a bare Node start, one git process, one fdatasync.
+ * 5. Floors measured in the same run: a bare Node start, one git process, one fdatasync, and the
+ *    experiment's and the command agent's commands alone; wall per trial less those is the
+ *    issue's measure of orchestration (spawns, the sandbox and crucible's accounting all in it).
  *
  * Writes bench/results/latest.json with the machine. Never run as a timed test.
  */
@@ -29,7 +31,7 @@ import { measureFloors } from './lib/floors.mjs';
 import { loadFakeServers, runModelTrials } from './lib/llm-trials.mjs';
 import { describeMachine, loadAverage } from './lib/machine.mjs';
 import { analyseOverhead, buildRef, countGitSpawns } from './lib/overhead.mjs';
-import { renderComparison, renderFloors, renderModels } from './lib/overhead-render.mjs';
+import { orchestrationMs, renderComparison, renderFloors, renderModels } from './lib/overhead-render.mjs';
 import { countOutcomes, renderOverhead, renderSpawns, renderStatus } from './lib/render.mjs';
 import { mean, median, round, summarize } from './lib/stats.mjs';
 import { timeCommand } from './lib/timing.mjs';
@@ -79,6 +81,7 @@ async function main() {
   for (const agent of ['tuner', 'command']) {
     log(`\n[1/5] ${agent}: ${options.trials} trials${baseline ? `, the first ${options.compare} alternating with the baseline in blocks of ${BLOCK}` : ''} ...`);
     paths[agent] = await timePath(agent, baseline);
+    paths[agent].orchestrationMs = orchestrationMs(floors, agent, paths[agent].timed.trials);
     log(renderOverhead(paths[agent].overhead, paths[agent].timed));
     if (baseline) log(renderComparison(paths[agent].comparison));
   }
@@ -195,6 +198,8 @@ function pathFigures(p) {
     agent_ms: summarize(t.map((x) => x.agentMs)),
     experiment_ms: summarize(t.map((x) => x.runMs)),
     wall_per_trial_ms: summarize(t.map((x) => x.wallMs)),
+    // The issue's measure: wall per trial less the commands alone (floors), sandbox and spawns included.
+    wall_less_commands_alone_ms: p.orchestrationMs === null ? null : round(p.orchestrationMs),
     run_wall_s: round(p.timed.wallMs / 1000, 1),
     against_baseline: p.comparison,
   };

@@ -8,13 +8,16 @@ import path from 'node:path';
  * The metric depends on the edit, so trials are kept and discarded as in a real run.
  */
 
+/** The experiment's two commands. */
+export const EXPERIMENT_COMMANDS = { run: 'true', eval: 'awk -f score.awk params.txt' };
+
 const CONFIG = `name: bench
 files:
   editable: [params.txt]
   hidden: [score.awk]
 commands:
-  run: "true"
-  eval: awk -f score.awk params.txt
+  run: ${JSON.stringify(EXPERIMENT_COMMANDS.run)}
+  eval: ${EXPERIMENT_COMMANDS.eval}
 metric:
   name: loss
   direction: minimize
@@ -66,10 +69,11 @@ export const benchGitEnv = {
  * line: DELTA gets a number of the trial's own (the same in every run, so builds compare on the
  * same proposals). The serial loop (`agents: 1`), like the reference's.
  */
+export const AGENT_COMMAND = 'v=$(( (CRUCIBLE_TRIAL * 7919) % 99991 + 1 )); sed -i "s/^DELTA = [0-9]*/DELTA = $v/" params.txt; echo "set DELTA to $v"';
 const COMMAND_AGENT = `agent:
   type: command
   timeout_seconds: 30
-  command: ${JSON.stringify('v=$(( (CRUCIBLE_TRIAL * 7919) % 99991 + 1 )); sed -i "s/^DELTA = [0-9]*/DELTA = $v/" params.txt; echo "set DELTA to $v"')}
+  command: ${JSON.stringify(AGENT_COMMAND)}
 parallel:
   agents: 1
 `;

@@ -1,8 +1,9 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { closeSync, fdatasyncSync, openSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
+import { AGENT_COMMAND, EXPERIMENT_COMMANDS } from './fixture.mjs';
 import { median, round } from './stats.mjs';
 import { timeCommand } from './timing.mjs';
 
@@ -45,5 +46,26 @@ export async function measureFloors(dir, env, runs = 30) {
     closeSync(fd);
     rmSync(file, { force: true });
   }
-  return { bare_node_ms: node.median, git_process_ms: round(median(git)), spawn_blocks_ms: round(median(blocked), 2), fdatasync_ms: round(median(syncs), 3) };
+  return { bare_node_ms: node.median, git_process_ms: round(median(git)), spawn_blocks_ms: round(median(blocked), 2), fdatasync_ms: round(median(syncs), 3), ...commandsAlone(dir, env, runs) };
+}
+
+/**
+ * The experiment's commands and the command agent's, each timed alone (`sh -c`, from a shell
+ * that does nothing else, without a sandbox): what a trial would cost if crucible cost nothing.
+ * Wall per trial less these is the issue's measure of orchestration: it counts what crucible's
+ * own spawning, sandbox, scans and records add around the commands, which its accounting
+ * (totalMs − agentMs − runMs) books to the agent and the experiment.
+ */
+function commandsAlone(dir, env, runs) {
+  const alone = (command, extraEnv = {}) => {
+    // A loop in one shell: the cost of starting Node or sh for each timing is not the command's.
+    const loop = `i=0; while [ $i -lt ${runs} ]; do CRUCIBLE_TRIAL=$((i + 1)) sh -c '${command.replaceAll("'", "'\\''")}' > /dev/null; i=$((i + 1)); done`;
+    const start = performance.now();
+    execFileSync('sh', ['-c', loop], { cwd: dir, env: { ...env, ...extraEnv }, stdio: 'ignore' });
+    return round((performance.now() - start) / runs, 2);
+  };
+  const experiment = alone(`${EXPERIMENT_COMMANDS.run}`) + alone(EXPERIMENT_COMMANDS.eval);
+  const agent = alone(AGENT_COMMAND);
+  execFileSync('git', ['checkout', '-q', '--', 'params.txt'], { cwd: dir, env });
+  return { experiment_alone_ms: round(experiment, 2), command_agent_alone_ms: agent };
 }

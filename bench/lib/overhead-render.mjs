@@ -1,4 +1,4 @@
-import { formatTable } from './stats.mjs';
+import { formatTable, median } from './stats.mjs';
 
 /** loop-overhead's tables beyond render.mjs's; the same figures go to bench/results/latest.json. */
 
@@ -36,11 +36,32 @@ export function renderFloors(floors, paths) {
         ['one git process (execFile)', floors.git_process_ms],
         ...(floors.spawn_blocks_ms === undefined ? [] : [['spawn() holding the event loop', floors.spawn_blocks_ms]]),
         ['one fdatasync', floors.fdatasync_ms],
+        ...(floors.experiment_alone_ms === undefined
+          ? []
+          : [
+              ['the experiment alone (run + eval, sh -c each, no sandbox)', floors.experiment_alone_ms],
+              ['the command agent alone (sh -c, no sandbox)', floors.command_agent_alone_ms],
+            ]),
       ],
     ),
   ];
   for (const [agent, p] of Object.entries(paths)) {
     lines.push(`${agent}: overhead median ${p.overhead.total.median.toFixed(2)} ms = ${perGit(p.overhead.total.median)} git processes' worth`);
+    const orchestration = orchestrationMs(floors, agent, p.timed.trials);
+    if (orchestration !== null) {
+      lines.push(`${agent}: wall per trial less the commands alone (the issue's measure) ${orchestration.toFixed(2)} ms (median wall ${median(p.timed.trials.map((t) => t.wallMs)).toFixed(2)} ms)`);
+    }
   }
   return lines.join('\n');
+}
+
+/**
+ * The issue's measure of orchestration: the median wall time of a trial less what its commands
+ * take alone (the experiment's, and the command agent's on that path; the tuner's turn is
+ * crucible's own). null when the floors have no such figures.
+ */
+export function orchestrationMs(floors, agent, trials) {
+  if (floors.experiment_alone_ms === undefined || trials.length === 0) return null;
+  const alone = floors.experiment_alone_ms + (agent === 'command' ? floors.command_agent_alone_ms : 0);
+  return median(trials.map((t) => t.wallMs)) - alone;
 }
