@@ -1,0 +1,99 @@
+/**
+ * `npm run bench:sandbox`: what the sandbox and crucible's spawning cost a trial, measured the way
+ * issue 12 measures orchestration (a trial's wall time less its commands run alone).
+ *
+ *   node bench/sandbox-cost.mjs [--trials 100] [--block 25]
+ *
+ * Four projects of the loop bench (bench/lib/fixture.mjs): the tuner and the `command` agent, each
+ * with `sandbox: auto` (the default: bubblewrap where it works) and with `sandbox: false`. They run
+ * --trials trials each, in alternating blocks of --block (a session each), so that load from other
+ * processes falls on all four alike. Then the experiment's and the agent's commands are timed alone
+ * (bench/lib/floors.mjs). For each project: median wall per trial, crucible's own accounting
+ * (totalMs − agentMs − runMs), the agent's and the experiment's time as crucible books them, and
+ * wall less the commands alone.
+ *
+ * Prints a table and writes bench/results/sandbox-cost.json. Never run as a timed test.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { benchGitEnv, createBenchProject } from './lib/fixture.mjs';
+import { measureFloors } from './lib/floors.mjs';
+import { describeMachine, loadAverage } from './lib/machine.mjs';
+import { orchestrationMs } from './lib/overhead-render.mjs';
+import { formatTable, median, round } from './lib/stats.mjs';
+import { runTunerTrials } from './lib/tuner-trials.mjs';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const options = parseOptions(process.argv.slice(2));
+const startRunFile = path.join(repoRoot, 'dist', 'loop', 'start-run.js');
+if (!existsSync(startRunFile)) {
+  process.stderr.write('dist/ is missing: run `npm run bench:sandbox` (it builds first) or `npm run build`.\n');
+  process.exit(1);
+}
+const { startRun } = await import(pathToFileURL(startRunFile).href);
+
+const tmp = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'crucible-bench-sandbox-')));
+const env = { ...process.env, ...benchGitEnv, NO_COLOR: '1', CRUCIBLE_WORKTREE_DIR: path.join(tmp, 'worktrees') };
+try {
+  const loadBefore = loadAverage();
+  const projects = [];
+  for (const agent of ['tuner', 'command']) {
+    for (const sandbox of ['auto', 'false']) {
+      const dir = createBenchProject(path.join(tmp, `${agent}-${sandbox}`), { agent });
+      if (sandbox === 'false') {
+        const config = path.join(dir, '.crucible', 'config.yaml');
+        writeFileSync(config, `${readFileSync(config, 'utf8')}sandbox: false\n`);
+        execFileSync('git', ['commit', '-qam', 'no sandbox'], { cwd: dir, env });
+      }
+      projects.push({ agent, sandbox, dir, trials: [] });
+    }
+  }
+  for (let done = 0; done < options.trials; done += options.block) {
+    for (const p of projects) {
+      const count = Math.min(options.block, options.trials - done);
+      const timed = await runTunerTrials(startRun, { projectDir: p.dir, tag: 't', count, env, agentType: p.agent === 'tuner' ? 'tuner' : null });
+      p.trials.push(...timed.trials);
+    }
+    process.stderr.write(`  ${Math.min(done + options.block, options.trials)}/${options.trials} trials each\n`);
+  }
+  const floors = await measureFloors(createBenchProject(path.join(tmp, 'floors')), env);
+  const rows = projects.map((p) => {
+    const m = (pick) => round(median(p.trials.map(pick)));
+    return {
+      agent: p.agent,
+      sandbox: p.sandbox,
+      trials: p.trials.length,
+      wall_median_ms: m((t) => t.wallMs),
+      overhead_median_ms: m((t) => t.overheadMs),
+      agent_median_ms: m((t) => t.agentMs),
+      experiment_median_ms: m((t) => t.runMs),
+      wall_less_commands_alone_ms: round(orchestrationMs(floors, p.agent, p.trials)),
+    };
+  });
+  process.stdout.write(
+    `${formatTable(
+      ['path', 'sandbox', 'trials', 'wall', 'overhead (crucible\'s accounting)', 'agent', 'experiment', 'wall less the commands alone'],
+      rows.map((r) => [r.agent, r.sandbox, r.trials, r.wall_median_ms, r.overhead_median_ms, r.agent_median_ms, r.experiment_median_ms, r.wall_less_commands_alone_ms]),
+    )}\nmedians, ms; the commands alone: experiment ${floors.experiment_alone_ms}, command agent ${floors.command_agent_alone_ms}; spawn() blocks ${floors.spawn_blocks_ms} from the bench's Node\n`,
+  );
+  const out = { date: new Date().toISOString(), machine: describeMachine(), load_average_1_5_15: { before: loadBefore, after: loadAverage() }, floors, projects: rows };
+  mkdirSync(path.join(repoRoot, 'bench', 'results'), { recursive: true });
+  writeFileSync(path.join(repoRoot, 'bench', 'results', 'sandbox-cost.json'), `${JSON.stringify(out, null, 2)}\n`);
+  process.stdout.write('wrote bench/results/sandbox-cost.json\n');
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+function parseOptions(args) {
+  const parsed = { trials: 100, block: 25 };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--trials') parsed.trials = Number(args[++i]);
+    else if (arg === '--block') parsed.block = Number(args[++i]);
+    else throw new Error(`unknown option ${arg}`);
+  }
+  return parsed;
+}
