@@ -137,6 +137,17 @@ describe('summarizeRun', () => {
     expect(summarizeRun([row(0, 'baseline', 1), row(1, 'keep', 2)], 'maximize').totalCostUsd).toBeNull();
   });
 
+  it('adds in trial order whatever order the rows come in: the same totals to the last bit', () => {
+    // Float sums depend on the order: 0.1 + 0.2 + 0.3 is not 0.3 + 0.2 + 0.1.
+    const values = [0.1, 0.2, 0.3, 0.7, 1e-9, 0.05];
+    const rows = values.map((v, i) => row(i, i === 0 ? 'baseline' : 'discard', 1, { agentSeconds: v, runSeconds: v * 3, totalSeconds: v * 7 }));
+    const inOrder = summarizeRun(rows, 'maximize');
+    expect(inOrder.durations.agentSeconds).toBe(values.reduce((sum, v) => sum + v, 0));
+    const reversed = summarizeRun([...rows].reverse(), 'maximize');
+    expect(reversed.durations).toEqual(inOrder.durations);
+    expect(Object.is(reversed.durations.agentSeconds, inOrder.durations.agentSeconds)).toBe(true);
+  });
+
   it('reports the latest timestamp and no keep rate before the first trial', () => {
     const summary = summarizeRun([row(0, 'baseline', 1), row(2, 'keep', 3), row(1, 'discard', 0)], 'maximize');
     expect(summary.lastTrialAt).toBe('2026-03-13T10:02:00Z');
