@@ -1,4 +1,5 @@
-import { closeSync, openSync, rmSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { Ledger } from './ledger.js';
 import { foldOnto, formatCheckpoint, ledgerTail, writeCheckpointFile, type FoldedPrefix } from './run-checkpoint.js';
 
@@ -23,6 +24,7 @@ export interface CheckpointWriter {
 
 export function openCheckpointWriter(file: string, tag: string, ledger: Ledger, options: { everyBytes?: number } = {}): CheckpointWriter {
   const everyBytes = options.everyBytes ?? CHECKPOINT_EVERY_BYTES;
+  removeTemporaries(file);
   // Only what this run folded itself is trusted: a checkpoint found on disk is for readers.
   let prefix: FoldedPrefix | null = null;
   let covered = 0; // events of ledger.events() the prefix holds
@@ -78,6 +80,28 @@ export function openCheckpointWriter(file: string, tag: string, ledger: Ledger, 
     },
   };
   return writer;
+}
+
+/**
+ * The temporaries a run killed while writing its checkpoint left (`checkpoint.json.<pid>.new`):
+ * only one run holds the folder's lock, so none is being written now.
+ */
+function removeTemporaries(file: string): void {
+  const prefix = `${basename(file)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(file));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.new')) continue;
+    try {
+      rmSync(join(dirname(file), name), { force: true });
+    } catch {
+      // Not a file (a folder someone made there): not ours to remove, and in no one's way.
+    }
+  }
 }
 
 function identity(file: string): string {

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -116,6 +116,16 @@ describe('the run checkpoint', () => {
     expect(got.whole).toBe(true);
     expect(got.rows).toEqual((await whole(p)).rows);
     expect((got.rows as Array<{ trial: number; status: string }>).find((row) => row.trial === 1)?.status).toBe('interrupted');
+  });
+
+  it('is written whole or not at all: a run killed while writing it leaves a temporary, which the next run removes', async () => {
+    const p = project(lines([...header, ...baseline(10)]));
+    const left = `${p.checkpoint}.4242.new`;
+    writeFileSync(left, '{"v":1,"tag":"t","by');
+    mkdirSync(`${p.checkpoint}.4343.new`);
+    checkpointNow(p);
+    expect(existsSync(left)).toBe(false);
+    expect(read(p).whole).toBe(false);
   });
 
   it('carries the trials in flight at its point: their later steps fold onto them', async () => {
