@@ -1,6 +1,6 @@
 import { closeSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { isOutcome } from '../core/outcome.js';
-import { foldRun, type RunView, type TrialNode } from './fold-run.js';
+import { foldRun, type TrialNode } from './fold-run.js';
 import { isLedgerEvent, type LedgerEvent } from './ledger.js';
 import type { ResultRow } from './result-row.js';
 import { rowsOfView } from './result-row-of.js';
@@ -45,7 +45,7 @@ const VERSION = 1;
  * finished (a recovery's second record of it, a hand edit): the rows cannot be patched, and the
  * caller folds the ledger whole. `prefix` null: `events` is the whole ledger.
  */
-export function foldOnto(tag: string, prefix: FoldedPrefix | null, events: readonly LedgerEvent[]): { record: RunRecord; prefix: FoldedPrefix; view: RunView } | null {
+export function foldOnto(tag: string, prefix: FoldedPrefix | null, events: readonly LedgerEvent[]): { record: RunRecord; prefix: FoldedPrefix } | null {
   const all = prefix === null ? events : [...prefix.carried, ...events];
   const view = foldRun(all);
   const finishedBefore = prefix === null ? null : new Set(prefix.rows.map((row) => row.trial));
@@ -53,7 +53,7 @@ export function foldOnto(tag: string, prefix: FoldedPrefix | null, events: reado
   const rows = mergeByTrial(prefix?.rows ?? [], rowsOfView(tag, view));
   const unfinished = new Set(view.inFlight.map((node) => node.trial));
   const carried = all.filter((event) => typeof event.n !== 'number' || unfinished.has(event.n) || event.type === 'protected.volatile');
-  return { record: { rows, inFlight: view.inFlight }, prefix: { rows, carried }, view };
+  return { record: { rows, inFlight: view.inFlight }, prefix: { rows, carried } };
 }
 
 function mergeByTrial(a: readonly ResultRow[], b: readonly ResultRow[]): ResultRow[] {
