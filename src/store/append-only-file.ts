@@ -1,6 +1,7 @@
-import { closeSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeSync, type BigIntStats } from 'node:fs';
+import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, statSync, writeSync, type BigIntStats } from 'node:fs';
 import { dirname } from 'node:path';
 import { StorageError, storageErrorFrom } from '../errors.js';
+import { replaceFile } from './replace-file.js';
 
 /**
  * A line-oriented file that is only ever appended to: results.tsv and ledger.jsonl.
@@ -117,18 +118,7 @@ export function openAppendOnlyFile(path: string, options: { repair?: boolean } =
       withPath(path, 'cannot write', () => {
         // The folder may be gone too (`rm -rf .crucible`).
         mkdirSync(dirname(path), { recursive: true });
-        const temporary = `${path}.${process.pid}.new`;
-        const out = openSync(temporary, 'w');
-        try {
-          writeSync(out, content);
-          fsyncSync(out);
-        } catch (error) {
-          closeSync(out);
-          rmSync(temporary, { force: true });
-          throw error;
-        }
-        closeSync(out);
-        renameSync(temporary, path);
+        replaceFile(path, content, { sync: true });
         closeSync(current);
         current = openSync(path, 'a+');
       });

@@ -1,7 +1,8 @@
 import { closeSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Ledger } from './ledger.js';
-import { foldOnto, formatCheckpoint, ledgerTail, writeCheckpointFile, type FoldedPrefix } from './run-checkpoint.js';
+import { replaceFile } from './replace-file.js';
+import { foldOnto, formatCheckpoint, ledgerTail, type FoldedPrefix } from './run-checkpoint.js';
 
 /** How much the ledger grows between two checkpoints: about 1,600 trials of the tuner. */
 export const CHECKPOINT_EVERY_BYTES = 4 * 1024 * 1024;
@@ -54,7 +55,7 @@ export function openCheckpointWriter(file: string, tag: string, ledger: Ledger, 
           closeSync(fd);
         }
         const next = formatCheckpoint(tag, { bytes, tail, prefix });
-        writeCheckpointFile(file, next);
+        replaceFile(file, next, { sync: false });
         text = next;
         mark = identity(file);
       } catch {
@@ -70,7 +71,7 @@ export function openCheckpointWriter(file: string, tag: string, ledger: Ledger, 
       if (identity(file) === mark) return false;
       try {
         if (text === null) rmSync(file, { force: true });
-        else writeCheckpointFile(file, text);
+        else replaceFile(file, text, { sync: false });
       } catch {
         // Not restored: the run's records check reports it again after the next experiment.
         return true;

@@ -1,7 +1,8 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { storageErrorFrom } from '../errors.js';
 import { openAppendOnlyFile } from './append-only-file.js';
+import { replaceFile } from './replace-file.js';
 import type { AppendOnlyFile } from './append-only-file.js';
 import { RESULT_COLUMNS, RESULTS_FILE } from './result-row.js';
 import type { ResultRow } from './result-row.js';
@@ -133,18 +134,11 @@ function createResultsFile(
 // leaves either the old file or the new one, never half of each.
 function upgradeLegacyFile(path: string, rows: readonly ResultRow[]): void {
   const lines = [RESULT_COLUMNS.join('\t'), ...rows.map((row) => formatResultRow(row))];
-  const temporary = `${path}.${process.pid}.upgrade`;
-  const fd = openSync(temporary, 'w');
   try {
-    writeSync(fd, `${lines.join('\n')}\n`);
-    fsyncSync(fd);
+    replaceFile(path, `${lines.join('\n')}\n`, { sync: true });
   } catch (error) {
-    closeSync(fd);
-    rmSync(temporary, { force: true });
-    throw storageErrorFrom(error, temporary) ?? error;
+    throw storageErrorFrom(error, path) ?? error;
   }
-  closeSync(fd);
-  renameSync(temporary, path);
 }
 
 /**

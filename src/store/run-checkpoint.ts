@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { readFileSync, readSync } from 'node:fs';
 import { isOutcome } from '../core/outcome.js';
 import { foldRun, type TrialNode } from './fold-run.js';
 import { isLedgerEvent, type LedgerEvent } from './ledger.js';
@@ -110,23 +110,6 @@ export function formatCheckpoint(tag: string, checkpoint: RunCheckpoint): string
   });
   const text = JSON.stringify({ v: VERSION, tag, bytes: checkpoint.bytes, tail: checkpoint.tail.toString('base64'), columns: COLUMNS, rows, carried: checkpoint.prefix.carried });
   return `${text.replace(/[\u007f-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`;
-}
-
-/** Writes `text` to `file` whole or not at all (a temporary file renamed over it); no fsync: it is a cache. */
-export function writeCheckpointFile(file: string, text: string): void {
-  const temporary = `${file}.${process.pid}.new`;
-  try {
-    const fd = openSync(temporary, 'w');
-    try {
-      writeSync(fd, text);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temporary, file);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw error;
-  }
 }
 
 /**
