@@ -1,63 +1,26 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { closeSync, openSync, statSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import type { Readable } from 'node:stream';
+import {
+  defaultKillGraceMs,
+  defaultMaxCaptureBytes,
+  defaultMaxLogBytes,
+  describeEnding,
+  describeSpawnError,
+  drainOutput,
+  GroupEnding,
+  isAborted,
+  limitTimer,
+} from './local-process.js';
 import { LogSink } from './log-sink.js';
-import { signalGroup, waitForGroupExit } from './process-group.js';
+import { signalGroup } from './process-group.js';
+import { runSandboxedExperiment } from './sandboxed-experiment.js';
 import { killTaggedProcesses, markPids, newProcessTag, processTagVariable } from './stray-processes.js';
 import { spawnArgs } from './spawn-args.js';
 import { TailBuffer } from './tail-buffer.js';
 import type { Executor, RunResult, RunSpec } from './types.js';
 
-const defaultMaxCaptureBytes = 256 * 1024;
-const defaultMaxLogBytes = 64 * 1024 * 1024;
-const defaultKillGraceMs = 5000;
-// After the command exits, how long its output pipes may stay open. Something that escaped the
-// process group (setsid, a daemon) can hold them forever; the result must not wait for it.
-const drainMs = 500;
-// setTimeout overflows above 2^31-1 ms and would fire at once.
-const maxTimerMs = 2 ** 31 - 1;
-
-/** "1.5s", "60s": a time limit as the console shows it. */
-export function formatSeconds(ms: number): string {
-  return `${String(Math.round(ms) / 1000)}s`;
-}
-
-function describeEnding(r: Pick<RunResult, 'canceled' | 'timedOut' | 'signal' | 'exitCode'>, timeoutMs: number): string {
-  if (r.canceled) return 'canceled';
-  if (r.timedOut) return `timed out after ${formatSeconds(timeoutMs)}`;
-  if (r.signal !== null) return `killed by ${r.signal}`;
-  return `exit code ${String(r.exitCode)}`;
-}
-
-function describeSpawnError(error: NodeJS.ErrnoException, cwd: string): string {
-  let cwdIsDir: boolean;
-  try {
-    cwdIsDir = statSync(cwd).isDirectory();
-  } catch {
-    cwdIsDir = false;
-  }
-  // Node reports a missing cwd as "spawn /bin/sh ENOENT", which blames the shell.
-  if (!cwdIsDir) return `cannot start: folder ${cwd} does not exist`;
-  return `cannot start: ${error.message}`;
-}
-
-// A function, not an inline check: TypeScript would keep the narrowing of an earlier check,
-// but a callback (onSpawn) may abort in between.
-function isAborted(signal: AbortSignal | undefined): boolean {
-  return signal?.aborted === true;
-}
-
-function waitForEnd(stream: Readable): Promise<void> {
-  return new Promise((resolve) => {
-    if (stream.readableEnded || stream.destroyed) {
-      resolve();
-      return;
-    }
-    stream.once('close', () => resolve());
-    stream.once('end', () => resolve());
-    stream.once('error', () => resolve());
-  });
-}
+export { formatSeconds } from './local-process.js';
 
 /**
  * Runs `spec.command` with `/bin/sh -c` as the leader of its own process group, and always
@@ -140,14 +103,9 @@ export async function runCommand(request: RunSpec, signal?: AbortSignal): Promis
   let timedOut = false;
   let canceled = false;
   let exited = false;
-  let killDeadline: number | null = null;
-  let killTimer: NodeJS.Timeout | undefined;
-
+  const ending = new GroupEnding(pgid, killGraceMs);
   const terminate = (): void => {
-    if (exited || killDeadline !== null) return;
-    killDeadline = performance.now() + killGraceMs;
-    signalGroup(pgid, 'SIGTERM');
-    killTimer = setTimeout(() => signalGroup(pgid, 'SIGKILL'), killGraceMs);
+    if (!exited) ending.terminate();
   };
   const onAbort = (): void => {
     if (exited) return;
@@ -169,50 +127,31 @@ export async function runCommand(request: RunSpec, signal?: AbortSignal): Promis
     throw error;
   }
 
-  const timeoutTimer =
-    Number.isFinite(spec.timeoutMs) && spec.timeoutMs > 0
-      ? setTimeout(
-          () => {
-            if (exited) return;
-            timedOut = true;
-            terminate();
-          },
-          Math.min(spec.timeoutMs, maxTimerMs),
-        )
-      : undefined;
+  const timeoutTimer = limitTimer(spec.timeoutMs, () => {
+    if (exited) return;
+    timedOut = true;
+    terminate();
+  });
   signal?.addEventListener('abort', onAbort, { once: true });
   // onSpawn may itself have aborted (a Ctrl+C handled synchronously): the listener came too late.
   if (isAborted(signal)) onAbort();
 
-  const ending = await exitPromise;
+  const exit = await exitPromise;
   exited = true;
   clearTimeout(timeoutTimer);
   signal?.removeEventListener('abort', onAbort);
 
-  // While ending the group, members that handle SIGTERM get their grace period to finish.
-  if (killDeadline !== null) await waitForGroupExit(pgid, killDeadline);
-  clearTimeout(killTimer);
   // Anything still in the group (a background job), or gone from it (a daemon), must not
   // outlive the command; once they are dead, nothing holds the output pipes open any more.
-  signalGroup(pgid, 'SIGKILL');
+  await ending.finish();
   // Also in the sandbox's PID namespace: the kernel ends every process inside once its init is
   // gone, but bubblewrap reports the command's exit before that is done, so a daemon can still be
   // running when the command has returned (CI caught one; decisions 44). The scan waits for it.
   await killTaggedProcesses(processTag, pidsBefore);
-
-  let drainTimer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    Promise.all([waitForEnd(child.stdout), waitForEnd(child.stderr)]),
-    new Promise<void>((resolve) => {
-      drainTimer = setTimeout(resolve, drainMs);
-    }),
-  ]);
-  clearTimeout(drainTimer);
-  child.stdout.destroy();
-  child.stderr.destroy();
+  await drainOutput([child.stdout, child.stderr]);
   log?.close();
 
-  const result = { exitCode: ending.code, signal: ending.signal, timedOut, canceled };
+  const result = { exitCode: exit.code, signal: exit.signal, timedOut, canceled };
   return {
     ...base,
     ...result,
@@ -228,6 +167,7 @@ export async function runCommand(request: RunSpec, signal?: AbortSignal): Promis
 /** Runs experiments on this machine. */
 export const localExecutor: Executor = {
   run: runCommand,
+  runSandboxedExperiment,
   async cancel(handle) {
     // Another executor's handle (a Slurm job) names nothing on this machine.
     if (handle.executor !== 'local') return;

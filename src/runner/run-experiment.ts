@@ -1,5 +1,6 @@
 import { formatCrashReport } from './crash-report.js';
 import { formatSeconds, localExecutor } from './execute.js';
+import { evalTimeLimit } from './local-process.js';
 import { MetricScanner } from './metric-scanner.js';
 import { parseMetric, type MetricParse } from './parse-metric.js';
 import type { ExecutionHandle, Executor, ExperimentRun, JobStateChange, RunResult } from './types.js';
@@ -43,8 +44,6 @@ export interface ExperimentResult {
   /** Time a batch job waited in the queue: not part of durationMs. */
   queuedMs?: number;
 }
-
-const minEvalMs = 1000;
 
 function tooSlow(timeoutMs: number): string {
   return `timed out after ${formatSeconds(timeoutMs)} — the change made the experiment too slow`;
@@ -93,7 +92,8 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
       },
       opts.signal,
     );
-    return measureSubmission(opts, submitted, scanner);
+    // null: not this way here (see runSandboxedExperiment); the commands run one by one below.
+    if (submitted !== null) return measureSubmission(opts, submitted, scanner);
   }
 
   const run = await executor.run({ ...common, command: opts.runCommand, timeoutMs: opts.timeoutMs }, opts.signal);
@@ -103,7 +103,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   }
 
   const evalResult = await executor.run(
-    { ...common, command: opts.evalCommand, timeoutMs: Math.max(minEvalMs, opts.timeoutMs - (performance.now() - started)), onStdout: (chunk) => scanner.push(chunk) },
+    { ...common, command: opts.evalCommand, timeoutMs: evalTimeLimit(opts.timeoutMs, performance.now() - started), onStdout: (chunk) => scanner.push(chunk) },
     opts.signal,
   );
   return judge(opts, run, evalResult, scanner, performance.now() - started);

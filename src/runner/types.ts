@@ -95,6 +95,9 @@ export interface ExperimentSpec {
   logPath?: string;
   killGraceMs?: number;
   sandbox?: SandboxWrap;
+  /** Called as each command starts (see RunSpec.onSpawn). */
+  onSpawn?: (pgid: number, processTag: string) => void;
+  /** Called as each command starts: twice, the run's then the eval's, with the same handle when they share a process. */
   onStart?: (handle: ExecutionHandle) => void;
   /** Called with the eval command's standard output, in full, once it is known. */
   onEvalStdout?: (chunk: Buffer) => void;
@@ -121,8 +124,17 @@ export interface Executor {
    * recovery goes through here, never around the executor. Never throws for one that is gone.
    */
   cancel(handle: ExecutionHandle): Promise<void>;
-  /** Runs a whole experiment as one submission; runExperiment uses it where it exists. */
-  runExperiment?(spec: ExperimentSpec, signal?: AbortSignal): Promise<ExperimentRun>;
+  /**
+   * Runs a whole experiment as one submission; runExperiment uses it where it exists. null: it
+   * cannot here, and nothing ran; the two commands are run one by one instead.
+   */
+  runExperiment?(spec: ExperimentSpec, signal?: AbortSignal): Promise<ExperimentRun | null>;
+  /**
+   * Runs a whole experiment in one sandbox, the run and eval commands one after the other inside
+   * it (sandboxedExecutor uses it where the executor has no runExperiment of its own): one
+   * sandbox to set up an experiment, not two (decisions 54).
+   */
+  runSandboxedExperiment?(spec: ExperimentSpec & { sandbox: SandboxWrap }, signal?: AbortSignal): Promise<ExperimentRun | null>;
   /**
    * The result of an experiment a killed crucible left behind (`handle` from its ledger): waits for
    * the job to end, then reads its output. null when there is nothing to adopt (gone, no output).

@@ -75,7 +75,11 @@ export function sandboxedExecutor(executor: Executor, wrap: SandboxWrap | null |
   return {
     run: (spec, signal) => executor.run({ ...spec, sandbox: wrap }, signal),
     cancel: (handle) => executor.cancel(handle),
-    ...(executor.runExperiment ? { runExperiment: (spec, signal) => executor.runExperiment!({ ...spec, sandbox: wrap }, signal) } : {}),
+    ...(executor.runExperiment
+      ? { runExperiment: (spec, signal) => executor.runExperiment!({ ...spec, sandbox: wrap }, signal) }
+      : executor.runSandboxedExperiment
+        ? { runExperiment: (spec, signal) => executor.runSandboxedExperiment!({ ...spec, sandbox: wrap }, signal) }
+        : {}),
     ...(executor.adopt ? { adopt: (handle, spec, signal) => executor.adopt!(handle, { ...spec, sandbox: wrap }, signal) } : {}),
     ...(executor.orphanHandle ? { orphanHandle: (trial) => executor.orphanHandle!(trial) } : {}),
   };}

@@ -1,0 +1,88 @@
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/**
+ * The shell that runs an experiment's two commands one after the other inside its one sandbox
+ * (decisions 54): a copy of /bin/sh that nobody may read (mode 0111). The kernel marks a process
+ * that executes a file it cannot read as not dumpable, and a process that is not dumpable cannot
+ * be traced, nor its memory or descriptors opened through /proc, by one without CAP_SYS_PTRACE.
+ * The run command shares the sandbox with this shell and has no capabilities there: it cannot
+ * take the shell over to write the eval's output or start something of its own as the eval.
+ */
+interface ShellCopy {
+  path: string;
+  dev: number;
+  ino: number;
+  size: number;
+}
+
+let copy: ShellCopy | null | undefined;
+
+/**
+ * Where the sandbox finds the shell: bound read-only into its private /run. Named `sh`: a shell
+ * that is a multi-call binary (busybox) picks what to be by that name.
+ */
+export const experimentShellInSandbox = '/run/.crucible-experiment/sh';
+
+/** Whether files under `dir` may be executed: false on a `noexec` mount (a hardened /tmp), true when /proc cannot tell. */
+export function allowsExec(dir: string, mountinfo = '/proc/self/mountinfo'): boolean {
+  let lines: string[];
+  let real: string;
+  try {
+    lines = readFileSync(mountinfo, 'utf8').split('\n');
+    real = realpathSync(dir);
+  } catch {
+    return true;
+  }
+  let best: { point: string; options: string } | null = null;
+  for (const line of lines) {
+    // "id parent major:minor root mount-point options ...": octal escapes (\040) in paths.
+    const fields = line.split(' ');
+    if (fields.length < 6) continue;
+    const point = fields[4]!.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+    const inside = point === '/' || real === point || real.startsWith(`${point}/`);
+    // Later lines are mounted over earlier ones at the same point.
+    if (inside && (best === null || point.length >= best.point.length)) best = { point, options: fields[5]! };
+  }
+  return best === null || !best.options.split(',').includes('noexec');
+}
+
+function makeCopy(env: NodeJS.ProcessEnv): ShellCopy | null {
+  const home = env['HOME'] || os.homedir();
+  for (const base of [env['TMPDIR'] || os.tmpdir(), path.join(home, '.cache', 'crucible')]) {
+    try {
+      mkdirSync(base, { recursive: true });
+      if (!allowsExec(base)) continue;
+      const dir = mkdtempSync(path.join(base, 'crucible-sh-'));
+      const file = path.join(dir, 'sh');
+      copyFileSync(realpathSync('/bin/sh'), file);
+      chmodSync(file, 0o111);
+      // The copy is this process's: gone with it (a killed crucible leaves one small file).
+      process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+      const stat = statSync(file);
+      return { path: file, dev: stat.dev, ino: stat.ino, size: stat.size };
+    } catch {
+      // the next place, or none
+    }
+  }
+  return null;
+}
+
+function unchanged(c: ShellCopy): boolean {
+  try {
+    const stat = statSync(c.path);
+    return stat.isFile() && stat.dev === c.dev && stat.ino === c.ino && stat.size === c.size && (stat.mode & 0o7777) === 0o111;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The path of the copy on this machine, made on first use and made again when it is gone or was
+ * changed (a cleaner of /tmp); null where none can be made: experiments then take two sandboxes.
+ */
+export function experimentShell(env: NodeJS.ProcessEnv = process.env): string | null {
+  if (copy === undefined || (copy !== null && !unchanged(copy))) copy = makeCopy(env);
+  return copy?.path ?? null;
+}
