@@ -72,7 +72,6 @@ interface Phase {
   stderr: TailBuffer;
   log: LogSink | null;
   startedAt: number;
-  endedAt: number | null;
   /** From the shell's line; null: the sandbox ended first (see the process's exit). */
   status: number | null;
   timedOut: boolean;
@@ -102,7 +101,6 @@ export async function runSandboxedExperiment(spec: ExperimentSpec & { sandbox: S
     stderr: new TailBuffer(maxCapture),
     log: spec.logPath === undefined ? null : new LogSink(spec.logPath, maxLog),
     startedAt: performance.now(),
-    endedAt: null,
     status: null,
     timedOut: false,
     canceled: false,
@@ -198,20 +196,18 @@ export async function runSandboxedExperiment(spec: ExperimentSpec & { sandbox: S
       next('run');
     } else if (said[1] === 'run' && ready && current === run && said[2] !== undefined) {
       run.status = status;
-      run.endedAt = performance.now();
       if (exited || run.status !== 0 || run.timedOut || run.canceled) {
         stop();
         return;
       }
       clearTimeout(timer);
-      const phase = newPhase(spec.evalCommand, evalTimeLimit(spec.timeoutMs, run.endedAt - started));
+      const phase = newPhase(spec.evalCommand, evalTimeLimit(spec.timeoutMs, performance.now() - started));
       evalPhase = phase;
       current = phase;
       timer = limitTimer(phase.limitMs, () => terminate(phase, 'timedOut'));
       next('eval');
     } else if (said[1] === 'eval' && evalPhase !== null && current === evalPhase && said[2] !== undefined) {
       evalPhase.status = status;
-      evalPhase.endedAt = performance.now();
       stop();
     }
   };
@@ -233,7 +229,6 @@ export async function runSandboxedExperiment(spec: ExperimentSpec & { sandbox: S
     child.once('exit', (code, exitSignal) => resolve({ code, signal: exitSignal }));
   });
   exited = true;
-  const endedAt = performance.now();
   signal?.removeEventListener('abort', onAbort);
   await ending.finish();
   await killTaggedProcesses(processTag, pidsBefore);
@@ -252,14 +247,18 @@ export async function runSandboxedExperiment(spec: ExperimentSpec & { sandbox: S
     shellBroken = true;
     return null;
   }
-  const result = (phase: Phase): RunResult => {
+  // Each command's time runs to the next one's start or to the end: the two add up to the whole
+  // experiment, its sandbox's setup and teardown and the cleanup between them included, as two
+  // sandboxes' did.
+  const finishedAt = performance.now();
+  const result = (phase: Phase, until: number): RunResult => {
     const fromExit = phase.status === null;
     const ending = { exitCode: fromExit ? exit.code : phase.status, signal: fromExit ? exit.signal : null, timedOut: phase.timedOut, canceled: phase.canceled };
     return {
       command: phase.command,
       cwd: spec.cwd,
       ...ending,
-      durationMs: (phase.endedAt ?? endedAt) - phase.startedAt,
+      durationMs: until - phase.startedAt,
       stdout: phase.stdout.toString(),
       stderr: phase.stderr.toString(),
       shortMessage: describeEnding(ending, phase.limitMs),
@@ -267,5 +266,5 @@ export async function runSandboxedExperiment(spec: ExperimentSpec & { sandbox: S
       processTag,
     };
   };
-  return { run: result(run), eval: evalPhase === null ? null : result(evalPhase) };
+  return { run: result(run, evalPhase?.startedAt ?? finishedAt), eval: evalPhase === null ? null : result(evalPhase, finishedAt) };
 }
