@@ -132,7 +132,8 @@ export async function runSandboxedExperiment(spec: ExperimentSpec & { sandbox: S
   const handle: ExecutionHandle = { executor: 'local', pgid, processTag };
   const ending = new GroupEnding(pgid, spec.killGraceMs ?? defaultKillGraceMs);
 
-  const run = newPhase(spec.runCommand, spec.timeoutMs);
+  // The run's time starts before the spawn, as runCommand's does: starting the sandbox is part of it.
+  const run = { ...newPhase(spec.runCommand, spec.timeoutMs), startedAt: started };
   let evalPhase = null as Phase | null;
   // The phase whose time runs: the run's from the spawn (a sandbox that hangs while it is set up
   // times out too), the eval's from its step; null once the last line came or the steps stopped.

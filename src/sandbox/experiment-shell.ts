@@ -15,6 +15,8 @@ interface ShellCopy {
   dev: number;
   ino: number;
   size: number;
+  mtimeMs: number;
+  ctimeMs: number;
 }
 
 let copy: ShellCopy | null | undefined;
@@ -61,7 +63,7 @@ function makeCopy(env: NodeJS.ProcessEnv): ShellCopy | null {
       // The copy is this process's: gone with it (a killed crucible leaves one small file).
       process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
       const stat = statSync(file);
-      return { path: file, dev: stat.dev, ino: stat.ino, size: stat.size };
+      return { path: file, dev: stat.dev, ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs };
     } catch {
       // the next place, or none
     }
@@ -72,7 +74,8 @@ function makeCopy(env: NodeJS.ProcessEnv): ShellCopy | null {
 function unchanged(c: ShellCopy): boolean {
   try {
     const stat = statSync(c.path);
-    return stat.isFile() && stat.dev === c.dev && stat.ino === c.ino && stat.size === c.size && (stat.mode & 0o7777) === 0o111;
+    // Any write or chmod moves ctime: a copy changed in place is made again, not used.
+    return stat.isFile() && stat.dev === c.dev && stat.ino === c.ino && stat.size === c.size && stat.mtimeMs === c.mtimeMs && stat.ctimeMs === c.ctimeMs && (stat.mode & 0o7777) === 0o111;
   } catch {
     return false;
   }
@@ -80,7 +83,9 @@ function unchanged(c: ShellCopy): boolean {
 
 /**
  * The path of the copy on this machine, made on first use and made again when it is gone or was
- * changed (a cleaner of /tmp); null where none can be made: experiments then take two sandboxes.
+ * changed (a cleaner of /tmp), checked before each experiment; null where none can be made:
+ * experiments then take two sandboxes. Sandboxed commands never see it where it lies: their /tmp
+ * is their own, and the home folder is read-only to them.
  */
 export function experimentShell(env: NodeJS.ProcessEnv = process.env): string | null {
   if (copy === undefined || (copy !== null && !unchanged(copy))) copy = makeCopy(env);

@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { allowsExec } from '../../src/sandbox/experiment-shell.js';
+import { allowsExec, experimentShell } from '../../src/sandbox/experiment-shell.js';
 
 let dir: string | undefined;
 afterEach(() => {
@@ -44,5 +44,26 @@ describe('allowsExec', () => {
     writeFileSync(file, `${readFileSync(file, 'utf8')}99 1 0:9 / ${spaced.replace(/ /g, '\\040')} rw,noexec shared:1 - tmpfs tmpfs rw\n`);
     expect(allowsExec(spaced, file)).toBe(false);
     expect(allowsExec(sibling, file)).toBe(true);
+  });
+});
+
+describe('experimentShell', () => {
+  it('is a copy of /bin/sh nobody may read, made again when it is gone or changed in place', () => {
+    const first = experimentShell();
+    expect(first).not.toBeNull();
+    expect(statSync(first!).mode & 0o7777).toBe(0o111);
+    expect(statSync(first!).size).toBe(statSync('/bin/sh').size);
+    expect(experimentShell()).toBe(first);
+
+    // Made writable, then back: the same mode, but not the same file any more.
+    chmodSync(first!, 0o711);
+    chmodSync(first!, 0o111);
+    const second = experimentShell();
+    expect(second).not.toBe(first);
+
+    rmSync(second!);
+    const third = experimentShell();
+    expect(third).not.toBe(second);
+    expect(existsSync(third!)).toBe(true);
   });
 });
