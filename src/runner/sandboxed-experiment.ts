@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
-import { experimentShell, experimentShellInSandbox } from '../sandbox/experiment-shell.js';
+import { experimentShell } from '../sandbox/experiment-shell.js';
+import { adoptSandbox, startAheadSoon, startSandbox, takeWaiting, type SandboxRequest, type StartedSandbox } from './experiment-sandbox.js';
 import {
   defaultKillGraceMs,
   defaultMaxCaptureBytes,
@@ -16,50 +15,9 @@ import {
 import { LogSink } from './log-sink.js';
 import { signalGroup } from './process-group.js';
 import type { SandboxWrap } from './spawn-args.js';
-import { killTaggedProcesses, markPids, newProcessTag, processTagVariable } from './stray-processes.js';
+import { killTaggedProcesses } from './stray-processes.js';
 import { TailBuffer } from './tail-buffer.js';
 import type { ExecutionHandle, ExperimentRun, ExperimentSpec, RunResult } from './types.js';
-
-/**
- * The shell script that runs inside the sandbox as its first process (PID 1, bubblewrap's
- * --as-pid-1), from the unreadable copy of /bin/sh (src/sandbox/experiment-shell.ts): nothing
- * else in the sandbox can trace it, read its memory or open its descriptors, and as a namespace's
- * init it gets only the signals it handles from inside. $1 is the run command, $2 the eval
- * command. Descriptors: 0 crucible's steps ("run", "eval"; closed: stop), 1 and 2 the run's
- * output, 3 and 4 the eval's, 5 what the shell tells crucible ("ready", "run <status>",
- * "eval <status>"). Each command gets /dev/null as its input and none of the others.
- *
- * Between the two, everything the run left is killed (kill -1 from a namespace's init reaches
- * every other process in it) and what it added to the private /tmp, /dev/shm and /run is
- * removed: the eval starts as it would in a sandbox of its own. The second kill ends anything
- * the cleanup itself started (an `rm` the run put first on PATH). Each command runs in a subshell
- * that execs it, so that the shell's own report of its end ("Killed") goes nowhere: each
- * command's error output is its own, as in a sandbox of its own.
- *
- * TERM, INT and HUP are caught so that the shell waits for the command, which gets them with
- * the default action, through its grace period; SIGKILL from crucible ends the whole sandbox.
- */
-const EXPERIMENT_SCRIPT = `trap : TERM INT HUP
-if [ "$$" != 1 ]; then echo "crucible: the sandbox has no process namespace of its own" >&2; exit 125; fi
-exec 6>&2 2>/dev/null
-before=
-for f in /tmp/* /tmp/.[!.]* /tmp/..?* /dev/shm/* /dev/shm/.[!.]* /dev/shm/..?* /run/* /run/.[!.]* /run/..?*; do before="$before|$f|"; done
-echo ready >&5
-read step || exit 0
-(exec /bin/sh -c "$1" </dev/null 2>&6 3>&- 4>&- 5>&- 6>&-)
-s=$?
-kill -s KILL -- -1
-exec >/dev/null 6>&-
-for f in /tmp/* /tmp/.[!.]* /tmp/..?* /dev/shm/* /dev/shm/.[!.]* /dev/shm/..?* /run/* /run/.[!.]* /run/..?*; do
-  case "$before" in *"|$f|"*) continue ;; esac
-  if [ -e "$f" ] || [ -L "$f" ]; then rm -rf -- "$f"; fi
-done
-kill -s KILL -- -1
-echo "run $s" >&5
-read step || exit 0
-(exec /bin/sh -c "$2" </dev/null >&3 2>&4 3>&- 4>&- 5>&-)
-echo "eval $?" >&5
-`;
 
 /** Once an experiment has gone through the shell, a later failure to start is the experiment's, not the shell's. */
 let shellProven = false;
@@ -91,8 +49,6 @@ export async function runSandboxedExperiment(spec: ExperimentSpec & { sandbox: S
   const shell = shellBroken ? null : experimentShell(spec.env);
   if (shell === null) return null;
   const started = performance.now();
-  const processTag = newProcessTag();
-  const env = { ...spec.env, [processTagVariable]: processTag };
   const maxCapture = defaultMaxCaptureBytes;
   const maxLog = defaultMaxLogBytes;
   const newPhase = (command: string, limitMs: number): Phase => ({
@@ -112,23 +68,20 @@ export async function runSandboxedExperiment(spec: ExperimentSpec & { sandbox: S
   });
   if (isAborted(signal)) return notStarted('canceled', true);
 
-  const args = [
-    ...spec.sandbox.args,
-    '--ro-bind', shell, experimentShellInSandbox,
-    '--as-pid-1',
-    '--chdir', spec.cwd,
-    '--', experimentShellInSandbox, '-c', EXPERIMENT_SCRIPT, 'crucible-experiment', spec.runCommand, spec.evalCommand,
-  ];
-  const pidsBefore = markPids();
-  const child = spawn(spec.sandbox.bwrap, args, { cwd: spec.cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'] });
-  const [stepsIn, runOut, runErr, evalOut, evalErr, shellSays] = child.stdio as unknown as [Writable, Readable, Readable, Readable, Readable, Readable];
-  stepsIn.on('error', () => undefined); // the shell gone: its exit says why
-  child.on('error', () => undefined);
-  if (child.pid === undefined) {
-    const error = await new Promise<NodeJS.ErrnoException>((resolve) => child.once('error', resolve));
-    return notStarted(describeSpawnError(error, spec.cwd));
+  // A sandbox started ahead for this folder serves when it can; otherwise one starts now.
+  const request: SandboxRequest = { sandbox: spec.sandbox, shell, cwd: spec.cwd, runCommand: spec.runCommand, evalCommand: spec.evalCommand, env: spec.env };
+  let sandbox: StartedSandbox;
+  let envSteps: string[] = [];
+  const waiting = takeWaiting(request);
+  if (waiting !== null) {
+    sandbox = waiting.started;
+    envSteps = waiting.steps;
+  } else {
+    const fresh = startSandbox(request);
+    if (fresh instanceof Promise) return notStarted(describeSpawnError(await fresh, spec.cwd));
+    sandbox = fresh;
   }
-  const pgid = child.pid;
+  const { pgid, processTag, stepsIn } = sandbox;
   const handle: ExecutionHandle = { executor: 'local', pgid, processTag };
   const ending = new GroupEnding(pgid, spec.killGraceMs ?? defaultKillGraceMs);
 
@@ -141,27 +94,6 @@ export async function runSandboxedExperiment(spec: ExperimentSpec & { sandbox: S
   let ready = false;
   let exited = false;
   let failure = null as Error | null;
-
-  runOut.on('data', (chunk: Buffer) => {
-    run.stdout.push(chunk);
-    run.log?.write(chunk);
-  });
-  runErr.on('data', (chunk: Buffer) => {
-    run.stderr.push(chunk);
-    run.log?.write(chunk);
-  });
-  // Only the eval's shell holds these: nothing arrives before the eval starts.
-  evalOut.on('data', (chunk: Buffer) => {
-    if (evalPhase === null) return;
-    evalPhase.stdout.push(chunk);
-    evalPhase.log?.write(chunk);
-    spec.onEvalStdout?.(chunk);
-  });
-  evalErr.on('data', (chunk: Buffer) => {
-    if (evalPhase === null) return;
-    evalPhase.stderr.push(chunk);
-    evalPhase.log?.write(chunk);
-  });
 
   const terminate = (phase: Phase, why: 'timedOut' | 'canceled'): void => {
     if (exited || current !== phase) return;
@@ -185,17 +117,17 @@ export async function runSandboxedExperiment(spec: ExperimentSpec & { sandbox: S
       stop();
       return;
     }
-    stepsIn.write(`${step}\n`);
+    stepsIn.write(step === 'run' ? [...envSteps, 'run', ''].join('\n') : `${step}\n`);
   };
-  const onLine = (line: string): void => {
-    const said = /^(ready|run|eval)(?: (\d+))?$/.exec(line);
-    if (said === null) return;
-    const status = Number(said[2]);
-    if (said[1] === 'ready' && !ready && current === run && !exited) {
+  function said(line: string): void {
+    const words = /^(ready|run|eval)(?: (\d+))?$/.exec(line);
+    if (words === null) return;
+    const status = Number(words[2]);
+    if (words[1] === 'ready' && !ready && current === run && !exited) {
       ready = true;
       shellProven = true;
       next('run');
-    } else if (said[1] === 'run' && ready && current === run && said[2] !== undefined) {
+    } else if (words[1] === 'run' && ready && current === run && words[2] !== undefined) {
       run.status = status;
       if (exited || run.status !== 0 || run.timedOut || run.canceled) {
         stop();
@@ -207,17 +139,37 @@ export async function runSandboxedExperiment(spec: ExperimentSpec & { sandbox: S
       current = phase;
       timer = limitTimer(phase.limitMs, () => terminate(phase, 'timedOut'));
       next('eval');
-    } else if (said[1] === 'eval' && evalPhase !== null && current === evalPhase && said[2] !== undefined) {
+    } else if (words[1] === 'eval' && evalPhase !== null && current === evalPhase && words[2] !== undefined) {
       evalPhase.status = status;
       stop();
     }
-  };
+  }
+
+  // Last: what the shell already said (a sandbox started ahead is "ready") is acted on at once.
   let pending = '';
-  shellSays.on('data', (chunk: Buffer) => {
-    pending += chunk.toString('latin1');
-    for (let at = pending.indexOf('\n'); at !== -1; at = pending.indexOf('\n')) {
-      onLine(pending.slice(0, at));
-      pending = pending.slice(at + 1);
+  adoptSandbox(sandbox, (index, chunk) => {
+    if (index === 0) {
+      run.stdout.push(chunk);
+      run.log?.write(chunk);
+    } else if (index === 1) {
+      run.stderr.push(chunk);
+      run.log?.write(chunk);
+    } else if (index === 4) {
+      pending += chunk.toString('latin1');
+      for (let at = pending.indexOf('\n'); at !== -1; at = pending.indexOf('\n')) {
+        said(pending.slice(0, at));
+        pending = pending.slice(at + 1);
+      }
+    } else if (evalPhase !== null) {
+      // Only the eval's shell holds these: nothing arrives before the eval starts.
+      const eval_ = evalPhase;
+      if (index === 2) {
+        eval_.stdout.push(chunk);
+        spec.onEvalStdout?.(chunk);
+      } else {
+        eval_.stderr.push(chunk);
+      }
+      eval_.log?.write(chunk);
     }
   });
 
@@ -226,15 +178,13 @@ export async function runSandboxedExperiment(spec: ExperimentSpec & { sandbox: S
   };
   signal?.addEventListener('abort', onAbort, { once: true });
   if (isAborted(signal)) onAbort();
-  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, exitSignal) => resolve({ code, signal: exitSignal }));
-  });
+  const exit = await sandbox.exit;
   exited = true;
   signal?.removeEventListener('abort', onAbort);
   await ending.finish();
-  await killTaggedProcesses(processTag, pidsBefore);
+  await killTaggedProcesses(processTag, sandbox.pidsBefore);
   // The shell's last line can arrive after the sandbox's exit: read everything first.
-  await drainOutput([runOut, runErr, evalOut, evalErr, shellSays]);
+  await drainOutput(sandbox.outputs);
   clearTimeout(timer);
   stepsIn.destroy();
   run.log?.close();
@@ -248,6 +198,8 @@ export async function runSandboxedExperiment(spec: ExperimentSpec & { sandbox: S
     shellBroken = true;
     return null;
   }
+  // The next experiment in this folder will most likely be like this one: its sandbox starts now.
+  if (ready && !run.canceled && !(evalPhase?.canceled ?? false) && !isAborted(signal)) startAheadSoon(request);
   // Each command's time runs to the next one's start or to the end: the two add up to the whole
   // experiment, its sandbox's setup and teardown and the cleanup between them included, as two
   // sandboxes' did.
