@@ -1,3 +1,4 @@
+import { statSync, truncateSync } from 'node:fs';
 import { experimentShell } from '../sandbox/experiment-shell.js';
 import { adoptSandbox, startAheadSoon, startSandbox, takeWaiting, type SandboxRequest, type StartedSandbox } from './experiment-sandbox.js';
 import {
@@ -18,6 +19,22 @@ import type { SandboxWrap } from './spawn-args.js';
 import { killTaggedProcesses } from './stray-processes.js';
 import { TailBuffer } from './tail-buffer.js';
 import type { ExecutionHandle, ExperimentRun, ExperimentSpec, RunResult } from './types.js';
+
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+function truncateLog(file: string, size: number): void {
+  try {
+    truncateSync(file, size);
+  } catch {
+    // a log that cannot be cut keeps the line: it says what happened
+  }
+}
 
 /** Once an experiment has gone through the shell, a later failure to start is the experiment's, not the shell's. */
 let shellProven = false;
@@ -40,7 +57,7 @@ interface Phase {
 /**
  * Runs an experiment's run command and then, when it exits 0 in time, its eval command, in one
  * bubblewrap sandbox instead of one each (decisions 54): one sandbox and one spawn less per
- * experiment. Each command is timed, limited, canceled and captured as runCommand would, and
+ * experiment, and that one often started ahead (experiment-sandbox.ts). Each command is timed, limited, canceled and captured as runCommand would, and
  * starts with what a fresh sandbox gives it. null when this machine cannot do it this way (no
  * unreadable shell copy can be made, or it did not start in the sandbox): the caller then runs
  * the two commands one by one.
@@ -67,6 +84,9 @@ export async function runSandboxedExperiment(spec: ExperimentSpec & { sandbox: S
     eval: null,
   });
   if (isAborted(signal)) return notStarted('canceled', true);
+  // Where the shell turns out not to start here, the commands run again one by one: what this
+  // try wrote to the log (bubblewrap's complaint) is taken back first.
+  const logSizeBefore = spec.logPath === undefined ? 0 : sizeOf(spec.logPath);
 
   // A sandbox started ahead for this folder serves when it can; otherwise one starts now.
   const request: SandboxRequest = { sandbox: spec.sandbox, shell, cwd: spec.cwd, runCommand: spec.runCommand, evalCommand: spec.evalCommand, env: spec.env };
@@ -196,6 +216,7 @@ export async function runSandboxedExperiment(spec: ExperimentSpec & { sandbox: S
     // this machine's experiments take two sandboxes, this one included. A sandbox that cannot be
     // set up at all fails there the same way, and says why.
     shellBroken = true;
+    if (spec.logPath !== undefined) truncateLog(spec.logPath, logSizeBefore);
     return null;
   }
   // The next experiment in this folder will most likely be like this one: its sandbox starts now.

@@ -36,12 +36,15 @@ describe.skipIf(!sandboxSupport.ok)(`where one sandbox for both commands cannot 
         env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
         timeoutMs: 20_000,
         metricName: 'loss',
+        logPath: path.join(dir, 'run.log'),
         executor: sandboxedExecutor(localExecutor, wrap),
         onStart: (handle) => starts.push(handle.executor === 'local' ? (handle.pgid ?? 0) : 0),
       });
       expect(result.metric).toMatchObject({ ok: true, value: 4 });
       expect(result.run.stderr).toBe('');
     }
+    // The log holds the commands' output, not the failed try's complaint.
+    expect(readFileSync(path.join(dir, 'run.log'), 'utf8')).toBe('loss: 0\nloss: 4\nloss: 0\nloss: 4\n');
     // Tried once; each experiment then took two sandboxes: two process groups, both recorded.
     expect(readFileSync(tries, 'utf8')).toBe('x\n');
     expect(starts).toHaveLength(4);
