@@ -9,7 +9,6 @@ import { ConfigError, CrucibleError, GitError, ProjectError } from '../errors.js
 import { ensureGitignored } from '../project/gitignore.js';
 import { experimentEnv } from '../runner/environment.js';
 import { runCommand } from '../runner/execute.js';
-import { endWaitingSandboxes } from '../runner/experiment-sandbox.js';
 import { slotEnvironments } from '../runner/slot-resources.js';
 import { decideSandbox, type SandboxDecision } from '../sandbox/decide.js';
 import { detectSandbox } from '../sandbox/detect.js';
@@ -146,8 +145,7 @@ export async function openRun(options: OpenRunOptions): Promise<OpenRun> {
   let results: ResultsFile | undefined;
   // Each step runs whatever the others do: a lock left behind would refuse the next run. The
   // checkpoint comes first: it covers the session's last events, under the lock.
-  // A sandbox started ahead of an experiment that will not come is ended with the run.
-  const close = (): void => runEveryStepSync([() => checkpoint?.write(), () => ledger?.close(), () => results?.close(), () => lock.release(), () => folderLock.release(), endWaitingSandboxes]);
+  const close = (): void => runEveryStepSync([() => checkpoint?.write(), () => ledger?.close(), () => results?.close(), () => lock.release(), () => folderLock.release()]);
   try {
     const exists = await git.branchExists(branch);
     let forkedFrom: OpenRun['forkedFrom'] = null;

@@ -1,6 +1,6 @@
 import { statSync, truncateSync } from 'node:fs';
 import { experimentShell } from '../sandbox/experiment-shell.js';
-import { adoptSandbox, startAheadSoon, startSandbox, takeWaiting, type SandboxRequest, type StartedSandbox } from './experiment-sandbox.js';
+import { listenToSandbox, startSandbox } from './experiment-sandbox.js';
 import {
   defaultKillGraceMs,
   defaultMaxCaptureBytes,
@@ -57,7 +57,7 @@ interface Phase {
 /**
  * Runs an experiment's run command and then, when it exits 0 in time, its eval command, in one
  * bubblewrap sandbox instead of one each (decisions 54): one sandbox and one spawn less per
- * experiment, and that one often started ahead (experiment-sandbox.ts). Each command is timed, limited, canceled and captured as runCommand would, and
+ * experiment. Each command is timed, limited, canceled and captured as runCommand would, and
  * starts with what a fresh sandbox gives it. null when this machine cannot do it this way (no
  * unreadable shell copy can be made, or it did not start in the sandbox): the caller then runs
  * the two commands one by one.
@@ -88,19 +88,8 @@ export async function runSandboxedExperiment(spec: ExperimentSpec & { sandbox: S
   // try wrote to the log (bubblewrap's complaint) is taken back first.
   const logSizeBefore = spec.logPath === undefined ? 0 : sizeOf(spec.logPath);
 
-  // A sandbox started ahead for this folder serves when it can; otherwise one starts now.
-  const request: SandboxRequest = { sandbox: spec.sandbox, shell, cwd: spec.cwd, runCommand: spec.runCommand, evalCommand: spec.evalCommand, env: spec.env };
-  let sandbox: StartedSandbox;
-  let envSteps: string[] = [];
-  const waiting = takeWaiting(request);
-  if (waiting !== null) {
-    sandbox = waiting.started;
-    envSteps = waiting.steps;
-  } else {
-    const fresh = startSandbox(request);
-    if (fresh instanceof Promise) return notStarted(describeSpawnError(await fresh, spec.cwd));
-    sandbox = fresh;
-  }
+  const sandbox = startSandbox({ sandbox: spec.sandbox, shell, cwd: spec.cwd, runCommand: spec.runCommand, evalCommand: spec.evalCommand, env: spec.env });
+  if (sandbox instanceof Promise) return notStarted(describeSpawnError(await sandbox, spec.cwd));
   const { pgid, processTag, stepsIn } = sandbox;
   const handle: ExecutionHandle = { executor: 'local', pgid, processTag };
   const ending = new GroupEnding(pgid, spec.killGraceMs ?? defaultKillGraceMs);
@@ -137,7 +126,7 @@ export async function runSandboxedExperiment(spec: ExperimentSpec & { sandbox: S
       stop();
       return;
     }
-    stepsIn.write(step === 'run' ? [...envSteps, 'run', ''].join('\n') : `${step}\n`);
+    stepsIn.write(`${step}\n`);
   };
   function said(line: string): void {
     const words = /^(ready|run|eval)(?: (\d+))?$/.exec(line);
@@ -165,9 +154,8 @@ export async function runSandboxedExperiment(spec: ExperimentSpec & { sandbox: S
     }
   }
 
-  // Last: what the shell already said (a sandbox started ahead is "ready") is acted on at once.
   let pending = '';
-  adoptSandbox(sandbox, (index, chunk) => {
+  listenToSandbox(sandbox, (index, chunk) => {
     if (index === 0) {
       run.stdout.push(chunk);
       run.log?.write(chunk);
@@ -219,8 +207,6 @@ export async function runSandboxedExperiment(spec: ExperimentSpec & { sandbox: S
     if (spec.logPath !== undefined) truncateLog(spec.logPath, logSizeBefore);
     return null;
   }
-  // The next experiment in this folder will most likely be like this one: its sandbox starts now.
-  if (ready && !run.canceled && !(evalPhase?.canceled ?? false) && !isAborted(signal)) startAheadSoon(request);
   // Each command's time runs to the next one's start or to the end: the two add up to the whole
   // experiment, its sandbox's setup and teardown and the cleanup between them included, as two
   // sandboxes' did.
