@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { experimentShellInSandbox } from '../sandbox/experiment-shell.js';
 import type { SandboxWrap } from './spawn-args.js';
@@ -17,7 +17,8 @@ import { markPids, newProcessTag, processTagVariable, type PidMark } from './str
  * Steps: "run", then "eval"; anything else, or the end, stops it. Between the two commands, everything the run left is killed (kill -1 from a namespace's init
  * reaches every other process in it) and what it added to the private /tmp, /dev/shm and /run is
  * removed: the eval starts as it would in a sandbox of its own. The second kill ends anything the
- * cleanup itself started (an `rm` the run put first on PATH). Each command runs in a subshell
+ * cleanup itself started (an `rm` the run put first on PATH). The standard folders follow the
+ * experiment's PATH for that `rm`: the cleanup holds where its PATH has none. Each command runs in a subshell
  * that execs it, so that the shell's own report of its end ("Killed") goes nowhere: each
  * command's error output is its own, as in a sandbox of its own.
  *
@@ -41,7 +42,7 @@ kill -s KILL -- -1
 exec >/dev/null 6>&-
 for f in /tmp/* /tmp/.[!.]* /tmp/..?* /dev/shm/* /dev/shm/.[!.]* /dev/shm/..?* /run/* /run/.[!.]* /run/..?*; do
   case "$before" in *"|$f|"*) continue ;; esac
-  if [ -e "$f" ] || [ -L "$f" ]; then rm -rf -- "$f"; fi
+  if [ -e "$f" ] || [ -L "$f" ]; then PATH="$PATH:/usr/bin:/bin" rm -rf -- "$f"; fi
 done
 kill -s KILL -- -1
 echo "run $s" >&5
@@ -72,7 +73,6 @@ export interface SandboxExit {
 
 /** A sandbox started: its shell waits for its first step. */
 export interface StartedSandbox {
-  readonly child: ChildProcess;
   readonly stepsIn: Writable;
   /** Descriptors 1 to 5 of the shell, in order: run out, run err, eval out, eval err, what it says. */
   readonly outputs: readonly [Readable, Readable, Readable, Readable, Readable];
@@ -100,7 +100,6 @@ export function startSandbox(request: SandboxRequest): StartedSandbox | Promise<
   const [stepsIn, ...outputs] = child.stdio as unknown as [Writable, Readable, Readable, Readable, Readable, Readable];
   stepsIn.on('error', () => undefined); // the shell gone: its exit says why
   return {
-    child,
     stepsIn,
     outputs,
     pgid: child.pid,

@@ -29,14 +29,14 @@ function folder(): string {
   return dir;
 }
 
-function experiment(cwd: string, run: string, evalCommand: string, options: { timeoutMs?: number; signal?: AbortSignal; starts?: ExecutionHandle[] } = {}): Promise<ExperimentResult> {
+function experiment(cwd: string, run: string, evalCommand: string, options: { timeoutMs?: number; signal?: AbortSignal; starts?: ExecutionHandle[]; path?: string } = {}): Promise<ExperimentResult> {
   if (!sandboxSupport.ok) throw new Error('no sandbox');
   const wrap = experimentSandbox({ on: true, bwrap: sandboxSupport.bwrap, why: '' }, { enabled: true, writable: [], network: false, agent_writable: [], agent_network: true }, { projectDir: cwd, readonly: [], env: process.env });
   return runExperiment({
     runCommand: run,
     evalCommand,
     cwd,
-    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/' },
+    env: { PATH: options.path ?? process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/' },
     timeoutMs: options.timeoutMs ?? 20_000,
     metricName: 'loss',
     killGraceMs: 400,
@@ -92,6 +92,10 @@ describe.skipIf(!sandboxSupport.ok)(`an experiment's two commands in one sandbox
     expect(planted.metric).toMatchObject({ ok: true, value: 1 });
     expect(planted.eval?.stdout).toBe(clean.eval?.stdout);
     expect(planted.eval?.stdout).not.toMatch(/\b(a|d|e|f|h)\n/);
+
+    // An experiment whose PATH has no rm: the private folders are emptied all the same.
+    const noRm = await experiment(cwd, '/usr/bin/touch /tmp/a /dev/shm/d', `/bin/ls -A /tmp /dev/shm /run; echo "loss: 1"`, { path: '/nonexistent' });
+    expect(noRm.eval?.stdout).toBe(clean.eval?.stdout);
   });
 
   it('runs no eval after a failed run, and each command keeps its own error output', async () => {
