@@ -1,23 +1,29 @@
 /**
  * `npm run bench:startup`: how long the `crucible` command takes to start, against bare Node.
  *
- *   node bench/startup.mjs [--runs 15] [--base <git ref>] [--keep]
+ *   node bench/startup.mjs [--runs 15] [--base <git ref>] [--keep] [--instructions]
  *
  * Times `node -e 0`, `crucible --help`, `crucible status`, `crucible history --json` (on a
  * project with 20 trials) and `crucible run`'s time to its first `trial.start` event, interleaved
  * in one run, --runs times each (median and p10–p90). With --base, that commit is built into a
  * temporary folder and measured in the same rounds as the current dist/ ("before" and "after").
  *
+ * Each build's compile cache (docs/decisions.md 55) lives in the bench's temporary folder: the
+ * warm-up round writes it, the timed rounds read it. A build that has one is also measured with
+ * it turned off ("<build>, no cache"), in the same rounds. With --instructions, each command's
+ * instruction count under valgrind is added (a figure that load does not move; slow: about 3 s a
+ * command).
+ *
  * Prints a table and writes bench/results/startup.json. Never run as a timed test.
  */
-import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { benchGitEnv } from './lib/fixture.mjs';
 import { cpuPressure, describeMachine, loadAverage } from './lib/machine.mjs';
-import { buildCommit, measureStartup, renderStartup } from './lib/startup.mjs';
+import { buildCommit, countInstructions, measureStartup, renderInstructions, renderStartup } from './lib/startup.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(repoRoot, 'dist', 'cli', 'main.js');
@@ -29,7 +35,7 @@ if (!existsSync(cli)) {
 }
 
 const tmp = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'crucible-bench-startup-')));
-const env = { ...process.env, ...benchGitEnv, NO_COLOR: '1', CRUCIBLE_WORKTREE_DIR: path.join(tmp, 'worktrees') };
+const env = { ...process.env, ...benchGitEnv, NO_COLOR: '1', CRUCIBLE_WORKTREE_DIR: path.join(tmp, 'worktrees'), XDG_CACHE_HOME: path.join(tmp, 'cache') };
 try {
   const machine = describeMachine();
   const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim();
@@ -41,11 +47,17 @@ try {
     builds.before = buildCommit(repoRoot, options.base, path.join(tmp, 'base'));
   }
   builds[options.base ? 'after' : 'current'] = cli;
+  // Measured without its compile cache too, where the build has one.
+  for (const [name, buildCli] of Object.entries(builds)) {
+    if (readFileSync(buildCli, 'utf8').includes('NODE_DISABLE_COMPILE_CACHE')) builds[`${name}, no cache`] = { cli: buildCli, env: { NODE_DISABLE_COMPILE_CACHE: '1' } };
+  }
   log(`crucible start-up: ${machine.node}, ${machine.platform}, ${machine.cpus} CPUs (${machine.cpuModel}); ${options.runs} runs each, interleaved`);
   const loadBefore = loadAverage();
   const pressureBefore = cpuPressure();
   const result = await measureStartup({ builds, dir: path.join(tmp, 'project'), env, runs: options.runs, log });
   log(`\n${renderStartup(result)}`);
+  const instructions = options.instructions ? countInstructions({ builds, dir: path.join(tmp, 'project'), env, log }) : null;
+  if (options.instructions) log(instructions === null ? 'instructions: valgrind is not installed' : `\n${renderInstructions(instructions)}`);
   const out = {
     date: new Date().toISOString(),
     machine,
@@ -53,6 +65,7 @@ try {
     cpu_pressure: { before: pressureBefore, after: cpuPressure() },
     commits: { ...(base ? { before: base } : {}), [base ? 'after' : 'current']: `${head} (working tree)` },
     ...result,
+    ...(instructions ? { instructions } : {}),
   };
   mkdirSync(path.join(repoRoot, 'bench', 'results'), { recursive: true });
   writeFileSync(path.join(repoRoot, 'bench', 'results', 'startup.json'), `${JSON.stringify(out, null, 2)}\n`);
@@ -63,13 +76,14 @@ try {
 }
 
 function parseOptions(args) {
-  const parsed = { runs: 15, base: null, keep: false };
+  const parsed = { runs: 15, base: null, keep: false, instructions: false };
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--runs') parsed.runs = Number(args[++i]);
     else if (args[i] === '--base') parsed.base = args[++i];
     else if (args[i] === '--keep') parsed.keep = true;
+    else if (args[i] === '--instructions') parsed.instructions = true;
     else {
-      process.stderr.write(`unknown option ${args[i]}\nusage: node bench/startup.mjs [--runs 15] [--base <git ref>] [--keep]\n`);
+      process.stderr.write(`unknown option ${args[i]}\nusage: node bench/startup.mjs [--runs 15] [--base <git ref>] [--keep] [--instructions]\n`);
       process.exit(2);
     }
   }

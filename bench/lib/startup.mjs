@@ -15,7 +15,8 @@ import { median, percentile, round } from './stats.mjs';
  * Every build (the current dist/ and, with a base, an older commit built alongside) and every
  * command is measured in the same rounds, interleaved, the order reversed every other round: load
  * from other processes falls on all of them alike. Wall time is the figure; the children's CPU
- * time (Linux, 10 ms ticks) is kept too, because on a shared machine it varies less.
+ * time (Linux, 10 ms ticks) is kept too, because on a shared machine it varies less. A build is a
+ * CLI path, or { cli, env } for the same CLI run with other variables (the compile cache off).
  */
 
 /** The commands timed, in the order of the table. `null` args: bare Node. */
@@ -32,6 +33,11 @@ export const STARTUP_COMMANDS = [
  * node_modules linked, `npm run build`), for a before/after comparison in one run. Returns the
  * path of its CLI.
  */
+/** A build's CLI path and the variables it runs with. */
+function buildOf(build, env) {
+  return typeof build === 'string' ? { cli: build, env } : { cli: build.cli, env: { ...env, ...build.env } };
+}
+
 export function buildCommit(repoRoot, ref, dir) {
   const cli = path.join(buildRef(repoRoot, ref, dir), 'cli', 'main.js');
   if (!existsSync(cli)) throw new Error(`building ${ref} wrote no ${cli}`);
@@ -48,8 +54,8 @@ export async function measureStartup({ builds, dir, env, runs = 15, trials = 20,
   const names = Object.keys(builds);
   const first = builds[names[0]];
   // Records to read: `trials` trials of the tuner, then one resumable run per build for `run`.
-  runCli(first, ['run', '-t', 'bench', '-n', String(trials), '--no-interactive'], project, env);
-  for (const name of names) runCli(builds[name], ['run', '-t', runTag(name), '-n', '1', '--no-interactive'], project, env);
+  runCli(buildOf(first, env), ['run', '-t', 'bench', '-n', String(trials), '--no-interactive'], project);
+  for (const name of names) runCli(buildOf(builds[name], env), ['run', '-t', runTag(name), '-n', '1', '--no-interactive'], project);
 
   const samples = new Map();
   const record = (key, wall, cpu) => {
@@ -75,7 +81,8 @@ export async function measureStartup({ builds, dir, env, runs = 15, trials = 20,
   const bare = summarize(samples.get(`node|node -e 0`));
   const result = { runs, project_trials: trials, node_ms: bare, builds: {} };
   for (const name of names) {
-    result.builds[name] = { cli: builds[name], commands: {} };
+    const { cli, env: buildEnv } = buildOf(builds[name], {});
+    result.builds[name] = { cli, ...(Object.keys(buildEnv).length > 0 ? { env: buildEnv } : {}), commands: {} };
     for (const command of STARTUP_COMMANDS.slice(1)) {
       const figures = summarize(samples.get(`${name}|${command.name}`));
       result.builds[name].commands[command.name] = { ...figures, ratio_to_node: round(figures.wall.median / bare.wall.median, 2) };
@@ -84,7 +91,7 @@ export async function measureStartup({ builds, dir, env, runs = 15, trials = 20,
   return result;
 }
 
-function runCli(cli, args, cwd, env) {
+function runCli({ cli, env }, args, cwd) {
   const result = spawnSync(process.execPath, [cli, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`crucible ${args.join(' ')} exited with ${result.status}: ${result.stderr.trim()}`);
 }
@@ -93,9 +100,10 @@ function runTag(build) {
   return `startup-${build.replace(/[^A-Za-z0-9-]/g, '-')}`;
 }
 
-async function timeJob(job, builds, project, env) {
-  if (job.command.args === 'run') return timeFirstTrial(builds[job.build], runTag(job.build), project, env);
-  const args = job.command.args === null ? ['-e', '0'] : [builds[job.build], ...job.command.args];
+async function timeJob(job, builds, project, baseEnv) {
+  const { cli, env } = job.build === undefined ? { cli: null, env: baseEnv } : buildOf(builds[job.build], baseEnv);
+  if (job.command.args === 'run') return timeFirstTrial(cli, runTag(job.build), project, env);
+  const args = job.command.args === null ? ['-e', '0'] : [cli, ...job.command.args];
   const cpuBefore = childrenCpuMs();
   const start = performance.now();
   const result = spawnSync(process.execPath, args, { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
@@ -153,4 +161,43 @@ export function renderStartup(result) {
   }
   const widths = header.map((_, i) => Math.max(...[header, ...rows].map((r) => String(r[i]).length)));
   return [header, ...rows].map((r) => r.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ')).join('\n');
+}
+
+/**
+ * The instructions each command executes (valgrind's cachegrind, `I refs`, every thread counted):
+ * a figure that load from other processes does not move, where wall time on a shared machine
+ * moves by more than what is measured. Median of `runs` counts per build and command (V8's
+ * background threads vary it by about 1%). Null when valgrind is not installed.
+ */
+export function countInstructions({ builds, dir, env, runs = 3, log = () => {} }) {
+  if (spawnSync('valgrind', ['--version'], { stdio: 'ignore' }).status !== 0) return null;
+  const count = (args, runEnv) => {
+    const result = spawnSync('valgrind', ['--tool=cachegrind', '--cache-sim=no', '--cachegrind-out-file=/dev/null', process.execPath, ...args], { cwd: dir, env: runEnv, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+    const refs = /I\s+refs:\s+([\d,]+)/.exec(result.stderr);
+    if (result.status !== 0 || refs === null) throw new Error(`valgrind ${args.join(' ')} exited with ${result.status}: ${result.stderr.trim().split('\n').slice(-3).join(' ')}`);
+    return Number(refs[1].replaceAll(',', ''));
+  };
+  const medianOf = (args, runEnv) => median(Array.from({ length: runs }, () => count(args, runEnv)));
+  const node = medianOf(['-e', '0'], env);
+  const result = { runs, node_e_0: node, builds: {} };
+  for (const [name, build] of Object.entries(builds)) {
+    const { cli, env: buildEnv } = buildOf(build, env);
+    result.builds[name] = {};
+    for (const command of STARTUP_COMMANDS.slice(1, 4)) {
+      const refs = medianOf([cli, ...command.args], buildEnv);
+      result.builds[name][command.name] = { instructions: refs, above_node: refs - node };
+      log(`instructions: ${name} ${command.name} ${(refs / 1e6).toFixed(1)} M (${((refs - node) / 1e6).toFixed(1)} M above node -e 0)`);
+    }
+  }
+  return result;
+}
+
+/** The instruction counts as a table: millions, and what each command adds to bare Node's. */
+export function renderInstructions(counts) {
+  const names = Object.keys(counts.builds);
+  const lines = [`instructions (millions, valgrind; node -e 0: ${(counts.node_e_0 / 1e6).toFixed(1)}), above node -e 0:`];
+  for (const command of STARTUP_COMMANDS.slice(1, 4)) {
+    lines.push(`  ${command.name.padEnd(24)} ${names.map((n) => `${n} ${(counts.builds[n][command.name].above_node / 1e6).toFixed(1)}`).join('   ')}`);
+  }
+  return lines.join('\n');
 }
