@@ -21,7 +21,7 @@ import { runPaths, type RunPaths } from '../store/run-paths.js';
 import { createAccessPolicy } from '../workspace/access-policy.js';
 import { createGit, type Git } from '../workspace/git.js';
 import { describeUnmatchedEntries } from '../workspace/unmatched-entries.js';
-import { initRepo, isInsideRepo, repoLayout } from '../workspace/project-git.js';
+import { initRepo, isInsideRepo, probeWorkTree, repoLayout } from '../workspace/project-git.js';
 import type { LoopReporter } from './events.js';
 import { runEveryStepSync } from './cleanup-steps.js';
 import { findForkPoint } from './fork.js';
@@ -112,13 +112,15 @@ export async function openRun(options: OpenRunOptions): Promise<OpenRun> {
   // Credentials and endpoint are checked before anything is created: a wrong key stops here.
   await agent?.preflight?.(AbortSignal.timeout(60_000));
 
-  if (!(await isInsideRepo(projectDir))) {
+  let probe = await probeWorkTree(projectDir, { env });
+  if (!probe.inside) {
     await ensureGitignored(projectDir, NEW_REPO_PATTERNS);
-    await initRepo(projectDir, { env });
+    // A repository of its own: the folder is its top.
+    probe = { inside: true, prefix: '', head: await initRepo(projectDir, { env }) };
     options.reporter.notice?.('No git repository here: created one, with all current files in an initial commit.');
   }
-  const git = createGit(projectDir, { env });
-  if ((await git.run(['rev-parse', '--verify', '--quiet', 'HEAD'], { allowFail: true })).exitCode !== 0) {
+  const git = createGit(projectDir, { env, prefix: probe.prefix });
+  if (probe.head === null) {
     throw new ProjectError('the repository has no commit yet', { hints: ['Commit your files first (git add -A && git commit -m initial).'] });
   }
   await refuseUntrackedProject(git, projectDir);

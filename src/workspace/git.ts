@@ -33,6 +33,8 @@ export interface GitOptions {
   config?: readonly string[];
   /** Extra global options placed before the subcommand (e.g. --git-dir=..., --work-tree=...). */
   globalArgs?: readonly string[];
+  /** The folder's place in its repository, where it is known already: showPrefix answers it without git. */
+  prefix?: string;
 }
 
 export interface Git {
@@ -74,6 +76,11 @@ export interface Git {
   listTags(prefix: string): Promise<string[]>;
   /** Environment additions for commits: empty when the repository has an identity, crucible's otherwise. */
   identityEnv(): Promise<NodeJS.ProcessEnv>;
+  /**
+   * `git var -l` with identityEnv's additions (settings, and the identities git writes): asked
+   * once per Git, as the identity is. Its exit code says whether git could answer.
+   */
+  listVars(): Promise<GitRunResult>;
 }
 
 export const CRUCIBLE_IDENTITY = { name: 'crucible', email: 'crucible@localhost' } as const;
@@ -96,21 +103,27 @@ export function createGit(cwd: string, options: GitOptions = {}): Git {
   for (const name of REDIRECTING_ENV) delete env[name];
   const prefixArgs = [...(options.config ?? []), ...BASE_CONFIG].flatMap((setting) => ['-c', setting]);
   prefixArgs.push(...(options.globalArgs ?? []));
-  let identity: Promise<NodeJS.ProcessEnv> | undefined;
+  let identity: Promise<Identity> | undefined;
+  let vars: Promise<GitRunResult> | undefined;
 
   const run = (args: readonly string[], opts: GitRunOptions = {}) =>
     execGit(cwd, [...prefixArgs, ...args], opts.env ? { ...env, ...opts.env } : env, opts, args);
 
   const succeeds = async (args: readonly string[]) => (await run(args, { allowFail: true })).exitCode === 0;
 
-  const identityEnv = () => {
+  const detected = () => {
     identity ??= detectIdentity(run, env);
     return identity;
+  };
+  const identityEnv = async () => (await detected()).env;
+  const listVars = () => {
+    vars ??= detected().then((found) => found.listed ?? run(['var', '-l'], { allowFail: true, env: found.env }));
+    return vars;
   };
 
   const headSha = async () => (await run(['rev-parse', '--verify', 'HEAD'])).stdout.trim();
   // A folder's place in its repository does not change while crucible works in it: one process, not one per check.
-  let prefix: Promise<string> | undefined;
+  let prefix: Promise<string> | undefined = options.prefix === undefined ? undefined : Promise.resolve(options.prefix);
   const showPrefix = () => {
     if (prefix === undefined) {
       prefix = run(['rev-parse', '--show-prefix']).then((r) => r.stdout.trim());
@@ -124,6 +137,7 @@ export function createGit(cwd: string, options: GitOptions = {}): Git {
     cwd,
     run,
     identityEnv,
+    listVars,
     headSha,
     showPrefix,
     async currentBranch() {
@@ -223,21 +237,61 @@ function parseStatusPaths(stdout: string): string[] {
   return paths;
 }
 
+interface Identity {
+  /** What commits need added to the environment. */
+  env: NodeJS.ProcessEnv;
+  /** `git var -l` as run with that environment, when it was run on the way. */
+  listed: GitRunResult | null;
+}
+
+/**
+ * Whether git has an identity to commit with, for the author and for the committer, as git's
+ * strict check (`git var GIT_AUTHOR_IDENT`, `git var GIT_COMMITTER_IDENT`) says, but without a
+ * process of its own where the settings answer: `git var -l` (which every in-process commit
+ * reads anyway) lists them, and a name and an email given by the environment or the settings are
+ * what the strict check accepts. Anything else (an email git would guess from the host name) is
+ * left to git's check; a role it refuses commits as crucible.
+ */
 async function detectIdentity(
   run: (args: readonly string[], opts?: GitRunOptions) => Promise<GitRunResult>,
   env: NodeJS.ProcessEnv,
-): Promise<NodeJS.ProcessEnv> {
-  const probe = await run(['var', 'GIT_AUTHOR_IDENT'], { allowFail: true });
-  if (probe.exitCode === 0) return {};
+): Promise<Identity> {
+  const listed = await run(['var', '-l'], { allowFail: true });
+  const values = listed.exitCode === 0 ? parseVars(listed.stdout) : null;
   const fallback: NodeJS.ProcessEnv = {};
-  const wanted = {
-    GIT_AUTHOR_NAME: CRUCIBLE_IDENTITY.name,
-    GIT_AUTHOR_EMAIL: CRUCIBLE_IDENTITY.email,
-    GIT_COMMITTER_NAME: CRUCIBLE_IDENTITY.name,
-    GIT_COMMITTER_EMAIL: CRUCIBLE_IDENTITY.email,
-  };
-  for (const [key, value] of Object.entries(wanted)) if (!env[key]) fallback[key] = value;
-  return fallback;
+  for (const role of ['AUTHOR', 'COMMITTER'] as const) {
+    if (values !== null && hasExplicitIdentity(values, env, role)) continue;
+    if ((await run(['var', `GIT_${role}_IDENT`], { allowFail: true })).exitCode === 0) continue;
+    const wanted = { [`GIT_${role}_NAME`]: CRUCIBLE_IDENTITY.name, [`GIT_${role}_EMAIL`]: CRUCIBLE_IDENTITY.email };
+    for (const [key, value] of Object.entries(wanted)) if (!env[key]) fallback[key] = value;
+  }
+  return { env: fallback, listed: Object.keys(fallback).length === 0 ? listed : null };
+}
+
+/** `git var -l` output: lower-cased names (settings are case-insensitive) to values; the last wins. */
+export function parseVars(stdout: string): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const line of stdout.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) values.set(line.slice(0, eq).toLowerCase(), line.slice(eq + 1));
+  }
+  return values;
+}
+
+// git strips these from both ends of a name or an email; one made only of them is refused.
+const IDENT_CRUD = /^[\s.,:;<>"'\\]*$/;
+
+function hasExplicitIdentity(values: ReadonlyMap<string, string>, env: NodeJS.ProcessEnv, role: 'AUTHOR' | 'COMMITTER'): boolean {
+  // user.useConfigOnly makes git refuse what it would otherwise guess: leave every case of it to git.
+  if (values.has('user.useconfigonly')) return false;
+  const given = (value: string | undefined) => value !== undefined && !IDENT_CRUD.test(value);
+  // In git's order: the role's variable, the role's setting, then user.* (and EMAIL for an email).
+  // The first one set decides; an empty one (which git treats in ways of its own) leaves it to git.
+  const first = (...candidates: Array<string | undefined>) => candidates.find((value) => value !== undefined);
+  const setting = role.toLowerCase();
+  const name = first(env[`GIT_${role}_NAME`], values.get(`${setting}.name`), values.get('user.name'));
+  const email = first(env[`GIT_${role}_EMAIL`], values.get(`${setting}.email`), values.get('user.email'), env['EMAIL']);
+  return given(name) && given(email);
 }
 
 function execGit(

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { deflateSync, inflateSync } from 'node:zlib';
-import type { Git } from './git.js';
+import { parseVars, type Git } from './git.js';
 import { gitTimestamp } from './ref-files.js';
 
 /**
@@ -80,13 +80,9 @@ function rememberTree(commit: string, tree: Tree): void {
  */
 export async function plainGitSettings(git: Git, commonDir: string, env: NodeJS.ProcessEnv): Promise<Map<string, string> | null> {
   if (ENV_GIT_DOES_IT.some((name) => env[name] !== undefined)) return null;
-  const vars = await git.run(['var', '-l'], { allowFail: true, env: await git.identityEnv() });
+  const vars = await git.listVars();
   if (vars.exitCode !== 0) return null;
-  const values = new Map<string, string>();
-  for (const line of vars.stdout.split('\n')) {
-    const eq = line.indexOf('=');
-    if (eq > 0) values.set(line.slice(0, eq).toLowerCase(), line.slice(eq + 1));
-  }
+  const values = parseVars(vars.stdout);
   if (GIT_DOES_IT.some((key) => values.has(key))) return null;
   // Attributes can ask git to convert what it commits or checks out (end of lines, LFS and other
   // filters): only git knows how. Those in the trees are checked per tree (parseLsTree).

@@ -10,6 +10,29 @@ export async function isInsideRepo(dir: string, options?: GitOptions): Promise<b
   return result.exitCode === 0 && result.stdout.trim() === 'true';
 }
 
+export interface WorkTreeProbe {
+  /** Whether `dir` is inside a work tree (not a plain folder, not a git folder). */
+  inside: boolean;
+  /** `dir` relative to the top of the work tree ('' or 'sub/dir/'), as `git rev-parse --show-prefix`. */
+  prefix: string;
+  /** The full sha of HEAD; null before the first commit. */
+  head: string | null;
+}
+
+/**
+ * What a run asks of its folder before it starts, in one git process: whether it is in a work
+ * tree, where in it, and the commit HEAD names (git prints the first two even where HEAD has no
+ * commit yet, and exits 1).
+ */
+export async function probeWorkTree(dir: string, options?: GitOptions): Promise<WorkTreeProbe> {
+  const outside = { inside: false, prefix: '', head: null };
+  if (!(await isDirectory(dir))) return outside;
+  const result = await createGit(dir, options).run(['rev-parse', '--is-inside-work-tree', '--show-prefix', '--verify', '--quiet', 'HEAD'], { allowFail: true });
+  const [inside, prefix, head] = result.stdout.split('\n');
+  if (inside !== 'true') return outside;
+  return { inside: true, prefix: prefix ?? '', head: result.exitCode === 0 && head ? head : null };
+}
+
 /** The real path of the top folder of the work tree that holds `dir`. */
 export async function repoRoot(dir: string, options?: GitOptions): Promise<string> {
   return (await repoLayout(dir, options)).top;

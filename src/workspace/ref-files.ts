@@ -1,6 +1,6 @@
 import { appendFileSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import type { Git } from './git.js';
+import { parseVars, type Git } from './git.js';
 
 /**
  * Ref updates written the way git's files backend writes them, without starting git: a lock file
@@ -47,12 +47,10 @@ export class RefFiles {
   static async open(git: Git, dirs?: { gitDir: string; commonDir: string }): Promise<RefFiles | null> {
     // A fixed committer date (tests, reproducible builds) goes into reflogs: git knows how.
     if (process.env['GIT_COMMITTER_DATE'] !== undefined) return null;
-    const [where, ident] = await Promise.all([
-      dirs ?? gitDirs(git),
-      git.identityEnv().then((env) => git.run(['var', 'GIT_COMMITTER_IDENT'], { allowFail: true, env })),
-    ]);
-    const who = /^(.*>) \d+ [+-]\d{4}$/.exec(ident.stdout.trim())?.[1];
-    if (where === null || ident.exitCode !== 0 || who === undefined || /[\n\0]/.test(who)) return null;
+    // The committer as git writes it in a reflog (not strictly checked there either).
+    const [where, vars] = await Promise.all([dirs ?? gitDirs(git), git.listVars()]);
+    const who = /^(.*>) \d+ [+-]\d{4}$/.exec(parseVars(vars.stdout).get('git_committer_ident') ?? '')?.[1];
+    if (where === null || vars.exitCode !== 0 || who === undefined || /[\n\0]/.test(who)) return null;
     try {
       const commonDir = realpathSync(where.commonDir);
       if (existsSync(path.join(commonDir, 'reftable')) || !lstatSync(path.join(commonDir, 'refs')).isDirectory()) return null;

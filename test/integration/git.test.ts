@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -5,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { GitError, ProjectError } from '../../src/errors.js';
 import { createGit, shortSha } from '../../src/workspace/git.js';
 import { moveRunBranch } from '../../src/workspace/run-branch.js';
-import { initRepo, isInsideRepo, repoRoot } from '../../src/workspace/project-git.js';
+import { initRepo, isInsideRepo, probeWorkTree, repoRoot } from '../../src/workspace/project-git.js';
 import { git, loggingGit, makeGitRepo, testGitEnv, writeFiles, type TestRepo } from '../helpers/git-repo.js';
 
 let repos: TestRepo[] = [];
@@ -39,6 +40,28 @@ describe('repository questions', () => {
     expect(await isInsideRepo(path.join(dir, 'sub'))).toBe(true);
     expect(await isInsideRepo(tempDir())).toBe(false);
     expect(await isInsideRepo(path.join(tempDir(), 'missing'))).toBe(false);
+  });
+
+  it('probes a folder in one git process: in a work tree or not, where in it, and its commit', async () => {
+    const dir = repo();
+    const head = git(dir, 'rev-parse', 'HEAD');
+    mkdirSync(path.join(dir, 'sub', 'deeper'), { recursive: true });
+    const logged = loggingGit(tempDir());
+    const probe = (folder: string) => probeWorkTree(folder, { env: logged.env });
+    expect(await probe(dir)).toEqual({ inside: true, prefix: '', head });
+    expect(logged.calls()).toHaveLength(1);
+    expect(await probe(path.join(dir, 'sub', 'deeper'))).toEqual({ inside: true, prefix: 'sub/deeper/', head });
+    // A prefix it was given is what showPrefix answers, without git.
+    logged.clear();
+    expect(await createGit(path.join(dir, 'sub'), { env: logged.env, prefix: 'sub/' }).showPrefix()).toBe('sub/');
+    expect(logged.calls()).toEqual([]);
+    const unborn = tempDir();
+    git(unborn, 'init', '-q');
+    expect(await probe(unborn)).toEqual({ inside: true, prefix: '', head: null });
+    const outside = { inside: false, prefix: '', head: null };
+    expect(await probe(path.join(dir, '.git'))).toEqual(outside);
+    expect(await probe(tempDir())).toEqual(outside);
+    expect(await probe(path.join(tempDir(), 'missing'))).toEqual(outside);
   });
 
   it('finds the root from a subfolder and names a non-repository in one line', async () => {
@@ -148,6 +171,42 @@ describe('createGit', () => {
     const sha = await g.commitFiles(['a.py'], 'no identity');
     const author = git(dir, 'log', '-1', '--format=%an <%ae>|%cn <%ce>', sha);
     if (unknown) expect(author).toBe('crucible <crucible@localhost>|crucible <crucible@localhost>');
+  });
+
+  it("reads git's identity from its settings where they give one, and asks git's strict check otherwise", async () => {
+    const home = tempDir();
+    // No system or global settings, no identity from the test's environment: each case sets its own.
+    const bare: NodeJS.ProcessEnv = { PATH: process.env['PATH'], HOME: home, XDG_CONFIG_HOME: home, GIT_CONFIG_NOSYSTEM: '1', EMAIL: undefined };
+    const strictOk = (dir: string, env: NodeJS.ProcessEnv) =>
+      ['GIT_AUTHOR_IDENT', 'GIT_COMMITTER_IDENT'].every((v) => spawnSync('git', ['var', v], { cwd: dir, env, stdio: 'ignore' }).status === 0);
+    const cases: Array<{ name: string; config: string[][]; env: NodeJS.ProcessEnv; oneProcess: boolean }> = [
+      { name: 'user.name and user.email', config: [['user.name', 'Ada'], ['user.email', 'ada@example.com']], env: {}, oneProcess: true },
+      { name: 'the variables of both roles', config: [], env: { GIT_AUTHOR_NAME: 'A', GIT_AUTHOR_EMAIL: 'a@x', GIT_COMMITTER_NAME: 'C', GIT_COMMITTER_EMAIL: 'c@x' }, oneProcess: true },
+      { name: 'author.* and committer.* settings', config: [['author.name', 'A'], ['author.email', 'a@x'], ['committer.name', 'C'], ['committer.email', 'c@x']], env: {}, oneProcess: true },
+      { name: "the author's variables alone", config: [], env: { GIT_AUTHOR_NAME: 'A', GIT_AUTHOR_EMAIL: 'a@x' }, oneProcess: false },
+      { name: 'a name git strips to nothing', config: [['user.name', '..'], ['user.email', 'ada@example.com']], env: {}, oneProcess: false },
+      { name: 'an empty name', config: [['user.name', ''], ['user.email', 'ada@example.com']], env: {}, oneProcess: false },
+      { name: 'user.useConfigOnly', config: [['user.useConfigOnly', 'true'], ['user.name', 'Ada']], env: { EMAIL: 'ada@example.com' }, oneProcess: false },
+      { name: 'nothing', config: [], env: {}, oneProcess: false },
+    ];
+    for (const c of cases) {
+      const dir = repo();
+      for (const [key, value] of c.config) git(dir, 'config', key!, value!);
+      const logged = loggingGit(tempDir());
+      const env = { ...bare, ...c.env, PATH: logged.env['PATH'] };
+      const g = createGit(dir, { env });
+      const added = await g.identityEnv();
+      expect(logged.calls().length === 1, `${c.name}: ${logged.calls().join(" | ")}`).toBe(c.oneProcess);
+      // What crucible decided is what git's strict check says: commits work either way.
+      const gitEnv = { ...env, LC_ALL: 'C' };
+      expect(Object.keys(added).length === 0, c.name).toBe(strictOk(dir, gitEnv));
+      writeFiles(dir, { 'a.py': `${c.name}\n` });
+      await expect(g.commitFiles(['a.py'], c.name), c.name).resolves.toMatch(/^[0-9a-f]{40}$/);
+      // The settings read on the way are the ones an in-process commit uses: no second `var -l`.
+      logged.clear();
+      expect((await g.listVars()).stdout, c.name).toMatch(/^GIT_COMMITTER_IDENT=/m);
+      if (c.oneProcess) expect(logged.calls(), c.name).toEqual([]);
+    }
   });
 
   it('overwrites a tag and lists tags by prefix', async () => {
