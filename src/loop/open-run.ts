@@ -58,6 +58,8 @@ export interface OpenRun {
   tag: string;
   branch: string;
   git: Git;
+  /** The commit HEAD is at once the run branch is checked out. */
+  head: string;
   paths: RunPaths;
   lock: RunLock;
   ledger: Ledger;
@@ -125,8 +127,9 @@ export async function openRun(options: OpenRunOptions): Promise<OpenRun> {
   }
   await refuseUntrackedProject(git, projectDir);
 
-  // Checked again under the lock; this early check leaves no run folder behind when it refuses.
-  if (!(await git.branchExists(branch))) await refuseDirtyEditable(git, config);
+  // Checked again under the lock; this early check leaves no run folder behind when it refuses
+  // (where the run's folder is there already, there is none to leave: a resumed run skips it).
+  if (!existsSync(paths.runDir) && !(await git.branchExists(branch))) await refuseDirtyEditable(git, config);
   // The first folder this call creates (undefined when the run's folder was there): removed again
   // when the run is refused below (a bad --fork), so a refusal leaves no empty run behind.
   const createdFolder = mkdirSync(paths.runDir, { recursive: true });
@@ -149,11 +152,17 @@ export async function openRun(options: OpenRunOptions): Promise<OpenRun> {
   // checkpoint comes first: it covers the session's last events, under the lock.
   const close = (): void => runEveryStepSync([() => checkpoint?.write(), () => ledger?.close(), () => results?.close(), () => lock.release(), () => folderLock.release()]);
   try {
-    const exists = await git.branchExists(branch);
+    // Whether the branch exists, its commit, and whether HEAD is on it, in one process.
+    const existing = await git.branchState(branch);
+    const exists = existing !== null;
     let forkedFrom: OpenRun['forkedFrom'] = null;
     const xenv = experimentEnv({ projectDir, base: env, passEnv: config.commands.pass_env });
-    if (exists) {
+    let head: string;
+    if (existing?.current === true) {
+      head = existing.sha;
+    } else if (existing !== null) {
       await checkoutRunBranch(git, branch);
+      head = await git.headSha();
     } else {
       await refuseDirtyEditable(git, config);
       let start = 'HEAD';
@@ -166,11 +175,12 @@ export async function openRun(options: OpenRunOptions): Promise<OpenRun> {
       await checkoutRunBranch(git, branch);
       const ignored = await ensureGitignored(projectDir, RECORD_PATTERNS);
       if (ignored.changed) await git.commitFiles(['.gitignore'], 'crucible: ignore run records (results.tsv, .crucible/runs/)');
+      head = await git.headSha();
     }
     ledger = openLedger(paths.ledger);
     checkpoint = openCheckpointWriter(paths.checkpoint, options.tag, ledger, options.checkpointEveryBytes !== undefined ? { everyBytes: options.checkpointEveryBytes } : {});
     results = openResultsFile(projectDir);
-    if (!exists) appendEvent(ledger, { type: 'run.create', tag: options.tag, branch, from: await git.headSha(), forkedFrom });
+    if (!exists) appendEvent(ledger, { type: 'run.create', tag: options.tag, branch, from: head, forkedFrom });
     const rebuilt = await reconcileResults(results, projectDir, options.tag, ledger.events());
     if (rebuilt.length > 0) options.reporter.notice?.(`results.tsv did not match the ledger of ${rebuilt.map((t) => `run ${t}`).join(', ')}: rebuilt those rows from the ledger`);
     for (const problem of [...ledger.problems, ...results.problems]) options.reporter.warning?.(problem);
@@ -182,6 +192,7 @@ export async function openRun(options: OpenRunOptions): Promise<OpenRun> {
       tag: options.tag,
       branch,
       git,
+      head,
       paths,
       lock,
       ledger,

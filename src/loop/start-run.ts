@@ -99,7 +99,7 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
   const slotFolders: SlotWorktree[] = [];
   let reason: StopReason = { kind: 'interrupted' };
   let counters = initialCounters;
-  const head = await git.headSha();
+  const head = run.head;
   // The ledger is folded once: recovery adds records but starts no trial, so the view's next
   // trial number and volatile files stay right after it.
   const view = foldRun(ledger.events(), { direction: config.metric.direction });

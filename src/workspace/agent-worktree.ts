@@ -114,12 +114,11 @@ async function checkOutWorktree(
   top: string,
   id: string,
 ): Promise<AgentWorktree> {
-  await projectGit.run(['worktree', 'add', '--detach', '--no-checkout', top, opts.commit]);
+  // Locked as it is made, before its `.git` goes: `git worktree prune` (by the user, or git gc)
+  // would take a worktree without one for a deleted one. The reason is how the next run finds it.
+  await projectGit.run(['worktree', 'add', '--detach', '--no-checkout', '--lock', '--reason', lockReason(id, folder.token), top, opts.commit]);
   const gitDir = await registeredGitDir(top, layout.commonDir);
   if (!gitDir) throw new Error(`git worktree add did not register ${top}`);
-  // Locked before its `.git` goes: `git worktree prune` (by the user, or git gc) would take a
-  // worktree without one for a deleted one. The reason is how the next run finds it.
-  await projectGit.run(['worktree', 'lock', '--reason', lockReason(id, folder.token), top]);
   await removeGitPointer(top);
   // Written before anything is checked out, so hidden files never touch the disk.
   await mkdir(path.join(gitDir, 'info'), { recursive: true });

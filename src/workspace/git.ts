@@ -47,6 +47,8 @@ export interface Git {
   /** Name of the checked-out branch; null when HEAD is detached. */
   currentBranch(): Promise<string | null>;
   branchExists(name: string): Promise<boolean>;
+  /** Branch `name`'s commit and whether HEAD is on it (one process); null when there is no such branch. */
+  branchState(name: string): Promise<{ sha: string; current: boolean } | null>;
   createBranch(name: string, startPoint: string): Promise<void>;
   checkoutBranch(name: string): Promise<void>;
   /**
@@ -145,6 +147,16 @@ export function createGit(cwd: string, options: GitOptions = {}): Git {
       return result.exitCode === 0 ? result.stdout.trim() : null;
     },
     branchExists: (name) => succeeds(['show-ref', '--verify', '--quiet', `refs/heads/${name}`]),
+    async branchState(name) {
+      const ref = `refs/heads/${name}`;
+      // A pattern names a ref and those below it: the exact name is picked out of what it lists.
+      const { stdout } = await run(['for-each-ref', '--format=%(refname)%00%(objectname)%00%(HEAD)', ref]);
+      for (const line of stdout.split('\n')) {
+        const [refname, sha, head] = line.split('\0');
+        if (refname === ref && sha) return { sha, current: head === '*' };
+      }
+      return null;
+    },
     async createBranch(name, startPoint) {
       await run(['branch', '--no-track', '--', name, startPoint]);
     },

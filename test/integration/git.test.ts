@@ -209,6 +209,23 @@ describe('createGit', () => {
     }
   });
 
+  it("tells a branch's commit and whether HEAD is on it, in one process, and no branch from those below its name", async () => {
+    const dir = repo();
+    const head = git(dir, 'rev-parse', 'HEAD');
+    git(dir, 'branch', 'side');
+    git(dir, 'branch', 'runs/one');
+    const logged = loggingGit(tempDir());
+    const g = createGit(dir, { env: logged.env });
+    expect(await g.branchState('main')).toEqual({ sha: head, current: true });
+    expect(logged.calls()).toHaveLength(1);
+    expect(await g.branchState('side')).toEqual({ sha: head, current: false });
+    expect(await g.branchState('runs')).toBeNull();
+    expect(await g.branchState('missing')).toBeNull();
+    git(dir, 'switch', '-q', 'runs/one');
+    expect(await g.branchState('runs/one')).toEqual({ sha: head, current: true });
+    expect(await g.branchState('main')).toEqual({ sha: head, current: false });
+  });
+
   it('overwrites a tag and lists tags by prefix', async () => {
     const dir = repo();
     const g = gitFor(dir);
