@@ -21,7 +21,7 @@ import { runPaths, type RunPaths } from '../store/run-paths.js';
 import { createAccessPolicy } from '../workspace/access-policy.js';
 import { createGit, type Git } from '../workspace/git.js';
 import { describeUnmatchedEntries } from '../workspace/unmatched-entries.js';
-import { initRepo, isInsideRepo, probeWorkTree, repoLayout } from '../workspace/project-git.js';
+import { initRepo, isInsideRepo, probeWorkTree, repoLayout, type RepoLayout } from '../workspace/project-git.js';
 import type { LoopReporter } from './events.js';
 import { runEveryStepSync } from './cleanup-steps.js';
 import { findForkPoint } from './fork.js';
@@ -60,6 +60,8 @@ export interface OpenRun {
   git: Git;
   /** The commit HEAD is at once the run branch is checked out. */
   head: string;
+  /** Where the project's work tree and git folders are. */
+  layout: RepoLayout & { gitDir: string };
   paths: RunPaths;
   lock: RunLock;
   ledger: Ledger;
@@ -117,12 +119,12 @@ export async function openRun(options: OpenRunOptions): Promise<OpenRun> {
   let probe = await probeWorkTree(projectDir, { env });
   if (!probe.inside) {
     await ensureGitignored(projectDir, NEW_REPO_PATTERNS);
-    // A repository of its own: the folder is its top.
-    probe = { inside: true, prefix: '', head: await initRepo(projectDir, { env }) };
+    await initRepo(projectDir, { env });
+    probe = await probeWorkTree(projectDir, { env });
     options.reporter.notice?.('No git repository here: created one, with all current files in an initial commit.');
   }
   const git = createGit(projectDir, { env, prefix: probe.prefix });
-  if (probe.head === null) {
+  if (probe.head === null || probe.layout === null) {
     throw new ProjectError('the repository has no commit yet', { hints: ['Commit your files first (git add -A && git commit -m initial).'] });
   }
   await refuseUntrackedProject(git, projectDir);
@@ -193,6 +195,7 @@ export async function openRun(options: OpenRunOptions): Promise<OpenRun> {
       branch,
       git,
       head,
+      layout: probe.layout,
       paths,
       lock,
       ledger,

@@ -118,7 +118,7 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
     const resources = run.slotResources;
     for (const notice of resources.notices) reporter.notice?.(notice);
     const openLane = async (index: number): Promise<AgentLane> => {
-      const worktree = await openAgentWorktree({ projectDir: run.projectDir, tag: run.tag, commit: state.incumbent, policy, lane: index, ...(options.env ? { env: options.env } : {}) });
+      const worktree = await openAgentWorktree({ projectDir: run.projectDir, tag: run.tag, commit: state.incumbent, policy, lane: index, layout: run.layout, ...(options.env ? { env: options.env } : {}) });
       const lane: AgentLane = { worktree, at: state.incumbent };
       lanes.push(lane);
       return lane;
@@ -157,7 +157,7 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
       restoreRecords: () => run.restoreRecords(),
       checkpoint: run.checkpoint,
       strategy: createStrategy(config.search, config.metric.direction),
-      branchWatch: await RunBranchWatch.open(git, run.branch, options.env ?? process.env),
+      branchWatch: await RunBranchWatch.open(git, run.branch, options.env ?? process.env, run.layout),
     };
     state.best = bestOf(state.history, config.metric.direction);
 

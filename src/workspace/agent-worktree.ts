@@ -81,6 +81,8 @@ export interface OpenAgentWorktreeOptions {
    * remove the first.
    */
   lane?: number;
+  /** The project's repoLayout, where it is known already (saves a git process). */
+  layout?: RepoLayout;
 }
 
 // Sparse checkout is switched on per command instead of in the repository's config, so the
@@ -89,7 +91,7 @@ const SPARSE_CONFIG = ['core.sparseCheckout=true', 'core.sparseCheckoutCone=fals
 
 export async function openAgentWorktree(opts: OpenAgentWorktreeOptions): Promise<AgentWorktree> {
   const projectDir = await realpath(opts.projectDir);
-  const layout = await repoLayout(projectDir, { env: opts.env });
+  const layout = opts.layout ?? (await repoLayout(projectDir, { env: opts.env }));
   const projectGit = createGit(layout.top, { env: opts.env });
   const parent = await worktreeParent(opts.baseDir, opts.env ?? process.env, layout.top);
   const id = worktreeId(layout.prefix, opts.tag);
@@ -135,7 +137,7 @@ async function checkOutWorktree(
     env: opts.env ?? process.env,
     policy: opts.policy,
   });
-  await worktree.reset(opts.commit);
+  await worktree.checkOutFirst(opts.commit);
   await mkdir(worktree.root, { recursive: true });
   await assertNoHiddenFiles(worktree.root, opts.policy);
   await worktree.addReadonlyCopies(projectDir, opts.policy);
@@ -211,6 +213,15 @@ class GitAgentWorktree implements AgentWorktree {
 
   async addReadonlyCopies(projectDir: string, policy: AccessPolicy): Promise<void> {
     this.copies = await createReadonlyCopies(projectDir, this.root, await listReadonlyFiles(projectDir, policy));
+  }
+
+  /**
+   * The first checkout, into the folder `git worktree add --no-checkout` just made in a private
+   * folder and emptied of its `.git`: nothing untracked can be there, so nothing is cleaned.
+   */
+  async checkOutFirst(commit: string): Promise<void> {
+    this.lastScan = { changes: [], untracked: new Set() };
+    await this.reset(commit);
   }
 
   async reset(commit: string, cleanAt?: string): Promise<void> {

@@ -17,20 +17,30 @@ export interface WorkTreeProbe {
   prefix: string;
   /** The full sha of HEAD; null before the first commit. */
   head: string | null;
+  /** Where the work tree and its git folders are (as repoLayout, and the work tree's own git folder); null outside one. */
+  layout: (RepoLayout & { gitDir: string }) | null;
 }
 
 /**
  * What a run asks of its folder before it starts, in one git process: whether it is in a work
- * tree, where in it, and the commit HEAD names (git prints the first two even where HEAD has no
- * commit yet, and exits 1).
+ * tree, where in it, where its git folders are, and the commit HEAD names (git prints the rest
+ * even where HEAD has no commit yet, and exits 1).
  */
 export async function probeWorkTree(dir: string, options?: GitOptions): Promise<WorkTreeProbe> {
-  const outside = { inside: false, prefix: '', head: null };
+  const outside = { inside: false, prefix: '', head: null, layout: null };
   if (!(await isDirectory(dir))) return outside;
-  const result = await createGit(dir, options).run(['rev-parse', '--is-inside-work-tree', '--show-prefix', '--verify', '--quiet', 'HEAD'], { allowFail: true });
-  const [inside, prefix, head] = result.stdout.split('\n');
-  if (inside !== 'true') return outside;
-  return { inside: true, prefix: prefix ?? '', head: result.exitCode === 0 && head ? head : null };
+  const result = await createGit(dir, options).run(
+    ['rev-parse', '--is-inside-work-tree', '--show-prefix', '--path-format=absolute', '--show-toplevel', '--git-common-dir', '--absolute-git-dir', '--verify', '--quiet', 'HEAD'],
+    { allowFail: true },
+  );
+  const [inside, prefix = '', top, commonDir, gitDir, head] = result.stdout.split('\n');
+  if (inside !== 'true' || !top || !commonDir || !gitDir) return outside;
+  return {
+    inside: true,
+    prefix,
+    head: result.exitCode === 0 && head ? head : null,
+    layout: { top: await realpath(top), commonDir, gitDir, prefix: prefix.replace(/\/$/, '') },
+  };
 }
 
 /** The real path of the top folder of the work tree that holds `dir`. */

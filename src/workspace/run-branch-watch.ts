@@ -30,8 +30,8 @@ export class RunBranchWatch {
   ) {}
 
   /** Finds the files of `git`'s repository; a watch that always defers to git when they are not plain files. */
-  static async open(git: Git, branch: string, env: NodeJS.ProcessEnv = process.env): Promise<RunBranchWatch> {
-    const dirs = await gitDirs(git);
+  static async open(git: Git, branch: string, env: NodeJS.ProcessEnv = process.env, known?: { gitDir: string; commonDir: string; top: string }): Promise<RunBranchWatch> {
+    const dirs = known ?? (await gitDirs(git));
     if (dirs === null) return new RunBranchWatch(null);
     const { gitDir, commonDir } = dirs;
     const files = { head: path.join(gitDir, 'HEAD'), ref: path.join(commonDir, 'refs', 'heads', ...branch.split('/')), index: path.join(gitDir, 'index') };

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAccessPolicy } from '../../src/workspace/access-policy.js';
 import { openAgentWorktree, type AgentWorktree } from '../../src/workspace/agent-worktree.js';
+import { repoLayout } from '../../src/workspace/project-git.js';
 import { checkChanges } from '../../src/workspace/guard.js';
 import { createGit } from '../../src/workspace/git.js';
 import { IndexCheckout } from '../../src/workspace/index-checkout.js';
@@ -311,6 +312,20 @@ describe('git processes per trial', () => {
     logged.clear();
     await wt.reset(commit);
     expect(logged.calls()).toHaveLength(2);
+  });
+
+  it('opens with a process each to add the worktree (locked as it is made) and to check it out, and cleans nothing it just made', async () => {
+    const logged = loggingGit(tempDir());
+    const { dir, baseDir, commit } = await setup({ env: logged.env });
+    logged.clear();
+    const layout = await repoLayout(dir, { env: testGitEnv });
+    const second = await openAgentWorktree({ projectDir: dir, tag: 'run2', commit, policy, baseDir, env: logged.env, layout });
+    cleanups.push(() => second.remove());
+    const subcommand = (line: string) => / (worktree \w+|reset|clean|rev-parse|ls-files|status)\b/.exec(` ${line}`)?.[1] ?? line;
+    expect(logged.calls().map(subcommand)).toEqual(['worktree add', 'reset']);
+    expect(logged.calls()[0]).toMatch(/ --lock --reason crucible agent worktree /);
+    const block = git(dir, 'worktree', 'list', '--porcelain').split('\n\n').find((b) => b.startsWith(`worktree ${second.root}\n`));
+    expect(block).toMatch(/^locked crucible agent worktree /m);
   });
 
   it('takes the files an in-process backend wrote, and commits them, without a git process per trial', async () => {

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { GitError, ProjectError } from '../../src/errors.js';
 import { createGit, shortSha } from '../../src/workspace/git.js';
 import { moveRunBranch } from '../../src/workspace/run-branch.js';
-import { initRepo, isInsideRepo, probeWorkTree, repoRoot } from '../../src/workspace/project-git.js';
+import { initRepo, isInsideRepo, probeWorkTree, repoLayout, repoRoot } from '../../src/workspace/project-git.js';
 import { git, loggingGit, makeGitRepo, testGitEnv, writeFiles, type TestRepo } from '../helpers/git-repo.js';
 
 let repos: TestRepo[] = [];
@@ -48,17 +48,23 @@ describe('repository questions', () => {
     mkdirSync(path.join(dir, 'sub', 'deeper'), { recursive: true });
     const logged = loggingGit(tempDir());
     const probe = (folder: string) => probeWorkTree(folder, { env: logged.env });
-    expect(await probe(dir)).toEqual({ inside: true, prefix: '', head });
+    const layout = { top: dir, commonDir: path.join(dir, '.git'), gitDir: path.join(dir, '.git') };
+    expect(await probe(dir)).toEqual({ inside: true, prefix: '', head, layout: { ...layout, prefix: '' } });
     expect(logged.calls()).toHaveLength(1);
-    expect(await probe(path.join(dir, 'sub', 'deeper'))).toEqual({ inside: true, prefix: 'sub/deeper/', head });
+    expect(await probe(path.join(dir, 'sub', 'deeper'))).toEqual({ inside: true, prefix: 'sub/deeper/', head, layout: { ...layout, prefix: 'sub/deeper' } });
+    // What repoLayout says, and, in a linked work tree, its own git folder beside the shared one.
+    expect((await probe(path.join(dir, 'sub')))?.layout).toMatchObject(await repoLayout(path.join(dir, 'sub')));
+    const linked = path.join(tempDir(), 'linked');
+    git(dir, 'worktree', 'add', '-q', '--detach', linked);
+    expect((await probe(linked)).layout).toEqual({ top: linked, commonDir: path.join(dir, '.git'), gitDir: path.join(dir, '.git', 'worktrees', 'linked'), prefix: '' });
     // A prefix it was given is what showPrefix answers, without git.
     logged.clear();
     expect(await createGit(path.join(dir, 'sub'), { env: logged.env, prefix: 'sub/' }).showPrefix()).toBe('sub/');
     expect(logged.calls()).toEqual([]);
     const unborn = tempDir();
     git(unborn, 'init', '-q');
-    expect(await probe(unborn)).toEqual({ inside: true, prefix: '', head: null });
-    const outside = { inside: false, prefix: '', head: null };
+    expect(await probe(unborn)).toMatchObject({ inside: true, prefix: '', head: null, layout: { top: unborn, prefix: '' } });
+    const outside = { inside: false, prefix: '', head: null, layout: null };
     expect(await probe(path.join(dir, '.git'))).toEqual(outside);
     expect(await probe(tempDir())).toEqual(outside);
     expect(await probe(path.join(tempDir(), 'missing'))).toEqual(outside);
