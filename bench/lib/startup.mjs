@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createBenchProject } from './fixture.mjs';
+import { installGitShim } from './git-shim.mjs';
 import { buildRef } from './overhead.mjs';
 import { childrenCpuMs } from './machine.mjs';
 import { median, percentile, round } from './stats.mjs';
@@ -82,7 +83,9 @@ export async function measureStartup({ builds, dir, env, runs = 15, trials = 20,
   const result = { runs, project_trials: trials, node_ms: bare, builds: {} };
   for (const name of names) {
     const { cli, env: buildEnv } = buildOf(builds[name], {});
-    result.builds[name] = { cli, ...(Object.keys(buildEnv).length > 0 ? { env: buildEnv } : {}), commands: {} };
+    // Counted after the timings: the shim costs a shell start per git process.
+    const gitProcesses = await countRunGitProcesses(buildOf(builds[name], env), runTag(name), project, dir);
+    result.builds[name] = { cli, ...(Object.keys(buildEnv).length > 0 ? { env: buildEnv } : {}), run_git_processes: gitProcesses, commands: {} };
     for (const command of STARTUP_COMMANDS.slice(1)) {
       const figures = summarize(samples.get(`${name}|${command.name}`));
       result.builds[name].commands[command.name] = { ...figures, ratio_to_node: round(figures.wall.median / bare.wall.median, 2) };
@@ -144,6 +147,36 @@ function timeFirstTrial(cli, tag, project, env) {
   });
 }
 
+/**
+ * The git processes `crucible run -n 1` starts on a run that exists: before its first
+ * `trial.start` event, and in all (with the trial, and the session's end). Git is the largest
+ * part of what `run` does before its first trial, each process ~10 ms on a small machine.
+ */
+async function countRunGitProcesses({ cli, env }, tag, project, dir) {
+  const shim = installGitShim(path.join(dir, '..', `git-shim-${tag}`));
+  const shimmed = { ...env, PATH: shim.env.PATH };
+  let beforeFirstTrial = null;
+  await new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, 'run', '-t', tag, '-n', '1', '--json', '--no-interactive'], { cwd: project, env: shimmed, stdio: ['ignore', 'pipe', 'pipe'] });
+    let buffered = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk) => {
+      buffered += chunk;
+      let newline;
+      while (beforeFirstTrial === null && (newline = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        if (JSON.parse(line).type === 'trial.start') beforeFirstTrial = shim.calls().length;
+      }
+    });
+    child.stderr.resume();
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 && beforeFirstTrial !== null ? resolve() : reject(new Error(`crucible run -t ${tag} (git shim) exited with ${code}`))));
+  });
+  const calls = shim.calls();
+  return { before_first_trial: beforeFirstTrial, whole_run: calls.length, before_first_trial_calls: calls.slice(0, beforeFirstTrial) };
+}
+
 function summarize({ wall, cpu }) {
   const describe = (values) =>
     values.length === 0 ? null : { median: round(median(values)), p10: round(percentile(values, 10)), p90: round(percentile(values, 90)), min: round(Math.min(...values)), max: round(Math.max(...values)), n: values.length };
@@ -159,6 +192,7 @@ export function renderStartup(result) {
   for (const command of STARTUP_COMMANDS.slice(1)) {
     rows.push([command.name, ...names.flatMap((n) => [cell(result.builds[n].commands[command.name]), result.builds[n].commands[command.name].ratio_to_node.toFixed(2)])]);
   }
+  rows.push(['git processes: run, before trial 1', ...names.flatMap((n) => [String(result.builds[n].run_git_processes.before_first_trial), `${result.builds[n].run_git_processes.whole_run} in all`])]);
   const widths = header.map((_, i) => Math.max(...[header, ...rows].map((r) => String(r[i]).length)));
   return [header, ...rows].map((r) => r.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ')).join('\n');
 }
