@@ -163,7 +163,7 @@ export async function openRun(options: OpenRunOptions): Promise<OpenRun> {
     if (existing?.current === true) {
       head = existing.sha;
     } else if (existing !== null) {
-      await checkoutRunBranch(git, branch);
+      await switchToRunBranch(git, branch);
       head = await git.headSha();
     } else {
       await refuseDirtyEditable(git, config);
@@ -174,7 +174,8 @@ export async function openRun(options: OpenRunOptions): Promise<OpenRun> {
       }
       if (config.commands.setup) await runSetup(config.commands.setup, projectDir, xenv, options.reporter);
       await git.createBranch(branch, start);
-      await checkoutRunBranch(git, branch);
+      // Just made: HEAD cannot be on it yet.
+      await switchToRunBranch(git, branch);
       const ignored = await ensureGitignored(projectDir, RECORD_PATTERNS);
       if (ignored.changed) await git.commitFiles(['.gitignore'], 'crucible: ignore run records (results.tsv, .crucible/runs/)');
       head = await git.headSha();
@@ -282,8 +283,8 @@ async function refuseUntrackedProject(git: Git, projectDir: string): Promise<voi
   });
 }
 
-async function checkoutRunBranch(git: Git, branch: string): Promise<void> {
-  if ((await git.currentBranch()) === branch) return;
+/** Switches to the run branch, which HEAD is known not to be on. */
+async function switchToRunBranch(git: Git, branch: string): Promise<void> {
   try {
     await git.checkoutBranch(branch);
   } catch (error) {
