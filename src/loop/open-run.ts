@@ -21,7 +21,7 @@ import { runPaths, type RunPaths } from '../store/run-paths.js';
 import { createAccessPolicy } from '../workspace/access-policy.js';
 import { createGit, type Git } from '../workspace/git.js';
 import { describeUnmatchedEntries } from '../workspace/unmatched-entries.js';
-import { initRepo, isInsideRepo, probeWorkTree, repoLayout, type RepoLayout } from '../workspace/project-git.js';
+import { initRepo, probeWorkTree, type RepoLayout, type WorkTreeProbe } from '../workspace/project-git.js';
 import type { LoopReporter } from './events.js';
 import { runEveryStepSync } from './cleanup-steps.js';
 import { findForkPoint } from './fork.js';
@@ -109,14 +109,16 @@ export async function openRun(options: OpenRunOptions): Promise<OpenRun> {
   // Before any side effect: too few GPUs for the slots stops the run here.
   const slotResources = await slotEnvironments(config.parallel, options.workers ?? config.parallel.workers, env);
   const agentType = options.agentType ?? config.agent.type;
-  const hide = sandbox.on && agentType === 'command' ? await repositoryFolders(projectDir) : [];
+  // Where the folder is in git (in one process, changing nothing): the sandbox's hidden folders
+  // need it before the agent is made, and the rest of the run after.
+  let probe = await probeWorkTree(projectDir, { env });
+  const hide = sandbox.on && agentType === 'command' ? repositoryFolders(projectDir, probe) : [];
   const agentOptions = { env, agentConfig: config.agent, sandbox: agentSandbox(sandbox, config.sandbox, { projectDir, hide, env }) };
   // Before any side effect: an agent that cannot exist stops the run here.
   const agent = options.withAgent === false ? null : createAgentBackend(agentType, agentOptions);
   // Credentials and endpoint are checked before anything is created: a wrong key stops here.
   await agent?.preflight?.(AbortSignal.timeout(60_000));
 
-  let probe = await probeWorkTree(projectDir, { env });
   if (!probe.inside) {
     await ensureGitignored(projectDir, NEW_REPO_PATTERNS);
     await initRepo(projectDir, { env });
@@ -246,9 +248,9 @@ function removeEmptyFolders(deepest: string, top: string): void {
  * `.crucible/`) and, when the project is a linked worktree, the git folder it shares and the
  * main checkout beside it. A folder that is no repository yet becomes one's top.
  */
-async function repositoryFolders(projectDir: string): Promise<string[]> {
-  if (!(await isInsideRepo(projectDir))) return [projectDir];
-  const layout = await repoLayout(projectDir);
+function repositoryFolders(projectDir: string, probe: WorkTreeProbe): string[] {
+  const layout = probe.layout;
+  if (layout === null) return [projectDir];
   const mainCheckout = path.basename(layout.commonDir) === '.git' ? [path.dirname(layout.commonDir)] : [];
   return [...new Set([layout.top, layout.commonDir, ...mainCheckout])];
 }
