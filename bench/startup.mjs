@@ -8,15 +8,13 @@
  * in one run, --runs times each (median and p10–p90). With --base, that commit is built into a
  * temporary folder and measured in the same rounds as the current dist/ ("before" and "after").
  *
- * Each build's compile cache (docs/decisions.md 55) lives in the bench's temporary folder: the
- * warm-up round writes it, the timed rounds read it. A build that has one is also measured with
- * it turned off ("<build>, no cache"), in the same rounds. With --instructions, each command's
- * instruction count under valgrind is added (a figure that load does not move; slow: about 3 s a
- * command).
+ * With --instructions, each command's instruction count under valgrind is added (a figure
+ * that load does not move; slow: about 3 s a command). Each build's `run` is also counted for
+ * its git processes (before its first trial, and in all).
  *
  * Prints a table and writes bench/results/startup.json. Never run as a timed test.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,7 +33,7 @@ if (!existsSync(cli)) {
 }
 
 const tmp = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'crucible-bench-startup-')));
-const env = { ...process.env, ...benchGitEnv, NO_COLOR: '1', CRUCIBLE_WORKTREE_DIR: path.join(tmp, 'worktrees'), XDG_CACHE_HOME: path.join(tmp, 'cache') };
+const env = { ...process.env, ...benchGitEnv, NO_COLOR: '1', CRUCIBLE_WORKTREE_DIR: path.join(tmp, 'worktrees') };
 try {
   const machine = describeMachine();
   const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim();
@@ -47,10 +45,6 @@ try {
     builds.before = buildCommit(repoRoot, options.base, path.join(tmp, 'base'));
   }
   builds[options.base ? 'after' : 'current'] = cli;
-  // Measured without its compile cache too, where the build has one.
-  for (const [name, buildCli] of Object.entries(builds)) {
-    if (readFileSync(buildCli, 'utf8').includes('NODE_DISABLE_COMPILE_CACHE')) builds[`${name}, no cache`] = { cli: buildCli, env: { NODE_DISABLE_COMPILE_CACHE: '1' } };
-  }
   log(`crucible start-up: ${machine.node}, ${machine.platform}, ${machine.cpus} CPUs (${machine.cpuModel}); ${options.runs} runs each, interleaved`);
   const loadBefore = loadAverage();
   const pressureBefore = cpuPressure();

@@ -49,9 +49,7 @@ const lazyChildProcessInCommander = {
 };
 
 const result = await build({
-  // main.js is the command's first file, which sets up V8's code cache (src/cli/compile-cache.ts,
-  // docs/decisions.md 55) and then loads crucible.js, the command itself.
-  input: { main: path.join(root, 'src', 'cli', 'entry.ts'), crucible: path.join(root, 'src', 'cli', 'main.ts') },
+  input: path.join(root, 'src', 'cli', 'main.ts'),
   platform: 'node',
   external,
   plugins: [lazyChildProcessInCommander],
@@ -61,7 +59,7 @@ const result = await build({
   output: {
     dir: outDir,
     format: 'cjs',
-    entryFileNames: '[name].js',
+    entryFileNames: 'main.js',
     chunkFileNames: 'chunks/[name]-[hash].js',
     // The maps name src/*.ts, so a crash report (main.ts maps its stack) points at our files. The
     // sources are not copied in: file, line and column are what a report needs, and the package

@@ -17,7 +17,7 @@ import { median, percentile, round } from './stats.mjs';
  * command is measured in the same rounds, interleaved, the order reversed every other round: load
  * from other processes falls on all of them alike. Wall time is the figure; the children's CPU
  * time (Linux, 10 ms ticks) is kept too, because on a shared machine it varies less. A build is a
- * CLI path, or { cli, env } for the same CLI run with other variables (the compile cache off).
+ * CLI path, or { cli, env } for the same CLI run with other variables.
  */
 
 /** The commands timed, in the order of the table. `null` args: bare Node. */
