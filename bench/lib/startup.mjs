@@ -117,34 +117,39 @@ async function timeJob(job, builds, project, baseEnv) {
 }
 
 /**
- * `crucible run -n 1 --json` on a run that exists: ms from the spawn to its first `trial.start`
- * event on stdout. The run is left to finish its trial (a killed run would leave work for the next
- * start to recover, and time that instead).
+ * `crucible run -n 1 --json` on a run that exists, left to finish its trial (a killed run would
+ * leave work for the next start to recover). `atFirstTrial` is called when its first
+ * `trial.start` event arrives on stdout; resolves with what it returned.
  */
-function timeFirstTrial(cli, tag, project, env) {
+function runOneTrial(cli, tag, project, env, atFirstTrial) {
   return new Promise((resolve, reject) => {
-    const start = performance.now();
     const child = spawn(process.execPath, [cli, 'run', '-t', tag, '-n', '1', '--json', '--no-interactive'], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let firstTrial = null;
+    let found = null;
     let buffered = '';
     let stderr = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk) => {
       buffered += chunk;
       let newline;
-      while (firstTrial === null && (newline = buffered.indexOf('\n')) >= 0) {
+      while (found === null && (newline = buffered.indexOf('\n')) >= 0) {
         const line = buffered.slice(0, newline);
         buffered = buffered.slice(newline + 1);
-        if (JSON.parse(line).type === 'trial.start') firstTrial = performance.now() - start;
+        if (JSON.parse(line).type === 'trial.start') found = { value: atFirstTrial() };
       }
     });
     child.stderr.on('data', (chunk) => (stderr += chunk));
     child.on('error', reject);
     child.on('close', (code) => {
-      if (code !== 0 || firstTrial === null) reject(new Error(`crucible run -t ${tag} exited with ${code} (first trial.start: ${firstTrial}): ${stderr.trim()}`));
-      else resolve({ wall: firstTrial, cpu: null });
+      if (code !== 0 || found === null) reject(new Error(`crucible run -t ${tag} exited with ${code} (first trial.start seen: ${found !== null}): ${stderr.trim()}`));
+      else resolve(found.value);
     });
   });
+}
+
+/** ms from the spawn of `crucible run -n 1` to its first `trial.start`. */
+async function timeFirstTrial(cli, tag, project, env) {
+  const start = performance.now();
+  return { wall: await runOneTrial(cli, tag, project, env, () => performance.now() - start), cpu: null };
 }
 
 /**
@@ -154,25 +159,7 @@ function timeFirstTrial(cli, tag, project, env) {
  */
 async function countRunGitProcesses({ cli, env }, tag, project, dir) {
   const shim = installGitShim(path.join(dir, '..', `git-shim-${tag}`));
-  const shimmed = { ...env, PATH: shim.env.PATH };
-  let beforeFirstTrial = null;
-  await new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, 'run', '-t', tag, '-n', '1', '--json', '--no-interactive'], { cwd: project, env: shimmed, stdio: ['ignore', 'pipe', 'pipe'] });
-    let buffered = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk) => {
-      buffered += chunk;
-      let newline;
-      while (beforeFirstTrial === null && (newline = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        if (JSON.parse(line).type === 'trial.start') beforeFirstTrial = shim.calls().length;
-      }
-    });
-    child.stderr.resume();
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 && beforeFirstTrial !== null ? resolve() : reject(new Error(`crucible run -t ${tag} (git shim) exited with ${code}`))));
-  });
+  const beforeFirstTrial = await runOneTrial(cli, tag, project, { ...env, PATH: shim.env.PATH }, () => shim.calls().length);
   const calls = shim.calls();
   return { before_first_trial: beforeFirstTrial, whole_run: calls.length, before_first_trial_calls: calls.slice(0, beforeFirstTrial) };
 }
