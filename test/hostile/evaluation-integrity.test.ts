@@ -47,8 +47,11 @@ describe('the evaluation cannot be changed unseen', () => {
     const forged = path.join(p.ctl, 'forged.js');
     writeFileSync(forged, FORGED_HARNESS);
     // Detached, in a session of its own and with an empty environment: it waits for trial 2's agent,
-    // which gives it 3 s to act (under load its 50 ms polls and its cp start late).
-    const daemon = `env -i setsid sh -c 'i=0; while [ ! -f ${p.ctl}/go ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; cp ${forged} ${p.dir}/evaluate.js' > /dev/null 2>&1 < /dev/null &`;
+    // which gives it 3 s to act (under load its 50 ms polls and its cp start late). The experiment
+    // ends only once the daemon is up: until its `env -i` has run it still carries the experiment's
+    // tag, and crucible's scan after the experiment would end it (under load, CI saw that: no
+    // daemon, no tampering, trial 2 a keep).
+    const daemon = `env -i setsid sh -c 'touch ${p.ctl}/daemon-up; i=0; while [ ! -f ${p.ctl}/go ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; cp ${forged} ${p.dir}/evaluate.js' > /dev/null 2>&1 < /dev/null & i=0; while [ ! -f ${p.ctl}/daemon-up ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i+1)); done`;
     planAgent(p, { 1: { write: { 'solution.js': shellSolution(0, daemon) } }, 2: { x: 3, write: { [path.join(p.ctl, 'go')]: '' }, sleepMs: 3000 }, 3: { x: 4 } });
 
     await startRun({ projectDir: p.dir, tag: 't', env: p.env, maxIterations: 3 });
