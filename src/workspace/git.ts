@@ -44,8 +44,6 @@ export interface Git {
   headSha(): Promise<string>;
   /** This Git's folder relative to the top of its repository ('' or 'sub/dir/'); asked once. */
   showPrefix(): Promise<string>;
-  /** Name of the checked-out branch; null when HEAD is detached. */
-  currentBranch(): Promise<string | null>;
   branchExists(name: string): Promise<boolean>;
   /** Branch `name`'s commit and whether HEAD is on it (one process); null when there is no such branch. */
   branchState(name: string): Promise<{ sha: string; current: boolean } | null>;
@@ -142,10 +140,6 @@ export function createGit(cwd: string, options: GitOptions = {}): Git {
     listVars,
     headSha,
     showPrefix,
-    async currentBranch() {
-      const result = await run(['symbolic-ref', '-q', '--short', 'HEAD'], { allowFail: true });
-      return result.exitCode === 0 ? result.stdout.trim() : null;
-    },
     branchExists: (name) => succeeds(['show-ref', '--verify', '--quiet', `refs/heads/${name}`]),
     async branchState(name) {
       const ref = `refs/heads/${name}`;

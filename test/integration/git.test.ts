@@ -105,14 +105,16 @@ describe('createGit', () => {
     const head = await g.headSha();
     expect(head).toBe(git(dir, 'rev-parse', 'HEAD'));
     expect(shortSha(head)).toBe(head.slice(0, 7));
-    expect(await g.currentBranch()).toBe('main');
+    expect(await g.branchState('main')).toEqual({ sha: head, current: true });
     expect(await g.branchExists('crucible/run1')).toBe(false);
     await g.createBranch('crucible/run1', head);
     expect(await g.branchExists('crucible/run1')).toBe(true);
     await g.checkoutBranch('crucible/run1');
-    expect(await g.currentBranch()).toBe('crucible/run1');
+    expect(await g.branchState('crucible/run1')).toEqual({ sha: head, current: true });
+    expect(await g.branchState('main')).toEqual({ sha: head, current: false });
     git(dir, 'checkout', '-q', '--detach');
-    expect(await g.currentBranch()).toBeNull();
+    // Detached: HEAD is on no branch, though both name its commit.
+    expect(await g.branchState('crucible/run1')).toEqual({ sha: head, current: false });
     expect(await g.commitExists(head)).toBe(true);
     expect(await g.commitExists('0'.repeat(40))).toBe(false);
   });
