@@ -79,7 +79,9 @@ describe.skipIf(browserSkipReason !== '')(`the dashboard in Chromium${browserSki
     await page.goto(dashboard.url);
     await page.waitForSelector('body[data-ready="3"]');
     await page.evaluate('window.marker = 1');
-    setKnob(project, 'sleep-ms', 1000);
+    // Trial 1's experiment goes on only once the page has shown it in flight (8 s at most): a
+    // window no load can shut, where a one-second sleep could end before a slow page drew it.
+    setKnob(project, 'wait-for.1', 'seen-in-flight');
     planAgent(project, { 1: { x: 40 } });
     const run = startCli(project, ['run', '--tag', 'second', '-n', '1']);
     try {
@@ -88,6 +90,7 @@ describe.skipIf(browserSkipReason !== '')(`the dashboard in Chromium${browserSki
       await page.waitForSelector('#inflight-section:not([hidden]) #inflight tbody tr[data-n="1"]', { timeout: 20_000 });
       expect(await page.textContent('#status')).toBe('running');
       await browser.screenshot(page, 'dashboard-in-flight');
+      setKnob(project, 'seen-in-flight', 1);
       await page.waitForSelector('#trials tbody tr[data-n="1"] .o-keep', { timeout: 30_000 });
       expect((await run.done).code).toBe(0);
       await page.locator('#status', { hasText: /^not running$/ }).waitFor({ timeout: 5000 });
@@ -100,7 +103,8 @@ describe.skipIf(browserSkipReason !== '')(`the dashboard in Chromium${browserSki
     } finally {
       run.child.kill('SIGKILL');
       await run.done;
-      setKnob(project, 'sleep-ms', null);
+      setKnob(project, 'wait-for.1', null);
+      setKnob(project, 'seen-in-flight', null);
       await page.close();
     }
   });
