@@ -24,8 +24,13 @@ import { markPids, newProcessTag, processTagVariable, type PidMark } from './str
  *
  * TERM, INT and HUP are caught so that the shell waits for the command, which gets them with
  * the default action, through its grace period; SIGKILL from crucible ends the whole sandbox.
+ * Once crucible has sent one (a timeout, a cancel), the shell also waits, after the command's
+ * own shell has ended, for every other process in the sandbox to end before it kills anything or
+ * exits (which would end them all): `python train.py | tee log`, or the first of `a; b`, gets
+ * the same grace to save its work as a command run alone, until crucible's SIGKILL.
  */
-const EXPERIMENT_SCRIPT = `trap : TERM INT HUP
+const EXPERIMENT_SCRIPT = `trap 'ending=1' TERM INT HUP
+ending=
 if [ "$$" != 1 ]; then echo "crucible: the sandbox has no process namespace of its own" >&2; exit 125; fi
 run_command=$CRUCIBLE_EXPERIMENT_RUN
 eval_command=$CRUCIBLE_EXPERIMENT_EVAL
@@ -38,6 +43,7 @@ IFS= read -r step || exit 0
 [ "$step" = run ] || exit 0
 (exec /bin/sh -c "$run_command" </dev/null 2>&6 3>&- 4>&- 5>&- 6>&-)
 s=$?
+if [ -n "$ending" ]; then while kill -s 0 -- -1; do PATH="$PATH:/usr/bin:/bin" sleep 0.05 || break; done; fi
 kill -s KILL -- -1
 exec >/dev/null 6>&-
 for f in /tmp/* /tmp/.[!.]* /tmp/..?* /dev/shm/* /dev/shm/.[!.]* /dev/shm/..?* /run/* /run/.[!.]* /run/..?*; do
@@ -49,7 +55,9 @@ echo "run $s" >&5
 IFS= read -r step || exit 0
 [ "$step" = eval ] || exit 0
 (exec /bin/sh -c "$eval_command" </dev/null >&3 2>&4 3>&- 4>&- 5>&-)
-echo "eval $?" >&5
+s=$?
+if [ -n "$ending" ]; then while kill -s 0 -- -1; do PATH="$PATH:/usr/bin:/bin" sleep 0.05 || break; done; fi
+echo "eval $s" >&5
 `;
 
 const RUN_VARIABLE = 'CRUCIBLE_EXPERIMENT_RUN';

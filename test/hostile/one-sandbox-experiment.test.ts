@@ -5,7 +5,7 @@ import { localExecutor } from '../../src/runner/execute.js';
 import { runExperiment, type ExperimentResult } from '../../src/runner/run-experiment.js';
 import type { ExecutionHandle } from '../../src/runner/types.js';
 import { experimentSandbox, sandboxedExecutor } from '../../src/sandbox/run-sandbox.js';
-import { killRunning, sandboxSupport, skipReason } from '../helpers/sandbox.js';
+import { killRunning, pidsRunning, sandboxSupport, skipReason } from '../helpers/sandbox.js';
 
 /**
  * Decisions 54: an experiment's run and eval commands share one sandbox, run one after the other
@@ -123,6 +123,34 @@ describe.skipIf(!sandboxSupport.ok)(`an experiment's two commands in one sandbox
     expect(result.metric.ok === false && result.metric.reason).toMatch(/timed out after 0\.7s/);
     expect(readFileSync(path.join(cwd, 'saved.txt'), 'utf8')).toBe('saved\n');
     expect(existsSync(path.join(cwd, 'evaluated'))).toBe(false);
+  });
+
+  it('gives what a compound command started the same grace: a pipeline, the first of a list, on a timeout and on a cancel', async () => {
+    const cwd = folder();
+    // A trainer that takes 0.3 s to save at SIGTERM, not the command's last or only process: the
+    // command's own shell ends at SIGTERM at once, and the sandbox's first process used to end
+    // everything left with it.
+    const trainer = (file: string) => `sh -c "trap 'sleep 0.3; echo saved > ${file}; exit 0' TERM; while :; do sleep 0.05; done"`;
+    const piped = await experiment(cwd, `${trainer('run-saved')} | cat`, 'touch evaluated; echo "loss: 1"', { timeoutMs: 700 });
+    expect(piped.run.timedOut).toBe(true);
+    expect(readFileSync(path.join(cwd, 'run-saved'), 'utf8')).toBe('saved\n');
+    expect(existsSync(path.join(cwd, 'evaluated'))).toBe(false);
+
+    const evalFirst = await experiment(cwd, 'true', `${trainer('eval-saved')}; echo "loss: 1"`, { timeoutMs: 1500 });
+    expect(evalFirst.eval?.timedOut).toBe(true);
+    expect(readFileSync(path.join(cwd, 'eval-saved'), 'utf8')).toBe('saved\n');
+
+    const controller = new AbortController();
+    const canceling = experiment(cwd, `${trainer('cancel-saved')}; true`, 'echo "loss: 1"', { signal: controller.signal });
+    setTimeout(() => controller.abort(), 600);
+    expect((await canceling).run.canceled).toBe(true);
+    expect(readFileSync(path.join(cwd, 'cancel-saved'), 'utf8')).toBe('saved\n');
+
+    // What ignores SIGTERM is still ended by the SIGKILL after the grace (400 ms here).
+    const stubborn = await experiment(cwd, `sh -c "trap '' TERM; while :; do ${DAEMON}; done" | cat`, 'echo "loss: 1"', { timeoutMs: 500 });
+    expect(stubborn.run.timedOut).toBe(true);
+    expect(stubborn.durationMs).toBeLessThan(5000);
+    expect(pidsRunning(DAEMON)).toEqual([]);
   });
 
   it('times the eval out with what the run left of the limit, and cancels either command', async () => {
