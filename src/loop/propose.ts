@@ -26,17 +26,16 @@ export async function propose(agent: AgentBackend, request: ProposalRequest, opt
   const fail = (kind: AgentError['kind'], message: string, cause: unknown): AgentError =>
     new AgentError(kind, message, { cause, usage: addKnown(spent, cause instanceof AgentError ? cause.usage : undefined) });
   for (let attempt = 0; ; attempt++) {
-    const timeout = AbortSignal.timeout(options.timeoutMs);
-    const signal = AbortSignal.any([options.signal, timeout]);
+    const attemptSignal = limitedSignal(options.signal, options.timeoutMs);
     try {
-      const proposal = await agent.propose(request, signal);
+      const proposal = await agent.propose(request, attemptSignal.signal);
       const usage = addKnown(spent, proposal.usage);
       return usage ? { ...proposal, usage } : proposal;
     } catch (error) {
       // The disk refused one of crucible's own writes: not the agent's failure, the run stops (exit 74).
       if (error instanceof StorageError) throw error;
       if (options.signal.aborted) throw fail('failed', 'stopped by the user', error);
-      if (timeout.aborted) throw fail('timeout', `the agent did not finish within ${Math.round(options.timeoutMs / 1000)}s`, error);
+      if (attemptSignal.timedOut()) throw fail('timeout', `the agent did not finish within ${Math.round(options.timeoutMs / 1000)}s`, error);
       const agentError = error instanceof AgentError ? error : new AgentError('failed', `agent failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
       const delay = delays[attempt];
       if (agentError.kind !== 'transient' || delay === undefined) {
@@ -50,8 +49,41 @@ export async function propose(agent: AgentBackend, request: ProposalRequest, opt
       } catch {
         throw fail('failed', 'stopped by the user', error);
       }
+    } finally {
+      attemptSignal.release();
     }
   }
+}
+
+// setTimeout fires at once above this.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A signal that aborts with `parent` or, with a TimeoutError as AbortSignal.timeout's, after
+ * `timeoutMs`; release() drops the timer and the listener. AbortSignal.timeout and
+ * AbortSignal.any kept a timer, a weak reference and a registration on the run's signal alive
+ * for the whole limit (ten minutes by default) after every attempt: thousands at a time over a
+ * fast run, which its heap, and every fork of it, carried.
+ */
+function limitedSignal(parent: AbortSignal, timeoutMs: number): { signal: AbortSignal; timedOut(): boolean; release(): void } {
+  const controller = new AbortController();
+  let timedOut = false;
+  const onAbort = (): void => controller.abort(parent.reason);
+  parent.addEventListener('abort', onAbort, { once: true });
+  if (parent.aborted) onAbort();
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+  }, Math.min(Math.max(timeoutMs, 0), MAX_TIMER_MS));
+  timer.unref();
+  return {
+    signal: controller.signal,
+    timedOut: () => timedOut,
+    release(): void {
+      clearTimeout(timer);
+      parent.removeEventListener('abort', onAbort);
+    },
+  };
 }
 
 /** The sum of what is known: either side may be missing. */

@@ -1,3 +1,5 @@
+import { getEventListeners } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { AgentBackend, AgentUsage, ProposalRequest } from '../../src/agents/types.js';
 import { AgentError } from '../../src/errors.js';
@@ -13,6 +15,25 @@ function scripted(steps: Array<() => Promise<{ description: string; usage?: Agen
 }
 
 describe('propose', () => {
+  it('lets go of each attempt\'s timer and of the run\'s signal once the attempt ends', async () => {
+    // A fast run makes thousands of attempts within one time limit: what an attempt leaves armed
+    // stays in crucible's heap until the limit, and every fork copies it.
+    const run = new AbortController();
+    const given: AbortSignal[] = [];
+    const agent: AgentBackend = {
+      name: 'quick',
+      propose: (_request, signal) => {
+        given.push(signal);
+        return given.length === 1 ? Promise.reject(new AgentError('transient', 'busy')) : Promise.resolve({ description: 'done' });
+      },
+    };
+    await propose(agent, request, { timeoutMs: 40, signal: run.signal, retryDelaysMs: [1] });
+    expect(given).toHaveLength(2);
+    expect(getEventListeners(run.signal, 'abort')).toEqual([]);
+    await sleep(120);
+    expect(given.map((signal) => signal.aborted)).toEqual([false, false]);
+  });
+
   it('retries transient failures and counts what the failed attempts used', async () => {
     const agent = scripted([
       () => Promise.reject(new AgentError('transient', 'overloaded (529)', { usage: usage(100, 0.01) })),
