@@ -12,8 +12,11 @@ import { replaceFile } from './replace-file.js';
  */
 export interface AppendOnlyFile {
   readonly path: string;
-  /** The complete lines present at open (every one ends with "\n"), decoded as UTF-8. */
-  readonly text: string;
+  /**
+   * The complete lines present at open (every one ends with "\n"), decoded as UTF-8: given once,
+   * then '' (the handle does not keep a long run's file in memory for its whole life).
+   */
+  takeText(): string;
   /** The torn last line cut away at open, or null when the file ended cleanly. */
   readonly torn: string | null;
   /** Appends `line` plus "\n" in a single write. `line` must not contain "\n". */
@@ -74,9 +77,14 @@ export function openAppendOnlyFile(path: string, options: { repair?: boolean } =
     mark = stats.size === ours ? identity(stats) : 'changed';
   };
 
+  let initialText: string | null = text;
   return {
     path,
-    text,
+    takeText(): string {
+      const taken = initialText ?? '';
+      initialText = null;
+      return taken;
+    },
     torn,
     appendLine(line: string): void {
       checkOpen();

@@ -28,7 +28,7 @@ export function openCheckpointWriter(file: string, tag: string, ledger: Ledger, 
   removeTemporaries(file);
   // Only what this run folded itself is trusted: a checkpoint found on disk is for readers.
   let prefix: FoldedPrefix | null = null;
-  let covered = 0; // events of ledger.events() the prefix holds
+  let covered = 0; // how many of the ledger's events the prefix holds
   let writtenAt = ledger.size();
   let text: string | null = null;
   let mark = identity(file);
@@ -40,13 +40,13 @@ export function openCheckpointWriter(file: string, tag: string, ledger: Ledger, 
     write(): void {
       const bytes = ledger.intactSize();
       if (bytes === null) return;
-      const events = ledger.events();
+      const count = ledger.eventCount();
       // Tried at this length: whatever happens, the next try waits for as much ledger again.
       writtenAt = bytes;
       try {
-        const folded = foldOnto(tag, prefix, events.slice(covered)) ?? foldOnto(tag, null, events)!;
+        const folded = foldOnto(tag, prefix, ledger.eventsFrom(covered)) ?? foldOnto(tag, null, ledger.events())!;
         prefix = folded.prefix;
-        covered = events.length;
+        covered = count;
         const fd = openSync(ledger.file, 'r');
         let tail: Buffer;
         try {
@@ -61,7 +61,7 @@ export function openCheckpointWriter(file: string, tag: string, ledger: Ledger, 
       } catch {
         // A cache never stops a run: the next write tries again, from the whole ledger should the
         // fold have failed; readers read the ledger whole meanwhile.
-        if (covered !== events.length) {
+        if (covered !== count) {
           prefix = null;
           covered = 0;
         }

@@ -3,6 +3,7 @@
 import { mkdirSync, promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
 import { openAppendOnlyFile } from './append-only-file.js';
+import { CompressedLines } from './compressed-lines.js';
 
 /**
  * `.crucible/runs/<tag>/ledger.jsonl`: every step of every trial, one JSON object per line.
@@ -37,10 +38,15 @@ export interface Ledger {
   intactSize(): number | null;
   /** The file's length as this ledger left it, without looking at the file. */
   size(): number;
-  /** Every event, old and new, in order. */
+  /**
+   * Every event, old and new, in order: parsed from the kept lines on each call after an append,
+   * so for opening a run, not for every trial (see eventsFrom).
+   */
   events(): readonly LedgerEvent[];
-  /** The events of trial `n`, in order. */
-  eventsOfTrial(n: number): readonly LedgerEvent[];
+  /** How many events there are. */
+  eventCount(): number;
+  /** The events from index `start` of events() on, in order. */
+  eventsFrom(start: number): LedgerEvent[];
   lastEvent(): LedgerEvent | undefined;
   /** Flushes what was appended since the last `sync()`, then closes the file. */
   close(): void;
@@ -53,17 +59,13 @@ export function openLedger(file: string, options: { now?: () => Date } = {}): Le
   const now = options.now ?? ((): Date => new Date());
   mkdirSync(dirname(file), { recursive: true });
   const handle = openAppendOnlyFile(file);
-  const { events: initial, problems } = parseLedgerText(handle.text);
-  const all: LedgerEvent[] = [];
-  const byTrial = new Map<number, LedgerEvent[]>();
-  const remember = (event: LedgerEvent): void => {
-    all.push(event);
-    if (typeof event.n !== 'number') return;
-    const list = byTrial.get(event.n);
-    if (list === undefined) byTrial.set(event.n, [event]);
-    else list.push(event);
-  };
-  initial.forEach(remember);
+  // The run keeps its events as their lines, compressed (decisions 58): parsed, they were the
+  // largest part of a long run's heap. Parsed, they are read at open (foldRun, the results'
+  // reconciliation), and kept until the first append, which the callers at open come before.
+  const lines = new CompressedLines();
+  const { events: initial, problems } = parseLedgerText(handle.takeText(), (line) => lines.push(line));
+  let parsed: LedgerEvent[] | null = initial;
+  let last = initial.at(-1);
   const killAfter = faultPoints(process.env['CRUCIBLE_FAULT_KILL_AFTER']);
   let closed = false;
 
@@ -84,7 +86,9 @@ export function openLedger(file: string, options: { now?: () => Date } = {}): Le
       const line = JSON.stringify(event);
       handle.appendLine(line);
       const stored = JSON.parse(line) as LedgerEvent;
-      remember(stored);
+      lines.push(line);
+      parsed = null;
+      last = stored;
       if (killAfter.size > 0 && killAfter.has(`${type}:${typeof fields['n'] === 'number' ? fields['n'] : ''}`)) {
         handle.sync();
         process.kill(process.pid, 'SIGKILL');
@@ -96,7 +100,7 @@ export function openLedger(file: string, options: { now?: () => Date } = {}): Le
     },
     restoreIfChanged(): boolean {
       if (handle.intact()) return false;
-      handle.replace(all.map((event) => `${JSON.stringify(event)}\n`).join(''));
+      handle.replace(lines.text());
       return true;
     },
     intactSize(): number | null {
@@ -106,13 +110,17 @@ export function openLedger(file: string, options: { now?: () => Date } = {}): Le
       return handle.size();
     },
     events(): readonly LedgerEvent[] {
-      return all;
+      parsed ??= parseLines(lines.from(0));
+      return parsed;
     },
-    eventsOfTrial(n: number): readonly LedgerEvent[] {
-      return byTrial.get(n) ?? [];
+    eventCount(): number {
+      return lines.count;
+    },
+    eventsFrom(start: number): LedgerEvent[] {
+      return parseLines(lines.from(start));
     },
     lastEvent(): LedgerEvent | undefined {
-      return all.at(-1);
+      return last;
     },
     close(): void {
       if (closed) return;
@@ -149,8 +157,13 @@ export async function readLedger(file: string): Promise<LedgerEvent[]> {
   return parseLedgerText(text.slice(0, text.lastIndexOf('\n') + 1)).events;
 }
 
-/** Parses ledger text; lines that are not events are skipped and reported. */
-export function parseLedgerText(text: string): { events: LedgerEvent[]; problems: string[] } {
+/** Events from lines this ledger wrote or kept as events. */
+function parseLines(lines: readonly string[]): LedgerEvent[] {
+  return lines.map((line) => JSON.parse(line) as LedgerEvent);
+}
+
+/** Parses ledger text; lines that are not events are skipped and reported. `onEvent` gets each event's line. */
+export function parseLedgerText(text: string, onEvent?: (line: string) => void): { events: LedgerEvent[]; problems: string[] } {
   const events: LedgerEvent[] = [];
   const problems: string[] = [];
   const lines = text.split('\n');
@@ -171,6 +184,7 @@ export function parseLedgerText(text: string): { events: LedgerEvent[]; problems
       return;
     }
     events.push(value);
+    onEvent?.(line);
   });
   return { events, problems };
 }

@@ -48,17 +48,19 @@ export function resultsPath(projectDir: string): string {
 export function openResultsFile(projectDir: string): ResultsFile {
   const path = resultsPath(projectDir);
   let file = openAppendOnlyFile(path);
-  let table = parseResultsTable(file.text);
+  let text = file.takeText();
+  let table = parseResultsTable(text);
   const repaired = file.torn;
   let upgraded = false;
-  if (table.legacy && file.text !== '') {
+  if (table.legacy && text !== '') {
     file.close();
     upgradeLegacyFile(path, table.rows);
     file = openAppendOnlyFile(path);
-    table = parseResultsTable(file.text);
+    text = file.takeText();
+    table = parseResultsTable(text);
     upgraded = true;
   }
-  if (file.text === '') file.appendLine(RESULT_COLUMNS.join('\t'));
+  if (text === '') file.appendLine(RESULT_COLUMNS.join('\t'));
   return createResultsFile(file, table.columns, table.rows, table.problems, repaired, upgraded);
 }
 

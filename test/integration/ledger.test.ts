@@ -36,7 +36,7 @@ describe('ledger.jsonl', () => {
     expect(JSON.parse(lines[1] ?? '')).toEqual({
       v: 1, ts: '2026-11-27T10:02:00.000Z', type: 'agent.done', n: 1, files: ['train.py'], description: 'line one\nline two',
     });
-    expect(ledger.eventsOfTrial(1).map((e) => e.type)).toEqual(['trial.start', 'agent.done']);
+    expect(ledger.events().map((e) => e.type)).toEqual(['trial.start', 'agent.done']);
   });
 
   it('ignores a garbage line and cuts a torn tail; events appended after reopening continue the file', async () => {
@@ -58,6 +58,36 @@ describe('ledger.jsonl', () => {
     const events = await readLedger(file);
     expect(events.map((e) => `${e.type}:${String(e.n)}`)).toEqual(['trial.start:1', 'commit:1', 'run.start:1']);
     expect(readFileSync(file, 'utf8').endsWith('"pgid":4242}\n')).toBe(true);
+  });
+
+  it('puts a long ledger back exactly as it wrote it, whatever else changed the file, and reads any stretch of it', () => {
+    // Thousands of events: the kept lines span many compressed chunks, the events read at open
+    // included, and the file's garbage line stays out.
+    const first = openTracked();
+    for (let n = 1; n <= 1500; n++) first.append('apply', { n, sha: `${n}`.padStart(40, '0'), files: ['params.txt'], description: `step ${n} ✓` });
+    first.close();
+    writeFileSync(file, `${readFileSync(file, 'utf8')}not json at all\n`, { flag: 'w' });
+    const ledger = openTracked();
+    for (let n = 1501; n <= 3000; n++) ledger.append('decide', { n, outcome: n % 7 === 0 ? 'keep' : 'discard', metric: n / 3 });
+    ledger.sync();
+    const written = readFileSync(file, 'utf8').replace('not json at all\n', '');
+    expect(ledger.eventCount()).toBe(3000);
+    expect(ledger.eventsFrom(1499).map((e) => `${e.type}:${String(e.n)}`)).toEqual(['apply:1500', ...Array.from({ length: 1500 }, (_, i) => `decide:${1501 + i}`)]);
+    expect(ledger.eventsFrom(2998).map((e) => e.n)).toEqual([2999, 3000]);
+    expect(ledger.eventsFrom(3000)).toEqual([]);
+    expect(ledger.events().map((e) => e.n)).toEqual(Array.from({ length: 3000 }, (_, i) => i + 1));
+    expect(ledger.lastEvent()).toMatchObject({ type: 'decide', n: 3000 });
+
+    writeFileSync(file, 'truncated\n');
+    expect(ledger.restoreIfChanged()).toBe(true);
+    expect(readFileSync(file, 'utf8')).toBe(written);
+    rmSync(file);
+    expect(ledger.restoreIfChanged()).toBe(true);
+    expect(readFileSync(file, 'utf8')).toBe(written);
+    expect(ledger.restoreIfChanged()).toBe(false);
+    ledger.append('trial.end', { n: 3000 });
+    ledger.sync();
+    expect(readFileSync(file, 'utf8')).toBe(`${written}{"v":1,"ts":"2026-11-27T10:02:00.000Z","type":"trial.end","n":3000}\n`);
   });
 
   it('reads a missing ledger as no events without creating it', async () => {
