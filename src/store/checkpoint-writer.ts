@@ -2,7 +2,7 @@ import { closeSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Ledger } from './ledger.js';
 import { replaceFile } from './replace-file.js';
-import { foldOnto, formatCheckpoint, ledgerTail, type FoldedPrefix } from './run-checkpoint.js';
+import { foldOnto, formatCheckpoint, ledgerTail, prefixOfCheckpoint } from './run-checkpoint.js';
 
 /** How much the ledger grows between two checkpoints: about 1,600 trials of the tuner. */
 export const CHECKPOINT_EVERY_BYTES = 4 * 1024 * 1024;
@@ -26,9 +26,11 @@ export interface CheckpointWriter {
 export function openCheckpointWriter(file: string, tag: string, ledger: Ledger, options: { everyBytes?: number } = {}): CheckpointWriter {
   const everyBytes = options.everyBytes ?? CHECKPOINT_EVERY_BYTES;
   removeTemporaries(file);
-  // Only what this run folded itself is trusted: a checkpoint found on disk is for readers.
-  let prefix: FoldedPrefix | null = null;
-  let covered = 0; // how many of the ledger's events the prefix holds
+  // Only what this run folded itself is trusted: a checkpoint found on disk is for readers. Its
+  // folded prefix is read back from the text this run wrote, which it keeps to restore the file:
+  // kept as objects too, it was a long run's heap's third largest part (decisions 58).
+  let covered = 0; // how many of the ledger's events the text's prefix holds
+  let foldOnText = false; // false: the next write folds the whole ledger (none written, or a try failed)
   let writtenAt = ledger.size();
   let text: string | null = null;
   let mark = identity(file);
@@ -44,9 +46,8 @@ export function openCheckpointWriter(file: string, tag: string, ledger: Ledger, 
       // Tried at this length: whatever happens, the next try waits for as much ledger again.
       writtenAt = bytes;
       try {
-        const folded = foldOnto(tag, prefix, ledger.eventsFrom(covered)) ?? foldOnto(tag, null, ledger.events())!;
-        prefix = folded.prefix;
-        covered = count;
+        const prefix = foldOnText && text !== null ? prefixOfCheckpoint(text, tag) : null;
+        const folded = (prefix === null ? null : foldOnto(tag, prefix, ledger.eventsFrom(covered))) ?? foldOnto(tag, null, ledger.events())!;
         const fd = openSync(ledger.file, 'r');
         let tail: Buffer;
         try {
@@ -54,17 +55,16 @@ export function openCheckpointWriter(file: string, tag: string, ledger: Ledger, 
         } finally {
           closeSync(fd);
         }
-        const next = formatCheckpoint(tag, { bytes, tail, prefix });
+        const next = formatCheckpoint(tag, { bytes, tail, prefix: folded.prefix });
         replaceFile(file, next, { sync: false });
         text = next;
+        covered = count;
+        foldOnText = true;
         mark = identity(file);
       } catch {
-        // A cache never stops a run: the next write tries again, from the whole ledger should the
-        // fold have failed; readers read the ledger whole meanwhile.
-        if (covered !== count) {
-          prefix = null;
-          covered = 0;
-        }
+        // A cache never stops a run: the next write tries again, from the whole ledger; readers
+        // read the ledger whole meanwhile.
+        foldOnText = false;
       }
     },
     restoreIfChanged(): boolean {

@@ -59,7 +59,9 @@ export class CompressedLines {
 
   private seal(): void {
     const text = `${this.pending.join('\n')}\n`;
-    this.chunks.push({ first: this.total - this.pending.length, lines: this.pending.length, data: deflateRawSync(text, { level: 1 }) });
+    // Copied: zlib's output is a view of a larger buffer, which it would keep alive.
+    const data = Buffer.from(deflateRawSync(text, { level: 1 }));
+    this.chunks.push({ first: this.total - this.pending.length, lines: this.pending.length, data });
     this.pending = [];
     this.pendingChars = 0;
   }

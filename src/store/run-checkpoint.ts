@@ -134,6 +134,15 @@ export function loadCheckpoint(file: string, tag: string, ledgerFd: number, size
   }
 }
 
+/** The folded prefix of a checkpoint text this run wrote (formatCheckpoint); null when it is none. */
+export function prefixOfCheckpoint(text: string, tag: string): FoldedPrefix | null {
+  try {
+    return parseCheckpoint(JSON.parse(text), tag)?.prefix ?? null;
+  } catch {
+    return null;
+  }
+}
+
 /** The ledger's last bytes before `end`, up to TAIL_BYTES. */
 export function ledgerTail(fd: number, end: number): Buffer {
   const length = Math.min(TAIL_BYTES, end);

@@ -278,16 +278,22 @@ export function rememberBlob(sha: string, content: Buffer): void {
   rememberedBlobs.set(sha, content);
   rememberedBlobBytes += content.length;
   for (const [oldest, old] of rememberedBlobs) {
-    if (rememberedBlobBytes <= REMEMBERED_BLOB_BYTES) break;
+    if (rememberedBlobBytes <= REMEMBERED_BLOB_BYTES && rememberedBlobs.size <= MAX_REMEMBERED_BLOBS) break;
     rememberedBlobs.delete(oldest);
     rememberedBlobBytes -= old.length;
   }
 }
 
-/** Blob contents by id, least recently used first, REMEMBERED_BLOB_BYTES in all. */
+/** Blob contents by id, least recently used first, REMEMBERED_BLOB_BYTES and MAX_REMEMBERED_BLOBS at most. */
 const rememberedBlobs = new Map<string, Buffer>();
 let rememberedBlobBytes = 0;
 const REMEMBERED_BLOB_BYTES = 16 * 1024 * 1024;
+/**
+ * Small blobs (a trial's edit of a short file) cost more to keep than their bytes say: without a
+ * count, a long run kept every trial's, a few hundred bytes of heap each. Those a run goes back to
+ * (the best commit's, the baseline's) are used again and again, so they stay the most recent.
+ */
+const MAX_REMEMBERED_BLOBS = 1024;
 /** A trial edits source files: a larger blob is read from its object, or by git, each time. */
 const MAX_REMEMBERED_BLOB_BYTES = 1024 * 1024;
 
