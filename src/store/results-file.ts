@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { storageErrorFrom } from '../errors.js';
 import { openAppendOnlyFile } from './append-only-file.js';
+import { CompressedLines } from './compressed-lines.js';
 import { replaceFile } from './replace-file.js';
 import type { AppendOnlyFile } from './append-only-file.js';
 import { RESULT_COLUMNS, RESULTS_FILE } from './result-row.js';
@@ -72,20 +73,39 @@ function createResultsFile(
   repaired: string | null,
   upgraded: boolean,
 ): ResultsFile {
-  let all: ResultRow[] = [];
-  let byTag = new Map<string, Map<number, ResultRow>>();
+  // The rows as read at open serve the reconciliation at open; from the first append on, the
+  // rows are kept as their lines, compressed (decisions 58): a run only appends, checks for a
+  // row already there, and puts the file back when something else changed it.
+  let parsed: ResultRow[] | null = [];
+  let lines: CompressedLines | null = null;
+  let trialsByTag = new Map<string, Set<number>>();
   const remember = (row: ResultRow): void => {
-    all.push(row);
-    let trials = byTag.get(row.tag);
+    let trials = trialsByTag.get(row.tag);
     if (trials === undefined) {
-      trials = new Map();
-      byTag.set(row.tag, trials);
+      trials = new Set();
+      trialsByTag.set(row.tag, trials);
     }
-    trials.set(row.trial, row);
+    trials.add(row.trial);
   };
-  initialRows.forEach(remember);
+  const setRows = (rows: ResultRow[]): void => {
+    parsed = rows;
+    lines = null;
+    trialsByTag = new Map();
+    rows.forEach(remember);
+  };
+  setRows([...initialRows]);
+  const allRows = (): ResultRow[] => parsed ?? parseResultsTable(`${columns.join('\t')}\n${lines!.text()}`).rows;
+  const keptLines = (): CompressedLines => {
+    if (lines === null) {
+      lines = new CompressedLines();
+      for (const row of parsed!) lines.push(formatResultRow(row, columns));
+      parsed = null;
+    }
+    return lines;
+  };
   const rewrite = (): void => {
-    file.replace([columns.join('\t'), ...all.map((row) => formatResultRow(row, columns))].map((line) => `${line}\n`).join(''));
+    const body = parsed === null ? lines!.text() : parsed.map((row) => `${formatResultRow(row, columns)}\n`).join('');
+    file.replace(`${columns.join('\t')}\n${body}`);
   };
 
   return {
@@ -94,31 +114,30 @@ function createResultsFile(
     repaired,
     upgraded,
     rows(tag?: string): ResultRow[] {
-      if (tag === undefined) return all.slice();
-      return [...(byTag.get(tag)?.values() ?? [])];
+      const all = allRows();
+      return tag === undefined ? all.slice() : all.filter((row) => row.tag === tag);
     },
     has(tag: string, trial: number): boolean {
-      return byTag.get(tag)?.has(trial) ?? false;
+      return trialsByTag.get(tag)?.has(trial) ?? false;
     },
     get(tag: string, trial: number): ResultRow | undefined {
-      return byTag.get(tag)?.get(trial);
+      if (trialsByTag.get(tag)?.has(trial) !== true) return undefined;
+      return allRows().find((row) => row.tag === tag && row.trial === trial);
     },
     append(row: ResultRow): boolean {
-      if (byTag.get(row.tag)?.has(row.trial) === true) return false;
+      if (trialsByTag.get(row.tag)?.has(row.trial) === true) return false;
       const clean = normalizeResultRow(row);
       // Written in the file's own column order, so a file begun by another version stays aligned.
       // No fsync: the file is a rendering of the ledger, whose trial.end (or decide) row a run
       // rebuilds it from when it opens (reconcile-results.ts). One flush a trial saved.
-      file.appendLine(formatResultRow(clean, columns));
+      const line = formatResultRow(clean, columns);
+      file.appendLine(line);
+      keptLines().push(line);
       remember(clean);
       return true;
     },
     replaceRows(tag: string, rows: readonly ResultRow[]): void {
-      const kept = all.filter((row) => row.tag !== tag);
-      all = [];
-      byTag = new Map();
-      kept.forEach(remember);
-      rows.map(normalizeResultRow).forEach(remember);
+      setRows([...allRows().filter((row) => row.tag !== tag), ...rows.map(normalizeResultRow)]);
       rewrite();
     },
     restoreIfChanged(): boolean {

@@ -170,6 +170,33 @@ describe('results.tsv', () => {
     expect(results.get('run1', 2000)?.commit).toBe('c002000');
   });
 
+  it('puts a long file back as it wrote it after something else changed it, and still reads and replaces its rows', () => {
+    // Another run's 1,500 rows read at open, then 1,500 of this run's appended: the rows are kept
+    // as compressed lines from the first append on.
+    writeFileSync(file(), `${HEADER}\n${Array.from({ length: 1500 }, (_, n) => formatResultRow(row(n, { tag: 'other', description: `other ${n} →` }))).join('\n')}\n`);
+    const results = openTracked();
+    for (let n = 0; n < 1500; n += 1) expect(results.append(row(n, { description: `mine ${n} ✓` }))).toBe(true);
+    expect(results.append(row(7))).toBe(false);
+    const written = readFileSync(file(), 'utf8');
+    expect(results.rows('run1')).toEqual(Array.from({ length: 1500 }, (_, n) => row(n, { description: `mine ${n} ✓` })));
+    expect(results.rows()).toHaveLength(3000);
+    expect(results.get('other', 1499)?.description).toBe('other 1499 →');
+    expect(results.get('run1', 1500)).toBeUndefined();
+
+    writeFileSync(file(), `${HEADER}\nforged\n`);
+    expect(results.restoreIfChanged()).toBe(true);
+    expect(readFileSync(file(), 'utf8')).toBe(written);
+    rmSync(file());
+    expect(results.restoreIfChanged()).toBe(true);
+    expect(readFileSync(file(), 'utf8')).toBe(written);
+
+    results.replaceRows('run1', [row(0), row(1)]);
+    expect(results.rows().map((r) => `${r.tag}${r.trial}`).slice(-3)).toEqual(['other1499', 'run10', 'run11']);
+    expect(results.has('run1', 2)).toBe(false);
+    expect(results.append(row(2))).toBe(true);
+    expect(readFileSync(file(), 'utf8').split('\n')).toHaveLength(1 + 1500 + 3 + 1);
+  });
+
   it('reads a missing file as no rows, and leaves out a line still being written', async () => {
     expect(await readResults(dir)).toEqual({ rows: [], problems: [] });
     writeFileSync(file(), `${HEADER}\n${formatResultRow(row(0))}\n${formatResultRow(row(1)).slice(0, 12)}`);
