@@ -15,8 +15,10 @@ export { formatResultRow, parseResultsText, sanitizeDescription } from './result
  * `results.tsv` at the project root, open for appending. One file is shared by every run (tag)
  * of the project, possibly by several processes at once; rows are keyed by (tag, trial).
  *
- * The file is read once at open; afterwards the in-memory index answers `rows` and `has`, so a
- * long run never re-reads it. Rows appended by other processes after open are not seen here.
+ * The file is read once at open; afterwards what this handle keeps answers `rows`, `get` and
+ * `has`, so a long run never re-reads it. `has` is a lookup; `rows` and `get` read the kept rows
+ * back once the run has appended (decisions 58): for opening a run, not for every trial. Rows
+ * appended by other processes after open are not seen here.
  */
 export interface ResultsFile {
   readonly path: string;
