@@ -63,7 +63,8 @@ export interface ExploreInput {
   params: readonly TunedParam[];
   points: readonly MeasuredPoint[];
   /** Keys of combinations never to propose (measured, refused, in flight). */
-  avoid: ReadonlySet<string>;
+  /** Combinations already measured, refused or in flight (vectorKey). */
+  avoid: { has(key: string): boolean };
   /** Values of the proposals in flight: as far from them as from a measured point. */
   pending: readonly ReadonlyMap<string, number>[];
   maxChanges: number;

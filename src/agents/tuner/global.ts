@@ -21,7 +21,8 @@ export interface GlobalInput {
   params: readonly TunedParam[];
   points: readonly MeasuredPoint[];
   /** Keys of combinations never to propose (measured, refused, in flight). */
-  avoid: ReadonlySet<string>;
+  /** Combinations already measured, refused or in flight (vectorKey). */
+  avoid: { has(key: string): boolean };
   /** Values of the proposals in flight. */
   pending: readonly ReadonlyMap<string, number>[];
   direction: Direction;

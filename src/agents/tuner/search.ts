@@ -91,7 +91,9 @@ export function proposeTuning(
       return vectorKey(params, values);
     }),
   );
-  const avoid = new Set([...memory.tried, ...pending.keys, ...rebased]);
+  // Asked, not copied: the memory's tried combinations are two a trial, and a copy of them at
+  // every proposal grew with the run.
+  const avoid = { has: (key: string) => memory.tried.has(key) || pending.keys.has(key) || rebased.has(key) };
   const global = (exploration: number) =>
     proposeGlobal({ params, points: memory.points, avoid, pending: pending.values, direction, maxChanges: options.maxChanges, exploration }, rng);
 
