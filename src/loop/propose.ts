@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentBackend, AgentUsage, Proposal, ProposalRequest } from '../agents/types.js';
 import { addUsage } from '../agents/usage.js';
 import { AgentError, StorageError } from '../errors.js';
+import { limitTimer } from '../runner/local-process.js';
 
 export interface ProposeOptions {
   timeoutMs: number;
@@ -55,9 +56,6 @@ export async function propose(agent: AgentBackend, request: ProposalRequest, opt
   }
 }
 
-// setTimeout fires at once above this.
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /**
  * A signal that aborts with `parent` or, with a TimeoutError as AbortSignal.timeout's, after
  * `timeoutMs`; release() drops the timer and the listener. AbortSignal.timeout and
@@ -71,11 +69,12 @@ function limitedSignal(parent: AbortSignal, timeoutMs: number): { signal: AbortS
   const onAbort = (): void => controller.abort(parent.reason);
   parent.addEventListener('abort', onAbort, { once: true });
   if (parent.aborted) onAbort();
-  const timer = setTimeout(() => {
+  // The limit is positive (the config's schema); limitTimer caps what setTimeout would fire at once.
+  const timer = limitTimer(timeoutMs, () => {
     timedOut = true;
     controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
-  }, Math.min(Math.max(timeoutMs, 0), MAX_TIMER_MS));
-  timer.unref();
+  });
+  timer?.unref();
   return {
     signal: controller.signal,
     timedOut: () => timedOut,

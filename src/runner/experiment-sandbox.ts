@@ -31,6 +31,7 @@ import { markPids, newProcessTag, processTagVariable, type PidMark } from './str
  */
 const EXPERIMENT_SCRIPT = `trap 'ending=1' TERM INT HUP
 ending=
+settle() { if [ -n "$ending" ]; then while kill -s 0 -- -1; do PATH="$PATH:/usr/bin:/bin" sleep 0.05 || break; done; fi; }
 if [ "$$" != 1 ]; then echo "crucible: the sandbox has no process namespace of its own" >&2; exit 125; fi
 run_command=$CRUCIBLE_EXPERIMENT_RUN
 eval_command=$CRUCIBLE_EXPERIMENT_EVAL
@@ -43,7 +44,7 @@ IFS= read -r step || exit 0
 [ "$step" = run ] || exit 0
 (exec /bin/sh -c "$run_command" </dev/null 2>&6 3>&- 4>&- 5>&- 6>&-)
 s=$?
-if [ -n "$ending" ]; then while kill -s 0 -- -1; do PATH="$PATH:/usr/bin:/bin" sleep 0.05 || break; done; fi
+settle
 kill -s KILL -- -1
 exec >/dev/null 6>&-
 for f in /tmp/* /tmp/.[!.]* /tmp/..?* /dev/shm/* /dev/shm/.[!.]* /dev/shm/..?* /run/* /run/.[!.]* /run/..?*; do
@@ -56,7 +57,7 @@ IFS= read -r step || exit 0
 [ "$step" = eval ] || exit 0
 (exec /bin/sh -c "$eval_command" </dev/null >&3 2>&4 3>&- 4>&- 5>&-)
 s=$?
-if [ -n "$ending" ]; then while kill -s 0 -- -1; do PATH="$PATH:/usr/bin:/bin" sleep 0.05 || break; done; fi
+settle
 echo "eval $s" >&5
 `;
 
