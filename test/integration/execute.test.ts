@@ -165,7 +165,9 @@ describe('runCommand', () => {
     // alone, the way a later crucible ends the experiment of one that was killed.
     const running = runCommand(spec('setsid sleep 60 & echo $! > daemon; sleep 60', { cwd: dir, onStart: (h) => handles.push(h) }), stop.signal);
     const deadline = Date.now() + 5000;
-    while (!(handles.length > 0 && existsSync(path.join(dir, 'daemon'))) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    // The shell makes the file before it writes the pid: wait for the line, not the file.
+    const written = (): boolean => existsSync(path.join(dir, 'daemon')) && /^\d+\n$/.test(readFileSync(path.join(dir, 'daemon'), 'utf8'));
+    while (!(handles.length > 0 && written()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const daemon = Number(readFileSync(path.join(dir, 'daemon'), 'utf8'));
     strays.push(daemon);
     const [handle] = handles;
