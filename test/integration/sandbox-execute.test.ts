@@ -78,6 +78,34 @@ describe.skipIf(!sandboxSupport.ok)(`runCommand in the sandbox${skipReason}`, ()
     expect(readFileSync(path.join(dir, 'cleaned'), 'utf8')).toBe('y');
   });
 
+  it('gives what a compound command started its grace too: a pipeline, the first of a list, on a timeout and on a cancel', async () => {
+    const dir = makeProject();
+    // A trainer that takes 0.3 s to save at SIGTERM, not the command's only process: the command's
+    // own shell ends at SIGTERM at once. bubblewrap's first process in the sandbox lives on while
+    // anything in it does (with --die-with-parent, or an init of crucible's that ended with the
+    // command's shell, the trainer would be killed while it saved: seen failing so).
+    const trainer = (file: string) => `sh -c "trap 'sleep 0.3; echo saved > ${file}; exit 0' TERM; while :; do sleep 0.05; done"`;
+    const piped = await runCommand(spec(`${trainer('piped')} | cat`, dir, { timeoutMs: 600, killGraceMs: 3000 }));
+    expect(piped.timedOut).toBe(true);
+    const listed = await runCommand(spec(`${trainer('listed')}; true`, dir, { timeoutMs: 600, killGraceMs: 3000 }));
+    expect(listed.timedOut).toBe(true);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 600);
+    const canceled = await runCommand(spec(`cd . && ${trainer('canceled')}`, dir, { killGraceMs: 3000 }), controller.signal);
+    expect(canceled.canceled).toBe(true);
+    expect(['piped', 'listed', 'canceled'].map((file) => existsSync(path.join(dir, file)) && readFileSync(path.join(dir, file), 'utf8'))).toEqual(['saved\n', 'saved\n', 'saved\n']);
+
+    // What ignores SIGTERM is still ended by the SIGKILL after the grace, and a command killed by
+    // a signal is reported as before, with nothing of the shell's in its error output.
+    const started = Date.now();
+    const stubborn = await runCommand(spec(`sh -c "trap '' TERM; while :; do ${marker(2)}; done" | cat`, dir, { timeoutMs: 500, killGraceMs: 300 }));
+    expect(stubborn.timedOut).toBe(true);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(pidsRunning(marker(2))).toEqual([]);
+    const killed = await runCommand(spec('echo out; echo err >&2; kill -9 $$', dir));
+    expect(killed).toMatchObject({ exitCode: 137, stdout: 'out\n', stderr: 'err\n', timedOut: false });
+  });
+
   it('stops everything inside when the AbortSignal fires (Ctrl+C twice)', async () => {
     const dir = makeProject();
     const controller = new AbortController();
