@@ -12,14 +12,13 @@ import { formatDescription } from './description.js';
 import { createRng, hashSeed } from './rng.js';
 import { createInFlightMemory } from './in-flight.js';
 import { scanWorkspace } from './scan.js';
-import { proposeTuning } from './search.js';
-import { HistoryMemo } from './history.js';
+import { proposeTuning, TuningMemo } from './search.js';
 
 export const NO_MARKERS_MESSAGE = 'no @tune markers found in the editable files (e.g. "const X = 8; // @tune 2..64 int log")';
 
 export function createTunerBackend(): AgentBackend {
   const memory = createInFlightMemory();
-  const historyMemo = new HistoryMemo();
+  const tuningMemo = new TuningMemo();
   return {
     name: 'tuner',
     // It works from the history and the @tune markers alone.
@@ -42,7 +41,7 @@ export function createTunerBackend(): AgentBackend {
         // Seeded by trial number, not by a running generator, so a resumed run proposes exactly
         // what an uninterrupted one would have.
         const rng = createRng(hashSeed(seed, request.trial));
-        const proposal = proposeTuning(params, request.history, rng, { maxChanges, seed, pending, direction: request.objective.direction, memo: historyMemo });
+        const proposal = proposeTuning(params, request.history, rng, { maxChanges, seed, pending, direction: request.objective.direction, memo: tuningMemo });
         if (proposal.changes.length > 0) memory.remember(request.trial, formatDescription(proposal.changes));
         return { params, proposal };
       });

@@ -41,6 +41,7 @@ const MAX_BAD_POINTS = 750;
 export function proposeGlobal(input: GlobalInput, rng: Rng): { changes: TuningChange[]; why: string } | null {
   const { params } = input;
   const model = buildModel(input);
+  const scoreOf = createScorer(model, params);
   let best: { changes: TuningChange[]; score: number } | null = null;
   for (let c = 0; c < CANDIDATES; c++) {
     const changes = drawCandidate(input, model, rng);
@@ -48,7 +49,7 @@ export function proposeGlobal(input: GlobalInput, rng: Rng): { changes: TuningCh
     const values = new Map(params.map((p) => [p.name, p.value]));
     for (const change of changes) values.set(change.name, change.to);
     if (input.avoid.has(vectorKey(params, values))) continue;
-    const score = scoreOf(model, params, values) + input.exploration * distanceToMeasured(model, params, values);
+    const score = scoreOf(values) + input.exploration * distanceToMeasured(model, params, values);
     if (best === null || score > best.score) best = { changes, score };
   }
   if (best === null) return null;
@@ -73,53 +74,127 @@ interface Model {
 function buildModel(input: GlobalInput): Model {
   const { params, points, direction } = input;
   const unit = (values: ReadonlyMap<string, number>) => params.map((p) => toUnit(p, values.get(p.name) ?? p.value));
-  const isMeasured = (p: MeasuredPoint) => p.metric !== null && p.outcome !== 'crash' && Number.isFinite(p.metric);
-  const measured = points.filter(isMeasured);
-  const oriented = (p: MeasuredPoint) => (direction === 'maximize' ? -p.metric! : p.metric!);
-  const byMetric = (a: MeasuredPoint, b: MeasuredPoint) => oriented(a) - oriented(b);
+  // Each point's metric, oriented so that lower is better; NaN where none was measured (a crash,
+  // no metric). Worked out once: the passes below read it, thousands of points each.
+  const at = new Float64Array(points.length);
+  let inTrialOrder = true;
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i]!;
+    const measured = p.metric !== null && p.outcome !== 'crash' && Number.isFinite(p.metric);
+    at[i] = measured ? (direction === 'maximize' ? -p.metric! : p.metric!) : NaN;
+    if (i > 0 && points[i - 1]!.trial >= p.trial) inTrialOrder = false;
+  }
+  // By metric, ties in the points' order: what a stable sort by metric gives.
+  const byMetric = (a: number, b: number) => at[a]! - at[b]! || a - b;
   // The good group's bar, from the metrics alone: sorting every point by metric for each proposal
-  // cost 3 ms by trial 10,000. Only the groups' own points are sorted (stably, as before).
-  const cut = Math.max(1, Math.ceil(GOOD_FRACTION * measured.length));
-  const bar = measured.length > 0 ? Float64Array.from(measured, oriented).sort()[cut - 1]! : 0;
+  // cost 3 ms by trial 10,000. Only the groups' own points are sorted.
+  const metrics = at.filter((x) => !Number.isNaN(x));
+  const cut = Math.max(1, Math.ceil(GOOD_FRACTION * metrics.length));
+  const bar = metrics.length > 0 ? kthSmallest(metrics, cut - 1) : 0;
   // Each candidate is scored against every point of the model: a run of thousands of trials
   // keeps its best MAX_GOOD_POINTS and its latest MAX_BAD_POINTS others (hyperopt and Optuna cap
-  // the good group too), so a proposal costs the same at trial 10,000 as at trial 1,000.
-  const inGood = measured.filter((p) => oriented(p) <= bar);
-  const good = inGood.sort(byMetric).slice(0, MAX_GOOD_POINTS).map((p) => ({ u: unit(p.values), weight: 1 }));
-  const isBad = (p: MeasuredPoint) => !isMeasured(p) || oriented(p) > bar;
-  const rest = () => [...measured.filter((p) => oriented(p) > bar).sort(byMetric), ...points.filter((p) => !isMeasured(p))];
-  let latest: MeasuredPoint[];
-  if (points.length - inGood.length <= MAX_BAD_POINTS) latest = rest();
+  // the good group too), so a proposal costs the same at trial 10,000 as at trial 1,000. The kept
+  // good points are the first of the good group by metric: those at or under the
+  // MAX_GOOD_POINTS-th best metric are all it takes to sort (a quarter of a long run's points were
+  // sorted at each proposal).
+  const goodBar = metrics.length > MAX_GOOD_POINTS ? Math.min(bar, kthSmallest(metrics, MAX_GOOD_POINTS - 1)) : bar;
+  let inGood = 0;
+  const first: number[] = [];
+  for (let i = 0; i < points.length; i++) {
+    // NaN compares false: an unmeasured point is never good.
+    if (!(at[i]! <= bar)) continue;
+    inGood++;
+    if (at[i]! <= goodBar) first.push(i);
+  }
+  const good = first
+    .sort(byMetric)
+    .slice(0, MAX_GOOD_POINTS)
+    .map((i) => ({ u: unit(points[i]!.values), weight: 1 }));
+  // The rest: the measured ones by metric, then the unmeasured ones in order.
+  const rest = () => {
+    const indices = points.map((_, i) => i);
+    return [...indices.filter((i) => at[i]! > bar).sort(byMetric), ...indices.filter((i) => Number.isNaN(at[i]!))];
+  };
+  let latest: number[];
+  if (points.length - inGood <= MAX_BAD_POINTS) latest = rest();
   // Points come oldest first, one a trial: the latest are the last ones, with no sort.
-  else if (points.every((p, i) => i === 0 || points[i - 1]!.trial < p.trial)) latest = points.filter(isBad).slice(-MAX_BAD_POINTS);
-  else latest = rest().sort((a, b) => a.trial - b.trial).slice(-MAX_BAD_POINTS);
-  const bad = latest.map((p) => ({ u: unit(p.values), weight: 1 }));
+  else if (inTrialOrder) latest = lastOf(points.length, (i) => !(at[i]! <= bar), MAX_BAD_POINTS);
+  else latest = rest().sort((a, b) => points[a]!.trial - points[b]!.trial).slice(-MAX_BAD_POINTS);
+  const bad = latest.map((i) => ({ u: unit(points[i]!.values), weight: 1 }));
   const width = (n: number) => Math.min(0.3, Math.max(0.04, 0.5 / Math.sqrt(n + 1)));
   return {
     good,
     bad: [...bad, ...input.pending.map((values) => ({ u: unit(values), weight: PENDING_WEIGHT }))],
-    measured: measured.length,
+    measured: metrics.length,
     goodWidth: width(good.length),
     badWidth: width(bad.length),
   };
 }
 
-/** log l(x) − log g(x), each a product over constants of kernel-plus-prior densities. */
-function scoreOf(model: Model, params: readonly TunedParam[], values: ReadonlyMap<string, number>): number {
-  let score = 0;
-  params.forEach((p, d) => {
-    const u = toUnit(p, values.get(p.name) ?? p.value);
-    score += Math.log(density(model.good, d, u, model.goodWidth)) - Math.log(density(model.bad, d, u, model.badWidth));
-  });
-  return score;
+/**
+ * The k-th smallest of `values` (from 0), as a sort would give it, in linear time (Hoare's
+ * selection; `values` is reordered). Sorting every measured metric at each proposal grew with the run.
+ */
+export function kthSmallest(values: Float64Array, k: number): number {
+  let low = 0;
+  let high = values.length - 1;
+  while (low < high) {
+    const pivot = values[(low + high) >> 1]!;
+    let i = low;
+    let j = high;
+    while (i <= j) {
+      while (values[i]! < pivot) i++;
+      while (values[j]! > pivot) j--;
+      if (i <= j) {
+        const swap = values[i]!;
+        values[i++] = values[j]!;
+        values[j--] = swap;
+      }
+    }
+    if (k <= j) high = j;
+    else if (k >= i) low = i;
+    else break;
+  }
+  return values[k]!;
+}
+
+/** The last `count` of the indices below `length` that pass `test`, in order, looked for from the end. */
+function lastOf(length: number, test: (index: number) => boolean, count: number): number[] {
+  const found: number[] = [];
+  for (let i = length - 1; i >= 0 && found.length < count; i--) if (test(i)) found.push(i);
+  return found.reverse();
+}
+
+/**
+ * log l(x) − log g(x), each a product over constants of kernel-plus-prior densities. A candidate
+ * moves one or two constants of the best values, so most of its terms are ones an earlier
+ * candidate had: each constant's term is computed once per value (the same number, so the same
+ * scores and the same choice) instead of once per candidate.
+ */
+function createScorer(model: Model, params: readonly TunedParam[]): (values: ReadonlyMap<string, number>) => number {
+  const terms = params.map(() => new Map<number, number>());
+  return (values) => {
+    let score = 0;
+    params.forEach((p, d) => {
+      const u = toUnit(p, values.get(p.name) ?? p.value);
+      let term = terms[d]!.get(u);
+      if (term === undefined) {
+        term = Math.log(density(model.good, d, u, model.goodWidth)) - Math.log(density(model.bad, d, u, model.badWidth));
+        terms[d]!.set(u, term);
+      }
+      score += term;
+    });
+    return score;
+  };
 }
 
 function density(points: readonly Weighted[], d: number, u: number, width: number): number {
   let sum = PRIOR_WEIGHT;
   let total = PRIOR_WEIGHT;
+  const norm = width * Math.sqrt(2 * Math.PI);
   for (const { u: at, weight } of points) {
     const z = (u - at[d]!) / width;
-    sum += (weight * Math.exp(-0.5 * z * z)) / (width * Math.sqrt(2 * Math.PI));
+    sum += (weight * Math.exp(-0.5 * z * z)) / norm;
     total += weight;
   }
   return sum / total;
@@ -129,9 +204,12 @@ function density(points: readonly Weighted[], d: number, u: number, width: numbe
 function distanceToMeasured(model: Model, params: readonly TunedParam[], values: ReadonlyMap<string, number>): number {
   const u = params.map((p) => toUnit(p, values.get(p.name) ?? p.value));
   let nearest = Infinity;
-  for (const point of [...model.good, ...model.bad]) {
-    const d2 = point.u.reduce((sum, x, i) => sum + (x - u[i]!) ** 2, 0);
-    nearest = Math.min(nearest, d2);
+  for (const group of [model.good, model.bad]) {
+    for (const point of group) {
+      let d2 = 0;
+      for (let i = 0; i < u.length; i++) d2 += (point.u[i]! - u[i]!) ** 2;
+      nearest = Math.min(nearest, d2);
+    }
   }
   return nearest === Infinity ? 0 : Math.sqrt(nearest / params.length);
 }

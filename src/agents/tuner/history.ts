@@ -81,7 +81,8 @@ export function readHistory(params: readonly TunedParam[], history: readonly Tri
   const current = params.map((p) => p.value);
   // With trials in flight, results arrive in any order; replaying them by trial number makes the
   // memory the same whatever the order, and the same again when a resumed run reads the ledger.
-  const ordered = [...history].sort((a, b) => a.trial - b.trial);
+  // The loop hands the history over in trial order already: then it is copied, not sorted.
+  const ordered = history.every((v, i) => i === 0 || history[i - 1]!.trial <= v.trial) ? [...history] : [...history].sort((a, b) => a.trial - b.trial);
   let state = memo?.state ?? null;
   const extended = state !== null && state.names === names && startsWith(ordered, state.views) ? walk(ordered, state.views.length, current, position) : null;
   if (state !== null && extended !== null && sameValues(extended.end, state.start)) {
@@ -161,6 +162,7 @@ function startsWith(ordered: readonly TrialView[], prefix: readonly TrialView[])
   if (prefix.length > ordered.length) return false;
   for (let i = 0; i < prefix.length; i++) {
     const [a, b] = [ordered[i]!, prefix[i]!];
+    if (a === b) continue;
     if (a.trial !== b.trial || a.outcome !== b.outcome || a.metric !== b.metric || a.description !== b.description) return false;
   }
   return true;
