@@ -3,7 +3,7 @@ import type { TrialView } from '../../src/agents/types.js';
 import { readHistory, vectorKey } from '../../src/agents/tuner/history.js';
 import { createRng, hashSeed } from '../../src/agents/tuner/rng.js';
 import { proposeTuning } from '../../src/agents/tuner/search.js';
-import { proposeGlobal } from '../../src/agents/tuner/global.js';
+import { kthSmallest, proposeGlobal } from '../../src/agents/tuner/global.js';
 import type { MeasuredPoint } from '../../src/agents/tuner/history.js';
 import { simulateTuner as simulate, tunedParam as param, type Landscape } from '../helpers/tuner-simulation.js';
 
@@ -82,5 +82,18 @@ describe('the tuner beyond local steps', () => {
       pending.push(changes.map((c) => ({ name: c.name, from: c.from, to: c.to })));
     }
     expect(keys.size).toBe(6);
+  });
+});
+
+describe('kthSmallest', () => {
+  it('gives what sorting gives, with ties, negative values and one value', () => {
+    const rng = createRng(5);
+    for (let round = 0; round < 200; round++) {
+      const length = 1 + Math.floor(rng() * 60);
+      // Few distinct values: ties are the hard case for a selection. (0 and -0 compare equal: + 0 reads both as 0.)
+      const values = Array.from({ length }, () => Math.round((rng() - 0.5) * (round % 2 === 0 ? 6 : 1000)));
+      const sorted = [...values].sort((a, b) => a - b);
+      for (let k = 0; k < length; k++) expect(kthSmallest(Float64Array.from(values), k) + 0).toBe(sorted[k]! + 0);
+    }
   });
 });
