@@ -59,8 +59,24 @@ function stopDaemons(pidFiles) {
   }
 }
 
-/** Starts a cluster (about 2–7 s). Throws with the daemon's log when it does not come up. */
+/**
+ * Starts a cluster (about 2–7 s). A daemon that cannot come up (its port taken by another cluster
+ * or by a connection, once in CI) is tried again in a fresh folder on fresh ports, three times in
+ * all; then it throws with the daemons' logs.
+ */
 export function startSlurmCluster(opts = {}) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return startClusterOnce(opts);
+    } catch (error) {
+      if (attempt >= 3 || !(error instanceof ClusterNotUp)) throw error;
+    }
+  }
+}
+
+class ClusterNotUp extends Error {}
+
+function startClusterOnce(opts) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'crucible-slurm-'));
   const d = (name) => path.join(dir, name);
   for (const sub of ['state', 'spool', 'log', 'run', 'munge']) mkdirSync(d(sub), { recursive: true, mode: 0o700 });
@@ -75,8 +91,9 @@ export function startSlurmCluster(opts = {}) {
     `--seed-file=${d('munge/munged.seed')}`,
   ], { stdio: 'ignore' });
 
-  // Ports apart from any other test cluster running at the same time (another file, another CI job).
-  const base = 20000 + Math.floor(Math.random() * 20000);
+  // Ports apart from any other test cluster running at the same time (another file, another CI
+  // job), and under Linux's ephemeral ports (32768 and up), which connections take.
+  const base = 20000 + Math.floor(Math.random() * 12000);
   const cpus = opts.cpus ?? Math.max(4, os.cpus().length);
   const memory = Math.max(1024, Math.floor(os.totalmem() / 1024 / 1024 / 2));
   const conf = [
@@ -128,13 +145,18 @@ export function startSlurmCluster(opts = {}) {
   try {
     execFileSync('/usr/sbin/slurmctld', ['-i'], { env, stdio: 'ignore' });
     execFileSync('/usr/sbin/slurmd', ['-N', 'node1'], { env, stdio: 'ignore' });
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + 20_000;
     for (;;) {
       const state = spawnSync('sinfo', ['-h', '-N', '-o', '%T'], { env, encoding: 'utf8' }).stdout.trim();
       if (state === 'idle') break;
-      if (Date.now() > deadline) {
+      // A daemon that has exited will not come up: no need to wait out the deadline.
+      const exited = ['run/slurmctld.pid', 'run/slurmd.pid'].some((file) => {
+        const pid = readPid(d(file));
+        return pid !== null && !pidAlive(pid);
+      });
+      if (exited || Date.now() > deadline) {
         const log = (name) => (existsSync(d(`log/${name}`)) ? readFileSync(d(`log/${name}`), 'utf8').slice(-2000) : '');
-        throw new Error(`the test Slurm cluster did not become idle (sinfo: ${state || 'nothing'})\n${log('slurmctld.log')}\n${log('slurmd.log')}`);
+        throw new ClusterNotUp(`the test Slurm cluster did not become idle (sinfo: ${state || 'nothing'})\n${log('slurmctld.log')}\n${log('slurmd.log')}`);
       }
       sleepMs(100);
     }

@@ -19,7 +19,7 @@ describe(`hostile: an adopted Slurm job that rewrote the harness in its slot${sl
     if (slurmSkipReason) return;
     checkCliBuilt();
     cluster = startSlurmCluster();
-  }, 60_000);
+  }, 90_000);
   afterAll(() => cluster?.stop());
   afterEach(() => {
     if (!slurmSkipReason) execFileSync('scancel', ['--user=root'], { env: cluster.env });

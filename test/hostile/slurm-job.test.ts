@@ -26,7 +26,7 @@ describe(`hostile: Slurm jobs${slurmSkipReason}`, () => {
     if (slurmSkipReason) return;
     cluster = startSlurmCluster();
     work = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'crucible-slurm-hostile-')));
-  }, 60_000);
+  }, 90_000);
   afterAll(() => {
     cluster?.stop();
     if (work) rmSync(work, { recursive: true, force: true });

@@ -48,7 +48,7 @@ describe(`the Slurm executor${slurmSkipReason}`, () => {
     if (slurmSkipReason) return;
     cluster = startSlurmCluster();
     work = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'crucible-slurm-work-')));
-  }, 60_000);
+  }, 90_000);
   afterAll(() => {
     cluster?.stop();
     if (work) rmSync(work, { recursive: true, force: true });

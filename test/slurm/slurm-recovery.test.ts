@@ -52,7 +52,7 @@ describe(`crucible run on Slurm, after a crash with jobs in slots${slurmSkipReas
     if (slurmSkipReason) return;
     checkCliBuilt();
     cluster = startSlurmCluster();
-  }, 60_000);
+  }, 90_000);
   afterAll(() => {
     for (const project of projects) project.cleanup();
     for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });

@@ -52,7 +52,7 @@ describe(`crucible run on Slurm${slurmSkipReason}`, () => {
     if (slurmSkipReason) return;
     checkCliBuilt();
     cluster = startSlurmCluster();
-  }, 60_000);
+  }, 90_000);
   afterAll(() => {
     for (const project of projects) project.cleanup();
     cluster?.stop();
