@@ -1,4 +1,4 @@
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { zlib } from '../zlib.js';
 
 /** Text gathered before it is compressed as one chunk: a few dozen trials of ledger. */
 const CHUNK_CHARS = 64 * 1024;
@@ -41,7 +41,7 @@ export class CompressedLines {
     const lines: string[] = [];
     for (const chunk of this.chunks) {
       if (chunk.first + chunk.lines <= start) continue;
-      const text = inflateRawSync(chunk.data).toString('utf8');
+      const text = zlib().inflateRawSync(chunk.data).toString('utf8');
       const all = text.slice(0, -1).split('\n');
       lines.push(...all.slice(Math.max(0, start - chunk.first)));
     }
@@ -52,7 +52,7 @@ export class CompressedLines {
 
   /** Every line, each followed by "\n". */
   text(): string {
-    const parts = this.chunks.map((chunk) => inflateRawSync(chunk.data).toString('utf8'));
+    const parts = this.chunks.map((chunk) => zlib().inflateRawSync(chunk.data).toString('utf8'));
     if (this.pending.length > 0) parts.push(`${this.pending.join('\n')}\n`);
     return parts.join('');
   }
@@ -60,7 +60,7 @@ export class CompressedLines {
   private seal(): void {
     const text = `${this.pending.join('\n')}\n`;
     // Copied: zlib's output is a view of a larger buffer, which it would keep alive.
-    const data = Buffer.from(deflateRawSync(text, { level: 1 }));
+    const data = Buffer.from(zlib().deflateRawSync(text, { level: 1 }));
     this.chunks.push({ first: this.total - this.pending.length, lines: this.pending.length, data });
     this.pending = [];
     this.pendingChars = 0;

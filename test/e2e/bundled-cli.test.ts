@@ -84,7 +84,7 @@ describe('the bundled crucible command', () => {
     }
   });
 
-  it('--help, status and history load neither child_process nor crypto: they start no process and take no lock', async () => {
+  it('--help, status and history load neither child_process, crypto nor zlib: they start no process, take no lock and compress nothing', async () => {
     const p = createTinyProject();
     project = p;
     expect((await runCli(p, ['run', '-t', 't', '-n', '1', '--no-interactive'])).code).toBe(0);
@@ -92,7 +92,7 @@ describe('the bundled crucible command', () => {
       const builtins = await builtinsLoadedBy(p, args);
       // node:fs is always there: the list is read.
       expect(builtins, args.join(' ')).toContain('node:fs');
-      expect(builtins.filter((name) => /^node:(child_process|crypto|dgram|internal\/child_process)$/.test(name)), args.join(' ')).toEqual([]);
+      expect(builtins.filter((name) => /^node:(child_process|crypto|dgram|internal\/child_process|zlib)$/.test(name)), args.join(' ')).toEqual([]);
     }
   });
 
