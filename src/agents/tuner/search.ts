@@ -58,8 +58,9 @@ interface MoveIndex {
 }
 
 export interface Learned {
-  /** The constants' names and ranges, the seed and the starting incumbent: what the replay began from. */
+  /** The seed and the constants' names and ranges: what the replay began from, with `start`. */
   key: string;
+  /** The baseline's metric when the model has it, the incumbent the replay starts at. */
   start: number | null;
   /** The trials replayed, oldest first (the memory's own objects: a rebuilt walk starts over). */
   trials: readonly PastTrial[];
