@@ -15,10 +15,10 @@ export { formatResultRow, parseResultsText, sanitizeDescription } from './result
  * `results.tsv` at the project root, open for appending. One file is shared by every run (tag)
  * of the project, possibly by several processes at once; rows are keyed by (tag, trial).
  *
- * The file is read once at open; afterwards what this handle keeps answers `rows`, `get` and
- * `has`, so a long run never re-reads it. `has` is a lookup; `rows` and `get` read the kept rows
- * back once the run has appended (decisions 58): for opening a run, not for every trial. Rows
- * appended by other processes after open are not seen here.
+ * The file is read once at open; afterwards what this handle keeps answers `rows` and `has`, so
+ * a long run never re-reads it. `has` is a lookup; `rows` reads the kept rows back once the run
+ * has appended (decisions 58): for opening a run, not for every trial. Rows appended by other
+ * processes after open are not seen here.
  */
 export interface ResultsFile {
   readonly path: string;
@@ -31,7 +31,6 @@ export interface ResultsFile {
   /** All rows in file order, or those of one run. */
   rows(tag?: string): ResultRow[];
   has(tag: string, trial: number): boolean;
-  get(tag: string, trial: number): ResultRow | undefined;
   /**
    * Appends the row and flushes it to disk. Idempotent: when (tag, trial) is already present
    * nothing is written and the result is false.
@@ -121,10 +120,6 @@ function createResultsFile(
     },
     has(tag: string, trial: number): boolean {
       return trialsByTag.get(tag)?.has(trial) ?? false;
-    },
-    get(tag: string, trial: number): ResultRow | undefined {
-      if (trialsByTag.get(tag)?.has(trial) !== true) return undefined;
-      return allRows().find((row) => row.tag === tag && row.trial === trial);
     },
     append(row: ResultRow): boolean {
       if (trialsByTag.get(row.tag)?.has(row.trial) === true) return false;

@@ -167,7 +167,7 @@ describe('results.tsv', () => {
     expect(results.rows('run1')).toHaveLength(2000);
     expect(results.has('run1', 1999)).toBe(true);
     expect(results.append(row(2000))).toBe(true);
-    expect(results.get('run1', 2000)?.commit).toBe('c002000');
+    expect(results.rows('run1').find((r) => r.trial === 2000)?.commit).toBe('c002000');
   });
 
   it('puts a long file back as it wrote it after something else changed it, and still reads and replaces its rows', () => {
@@ -180,8 +180,8 @@ describe('results.tsv', () => {
     const written = readFileSync(file(), 'utf8');
     expect(results.rows('run1')).toEqual(Array.from({ length: 1500 }, (_, n) => row(n, { description: `mine ${n} ✓` })));
     expect(results.rows()).toHaveLength(3000);
-    expect(results.get('other', 1499)?.description).toBe('other 1499 →');
-    expect(results.get('run1', 1500)).toBeUndefined();
+    expect(results.rows('other').find((r) => r.trial === 1499)?.description).toBe('other 1499 →');
+    expect(results.rows('run1').find((r) => r.trial === 1500)).toBeUndefined();
 
     writeFileSync(file(), `${HEADER}\nforged\n`);
     expect(results.restoreIfChanged()).toBe(true);

@@ -62,8 +62,7 @@ export function jumpOdds(plateau: Plateau): number {
 export interface ExploreInput {
   params: readonly TunedParam[];
   points: readonly MeasuredPoint[];
-  /** Keys of combinations never to propose (measured, refused, in flight). */
-  /** Combinations already measured, refused or in flight (vectorKey). */
+  /** Combinations never to propose: measured, refused or in flight (vectorKey). */
   avoid: { has(key: string): boolean };
   /** Values of the proposals in flight: as far from them as from a measured point. */
   pending: readonly ReadonlyMap<string, number>[];

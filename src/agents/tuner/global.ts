@@ -20,8 +20,7 @@ import { fromUnit, toUnit } from './space.js';
 export interface GlobalInput {
   params: readonly TunedParam[];
   points: readonly MeasuredPoint[];
-  /** Keys of combinations never to propose (measured, refused, in flight). */
-  /** Combinations already measured, refused or in flight (vectorKey). */
+  /** Combinations never to propose: measured, refused or in flight (vectorKey). */
   avoid: { has(key: string): boolean };
   /** Values of the proposals in flight. */
   pending: readonly ReadonlyMap<string, number>[];

@@ -57,7 +57,7 @@ interface MoveIndex {
   byMove: Map<string, PastTrial[]>;
 }
 
-export interface Learned {
+interface Learned {
   /** The seed and the constants' names and ranges: what the replay began from, with `start`. */
   key: string;
   /** The baseline's metric when the model has it, the incumbent the replay starts at. */
