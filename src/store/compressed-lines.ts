@@ -1,4 +1,5 @@
 import { zlib } from '../zlib.js';
+import { detachStrings } from './detach-strings.js';
 
 /** Text gathered before it is compressed as one chunk: a few dozen trials of ledger. */
 const CHUNK_CHARS = 64 * 1024;
@@ -34,6 +35,15 @@ export class CompressedLines {
     this.pendingChars += line.length + 1;
     this.total += 1;
     if (this.pendingChars >= CHUNK_CHARS) this.seal();
+  }
+
+  /**
+   * Makes the lines not yet compressed strings of their own. A line cut from a larger text (a file
+   * read at open) is, in V8, a slice that keeps that whole text alive: call this once such lines
+   * are pushed, or the store holds the file as well as its compressed copy (decisions 60).
+   */
+  copyPending(): void {
+    this.pending = detachStrings(this.pending);
   }
 
   /** The lines from index `start` on, in order. */

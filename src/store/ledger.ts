@@ -64,6 +64,7 @@ export function openLedger(file: string, options: { now?: () => Date } = {}): Le
   // reconciliation), and kept until the first append, which the callers at open come before.
   const lines = new CompressedLines();
   const { events: initial, problems } = parseLedgerText(handle.takeText(), (line) => lines.push(line));
+  lines.copyPending();
   let parsed: LedgerEvent[] | null = initial;
   let last = initial.at(-1);
   const killAfter = faultPoints(process.env['CRUCIBLE_FAULT_KILL_AFTER']);

@@ -2,6 +2,7 @@ import { isMeasured, outcomes } from '../core/outcome.js';
 import type { Outcome } from '../core/outcome.js';
 import { RESULT_COLUMNS } from './result-row.js';
 import type { ResultRow } from './result-row.js';
+import { detachStrings } from './detach-strings.js';
 
 /** Pure formatting and parsing of `results.tsv`. The file handling lives in results-file.ts. */
 
@@ -134,7 +135,8 @@ export function parseResultsTable(text: string): ResultsTable {
   let columns: readonly string[] = RESULT_COLUMNS;
   let start = 0;
   if (first.split('\t')[0]?.trim() === 'commit') {
-    columns = first.split('\t').map((name) => name.trim());
+    // Kept as long as the file is open: not views of the whole file's text.
+    columns = detachStrings(first.split('\t').map((name) => name.trim()), '\t');
     start = 1;
     const missing = REQUIRED_COLUMNS.filter((name) => !columns.includes(name));
     if (missing.length > 0) {
