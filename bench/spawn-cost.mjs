@@ -8,9 +8,13 @@
  * for every command (agent, run, eval), inside what the loop bench counts as agent and
  * experiment time. Each case runs in a fresh Node process holding --mb of one kind of memory
  * (none; Buffers; heap objects), spawns /bin/true --spawns times and reports the median time
- * the spawn call blocked the event loop and the median round trip to the child's exit. The last
- * case sends the same commands through one `sh` reading them on a pipe (a spawner), from a
- * process holding the Buffers. Cases are interleaved over three rounds.
+ * the spawn call blocked the event loop and the median round trip to the child's exit. Then,
+ * from a process holding the Buffers: the same commands through one `sh` reading them on a pipe
+ * (a bare spawner); `sh -c` started as crucible starts a command (a session of its own, its folder
+ * and environment, two pipes), by Node; and the same through a spawner that does all of that,
+ * in `sh` (with util-linux's `setsid`: dash has no job control without a terminal) and in `perl`
+ * (POSIX::setsid, mkfifo and waitpid, no exec of their own). Cases are interleaved over three
+ * rounds.
  *
  * Prints a table and writes bench/results/spawn-cost.json. Never run as a timed test.
  */
@@ -29,8 +33,8 @@ const CHILD = `
 import { spawn } from 'node:child_process';
 const [kind, mb, spawns] = [process.argv[1], Number(process.argv[2]), Number(process.argv[3])];
 const hold = [];
-if (kind === 'buffers' || kind === 'spawner') for (let i = 0; i < mb; i++) hold.push(Buffer.alloc(1 << 20, 1));
-if (kind === 'heap') for (let i = 0; i < mb * 8000; i++) hold.push({ n: i, text: 'v' + i, list: [i] });
+if (kind === 'buffers' || kind.startsWith('spawner') || kind === 'crucible-like') for (let i = 0; i < mb; i++) hold.push(Buffer.alloc(1 << 20, 1));
+if (kind === 'heap' || kind === 'crucible-like-heap') for (let i = 0; i < mb * 8000; i++) hold.push({ n: i, text: 'v' + i, list: [i] });
 const blocked = [];
 const trips = [];
 if (kind === 'spawner') {
@@ -47,6 +51,83 @@ if (kind === 'spawner') {
     trips.push(performance.now() - start);
   }
   sh.stdin.end();
+} else if (kind === 'spawner-full') {
+  // What crucible would need of a spawner: each command in a session of its own (util-linux's
+  // setsid: dash has no job control without a terminal), its folder and environment, its output
+  // on two pipes of its own (FIFOs made beforehand and opened by this process), and its pid and
+  // exit status back.
+  const { mkdtempSync, openSync, closeSync, rmSync, constants } = await import('node:fs');
+  const { execFileSync } = await import('node:child_process');
+  const dir = mkdtempSync('/tmp/crucible-spawner-');
+  const fifos = Array.from({ length: spawns * 2 }, (_, j) => dir + '/f' + j);
+  execFileSync('mkfifo', ['-m', '600', ...fifos]);
+  const sh = spawn('/bin/sh', ['-c', 'while IFS= read -r line; do eval "$line"; done'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let waiting = null;
+  let said = '';
+  sh.stdout.on('data', (chunk) => {
+    said += chunk;
+    if (said.split('\\n').length > 2) { said = ''; const done = waiting; waiting = null; done?.(); }
+  });
+  for (let i = 0; i < spawns; i++) {
+    const start = performance.now();
+    const fds = [openSync(fifos[2 * i], constants.O_RDWR | constants.O_NONBLOCK), openSync(fifos[2 * i + 1], constants.O_RDWR | constants.O_NONBLOCK)];
+    await new Promise((resolve) => {
+      waiting = resolve;
+      sh.stdin.write("(cd /tmp && export CRUCIBLE_TRIAL=" + i + " && exec setsid /bin/sh -c 'true' </dev/null >" + fifos[2 * i] + " 2>" + fifos[2 * i + 1] + ") & echo $!; wait $!; echo $?\\n");
+      blocked.push(performance.now() - start);
+    });
+    fds.forEach((fd) => closeSync(fd));
+    trips.push(performance.now() - start);
+  }
+  sh.stdin.end();
+  rmSync(dir, { recursive: true, force: true });
+} else if (kind === 'spawner-perl') {
+  // The same with perl as the spawner: setsid, the folder, the environment and the pipes with no
+  // exec of their own, and the exit status as waitpid gives it (a signal told from an exit code).
+  const { mkdtempSync, openSync, closeSync, rmSync, constants } = await import('node:fs');
+  const dir = mkdtempSync('/tmp/crucible-spawner-');
+  const script = 'use POSIX; $| = 1; while (my $line = <STDIN>) { chomp $line; my ($out, $err, $trial) = split / /, $line; ' +
+    'for my $f ($out, $err) { POSIX::mkfifo($f, 0600) or die "mkfifo $f: $!"; } print "made\\\\n"; <STDIN>; ' +
+    'my $pid = fork(); if ($pid == 0) { POSIX::setsid(); chdir("/tmp"); %ENV = (%ENV, CRUCIBLE_TRIAL => $trial); ' +
+    'open(STDIN, "<", "/dev/null"); open(STDOUT, ">", $out); open(STDERR, ">", $err); exec("/bin/sh", "-c", "true"); POSIX::_exit(127); } ' +
+    'print "$pid\\\\n"; waitpid($pid, 0); print "$?\\\\n"; }';
+  const perl = spawn('perl', ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let waiting = null;
+  let said = '';
+  perl.stdout.on('data', (chunk) => {
+    said += chunk;
+    const lines = said.split('\\n');
+    if (waiting !== null && lines.length > waiting.lines) { said = ''; const done = waiting.resolve; waiting = null; done(); }
+  });
+  const ask = (text, lines) => new Promise((resolve) => { waiting = { resolve, lines }; perl.stdin.write(text); });
+  for (let i = 0; i < spawns; i++) {
+    const start = performance.now();
+    const out = dir + '/o' + i;
+    const err = dir + '/e' + i;
+    // Made by the spawner (no exec), opened here before the command starts writing.
+    await ask(out + ' ' + err + ' ' + i + '\\n', 1);
+    // What holds the event loop: opening the two pipes and writing the go.
+    const opening = performance.now();
+    const fds = [openSync(out, constants.O_RDWR | constants.O_NONBLOCK), openSync(err, constants.O_RDWR | constants.O_NONBLOCK)];
+    const going = ask('go\\n', 2);
+    blocked.push(performance.now() - opening);
+    await going;
+    fds.forEach((fd) => closeSync(fd));
+    trips.push(performance.now() - start);
+  }
+  perl.stdin.end();
+  rmSync(dir, { recursive: true, force: true });
+} else if (kind.startsWith('crucible-like')) {
+  // Node's own spawn as crucible makes it: sh -c, a session of its own, two pipes.
+  for (let i = 0; i < spawns; i++) {
+    const start = performance.now();
+    const child = spawn('/bin/sh', ['-c', 'true'], { cwd: '/tmp', env: { ...process.env, CRUCIBLE_TRIAL: String(i) }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    blocked.push(performance.now() - start);
+    child.stdout.resume();
+    child.stderr.resume();
+    await new Promise((resolve) => child.on('close', resolve));
+    trips.push(performance.now() - start);
+  }
 } else {
   for (let i = 0; i < spawns; i++) {
     const start = performance.now();
@@ -65,6 +146,12 @@ const CASES = [
   { name: `${options.mb} MB of Buffers`, kind: 'buffers', mb: options.mb },
   { name: `${options.mb} MB of heap objects`, kind: 'heap', mb: options.mb },
   { name: `spawner (sh), ${options.mb} MB of Buffers`, kind: 'spawner', mb: options.mb },
+  // The same comparison with what crucible's commands need (a group, folder, environment, two pipes each).
+  { name: "crucible's spawn, fresh Node", kind: 'crucible-like', mb: 0 },
+  { name: `crucible's spawn, ${options.mb} MB of heap objects`, kind: 'crucible-like-heap', mb: options.mb },
+  { name: `crucible's spawn, ${options.mb} MB of Buffers`, kind: 'crucible-like', mb: options.mb },
+  { name: `full spawner (sh + setsid), ${options.mb} MB of Buffers`, kind: 'spawner-full', mb: options.mb },
+  { name: `full spawner (perl), ${options.mb} MB of Buffers`, kind: 'spawner-perl', mb: options.mb },
 ];
 
 const machine = describeMachine();
