@@ -67,6 +67,33 @@ describe('the run checkpoint', () => {
     expect(used).toBeGreaterThan(60);
   });
 
+  it('is the same written by a run that opened on part of the ledger and appended the rest (random ledgers, seeded)', () => {
+    // The run folds what it read at open then, not at its first write (decisions 62): its
+    // checkpoint must be the one a run opening on the whole ledger writes, byte for byte.
+    let foldedAtOpen = 0;
+    for (let seed = 1; seed <= 60; seed++) {
+      const random = prng(1000 + seed);
+      const { events } = seed % 2 === 0 ? randomLedger(random) : randomParallelLedger(random, 1 + (seed % 6));
+      const all = [...header, ...events];
+      const cut = 1 + Math.floor(random() * all.length);
+      const p = project(lines(all.slice(0, cut)));
+      const ledger = openLedger(p.ledger);
+      // Every event at once: at open (parsed then), and at the write only where it falls back.
+      let wholeReads = 0;
+      const writer = openCheckpointWriter(p.checkpoint, 't', { ...ledger, events: () => (wholeReads++, ledger.events()) });
+      for (const { v: _v, ts: _ts, type, ...fields } of all.slice(cut)) ledger.append(type, fields);
+      wholeReads = 0;
+      writer.write();
+      ledger.close();
+      const written = readFileSync(p.checkpoint, 'utf8');
+      checkpointNow(p);
+      expect(written, `seed ${seed}, cut ${cut} of ${all.length}`).toBe(readFileSync(p.checkpoint, 'utf8'));
+      if (wholeReads === 0) foldedAtOpen += 1;
+    }
+    // Most appends name no trial finished before the cut: the write goes on from the open's fold.
+    expect(foldedAtOpen).toBeGreaterThan(30);
+  });
+
   it('is what the reader goes by when it matches: an edit before its tail is not seen', async () => {
     const events = [...header, ...baseline(10)];
     for (let n = 1; n <= 60; n++) events.push(...trial(n, sha(1), 'discard', 20 + n));
