@@ -152,7 +152,17 @@ const CASES = [
   { name: `crucible's spawn, ${options.mb} MB of Buffers`, kind: 'crucible-like', mb: options.mb },
   { name: `full spawner (sh + setsid), ${options.mb} MB of Buffers`, kind: 'spawner-full', mb: options.mb },
   { name: `full spawner (perl), ${options.mb} MB of Buffers`, kind: 'spawner-perl', mb: options.mb },
-];
+].filter((c) => c.kind !== 'spawner-perl' || hasPerl());
+
+function hasPerl() {
+  try {
+    execFileSync('perl', ['-MPOSIX', '-e', '1'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    log('perl (with POSIX) is not here: its spawner is not measured');
+    return false;
+  }
+}
 
 const machine = describeMachine();
 log(`spawn cost: ${machine.node}, ${machine.platform}, ${machine.cpus} CPUs (${machine.cpuModel}); ${options.spawns} spawns a case, 3 rounds interleaved`);
