@@ -8,15 +8,20 @@
  * The first and last 100 trials of one long run are measured tens of minutes apart, and on a
  * shared machine the load of other processes moves more between them than crucible does. Here
  * both ends are measured in the same minutes: an old project, whose run already holds --prefill
- * trials (or the project in --old, which holds a run tagged `growth`: kept from an earlier
- * --keep), and a young one started here, take turns in blocks of 50 trials until each has run
- * --trials more. Each block resumes its run through this checkout's dist/ (`startRun`, in this
- * process), so the old run reads its whole record, as a resumed 10,000-trial run does.
+ * trials (or a copy of the project in --old, which holds a run tagged `growth`: kept from an
+ * earlier --keep), and a young one started here, take turns in blocks of --block trials until each
+ * has run --trials more. Each block is a session of its own in a fresh Node process, through this
+ * checkout's dist/ (`startRun`), so the old run reads its whole record at open, as a resumed
+ * 10,000-trial run does, and neither side's memory is in the other's process.
  *
- * Prints per side the overhead per trial (totalMs − agentMs − runMs), the wall per trial and
- * crucible's own CPU per trial, the ratios old / young, and the median of the ratios of adjacent
- * blocks (one old, one young, a minute apart). Writes bench/results/growth-<agent>.json.
- * Never run as a timed test.
+ * A session's first trials pay for what it loads on first use, and an old run's more (its
+ * records, compressed at the first append): the first --warm-up trials of each block are left out
+ * of the steady figures and reported apart. Prints per side, in steady state, the overhead per
+ * trial (totalMs − agentMs − runMs), the wall per trial, crucible's own CPU per trial and its
+ * memory at the end of a block; the first trial of a session, and how long a session takes to
+ * open (to its first trial) and to end (after its last); the ratios old / young, and the median
+ * of the ratios of adjacent blocks (one old, one young, a minute apart). Writes
+ * bench/results/growth-<agent>.json. Never run as a timed test.
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
@@ -41,7 +46,7 @@ if (process.argv[2] === '--session') {
   const env = { ...process.env, ...benchGitEnv, NO_COLOR: '1', CRUCIBLE_WORKTREE_DIR: worktrees };
   const timed = await runTunerTrials(startRun, { projectDir, tag: TAG, count: Number(count), env, agentType: agent === 'tuner' ? 'tuner' : null });
   const memory = process.memoryUsage();
-  writeFileSync(out, JSON.stringify({ trials: timed.trials, rssMb: memory.rss / 2 ** 20, heapMb: memory.heapUsed / 2 ** 20 }));
+  writeFileSync(out, JSON.stringify({ trials: timed.trials, openMs: timed.openMs, closeMs: timed.closeMs, rssMb: memory.rss / 2 ** 20, heapMb: memory.heapUsed / 2 ** 20 }));
   process.exit(0);
 }
 
@@ -76,7 +81,7 @@ function main() {
   const loadBefore = loadAverage();
   log(`crucible growth: ${machine.node}, ${machine.platform}, ${machine.cpus} CPUs (${machine.cpuModel}); ${options.agent} agent`);
 
-  const fresh = () => ({ steady: [], first: [], rssMb: [], heapMb: [], held: 0 });
+  const fresh = () => ({ steady: [], first: [], openMs: [], closeMs: [], rssMb: [], heapMb: [], held: 0 });
   const old = { name: 'old', projectDir: path.join(tmp, 'old'), ...fresh() };
   if (options.old !== null) {
     // A copy: the blocks below add trials, and the project kept for later runs stays as it was.
@@ -101,6 +106,8 @@ function main() {
       const trials = result.trials;
       side.first.push(...trials.slice(0, options.warmUp));
       side.steady.push(...trials.slice(options.warmUp));
+      side.openMs.push(result.openMs);
+      side.closeMs.push(result.closeMs);
       side.rssMb.push(result.rssMb);
       side.heapMb.push(result.heapMb);
       side.held = Math.max(side.held, ...trials.map((t) => t.trial));
@@ -119,6 +126,9 @@ function main() {
     // The first trial of each session, and the warm-up's trials after it.
     first_trial_overhead_ms: summarize(side.first.filter((_, i) => i % options.warmUp === 0).map((t) => t.overheadMs)),
     warm_up_overhead_ms: summarize(side.first.filter((_, i) => i % options.warmUp !== 0).map((t) => t.overheadMs)),
+    // The session's open (the call to its first trial's start) and end (its last trial's end to the return).
+    open_ms: summarize(side.openMs),
+    close_ms: summarize(side.closeMs),
     rss_mb_at_block_end: round(median(side.rssMb), 1),
     heap_mb_at_block_end: round(median(side.heapMb), 1),
   });
@@ -141,6 +151,8 @@ function main() {
       own_cpu_mean: ratio(a.own_cpu_mean_ms, b.own_cpu_mean_ms),
       adjacent_blocks_mean_median: round(median(pairs), 3),
       first_trial_median: ratio(a.first_trial_overhead_ms.median, b.first_trial_overhead_ms.median),
+      open_median: ratio(a.open_ms.median, b.open_ms.median),
+      close_median: ratio(a.close_ms.median, b.close_ms.median),
     },
   };
   log(render(result));
@@ -151,15 +163,16 @@ function main() {
 }
 
 function render(result) {
-  const row = (label, f) => [label, f.run_holds_trials, f.steady_trials, f.overhead_ms.median, f.overhead_ms.mean, f.overhead_ms.p95, f.wall_ms.median, f.own_cpu_mean_ms, f.first_trial_overhead_ms.median, f.rss_mb_at_block_end, f.heap_mb_at_block_end];
+  const row = (label, f) => [label, f.run_holds_trials, f.steady_trials, f.overhead_ms.median, f.overhead_ms.mean, f.overhead_ms.p95, f.wall_ms.median, f.own_cpu_mean_ms, f.first_trial_overhead_ms.median, f.open_ms.median, f.close_ms.median, f.rss_mb_at_block_end, f.heap_mb_at_block_end];
   const r = result.old_over_young;
   return [
     `steady state: each session's first ${result.warm_up} trials left out`,
     formatTable(
-      ['run', 'trials at the end', 'steady', 'overhead median', 'mean', 'p95', 'wall median', 'own CPU mean', 'first trial', 'RSS MB', 'heap MB'],
+      ['run', 'trials at the end', 'steady', 'overhead median', 'mean', 'p95', 'wall median', 'own CPU mean', 'first trial', 'open', 'end', 'RSS MB', 'heap MB'],
       [row('old', result.old), row('young', result.young)],
     ),
-    `old / young: overhead ${r.overhead_median} (medians), ${r.overhead_mean} (means); wall ${r.wall_median}; own CPU ${r.own_cpu_mean}; a session's first trial ${r.first_trial_median}`,
+    `old / young: overhead ${r.overhead_median} (medians), ${r.overhead_mean} (means); wall ${r.wall_median}; own CPU ${r.own_cpu_mean}; a session's first trial ${r.first_trial_median}, open ${r.open_median}, end ${r.close_median}`,
+    'open: from startRun to the first trial; end: from the last trial to its return (medians, ms)',
     `median over adjacent blocks of old mean / young mean: ${r.adjacent_blocks_mean_median}`,
   ].join('\n');
 }

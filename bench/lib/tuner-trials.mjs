@@ -10,6 +10,10 @@ import { childrenCpuMs } from './machine.mjs';
 export async function runTunerTrials(startRun, { projectDir, tag, count, env, stopSignal, agentType = 'tuner' }) {
   const trials = [];
   let startedAt = 0;
+  // From the call to the first trial's start (opening the run), and from the last trial's end to
+  // the return (ending the session): ms, null when no trial ran.
+  let firstTrialAt = null;
+  let lastTrialEndAt = null;
   // CPU time varies far less than wall time on a shared machine: crucible's own (this process,
   // the fake servers included when there are any) and its children's (git, the agent, the experiment).
   let cpuAt = process.cpuUsage();
@@ -28,10 +32,12 @@ export async function runTunerTrials(startRun, { projectDir, tag, count, env, st
     reporter: {
       trialStart() {
         startedAt = performance.now();
+        firstTrialAt ??= startedAt - began;
         cpuAt = process.cpuUsage();
         childCpuAt = childrenCpuMs();
       },
       trialEnd(summary) {
+        lastTrialEndAt = performance.now();
         if (summary.outcome === 'baseline') return;
         trials.push({
           trial: summary.trial,
@@ -51,7 +57,8 @@ export async function runTunerTrials(startRun, { projectDir, tag, count, env, st
       },
     },
   });
-  return { trials, reason: report.reason.kind, wallMs: performance.now() - began };
+  const endedAt = performance.now();
+  return { trials, reason: report.reason.kind, wallMs: endedAt - began, openMs: firstTrialAt, closeMs: lastTrialEndAt === null ? null : endedAt - lastTrialEndAt };
 }
 
 function cpuMsSince(start) {
