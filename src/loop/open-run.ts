@@ -15,6 +15,7 @@ import { detectSandbox } from '../sandbox/detect.js';
 import { agentSandbox } from '../sandbox/run-sandbox.js';
 import { openLedger, type Ledger } from '../store/ledger.js';
 import { openCheckpointWriter, type CheckpointWriter } from '../store/checkpoint-writer.js';
+import { foldOnto } from '../store/run-checkpoint.js';
 import { openResultsFile, type ResultsFile } from '../store/results-file.js';
 import { acquireRunLock, type RunLock } from '../store/run-lock.js';
 import { runPaths, type RunPaths } from '../store/run-paths.js';
@@ -25,7 +26,7 @@ import { initRepo, probeWorkTree, type RepoLayout, type WorkTreeProbe } from '..
 import type { LoopReporter } from './events.js';
 import { runEveryStepSync } from './cleanup-steps.js';
 import { findForkPoint } from './fork.js';
-import { reconcileResults } from './reconcile-results.js';
+import { reconcileResults, rowsFromLedger } from './reconcile-results.js';
 
 /** crucible's own records: never committed, never in the agent's way. */
 export const RECORD_PATTERNS = ['results.tsv', '.crucible/runs/', '.crucible/slots/'];
@@ -183,10 +184,18 @@ export async function openRun(options: OpenRunOptions): Promise<OpenRun> {
       head = await git.headSha();
     }
     ledger = openLedger(paths.ledger);
-    checkpoint = openCheckpointWriter(paths.checkpoint, options.tag, ledger, options.checkpointEveryBytes !== undefined ? { everyBytes: options.checkpointEveryBytes } : {});
+    // What the open read, folded once: the checkpoint writer goes on from it (decisions 62), and
+    // results.tsv is checked against its rows unless the run's creation is recorded since.
+    const read = ledger.eventCount();
+    const atOpen = foldOnto(options.tag, null, ledger.events())!;
+    checkpoint = openCheckpointWriter(paths.checkpoint, options.tag, ledger, {
+      folded: atOpen.prefix,
+      ...(options.checkpointEveryBytes !== undefined ? { everyBytes: options.checkpointEveryBytes } : {}),
+    });
     results = openResultsFile(projectDir);
     if (!exists) appendEvent(ledger, { type: 'run.create', tag: options.tag, branch, from: head, forkedFrom });
-    const rebuilt = await reconcileResults(results, projectDir, options.tag, ledger.events());
+    const expected = ledger.eventCount() === read ? atOpen.record.rows : rowsFromLedger(options.tag, ledger.events());
+    const rebuilt = await reconcileResults(results, projectDir, options.tag, expected);
     if (rebuilt.length > 0) options.reporter.notice?.(`results.tsv did not match the ledger of ${rebuilt.map((t) => `run ${t}`).join(', ')}: rebuilt those rows from the ledger`);
     for (const problem of [...ledger.problems, ...results.problems]) options.reporter.warning?.(problem);
     if (ledger.repaired !== null) options.reporter.notice?.('repaired the ledger: removed a line cut short by a crash');

@@ -8,9 +8,10 @@ import { listRunTags, runPaths } from '../store/run-paths.js';
 /**
  * results.tsv is a rendering of the ledgers, and the ledger wins: a row missing (the file deleted
  * or cut short), one the ledger does not back (a forged keep) or one that disagrees with it is
- * put right when a run opens. Returns the tags whose rows were rewritten.
+ * put right when a run opens. `expected`: the rows of run `tag`'s ledger (rowsFromLedger). Returns
+ * the tags whose rows were rewritten.
  */
-export async function reconcileResults(results: ResultsFile, projectDir: string, tag: string, events: readonly LedgerEvent[]): Promise<string[]> {
+export async function reconcileResults(results: ResultsFile, projectDir: string, tag: string, expected: readonly ResultRow[]): Promise<string[]> {
   const fixed: string[] = [];
   // A file with no rows at all was deleted (or never written): every run's rows come back.
   if (results.rows().length === 0) {
@@ -22,9 +23,8 @@ export async function reconcileResults(results: ResultsFile, projectDir: string,
       fixed.push(other);
     }
   }
-  const expected = rowsFromLedger(tag, events);
   if (!sameRows(results.rows(tag), expected)) {
-    results.replaceRows(tag, expected);
+    results.replaceRows(tag, [...expected]);
     fixed.push(tag);
   }
   return fixed;

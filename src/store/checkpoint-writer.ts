@@ -23,25 +23,32 @@ export interface CheckpointWriter {
   restoreIfChanged(): boolean;
 }
 
-export function openCheckpointWriter(file: string, tag: string, ledger: Ledger, options: { everyBytes?: number } = {}): CheckpointWriter {
+export interface CheckpointWriterOptions {
+  /** How much the ledger grows between two checkpoints (CHECKPOINT_EVERY_BYTES). */
+  everyBytes?: number;
+  /**
+   * The fold (foldOnto) of the ledger's events as they stand at this call, where the caller has
+   * made it: the first write goes on from it instead of parsing and folding the whole ledger
+   * again (0.5 s at 10,000 trials, at the end of a session; decisions 62). Held until that
+   * write, then dropped for the text.
+   */
+  folded?: FoldedPrefix;
+}
+
+export function openCheckpointWriter(file: string, tag: string, ledger: Ledger, options: CheckpointWriterOptions = {}): CheckpointWriter {
   const everyBytes = options.everyBytes ?? CHECKPOINT_EVERY_BYTES;
   removeTemporaries(file);
   // Only what this run folded itself is trusted: a checkpoint found on disk is for readers. Its
   // folded prefix is read back from the text this run wrote, which it keeps to restore the file:
   // kept as objects too, it was a long run's heap's third largest part (decisions 58).
-  let covered = 0; // how many of the ledger's events the prefix holds
-  let foldOnText = false; // false: the next write folds the whole ledger (none written, or a try failed)
+  let opened = options.folded ?? null;
+  // How many of the ledger's events the prefix (the open's fold, then the text's) holds.
+  let covered = opened === null ? 0 : ledger.eventCount();
+  // false: the next write folds the whole ledger (nothing folded yet, or a try failed).
+  let foldOnText = opened !== null;
   let writtenAt = ledger.size();
   let text: string | null = null;
   let mark = identity(file);
-  // The events the run read at open are parsed already (the ledger holds them until its first
-  // append): folded now, they spare the first write parsing the whole ledger again, at the end of
-  // the session (0.5 s at 10,000 trials; decisions 62). Held until that write, then dropped.
-  let opened = ledger.eventCount() === 0 ? null : foldAtOpen(tag, ledger);
-  if (opened !== null) {
-    covered = ledger.eventCount();
-    foldOnText = true;
-  }
 
   const writer: CheckpointWriter = {
     afterTrial(): void {
@@ -90,15 +97,6 @@ export function openCheckpointWriter(file: string, tag: string, ledger: Ledger, 
     },
   };
   return writer;
-}
-
-function foldAtOpen(tag: string, ledger: Ledger): FoldedPrefix | null {
-  try {
-    return foldOnto(tag, null, ledger.events())?.prefix ?? null;
-  } catch {
-    // A cache never stops a run: the first write folds the whole ledger, as it did.
-    return null;
-  }
 }
 
 /**

@@ -6,6 +6,7 @@ import { openCheckpointWriter } from '../../src/store/checkpoint-writer.js';
 import { foldRun } from '../../src/store/fold-run.js';
 import { openLedger, readLedger, type LedgerEvent } from '../../src/store/ledger.js';
 import { readRunRecord } from '../../src/store/read-run.js';
+import { foldOnto } from '../../src/store/run-checkpoint.js';
 import { rowsOfView } from '../../src/store/result-row-of.js';
 import { runPaths } from '../../src/store/run-paths.js';
 import { baseline, header, prng, randomLedger, randomParallelLedger, steps, sha, trial } from '../helpers/ledger-events.js';
@@ -80,7 +81,9 @@ describe('the run checkpoint', () => {
       const ledger = openLedger(p.ledger);
       // Every event at once: at open (parsed then), and at the write only where it falls back.
       let wholeReads = 0;
-      const writer = openCheckpointWriter(p.checkpoint, 't', { ...ledger, events: () => (wholeReads++, ledger.events()) });
+      // As a run opens it (open-run.ts): with the fold of what it read.
+      const folded = foldOnto('t', null, ledger.events())!.prefix;
+      const writer = openCheckpointWriter(p.checkpoint, 't', { ...ledger, events: () => (wholeReads++, ledger.events()) }, { folded });
       for (const { v: _v, ts: _ts, type, ...fields } of all.slice(cut)) ledger.append(type, fields);
       wholeReads = 0;
       writer.write();
