@@ -16,6 +16,11 @@
  * (POSIX::setsid, mkfifo and waitpid, no exec of their own). Cases are interleaved over three
  * rounds.
  *
+ * Then what a fork costs afterwards (decisions 63): a fork marks every page of the forking process
+ * copy-on-write, so each page it writes next takes a fault. A fresh process writes one byte in
+ * each page of 40 MB it holds, with and without a spawn of /bin/true just before, and deflates a
+ * small git blob the same two ways (zlib's state is fresh malloc'd memory).
+ *
  * Prints a table and writes bench/results/spawn-cost.json. Never run as a timed test.
  */
 import { execFileSync } from 'node:child_process';
@@ -191,7 +196,51 @@ log('');
 log(`${'case'.padEnd(40)}${'RSS MB'.padStart(8)}${'heap MB'.padStart(9)}${'blocked ms'.padStart(12)}${'round trip ms'.padStart(15)}${'× fresh'.padStart(9)}`);
 for (const r of rows) log(`${r.case.padEnd(40)}${String(r.rss_mb).padStart(8)}${String(r.heap_mb).padStart(9)}${String(r.blocked_ms).padStart(12)}${String(r.round_trip_ms).padStart(15)}${String(r.round_trip_vs_fresh_node).padStart(9)}`);
 log('\n"blocked" is the spawn call itself (the event loop waits); for the spawner, writing the command to its pipe.');
-const out = { date: new Date().toISOString(), machine, load_average_1_5_15: { before: loadBefore, after: loadAverage() }, cpu_pressure: { before: pressureBefore, after: cpuPressure() }, spawns_per_case: options.spawns * 3, cases: rows };
+
+// What a fork costs afterwards: the parent's writes to its own pages.
+const AFTER_FORK = `
+import { spawn } from 'node:child_process';
+import { deflateSync } from 'node:zlib';
+const pages = Buffer.alloc(40 << 20, 1);
+const blob = Buffer.from('blob 147\\0' + 'DELTA = 64 # @tune 1..100000 int log\\n'.repeat(4));
+const spawnTrue = () => new Promise((resolve) => spawn('/bin/true', { stdio: 'ignore' }).on('exit', resolve));
+const faults = () => process.resourceUsage().minorPageFault;
+const out = { write: { warm: [], forked: [] }, faults: [], deflate: { warm: [], forked: [] } };
+for (let i = 0; i < 6; i++) {
+  let start = performance.now();
+  for (let at = 0; at < pages.length; at += 4096) pages[at]++;
+  out.write.warm.push(performance.now() - start);
+  await spawnTrue();
+  const before = faults();
+  start = performance.now();
+  for (let at = 0; at < pages.length; at += 4096) pages[at]++;
+  out.write.forked.push(performance.now() - start);
+  out.faults.push(faults() - before);
+}
+for (let i = 0; i < 40; i++) {
+  deflateSync(blob, { level: 1 });
+  let start = performance.now();
+  deflateSync(blob, { level: 1 });
+  out.deflate.warm.push(performance.now() - start);
+  await spawnTrue();
+  start = performance.now();
+  deflateSync(blob, { level: 1 });
+  out.deflate.forked.push(performance.now() - start);
+}
+process.stdout.write(JSON.stringify({ pages: pages.length / 4096, ...out }));
+`;
+const forked = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', AFTER_FORK], { encoding: 'utf8' }));
+const afterFork = {
+  pages: forked.pages,
+  faults_after_a_fork: median(forked.faults),
+  us_per_page_written: round((median(forked.write.warm) * 1000) / forked.pages, 3),
+  us_per_page_written_after_a_fork: round((median(forked.write.forked) * 1000) / forked.pages, 2),
+  deflate_small_blob_us: round(median(forked.deflate.warm) * 1000, 1),
+  deflate_small_blob_after_a_fork_us: round(median(forked.deflate.forked) * 1000, 1),
+};
+log(`\nwrites after a fork: ${afterFork.pages} pages, ${afterFork.faults_after_a_fork} faults; ${afterFork.us_per_page_written} µs a page without a fork, ${afterFork.us_per_page_written_after_a_fork} µs after one`);
+log(`a 147-byte blob deflated: ${afterFork.deflate_small_blob_us} µs, ${afterFork.deflate_small_blob_after_a_fork_us} µs just after a fork`);
+const out = { date: new Date().toISOString(), machine, load_average_1_5_15: { before: loadBefore, after: loadAverage() }, cpu_pressure: { before: pressureBefore, after: cpuPressure() }, spawns_per_case: options.spawns * 3, cases: rows, after_a_fork: afterFork };
 mkdirSync(path.join(repoRoot, 'bench', 'results'), { recursive: true });
 writeFileSync(path.join(repoRoot, 'bench', 'results', 'spawn-cost.json'), `${JSON.stringify(out, null, 2)}\n`);
 log('\nwrote bench/results/spawn-cost.json');

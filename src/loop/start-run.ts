@@ -31,6 +31,7 @@ import { adaptiveTrialsInFlight, fixedTrialsInFlight } from './trials-in-flight.
 import type { RunContext, RunState } from './run-context.js';
 import type { AgentLane } from './proposal.js';
 import { runTrials } from './scheduler.js';
+import { useSpawnHost } from '../runner/spawn-host.js';
 import { initialCounters, type StopReason } from './stop-rules.js';
 
 export interface StartRunOptions {
@@ -106,6 +107,9 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
   const state: RunState = { history: [...view.history], best: null, incumbent: view.incumbent?.commit || head, head, staged: await stagedPaths(git, head), projectBusy: false };
   const previousTrials = state.history.length;
   let failed = false;
+  // Commands are started from a small process of their own from here on (decisions 63); it starts
+  // while the rest opens.
+  const releaseSpawnHost = useSpawnHost();
   try {
     const instructions = readInstructions(run.projectDir, config);
     if (instructions.warning) reporter.warning?.(instructions.warning);
@@ -252,6 +256,7 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
       ...slotFolders.map((folder) => () => folder.remove().catch(() => undefined)),
       () => git.run(['gc', '--auto', '--quiet'], { allowFail: true }),
       () => run.close(),
+      releaseSpawnHost,
     ]);
     // eslint-disable-next-line no-unsafe-finally -- a cleanup failure after a clean stop is the run's error
     if (!failed && cleanupErrors.length > 0) throw cleanupErrors[0];

@@ -1,6 +1,4 @@
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import type { Readable } from 'node:stream';
 import {
   defaultKillGraceMs,
   defaultMaxCaptureBytes,
@@ -15,6 +13,7 @@ import {
 import { LogSink } from './log-sink.js';
 import { signalGroup } from './process-group.js';
 import { runSandboxedExperiment } from './sandboxed-experiment.js';
+import { startDetached, type StdioEntry } from './spawn-host.js';
 import { killTaggedProcesses, markPids, newProcessTag, processTagVariable } from './stray-processes.js';
 import { spawnArgs } from './spawn-args.js';
 import { TailBuffer } from './tail-buffer.js';
@@ -45,10 +44,10 @@ export async function runCommand(request: RunSpec, signal?: AbortSignal): Promis
   const log = spec.logPath === undefined ? null : new LogSink(spec.logPath, spec.maxLogBytes ?? defaultMaxLogBytes);
 
   const { file, args } = spawnArgs(spec);
-  let input: number | 'ignore' = 'ignore';
+  let input: StdioEntry = 'ignore';
   if (spec.stdinPath !== undefined) {
     try {
-      input = openSync(spec.stdinPath, 'r');
+      input = { path: spec.stdinPath, fd: openSync(spec.stdinPath, 'r') };
     } catch (error) {
       log?.close();
       const reason = `cannot start: cannot read ${spec.stdinPath} (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
@@ -57,22 +56,17 @@ export async function runCommand(request: RunSpec, signal?: AbortSignal): Promis
   }
   // Every process carrying the tag is started from here on: the scans after it look only at the pids given since.
   const pidsBefore = markPids();
-  let child: ChildProcessByStdio<null, Readable, Readable>;
+  let child: Awaited<ReturnType<typeof startDetached>>;
   try {
-    child = spawn(file, args, {
-      cwd: spec.cwd,
-      env: spec.env,
-      detached: true,
-      stdio: [input, 'pipe', 'pipe'],
-    }) as ChildProcessByStdio<null, Readable, Readable>;
+    child = await startDetached({ file, args, cwd: spec.cwd, env: spec.env, stdio: [input, 'pipe', 'pipe'] });
   } finally {
     // The child holds its own copy of the descriptor from here on.
-    if (typeof input === 'number') closeSync(input);
+    if (typeof input === 'object') closeSync(input.fd);
   }
-  const pid = child.pid;
 
-  if (pid === undefined) {
-    const error = await new Promise<NodeJS.ErrnoException>((resolve) => child.once('error', resolve));
+  if (child instanceof Error) {
+    // A host that ended as the command started may have left it running: its tag finds it.
+    await killTaggedProcesses(processTag, pidsBefore);
     log?.close();
     return {
       ...base,
@@ -81,24 +75,26 @@ export async function runCommand(request: RunSpec, signal?: AbortSignal): Promis
       timedOut: false,
       canceled: false,
       durationMs: performance.now() - started,
-      shortMessage: describeSpawnError(error, spec.cwd),
+      shortMessage: describeSpawnError(child, spec.cwd),
     };
   }
 
-  // detached: true makes the shell a session and group leader, so its pid is the group id.
-  const pgid = pid;
+  // A session leader: its pid is the group id.
+  const pgid = child.pid;
+  const [, stdout, stderr] = child.stdio;
+  if (!stdout || !stderr) throw new Error('a command started without its output pipes');
   const onStdout = spec.onStdout;
-  child.stdout.on('data', (chunk: Buffer) => {
+  stdout.on('data', (chunk: Buffer) => {
     stdoutTail.push(chunk);
     log?.write(chunk);
     onStdout?.(chunk);
   });
-  child.stderr.on('data', (chunk: Buffer) => {
+  stderr.on('data', (chunk: Buffer) => {
     stderrTail.push(chunk);
     log?.write(chunk);
   });
-  // Errors after a successful spawn (a failed kill) carry no information the exit does not.
-  child.on('error', () => undefined);
+  stdout.on('error', () => undefined);
+  stderr.on('error', () => undefined);
 
   let timedOut = false;
   let canceled = false;
@@ -113,9 +109,7 @@ export async function runCommand(request: RunSpec, signal?: AbortSignal): Promis
     terminate();
   };
 
-  const exitPromise = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, exitSignal) => resolve({ code, signal: exitSignal }));
-  });
+  const exitPromise = child.exit;
 
   try {
     spec.onSpawn?.(pgid, processTag);
@@ -148,7 +142,7 @@ export async function runCommand(request: RunSpec, signal?: AbortSignal): Promis
   // gone, but bubblewrap reports the command's exit before that is done, so a daemon can still be
   // running when the command has returned (CI caught one; decisions 44). The scan waits for it.
   await killTaggedProcesses(processTag, pidsBefore);
-  await drainOutput([child.stdout, child.stderr]);
+  await drainOutput([stdout, stderr]);
   log?.close();
 
   const result = { exitCode: exit.code, signal: exit.signal, timedOut, canceled };
@@ -160,7 +154,7 @@ export async function runCommand(request: RunSpec, signal?: AbortSignal): Promis
     durationMs: performance.now() - started,
     stdout: stdoutTail.toString(),
     stderr: stderrTail.toString(),
-    shortMessage: describeEnding(result, spec.timeoutMs),
+    shortMessage: exit.lost !== undefined && !timedOut && !canceled ? `stopped: ${exit.lost}` : describeEnding(result, spec.timeoutMs),
   };
 }
 

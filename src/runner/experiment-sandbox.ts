@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { experimentShellInSandbox } from '../sandbox/experiment-shell.js';
 import type { SandboxWrap } from './spawn-args.js';
+import { startDetached } from './spawn-host.js';
 import { markPids, newProcessTag, processTagVariable, type PidMark } from './stray-processes.js';
 
 /**
@@ -92,7 +92,7 @@ export interface StartedSandbox {
 }
 
 /** Starts a sandbox for `request`; the spawn error when it cannot start at all (bubblewrap missing, the folder gone). */
-export function startSandbox(request: SandboxRequest): StartedSandbox | Promise<NodeJS.ErrnoException> {
+export async function startSandbox(request: SandboxRequest): Promise<StartedSandbox | NodeJS.ErrnoException> {
   const processTag = newProcessTag();
   const env = { ...request.env, [processTagVariable]: processTag, [RUN_VARIABLE]: request.runCommand, [EVAL_VARIABLE]: request.evalCommand };
   const args = [
@@ -103,22 +103,23 @@ export function startSandbox(request: SandboxRequest): StartedSandbox | Promise<
     '--', experimentShellInSandbox, '-c', EXPERIMENT_SCRIPT, 'crucible-experiment',
   ];
   const pidsBefore = markPids();
-  const child = spawn(request.sandbox.bwrap, args, { cwd: request.cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'] });
-  child.on('error', () => undefined);
-  if (child.pid === undefined) return new Promise<NodeJS.ErrnoException>((resolve) => child.once('error', resolve));
-  const [stepsIn, ...outputs] = child.stdio as unknown as [Writable, Readable, Readable, Readable, Readable, Readable];
+  const child = await startDetached({ file: request.sandbox.bwrap, args, cwd: request.cwd, env, stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'] });
+  if (child instanceof Error) return child;
+  const [stepsIn, ...outputs] = child.stdio;
+  if (!stepsIn || outputs.length !== 5 || outputs.some((stream) => !stream)) throw new Error('a sandbox started without its pipes');
   stepsIn.on('error', () => undefined); // the shell gone: its exit says why
+  for (const stream of outputs) stream!.on('error', () => undefined);
   return {
     stepsIn,
-    outputs,
+    outputs: outputs as unknown as StartedSandbox['outputs'],
     pgid: child.pid,
     processTag,
     pidsBefore,
-    exit: new Promise<SandboxExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal }))),
+    exit: child.exit.then(({ code, signal }) => ({ code, signal })),
   };
 }
 
-/** From here on, `onOutput` gets what the sandbox's shell writes (call it before any I/O is read: the same tick as the start). */
+/** From here on, `onOutput` gets what the sandbox's shell writes (what came before waits in the streams). */
 export function listenToSandbox(started: StartedSandbox, onOutput: (index: number, chunk: Buffer) => void): void {
   started.outputs.forEach((stream, index) => stream.on('data', (chunk: Buffer) => onOutput(index, chunk)));
 }

@@ -88,8 +88,8 @@ export async function runSandboxedExperiment(spec: ExperimentSpec & { sandbox: S
   // try wrote to the log (bubblewrap's complaint) is taken back first.
   const logSizeBefore = spec.logPath === undefined ? 0 : sizeOf(spec.logPath);
 
-  const sandbox = startSandbox({ sandbox: spec.sandbox, shell, cwd: spec.cwd, runCommand: spec.runCommand, evalCommand: spec.evalCommand, env: spec.env });
-  if (sandbox instanceof Promise) return notStarted(describeSpawnError(await sandbox, spec.cwd));
+  const sandbox = await startSandbox({ sandbox: spec.sandbox, shell, cwd: spec.cwd, runCommand: spec.runCommand, evalCommand: spec.evalCommand, env: spec.env });
+  if (sandbox instanceof Error) return notStarted(describeSpawnError(sandbox, spec.cwd));
   const { pgid, processTag, stepsIn } = sandbox;
   const handle: ExecutionHandle = { executor: 'local', pgid, processTag };
   const ending = new GroupEnding(pgid, spec.killGraceMs ?? defaultKillGraceMs);

@@ -1,0 +1,326 @@
+import type { ChildProcess } from 'node:child_process';
+import { Socket } from 'node:net';
+import { childProcess } from '../child-process.js';
+import { signalGroup } from './process-group.js';
+
+/**
+ * Where crucible's commands are started from during a run (decisions 63): a small Node process of
+ * its own, the spawn host, instead of crucible's. libuv forks on Linux, and a fork marks every
+ * page of the forking process copy-on-write: each page crucible writes afterwards takes a fault,
+ * about 15 µs on the virtual machines measured, a few hundred pages a trial. Started from the host,
+ * a command costs crucible one message, and crucible never forks during a run.
+ *
+ * The host reads none of a command's output: it stops reading each pipe before it hands the
+ * descriptor over (Node's handle passing), so every byte reaches crucible, which reads, writes
+ * and closes the pipes as it would its own child's. The host starts with an empty environment
+ * (nothing of crucible's, no keys); each command gets the environment its request names.
+ */
+
+/** How a command's descriptor is set up: a pipe to crucible, /dev/null, or a file opened read-only. */
+export type StdioEntry = 'pipe' | 'ignore' | { path: string; fd: number };
+
+export interface StartRequest {
+  file: string;
+  args: readonly string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** Descriptors 0, 1, 2, ... of the command. */
+  stdio: readonly StdioEntry[];
+}
+
+export interface ProcessExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Set when the exit status could not be known (the spawn host ended): the command's group was killed. */
+  lost?: string;
+}
+
+/** A command started as the leader of a session and process group of its own (its pid is the group's id). */
+export interface StartedProcess {
+  pid: number;
+  /** One per stdio entry: the socket of a 'pipe', else null. */
+  stdio: readonly (Socket | null)[];
+  exit: Promise<ProcessExit>;
+}
+
+const hostEnded = "crucible's spawn host ended";
+
+/**
+ * The host's program, run with `node -e`: a string, not a function of this module, so that no
+ * bundler can make it depend on anything outside it. Messages in: a request. Out, in this order
+ * for each request: "started" (the pid, the number of pipes) or "error", then each pipe with its
+ * descriptor, then "exit". The pid comes first: whatever happens next, crucible can end the group.
+ */
+const hostProgram = `'use strict';
+const { spawn } = require('node:child_process');
+const { openSync, closeSync } = require('node:fs');
+process.on('disconnect', () => process.exit(0));
+const fail = (id, error) => process.send({ id, kind: 'error', code: error.code, message: error.message });
+process.on('message', (m) => {
+  const opened = [];
+  let child;
+  try {
+    const stdio = m.stdio.map((e) => {
+      if (e === null || typeof e !== 'object') return e;
+      const fd = openSync(e.path, 'r');
+      opened.push(fd);
+      return fd;
+    });
+    child = spawn(m.file, m.args, { cwd: m.cwd, env: m.env, detached: true, stdio });
+  } catch (error) {
+    fail(m.id, error);
+    return;
+  } finally {
+    for (const fd of opened) closeSync(fd);
+  }
+  if (child.pid === undefined) {
+    child.once('error', (error) => fail(m.id, error));
+    return;
+  }
+  child.on('error', () => {});
+  // The pipes leave the ChildProcess at once: on the command's exit Node resumes (reads) and
+  // closes the pipes it still holds, and those still waiting their turn to be handed over would
+  // lose their bytes, or the pipe itself.
+  const streams = child.stdio.slice();
+  child.stdio.fill(null);
+  child.stdin = child.stdout = child.stderr = null;
+  const pipes = streams.map((stream, fd) => (stream ? fd : -1)).filter((fd) => fd >= 0);
+  process.send({ id: m.id, kind: 'started', pid: child.pid, pipes: pipes.length });
+  for (const fd of pipes) {
+    const stream = streams[fd];
+    // Not one byte is read here: the descriptor is crucible's to read.
+    stream._handle.readStop();
+    process.send({ id: m.id, kind: 'pipe', fd }, stream);
+  }
+  child.once('exit', (code, signal) => process.send({ id: m.id, kind: 'exit', code, signal }));
+});
+process.send({ kind: 'ready' });
+`;
+
+interface HostMessage {
+  id?: number;
+  kind: 'ready' | 'started' | 'pipe' | 'error' | 'exit';
+  pid?: number;
+  pipes?: number;
+  fd?: number;
+  code?: number | string | null;
+  signal?: NodeJS.Signals | null;
+  message?: string;
+}
+
+interface Job {
+  stdio: (Socket | null)[];
+  pid: number | null;
+  expected: number | null;
+  received: number;
+  settleStart: (outcome: StartedProcess | NodeJS.ErrnoException) => void;
+  settleExit: (exit: ProcessExit) => void;
+  exit: Promise<ProcessExit>;
+  startSettled: boolean;
+}
+
+function errnoError(code: string | undefined, message: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(message), code === undefined ? {} : { code });
+}
+
+class SpawnHost {
+  private readonly child: ChildProcess;
+  private ready = false;
+  private ended = false;
+  private closing = false;
+  private nextId = 0;
+  private readonly jobs = new Map<number, Job>();
+
+  constructor() {
+    this.child = childProcess().spawn(process.execPath, ['-e', hostProgram], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], env: {}, serialization: 'json' });
+    this.child.on('message', (message: HostMessage, handle: unknown) => this.receive(message, handle));
+    this.child.on('error', () => this.end());
+    this.child.on('exit', () => this.end());
+    this.settleRef();
+  }
+
+  /** True once the host has said it is ready, until it ends. */
+  get usable(): boolean {
+    return this.ready && !this.ended && !this.closing;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  start(request: StartRequest): Promise<StartedProcess | NodeJS.ErrnoException> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      let settleExit: (exit: ProcessExit) => void = () => undefined;
+      const exit = new Promise<ProcessExit>((done) => {
+        settleExit = done;
+      });
+      const job: Job = {
+        stdio: request.stdio.map(() => null),
+        pid: null,
+        expected: null,
+        received: 0,
+        startSettled: false,
+        settleStart: (outcome) => {
+          if (job.startSettled) return;
+          job.startSettled = true;
+          resolve(outcome);
+        },
+        settleExit,
+        exit,
+      };
+      this.jobs.set(id, job);
+      this.settleRef();
+      const stdio = request.stdio.map((entry) => (typeof entry === 'object' ? { path: entry.path } : entry));
+      // send() answers false under backpressure too, and sends anyway: only its callback tells.
+      const message = { id, file: request.file, args: request.args, cwd: request.cwd, env: request.env, stdio };
+      if (!this.child.connected) this.lose(id, job);
+      else
+        this.child.send(message, (error) => {
+          if (error) this.lose(id, job);
+        });
+    });
+  }
+
+  /** Ends the host once no command it started is running; it ends by itself if crucible dies. */
+  close(): void {
+    this.closing = true;
+    if (this.jobs.size === 0 && this.child.connected) this.child.disconnect();
+  }
+
+  private receive(message: HostMessage, handle: unknown): void {
+    if (message.kind === 'ready') {
+      this.ready = true;
+      return;
+    }
+    const job = message.id === undefined ? undefined : this.jobs.get(message.id);
+    if (job === undefined || message.id === undefined) {
+      if (handle instanceof Socket) handle.destroy();
+      return;
+    }
+    if (message.kind === 'error') {
+      this.jobs.delete(message.id);
+      job.settleStart(errnoError(typeof message.code === 'string' ? message.code : undefined, message.message ?? 'cannot start'));
+      this.afterJob();
+    } else if (message.kind === 'started') {
+      job.pid = message.pid ?? null;
+      job.expected = message.pipes ?? 0;
+    } else if (message.kind === 'pipe') {
+      // A pipe that did not come (Node sends the message alone when the handle is gone): the
+      // command cannot be heard, so it is stopped rather than waited for.
+      if (!(handle instanceof Socket) || message.fd === undefined || message.fd >= job.stdio.length) {
+        if (handle instanceof Socket) handle.destroy();
+        this.lose(message.id, job, 'a pipe of the command was lost on its way from the spawn host');
+        return;
+      }
+      // As a child's own pipes: an error (a reset) is told by the end of the stream, not thrown.
+      handle.on('error', () => undefined);
+      job.stdio[message.fd] = handle;
+      job.received += 1;
+    } else if (message.kind === 'exit') {
+      this.jobs.delete(message.id);
+      job.settleExit({ code: typeof message.code === 'number' ? message.code : null, signal: message.signal ?? null });
+      this.afterJob();
+    }
+    if (job.pid !== null && job.expected !== null && job.received === job.expected) {
+      job.settleStart({ pid: job.pid, stdio: job.stdio, exit: job.exit });
+    }
+  }
+
+  /** A job whose host is gone: its group is killed, and it ends as a failure, never as a result. */
+  private lose(id: number, job: Job, why = hostEnded): void {
+    this.jobs.delete(id);
+    if (job.pid !== null) signalGroup(job.pid, 'SIGKILL');
+    for (const socket of job.stdio) socket?.destroy();
+    job.settleStart(errnoError('ECRUCIBLEHOST', why));
+    job.settleExit({ code: null, signal: null, lost: why });
+    this.afterJob();
+  }
+
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    for (const [id, job] of [...this.jobs]) this.lose(id, job);
+    if (current === this) current = null;
+  }
+
+  private afterJob(): void {
+    this.settleRef();
+    if (this.closing && this.jobs.size === 0 && this.child.connected) this.child.disconnect();
+  }
+
+  /** The host keeps crucible alive only while a command it started runs. */
+  private settleRef(): void {
+    if (this.jobs.size > 0) {
+      this.child.ref();
+      this.child.channel?.ref();
+    } else {
+      this.child.unref();
+      this.child.channel?.unref();
+    }
+  }
+}
+
+let current: SpawnHost | null = null;
+let users = 0;
+
+/** Whether this process may start a spawn host: not where `CRUCIBLE_SPAWN_HOST=0`, nor on Windows. */
+function hostAllowed(): boolean {
+  return process.platform !== 'win32' && process.env['CRUCIBLE_SPAWN_HOST'] !== '0';
+}
+
+/**
+ * Starts the spawn host for the caller (a run) and returns its release. Commands go through it
+ * once it is ready; before that, and wherever it cannot start, they are started here as before.
+ */
+export function useSpawnHost(): () => void {
+  if (!hostAllowed()) return () => undefined;
+  users += 1;
+  if (current === null) {
+    try {
+      current = new SpawnHost();
+    } catch {
+      current = null;
+    }
+  }
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    users -= 1;
+    if (users === 0 && current !== null) {
+      current.close();
+      current = null;
+    }
+  };
+}
+
+/** The host's pid while one is running (for tests). */
+export function spawnHostPid(): number | undefined {
+  return current?.pid;
+}
+
+/** Whether commands now go through a host (for tests). */
+export function spawnHostReady(): boolean {
+  return current?.usable === true;
+}
+
+function startHere(request: StartRequest): StartedProcess | Promise<NodeJS.ErrnoException> {
+  const stdio = request.stdio.map((entry) => (typeof entry === 'object' ? entry.fd : entry));
+  const child = childProcess().spawn(request.file, [...request.args], { cwd: request.cwd, env: request.env, detached: true, stdio });
+  if (child.pid === undefined) return new Promise<NodeJS.ErrnoException>((resolve) => child.once('error', resolve));
+  // Errors after a successful spawn (a failed kill) say nothing the exit does not.
+  child.on('error', () => undefined);
+  const exit = new Promise<ProcessExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  return { pid: child.pid, stdio: child.stdio.map((stream) => (stream instanceof Socket ? stream : null)), exit };
+}
+
+/**
+ * Starts `request.file` as the leader of a new session, through the spawn host when one is ready,
+ * else from this process. A file entry's descriptor stays the caller's to close.
+ */
+export async function startDetached(request: StartRequest): Promise<StartedProcess | NodeJS.ErrnoException> {
+  const host = current;
+  if (host !== null && host.usable) return host.start(request);
+  return startHere(request);
+}

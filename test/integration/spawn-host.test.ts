@@ -1,0 +1,185 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCommand } from '../../src/runner/execute.js';
+import { spawnHostPid, spawnHostReady, startDetached, useSpawnHost } from '../../src/runner/spawn-host.js';
+import { findTaggedProcesses } from '../../src/runner/stray-processes.js';
+import type { RunSpec } from '../../src/runner/types.js';
+import { isPidAlive } from '../helpers/processes.js';
+
+async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Field 4 of /proc/<pid>/stat: the parent's pid. */
+function parentOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
+
+describe.skipIf(process.platform !== 'linux')('the spawn host (decisions 63)', () => {
+  let release: () => void = () => undefined;
+  let dir = '';
+  const spec = (command: string, extra: Partial<RunSpec> = {}): RunSpec => ({ command, cwd: dir, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' }, timeoutMs: 10_000, killGraceMs: 200, ...extra });
+
+  beforeEach(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'crucible-host-'));
+    release = useSpawnHost();
+    await waitFor(spawnHostReady);
+  });
+  afterEach(() => {
+    release();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('starts each command as a session leader, a child of the host and not of crucible', async () => {
+    const host = spawnHostPid();
+    const result = await runCommand(spec('echo "$PPID $$ $(cut -d" " -f6 /proc/$$/stat)"'));
+    expect(result.exitCode).toBe(0);
+    const [parent, pid, session] = result.stdout.trim().split(' ').map(Number);
+    expect(parent).toBe(host);
+    expect(parent).not.toBe(process.pid);
+    expect(pid).toBe(result.pgid);
+    expect(session).toBe(pid);
+  });
+
+  it('hands over every byte of both outputs, and the command input from its file', async () => {
+    writeFileSync(path.join(dir, 'prompt.md'), 'the prompt\n');
+    // The error output starts at once, while the host is still handing the pipes over: a host that
+    // read from one would take bytes away (it did, one run in three, without its readStop).
+    for (let round = 0; round < 4; round++) {
+      let seen = 0;
+      const log = path.join(dir, `run-${round}.log`);
+      const result = await runCommand(
+        spec('head -c 500000 /dev/zero | tr "\\0" b >&2 & cat; head -c 3000000 /dev/zero | tr "\\0" a; wait; echo end >&2', {
+          stdinPath: path.join(dir, 'prompt.md'),
+          logPath: log,
+          onStdout: (chunk) => {
+            seen += chunk.length;
+          },
+        }),
+      );
+      expect(result.exitCode).toBe(0);
+      expect(seen).toBe('the prompt\n'.length + 3_000_000);
+      expect(result.stderr.endsWith('b'.repeat(1000) + 'end\n')).toBe(true);
+      expect(readFileSync(log).length).toBe('the prompt\n'.length + 3_000_000 + 500_000 + 4);
+    }
+  });
+
+  it('hears a command that ended before all its pipes were handed over', async () => {
+    for (let round = 0; round < 3; round++) {
+      // crucible busy: the host waits for its word before it hands over the next pipe, and the
+      // command is long gone by then.
+      const running = runCommand(spec('echo quick; echo quick >&2'));
+      const busyUntil = performance.now() + 150;
+      while (performance.now() < busyUntil);
+      const result = await running;
+      expect(result).toMatchObject({ exitCode: 0, stdout: 'quick\n', stderr: 'quick\n' });
+    }
+  }, 15_000);
+
+  it('hears a sandbox-like command of six pipes that ended at once', async () => {
+    for (let round = 0; round < 3; round++) {
+      const started = startDetached({ file: '/bin/sh', args: ['-c', 'echo out; echo err >&2; echo five >&5'], cwd: dir, env: spec('').env, stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'] });
+      const busyUntil = performance.now() + 150;
+      while (performance.now() < busyUntil);
+      const child = await started;
+      if (child instanceof Error) throw child;
+      const heard = await Promise.all(child.stdio.slice(1).map((stream) => new Promise<string>((resolve) => {
+        let text = '';
+        stream!.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        // An empty pipe may have ended and closed before anyone listened.
+        if (stream!.destroyed) resolve(text);
+        else stream!.on('close', () => resolve(text));
+      })));
+      expect(heard).toEqual(['out\n', 'err\n', '', '', 'five\n']);
+      expect(await child.exit).toEqual({ code: 0, signal: null });
+      child.stdio[0]!.destroy();
+    }
+  }, 15_000);
+
+  it('reports exit codes, signals and a folder that does not exist as crucible does', async () => {
+    expect(await runCommand(spec('exit 3'))).toMatchObject({ exitCode: 3, signal: null, shortMessage: 'exit code 3' });
+    expect(await runCommand(spec('kill -TERM $$'))).toMatchObject({ exitCode: null, signal: 'SIGTERM', shortMessage: 'killed by SIGTERM' });
+    const gone = path.join(dir, 'missing');
+    expect((await runCommand(spec('true', { cwd: gone }))).shortMessage).toBe(`cannot start: folder ${gone} does not exist`);
+  });
+
+  it('ends the whole group at the timeout, a background job included', async () => {
+    const result = await runCommand(spec('sleep 30 & echo $! > bg.pid; sleep 30', { timeoutMs: 300 }));
+    expect(result.timedOut).toBe(true);
+    const background = Number(readFileSync(path.join(dir, 'bg.pid'), 'utf8'));
+    expect(isPidAlive(background)).toBe(false);
+    expect(findTaggedProcesses(result.processTag!)).toEqual([]);
+  });
+
+  it('holds none of crucible’s environment: its own has only Node’s channel', async () => {
+    process.env['CRUCIBLE_TEST_SECRET'] = 'value-only-the-command-sees';
+    try {
+      release();
+      release = useSpawnHost();
+      await waitFor(spawnHostReady);
+      const result = await runCommand(spec('echo "$CRUCIBLE_TEST_SECRET"', { env: { ...spec('').env, CRUCIBLE_TEST_SECRET: 'value-only-the-command-sees' } }));
+      expect(result.stdout).toBe('value-only-the-command-sees\n');
+      const environ = readFileSync(`/proc/${spawnHostPid()!}/environ`, 'utf8').split('\0').filter(Boolean);
+      expect(environ.map((entry) => entry.split('=')[0]).sort()).toEqual(['NODE_CHANNEL_FD', 'NODE_CHANNEL_SERIALIZATION_MODE']);
+    } finally {
+      delete process.env['CRUCIBLE_TEST_SECRET'];
+    }
+  });
+
+  it('hostile: a host killed while a command runs ends that command as a failure, and the next starts from crucible', async () => {
+    const host = spawnHostPid()!;
+    let started = false;
+    const running = runCommand(
+      spec('echo $$ > own.pid; sleep 30', {
+        onSpawn: () => {
+          started = true;
+        },
+      }),
+    );
+    await waitFor(() => {
+      if (!started) return false;
+      try {
+        return Number(readFileSync(path.join(dir, 'own.pid'), 'utf8')) > 0;
+      } catch {
+        return false;
+      }
+    });
+    process.kill(host, 'SIGKILL');
+    const result = await running;
+    expect(result).toMatchObject({ exitCode: null, signal: null, timedOut: false, shortMessage: "stopped: crucible's spawn host ended" });
+    const own = Number(readFileSync(path.join(dir, 'own.pid'), 'utf8'));
+    await waitFor(() => !isPidAlive(own), 2000);
+
+    expect(spawnHostReady()).toBe(false);
+    const next = await runCommand(spec('echo $PPID'));
+    expect(next.exitCode).toBe(0);
+    expect(Number(next.stdout.trim())).toBe(process.pid);
+  });
+
+  it('hostile: a host that dies before it starts a command starts nothing, and says so', async () => {
+    const host = spawnHostPid()!;
+    process.kill(host, 'SIGSTOP');
+    const running = runCommand(spec('echo ran > ran.txt'));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    process.kill(host, 'SIGKILL');
+    const result = await running;
+    expect(result).toMatchObject({ exitCode: null, pgid: null, shortMessage: "cannot start: crucible's spawn host ended" });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(() => readFileSync(path.join(dir, 'ran.txt'))).toThrow();
+  });
+
+  it('ends when its last user lets it go', async () => {
+    const host = spawnHostPid()!;
+    expect(parentOf(host)).toBe(process.pid);
+    release();
+    await waitFor(() => !isPidAlive(host), 5000);
+    expect(spawnHostReady()).toBe(false);
+  });
+});
