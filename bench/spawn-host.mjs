@@ -1,0 +1,126 @@
+/**
+ * `npm run bench:spawn-host`: what starting the run's commands from the spawn host saves a trial
+ * (docs/decisions.md 63), on this checkout's build, against the same build with
+ * `CRUCIBLE_SPAWN_HOST=0` (crucible forks for every command, as before).
+ *
+ *   node bench/spawn-host.mjs [--trials 200] [--block 50] [--agent tuner|command|both]
+ *
+ * For each path (the tuner; a `command` agent), two projects of the loop bench, one per side, run
+ * --trials trials each in alternating blocks of --block. Each block is a session in a fresh Node
+ * process: a fork marks every page of the process that made it, so the two sides must not share
+ * one. Prints per side the medians of crucible's overhead per trial (totalMs − agentMs − runMs),
+ * the agent's turn, the experiment, the wall per trial, crucible's own CPU and its page faults per
+ * trial, and the ratios host / no host. Writes bench/results/spawn-host.json. Never run as a timed
+ * test.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { benchGitEnv, createBenchProject } from './lib/fixture.mjs';
+import { describeMachine, loadAverage } from './lib/machine.mjs';
+import { formatTable, median, round } from './lib/stats.mjs';
+import { runTunerTrials } from './lib/tuner-trials.mjs';
+
+const benchDir = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(benchDir, '..');
+const self = fileURLToPath(import.meta.url);
+
+if (process.argv[2] === '--session') await session(process.argv.slice(3));
+else main();
+
+/** One block, in this fresh process: `count` trials of the project, the per-trial figures to `out`. */
+async function session([projectDir, worktrees, count, agent, out]) {
+  const { startRun } = await import(pathToFileURL(path.join(repoRoot, 'dist', 'index.js')).href);
+  const env = { ...process.env, ...benchGitEnv, NO_COLOR: '1', CRUCIBLE_WORKTREE_DIR: worktrees };
+  let faultsAt = 0;
+  const faults = [];
+  const timed = await runTunerTrials(
+    (options) =>
+      startRun({
+        ...options,
+        reporter: {
+          trialStart(...args) {
+            faultsAt = process.resourceUsage().minorPageFault;
+            options.reporter.trialStart(...args);
+          },
+          trialEnd(summary) {
+            if (summary.outcome !== 'baseline') faults.push(process.resourceUsage().minorPageFault - faultsAt);
+            options.reporter.trialEnd(summary);
+          },
+        },
+      }),
+    { projectDir, tag: 'host', count: Number(count), env, agentType: agent === 'tuner' ? 'tuner' : null },
+  );
+  writeFileSync(out, JSON.stringify(timed.trials.map((trial, i) => ({ ...trial, faults: faults[i] }))));
+}
+
+function main() {
+  const options = parseOptions(process.argv.slice(2));
+  if (!readFileSync(path.join(repoRoot, 'dist', 'index.js'), 'utf8')) throw new Error('dist/ is missing: npm run build');
+  const machine = describeMachine();
+  const loadBefore = loadAverage();
+  log(`spawn host: ${machine.node}, ${machine.platform}, ${machine.cpus} CPUs (${machine.cpuModel}); ${options.trials} trials a side, blocks of ${options.block}`);
+  const tmp = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'crucible-bench-host-')));
+  const results = {};
+  try {
+    for (const agent of options.agents) {
+      const sides = ['host', 'no host'].map((name) => ({ name, projectDir: createBenchProject(path.join(tmp, `${agent}-${name.replace(' ', '-')}`), { agent }), trials: [] }));
+      for (let block = 0; sides.some((s) => s.trials.length < options.trials); block++) {
+        for (const side of block % 2 === 0 ? sides : [...sides].reverse()) {
+          const count = Math.min(options.block, options.trials - side.trials.length);
+          if (count <= 0) continue;
+          const out = path.join(tmp, 'block.json');
+          execFileSync(process.execPath, [self, '--session', side.projectDir, path.join(tmp, `wt-${agent}`), String(count), agent, out], {
+            stdio: ['ignore', 'ignore', 'inherit'],
+            env: { ...process.env, CRUCIBLE_SPAWN_HOST: side.name === 'host' ? '1' : '0' },
+          });
+          side.trials.push(...JSON.parse(readFileSync(out, 'utf8')));
+        }
+      }
+      const figures = Object.fromEntries(sides.map((side) => [side.name, summarise(side.trials)]));
+      const ratio = (key) => round(figures.host[key] / figures['no host'][key], 3);
+      results[agent] = { ...figures, host_over_no_host: { overhead: ratio('overhead_ms'), wall: ratio('wall_ms'), own_cpu: ratio('own_cpu_ms'), faults: ratio('faults') } };
+      log(`\n${agent} (medians per trial, ${options.trials} trials a side)`);
+      const keys = ['overhead_ms', 'agent_ms', 'experiment_ms', 'wall_ms', 'own_cpu_ms', 'faults'];
+      log(formatTable(['side', ...keys], sides.map((side) => [side.name, ...keys.map((key) => figures[side.name][key])])));
+      log(`host / no host: overhead ${results[agent].host_over_no_host.overhead}, wall ${results[agent].host_over_no_host.wall}, crucible's CPU ${results[agent].host_over_no_host.own_cpu}, faults ${results[agent].host_over_no_host.faults}`);
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  const file = path.join(benchDir, 'results', 'spawn-host.json');
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine, load_average_1_5_15: { before: loadBefore, after: loadAverage() }, trials_per_side: options.trials, block: options.block, results }, null, 2)}\n`);
+  log(`\nwrote ${path.relative(process.cwd(), file)}`);
+}
+
+function summarise(trials) {
+  const of = (key) => round(median(trials.map((t) => t[key])), 2);
+  return { trials: trials.length, overhead_ms: of('overheadMs'), agent_ms: of('agentMs'), experiment_ms: of('runMs'), wall_ms: of('wallMs'), own_cpu_ms: of('ownCpuMs'), faults: of('faults') };
+}
+
+function parseOptions(argv) {
+  const parsed = { trials: 200, block: 50, agents: ['tuner', 'command'] };
+  for (let i = 0; i < argv.length; i++) {
+    const value = argv[i + 1];
+    if (argv[i] === '--trials') parsed.trials = Number(value);
+    else if (argv[i] === '--block') parsed.block = Number(value);
+    else if (argv[i] === '--agent') parsed.agents = value === 'both' ? ['tuner', 'command'] : [value];
+    else usage(`unknown option ${argv[i]}`);
+    i++;
+  }
+  if (!Number.isInteger(parsed.trials) || parsed.trials < 1 || !Number.isInteger(parsed.block) || parsed.block < 1) usage('--trials and --block are whole numbers of 1 or more');
+  if (!parsed.agents.every((agent) => agent === 'tuner' || agent === 'command')) usage('--agent is tuner, command or both');
+  return parsed;
+}
+
+function usage(message) {
+  process.stderr.write(`${message}\nusage: node bench/spawn-host.mjs [--trials 200] [--block 50] [--agent tuner|command|both]\n`);
+  process.exit(2);
+}
+
+function log(text) {
+  process.stdout.write(`${text}\n`);
+}
