@@ -52,6 +52,7 @@ const hostEnded = "crucible's spawn host ended";
  * descriptor, then "exit". The pid comes first: whatever happens next, crucible can end the group.
  */
 const hostProgram = `'use strict';
+process.title = 'crucible spawn host';
 const { spawn } = require('node:child_process');
 const { openSync, closeSync } = require('node:fs');
 process.on('disconnect', () => process.exit(0));

@@ -175,9 +175,10 @@ describe.skipIf(process.platform !== 'linux')('the spawn host (decisions 63)', (
     expect(() => readFileSync(path.join(dir, 'ran.txt'))).toThrow();
   });
 
-  it('ends when its last user lets it go', async () => {
+  it('is named as what it is, and ends when its last user lets it go', async () => {
     const host = spawnHostPid()!;
     expect(parentOf(host)).toBe(process.pid);
+    expect(readFileSync(`/proc/${host}/cmdline`, 'utf8')).toMatch(/^crucible spawn host/);
     release();
     await waitFor(() => !isPidAlive(host), 5000);
     expect(spawnHostReady()).toBe(false);
