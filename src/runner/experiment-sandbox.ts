@@ -78,6 +78,8 @@ export interface SandboxRequest {
 export interface SandboxExit {
   code: number | null;
   signal: NodeJS.Signals | null;
+  /** Set when the exit status was lost (the spawn host ended): the sandbox was killed. */
+  lost?: string;
 }
 
 /** A sandbox started: its shell waits for its first step. */
@@ -115,7 +117,7 @@ export async function startSandbox(request: SandboxRequest): Promise<StartedSand
     pgid: child.pid,
     processTag,
     pidsBefore,
-    exit: child.exit.then(({ code, signal }) => ({ code, signal })),
+    exit: child.exit,
   };
 }
 

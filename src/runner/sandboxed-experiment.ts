@@ -221,7 +221,7 @@ export async function runSandboxedExperiment(spec: ExperimentSpec & { sandbox: S
       durationMs: until - phase.startedAt,
       stdout: phase.stdout.toString(),
       stderr: phase.stderr.toString(),
-      shortMessage: describeEnding(ending, phase.limitMs),
+      shortMessage: fromExit && exit.lost !== undefined && !phase.timedOut && !phase.canceled ? `stopped: ${exit.lost}` : describeEnding(ending, phase.limitMs),
       pgid,
       processTag,
     };

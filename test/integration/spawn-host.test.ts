@@ -2,7 +2,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCommand } from '../../src/runner/execute.js';
+import { localExecutor, runCommand } from '../../src/runner/execute.js';
+import { runExperiment } from '../../src/runner/run-experiment.js';
+import { experimentSandbox, sandboxedExecutor } from '../../src/sandbox/run-sandbox.js';
+import { sandboxSupport } from '../helpers/sandbox.js';
 import { spawnHostPid, spawnHostReady, startDetached, useSpawnHost } from '../../src/runner/spawn-host.js';
 import { findTaggedProcesses } from '../../src/runner/stray-processes.js';
 import type { RunSpec } from '../../src/runner/types.js';
@@ -173,6 +176,28 @@ describe.skipIf(process.platform !== 'linux')('the spawn host (decisions 63)', (
     expect(result).toMatchObject({ exitCode: null, pgid: null, shortMessage: "cannot start: crucible's spawn host ended" });
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(() => readFileSync(path.join(dir, 'ran.txt'))).toThrow();
+  });
+
+  it.skipIf(!sandboxSupport.ok)('starts the experiment’s sandbox, and a host killed during it ends the experiment as a failure', async () => {
+    if (!sandboxSupport.ok) return;
+    const wrap = experimentSandbox({ on: true, bwrap: sandboxSupport.bwrap, why: '' }, { enabled: true, writable: [], network: false, agent_writable: [], agent_network: true }, { projectDir: dir, readonly: [], env: process.env });
+    const experiment = (runCommand: string) =>
+      runExperiment({ runCommand, evalCommand: 'echo "loss: 4"', cwd: dir, env: spec('').env, timeoutMs: 20_000, metricName: 'loss', executor: sandboxedExecutor(localExecutor, wrap) });
+    expect((await experiment('echo "loss: 0"')).metric).toMatchObject({ ok: true, value: 4 });
+
+    const running = experiment('touch started; sleep 30');
+    await waitFor(() => {
+      try {
+        readFileSync(path.join(dir, 'started'));
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    process.kill(spawnHostPid()!, 'SIGKILL');
+    const result = await running;
+    expect(result.metric.ok).toBe(false);
+    expect(result.run.shortMessage).toBe("stopped: crucible's spawn host ended");
   });
 
   it('is named as what it is, and ends when its last user lets it go', async () => {
