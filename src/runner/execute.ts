@@ -93,8 +93,6 @@ export async function runCommand(request: RunSpec, signal?: AbortSignal): Promis
     stderrTail.push(chunk);
     log?.write(chunk);
   });
-  stdout.on('error', () => undefined);
-  stderr.on('error', () => undefined);
 
   let timedOut = false;
   let canceled = false;
@@ -108,8 +106,6 @@ export async function runCommand(request: RunSpec, signal?: AbortSignal): Promis
     canceled = true;
     terminate();
   };
-
-  const exitPromise = child.exit;
 
   try {
     spec.onSpawn?.(pgid, processTag);
@@ -130,7 +126,7 @@ export async function runCommand(request: RunSpec, signal?: AbortSignal): Promis
   // onSpawn may itself have aborted (a Ctrl+C handled synchronously): the listener came too late.
   if (isAborted(signal)) onAbort();
 
-  const exit = await exitPromise;
+  const exit = await child.exit;
   exited = true;
   clearTimeout(timeoutTimer);
   signal?.removeEventListener('abort', onAbort);

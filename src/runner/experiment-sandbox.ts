@@ -109,8 +109,6 @@ export async function startSandbox(request: SandboxRequest): Promise<StartedSand
   if (child instanceof Error) return child;
   const [stepsIn, ...outputs] = child.stdio;
   if (!stepsIn || outputs.length !== 5 || outputs.some((stream) => !stream)) throw new Error('a sandbox started without its pipes');
-  stepsIn.on('error', () => undefined); // the shell gone: its exit says why
-  for (const stream of outputs) stream!.on('error', () => undefined);
   return {
     stepsIn,
     outputs: outputs as unknown as StartedSandbox['outputs'],

@@ -38,7 +38,7 @@ export interface ProcessExit {
 /** A command started as the leader of a session and process group of its own (its pid is the group's id). */
 export interface StartedProcess {
   pid: number;
-  /** One per stdio entry: the socket of a 'pipe', else null. */
+  /** One per stdio entry: the socket of a 'pipe' (its errors already listened to), else null. */
   stdio: readonly (Socket | null)[];
   exit: Promise<ProcessExit>;
 }
@@ -79,9 +79,8 @@ process.on('message', (m) => {
     return;
   }
   child.on('error', () => {});
-  // The pipes leave the ChildProcess at once: on the command's exit Node resumes (reads) and
-  // closes the pipes it still holds, and those still waiting their turn to be handed over would
-  // lose their bytes, or the pipe itself.
+  // The pipes leave the ChildProcess at once: on the command's exit Node touches those it still
+  // holds (it resumes them and destroys stdin), and only the handing over may touch them here.
   const streams = child.stdio.slice();
   child.stdio.fill(null);
   child.stdin = child.stdout = child.stderr = null;
@@ -214,7 +213,7 @@ class SpawnHost {
         this.lose(message.id, job, 'a pipe of the command was lost on its way from the spawn host');
         return;
       }
-      // As a child's own pipes: an error (a reset) is told by the end of the stream, not thrown.
+      // An error (a reset, a write after the command's end) is told by the end of the stream, not thrown.
       handle.on('error', () => undefined);
       job.stdio[message.fd] = handle;
       job.received += 1;
@@ -313,7 +312,10 @@ function startHere(request: StartRequest): StartedProcess | Promise<NodeJS.Errno
   // Errors after a successful spawn (a failed kill) say nothing the exit does not.
   child.on('error', () => undefined);
   const exit = new Promise<ProcessExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  return { pid: child.pid, stdio: child.stdio.map((stream) => (stream instanceof Socket ? stream : null)), exit };
+  const pipes = child.stdio.map((stream) => (stream instanceof Socket ? stream : null));
+  // As the host's pipes: an error (a reset, a write after the command's end) is told by the end of the stream.
+  for (const pipe of pipes) pipe?.on('error', () => undefined);
+  return { pid: child.pid, stdio: pipes, exit };
 }
 
 /**
