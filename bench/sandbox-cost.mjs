@@ -20,6 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { benchGitEnv, createBenchProject } from './lib/fixture.mjs';
+import { measureBareLoops } from './lib/bare-loop.mjs';
 import { measureFloors } from './lib/floors.mjs';
 import { describeMachine, loadAverage } from './lib/machine.mjs';
 import { orchestrationMs } from './lib/overhead-render.mjs';
@@ -59,7 +60,9 @@ try {
     }
     process.stderr.write(`  ${Math.min(done + options.block, options.trials)}/${options.trials} trials each\n`);
   }
-  const floors = await measureFloors(createBenchProject(path.join(tmp, 'floors')), env);
+  const floorsDir = createBenchProject(path.join(tmp, 'floors'));
+  const floors = await measureFloors(floorsDir, env);
+  const bare = await measureBareLoops(floorsDir, env, floors);
   const rows = projects.map((p) => {
     const m = (pick) => round(median(p.trials.map(pick)));
     return {
@@ -77,9 +80,11 @@ try {
     `${formatTable(
       ['path', 'sandbox', 'trials', 'wall', 'overhead (crucible\'s accounting)', 'agent', 'experiment', 'wall less the commands alone'],
       rows.map((r) => [r.agent, r.sandbox, r.trials, r.wall_median_ms, r.overhead_median_ms, r.agent_median_ms, r.experiment_median_ms, r.wall_less_commands_alone_ms]),
-    )}\nmedians, ms; the commands alone: experiment ${floors.experiment_alone_ms}, command agent ${floors.command_agent_alone_ms}; spawn() blocks ${floors.spawn_blocks_ms} from the bench's Node\n`,
+    )}\nmedians, ms; the commands alone: experiment ${floors.experiment_alone_ms}, command agent ${floors.command_agent_alone_ms}; spawn() blocks ${floors.spawn_blocks_ms} from the bench's Node\n` +
+      `a loop that only starts the commands (lib/bare-loop.mjs), wall less the commands alone: ` +
+      `tuner ${bare.tuner.node_ms} from Node, ${bare.tuner.python_ms ?? '-'} from Python; command agent ${bare.command.node_ms} from Node, ${bare.command.python_ms ?? '-'} from Python\n`,
   );
-  const out = { date: new Date().toISOString(), machine: describeMachine(), load_average_1_5_15: { before: loadBefore, after: loadAverage() }, floors, projects: rows };
+  const out = { date: new Date().toISOString(), machine: describeMachine(), load_average_1_5_15: { before: loadBefore, after: loadAverage() }, floors, bare_loop_ms: bare, projects: rows };
   mkdirSync(path.join(repoRoot, 'bench', 'results'), { recursive: true });
   writeFileSync(path.join(repoRoot, 'bench', 'results', 'sandbox-cost.json'), `${JSON.stringify(out, null, 2)}\n`);
   process.stdout.write('wrote bench/results/sandbox-cost.json\n');

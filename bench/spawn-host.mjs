@@ -1,17 +1,17 @@
 /**
- * `npm run bench:spawn-host`: what starting the run's commands from the spawn host saves a trial
- * (docs/decisions.md 63), on this checkout's build, against the same build with
- * `CRUCIBLE_SPAWN_HOST=0` (crucible forks for every command, as before).
+ * `npm run bench:spawn-host`: what starting the run's commands from a spawn host saves a trial
+ * (docs/decisions.md 63, 64), on this checkout's build: the Python host (`CRUCIBLE_SPAWN_HOST=python`,
+ * posix_spawn), the Node host (`=node`) and none (`=0`: crucible forks for every command).
  *
  *   node bench/spawn-host.mjs [--trials 200] [--block 50] [--agent tuner|command|both]
  *
- * For each path (the tuner; a `command` agent), two projects of the loop bench, one per side, run
- * --trials trials each in alternating blocks of --block. Each block is a session in a fresh Node
- * process: a fork marks every page of the process that made it, so the two sides must not share
- * one. Prints per side the medians of crucible's overhead per trial (totalMs − agentMs − runMs),
- * the agent's turn, the experiment, the wall per trial, crucible's own CPU and its page faults per
- * trial, and the ratios host / no host. Writes bench/results/spawn-host.json. Never run as a timed
- * test.
+ * For each path (the tuner; a `command` agent), one project of the loop bench per side, each run
+ * --trials trials in blocks of --block, the sides in turn (the order rotating each round). Each
+ * block is a session in a fresh Node process: a fork marks every page of the process that made
+ * it, so the sides must not share one. Prints per side the medians of crucible's overhead per
+ * trial (totalMs − agentMs − runMs), the agent's turn, the experiment, the wall per trial,
+ * crucible's own CPU and its page faults per trial, and the ratios of each host over none and of
+ * Python over Node. Writes bench/results/spawn-host.json. Never run as a timed test.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +26,8 @@ import { runTunerTrials } from './lib/tuner-trials.mjs';
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(benchDir, '..');
 const self = fileURLToPath(import.meta.url);
+/** Each side and its CRUCIBLE_SPAWN_HOST. */
+const SIDES = { 'python host': 'python', 'node host': 'node', 'no host': '0' };
 
 if (process.argv[2] === '--session') await session(process.argv.slice(3));
 else main();
@@ -66,26 +68,33 @@ function main() {
   const results = {};
   try {
     for (const agent of options.agents) {
-      const sides = ['host', 'no host'].map((name) => ({ name, projectDir: createBenchProject(path.join(tmp, `${agent}-${name.replace(' ', '-')}`), { agent }), trials: [] }));
+      const sides = Object.entries(SIDES).map(([name, variable]) => ({ name, variable, projectDir: createBenchProject(path.join(tmp, `${agent}-${name.replace(' ', '-')}`), { agent }), trials: [] }));
       for (let block = 0; sides.some((s) => s.trials.length < options.trials); block++) {
-        for (const side of block % 2 === 0 ? sides : [...sides].reverse()) {
+        for (const side of [...sides.slice(block % sides.length), ...sides.slice(0, block % sides.length)]) {
           const count = Math.min(options.block, options.trials - side.trials.length);
           if (count <= 0) continue;
           const out = path.join(tmp, 'block.json');
           execFileSync(process.execPath, [self, '--session', side.projectDir, path.join(tmp, `wt-${agent}`), String(count), agent, out], {
             stdio: ['ignore', 'ignore', 'inherit'],
-            env: { ...process.env, CRUCIBLE_SPAWN_HOST: side.name === 'host' ? '1' : '0' },
+            env: { ...process.env, CRUCIBLE_SPAWN_HOST: side.variable },
           });
           side.trials.push(...JSON.parse(readFileSync(out, 'utf8')));
         }
       }
       const figures = Object.fromEntries(sides.map((side) => [side.name, summarise(side.trials)]));
-      const ratio = (key) => round(figures.host[key] / figures['no host'][key], 3);
-      results[agent] = { ...figures, host_over_no_host: { overhead: ratio('overhead_ms'), wall: ratio('wall_ms'), own_cpu: ratio('own_cpu_ms'), faults: ratio('faults') } };
+      const ratios = (over, under) => Object.fromEntries(['overhead_ms', 'wall_ms', 'own_cpu_ms', 'faults'].map((key) => [key.replace('_ms', ''), round(figures[over][key] / figures[under][key], 3)]));
+      results[agent] = {
+        ...figures,
+        python_host_over_no_host: ratios('python host', 'no host'),
+        node_host_over_no_host: ratios('node host', 'no host'),
+        python_host_over_node_host: ratios('python host', 'node host'),
+      };
       log(`\n${agent} (medians per trial, ${options.trials} trials a side)`);
       const keys = ['overhead_ms', 'agent_ms', 'experiment_ms', 'wall_ms', 'own_cpu_ms', 'faults'];
       log(formatTable(['side', ...keys], sides.map((side) => [side.name, ...keys.map((key) => figures[side.name][key])])));
-      log(`host / no host: overhead ${results[agent].host_over_no_host.overhead}, wall ${results[agent].host_over_no_host.wall}, crucible's CPU ${results[agent].host_over_no_host.own_cpu}, faults ${results[agent].host_over_no_host.faults}`);
+      for (const [label, r] of [['python host / no host', results[agent].python_host_over_no_host], ['node host / no host', results[agent].node_host_over_no_host], ['python host / node host', results[agent].python_host_over_node_host]]) {
+        log(`${label}: overhead ${r.overhead}, wall ${r.wall}, crucible's CPU ${r.own_cpu}, faults ${r.faults}`);
+      }
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });

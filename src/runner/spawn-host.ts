@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { Socket } from 'node:net';
 import { childProcess } from '../child-process.js';
 import { signalGroup } from './process-group.js';
+import { findPython, PythonSpawnHost } from './python-spawn-host.js';
 
 /**
  * Where crucible's commands are started from during a run (decisions 63): a small Node process of
@@ -56,6 +57,9 @@ process.title = 'crucible spawn host';
 const { spawn } = require('node:child_process');
 const { openSync, closeSync } = require('node:fs');
 process.on('disconnect', () => process.exit(0));
+// A Ctrl+C at the terminal reaches crucible's whole process group: crucible finishes the trial,
+// so the host must not end under it. It ends when its channel closes.
+for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT']) process.on(name, () => {});
 const fail = (id, error) => process.send({ id, kind: 'error', code: error.code, message: error.message });
 process.on('message', (m) => {
   const opened = [];
@@ -123,7 +127,18 @@ function errnoError(code: string | undefined, message: string): NodeJS.ErrnoExce
   return Object.assign(new Error(message), code === undefined ? {} : { code });
 }
 
-class SpawnHost {
+/** A spawn host of either kind. */
+interface Host {
+  readonly usable: boolean;
+  readonly pid: number | undefined;
+  readonly kind: 'python' | 'node';
+  accepts(request: StartRequest): boolean;
+  start(request: StartRequest): Promise<StartedProcess | NodeJS.ErrnoException>;
+  close(): void;
+}
+
+class SpawnHost implements Host {
+  readonly kind = 'node';
   private readonly child: ChildProcess;
   private ready = false;
   private ended = false;
@@ -146,6 +161,10 @@ class SpawnHost {
 
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  accepts(): boolean {
+    return true;
   }
 
   start(request: StartRequest): Promise<StartedProcess | NodeJS.ErrnoException> {
@@ -261,12 +280,41 @@ class SpawnHost {
   }
 }
 
-let current: SpawnHost | null = null;
+let current: Host | null = null;
 let users = 0;
 
 /** Whether this process may start a spawn host: not where `CRUCIBLE_SPAWN_HOST=0`, nor on Windows. */
 function hostAllowed(): boolean {
   return process.platform !== 'win32' && process.env['CRUCIBLE_SPAWN_HOST'] !== '0';
+}
+
+function startNodeHost(): Host | null {
+  try {
+    return new SpawnHost();
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The Python host on Linux where python3 can be found (decisions 64), else the Node one.
+ * `CRUCIBLE_SPAWN_HOST=node` or `=python` asks for one kind; a Python host that cannot start
+ * gives way to the Node one unless Python was asked for.
+ */
+function startHost(): Host | null {
+  const asked = process.env['CRUCIBLE_SPAWN_HOST'];
+  if (process.platform !== 'linux' || asked === 'node') return startNodeHost();
+  const python = findPython();
+  if (python === null) return asked === 'python' ? null : startNodeHost();
+  try {
+    const host: Host = new PythonSpawnHost(python, (wasReady) => {
+      if (current !== host) return;
+      current = wasReady || asked === 'python' ? null : startNodeHost();
+    });
+    return host;
+  } catch {
+    return asked === 'python' ? null : startNodeHost();
+  }
 }
 
 /**
@@ -276,13 +324,7 @@ function hostAllowed(): boolean {
 export function useSpawnHost(): () => void {
   if (!hostAllowed()) return () => undefined;
   users += 1;
-  if (current === null) {
-    try {
-      current = new SpawnHost();
-    } catch {
-      current = null;
-    }
-  }
+  current ??= startHost();
   let released = false;
   return () => {
     if (released) return;
@@ -305,6 +347,11 @@ export function spawnHostReady(): boolean {
   return current?.usable === true;
 }
 
+/** Which kind of host commands go through now (for tests). */
+export function spawnHostKind(): 'python' | 'node' | null {
+  return current?.usable === true ? current.kind : null;
+}
+
 function startHere(request: StartRequest): StartedProcess | Promise<NodeJS.ErrnoException> {
   const stdio = request.stdio.map((entry) => (typeof entry === 'object' ? entry.fd : entry));
   const child = childProcess().spawn(request.file, [...request.args], { cwd: request.cwd, env: request.env, detached: true, stdio });
@@ -324,6 +371,6 @@ function startHere(request: StartRequest): StartedProcess | Promise<NodeJS.Errno
  */
 export async function startDetached(request: StartRequest): Promise<StartedProcess | NodeJS.ErrnoException> {
   const host = current;
-  if (host !== null && host.usable) return host.start(request);
+  if (host !== null && host.usable && host.accepts(request)) return host.start(request);
   return startHere(request);
 }

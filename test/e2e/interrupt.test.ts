@@ -40,13 +40,13 @@ afterEach(async () => {
 });
 
 /** Starts `crucible run -n 3` and resolves once trial 1's experiment is running. */
-async function startAndReachTrialOne(): Promise<{ p: TinyProject; run: CliProcess; base: string }> {
+async function startAndReachTrialOne(options: { detached?: boolean } = {}): Promise<{ p: TinyProject; run: CliProcess; base: string }> {
   const p = createTinyProject({ agent: 'command' });
   project = p;
   planAgent(p, PLAN);
   setKnob(p, 'sleep-ms', 800);
   const base = git(p.dir, 'rev-parse', 'HEAD');
-  const run = startCli(p, ['run', '--tag', 't', '-n', '3']);
+  const run = startCli(p, ['run', '--tag', 't', '-n', '3'], options);
   cli = run;
   await waitUntil(() => experimentPids(p).some((e) => e.trial === '1'), "trial 1's experiment");
   return { p, run, base };
@@ -75,6 +75,18 @@ describe('Ctrl+C', () => {
     expect(findInconsistencies(p.dir, 't')).toEqual([]);
     await expectCleanNextRun(p);
     expect(rowOf(p.dir, 't', 2)?.['status']).toBe('keep');
+  });
+
+  it('once at a terminal, which signals crucible’s whole process group: the trial in progress still completes', async () => {
+    const { p, run } = await startAndReachTrialOne({ detached: true });
+    // What a terminal's Ctrl+C does: SIGINT to every process of the foreground group, the spawn
+    // host among them (the commands lead sessions of their own).
+    process.kill(-run.child.pid!, 'SIGINT');
+    const result = await run.done;
+    expect(result.code, result.stderr).toBe(130);
+    expect(result.stderr).toMatch(/Stopped: interrupted/);
+    expect(rowOf(p.dir, 't', 1)).toMatchObject({ status: 'keep', metric_value: '20' });
+    expect(findInconsistencies(p.dir, 't')).toEqual([]);
   });
 
   it('twice: the experiment is stopped, the commit reverted and the trial recorded as stopped', async () => {

@@ -461,8 +461,9 @@ export interface CliProcess {
 }
 
 /** Spawns `crucible <args>` in the project, stdin closed; SIGKILLed after timeoutMs. */
-export function startCli(project: TinyProject, args: readonly string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): CliProcess {
-  const child = spawn(process.execPath, [cliPath, ...args], { cwd: project.dir, env: { ...project.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `detached`: crucible leads a process group of its own, as in a terminal, whose Ctrl+C reaches the whole group. */
+export function startCli(project: TinyProject, args: readonly string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; detached?: boolean } = {}): CliProcess {
+  const child = spawn(process.execPath, [cliPath, ...args], { cwd: project.dir, env: { ...project.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached ?? false });
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

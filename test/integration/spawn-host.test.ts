@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -6,7 +7,8 @@ import { localExecutor, runCommand } from '../../src/runner/execute.js';
 import { runExperiment } from '../../src/runner/run-experiment.js';
 import { experimentSandbox, sandboxedExecutor } from '../../src/sandbox/run-sandbox.js';
 import { sandboxSupport } from '../helpers/sandbox.js';
-import { spawnHostPid, spawnHostReady, startDetached, useSpawnHost } from '../../src/runner/spawn-host.js';
+import { findPython, PythonSpawnHost } from '../../src/runner/python-spawn-host.js';
+import { spawnHostKind, spawnHostPid, spawnHostReady, startDetached, useSpawnHost } from '../../src/runner/spawn-host.js';
 import { findTaggedProcesses } from '../../src/runner/stray-processes.js';
 import type { RunSpec } from '../../src/runner/types.js';
 import { isPidAlive } from '../helpers/processes.js';
@@ -25,18 +27,23 @@ function parentOf(pid: number): number {
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
 }
 
-describe.skipIf(process.platform !== 'linux')('the spawn host (decisions 63)', () => {
+const kinds = findPython() === null ? (['node'] as const) : (['python', 'node'] as const);
+
+describe.skipIf(process.platform !== 'linux').each(kinds)('the spawn host in %s (decisions 63, 64)', (kind) => {
   let release: () => void = () => undefined;
   let dir = '';
   const spec = (command: string, extra: Partial<RunSpec> = {}): RunSpec => ({ command, cwd: dir, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' }, timeoutMs: 10_000, killGraceMs: 200, ...extra });
 
   beforeEach(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'crucible-host-'));
+    process.env['CRUCIBLE_SPAWN_HOST'] = kind;
     release = useSpawnHost();
     await waitFor(spawnHostReady);
+    expect(spawnHostKind()).toBe(kind);
   });
   afterEach(() => {
     release();
+    delete process.env['CRUCIBLE_SPAWN_HOST'];
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -121,7 +128,7 @@ describe.skipIf(process.platform !== 'linux')('the spawn host (decisions 63)', (
     expect(findTaggedProcesses(result.processTag!)).toEqual([]);
   });
 
-  it('holds none of crucible’s environment: its own has only Node’s channel', async () => {
+  it('holds none of crucible’s environment: its own is empty but for Node’s channel', async () => {
     process.env['CRUCIBLE_TEST_SECRET'] = 'value-only-the-command-sees';
     try {
       release();
@@ -130,10 +137,22 @@ describe.skipIf(process.platform !== 'linux')('the spawn host (decisions 63)', (
       const result = await runCommand(spec('echo "$CRUCIBLE_TEST_SECRET"', { env: { ...spec('').env, CRUCIBLE_TEST_SECRET: 'value-only-the-command-sees' } }));
       expect(result.stdout).toBe('value-only-the-command-sees\n');
       const environ = readFileSync(`/proc/${spawnHostPid()!}/environ`, 'utf8').split('\0').filter(Boolean);
-      expect(environ.map((entry) => entry.split('=')[0]).sort()).toEqual(['NODE_CHANNEL_FD', 'NODE_CHANNEL_SERIALIZATION_MODE']);
+      expect(environ.map((entry) => entry.split('=')[0]).sort()).toEqual(kind === 'node' ? ['NODE_CHANNEL_FD', 'NODE_CHANNEL_SERIALIZATION_MODE'] : []);
     } finally {
       delete process.env['CRUCIBLE_TEST_SECRET'];
     }
+  });
+
+  it('lives through the terminal’s signals, which reach crucible’s whole process group, and so do its commands', async () => {
+    const host = spawnHostPid()!;
+    const running = runCommand(spec('sleep 0.4; echo done'));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) process.kill(host, signal);
+    expect(await running).toMatchObject({ exitCode: 0, stdout: 'done\n' });
+    expect(isPidAlive(host)).toBe(true);
+    expect(spawnHostReady()).toBe(true);
+    // Its commands get the signals' usual effects.
+    expect(await runCommand(spec('kill -INT $$; sleep 1'))).toMatchObject({ signal: 'SIGINT' });
   });
 
   it('hostile: a host killed while a command runs ends that command as a failure, and the next starts from crucible', async () => {
@@ -207,5 +226,55 @@ describe.skipIf(process.platform !== 'linux')('the spawn host (decisions 63)', (
     release();
     await waitFor(() => !isPidAlive(host), 5000);
     expect(spawnHostReady()).toBe(false);
+  });
+});
+
+describe.skipIf(process.platform !== 'linux' || findPython() === null)('the Python spawn host’s socket (decisions 64)', () => {
+  let release: () => void = () => undefined;
+  let dir = '';
+  const spec = (command: string): RunSpec => ({ command, cwd: dir, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' }, timeoutMs: 10_000, killGraceMs: 200 });
+  /** The socket the host connects to: its last argument. */
+  const socketPath = (): string => readFileSync(`/proc/${spawnHostPid()!}/cmdline`, 'utf8').split('\0').filter(Boolean).at(-1)!;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'crucible-host-'));
+    process.env['CRUCIBLE_SPAWN_HOST'] = 'python';
+    release = useSpawnHost();
+    await waitFor(spawnHostReady);
+  });
+  afterEach(() => {
+    release();
+    delete process.env['CRUCIBLE_SPAWN_HOST'];
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lives in a folder only this user can enter, removed when the host ends', async () => {
+    const folder = path.dirname(socketPath());
+    expect(statSync(folder).mode & 0o777).toBe(0o700);
+    const host = spawnHostPid()!;
+    release();
+    await waitFor(() => !isPidAlive(host), 5000);
+    expect(existsSync(folder)).toBe(false);
+  });
+
+  it('hostile: a connection that names no waiting pipe is closed unread, and the commands’ output stays theirs', async () => {
+    const closed = (socket: Socket) => new Promise<void>((resolve) => socket.on('close', () => resolve()).on('error', () => undefined));
+    // A forged header (a token crucible never made), then a forged metric; and one that says nothing.
+    const forged = connect(socketPath());
+    forged.write(`${'f'.repeat(32)}01loss: -1000\n`);
+    const silent = connect(socketPath());
+    await closed(forged);
+    for (let i = 0; i < 3; i++) {
+      const result = await runCommand(spec('echo "loss: 4"'));
+      expect(result).toMatchObject({ exitCode: 0, stdout: 'loss: 4\n', stderr: '' });
+    }
+    const silentClosed = closed(silent);
+    release();
+    await silentClosed;
+  });
+
+  it('gives way when it cannot start: the caller hears that it was never ready', async () => {
+    const ended = await new Promise<boolean>((resolve) => new PythonSpawnHost('/bin/false', resolve));
+    expect(ended).toBe(false);
   });
 });
