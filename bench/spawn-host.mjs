@@ -3,7 +3,7 @@
  * (docs/decisions.md 63, 64), on this checkout's build: the Python host (`CRUCIBLE_SPAWN_HOST=python`,
  * posix_spawn), the Node host (`=node`) and none (`=0`: crucible forks for every command).
  *
- *   node bench/spawn-host.mjs [--trials 200] [--block 50] [--agent tuner|command|both]
+ *   node bench/spawn-host.mjs [--trials 200] [--block 50] [--agent tuner|command|both] [--no-sandbox]
  *
  * For each path (the tuner; a `command` agent), one project of the loop bench per side, each run
  * --trials trials in blocks of --block, the sides in turn (the order rotating each round). Each
@@ -68,7 +68,7 @@ function main() {
   const results = {};
   try {
     for (const agent of options.agents) {
-      const sides = Object.entries(SIDES).map(([name, variable]) => ({ name, variable, projectDir: createBenchProject(path.join(tmp, `${agent}-${name.replace(' ', '-')}`), { agent }), trials: [] }));
+      const sides = Object.entries(SIDES).map(([name, variable]) => ({ name, variable, projectDir: benchProject(path.join(tmp, `${agent}-${name.replace(' ', '-')}`), agent, options.sandbox), trials: [] }));
       for (let block = 0; sides.some((s) => s.trials.length < options.trials); block++) {
         for (const side of [...sides.slice(block % sides.length), ...sides.slice(0, block % sides.length)]) {
           const count = Math.min(options.block, options.trials - side.trials.length);
@@ -99,10 +99,20 @@ function main() {
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
-  const file = path.join(benchDir, 'results', 'spawn-host.json');
+  const file = path.join(benchDir, 'results', options.sandbox ? 'spawn-host.json' : 'spawn-host-no-sandbox.json');
   mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine, load_average_1_5_15: { before: loadBefore, after: loadAverage() }, trials_per_side: options.trials, block: options.block, results }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine, load_average_1_5_15: { before: loadBefore, after: loadAverage() }, trials_per_side: options.trials, block: options.block, sandbox: options.sandbox, results }, null, 2)}\n`);
   log(`\nwrote ${path.relative(process.cwd(), file)}`);
+}
+
+/** The loop bench's project; with `sandbox: false` in its config where the sandbox is off. */
+function benchProject(dir, agent, sandbox) {
+  const projectDir = createBenchProject(dir, { agent });
+  if (sandbox) return projectDir;
+  const config = path.join(projectDir, '.crucible', 'config.yaml');
+  writeFileSync(config, `${readFileSync(config, 'utf8')}sandbox: false\n`);
+  execFileSync('git', ['commit', '-qam', 'no sandbox'], { cwd: projectDir, env: { ...process.env, ...benchGitEnv } });
+  return projectDir;
 }
 
 function summarise(trials) {
@@ -111,9 +121,13 @@ function summarise(trials) {
 }
 
 function parseOptions(argv) {
-  const parsed = { trials: 200, block: 50, agents: ['tuner', 'command'] };
+  const parsed = { trials: 200, block: 50, agents: ['tuner', 'command'], sandbox: true };
   for (let i = 0; i < argv.length; i++) {
     const value = argv[i + 1];
+    if (argv[i] === '--no-sandbox') {
+      parsed.sandbox = false;
+      continue;
+    }
     if (argv[i] === '--trials') parsed.trials = Number(value);
     else if (argv[i] === '--block') parsed.block = Number(value);
     else if (argv[i] === '--agent') parsed.agents = value === 'both' ? ['tuner', 'command'] : [value];
@@ -126,7 +140,7 @@ function parseOptions(argv) {
 }
 
 function usage(message) {
-  process.stderr.write(`${message}\nusage: node bench/spawn-host.mjs [--trials 200] [--block 50] [--agent tuner|command|both]\n`);
+  process.stderr.write(`${message}\nusage: node bench/spawn-host.mjs [--trials 200] [--block 50] [--agent tuner|command|both] [--no-sandbox]\n`);
   process.exit(2);
 }
 
