@@ -162,6 +162,7 @@ interface Job {
   settleStart: (outcome: StartedProcess | NodeJS.ErrnoException) => void;
   settleExit: (exit: ProcessExit) => void;
   exit: Promise<ProcessExit>;
+  pipeTimer?: NodeJS.Timeout;
 }
 
 const hostEnded = "crucible's spawn host ended";
@@ -208,6 +209,7 @@ export class PythonSpawnHost {
   constructor(
     python: string,
     private readonly onEnd: (wasReady: boolean) => void,
+    private readonly pipeWaitMs = 30_000,
   ) {
     this.folder = mkdtempSync(path.join(tmpdir(), 'crucible-spawn-'));
     const socketPath = path.join(this.folder, 's');
@@ -220,9 +222,15 @@ export class PythonSpawnHost {
     this.server.listen(socketPath, () => {
       this.listening = true;
     });
-    // -I: no user site, no PYTHON* variables; -S: no site module, a faster start. The program
-    // comes as the first line on stdin, so that `ps` shows a name, not a page of Python.
-    this.child = childProcess().spawn(python, ['-I', '-S', '-c', bootstrap, socketPath], { argv0: 'crucible spawn host', stdio: ['pipe', 'pipe', 'ignore'], env: {} });
+    try {
+      // -I: no user site, no PYTHON* variables; -S: no site module, a faster start. The program
+      // comes as the first line on stdin, so that `ps` shows a name, not a page of Python.
+      this.child = childProcess().spawn(python, ['-I', '-S', '-c', bootstrap, socketPath], { argv0: 'crucible spawn host', stdio: ['pipe', 'pipe', 'ignore'], env: {} });
+    } catch (error) {
+      this.server.close();
+      rmSync(this.folder, { recursive: true, force: true });
+      throw error;
+    }
     this.child.stdin?.write(`${JSON.stringify(hostProgram)}\n`);
     this.child.stdout?.setEncoding('utf8');
     this.child.stdout?.on('data', (text: string) => this.receiveText(text));
@@ -357,6 +365,7 @@ export class PythonSpawnHost {
       job.pid = message.pid ?? null;
       job.started = true;
       this.settleIfStarted(job);
+      if (job.received < job.expected) this.awaitPipes(message.id, job);
     } else if (message.kind === 'exit') {
       // A quick command's exit can come before its connections have been accepted: the job
       // waits for them, and ends once both are in.
@@ -366,8 +375,22 @@ export class PythonSpawnHost {
     }
   }
 
+  /**
+   * The host connected every pipe before it started the command, so they wait in the socket's
+   * queue: one not taken within pipeWaitMs is lost (a guard; never seen). The check runs after
+   * the loop's next poll, so a loop that was blocked takes the queue in first.
+   */
+  private awaitPipes(id: number, job: Job): void {
+    job.pipeTimer = setTimeout(() => {
+      setImmediate(() => {
+        if (this.jobs.get(id) === job && job.received < job.expected) this.lose(id, job, 'a pipe of the command was lost on its way from the spawn host');
+      });
+    }, this.pipeWaitMs);
+  }
+
   private settleIfStarted(job: Job): void {
     if (job.started && job.pid !== null && job.received === job.expected) {
+      clearTimeout(job.pipeTimer);
       this.byToken.delete(job.token);
       job.settleStart({ pid: job.pid, stdio: job.stdio, exit: job.exit });
       if (job.exited) {
@@ -383,12 +406,13 @@ export class PythonSpawnHost {
   }
 
   /** A job whose host is gone: its group is killed, and it ends as a failure, never as a result. */
-  private lose(id: number, job: Job): void {
+  private lose(id: number, job: Job, why = hostEnded): void {
+    clearTimeout(job.pipeTimer);
     this.forget(id, job);
     if (job.pid !== null) signalGroup(job.pid, 'SIGKILL');
     for (const socket of job.stdio) socket?.destroy();
-    job.settleStart(errnoError('ECRUCIBLEHOST', hostEnded));
-    job.settleExit({ code: null, signal: null, lost: hostEnded });
+    job.settleStart(errnoError('ECRUCIBLEHOST', why));
+    job.settleExit({ code: null, signal: null, lost: why });
     this.afterJob();
   }
 

@@ -5,15 +5,17 @@ import { signalGroup } from './process-group.js';
 import { findPython, PythonSpawnHost } from './python-spawn-host.js';
 
 /**
- * Where crucible's commands are started from during a run (decisions 63): a small Node process of
+ * Where crucible's commands are started from during a run (decisions 63, 64): a small process of
  * its own, the spawn host, instead of crucible's. libuv forks on Linux, and a fork marks every
  * page of the forking process copy-on-write: each page crucible writes afterwards takes a fault,
  * about 15 µs on the virtual machines measured, a few hundred pages a trial. Started from the host,
- * a command costs crucible one message, and crucible never forks during a run.
+ * a command costs crucible one message, and crucible never forks during a run. On Linux the host
+ * is Python where python3 is found (python-spawn-host.ts: its posix_spawn copies nothing), else
+ * the Node host below.
  *
- * The host reads none of a command's output: it stops reading each pipe before it hands the
- * descriptor over (Node's handle passing), so every byte reaches crucible, which reads, writes
- * and closes the pipes as it would its own child's. The host starts with an empty environment
+ * The host reads none of a command's output. The Node host stops reading each pipe before it
+ * hands the descriptor over (Node's handle passing), so every byte reaches crucible, which reads,
+ * writes and closes the pipes as it would its own child's. The host starts with an empty environment
  * (nothing of crucible's, no keys); each command gets the environment its request names.
  */
 

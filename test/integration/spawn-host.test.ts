@@ -273,6 +273,25 @@ describe.skipIf(process.platform !== 'linux' || findPython() === null)('the Pyth
     await silentClosed;
   });
 
+  it('hostile: a pipe that never comes stops the command rather than waiting for it', async () => {
+    // A host that says it started a command and connects none of its pipes.
+    const fake = path.join(dir, 'fake-python');
+    writeFileSync(
+      fake,
+      `#!/bin/sh\nread program\necho '{"kind":"ready"}'\nwhile read line; do setsid sleep 30 & echo "{\\"id\\":0,\\"kind\\":\\"started\\",\\"pid\\":$!}"; done\n`,
+      { mode: 0o755 },
+    );
+    const host = new PythonSpawnHost(fake, () => undefined, 300);
+    try {
+      await waitFor(() => host.usable);
+      const outcome = await host.start({ file: '/bin/sh', args: ['-c', 'true'], cwd: dir, env: {}, stdio: ['ignore', 'pipe', 'pipe'] });
+      expect(outcome).toBeInstanceOf(Error);
+      expect((outcome as Error).message).toBe('a pipe of the command was lost on its way from the spawn host');
+    } finally {
+      host.close();
+    }
+  });
+
   it('gives way when it cannot start: the caller hears that it was never ready', async () => {
     const ended = await new Promise<boolean>((resolve) => new PythonSpawnHost('/bin/false', resolve));
     expect(ended).toBe(false);
