@@ -155,6 +155,8 @@ interface Job {
   token: string;
   exited: boolean;
   stdio: (Socket | null)[];
+  /** Which descriptors are pipes: a connection for any other is refused. */
+  pipes: boolean[];
   expected: number;
   received: number;
   pid: number | null;
@@ -267,6 +269,7 @@ export class PythonSpawnHost {
         token,
         exited: false,
         stdio: request.stdio.map(() => null),
+        pipes: request.stdio.map((entry) => entry === 'pipe'),
         expected: request.stdio.filter((entry) => entry === 'pipe').length,
         received: 0,
         pid: null,
@@ -316,7 +319,7 @@ export class PythonSpawnHost {
       const text = header.subarray(0, headerLength).toString('latin1');
       const job = this.byToken.get(text.slice(0, tokenLength));
       const fd = Number(text.slice(tokenLength));
-      if (job === undefined || !Number.isInteger(fd) || fd >= job.stdio.length || job.stdio[fd] !== null) {
+      if (job === undefined || !Number.isInteger(fd) || job.pipes[fd] !== true || job.stdio[fd] !== null) {
         socket.destroy();
         return;
       }
