@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { childProcess } from '../child-process.js';
-import { signalGroup } from './process-group.js';
+import { endLostJob, errnoError, hostEnded } from './host-jobs.js';
 import type { ProcessExit, StartedProcess, StartRequest } from './spawn-host.js';
 
 /**
@@ -165,12 +165,6 @@ interface Job {
   settleExit: (exit: ProcessExit) => void;
   exit: Promise<ProcessExit>;
   pipeTimer?: NodeJS.Timeout;
-}
-
-const hostEnded = "crucible's spawn host ended";
-
-function errnoError(code: string | undefined, message: string): NodeJS.ErrnoException {
-  return Object.assign(new Error(message), code === undefined ? {} : { code });
 }
 
 /** The first python3 found, the system's before PATH's; null where there is none. */
@@ -412,10 +406,7 @@ export class PythonSpawnHost {
   private lose(id: number, job: Job, why = hostEnded): void {
     clearTimeout(job.pipeTimer);
     this.forget(id, job);
-    if (job.pid !== null) signalGroup(job.pid, 'SIGKILL');
-    for (const socket of job.stdio) socket?.destroy();
-    job.settleStart(errnoError('ECRUCIBLEHOST', why));
-    job.settleExit({ code: null, signal: null, lost: why });
+    endLostJob(job, why);
     this.afterJob();
   }
 

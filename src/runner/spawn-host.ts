@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { Socket } from 'node:net';
 import { childProcess } from '../child-process.js';
-import { signalGroup } from './process-group.js';
+import { endLostJob, errnoError, hostEnded } from './host-jobs.js';
 import { findPython, PythonSpawnHost } from './python-spawn-host.js';
 
 /**
@@ -45,8 +45,6 @@ export interface StartedProcess {
   stdio: readonly (Socket | null)[];
   exit: Promise<ProcessExit>;
 }
-
-const hostEnded = "crucible's spawn host ended";
 
 /**
  * The host's program, run with `node -e`: a string, not a function of this module, so that no
@@ -123,10 +121,6 @@ interface Job {
   settleExit: (exit: ProcessExit) => void;
   exit: Promise<ProcessExit>;
   startSettled: boolean;
-}
-
-function errnoError(code: string | undefined, message: string): NodeJS.ErrnoException {
-  return Object.assign(new Error(message), code === undefined ? {} : { code });
 }
 
 /** A spawn host of either kind. */
@@ -251,10 +245,7 @@ class SpawnHost implements Host {
   /** A job whose host is gone: its group is killed, and it ends as a failure, never as a result. */
   private lose(id: number, job: Job, why = hostEnded): void {
     this.jobs.delete(id);
-    if (job.pid !== null) signalGroup(job.pid, 'SIGKILL');
-    for (const socket of job.stdio) socket?.destroy();
-    job.settleStart(errnoError('ECRUCIBLEHOST', why));
-    job.settleExit({ code: null, signal: null, lost: why });
+    endLostJob(job, why);
     this.afterJob();
   }
 
