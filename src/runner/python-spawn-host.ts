@@ -123,6 +123,12 @@ while True:
             continue
         data = os.read(0, 65536)
         if not data:
+            # crucible closed its end, or died without cleaning up: the socket's folder goes too.
+            try:
+                os.unlink(socket_path)
+                os.rmdir(os.path.dirname(socket_path))
+            except OSError:
+                pass
             os._exit(0)
         pending += data
         while b'\n' in pending:
