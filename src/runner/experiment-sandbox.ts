@@ -1,7 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { experimentShellInSandbox } from '../sandbox/experiment-shell.js';
 import type { SandboxWrap } from './spawn-args.js';
-import { startDetached } from './spawn-host.js';
+import { startDetached, type ProcessExit } from './spawn-host.js';
 import { markPids, newProcessTag, processTagVariable, type PidMark } from './stray-processes.js';
 
 /**
@@ -75,12 +75,8 @@ export interface SandboxRequest {
   env: NodeJS.ProcessEnv;
 }
 
-export interface SandboxExit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  /** Set when the exit status was lost (the spawn host ended): the sandbox was killed. */
-  lost?: string;
-}
+/** The sandbox's exit: `lost` set when the spawn host ended and the sandbox was killed. */
+export type SandboxExit = ProcessExit;
 
 /** A sandbox started: its shell waits for its first step. */
 export interface StartedSandbox {

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { childProcess } from '../child-process.js';
-import { endLostJob, errnoError, hostEnded } from './host-jobs.js';
-import type { ProcessExit, StartedProcess, StartRequest } from './spawn-host.js';
+import { endLostJob, exitOf, hostEnded, newHostJob, startErrorOf, type HostJob, type HostReport } from './host-jobs.js';
+import type { StartedProcess, StartRequest } from './spawn-host.js';
 
 /**
  * The spawn host in Python, where there is one (decisions 64). Node's spawn forks crucible's
@@ -147,30 +147,24 @@ const maxSocketPath = 100;
 /** Where python3 is looked for first: the system's, whose start no shim wraps. */
 const pythonPlaces = ['/usr/bin/python3', '/usr/local/bin/python3', '/bin/python3'];
 
-interface HostMessage {
+interface HostMessage extends HostReport {
   id?: number;
   kind: 'ready' | 'started' | 'error' | 'exit';
   pid?: number;
-  code?: number | string | null;
-  signal?: NodeJS.Signals | null;
-  message?: string;
 }
 
-interface Job {
+interface Job extends HostJob {
   id: number;
   token: string;
   exited: boolean;
-  stdio: (Socket | null)[];
   /** Which descriptors are pipes: a connection for any other is refused. */
   pipes: boolean[];
-  expected: number;
-  received: number;
-  pid: number | null;
-  started: boolean;
-  settleStart: (outcome: StartedProcess | NodeJS.ErrnoException) => void;
-  settleExit: (exit: ProcessExit) => void;
-  exit: Promise<ProcessExit>;
   pipeTimer?: NodeJS.Timeout;
+}
+
+/** Whether every pipe of the job has its connection. */
+function allPipesIn(job: Job): boolean {
+  return job.pipes.every((isPipe, fd) => !isPipe || job.stdio[fd] !== null);
 }
 
 /** The first python3 found, the system's before PATH's; null where there is none. */
@@ -259,29 +253,7 @@ export class PythonSpawnHost {
     const id = this.nextId++;
     const token = randomBytes(tokenLength / 2).toString('hex');
     return new Promise((resolve) => {
-      let settleExit: (exit: ProcessExit) => void = () => undefined;
-      const exit = new Promise<ProcessExit>((done) => {
-        settleExit = done;
-      });
-      let settled = false;
-      const job: Job = {
-        id,
-        token,
-        exited: false,
-        stdio: request.stdio.map(() => null),
-        pipes: request.stdio.map((entry) => entry === 'pipe'),
-        expected: request.stdio.filter((entry) => entry === 'pipe').length,
-        received: 0,
-        pid: null,
-        started: false,
-        settleStart: (outcome) => {
-          if (settled) return;
-          settled = true;
-          resolve(outcome);
-        },
-        settleExit,
-        exit,
-      };
+      const job: Job = { ...newHostJob(request.stdio.length, resolve), id, token, exited: false, pipes: request.stdio.map((entry) => entry === 'pipe') };
       this.jobs.set(id, job);
       this.byToken.set(token, job);
       this.settleRef();
@@ -325,7 +297,6 @@ export class PythonSpawnHost {
       }
       socket.ref();
       job.stdio[fd] = socket;
-      job.received += 1;
       this.settleIfStarted(job);
     };
     const onEnd = (): void => {
@@ -362,18 +333,17 @@ export class PythonSpawnHost {
     if (message.kind === 'error') {
       this.forget(message.id, job);
       for (const socket of job.stdio) socket?.destroy();
-      job.settleStart(errnoError(typeof message.code === 'string' ? message.code : undefined, message.message ?? 'cannot start'));
+      job.settleStart(startErrorOf(message));
       this.afterJob();
     } else if (message.kind === 'started') {
       job.pid = message.pid ?? null;
-      job.started = true;
       this.settleIfStarted(job);
-      if (job.received < job.expected) this.awaitPipes(message.id, job);
+      if (!allPipesIn(job)) this.awaitPipes(message.id, job);
     } else if (message.kind === 'exit') {
       // A quick command's exit can come before its connections have been accepted: the job
       // waits for them, and ends once both are in.
       job.exited = true;
-      job.settleExit({ code: typeof message.code === 'number' ? message.code : null, signal: message.signal ?? null });
+      job.settleExit(exitOf(message));
       this.settleIfStarted(job);
     }
   }
@@ -386,13 +356,13 @@ export class PythonSpawnHost {
   private awaitPipes(id: number, job: Job): void {
     job.pipeTimer = setTimeout(() => {
       setImmediate(() => {
-        if (this.jobs.get(id) === job && job.received < job.expected) this.lose(id, job, 'a pipe of the command was lost on its way from the spawn host');
+        if (this.jobs.get(id) === job && !allPipesIn(job)) this.lose(id, job, 'a pipe of the command was lost on its way from the spawn host');
       });
     }, this.pipeWaitMs);
   }
 
   private settleIfStarted(job: Job): void {
-    if (job.started && job.pid !== null && job.received === job.expected) {
+    if (job.pid !== null && allPipesIn(job)) {
       clearTimeout(job.pipeTimer);
       this.byToken.delete(job.token);
       job.settleStart({ pid: job.pid, stdio: job.stdio, exit: job.exit });

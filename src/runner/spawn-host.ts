@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { Socket } from 'node:net';
 import { childProcess } from '../child-process.js';
-import { endLostJob, errnoError, hostEnded } from './host-jobs.js';
+import { endLostJob, exitOf, hostEnded, newHostJob, startErrorOf, type HostJob, type HostReport } from './host-jobs.js';
 import { findPython, PythonSpawnHost } from './python-spawn-host.js';
 
 /**
@@ -101,26 +101,18 @@ process.on('message', (m) => {
 process.send({ kind: 'ready' });
 `;
 
-interface HostMessage {
+interface HostMessage extends HostReport {
   id?: number;
   kind: 'ready' | 'started' | 'pipe' | 'error' | 'exit';
   pid?: number;
   pipes?: number;
   fd?: number;
-  code?: number | string | null;
-  signal?: NodeJS.Signals | null;
-  message?: string;
 }
 
-interface Job {
-  stdio: (Socket | null)[];
-  pid: number | null;
+interface Job extends HostJob {
+  /** How many pipes the host said it would hand over; null until it started the command. */
   expected: number | null;
   received: number;
-  settleStart: (outcome: StartedProcess | NodeJS.ErrnoException) => void;
-  settleExit: (exit: ProcessExit) => void;
-  exit: Promise<ProcessExit>;
-  startSettled: boolean;
 }
 
 /** A spawn host of either kind. */
@@ -166,24 +158,7 @@ class SpawnHost implements Host {
   start(request: StartRequest): Promise<StartedProcess | NodeJS.ErrnoException> {
     const id = this.nextId++;
     return new Promise((resolve) => {
-      let settleExit: (exit: ProcessExit) => void = () => undefined;
-      const exit = new Promise<ProcessExit>((done) => {
-        settleExit = done;
-      });
-      const job: Job = {
-        stdio: request.stdio.map(() => null),
-        pid: null,
-        expected: null,
-        received: 0,
-        startSettled: false,
-        settleStart: (outcome) => {
-          if (job.startSettled) return;
-          job.startSettled = true;
-          resolve(outcome);
-        },
-        settleExit,
-        exit,
-      };
+      const job: Job = { ...newHostJob(request.stdio.length, resolve), expected: null, received: 0 };
       this.jobs.set(id, job);
       this.settleRef();
       const stdio = request.stdio.map((entry) => (typeof entry === 'object' ? { path: entry.path } : entry));
@@ -215,7 +190,7 @@ class SpawnHost implements Host {
     }
     if (message.kind === 'error') {
       this.jobs.delete(message.id);
-      job.settleStart(errnoError(typeof message.code === 'string' ? message.code : undefined, message.message ?? 'cannot start'));
+      job.settleStart(startErrorOf(message));
       this.afterJob();
     } else if (message.kind === 'started') {
       job.pid = message.pid ?? null;
@@ -234,7 +209,7 @@ class SpawnHost implements Host {
       job.received += 1;
     } else if (message.kind === 'exit') {
       this.jobs.delete(message.id);
-      job.settleExit({ code: typeof message.code === 'number' ? message.code : null, signal: message.signal ?? null });
+      job.settleExit(exitOf(message));
       this.afterJob();
     }
     if (job.pid !== null && job.expected !== null && job.received === job.expected) {
