@@ -34,8 +34,8 @@ export function createCommandBackend(options: CommandBackendOptions = {}): Agent
       const promptPath = join(request.artifactDir, 'prompt.md');
       const systemPromptPath = join(request.artifactDir, 'system-prompt.md');
       const transcriptPath = join(request.artifactDir, 'agent.log');
-      await writeNamedFile(promptPath, request.prompt);
-      await writeNamedFile(systemPromptPath, request.systemPrompt);
+      writeNamedFile(promptPath, request.prompt);
+      writeNamedFile(systemPromptPath, request.systemPrompt);
       const gitDir = await agentGitDir(request.workspace.agentGitDir ?? join(request.artifactDir, 'agent-git'));
       const timeoutMs = request.agentConfig.timeout_seconds * 1000;
       const sandbox = options.sandbox

@@ -12,7 +12,7 @@ import type { Output } from './output.js';
  * shared: the experiment's output and the agent's transcript can quote the hidden harness, so
  * every trial text goes through the same redactor as the agent's view of a crash.
  */
-export async function writeHtmlReport(records: ProjectRecords, tags: readonly string[], outFile: string | undefined, out: Output): Promise<void> {
+export function writeHtmlReport(records: ProjectRecords, tags: readonly string[], outFile: string | undefined, out: Output): void {
   const loaded = loadConfig(records.projectDir);
   if (!loaded.ok) throw new ConfigError(loaded.errors);
   const hidden = createHiddenTextRedactor(records.projectDir, createAccessPolicy(loaded.config.files));
@@ -21,6 +21,6 @@ export async function writeHtmlReport(records: ProjectRecords, tags: readonly st
     out.data(html);
     return;
   }
-  await writeNamedFile(outFile, html);
+  writeNamedFile(outFile, html);
   out.info(`HTML report written to ${outFile}`);
 }

@@ -98,7 +98,7 @@ export async function beginProposal(
     ...(parent !== state.incumbent ? { startNode: startNodeOf(state.history, parent, ctx.hiddenText.redact) } : {}),
     ...(inFlight.length > 0 ? { inFlight } : {}),
   });
-  await writeTrialArtifact(ctx.paths, trial, 'prompt.md', prompt);
+  writeTrialArtifact(ctx.paths, trial, 'prompt.md', prompt);
   return { trial, parent, parentMetric, startedAt, prompt, history, lane };
 }
 
@@ -218,7 +218,7 @@ export async function settleProposal(ctx: RunContext, state: RunState, p: Starte
   appendEvent(ctx.ledger, { type: 'guard', n: trial, outcome: 'ok', files });
 
   const diff = diffTrialFiles(files, ctx.projectDir, worktree.root);
-  await writeTrialArtifact(ctx.paths, trial, 'diff.patch', diff);
+  writeTrialArtifact(ctx.paths, trial, 'diff.patch', diff);
   const description = rawDescription || describeDiff(files, diff);
 
   // The commit is made in the agent's worktree; until the branch points at it the project is untouched.

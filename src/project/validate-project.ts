@@ -64,7 +64,7 @@ export async function validateProject(projectDir: string, options: ValidateOptio
   }
 
   checkFiles(dir, config, add);
-  if (config.agent.type === 'tuner') await checkTunerMarkers(dir, config, add);
+  if (config.agent.type === 'tuner') checkTunerMarkers(dir, config, add);
   const env = options.env ?? process.env;
   // The experiment runs as a trial would: in the sandbox when there is one.
   const { decision, wrap: sandbox } = checkSandbox(dir, config, env, add);
@@ -144,9 +144,9 @@ function checkFiles(dir: string, config: Config, add: (check: Check) => void): v
   }
 }
 
-async function checkTunerMarkers(dir: string, config: Config, add: (check: Check) => void): Promise<void> {
+function checkTunerMarkers(dir: string, config: Config, add: (check: Check) => void): void {
   try {
-    const scan = await scanWorkspace(dir, createAccessPolicy(config.files));
+    const scan = scanWorkspace(dir, createAccessPolicy(config.files));
     const count = scan.params.length;
     if (scan.problems.length > 0) add({ name: 'Tuner', status: 'fail', message: scan.problems.join('; ') });
     else if (count === 0) add({ name: 'Tuner', status: 'fail', message: 'no @tune markers in the editable files (e.g. "const X = 8; // @tune 2..64 int log")' });

@@ -137,7 +137,7 @@ export async function runCommand(request: RunSpec, signal?: AbortSignal): Promis
   // Also in the sandbox's PID namespace: the kernel ends every process inside once its init is
   // gone, but bubblewrap reports the command's exit before that is done, so a daemon can still be
   // running when the command has returned (CI caught one; decisions 44). The scan waits for it.
-  await killTaggedProcesses(processTag, pidsBefore);
+  await killTaggedProcesses(processTag, pidsBefore, pgid);
   await drainOutput([stdout, stderr]);
   log?.close();
 

@@ -108,28 +108,84 @@ function holdsVariable(environ: Buffer, entry: Buffer): boolean {
  *
  * With `since`, the mark taken before the tag's command started, only the pids given since are
  * read (see givenSince): a scan then costs about the processes that command started, not every
- * process on the machine.
+ * process on the machine; when they are few, they are read by number, without /proc's list.
+ * With `leader` too, the pid of the command itself, which has exited: none is read when that was
+ * the only process started since (onlyLeaderSince).
  */
-export function findTaggedProcesses(tag: string, since: PidMark | null = null): number[] {
+export function findTaggedProcesses(tag: string, since: PidMark | null = null, leader?: number): number[] {
   if (process.platform !== 'linux') return [];
   const now = since === null ? null : markPids();
-  const candidate = since !== null && now !== null && typeof pidMax === 'number' ? givenSince(since, now, pidMax) : () => true;
+  const max = pidMax;
+  const bounded = since !== null && now !== null && typeof max === 'number';
+  // One process started since the mark, anywhere on the machine, and it was the command's leader
+  // (gone by now): nothing else can carry the tag.
+  if (bounded && leader !== undefined && onlyLeaderSince(since, now, leader)) return [];
+  const entry = Buffer.from(`${processTagVariable}=${tag}`);
+  const tagged = (pid: number): boolean => {
+    const environ = readEnviron(String(pid));
+    return environ !== null && holdsVariable(environ, entry);
+  };
+  // A few pids given since the mark are read one by one; /proc's whole list only when the window is wide.
+  const few = bounded ? fewPidsSince(since, now, max) : null;
+  if (few !== null) {
+    const found = new Set<number>();
+    for (const pid of few) {
+      if (pid === process.pid || !tagged(pid)) continue;
+      // A pid read this way may be a thread's: its process is the one to stop.
+      const group = threadGroupOf(pid);
+      if (group !== null && group !== process.pid) found.add(group);
+    }
+    return [...found];
+  }
+  const candidate = bounded ? givenSince(since, now, max) : () => true;
   let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
     return [];
   }
-  const entry = Buffer.from(`${processTagVariable}=${tag}`);
   const found: number[] = [];
   for (const name of entries) {
     if (!/^\d+$/.test(name)) continue;
     const pid = Number(name);
     if (pid === process.pid || !candidate(pid)) continue;
-    const environ = readEnviron(name);
-    if (environ !== null && holdsVariable(environ, entry)) found.push(pid);
+    if (tagged(pid)) found.push(pid);
   }
   return found;
+}
+
+/**
+ * Whether the one process the machine started between `since` and `now` was `leader`: a single
+ * fork counted (every process and thread the kernel makes is one), and the last pid given is its.
+ */
+export function onlyLeaderSince(since: PidMark, now: PidMark, leader: number): boolean {
+  return now.forks - since.forks === 1 && now.lastPid === leader && since.lastPid !== leader;
+}
+
+/** Probed one by one below this many pids; /proc's list above it. */
+const maxProbedPids = 64;
+
+/**
+ * The pids given between `since` and `now` when they are few and did not wrap around (see
+ * givenSince for when the marks bound them); null when /proc's list must be read instead.
+ */
+export function fewPidsSince(since: PidMark, now: PidMark, max: number): number[] | null {
+  const forks = now.forks - since.forks;
+  if (forks < 0 || (forks === 0 && now.lastPid !== since.lastPid) || 2 * forks + since.tasks >= max - reservedPids) return null;
+  if (now.lastPid < since.lastPid || now.lastPid - since.lastPid > maxProbedPids) return null;
+  const pids: number[] = [];
+  for (let pid = since.lastPid + 1; pid <= now.lastPid; pid += 1) pids.push(pid);
+  return pids;
+}
+
+/** The process (thread group) that task `pid` belongs to; null when it is gone. */
+function threadGroupOf(pid: number): number | null {
+  try {
+    const group = /^Tgid:\s*(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
+    return group === null ? pid : Number(group[1]);
+  } catch {
+    return null;
+  }
 }
 
 function signal(pid: number, name: NodeJS.Signals): void {
@@ -148,10 +204,10 @@ function signal(pid: number, name: NodeJS.Signals): void {
  * exec (`env -i`), or overwrote it in memory; and one that changed user. `since`: as for
  * findTaggedProcesses.
  */
-export async function killTaggedProcesses(tag: string, since: PidMark | null = null): Promise<number> {
+export async function killTaggedProcesses(tag: string, since: PidMark | null = null, leader?: number): Promise<number> {
   const stopped = new Set<number>();
   for (let round = 0; round < maxRounds; round += 1) {
-    const fresh = findTaggedProcesses(tag, since).filter((pid) => !stopped.has(pid));
+    const fresh = findTaggedProcesses(tag, since, leader).filter((pid) => !stopped.has(pid));
     if (fresh.length === 0) break;
     for (const pid of fresh) {
       signal(pid, 'SIGSTOP');
@@ -163,7 +219,7 @@ export async function killTaggedProcesses(tag: string, since: PidMark | null = n
   for (let round = 0; round < maxRounds; round += 1) {
     // A killed process keeps its environment until its memory is released: give it a moment.
     await new Promise((resolve) => setTimeout(resolve, settleMs));
-    const left = findTaggedProcesses(tag, since);
+    const left = findTaggedProcesses(tag, since, leader);
     if (left.length === 0) break;
     for (const pid of left) {
       signal(pid, 'SIGKILL');

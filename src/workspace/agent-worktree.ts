@@ -1,4 +1,5 @@
-import { lstat, mkdir, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { lstatSync, readFileSync, realpathSync, type Stats } from 'node:fs';
+import { lstat, mkdir, readdir, realpath, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ProjectError } from '../errors.js';
 import type { AccessPolicy } from './access-policy.js';
@@ -227,11 +228,11 @@ class GitAgentWorktree implements AgentWorktree {
   async reset(commit: string, cleanAt?: string): Promise<void> {
     // A shell agent could have moved its workspace and left a link in its place: git would then
     // reset and clean wherever the link points.
-    if ((await realpath(this.top).catch(() => null)) !== this.top) {
+    if (realpathOrNull(this.top) !== this.top) {
       throw new ProjectError(`the agent workspace ${this.top} is no longer the folder crucible made (moved, or replaced by a link); left as it is`);
     }
     const committer = this.declaredCommits ? await this.openCommitter() : null;
-    if (committer !== null && cleanAt !== undefined && (await this.readHead()) === cleanAt && committer.checkout(cleanAt, commit, this.top, (p) => this.editable(p))) {
+    if (committer !== null && cleanAt !== undefined && this.readHead() === cleanAt && committer.checkout(cleanAt, commit, this.top, (p) => this.editable(p))) {
       this.lastScan = null;
       await restoreCopies(this.root, this.copies);
       this.base = commit;
@@ -246,7 +247,7 @@ class GitAgentWorktree implements AgentWorktree {
       return;
     }
     // An agent that checked out a branch here must not have it moved by the reset below.
-    if ((await this.readHead()).startsWith('ref:')) await this.git.run(['update-ref', '--no-deref', 'HEAD', commit]);
+    if (this.readHead().startsWith('ref:')) await this.git.run(['update-ref', '--no-deref', 'HEAD', commit]);
     await this.git.run(['reset', '-q', '--hard', commit]);
     // `git clean` is only needed when something untracked may be there: each git process counts
     // in a loop of thousands of trials. Without a scan since the last reset, assume the worst.
@@ -257,9 +258,9 @@ class GitAgentWorktree implements AgentWorktree {
     this.lastScan = null;
     await restoreCopies(this.root, this.copies);
     await removeGitPointer(this.top);
-    this.base = await this.readHead();
+    this.base = this.readHead();
     // `reset --hard` left the index holding the commit.
-    await this.noteCleanIndex(this.base);
+    this.noteCleanIndex(this.base);
   }
 
   async changes(): Promise<WorktreeChange[]> {
@@ -268,14 +269,9 @@ class GitAgentWorktree implements AgentWorktree {
   }
 
   async declaredChanges(paths: readonly string[]): Promise<WorktreeChange[]> {
-    if ((await this.readHead()) !== this.base) return this.changes();
+    if (this.readHead() !== this.base) return this.changes();
     const unique = [...new Set(paths)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    const changes = await Promise.all(
-      unique.map(async (p) => {
-        const exists = await lstat(path.join(this.root, p)).then(() => true, () => false);
-        return this.describe(this.topRelative(p), exists ? 'modified' : 'deleted');
-      }),
-    );
+    const changes = unique.map((p) => this.describe(this.topRelative(p), lstatOrNull(path.join(this.root, p)) !== null ? 'modified' : 'deleted'));
     this.lastScan = { changes, untracked: new Set(), declared: true };
     return changes;
   }
@@ -302,7 +298,7 @@ class GitAgentWorktree implements AgentWorktree {
   async commit(paths: readonly string[], message: string): Promise<string> {
     // An agent with a shell may have committed or switched HEAD here: the trial's commit must sit
     // directly on the commit of the last reset, holding exactly `paths` and nothing of its own.
-    const head = await this.readHead();
+    const head = this.readHead();
     const wanted = new Set(paths);
     const scan = this.lastScan;
     if (head === this.base && scan?.declared === true) {
@@ -326,7 +322,7 @@ class GitAgentWorktree implements AgentWorktree {
       let fast = await this.commitScanned(scan.changes, message);
       if (fast === null) {
         fast = await this.git.commitTracked(message);
-        await this.noteCleanIndex(fast);
+        this.noteCleanIndex(fast);
       }
       this.base = fast;
       this.lastScan = { changes: [], untracked: new Set() };
@@ -345,7 +341,7 @@ class GitAgentWorktree implements AgentWorktree {
 
   /** Files, index and HEAD from `from` (where HEAD is) to `to`, without git; false when git must. */
   private async moveInProcess(from: string, to: string): Promise<boolean> {
-    if ((await this.readHead()) !== from) return false;
+    if (this.readHead() !== from) return false;
     const checkout = await this.openIndexCheckout();
     const clean = this.cleanIndex?.head === from ? this.cleanIndex.checksum : undefined;
     if (checkout === null || !checkout.move(from, to, (p) => this.editable(p), clean)) return false;
@@ -374,9 +370,9 @@ class GitAgentWorktree implements AgentWorktree {
     const files: FileChange[] = [];
     for (const change of changes) {
       const file = path.join(this.root, change.path);
-      const info = await lstat(file).catch(() => null);
+      const info = lstatOrNull(file);
       if (!info?.isFile() || info.size > MAX_IN_PROCESS_FILE_BYTES) return null;
-      files.push({ path: this.topRelative(change.path), content: await readFile(file), executable: (info.mode & 0o100) !== 0 });
+      files.push({ path: this.topRelative(change.path), content: readFileSync(file), executable: (info.mode & 0o100) !== 0 });
     }
     const sha = await committer.commit(this.base, files, message);
     if (sha === null) return null;
@@ -386,14 +382,19 @@ class GitAgentWorktree implements AgentWorktree {
       // HEAD holds the commit already: git brings the index to it (a mode the agent changed
       // beside the content, a file rewritten meanwhile), leaving the files as they are.
       await this.git.run(['reset', '-q', '--mixed', sha]);
-      await this.noteCleanIndex(sha);
+      this.noteCleanIndex(sha);
     }
     return sha;
   }
 
   /** Notes the index as it is on disk as holding `head`'s tree (git just left it so). */
-  private async noteCleanIndex(head: string): Promise<void> {
-    const data = await readFile(path.join(this.gitDir, 'index')).catch(() => null);
+  private noteCleanIndex(head: string): void {
+    let data: Buffer | null;
+    try {
+      data = readFileSync(path.join(this.gitDir, 'index'));
+    } catch {
+      data = null;
+    }
     this.cleanIndex = data === null || data.length < 20 ? null : { head, checksum: data.toString('hex', data.length - 20) };
   }
 
@@ -417,9 +418,9 @@ class GitAgentWorktree implements AgentWorktree {
     const files: FileChange[] = [];
     for (const change of chosen) {
       const file = path.join(this.root, change.path);
-      const info = await lstat(file).catch(() => null);
+      const info = lstatOrNull(file);
       if (change.kind === 'deleted' ? info !== null : !info?.isFile() || info.size > MAX_IN_PROCESS_FILE_BYTES) return null;
-      files.push({ path: this.topRelative(change.path), content: change.kind === 'deleted' ? null : await readFile(file) });
+      files.push({ path: this.topRelative(change.path), content: change.kind === 'deleted' ? null : readFileSync(file) });
     }
     return committer.commit(this.base, files, message);
   }
@@ -438,7 +439,7 @@ class GitAgentWorktree implements AgentWorktree {
   private async scan(): Promise<{ changes: WorktreeChange[]; untracked: Set<string> }> {
     let found: Array<{ path: string; kind: WorktreeChange['kind'] }>;
     let untracked: string[];
-    const atBase = (await this.readHead()) === this.base;
+    const atBase = this.readHead() === this.base;
     const tracked = atBase ? await this.scanInProcess() : null;
     const entries = tracked !== null ? null : atBase
       ? parseStatus((await this.git.run(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames'])).stdout)
@@ -448,7 +449,7 @@ class GitAgentWorktree implements AgentWorktree {
       untracked = [];
     } else if (entries && !touchesIndex(entries)) {
       // git's status found the index holding HEAD (whatever it wrote back): later scans may skip it.
-      await this.noteCleanIndex(this.base);
+      this.noteCleanIndex(this.base);
       found = classifyStatus(entries);
       untracked = found.filter((c) => c.kind === 'added').map((c) => c.path);
     } else {
@@ -462,18 +463,16 @@ class GitAgentWorktree implements AgentWorktree {
       found = [...byPath.values()];
     }
     const copied = new Set(this.copies.map((c) => this.topRelative(c.path)));
-    const changes = await Promise.all(
-      found.filter((c) => !copied.has(c.path)).map((c) => this.describe(c.path, c.kind)),
-    );
+    const changes = found.filter((c) => !copied.has(c.path)).map((c) => this.describe(c.path, c.kind));
     changes.push(...(await changedCopies(this.copies)));
     changes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     return { changes, untracked: new Set(untracked.map((p) => this.projectRelative(p))) };
   }
 
-  private async describe(topPath: string, kind: WorktreeChange['kind']): Promise<WorktreeChange> {
+  private describe(topPath: string, kind: WorktreeChange['kind']): WorktreeChange {
     const change: WorktreeChange = { path: this.projectRelative(topPath), kind };
     if (kind === 'deleted') return change;
-    const info = await lstat(path.join(this.top, topPath)).catch(() => null);
+    const info = lstatOrNull(path.join(this.top, topPath));
     if (info?.isSymbolicLink()) change.special = 'symlink';
     else if (info && !info.isFile()) change.special = 'other';
     return change;
@@ -494,8 +493,25 @@ class GitAgentWorktree implements AgentWorktree {
   }
 
   /** The worktree's HEAD, read from disk: cheaper than a git process, and always a sha (detached). */
-  private async readHead(): Promise<string> {
-    return (await readFile(path.join(this.gitDir, 'HEAD'), 'utf8')).trim();
+  private readHead(): string {
+    return readFileSync(path.join(this.gitDir, 'HEAD'), 'utf8').trim();
+  }
+}
+
+/*
+ * A trial reads its worktree's HEAD, its changed files and their stats several times: read at
+ * once rather than through the thread pool, whose round trips cost a serial trial more than the
+ * reads themselves (decisions 65).
+ */
+function lstatOrNull(file: string): Stats | null {
+  return lstatSync(file, { throwIfNoEntry: false }) ?? null;
+}
+
+function realpathOrNull(file: string): string | null {
+  try {
+    return realpathSync(file);
+  } catch {
+    return null;
   }
 }
 

@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsync, linkSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { deflateSync, inflateSync } from 'node:zlib';
 import { parseVars, type Git } from './git.js';
 import { gitTimestamp } from './ref-files.js';
+
+const fsyncAsync = promisify(fsync);
 
 /**
  * Commits made without starting git, for the tuner's worktree (decisions 41 and 42): the blobs,
@@ -128,24 +131,29 @@ export class InProcessCommitter {
     if (!SHA1.test(base) || changes.length === 0) return null;
     const root = await this.treeOf(base);
     if (root === null) return null;
+    const objects = new ObjectBatch(this.objectsDir);
     try {
-      const next = this.treeWith(root, changes);
+      const next = this.treeWith(root, changes, objects);
       if (next === null) return null;
       const now = gitTimestamp();
       const body = `tree ${next.sha}\nparent ${base}\nauthor ${this.author} ${now}\ncommitter ${this.committer} ${now}\n\n${message}`;
-      const sha = this.writeObject('commit', Buffer.from(body, 'utf8'));
+      const sha = objects.put('commit', Buffer.from(body, 'utf8'));
+      // Every object is on disk, flushed, before HEAD names the commit.
+      await objects.store();
       if (!this.moveHead(base, sha)) return null;
       rememberTree(sha, next.tree);
       return sha;
     } catch {
       return null;
+    } finally {
+      objects.discard();
     }
   }
 
   /** `root` with `changes` applied, and its id; the blobs and trees written as loose objects. Null when git must do it. */
-  private treeWith(root: Tree, changes: readonly FileChange[]): { tree: Tree; sha: string } | null {
+  private treeWith(root: Tree, changes: readonly FileChange[], objects: ObjectBatch): { tree: Tree; sha: string } | null {
     const put = (type: 'blob' | 'tree', body: Buffer) => {
-      const sha = this.writeObject(type, body);
+      const sha = objects.put(type, body);
       if (type === 'blob') rememberBlob(sha, body);
       return sha;
     };
@@ -200,35 +208,94 @@ export class InProcessCommitter {
     return root;
   }
 
-  private writeObject(type: 'blob' | 'tree' | 'commit', body: Buffer): string {
-    const data = Buffer.concat([Buffer.from(`${type} ${body.length}\0`), body]);
-    const sha = createHash('sha1').update(data).digest('hex');
-    const dir = path.join(this.objectsDir, sha.slice(0, 2));
-    const file = path.join(dir, sha.slice(2));
-    mkdirSync(dir, { recursive: true });
-    const temp = path.join(dir, `tmp_obj_crucible_${process.pid}_${Math.random().toString(36).slice(2)}`);
-    const fd = openSync(temp, 'wx', 0o444);
-    try {
-      writeSync(fd, deflateSync(data, { level: 1 }));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    try {
-      // Like git: an object already there is the same object.
-      linkSync(temp, file);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    } finally {
-      rmSync(temp, { force: true });
-    }
-    return sha;
-  }
-
   private moveHead(from: string, to: string): boolean {
     return moveDetachedHead(this.headFile, from, to);
   }
 
+}
+
+/** Object folders (`objects/xx`) known to exist: one `mkdir` a folder per process, not one an object. */
+const objectFolders = new Set<string>();
+
+/** An object written to a temporary file, not yet flushed or in place. */
+interface StagedObject {
+  fd: number | null;
+  temp: string;
+  file: string;
+}
+
+/**
+ * The loose objects of one commit, written as git writes them (zlib, a temporary file linked into
+ * place, read-only), but flushed together: each is written to its temporary file as it is made,
+ * then `store` flushes them all at once (fsyncs in parallel, which the file system's journal
+ * commits together) and links them into place. A commit's three or more objects cost about one
+ * flush instead of one each, and none is in place, under its id, before it is on disk.
+ */
+class ObjectBatch {
+  private readonly staged: StagedObject[] = [];
+
+  constructor(private readonly objectsDir: string) {}
+
+  /** Writes `body` as an object of `type` to a temporary file; its id. */
+  put(type: 'blob' | 'tree' | 'commit', body: Buffer): string {
+    const data = Buffer.concat([Buffer.from(`${type} ${body.length}\0`), body]);
+    const sha = createHash('sha1').update(data).digest('hex');
+    const dir = path.join(this.objectsDir, sha.slice(0, 2));
+    const temp = path.join(dir, `tmp_obj_crucible_${process.pid}_${Math.random().toString(36).slice(2)}`);
+    const object: StagedObject = { fd: null, temp, file: path.join(dir, sha.slice(2)) };
+    object.fd = openObjectTemp(dir, temp);
+    this.staged.push(object);
+    writeSync(object.fd, deflateSync(data, { level: 1 }));
+    return sha;
+  }
+
+  /** Flushes every object written, then puts each in place (an object already there is the same object, as git says). */
+  async store(): Promise<void> {
+    await Promise.all(this.staged.map((object) => fsyncAsync(object.fd!)));
+    for (const object of this.staged) {
+      closeSync(object.fd!);
+      object.fd = null;
+      try {
+        linkSync(object.temp, object.file);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      unlinkQuietly(object.temp);
+    }
+    this.staged.length = 0;
+  }
+
+  /** Closes and removes whatever was not stored (a failure on the way). */
+  discard(): void {
+    for (const object of this.staged) {
+      if (object.fd !== null) closeSync(object.fd);
+      unlinkQuietly(object.temp);
+    }
+    this.staged.length = 0;
+  }
+}
+
+/** Creates `temp` (read-only, never an existing file) in the object folder `dir`, made when missing (git's prune removes empty ones). */
+function openObjectTemp(dir: string, temp: string): number {
+  if (!objectFolders.has(dir)) {
+    mkdirSync(dir, { recursive: true });
+    objectFolders.add(dir);
+  }
+  try {
+    return openSync(temp, 'wx', 0o444);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    mkdirSync(dir, { recursive: true });
+    return openSync(temp, 'wx', 0o444);
+  }
+}
+
+function unlinkQuietly(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // gone already
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { constants, createReadStream } from 'node:fs';
+import { constants, createReadStream, lstatSync, type Stats } from 'node:fs';
 import { copyFile, lstat, mkdir, readdir, realpath, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { normalizeRelative, type AccessPolicy } from './access-policy.js';
@@ -53,7 +53,8 @@ export async function createReadonlyCopies(projectDir: string, root: string, pat
 /** Copies the agent modified, deleted or replaced. */
 export async function changedCopies(copies: readonly ReadonlyCopy[]): Promise<WorktreeChange[]> {
   const changes = await Promise.all(copies.map(async (copy): Promise<WorktreeChange | null> => {
-    const info = await lstat(copy.target).catch(() => null);
+    // Stat'ed at once, each trial: a thread pool round trip a copy cost more than the stat.
+    const info = lstatOrNull(copy.target);
     if (!info) return { path: copy.path, kind: 'deleted' };
     if (info.isSymbolicLink()) return { path: copy.path, kind: 'modified', special: 'symlink' };
     if (!info.isFile()) return { path: copy.path, kind: 'modified', special: 'other' };
@@ -106,6 +107,14 @@ function hashFile(file: string): Promise<string> {
       .on('data', (chunk) => hash.update(chunk))
       .on('end', () => resolve(hash.digest('hex')));
   });
+}
+
+function lstatOrNull(file: string): Stats | null {
+  try {
+    return lstatSync(file);
+  } catch {
+    return null;
+  }
 }
 
 async function exists(file: string): Promise<boolean> {

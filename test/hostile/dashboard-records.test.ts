@@ -79,7 +79,7 @@ describe('trial texts an experiment replaced with links', () => {
     const file = path.join(p.root, 'report.html');
     const lines: string[] = [];
     const out = { ...createOutput({ color: false }), info: (line: string) => void lines.push(line) };
-    await writeHtmlReport(records, ['t'], file, out);
+    writeHtmlReport(records, ['t'], file, out);
     const html = readFileSync(file, 'utf8');
     expect(html).not.toContain(hiddenLine);
     expect(html).toMatch(/\[\d+ lines from a hidden file removed\]/);

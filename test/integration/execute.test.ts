@@ -203,6 +203,21 @@ describe('runCommand', () => {
     expect(findTaggedProcesses(tag)).toEqual([started.pid]);
   });
 
+  it.skipIf(process.platform !== 'linux')('finds a tagged process by a thread it started since the mark, and names the process', async () => {
+    const tag = 'b'.repeat(32);
+    // Started before the mark: only the thread it starts after it has a pid in the window.
+    const script = 'import sys, threading, time\nsys.stdin.readline()\nthreading.Thread(target=time.sleep, args=(30,), daemon=True).start()\nprint("ok", flush=True)\ntime.sleep(30)\n';
+    const threaded = spawn('python3', ['-c', script], { env: { ...process.env, CRUCIBLE_PROCESS_TAG: tag }, stdio: ['pipe', 'pipe', 'ignore'] });
+    strays.push(threaded.pid ?? 0);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const before = markPids();
+    expect(before).not.toBeNull();
+    const started = new Promise((resolve) => threaded.stdout.once('data', resolve));
+    threaded.stdin.write('go\n');
+    await started;
+    expect(findTaggedProcesses(tag, before)).toEqual([threaded.pid]);
+  });
+
   it('streams all of stdout to onStdout while keeping only a tail', async () => {
     let streamed = 0;
     const result = await runCommand(

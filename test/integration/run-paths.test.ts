@@ -55,9 +55,9 @@ describe('run paths', () => {
 
   it('writes trial artefacts into trials/<n>/', async () => {
     const paths = runPaths(dir, 'run1');
-    const file = await writeTrialArtifact(paths, 3, 'diff.patch', '--- a\n+++ b\n');
+    const file = writeTrialArtifact(paths, 3, 'diff.patch', '--- a\n+++ b\n');
     expect(file).toBe(join(paths.trialDir(3), 'diff.patch'));
     expect(readFileSync(file, 'utf8')).toBe('--- a\n+++ b\n');
-    await expect(writeTrialArtifact(paths, 3, '../escape', 'x')).rejects.toThrow(/invalid trial artefact name/);
+    expect(() => writeTrialArtifact(paths, 3, '../escape', 'x')).toThrow(/invalid trial artefact name/);
   });
 });

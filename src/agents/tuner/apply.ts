@@ -3,12 +3,12 @@
  * Returns the files whose content changed (a file whose literals were rewritten as they were is
  * left alone and not listed).
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TunedParam, TuningChange } from './types.js';
 import { replaceLiteral } from './literal.js';
 
-export async function applyChanges(root: string, params: readonly TunedParam[], changes: readonly TuningChange[]): Promise<string[]> {
+export function applyChanges(root: string, params: readonly TunedParam[], changes: readonly TuningChange[]): string[] {
   const byName = new Map(params.map((p) => [p.name, p]));
   const byFile = new Map<string, { param: TunedParam; change: TuningChange }[]>();
   for (const change of changes) {
@@ -21,7 +21,7 @@ export async function applyChanges(root: string, params: readonly TunedParam[], 
   const written: string[] = [];
   for (const [file, edits] of byFile) {
     const path = join(root, file);
-    const before = await readFile(path, 'utf8');
+    const before = readFileSync(path, 'utf8');
     // Splitting on "\n" alone keeps any "\r" at the end of its line, so CRLF files stay CRLF.
     const lines = before.split('\n');
     for (const { param, change } of edits) {
@@ -30,7 +30,7 @@ export async function applyChanges(root: string, params: readonly TunedParam[], 
     }
     const after = lines.join('\n');
     if (after === before) continue;
-    await writeFile(path, after);
+    writeFileSync(path, after);
     written.push(file);
   }
   return written;

@@ -28,7 +28,7 @@ export function createTunerBackend(): AgentBackend {
       const { root, policy } = request.workspace;
       // Each proposal reads its own workspace, concurrently with the others; only the choice
       // waits its turn (its failure is thrown there, in order).
-      const scanning = scanWorkspace(root, policy);
+      const scanning = Promise.resolve().then(() => scanWorkspace(root, policy));
       scanning.catch(() => undefined);
       const { params, proposal } = await memory.takeTurn(async () => {
         const { params, problems } = await scanning;
@@ -48,12 +48,12 @@ export function createTunerBackend(): AgentBackend {
       try {
         const transcriptPath = join(request.artifactDir, 'tuner.md');
         const summary = params.map((p) => `- ${p.name} = ${p.literal} (${p.file}:${p.line}, ${describeRange(p)})`);
-        await writeNamedFile(transcriptPath, [`# tuner, trial ${request.trial}`, '', ...summary, '', ...proposal.notes, ''].join('\n'));
+        writeNamedFile(transcriptPath, [`# tuner, trial ${request.trial}`, '', ...summary, '', ...proposal.notes, ''].join('\n'));
         if (proposal.changes.length === 0) {
           throw new AgentError('failed', 'the tuner has tried every combination near the best values; widen the @tune ranges or stop the run');
         }
         throwIfCanceled(signal);
-        const writtenFiles = await applyChanges(root, params, proposal.changes);
+        const writtenFiles = applyChanges(root, params, proposal.changes);
         return {
           description: formatDescription(proposal.changes),
           usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0 },

@@ -2,7 +2,7 @@
  * Finds the marked constants of a workspace: every file the access policy calls editable,
  * read and searched for `@tune` markers, each constant given a unique name.
  */
-import { lstat, readdir, readFile } from 'node:fs/promises';
+import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AccessPolicy } from '../../workspace/access-policy.js';
 import type { TunedParam } from './types.js';
@@ -18,11 +18,16 @@ const SKIPPED_FOLDERS = new Set(['.git', 'node_modules']);
 // Source files are small; anything larger is data, not code worth scanning.
 const MAX_FILE_BYTES = 2 * 1024 * 1024;
 
-export async function scanWorkspace(root: string, policy: AccessPolicy): Promise<WorkspaceScan> {
+/**
+ * Read without the thread pool: a trial's workspace is read whole each turn, and each of the
+ * pool's round trips (a folder, a file's stat, its read) cost a serial trial more than the read
+ * itself (decisions 65).
+ */
+export function scanWorkspace(root: string, policy: AccessPolicy): WorkspaceScan {
   const markers: Marker[] = [];
   const problems: string[] = [];
-  for (const file of await listEditableFiles(root, policy)) {
-    const buffer = await readFile(join(root, file));
+  for (const file of listEditableFiles(root, policy)) {
+    const buffer = readFileSync(join(root, file));
     if (buffer.subarray(0, 8000).includes(0)) continue; // binary
     const scan = parseMarkers(buffer.toString('utf8'), file);
     markers.push(...scan.markers);
@@ -32,21 +37,21 @@ export async function scanWorkspace(root: string, policy: AccessPolicy): Promise
 }
 
 /** Editable files under `root`, as sorted relative paths with "/" (symbolic links are not followed). */
-export async function listEditableFiles(root: string, policy: AccessPolicy): Promise<string[]> {
+export function listEditableFiles(root: string, policy: AccessPolicy): string[] {
   const files: string[] = [];
-  const walk = async (relative: string): Promise<void> => {
-    const entries = await readdir(join(root, relative), { withFileTypes: true });
+  const walk = (relative: string): void => {
+    const entries = readdirSync(join(root, relative), { withFileTypes: true });
     for (const entry of entries) {
       const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
       if (entry.isDirectory()) {
-        if (!SKIPPED_FOLDERS.has(entry.name)) await walk(path);
+        if (!SKIPPED_FOLDERS.has(entry.name)) walk(path);
       } else if (entry.isFile() && policy.classify(path) === 'editable') {
-        const stats = await lstat(join(root, path));
+        const stats = lstatSync(join(root, path));
         if (stats.size <= MAX_FILE_BYTES) files.push(path);
       }
     }
   };
-  await walk('');
+  walk('');
   return files.sort();
 }
 

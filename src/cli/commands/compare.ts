@@ -17,7 +17,7 @@ export async function compareCommand(options: { projectDir: string; tagA: string
   const tags = await Promise.all([options.tagA, options.tagB].map((tag) => resolveTag(records, tag)));
   if (options.html) {
     const { writeHtmlReport } = await import('../html-report-output.js');
-    await writeHtmlReport(records, tags, options.out, out);
+    writeHtmlReport(records, tags, options.out, out);
     return;
   }
   const [a, b] = tags.map((tag) => summarizeRun(rowsOf(records, tag), direction));

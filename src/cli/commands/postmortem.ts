@@ -39,7 +39,7 @@ export async function postmortemCommand(options: PostmortemCommandOptions, out: 
   if (rows.length === 0) throw new ProjectError(`run "${tag}" has no trials recorded yet`);
   if (options.html) {
     const { writeHtmlReport } = await import('../html-report-output.js');
-    await writeHtmlReport(records, [tag], options.out, out);
+    writeHtmlReport(records, [tag], options.out, out);
     return;
   }
   const { config } = records;
