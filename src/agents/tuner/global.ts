@@ -61,9 +61,33 @@ interface Weighted {
   weight: number;
 }
 
+/**
+ * A group's points by constant: column d holds every point's coordinate d, in the group's order.
+ * The scorer reads one constant of every point per term, and the distance every constant of every
+ * point per candidate: typed columns read several times faster than an array of points (a
+ * proposal at trial 1,000 scores tens of thousands of kernel terms).
+ */
+interface Columns {
+  at: Float64Array[];
+  weight: Float64Array;
+}
+
+function columnsOf(points: readonly Weighted[], dimensions: number): Columns {
+  const at = Array.from({ length: dimensions }, () => new Float64Array(points.length));
+  const weight = new Float64Array(points.length);
+  points.forEach((point, i) => {
+    for (let d = 0; d < dimensions; d++) at[d]![i] = point.u[d]!;
+    weight[i] = point.weight;
+  });
+  return { at, weight };
+}
+
 interface Model {
   good: Weighted[];
   bad: Weighted[];
+  /** good and bad by constant. */
+  goodColumns: Columns;
+  badColumns: Columns;
   measured: number;
   /** Kernel widths for the good and the bad group, in the unit range of each constant. */
   goodWidth: number;
@@ -121,9 +145,12 @@ function buildModel(input: GlobalInput): Model {
   else latest = rest().sort((a, b) => points[a]!.trial - points[b]!.trial).slice(-MAX_BAD_POINTS);
   const bad = latest.map((i) => ({ u: unit(points[i]!.values), weight: 1 }));
   const width = (n: number) => Math.min(0.3, Math.max(0.04, 0.5 / Math.sqrt(n + 1)));
+  const badAndPending = [...bad, ...input.pending.map((values) => ({ u: unit(values), weight: PENDING_WEIGHT }))];
   return {
     good,
-    bad: [...bad, ...input.pending.map((values) => ({ u: unit(values), weight: PENDING_WEIGHT }))],
+    bad: badAndPending,
+    goodColumns: columnsOf(good, params.length),
+    badColumns: columnsOf(badAndPending, params.length),
     measured: metrics.length,
     goodWidth: width(good.length),
     badWidth: width(bad.length),
@@ -178,7 +205,7 @@ function createScorer(model: Model, params: readonly TunedParam[]): (values: Rea
       const u = toUnit(p, values.get(p.name) ?? p.value);
       let term = terms[d]!.get(u);
       if (term === undefined) {
-        term = Math.log(density(model.good, d, u, model.goodWidth)) - Math.log(density(model.bad, d, u, model.badWidth));
+        term = Math.log(density(model.goodColumns, d, u, model.goodWidth)) - Math.log(density(model.badColumns, d, u, model.badWidth));
         terms[d]!.set(u, term);
       }
       score += term;
@@ -187,14 +214,16 @@ function createScorer(model: Model, params: readonly TunedParam[]): (values: Rea
   };
 }
 
-function density(points: readonly Weighted[], d: number, u: number, width: number): number {
+function density(points: Columns, d: number, u: number, width: number): number {
   let sum = PRIOR_WEIGHT;
   let total = PRIOR_WEIGHT;
   const norm = width * Math.sqrt(2 * Math.PI);
-  for (const { u: at, weight } of points) {
-    const z = (u - at[d]!) / width;
-    sum += (weight * Math.exp(-0.5 * z * z)) / norm;
-    total += weight;
+  const at = points.at[d]!;
+  const weights = points.weight;
+  for (let i = 0; i < weights.length; i++) {
+    const z = (u - at[i]!) / width;
+    sum += (weights[i]! * Math.exp(-0.5 * z * z)) / norm;
+    total += weights[i]!;
   }
   return sum / total;
 }
@@ -203,10 +232,10 @@ function density(points: readonly Weighted[], d: number, u: number, width: numbe
 function distanceToMeasured(model: Model, params: readonly TunedParam[], values: ReadonlyMap<string, number>): number {
   const u = params.map((p) => toUnit(p, values.get(p.name) ?? p.value));
   let nearest = Infinity;
-  for (const group of [model.good, model.bad]) {
-    for (const point of group) {
+  for (const group of [model.goodColumns, model.badColumns]) {
+    for (let j = 0; j < group.weight.length; j++) {
       let d2 = 0;
-      for (let i = 0; i < u.length; i++) d2 += (point.u[i]! - u[i]!) ** 2;
+      for (let i = 0; i < u.length; i++) d2 += (group.at[i]![j]! - u[i]!) ** 2;
       nearest = Math.min(nearest, d2);
     }
   }
