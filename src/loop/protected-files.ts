@@ -54,8 +54,11 @@ export async function watchProtectedFiles(projectDir: string, policy: AccessPoli
   const remembered = new Map<string, Buffer | null>();
   for (const input of options.inputs ?? []) remembered.set(input, readOrNull(path.join(projectDir, input)));
 
+  // The tracked files do not change during a session (a run's commits only edit editable files):
+  // classified once, not at every check (8 ms a trial in a project of 5,000 files).
+  const trackedProtected = relative.filter(isProtected);
   const list = (): string[] => {
-    const files = new Set<string>(relative.filter(isProtected));
+    const files = new Set<string>(trackedProtected);
     for (const root of roots) walk(projectDir, root, files);
     for (const input of remembered.keys()) files.add(input);
     return [...files].filter((file) => !skip.has(file)).sort();

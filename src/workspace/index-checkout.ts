@@ -1,7 +1,7 @@
-import { closeSync, lstatSync, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, openSync, readFileSync, readSync, realpathSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { Git } from './git.js';
-import { MAX_INDEX_BYTES, parseIndex, serializeIndex, setEntry, type IndexEntry } from './index-file.js';
+import { MAX_INDEX_BYTES, parseIndex, serializedIndex, setEntry, type IndexEntry, type ParsedIndex } from './index-file.js';
 import { blobId, differingFiles, MAX_IN_PROCESS_FILE_BYTES, plainGitSettings, readBlob, rememberBlob, rememberedTree } from './in-process-commit.js';
 
 /** A trial changes a few files; a move of more is git's (each file is held in memory here). */
@@ -88,6 +88,34 @@ export class IndexCheckout {
   private lastChecksum: string | null = null;
 
   /**
+   * The index as this process last wrote it, parsed. A trial moves the project twice, and
+   * reading, checking and parsing the whole index each time grew with the project (8 ms a trial
+   * at 5,000 files): the file is read whole again only when its size or its checksum (its last
+   * 20 bytes, the SHA-1 of the rest) is not what was written, that is when anyone else wrote it.
+   * Taken by each update, and kept again only when that update wrote the index.
+   */
+  private written: ParsedIndex | null = null;
+
+  /** The index as it is on disk, under the lock: the one last written if it is still there, else read and parsed; null when git must do it. */
+  private readIndex(): ParsedIndex | null {
+    const known = this.written;
+    this.written = null;
+    const fd = openSync(this.indexFile, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      // A large index (tens of thousands of files) is read, checked and written faster by git.
+      if (size > MAX_INDEX_BYTES) return null;
+      if (known !== null && size === known.data.length && size >= 20) {
+        const checksum = Buffer.alloc(20);
+        if (readSync(fd, checksum, 0, 20, size - 20) === 20 && checksum.equals(known.data.subarray(size - 20))) return known;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return parseIndex(readFileSync(this.indexFile));
+  }
+
+  /**
    * The files that differ between `from` and `to` written from `to` when `write`, else checked to
    * hold it; their entries updated. `whenIndexIs`: the checksum the index must have (hex), if any.
    */
@@ -106,10 +134,8 @@ export class IndexCheckout {
     }
     const written: Array<{ file: string; before: Buffer; mode: number }> = [];
     try {
-      // Read under the lock, as git does: no other git can change it from here on. A large index
-      // (tens of thousands of files) is read, checked and written faster by git.
-      if (statSync(this.indexFile).size > MAX_INDEX_BYTES) return this.release(fd, lock);
-      const index = parseIndex(readFileSync(this.indexFile));
+      // Read under the lock, as git does: no other git can change it from here on.
+      const index = this.readIndex();
       if (index === null || (whenIndexIs !== undefined && index.data.toString('hex', index.data.length - 20) !== whenIndexIs)) return this.release(fd, lock);
       const plan: Array<{ entry: IndexEntry; file: string; sha: string; before: Buffer; after: Buffer; executable: boolean }> = [];
       for (const change of changed) {
@@ -138,12 +164,15 @@ export class IndexCheckout {
           written.push({ file: step.file, before: step.before, mode });
         }
         setEntry(index.data, step.entry, lstatSync(step.file, { bigint: true }), step.sha);
+        step.entry.sha = step.sha;
       }
-      const content = serializeIndex(index, changed.map((c) => c.path));
+      const next = serializedIndex(index, changed.map((c) => c.path));
+      const content = next.data;
       for (let done = 0; done < content.length; ) done += writeSync(fd, content, done);
       closeSync(fd);
       renameSync(lock, this.indexFile);
       this.lastChecksum = content.toString('hex', content.length - 20);
+      this.written = next;
       return true;
     } catch {
       // Put back what was written, so that git finds the files as the index says and does it.

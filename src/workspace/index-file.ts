@@ -112,9 +112,14 @@ function statFields(info: BigIntStats): Array<[number, number]> {
   ];
 }
 
-/** The index with its entries as updated, the cache tree invalidated along `changed`, and a new checksum. */
-export function serializeIndex(index: ParsedIndex, changed: readonly string[]): Buffer {
+/**
+ * The index with its entries as updated, the cache tree invalidated along `changed`, and a new
+ * checksum, parsed: the new file's bytes, the same entries (at the same offsets) and the
+ * extensions as written. `index`'s entry objects must already hold their new ids.
+ */
+export function serializedIndex(index: ParsedIndex, changed: readonly string[]): ParsedIndex {
   const parts: Buffer[] = [index.data.subarray(0, index.entriesEnd)];
+  const extensions: ParsedIndex['extensions'] = [];
   for (const { signature, body } of index.extensions) {
     const out = signature === 'TREE' ? invalidateCacheTree(body, changed) : body;
     if (out === null) continue; // a cache tree that cannot be read is dropped: git rebuilds it
@@ -122,9 +127,10 @@ export function serializeIndex(index: ParsedIndex, changed: readonly string[]): 
     header.write(signature, 0, 'latin1');
     header.writeUInt32BE(out.length, 4);
     parts.push(header, out);
+    extensions.push({ signature, body: out });
   }
   const content = Buffer.concat(parts);
-  return Buffer.concat([content, createHash('sha1').update(content).digest()]);
+  return { data: Buffer.concat([content, createHash('sha1').update(content).digest()]), entries: index.entries, entriesEnd: index.entriesEnd, extensions };
 }
 
 /**

@@ -96,6 +96,29 @@ describe('the project folder moved in process', () => {
     git(dir, 'fsck', '--strict');
   });
 
+  it('reads the index again when anyone else wrote it since its last move: what the user staged between two moves is kept', async () => {
+    const { dir, from, to, checkout } = await setup();
+    const stage = (d: string, content: string) => {
+      writeFileSync(path.join(d, 'b/other.js'), content);
+      git(d, 'add', 'b/other.js');
+    };
+    stage(dir, 'OTHER1\n');
+    expect(checkout!.move(from, to)).toBe(true);
+    // git rewrites the index to the same size (b's cache tree was invalid already): only the
+    // checksum tells that it is not the index crucible wrote.
+    const size = statSync(path.join(dir, '.git', 'index')).size;
+    stage(dir, 'OTHER2\n');
+    expect(statSync(path.join(dir, '.git', 'index')).size).toBe(size);
+    expect(checkout!.move(to, from)).toBe(true);
+    expect(git(dir, 'show', ':b/other.js')).toBe('OTHER2');
+    expect(git(dir, 'diff-files', '--name-only')).toBe('');
+    // Moved on from the index it wrote itself: the same entries git gives.
+    expect(checkout!.move(from, to)).toBe(true);
+    const clone = movedByGit(dir, from, to, (c) => stage(c, 'OTHER2\n'));
+    expect(git(dir, 'ls-files', '-s')).toBe(git(clone, 'ls-files', '-s'));
+    git(dir, 'fsck', '--strict');
+  });
+
   it("carries the user's staged change to another file forward, as git does", async () => {
     const { dir, from, to, checkout } = await setup();
     const stage = (d: string) => {
