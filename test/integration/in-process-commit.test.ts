@@ -97,6 +97,22 @@ describe('commits written in process', () => {
     expect(git(dir, 'fsck', '--strict', '--no-dangling')).toBe('');
   });
 
+  it('writes an object into a folder git removed since (a gc packs the loose objects and prunes their folders)', async () => {
+    const dir = repo();
+    const base = git(dir, 'rev-parse', 'HEAD');
+    const c = (await committer(dir))!;
+    const one = await c.commit(base, [{ path: 'z.js', content: Buffer.from('back again\n') }], 'one\n');
+    const two = await c.commit(one!, [{ path: 'z.js', content: Buffer.from('z2\n') }], 'two\n');
+    git(dir, 'gc', '-q', '--prune=now');
+    const blob = git(dir, 'rev-parse', `${one}:z.js`);
+    expect(() => statSync(path.join(dir, '.git', 'objects', blob.slice(0, 2)))).toThrow();
+    // The same content again: its blob's folder is one this process made, and git removed.
+    const three = await c.commit(two!, [{ path: 'z.js', content: Buffer.from('back again\n') }], 'three\n');
+    expect(three).not.toBeNull();
+    expect(git(dir, 'rev-parse', `${three}:z.js`)).toBe(blob);
+    expect(git(dir, 'fsck', '--strict', '--no-dangling')).toBe('');
+  });
+
   it('leaves to git (null, HEAD unmoved) a new file, a link, a HEAD that moved and a HEAD lock held', async () => {
     const dir = repo();
     symlinkSync('z.js', path.join(dir, 'link'));
