@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { Socket } from 'node:net';
 import { childProcess } from '../child-process.js';
+import { setHostRoute } from './host-route.js';
 import { endLostJob, exitOf, hostEnded, newHostJob, startErrorOf, type HostJob, type HostReport } from './host-jobs.js';
 import { findPython, PythonSpawnHost } from './python-spawn-host.js';
 
@@ -293,12 +294,15 @@ export function useSpawnHost(): () => void {
   if (!hostAllowed()) return () => undefined;
   users += 1;
   current ??= startHost();
+  // git's processes take the same way while the host is ready (decisions 66).
+  setHostRoute({ ready: () => current?.usable === true, start: startDetached });
   let released = false;
   return () => {
     if (released) return;
     released = true;
     users -= 1;
     if (users === 0 && current !== null) {
+      setHostRoute(null);
       current.close();
       current = null;
     }

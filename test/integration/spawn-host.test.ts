@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,8 +11,12 @@ import { sandboxSupport } from '../helpers/sandbox.js';
 import { findPython, PythonSpawnHost } from '../../src/runner/python-spawn-host.js';
 import { spawnHostKind, spawnHostPid, spawnHostReady, startDetached, useSpawnHost } from '../../src/runner/spawn-host.js';
 import { findTaggedProcesses } from '../../src/runner/stray-processes.js';
+import { outputOf } from '../../src/runner/host-route.js';
 import type { RunSpec } from '../../src/runner/types.js';
 import { isPidAlive } from '../helpers/processes.js';
+import { GitError } from '../../src/errors.js';
+import { createGit } from '../../src/workspace/git.js';
+import { makeGitRepo, testGitEnv } from '../helpers/git-repo.js';
 
 async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -45,6 +50,44 @@ describe.skipIf(process.platform !== 'linux').each(kinds)('the spawn host in %s 
     release();
     delete process.env['CRUCIBLE_SPAWN_HOST'];
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("starts git's processes too, with the same results and errors as Node's spawn (decisions 66)", async () => {
+    const repo = makeGitRepo({ 'a.txt': 'a\n' });
+    try {
+      // A git on PATH that says who started it, then runs the real one.
+      const bin = path.join(dir, 'bin');
+      mkdirSync(bin);
+      const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+      writeFileSync(path.join(bin, 'git'), `#!/bin/sh\necho "$PPID" >> "${path.join(dir, 'parents')}"\nexec "${realGit}" "$@"\n`, { mode: 0o755 });
+      const git = createGit(repo.dir, { env: { ...testGitEnv, PATH: `${bin}${path.delimiter}${process.env['PATH'] ?? ''}` } });
+      const head = await git.headSha();
+      expect(head).toMatch(/^[0-9a-f]{40}$/);
+      // Input on stdin, and a non-zero exit as data or as an error.
+      expect((await git.run(['hash-object', '--stdin'], { input: 'hello\n' })).stdout.trim()).toBe(execFileSync('git', ['hash-object', '--stdin'], { input: 'hello\n', encoding: 'utf8' }).trim());
+      expect((await git.run(['rev-parse', '--verify', 'no-such-ref'], { allowFail: true })).exitCode).not.toBe(0);
+      await expect(git.run(['rev-parse', '--verify', 'no-such-ref'])).rejects.toThrow(GitError);
+      await expect(createGit(path.join(dir, 'gone'), { env: testGitEnv }).run(['status'])).rejects.toThrow(/cannot run git in/);
+      const parents = readFileSync(path.join(dir, 'parents'), 'utf8').trim().split('\n').map(Number);
+      expect(parents.length).toBe(4);
+      expect(new Set(parents)).toEqual(new Set([spawnHostPid()]));
+    } finally {
+      repo.cleanup();
+    }
+  });
+
+  it("gathers a process's output when its pipes ended, even closed, before anyone listened", async () => {
+    const started = await startDetached({ file: '/bin/sh', args: ['-c', 'echo out; exec 2>&-'], cwd: dir, env: {}, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (started instanceof Error) throw started;
+    // The process is done and its stderr's end (nothing on it) has been read: it may be closed.
+    await started.exit;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const gathered = await Promise.race([outputOf(started, '', 1 << 20), new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 3000))]);
+    expect(gathered).not.toBe('hung');
+    if (gathered === 'hung') return;
+    expect(gathered.stdout.toString()).toBe('out\n');
+    expect(gathered.stderr.toString()).toBe('');
+    expect(gathered.exit).toEqual({ code: 0, signal: null });
   });
 
   it('starts each command as a session leader, a child of the host and not of crucible', async () => {
