@@ -108,7 +108,7 @@ export function createGit(cwd: string, options: GitOptions = {}): Git {
   let vars: Promise<GitRunResult> | undefined;
 
   const run = (args: readonly string[], opts: GitRunOptions = {}) =>
-    execGit(cwd, [...prefixArgs, ...args], opts.env ? { ...env, ...opts.env } : env, opts, args);
+    execGit({ cwd, fullArgs: [...prefixArgs, ...args], env: opts.env ? { ...env, ...opts.env } : env, opts, shownArgs: args });
 
   const succeeds = async (args: readonly string[]) => (await run(args, { allowFail: true })).exitCode === 0;
 
@@ -301,18 +301,22 @@ function hasExplicitIdentity(values: ReadonlyMap<string, string>, env: NodeJS.Pr
   return given(name) && given(email);
 }
 
-function execGit(
-  cwd: string,
-  fullArgs: readonly string[],
-  env: NodeJS.ProcessEnv,
-  opts: GitRunOptions,
-  shownArgs: readonly string[],
-): Promise<GitRunResult> {
+/** One git process: where, its whole argument list, its environment, the caller's options, and the arguments its errors show. */
+interface GitCall {
+  cwd: string;
+  fullArgs: readonly string[];
+  env: NodeJS.ProcessEnv;
+  opts: GitRunOptions;
+  shownArgs: readonly string[];
+}
+
+function execGit(call: GitCall): Promise<GitRunResult> {
+  const { cwd, fullArgs, env, opts, shownArgs } = call;
   // During a run, through its spawn host: Node's spawn forks crucible, 5 to 15 ms a process on
   // this project's machines (decisions 63, 64, 66). posix_spawn needs git's path.
   const route = readyHostRoute();
   const file = route === null ? null : gitOnPath(env['PATH']);
-  if (route !== null && file !== null) return execGitThrough(route, file, cwd, fullArgs, env, opts, shownArgs);
+  if (route !== null && file !== null) return execGitThrough(route, file, call);
   return new Promise((resolve, reject) => {
     const child = childProcess().execFile(
       'git',
@@ -369,15 +373,7 @@ const gitPaths = new Map<string, string | null>();
  * execGit through the run's spawn host: the same result, the same errors. git runs in a session
  * of its own there: it has no terminal to prompt on, as GIT_TERMINAL_PROMPT=0 already asks.
  */
-async function execGitThrough(
-  route: HostRoute,
-  file: string,
-  cwd: string,
-  fullArgs: readonly string[],
-  env: NodeJS.ProcessEnv,
-  opts: GitRunOptions,
-  shownArgs: readonly string[],
-): Promise<GitRunResult> {
+async function execGitThrough(route: HostRoute, file: string, { cwd, fullArgs, env, opts, shownArgs }: GitCall): Promise<GitRunResult> {
   const input = opts.input ?? '';
   const child = await route.start({ file, args: fullArgs, cwd, env, stdio: [input === '' ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
   if (child instanceof Error) throw new GitError(shownArgs, child.code === 'ENOENT' ? `cannot run git in ${cwd}` : child.message, null);
