@@ -504,7 +504,11 @@ class GitAgentWorktree implements AgentWorktree {
  * reads themselves (decisions 65).
  */
 function lstatOrNull(file: string): Stats | null {
-  return lstatSync(file, { throwIfNoEntry: false }) ?? null;
+  try {
+    return lstatSync(file);
+  } catch {
+    return null; // gone, or a folder on the way is no longer one (ENOTDIR), as the stat promise's catch said
+  }
 }
 
 function realpathOrNull(file: string): string | null {
