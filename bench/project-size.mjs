@@ -12,23 +12,19 @@
  * bench/results/project-size.json. Never run as a timed test.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { builtFile, repoRoot } from './lib/built.mjs';
 import { benchGitEnv, createBenchProject } from './lib/fixture.mjs';
 import { describeMachine, loadAverage } from './lib/machine.mjs';
 import { buildRef } from './lib/overhead.mjs';
 import { formatTable, median, round } from './lib/stats.mjs';
 import { runTunerTrials } from './lib/tuner-trials.mjs';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const options = parseOptions(process.argv.slice(2));
-const startRunFile = path.join(repoRoot, 'dist', 'loop', 'start-run.js');
-if (!existsSync(startRunFile)) {
-  process.stderr.write('dist/ is missing: run `npm run bench:project-size` (it builds first) or `npm run build`.\n');
-  process.exit(1);
-}
+const startRunFile = builtFile(path.join('loop', 'start-run.js'), 'bench:project-size');
 
 const tmp = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'crucible-bench-size-')));
 const env = { ...process.env, ...benchGitEnv, NO_COLOR: '1', CRUCIBLE_WORKTREE_DIR: path.join(tmp, 'worktrees') };

@@ -15,10 +15,11 @@
  * Prints a table and writes bench/results/sandbox-cost.json. Never run as a timed test.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { builtFile, repoRoot } from './lib/built.mjs';
 import { benchGitEnv, createBenchProject } from './lib/fixture.mjs';
 import { measureBareLoops } from './lib/bare-loop.mjs';
 import { measureFloors } from './lib/floors.mjs';
@@ -27,13 +28,8 @@ import { orchestrationMs } from './lib/overhead-render.mjs';
 import { formatTable, median, round } from './lib/stats.mjs';
 import { runTunerTrials } from './lib/tuner-trials.mjs';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const options = parseOptions(process.argv.slice(2));
-const startRunFile = path.join(repoRoot, 'dist', 'loop', 'start-run.js');
-if (!existsSync(startRunFile)) {
-  process.stderr.write('dist/ is missing: run `npm run bench:sandbox` (it builds first) or `npm run build`.\n');
-  process.exit(1);
-}
+const startRunFile = builtFile(path.join('loop', 'start-run.js'), 'bench:sandbox');
 const { startRun } = await import(pathToFileURL(startRunFile).href);
 
 const tmp = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'crucible-bench-sandbox-')));

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import type { ProcessExit, StartedProcess, StartRequest } from './spawn-host.js';
 
 /**
@@ -49,16 +50,7 @@ export async function outputOf(child: StartedProcess, input: string, maxBytes: n
       }
       if (!overflow) chunks.push(chunk);
     });
-    // A pipe the host handed over can have ended, even closed, before the start was reported (a
-    // quick process with nothing to say on it): waiting for an event it already sent would hang.
-    // It carried nothing then: unread data holds its end back.
-    const done = new Promise<void>((resolve) => {
-      if (stream.readableEnded || stream.destroyed) return resolve();
-      stream.once('end', () => resolve());
-      stream.once('close', () => resolve());
-      stream.once('error', () => resolve());
-    });
-    return { chunks, done };
+    return { chunks, done: streamEnded(stream) };
   };
   const out = gather(stdout);
   const err = gather(stderr);
@@ -69,4 +61,18 @@ export async function outputOf(child: StartedProcess, input: string, maxBytes: n
   stdout?.destroy();
   stderr?.destroy();
   return { exit, stdout: Buffer.concat(out.chunks), stderr: Buffer.concat(err.chunks), overflow };
+}
+
+/**
+ * When `stream` has ended, closed or failed. A pipe the host handed over can have ended, even
+ * closed, before the start was reported (a quick process with nothing to say on it): waiting for
+ * an event it already sent would hang. It carried nothing then: unread data holds its end back.
+ */
+export function streamEnded(stream: Readable): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.readableEnded || stream.destroyed) return resolve();
+    stream.once('end', () => resolve());
+    stream.once('close', () => resolve());
+    stream.once('error', () => resolve());
+  });
 }

@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { streamEnded } from './host-route.js';
 import { signalGroup, waitForGroupExit } from './process-group.js';
 import type { RunResult } from './types.js';
 
@@ -86,23 +87,12 @@ export class GroupEnding {
   }
 }
 
-function waitForEnd(stream: Readable): Promise<void> {
-  return new Promise((resolve) => {
-    if (stream.readableEnded || stream.destroyed) {
-      resolve();
-      return;
-    }
-    stream.once('close', () => resolve());
-    stream.once('end', () => resolve());
-    stream.once('error', () => resolve());
-  });
-}
 
 /** Waits for the output streams to end, for drainMs at most (a stray may hold them), then closes them. */
 export async function drainOutput(streams: readonly Readable[]): Promise<void> {
   let drainTimer: NodeJS.Timeout | undefined;
   await Promise.race([
-    Promise.all(streams.map(waitForEnd)),
+    Promise.all(streams.map(streamEnded)),
     new Promise<void>((resolve) => {
       drainTimer = setTimeout(resolve, drainMs);
     }),
