@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { CommanderError } from 'commander';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,8 +51,9 @@ function report(error: unknown, output: Output): number {
     for (const hint of known.hints) output.info(hint);
     return known.exitCode;
   }
-  // The command is bundled (scripts/build-cli.mjs): name the TypeScript files in the stack, not the chunks.
-  const stack = error instanceof Error ? mapStack(error.stack ?? error.message, path.dirname(fileURLToPath(import.meta.url))) : String(error);
+  // The command is bundled (scripts/build-cli.mjs): name the TypeScript files in the stack, not the
+  // chunks. This module is itself a chunk, in dist/cli/chunks/: the bundle is the folder above.
+  const stack = error instanceof Error ? mapStack(error.stack ?? error.message, path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')) : String(error);
   output.error(`internal error (a bug in crucible, please report it):\n${stack}`);
   return ExitCode.internal;
 }

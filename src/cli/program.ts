@@ -1,8 +1,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { statSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { agentTypes, providers } from '../config/constants.js';
 import { UsageError } from '../errors.js';
+import { packageRoot } from '../project/package-root.js';
 import type { Output } from './output.js';
 
 /**
@@ -16,7 +17,8 @@ export interface CliContext {
   isInteractive: boolean;
 }
 
-const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+// Read as data from the package's folder: this module runs from src/ (tests) and from a chunk of the bundle.
+const version = (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('crucible')
