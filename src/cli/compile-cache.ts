@@ -38,11 +38,8 @@ export function useCompileCache(cliDir: string): void {
     }
     return;
   }
-  // Chunks import the model SDKs (ES modules) with import(): a script compiled here needs Node's
-  // default loader for that, which Node 20.12 and later name. Before that, no cache.
-  const defaultLoader = (vm as { constants?: { USE_MAIN_CONTEXT_DEFAULT_LOADER?: unknown } }).constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER;
   const loader = Module as unknown as CommonJsLoader;
-  if (defaultLoader === undefined || typeof loader.prototype._compile !== 'function' || typeof loader.wrap !== 'function') return;
+  if (typeof loader.prototype._compile !== 'function' || typeof loader.wrap !== 'function') return;
   const chunksDir = path.join(cliDir, 'chunks') + path.sep;
   // One folder per V8 and machine: a cache from another is turned down by V8 anyway.
   const cacheDir = path.join(cacheRoot, `v8-${process.versions.v8}-${process.arch}`);
@@ -50,12 +47,14 @@ export function useCompileCache(cliDir: string): void {
   const compileWithoutCache = loader.prototype._compile;
   let readable: boolean | undefined;
   loader.prototype._compile = function compileChunk(this: CommonJsModule, content: string, filename: string, ...rest: unknown[]): unknown {
-    if (!filename.startsWith(chunksDir)) return compileWithoutCache.call(this, content, filename, ...rest);
+    // A chunk that imports an ES module (the model SDKs, with import()) is left to Node: a script
+    // compiled here would need Node 20's experimental default-loader option for that, which warns.
+    if (!filename.startsWith(chunksDir) || DYNAMIC_IMPORT.test(content)) return compileWithoutCache.call(this, content, filename, ...rest);
     const file = path.join(cacheDir, `${path.basename(filename)}.v8`);
     const stamp = stampOf(filename);
     readable ??= [cacheRoot, cacheDir].every((dir) => trustedFolder(dir, cliDir));
     const cached = stamp && readable ? readCache(file, stamp) : undefined;
-    const script = new vm.Script(loader.wrap(content), { filename, cachedData: cached, importModuleDynamically: defaultLoader as typeof vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER });
+    const script = new vm.Script(loader.wrap(content), { filename, cachedData: cached });
     if (stamp && (cached === undefined || script.cachedDataRejected === true)) {
       if (toWrite.length === 0) process.once('exit', () => writeCaches(cacheDir, toWrite));
       toWrite.push({ script, file, stamp });
@@ -105,6 +104,8 @@ function stampOf(filename: string): Buffer | null {
 }
 
 const MAGIC = 'crucc002';
+/** import( in a chunk's text (in a string too, which only costs that chunk its cache). */
+const DYNAMIC_IMPORT = /\bimport\s*\(/;
 const STAMP_BYTES = 48;
 
 /**
