@@ -3,8 +3,8 @@
  *
  *   node bench/fs-cost.mjs [--trials 100] [--rounds 300]
  *
- * 1. Unit costs (median µs of --rounds each, in a folder under the system's temporary folder, the
- *    file system the bench projects live on):
+ * 1. Unit costs, measured after the trials (median µs of --rounds each, in a folder under the
+ *    system's temporary folder, the file system the bench projects live on):
  *    - a 100-byte file written under a new name, then renamed onto another new name;
  *    - the same renamed over an existing file: git's lock-file protocol for a ref, HEAD and the
  *      index, and crucible's atomic write of a file;
@@ -13,10 +13,10 @@
  *    - fsync of a new 100-byte file: a loose object.
  *    On ext4 (its default auto_da_alloc), a rename over an existing file and a truncation of one
  *    start the new data's write-back at once, inside the call.
- * 2. Per trial: --trials tuner trials (the bench project, sandbox off) with node:fs's calls counted
- *    in this process: renames over an existing file and onto a new name, writes that truncate an
- *    existing file, fdatasync and fsync. A first run of as many trials, not counted, gives the
- *    trial's accounting (total − agent − run) without the counting's own cost.
+ * 2. Per trial, measured first: --trials tuner trials (the bench project, sandbox off) with
+ *    node:fs's calls counted in this process: renames over an existing file and onto a new name,
+ *    writes that truncate an existing file, fdatasync and fsync. A first run of as many trials,
+ *    not counted, gives the trial's accounting (total − agent − run) without the counting's cost.
  * 3. The counts times the unit costs: the part of a trial's accounting that these calls take (at
  *    most, for the fsyncs: a commit's objects are fsynced in parallel).
  *
@@ -52,7 +52,6 @@ const { startRun } = await import(pathToFileURL(startRunFile).href);
 const tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'crucible-bench-fs-')));
 try {
   log(`file-system costs: ${describeMachine().platform}, ${fileSystemOf(tmp)} at ${os.tmpdir()}; ${options.rounds} rounds each`);
-  const units = measureUnits(path.join(tmp, 'units'), options.rounds);
   log(`${options.trials} tuner trials, then as many counted ...`);
   const env = { ...process.env, ...benchGitEnv, NO_COLOR: '1', CRUCIBLE_WORKTREE_DIR: path.join(tmp, 'worktrees') };
   const dir = createBenchProject(path.join(tmp, 'project'), { agent: 'tuner' });
@@ -63,6 +62,8 @@ try {
   counting = true;
   const counted = await runTunerTrials(startRun, { projectDir: dir, tag: 'counted', count: options.trials, env });
   counting = false;
+  // After the trials: the units' thousands of writes would still be going to disk during them.
+  const units = measureUnits(path.join(tmp, 'units'), options.rounds);
   // The counts include opening and closing each session: spread over its trials.
   const perTrial = Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, v / counted.trials.length]));
   const costUs = { renameOver: units.renameOver, renameNew: units.renameNew, truncate: units.truncate, fdatasync: units.fdatasync, fsync: units.fsync };
@@ -81,8 +82,8 @@ try {
     rounds: options.rounds,
     trials: options.trials,
     unit_cost_us: units,
-    per_trial: perTrial,
-    ms_per_trial: share,
+    per_trial: Object.fromEntries(Object.entries(perTrial).map(([k, v]) => [k, round(v, 2)])),
+    ms_per_trial: Object.fromEntries(Object.entries(share).map(([k, v]) => [k, round(v, 3)])),
     accounting_median_ms: round(accounting, 2),
   };
   fs.mkdirSync(path.join(repoRoot, 'bench', 'results'), { recursive: true });
