@@ -80,7 +80,16 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
   const reporter = options.reporter ?? {};
   const stopSignal = options.stopSignal ?? new AbortController().signal;
   const abortSignal = options.abortSignal ?? new AbortController().signal;
-  const run = await openRun({
+  // Commands are started from a small process of their own (decisions 63). It starts before the
+  // run opens, so that the git processes that open it take it too once it is ready (decisions 68);
+  // until the session's own cleanup takes it over, a failure to open lets it go.
+  const releaseSpawnHost = useSpawnHost();
+  const orRelease = <T>(opening: Promise<T>): Promise<T> =>
+    opening.catch((error: unknown) => {
+      releaseSpawnHost();
+      throw error;
+    });
+  const run = await orRelease(openRun({
     projectDir: options.projectDir,
     tag: options.tag,
     ...(options.agentType ? { agentType: options.agentType } : {}),
@@ -90,7 +99,7 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
     ...(options.workers ? { workers: options.workers } : {}),
     ...(options.env ? { env: options.env } : {}),
     ...(options.checkpointEveryBytes !== undefined ? { checkpointEveryBytes: options.checkpointEveryBytes } : {}),
-  });
+  }));
   const { config, git, ledger } = run;
   const agent = run.agent;
   if (!agent) throw new Error('openRun returned no agent');
@@ -104,12 +113,9 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
   // The ledger is folded once: recovery adds records but starts no trial, so the view's next
   // trial number and volatile files stay right after it.
   const view = foldRun(ledger.events(), { direction: config.metric.direction });
-  const state: RunState = { history: [...view.history], best: null, incumbent: view.incumbent?.commit || head, head, staged: await stagedPaths(git, head), projectBusy: false };
+  const state: RunState = { history: [...view.history], best: null, incumbent: view.incumbent?.commit || head, head, staged: await orRelease(stagedPaths(git, head)), projectBusy: false };
   const previousTrials = state.history.length;
   let failed = false;
-  // Commands are started from a small process of their own from here on (decisions 63); it starts
-  // while the rest opens.
-  const releaseSpawnHost = useSpawnHost();
   try {
     const instructions = readInstructions(run.projectDir, config);
     if (instructions.warning) reporter.warning?.(instructions.warning);

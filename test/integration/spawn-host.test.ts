@@ -340,3 +340,19 @@ describe.skipIf(process.platform !== 'linux' || findPython() === null)('the Pyth
     expect(ended).toBe(false);
   });
 });
+
+describe.skipIf(process.platform !== 'linux')('the spawn host of a run (decisions 68)', () => {
+  it('a run that fails while it opens leaves no spawn host behind (the host starts first)', async () => {
+    const { startRun } = await import('../../src/loop/start-run.js');
+    // A git repository with no .crucible/config.yaml: the run fails while it opens.
+    const repo = makeGitRepo({ 'a.txt': 'a\n' });
+    try {
+      expect(spawnHostPid()).toBeUndefined();
+      await expect(startRun({ projectDir: repo.dir, tag: 't', maxIterations: 1, env: { ...process.env, ...testGitEnv } })).rejects.toThrow(/config/);
+      expect(spawnHostPid()).toBeUndefined();
+      expect(spawnHostReady()).toBe(false);
+    } finally {
+      rmSync(repo.dir, { recursive: true, force: true });
+    }
+  });
+});
