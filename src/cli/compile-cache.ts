@@ -41,8 +41,10 @@ export function useCompileCache(cliDir: string): void {
   const loader = Module as unknown as CommonJsLoader;
   if (typeof loader.prototype._compile !== 'function' || typeof loader.wrap !== 'function') return;
   const chunksDir = path.join(cliDir, 'chunks') + path.sep;
-  // One folder per V8 and machine: a cache from another is turned down by V8 anyway.
-  const cacheDir = path.join(cacheRoot, `v8-${process.versions.v8}-${process.arch}`);
+  // One folder per V8, machine and set of Node options: V8 turns down a cache made by another, or
+  // made under other V8 flags, and starts that alternate (NODE_OPTIONS set for some) would
+  // otherwise write each other's caches over at every exit.
+  const cacheDir = path.join(cacheRoot, `v8-${process.versions.v8}-${process.arch}-${optionsKey()}`);
   const toWrite: Array<{ script: vm.Script; file: string; stamp: Buffer }> = [];
   const compileWithoutCache = loader.prototype._compile;
   let readable: boolean | undefined;
@@ -62,6 +64,14 @@ export function useCompileCache(cliDir: string): void {
     const wrapper = script.runInThisContext({ displayErrors: true }) as ModuleWrapper;
     return wrapper.call(this.exports, this.exports, requireFor(this, loader), this, filename, path.dirname(filename));
   };
+}
+
+/** A short hash (FNV-1a, 32 bits) of the options Node was started with: no crypto module at start-up. */
+function optionsKey(): string {
+  const text = `${process.execArgv.join('\0')}\0${process.env['NODE_OPTIONS'] ?? ''}`;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return (hash >>> 0).toString(16).padStart(8, '0');
 }
 
 /** What of Node's CommonJS loader this uses: there since Node 0.x, but not in its types. */

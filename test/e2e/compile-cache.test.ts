@@ -123,6 +123,23 @@ describe('the code cache of the bundled command', () => {
     expect(result.stdout).toContain('AUTONOMOUS EXPERIMENT LOOP');
   });
 
+  it('keeps a cache of its own for starts under other Node options, so that neither writes the other over', () => {
+    const { main, cacheRoot } = copyOfBundle();
+    const plain = crucible(main, ['--help']);
+    const alone = cacheFiles(cacheRoot);
+    expect(alone.size).toBeGreaterThan(0);
+    // A V8 flag (one users set) changes what V8 accepts: a cache made without it is turned down under it.
+    const flagged = crucible(main, ['--help'], { NODE_OPTIONS: '--max-old-space-size=512' });
+    expect(flagged).toEqual(plain);
+    const both = cacheFiles(cacheRoot);
+    for (const [file, mtime] of alone) expect(both.get(file), file).toBe(mtime);
+    expect(both.size).toBeGreaterThan(alone.size);
+    // And each is used as it is from then on.
+    crucible(main, ['--help'], { NODE_OPTIONS: '--max-old-space-size=512' });
+    crucible(main, ['--help']);
+    expect(cacheFiles(cacheRoot)).toEqual(both);
+  });
+
   it('writes again a cache that V8 turns down, and the command runs as without one', () => {
     const { main, chunks, cacheRoot } = copyOfBundle();
     const uncached = crucible(main, ['--help'], { CRUCIBLE_COMPILE_CACHE: '0' });
