@@ -54,10 +54,7 @@ try {
   log(`file-system costs: ${describeMachine().platform}, ${fileSystemOf(tmp)} at ${os.tmpdir()}; ${options.rounds} rounds each`);
   log(`${options.trials} tuner trials, then as many counted ...`);
   const env = { ...process.env, ...benchGitEnv, NO_COLOR: '1', CRUCIBLE_WORKTREE_DIR: path.join(tmp, 'worktrees') };
-  const dir = createBenchProject(path.join(tmp, 'project'), { agent: 'tuner' });
-  const config = path.join(dir, '.crucible', 'config.yaml');
-  fs.writeFileSync(config, `${fs.readFileSync(config, 'utf8')}sandbox: false\n`);
-  execFileSync('git', ['commit', '-qam', 'no sandbox'], { cwd: dir, env });
+  const dir = createBenchProject(path.join(tmp, 'project'), { agent: 'tuner', sandbox: false });
   const plain = await runTunerTrials(startRun, { projectDir: dir, tag: 'plain', count: options.trials, env });
   counting = true;
   const counted = await runTunerTrials(startRun, { projectDir: dir, tag: 'counted', count: options.trials, env });

@@ -12,7 +12,7 @@
  * bench/results/project-size.json. Never run as a timed test.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -40,7 +40,7 @@ try {
   for (const build of builds) {
     for (const agent of ['tuner', 'command']) {
       for (const files of [0, options.files]) {
-        const dir = createBenchProject(path.join(tmp, `${build.name}-${agent}-${files}`), { agent });
+        const dir = createBenchProject(path.join(tmp, `${build.name}-${agent}-${files}`), { agent, sandbox: false });
         addFiles(dir, files);
         projects.push({ build, agent, files, dir, trials: [] });
       }
@@ -83,15 +83,14 @@ try {
   rmSync(tmp, { recursive: true, force: true });
 }
 
-/** `count` small tracked files in 50 folders, and `sandbox: false`, committed. */
+/** `count` small tracked files in 50 folders, committed (none for the bare project). */
 function addFiles(dir, count) {
+  if (count === 0) return;
   for (let i = 0; i < count; i++) {
     const folder = path.join(dir, 'lib', `d${i % 50}`);
     mkdirSync(folder, { recursive: true });
     writeFileSync(path.join(folder, `f${i}.txt`), `file ${i}\n`);
   }
-  const config = path.join(dir, '.crucible', 'config.yaml');
-  writeFileSync(config, `${readFileSync(config, 'utf8')}sandbox: false\n`);
   execFileSync('git', ['add', '-A'], { cwd: dir, env });
   execFileSync('git', ['commit', '-qm', `${count} files`], { cwd: dir, env });
 }

@@ -14,8 +14,7 @@
  *
  * Prints a table and writes bench/results/sandbox-cost.json. Never run as a timed test.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -39,12 +38,7 @@ try {
   const projects = [];
   for (const agent of ['tuner', 'command']) {
     for (const sandbox of ['auto', 'false']) {
-      const dir = createBenchProject(path.join(tmp, `${agent}-${sandbox}`), { agent });
-      if (sandbox === 'false') {
-        const config = path.join(dir, '.crucible', 'config.yaml');
-        writeFileSync(config, `${readFileSync(config, 'utf8')}sandbox: false\n`);
-        execFileSync('git', ['commit', '-qam', 'no sandbox'], { cwd: dir, env });
-      }
+      const dir = createBenchProject(path.join(tmp, `${agent}-${sandbox}`), { agent, sandbox: sandbox === 'auto' });
       projects.push({ agent, sandbox, dir, trials: [] });
     }
   }

@@ -68,7 +68,7 @@ function main() {
   const results = {};
   try {
     for (const agent of options.agents) {
-      const sides = Object.entries(SIDES).map(([name, variable]) => ({ name, variable, projectDir: benchProject(path.join(tmp, `${agent}-${name.replace(' ', '-')}`), agent, options.sandbox), trials: [] }));
+      const sides = Object.entries(SIDES).map(([name, variable]) => ({ name, variable, projectDir: createBenchProject(path.join(tmp, `${agent}-${name.replace(' ', '-')}`), { agent, sandbox: options.sandbox }), trials: [] }));
       for (let block = 0; sides.some((s) => s.trials.length < options.trials); block++) {
         for (const side of [...sides.slice(block % sides.length), ...sides.slice(0, block % sides.length)]) {
           const count = Math.min(options.block, options.trials - side.trials.length);
@@ -105,15 +105,6 @@ function main() {
   log(`\nwrote ${path.relative(process.cwd(), file)}`);
 }
 
-/** The loop bench's project; with `sandbox: false` in its config where the sandbox is off. */
-function benchProject(dir, agent, sandbox) {
-  const projectDir = createBenchProject(dir, { agent });
-  if (sandbox) return projectDir;
-  const config = path.join(projectDir, '.crucible', 'config.yaml');
-  writeFileSync(config, `${readFileSync(config, 'utf8')}sandbox: false\n`);
-  execFileSync('git', ['commit', '-qam', 'no sandbox'], { cwd: projectDir, env: { ...process.env, ...benchGitEnv } });
-  return projectDir;
-}
 
 function summarise(trials) {
   const of = (key) => round(median(trials.map((t) => t[key])), 2);

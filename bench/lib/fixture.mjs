@@ -88,13 +88,14 @@ const AGENTS = {
 
 /**
  * Writes the project into `dir` (created) and commits it on branch main. `agent`: tuner (default),
- * command, api or claude-code (with `baseUrl`).
+ * command, api or claude-code (with `baseUrl`); `sandbox: false` turns the experiment's sandbox off
+ * (default: the config's `auto`).
  */
-export function createBenchProject(dir, { agent = 'tuner', baseUrl } = {}) {
+export function createBenchProject(dir, { agent = 'tuner', baseUrl, sandbox = true } = {}) {
   mkdirSync(path.join(dir, '.crucible'), { recursive: true });
   const block = AGENTS[agent]({ baseUrl });
   const config = block === null ? CONFIG : CONFIG.replace(/^agent:\n(?: {2}.*\n)*/m, block);
-  writeFileSync(path.join(dir, '.crucible', 'config.yaml'), config);
+  writeFileSync(path.join(dir, '.crucible', 'config.yaml'), sandbox ? config : `${config}sandbox: false\n`);
   writeFileSync(path.join(dir, '.crucible', 'program.md'), 'Lower the loss by tuning the constants in params.txt.\n');
   writeFileSync(path.join(dir, 'params.txt'), PARAMS);
   writeFileSync(path.join(dir, 'score.awk'), SCORE);

@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import path from 'node:path';
 import vm from 'node:vm';
@@ -31,6 +31,8 @@ export function useCompileCache(cliDir: string): void {
   const cacheRoot = path.join(cliDir, '.compile-cache');
   const official = (Module as unknown as { enableCompileCache?: (dir: string) => unknown }).enableCompileCache;
   if (typeof official === 'function') {
+    // Node checks its cache against the source itself; the folder is held to the same rule as below.
+    if (existsSync(cacheRoot) && !trustedFolder(cacheRoot, cliDir)) return;
     try {
       official(cacheRoot);
     } catch {

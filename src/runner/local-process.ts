@@ -87,7 +87,6 @@ export class GroupEnding {
   }
 }
 
-
 /** Waits for the output streams to end, for drainMs at most (a stray may hold them), then closes them. */
 export async function drainOutput(streams: readonly Readable[]): Promise<void> {
   let drainTimer: NodeJS.Timeout | undefined;

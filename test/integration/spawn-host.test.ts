@@ -342,7 +342,7 @@ describe.skipIf(process.platform !== 'linux' || findPython() === null)('the Pyth
 });
 
 describe.skipIf(process.platform !== 'linux')('the spawn host of a run (decisions 68)', () => {
-  it('a run that fails while it opens leaves no spawn host behind (the host starts first)', async () => {
+  it('a run that fails while it opens leaves no spawn host behind', async () => {
     const { startRun } = await import('../../src/loop/start-run.js');
     // A git repository with no .crucible/config.yaml: the run fails while it opens.
     const repo = makeGitRepo({ 'a.txt': 'a\n' });
