@@ -45,7 +45,7 @@ try {
     builds.before = buildCommit(repoRoot, options.base, path.join(tmp, 'base'));
   }
   builds[options.base ? 'after' : 'current'] = cli;
-  log(`crucible start-up: ${machine.node}, ${machine.platform}, ${machine.cpus} CPUs (${machine.cpuModel}); ${options.runs} runs each, interleaved`);
+  log(`crucible start-up: ${machine.node}, ${machine.platform}, ${machine.cpus} CPUs (${machine.cpuModel}); ${options.runs} runs each, interleaved; NODE_EXTRA_CA_CERTS ${env.NODE_EXTRA_CA_CERTS === undefined ? 'unset' : 'set'}`);
   const loadBefore = loadAverage();
   const pressureBefore = cpuPressure();
   const result = await measureStartup({ builds, dir: path.join(tmp, 'project'), env, runs: options.runs, log });

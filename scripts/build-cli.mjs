@@ -22,7 +22,7 @@
  *
  * --meta prints which source files each output chunk holds (what a command loads).
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'rolldown';
@@ -50,6 +50,39 @@ const lazyChildProcessInCommander = {
     return { code: code.replace(eager, lazy), map: null };
   },
 };
+
+/**
+ * The entry starts as a POSIX shell script that execs Node on itself: each line below is a shell
+ * command to sh and, to Node, a string followed by a comment (`':' //;`). It lets the read
+ * commands start without NODE_EXTRA_CA_CERTS, which Node 20 reads, with its own bundled roots,
+ * as it starts, before any of crucible runs: about 40 ms of every start where the variable is set
+ * (nodejs/node#40524), more than the rest of `crucible status`. Those commands open no TLS
+ * connection and start no process. The value is handed on in CRUCIBLE_HELD_EXTRA_CA_CERTS, and
+ * launch.ts puts it back in the environment at once: only Node's start skips it. Every other
+ * command (run, validate, wizard, postmortem --ai, ...) starts as before. No shell variable is
+ * set but the one handed on: the argument walk is a function of its own arguments.
+ * `node dist/cli/main.js` runs the file as JavaScript, with nothing stripped.
+ */
+const SHELL_LAUNCHER = [
+  '#!/bin/sh',
+  `':' //; crucible_reads_only() { while [ $# -gt 0 ]; do case $1 in -C|--project-dir) [ $# -gt 1 ] && shift ;; -h|--help|-V|--version|status|history|compare|help) return 0 ;; -*) ;; *) return 1 ;; esac; shift; done; return 0; }`,
+  `':' //; if [ -n "\${NODE_EXTRA_CA_CERTS+set}" ] && crucible_reads_only "$@"; then CRUCIBLE_HELD_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS; export CRUCIBLE_HELD_EXTRA_CA_CERTS; unset NODE_EXTRA_CA_CERTS; fi`,
+  `':' //; exec node "$0" "$@"`,
+];
+
+function useShellLauncher(entry) {
+  const code = readFileSync(entry, 'utf8');
+  const hashbang = '#!/usr/bin/env node\n';
+  if (!code.startsWith(hashbang)) throw new Error(`${entry} does not start with ${hashbang.trim()}: the launcher cannot replace it`);
+  writeFileSync(entry, `${SHELL_LAUNCHER.join('\n')}\n${code.slice(hashbang.length)}`);
+  // The lines added shift the generated code down: so do its source map's lines (one ';' each).
+  const mapFile = `${entry}.map`;
+  const map = JSON.parse(readFileSync(mapFile, 'utf8'));
+  map.mappings = `${';'.repeat(SHELL_LAUNCHER.length - 1)}${map.mappings}`;
+  writeFileSync(mapFile, JSON.stringify(map));
+  // Run as the installed command is (npm links it and marks it executable): directly.
+  chmodSync(entry, 0o755);
+}
 
 const result = await build({
   // The entry turns V8's code cache on, then imports src/cli/main.ts: a chunk, so that the
@@ -83,6 +116,7 @@ const result = await build({
 
 // The nearest package.json decides how Node reads a .js file: these are CommonJS.
 mkdirSync(outDir, { recursive: true });
+useShellLauncher(path.join(outDir, 'main.js'));
 writeFileSync(path.join(outDir, 'package.json'), `${JSON.stringify({ type: 'commonjs' })}\n`);
 
 if (process.argv.includes('--meta')) {
@@ -95,3 +129,4 @@ if (process.argv.includes('--meta')) {
     process.stdout.write(`${chunk.fileName} (${Math.round(chunk.code.length / 1024)} KiB${chunk.isDynamicEntry ? ', loaded on demand' : ''}): ${own.length} source files; packages: ${[...packages].join(', ') || 'none'}; imports: ${[...chunk.imports, ...chunk.dynamicImports.map((d) => `${d} (dynamic)`)].join(', ') || 'none'}\n`);
   }
 }
+

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createBenchProject } from './fixture.mjs';
@@ -18,6 +18,11 @@ import { median, percentile, round } from './stats.mjs';
  * from other processes falls on all of them alike. Wall time is the figure; the children's CPU
  * time (Linux, 10 ms ticks) is kept too, because on a shared machine it varies less. A build is a
  * CLI path, or { cli, env } for the same CLI run with other variables.
+ *
+ * Each command is started as the installed `crucible` is: its file executed, its first line
+ * saying how (`#!/usr/bin/env node` before issue 12's shell launcher, `#!/bin/sh` since), so the
+ * `node` on PATH runs it. What that launcher saves depends on NODE_EXTRA_CA_CERTS (Node reads it
+ * as it starts): whether it is set is part of the figures (`caCertsSet`).
  */
 
 /** The commands timed, in the order of the table. `null` args: bare Node. */
@@ -53,6 +58,8 @@ export function buildCommit(repoRoot, ref, dir) {
 export async function measureStartup({ builds, dir, env, runs = 15, trials = 20, log = () => {} }) {
   const project = createBenchProject(dir);
   const names = Object.keys(builds);
+  // npm marks the installed file executable; a build's dist/ may not be.
+  for (const name of names) chmodSync(buildOf(builds[name], env).cli, 0o755);
   const first = builds[names[0]];
   // Records to read: `trials` trials of the tuner, then one resumable run per build for `run`.
   runCli(buildOf(first, env), ['run', '-t', 'bench', '-n', String(trials), '--no-interactive'], project);
@@ -80,7 +87,7 @@ export async function measureStartup({ builds, dir, env, runs = 15, trials = 20,
   }
 
   const bare = summarize(samples.get(`node|node -e 0`));
-  const result = { runs, project_trials: trials, node_ms: bare, builds: {} };
+  const result = { runs, project_trials: trials, node_extra_ca_certs: env.NODE_EXTRA_CA_CERTS === undefined ? 'unset' : 'set', started_as: 'the CLI file executed, as installed', node_ms: bare, builds: {} };
   for (const name of names) {
     const { cli, env: buildEnv } = buildOf(builds[name], {});
     // Counted after the timings: the shim costs a shell start per git process.
@@ -106,10 +113,10 @@ function runTag(build) {
 async function timeJob(job, builds, project, baseEnv) {
   const { cli, env } = job.build === undefined ? { cli: null, env: baseEnv } : buildOf(builds[job.build], baseEnv);
   if (job.command.args === 'run') return timeFirstTrial(cli, runTag(job.build), project, env);
-  const args = job.command.args === null ? ['-e', '0'] : [cli, ...job.command.args];
+  const [file, args] = job.command.args === null ? [process.execPath, ['-e', '0']] : [cli, job.command.args];
   const cpuBefore = childrenCpuMs();
   const start = performance.now();
-  const result = spawnSync(process.execPath, args, { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  const result = spawnSync(file, args, { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
   const wall = performance.now() - start;
   if (result.status !== 0) throw new Error(`${job.key} exited with ${result.status}: ${result.stderr.trim()}`);
   const cpuAfter = childrenCpuMs();
@@ -123,7 +130,7 @@ async function timeJob(job, builds, project, baseEnv) {
  */
 function runOneTrial(cli, tag, project, env, atFirstTrial) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, 'run', '-t', tag, '-n', '1', '--json', '--no-interactive'], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cli, ['run', '-t', tag, '-n', '1', '--json', '--no-interactive'], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let found = null;
     let buffered = '';
     let stderr = '';

@@ -8,5 +8,13 @@ import { useCompileCache } from './compile-cache.js';
  * V8's code cache on before the command's code is compiled, then loads that code (src/cli/main.ts,
  * a chunk like every other). Kept this small because this file itself is compiled without a cache.
  */
+// The installed command's shell lines (scripts/build-cli.mjs) start the read commands without
+// NODE_EXTRA_CA_CERTS, which Node reads as it starts: it goes back at once, so that whatever this
+// process starts, and crucible itself, see the environment as the user set it.
+const heldCaCerts = process.env['CRUCIBLE_HELD_EXTRA_CA_CERTS'];
+if (heldCaCerts !== undefined) {
+  delete process.env['CRUCIBLE_HELD_EXTRA_CA_CERTS'];
+  process.env['NODE_EXTRA_CA_CERTS'] ??= heldCaCerts;
+}
 useCompileCache(path.dirname(fileURLToPath(import.meta.url)));
 void import('./main.js');

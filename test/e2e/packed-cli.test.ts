@@ -257,3 +257,65 @@ describe('a run of the tuner on a tiny project', () => {
     expect(readFileSync(path.join(project, 'notes.txt'), 'utf8')).toBe('my notes\n');
   });
 });
+
+describe('the installed command and NODE_EXTRA_CA_CERTS', () => {
+  let probe: string;
+  let seen: string;
+  const caFile = '/nonexistent/extra-ca.pem';
+
+  beforeAll(() => {
+    // Loaded by Node before crucible's own code (NODE_OPTIONS=--require): it records the
+    // environment Node started with, and the one crucible leaves at its exit.
+    probe = path.join(tmp, 'env-probe.cjs');
+    seen = path.join(tmp, 'env-seen.json');
+    writeFileSync(
+      probe,
+      `const pick = () => ({ ca: process.env.NODE_EXTRA_CA_CERTS ?? null, held: process.env.CRUCIBLE_HELD_EXTRA_CA_CERTS ?? null });
+const atStart = pick();
+process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(seen)}, JSON.stringify({ atStart, atExit: pick() })));
+`,
+    );
+  });
+
+  async function startedWith(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ result: CliResult; atStart: unknown; atExit: unknown }> {
+    rmSync(seen, { force: true });
+    const saved = cliEnv;
+    cliEnv = { ...cliEnv, ...env, NODE_OPTIONS: `--require ${probe}` };
+    try {
+      const result = await runCli(tmp, ...args);
+      const { atStart, atExit } = JSON.parse(readFileSync(seen, 'utf8')) as { atStart: unknown; atExit: unknown };
+      return { result, atStart, atExit };
+    } finally {
+      cliEnv = saved;
+    }
+  }
+
+  it('starts the read commands without it, and gives it back to the environment at once', async () => {
+    const project = path.join(tmp, 'tiny');
+    for (const args of [['--help'], ['--version'], ['-C', project, 'status'], ['-v', '--project-dir', project, 'history'], ['help', 'run']]) {
+      const { result, atStart, atExit } = await startedWith({ NODE_EXTRA_CA_CERTS: caFile }, ...args);
+      expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(0);
+      // Node reads the file as it starts: a missing one gets a warning, which these never print.
+      expect(result.stderr, args.join(' ')).not.toMatch(/extra certs/);
+      expect(atStart, args.join(' ')).toEqual({ ca: null, held: caFile });
+      expect(atExit, args.join(' ')).toEqual({ ca: caFile, held: null });
+    }
+  });
+
+  it('starts every other command with it, as Node would', async () => {
+    for (const args of [['run', '--help'], ['validate', '--help'], ['postmortem', '--help'], ['-C', 'status', 'wizard', '--help']]) {
+      const { atStart, atExit } = await startedWith({ NODE_EXTRA_CA_CERTS: caFile }, ...args);
+      expect(atStart, args.join(' ')).toEqual({ ca: caFile, held: null });
+      expect(atExit, args.join(' ')).toEqual({ ca: caFile, held: null });
+    }
+  });
+
+  it('adds nothing to the environment where it is not set, and passes every argument as it is', async () => {
+    const { atStart, atExit } = await startedWith({ NODE_EXTRA_CA_CERTS: undefined }, 'status');
+    expect(atStart).toEqual({ ca: null, held: null });
+    expect(atExit).toEqual({ ca: null, held: null });
+    const odd = await runCli(tmp, '-C', path.join(tmp, 'tiny'), 'status', '--tag', 'two "words" $HOME *');
+    expect(odd.code).toBe(2);
+    expect(odd.stderr).toContain('invalid run tag "two \\"words\\" $HOME *"');
+  });
+});
