@@ -65,7 +65,7 @@ const lazyChildProcessInCommander = {
  */
 const SHELL_LAUNCHER = [
   '#!/bin/sh',
-  `':' //; crucible_reads_only() { while [ $# -gt 0 ]; do case $1 in -C|--project-dir) [ $# -gt 1 ] && shift ;; -h|--help|-V|--version|status|history|compare|help) return 0 ;; -*) ;; *) return 1 ;; esac; shift; done; return 0; }`,
+  `':' //; crucible_reads_only() { while [ "$#" -gt 0 ]; do case $1 in -C|--project-dir) [ "$#" -gt 1 ] && shift ;; -h|--help|-V|--version|status|history|compare|help) return 0 ;; -*) ;; *) return 1 ;; esac; shift; done; return 0; }`,
   `':' //; if [ -n "\${NODE_EXTRA_CA_CERTS+set}" ] && crucible_reads_only "$@"; then CRUCIBLE_HELD_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS; export CRUCIBLE_HELD_EXTRA_CA_CERTS; unset NODE_EXTRA_CA_CERTS; fi`,
   `':' //; exec node "$0" "$@"`,
 ];
