@@ -6,11 +6,12 @@
  * tsc has already written the library (dist/index.js, dist/<layer>/, .d.ts). Node resolves and
  * reads every ES module of an unbundled CLI one by one (246 files for `crucible run`, zod alone 95),
  * which was most of a read command's start-up. Here rolldown bundles the command into
- * dist/cli/main.js, a small entry (src/cli/launch.ts) that turns V8's code cache on and then
- * imports src/cli/main.ts, itself a chunk; each command's module, imported dynamically when the
- * command runs, becomes a chunk in dist/cli/chunks/, so `--help` loads two files and `status` a
- * few. Every chunk's name holds its content's hash, which the code cache relies on
- * (src/cli/compile-cache.ts); the cache's folder, dist/cli/.compile-cache/, goes with the rest.
+ * dist/cli/main.js (behind a few shell lines: SHELL_LAUNCHER below), a small entry
+ * (src/cli/launch.ts) that turns V8's code cache on and then imports src/cli/main.ts, itself a
+ * chunk; each command's module, imported dynamically when the command runs, becomes a chunk in
+ * dist/cli/chunks/, so `--help` loads two files and `status` a few. Every chunk's name holds its
+ * content's hash, which the code cache relies on (src/cli/compile-cache.ts); the cache's folder,
+ * dist/cli/.compile-cache/, goes with the rest.
  *
  * The bundle is CommonJS (dist/cli/package.json says so; the package is ESM): Node starts its ES
  * module loader only when something is imported, and that start cost `--help` and `status` about
@@ -129,4 +130,3 @@ if (process.argv.includes('--meta')) {
     process.stdout.write(`${chunk.fileName} (${Math.round(chunk.code.length / 1024)} KiB${chunk.isDynamicEntry ? ', loaded on demand' : ''}): ${own.length} source files; packages: ${[...packages].join(', ') || 'none'}; imports: ${[...chunk.imports, ...chunk.dynamicImports.map((d) => `${d} (dynamic)`)].join(', ') || 'none'}\n`);
   }
 }
-

@@ -22,7 +22,7 @@ import { median, percentile, round } from './stats.mjs';
  * Each command is started as the installed `crucible` is: its file executed, its first line
  * saying how (`#!/usr/bin/env node` before issue 12's shell launcher, `#!/bin/sh` since), so the
  * `node` on PATH runs it. What that launcher saves depends on NODE_EXTRA_CA_CERTS (Node reads it
- * as it starts): whether it is set is part of the figures (`caCertsSet`).
+ * as it starts): whether it is set is part of the figures (`node_extra_ca_certs`).
  */
 
 /** The commands timed, in the order of the table. `null` args: bare Node. */
