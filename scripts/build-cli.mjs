@@ -57,8 +57,8 @@ const lazyChildProcessInCommander = {
  * command to sh and, to Node, a string followed by a comment (`':' //;`). It lets the read
  * commands start without NODE_EXTRA_CA_CERTS, which Node 20 reads, with its own bundled roots,
  * as it starts, before any of crucible runs: about 40 ms of every start where the variable is set
- * (nodejs/node#40524), more than the rest of `crucible status`. Those commands open no TLS
- * connection and start no process. The value is handed on in CRUCIBLE_HELD_EXTRA_CA_CERTS, and
+ * (nodejs/node#40524), more than the rest of `crucible status`. Those commands (and `postmortem`
+ * without `--ai`) open no TLS connection and start no process. The value is handed on in CRUCIBLE_HELD_EXTRA_CA_CERTS, and
  * launch.ts puts it back in the environment at once: only Node's start skips it. Every other
  * command (run, validate, wizard, postmortem --ai, ...) starts as before. No shell variable is
  * set but the one handed on: the argument walk is a function of its own arguments.
@@ -66,7 +66,7 @@ const lazyChildProcessInCommander = {
  */
 const SHELL_LAUNCHER = [
   '#!/bin/sh',
-  `':' //; crucible_reads_only() { while [ "$#" -gt 0 ]; do case $1 in -C|--project-dir) [ "$#" -gt 1 ] && shift ;; -h|--help|-V|--version|status|history|compare|help) return 0 ;; -*) ;; *) return 1 ;; esac; shift; done; return 0; }`,
+  `':' //; crucible_reads_only() { while [ "$#" -gt 0 ]; do case $1 in -C|--project-dir) [ "$#" -gt 1 ] && shift ;; -h|--help|-V|--version|status|history|compare|help) return 0 ;; postmortem) while [ "$#" -gt 0 ]; do [ "$1" = --ai ] && return 1; shift; done; return 0 ;; -*) ;; *) return 1 ;; esac; shift; done; return 0; }`,
   `':' //; if [ -n "\${NODE_EXTRA_CA_CERTS+set}" ] && crucible_reads_only "$@"; then CRUCIBLE_HELD_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS; export CRUCIBLE_HELD_EXTRA_CA_CERTS; unset NODE_EXTRA_CA_CERTS; fi`,
   `':' //; exec node "$0" "$@"`,
 ];

@@ -292,7 +292,7 @@ process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(seen)
 
   it('starts the read commands without it, and gives it back to the environment at once', async () => {
     const project = path.join(tmp, 'tiny');
-    for (const args of [['--help'], ['--version'], ['-C', project, 'status'], ['-v', '--project-dir', project, 'history'], ['help', 'run']]) {
+    for (const args of [['--help'], ['--version'], ['-C', project, 'status'], ['-v', '--project-dir', project, 'history'], ['help', 'run'], ['-C', project, 'postmortem', '--json']]) {
       const { result, atStart, atExit } = await startedWith({ NODE_EXTRA_CA_CERTS: caFile }, ...args);
       expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(0);
       // Node reads the file as it starts: a missing one gets a warning, which these never print.
@@ -303,7 +303,7 @@ process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(seen)
   });
 
   it('starts every other command with it, as Node would', async () => {
-    for (const args of [['run', '--help'], ['validate', '--help'], ['postmortem', '--help'], ['-C', 'status', 'wizard', '--help']]) {
+    for (const args of [['run', '--help'], ['validate', '--help'], ['postmortem', '--json', '--ai', '--help'], ['-C', 'status', 'wizard', '--help']]) {
       const { atStart, atExit } = await startedWith({ NODE_EXTRA_CA_CERTS: caFile }, ...args);
       expect(atStart, args.join(' ')).toEqual({ ca: caFile, held: null });
       expect(atExit, args.join(' ')).toEqual({ ca: caFile, held: null });
