@@ -187,7 +187,6 @@ function parseOptions(args) {
   return parsed;
 }
 
-
 function log(line) {
   process.stderr.write(`${line}\n`);
 }

@@ -22,7 +22,7 @@
  *
  * Writes bench/results/latest.json with the machine. Never run as a timed test.
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -220,9 +220,8 @@ function modelFigures(timed) {
 
 function timeStatus(projectDir) {
   const env = envIn('status');
-  // Started as the installed command is: the file executed (its first lines hold
-  // NODE_EXTRA_CA_CERTS back from a read command's start; decisions 69).
-  chmodSync(cliMain, 0o755);
+  // Started as the installed command is: the file executed, which the build marks executable
+  // (its first lines hold NODE_EXTRA_CA_CERTS back from a read command's start; decisions 69).
   // Interleaved warm-up, then the two medians one after the other on the same warm caches.
   timeCommand(process.execPath, ['-e', ''], { cwd: projectDir, env, runs: 2 });
   timeCommand(cliMain, ['status'], { cwd: projectDir, env, runs: 2 });

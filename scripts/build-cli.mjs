@@ -58,10 +58,11 @@ const lazyChildProcessInCommander = {
  * commands start without NODE_EXTRA_CA_CERTS, which Node 20 reads, with its own bundled roots,
  * as it starts, before any of crucible runs: about 40 ms of every start where the variable is set
  * (nodejs/node#40524), more than the rest of `crucible status`. Those commands (and `postmortem`
- * without `--ai`) open no TLS connection and start no process. The value is handed on in CRUCIBLE_HELD_EXTRA_CA_CERTS, and
- * launch.ts puts it back in the environment at once: only Node's start skips it. Every other
- * command (run, validate, wizard, postmortem --ai, ...) starts as before. No shell variable is
- * set but the one handed on: the argument walk is a function of its own arguments.
+ * without `--ai`) open no TLS connection and start no process. The value is handed on in
+ * CRUCIBLE_HELD_EXTRA_CA_CERTS, and launch.ts puts it back in the environment at once: only
+ * Node's start skips it. Every other command (run, validate, wizard, postmortem --ai, ...) starts
+ * as before. No shell variable is set but the one handed on: the argument walk is a function of
+ * its own arguments.
  * `node dist/cli/main.js` runs the file as JavaScript, with nothing stripped.
  */
 const SHELL_LAUNCHER = [

@@ -58,7 +58,8 @@ export function buildCommit(repoRoot, ref, dir) {
 export async function measureStartup({ builds, dir, env, runs = 15, trials = 20, log = () => {} }) {
   const project = createBenchProject(dir);
   const names = Object.keys(builds);
-  // npm marks the installed file executable; a build's dist/ may not be.
+  // npm marks the installed file executable, and so does the build since decisions 69; an older
+  // build's dist/ (a --base before it) is not.
   for (const name of names) chmodSync(buildOf(builds[name], env).cli, 0o755);
   const first = builds[names[0]];
   // Records to read: `trials` trials of the tuner, then one resumable run per build for `run`.
