@@ -208,8 +208,14 @@ export async function settleProposal(ctx: RunContext, state: RunState, p: Starte
 
   const files = verdict.files;
   const changeOf = new Map(changes.map((c) => [c.path, c]));
+  // The project folder holds the trial's parent unless an experiment runs there or it holds another
+  // commit (trials in flight): then the parent is read from git, and a file there may be crucible's.
+  const projectAtParent = state.head === parent && !state.projectBusy;
   // A file the agent adds must not land on an untracked file of the user's.
-  const clash = files.find((file) => changeOf.get(file)?.kind === 'added' && existsSync(path.join(ctx.projectDir, file)));
+  const clash = await findAsync(
+    files,
+    async (file) => changeOf.get(file)?.kind === 'added' && existsSync(path.join(ctx.projectDir, file)) && (projectAtParent || !(await worktree.holds(state.head, file))),
+  );
   if (clash) {
     const reason = `${clash} already exists in the project as a file that is not in git; crucible will not overwrite it. Choose another name.`;
     appendEvent(ctx.ledger, { type: 'guard', n: trial, outcome: 'violation', reason });
@@ -217,7 +223,8 @@ export async function settleProposal(ctx: RunContext, state: RunState, p: Starte
   }
   appendEvent(ctx.ledger, { type: 'guard', n: trial, outcome: 'ok', files });
 
-  const diff = diffTrialFiles(files, ctx.projectDir, worktree.root);
+  const before = projectAtParent ? ctx.projectDir : await worktree.filesAt(parent, files);
+  const diff = before !== null ? diffTrialFiles(files, before, worktree.root) : await worktree.diff(files);
   writeTrialArtifact(ctx.paths, trial, 'diff.patch', diff);
   const description = rawDescription || describeDiff(files, diff);
 
@@ -237,4 +244,10 @@ export async function settleProposal(ctx: RunContext, state: RunState, p: Starte
     kind: 'committed',
     trial: { trial, sha, parent, base: parent, baseMetric: p.parentMetric, description, files, agentMs, usage, startedAt, diff: compactDiff(diff) },
   };
+}
+
+/** The first of `items` that `test` holds for, tested one at a time in order. */
+async function findAsync<T>(items: readonly T[], test: (item: T) => Promise<boolean>): Promise<T | undefined> {
+  for (const item of items) if (await test(item)) return item;
+  return undefined;
 }

@@ -56,6 +56,14 @@ export interface AgentWorktree {
   /** Unified diff of those changes (all, or only `paths`), new files included. */
   diff(paths?: readonly string[]): Promise<string>;
   /**
+   * What each of `paths` (project-relative) holds at `commit`, read in process: its bytes, or null
+   * where the commit holds no such file. Null when git alone can read one of them (a packed or
+   * large blob, a link, settings under which crucible leaves commits to git).
+   */
+  filesAt(commit: string, paths: readonly string[]): Promise<Map<string, Buffer | null> | null>;
+  /** Whether `commit` holds a file or a link at `file` (project-relative). */
+  holds(commit: string, file: string): Promise<boolean>;
+  /**
    * Commits the agent's changes to `paths` (project-relative) on the worktree's detached HEAD and
    * returns the new commit's sha. The worktree is then clean at that commit. Nothing in the
    * project changes: the loop moves the run branch there itself.
@@ -293,6 +301,25 @@ class GitAgentWorktree implements AgentWorktree {
       else if (copied.has(change.path)) parts.push(`diff --git a/${change.path} b/${change.path}\n# read-only copy ${change.kind}\n`);
     }
     return parts.join('');
+  }
+
+  async filesAt(commit: string, paths: readonly string[]): Promise<Map<string, Buffer | null> | null> {
+    const committer = await this.openCommitter();
+    if (committer === null) return null;
+    const out = new Map<string, Buffer | null>();
+    for (const file of paths) {
+      const content = await committer.fileAt(commit, this.topRelative(file));
+      if (content === undefined) return null;
+      out.set(file, content);
+    }
+    return out;
+  }
+
+  async holds(commit: string, file: string): Promise<boolean> {
+    const known = await (await this.openCommitter())?.fileAt(commit, this.topRelative(file));
+    if (known !== undefined) return known !== null;
+    const listed = await this.git.run(['--literal-pathspecs', 'ls-tree', '--full-tree', '--name-only', commit, '--', this.topRelative(file)], { allowFail: true });
+    return listed.exitCode === 0 && listed.stdout.trim() !== '';
   }
 
   async commit(paths: readonly string[], message: string): Promise<string> {

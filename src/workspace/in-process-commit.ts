@@ -197,6 +197,27 @@ export class InProcessCommitter {
     }
   }
 
+  /**
+   * What `commit` holds at `topPath` (from the top of the repository): the file's bytes, read in
+   * process; null when it holds no file there; undefined when only git can tell (a link, a
+   * submodule, a blob packed or too large to read here).
+   */
+  async fileAt(commit: string, topPath: string): Promise<Buffer | null | undefined> {
+    const root = SHA1.test(commit) ? await this.treeOf(commit) : null;
+    if (root === null) return undefined;
+    let tree: Tree = root;
+    const names = topPath.split('/');
+    for (const [i, name] of names.entries()) {
+      const entry: TreeEntry | undefined = tree.get(name);
+      if (entry === undefined) return null;
+      if (i === names.length - 1) return FILE_MODES.has(entry.mode) ? (readBlob(this.objectsDir, entry.sha) ?? undefined) : entry.mode === TREE_MODE ? null : undefined;
+      if (entry.mode !== TREE_MODE) return null;
+      if (entry.tree === undefined) return undefined;
+      tree = entry.tree;
+    }
+    return undefined;
+  }
+
   /** The root tree of `commit`: remembered, else read with one `git ls-tree`. */
   private async treeOf(commit: string): Promise<Tree | null> {
     const known = rememberedTree(commit);

@@ -28,21 +28,23 @@ const CONTEXT = 3;
 const CHUNK = 64 * 1024;
 const BINARY_SNIFF_BYTES = 8192;
 
-/** The unified diff of `files` (paths relative to both roots) from `beforeRoot` to `afterRoot`. */
-export function diffTrialFiles(files: readonly string[], beforeRoot: string, afterRoot: string, limits: Partial<TrialDiffLimits> = {}): string {
+/**
+ * The unified diff of `files` (paths relative to both sides) from `before` to `afterRoot`.
+ * `before`: a folder, or each file's content as its commit holds it (null: not there).
+ */
+export function diffTrialFiles(files: readonly string[], before: string | ReadonlyMap<string, Buffer | null>, afterRoot: string, limits: Partial<TrialDiffLimits> = {}): string {
   const bounds = { ...TRIAL_DIFF_LIMITS, ...limits };
   let out = '';
   for (const file of files) {
-    let part = diffFile(file, path.join(beforeRoot, file), path.join(afterRoot, file), bounds);
+    const source = typeof before === 'string' ? openFile(path.join(before, file)) : inMemory(before.get(file) ?? null);
+    let part = diffFile(file, source, openFile(path.join(afterRoot, file)), bounds);
     if (out.length + part.length > bounds.maxDiffBytes) part = summary(file, `left out: the trial's diff is limited to ${formatBytes(bounds.maxDiffBytes)}`);
     out += part;
   }
   return out;
 }
 
-function diffFile(file: string, beforePath: string, afterPath: string, bounds: TrialDiffLimits): string {
-  const before = openFile(beforePath);
-  const after = openFile(afterPath);
+function diffFile(file: string, before: OpenFile | null, after: OpenFile | null, bounds: TrialDiffLimits): string {
   try {
     if (!before && !after) return '';
     if (isBinary(before) || isBinary(after)) {
@@ -58,14 +60,26 @@ function diffFile(file: string, beforePath: string, afterPath: string, bounds: T
     const hunks = diffHunks(textA, textB, { context: CONTEXT, firstLine: span.firstLine });
     return `${[`diff --git a/${file} b/${file}`, `--- a/${file}`, `+++ b/${file}`, ...hunks].join('\n')}\n`;
   } finally {
-    if (before) closeSync(before.fd);
-    if (after) closeSync(after.fd);
+    before?.close();
+    after?.close();
   }
 }
 
+/** One side of a file's diff: a file on disk, or content held in memory. */
 interface OpenFile {
-  fd: number;
   size: number;
+  /** Reads up to `length` bytes at `position` into `buffer`; how many. */
+  read(buffer: Buffer, offset: number, length: number, position: number): number;
+  close(): void;
+}
+
+function inMemory(content: Buffer | null): OpenFile | null {
+  if (content === null) return null;
+  return {
+    size: content.length,
+    read: (buffer, offset, length, position) => content.copy(buffer, offset, position, Math.min(content.length, position + length)),
+    close: () => undefined,
+  };
 }
 
 function openFile(file: string): OpenFile | null {
@@ -80,7 +94,7 @@ function openFile(file: string): OpenFile | null {
     closeSync(fd);
     return null;
   }
-  return { fd, size: info.size };
+  return { size: info.size, read: (buffer, offset, length, position) => readSync(fd, buffer, offset, length, position), close: () => closeSync(fd) };
 }
 
 /**
@@ -99,8 +113,8 @@ function differingSpan(a: OpenFile, b: OpenFile): { identical: boolean; start: n
   let common = 0;
   while (common < shorter) {
     const n = Math.min(CHUNK, shorter - common);
-    readExactly(a.fd, bufA, n, common);
-    readExactly(b.fd, bufB, n, common);
+    readExactly(a, bufA, n, common);
+    readExactly(b, bufB, n, common);
     let same = bufA.subarray(0, n).equals(bufB.subarray(0, n)) ? n : 0;
     while (same < n && bufA[same] === bufB[same]) same++;
     for (let i = bufA.indexOf(10); i !== -1 && i < same; i = bufA.indexOf(10, i + 1)) {
@@ -122,8 +136,8 @@ function differingSpan(a: OpenFile, b: OpenFile): { identical: boolean; start: n
   const farBreaks: number[] = [];
   while (tail < room) {
     const n = Math.min(CHUNK, room - tail);
-    readExactly(a.fd, bufA, n, a.size - tail - n);
-    readExactly(b.fd, bufB, n, b.size - tail - n);
+    readExactly(a, bufA, n, a.size - tail - n);
+    readExactly(b, bufB, n, b.size - tail - n);
     let same = bufA.subarray(0, n).equals(bufB.subarray(0, n)) ? n : 0;
     while (same < n && bufA[n - 1 - same] === bufB[n - 1 - same]) same++;
     for (let i = bufA.lastIndexOf(10, n - 1); i !== -1 && i >= n - same; i = i === 0 ? -1 : bufA.lastIndexOf(10, i - 1)) {
@@ -139,10 +153,10 @@ function differingSpan(a: OpenFile, b: OpenFile): { identical: boolean; start: n
   return { identical: false, start, endBefore: a.size - unread, endAfter: b.size - unread, firstLine: lines > CONTEXT ? lines - CONTEXT : 0 };
 }
 
-function readExactly(fd: number, buffer: Buffer, length: number, position: number): void {
+function readExactly(file: OpenFile, buffer: Buffer, length: number, position: number): void {
   let done = 0;
   while (done < length) {
-    const n = readSync(fd, buffer, done, length - done, position + done);
+    const n = file.read(buffer, done, length - done, position + done);
     if (n === 0) throw new Error('file shrank while it was read');
     done += n;
   }
@@ -150,7 +164,7 @@ function readExactly(fd: number, buffer: Buffer, length: number, position: numbe
 
 function readRange(file: OpenFile, from: number, to: number): Buffer {
   const buffer = Buffer.allocUnsafe(Math.max(0, to - from));
-  readExactly(file.fd, buffer, buffer.length, from);
+  readExactly(file, buffer, buffer.length, from);
   return buffer;
 }
 

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRun } from '../../src/loop/start-run.js';
 import { git } from '../helpers/git-repo.js';
@@ -52,6 +53,12 @@ describe('pipelining: the agent works while the experiment runs', () => {
     expect(git(p.dir, 'tag', '--list', 'failed/t/*')).toBe('');
     expect(git(p.dir, 'show', 'crucible/t:solution.js')).toContain('X = 60;');
     expect(findInconsistencies(p.dir, 't')).toEqual([]);
+    // Trial 2 was settled while trial 1's change was in the project folder: its diff is against
+    // its own parent, the baseline, not against what the project folder held then.
+    const diff = readFileSync(join(p.dir, '.crucible', 'runs', 't', 'trials', '2', 'diff.patch'), 'utf8');
+    expect(diff).toContain('-export const X = 1; // @tune');
+    expect(diff).toContain('+export const X = 40; // @tune');
+    expect(diff).not.toContain('X = 20;');
   });
 
   it('rebases a change made on an older incumbent and measures it on top of the new one', async () => {

@@ -128,3 +128,24 @@ describe('diffTrialFiles: a file rewritten entirely', () => {
     expect(applyWithGit(before, diffTrialFiles(['f.txt'], a, b))).toBe(after);
   });
 });
+
+describe('diffTrialFiles: the before side given as each file\'s content (its commit\'s)', () => {
+  it('gives the same diff as from a folder, for edits of big files, new files and binary ones', () => {
+    const edited = BIG.replace('line 10000\n', 'line ten thousand\n').replace('line 3\n', '');
+    const cases: [string | null, string | Buffer | null][] = [
+      [BIG, edited],
+      [null, 'a new file\n'],
+      ['gone\n', null],
+      ['text\n', Buffer.from([1, 0, 2])],
+    ];
+    for (const [before, after] of cases) {
+      const { a, b } = folders(before, after);
+      const fromFolder = diffTrialFiles(['f.txt'], a, b);
+      const inMemory = diffTrialFiles(['f.txt'], new Map([['f.txt', before === null ? null : Buffer.from(before)]]), b);
+      expect(inMemory).toBe(fromFolder);
+      expect(inMemory).not.toBe('');
+    }
+    const { b } = folders(null, edited);
+    expect(applyWithGit(BIG, diffTrialFiles(['f.txt'], new Map([['f.txt', Buffer.from(BIG)]]), b))).toBe(edited);
+  });
+});
