@@ -10,7 +10,7 @@ import type { RunContext, RunState } from './run-context.js';
  * always by compare-and-swap. Agent worktrees are not touched: each is reset to its proposal's
  * parent when it is next used.
  */
-export async function applyPlan(ctx: RunContext, state: RunState, plan: Plan): Promise<void> {
+export async function applyPlan(ctx: RunContext, state: RunState, plan: Plan, options: { lazyReturn?: boolean } = {}): Promise<void> {
   switch (plan.kind) {
     case 'none':
       return;
@@ -30,6 +30,13 @@ export async function applyPlan(ctx: RunContext, state: RunState, plan: Plan): P
       if (plan.tag && ctx.config.git.tag_failed) tags.push({ name: `failed/${ctx.tag}/${plan.trial}`, sha: plan.sha });
       // A node off the run branch is reachable only through this tag (git gc keeps it).
       if (plan.node) tags.push({ name: `node/${ctx.tag}/${plan.trial}`, sha: plan.sha });
+      if (plan.move && state.head !== plan.to && options.lazyReturn === true && !state.pendingReturn) {
+        // The project folder stays at the trial until it next moves, which then goes straight on
+        // to the next change: one move of the files, the index and the branch instead of two.
+        await setTags(ctx.git, tags, ctx.branchWatch);
+        state.pendingReturn = { trial: plan.trial, to: plan.to };
+        return;
+      }
       // The tags ride in the branch move's ref transaction: one git process where there were two.
       if (plan.move && state.head !== plan.to) await moveBack(ctx, state.head, plan.to, plan.trial, tags);
       else await setTags(ctx.git, tags, ctx.branchWatch);
@@ -42,6 +49,19 @@ export async function applyPlan(ctx: RunContext, state: RunState, plan: Plan): P
     default:
       return checkExhaustive(plan);
   }
+}
+
+/**
+ * Takes the project folder back from a trial not kept, whose way back applyPlan left for later:
+ * when crucible would otherwise wait (an agent's turn), and before a run ends.
+ */
+export async function returnProject(ctx: RunContext, state: RunState): Promise<void> {
+  const pending = state.pendingReturn;
+  if (!pending) return;
+  await moveBack(ctx, state.head, pending.to, pending.trial, []);
+  appendEvent(ctx.ledger, { type: 'reset', n: pending.trial, to: pending.to });
+  state.head = pending.to;
+  state.pendingReturn = null;
 }
 
 /**

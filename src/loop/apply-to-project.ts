@@ -14,11 +14,13 @@ import type { RunContext, RunState } from './run-context.js';
  */
 export async function applyToProject(ctx: RunContext, state: RunState, t: CommittedTrial, sha: string): Promise<void> {
   await guardRunBranch(ctx, state, `before trial ${t.trial}'s experiment`);
-  appendEvent(ctx.ledger, { type: 'apply', n: t.trial, sha, files: t.files });
+  // A trial not kept may still be in the project folder: this move takes its way back with it.
+  appendEvent(ctx.ledger, { type: 'apply', n: t.trial, sha, files: t.files, ...(state.pendingReturn ? { from: state.head } : {}) });
   ctx.ledger.sync();
   try {
     await moveRunBranch(ctx.git, ctx.branch, state.head, sha, ctx.branchWatch);
     state.head = sha;
+    state.pendingReturn = null;
   } catch (error) {
     if (!(error instanceof GitError)) throw error;
     const reason = error.stderr.trim().split('\n')[0] ?? 'git read-tree failed';

@@ -8,7 +8,12 @@ import type { RunView } from '../store/fold-run.js';
  * nothing started.
  */
 export function expectedHeadAtResume(view: RunView, chain = true): string | null {
-  if (view.trials.length === 0 || view.inFlight.length > 0) return null;
+  return view.inFlight.length > 0 ? null : restingHead(view, chain);
+}
+
+/** Where the run branch rests between trials, by the trials the ledger recorded (those in flight aside); null before any. */
+export function restingHead(view: RunView, chain = true): string | null {
+  if (view.trials.length === 0) return null;
   // Beyond greedy the tree has many kept nodes and the branch points at the best of them.
   if (!chain) return view.incumbent?.commit || (view.trials.at(-1)?.parent ?? null);
   const kept = view.trials.filter((t) => (t.outcome === 'keep' || t.outcome === 'baseline') && t.commit !== '');

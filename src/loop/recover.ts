@@ -211,12 +211,13 @@ async function removeStaleIndexLock(ctx: RunContext): Promise<void> {
  * content: crucible's, which the recovery restores. Any other uncommitted change to an editable
  * file is the user's, and must stop the run before the recovery measures or reverts anything.
  */
-export async function filesBeingApplied(git: Git, inFlight: readonly TrialNode[]): Promise<string[]> {
+export async function filesBeingApplied(git: Git, inFlight: readonly TrialNode[], alsoMoved: readonly string[] = []): Promise<string[]> {
   const ours: string[] = [];
   for (const { steps } of unfinishedTrials(inFlight)) {
     if (steps.applied === null) continue;
-    const { sha, files } = steps.applied;
-    for (const file of files) {
+    const { sha } = steps.applied;
+    // `alsoMoved`: a trial not kept that the move started from (decisions 71) changed these too.
+    for (const file of new Set([...steps.applied.files, ...alsoMoved])) {
       // Exactly the trial's content: ours. Anything else was written by someone else since.
       const same = await git.run(['--literal-pathspecs', 'diff', '--quiet', sha, '--', file], { allowFail: true });
       if (same.exitCode === 0) ours.push(file);

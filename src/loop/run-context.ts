@@ -73,4 +73,9 @@ export interface RunState {
   staged: readonly string[];
   /** Experiments running in the project folder (0 or 1): the protected-files check after an agent turn waits for them. */
   projectBusy: boolean;
+  /**
+   * A trial not kept whose commit the project folder still holds (`head`): its way back to `to`
+   * waits for the next move there, or for crucible to have nothing else to do (decisions 71).
+   */
+  pendingReturn?: { trial: number; to: string } | null;
 }

@@ -4,6 +4,7 @@ import type { ExperimentResult } from '../runner/run-experiment.js';
 import { inFlightViews } from '../prompt/agent-views.js';
 import { rebaseChange } from '../workspace/rebase-change.js';
 import { applyToProject, unmeasured } from './apply-to-project.js';
+import { returnProject } from './apply-plan.js';
 import { nextConfirmRun, settleConfirmRun, type Confirming } from './confirm.js';
 import { measure, measureRuns, runsOf, settleExperiment, type CommittedTrial, type Measurements, type Settled } from './evaluate-commit.js';
 import type { TrialSummary } from './events.js';
@@ -287,6 +288,14 @@ export async function runTrials(ctx: RunContext, state: RunState, options: Sched
       const event = done.shift();
       if (event) {
         await handle(event);
+        continue;
+      }
+      if (state.pendingReturn) {
+        // A trial not kept is still in the project folder. An agent that answers in this process
+        // (the tuner) is done after one turn of the event loop, and its change's move takes the
+        // way back with it; otherwise crucible would only wait, and goes back now (decisions 71).
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (done.length === 0) await returnProject(ctx, state);
         continue;
       }
       if (tasks.size === 0 && queue.length === 0) break;

@@ -27,6 +27,8 @@ import { openRun, refuseDirtyEditable } from './open-run.js';
 import { evaluationInputs, findProjectFile, readInstructions, readSystemPrompt } from './project-files.js';
 import { watchProtectedFiles } from './protected-files.js';
 import { filesBeingApplied, recoverUnfinishedTrials } from './recover.js';
+import { returnLeftTrial, trialLeftInProject } from './return-left-trial.js';
+import { returnProject } from './apply-plan.js';
 import { adaptiveTrialsInFlight, fixedTrialsInFlight } from './trials-in-flight.js';
 import type { RunContext, RunState } from './run-context.js';
 import type { AgentLane } from './proposal.js';
@@ -173,7 +175,10 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
 
     // Before the recovery measures or reverts a commit: a change the user made to an editable file
     // since the crash would be measured as the trial's, or would block its revert.
-    await refuseDirtyEditable(git, config, await filesBeingApplied(git, view.inFlight));
+    const left = trialLeftInProject(view, state.head, measuresOnIncumbent(ctx.strategy));
+    const ours = await filesBeingApplied(git, view.inFlight, left?.files ?? []);
+    await refuseDirtyEditable(git, config, ours);
+    if (left !== null) reporter.notice?.(`Recovered: ${await returnLeftTrial(ctx, state, left, ours)}.`);
     // A resumed run goes on from where the ledger says it stopped, never from a commit nobody
     // measured (the user's, or an experiment's that committed).
     const expectedHead = expectedHeadAtResume(view, measuresOnIncumbent(ctx.strategy));
@@ -181,6 +186,8 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
       await guardRunBranch(ctx, { head: expectedHead, staged: state.staged }, 'since this run last stopped');
     }
     const recovered = await recoverUnfinishedTrials(ctx, state, view.inFlight, abortSignal);
+    // A trial the recovery measured and did not keep goes back before the incumbent is read.
+    await returnProject(ctx, state);
     for (const line of recovered.lines) reporter.notice?.(`Recovered: ${line}.`);
     // After the recovery the run branch is at the incumbent: nothing unmeasured is built upon.
     // With nothing to recover, HEAD, the staged paths and the editable files are what was just

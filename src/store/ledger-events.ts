@@ -99,6 +99,11 @@ export interface ApplyEvent extends Stamp {
   n: number;
   sha: string;
   files: string[];
+  /**
+   * Where the move starts when that is not the commit `sha` was made on: a trial not kept, whose
+   * way back this move takes with it (decisions 71). Said for whoever reads the ledger; nothing folds it.
+   */
+  from?: string;
 }
 /**
  * A command of the experiment started on `sha` (one for run, one for eval), with the handle its

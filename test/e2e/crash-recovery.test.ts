@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { git } from '../helpers/git-repo.js';
@@ -40,7 +40,9 @@ const WATCHED = ['evaluate.js', 'notes.txt', 'data/x.csv', 'package.json'];
 // The events of a kept and of a discarded trial (their order does not matter here: the run is
 // killed after each one in turn). A new event type makes the template check below fail.
 const KEEP_EVENTS = ['trial.start', 'agent.done', 'guard', 'apply', 'commit', 'run.start', 'run.done', 'decide', 'trial.end'];
-const DISCARD_EVENTS = [...KEEP_EVENTS.slice(0, -1), 'reset', 'trial.end'];
+// A trial not kept leaves the project folder at its commit until the next move (decisions 71): its
+// `reset` comes after its `trial.end`, as crucible goes back while the next agent works.
+const DISCARD_EVENTS = [...KEEP_EVENTS, 'reset'];
 
 let template: TinyProject;
 const projects: TinyProject[] = [];
@@ -94,14 +96,19 @@ async function killAndResume(event: string, plan: Record<number, AgentStep>, eva
   const killed = await runCli(project, ['run', '--tag', 't', '-n', '2'], { env: { CRUCIBLE_FAULT_KILL_AFTER: `${event}:2` } });
   expect(killed.signal, killed.stderr).toBe('SIGKILL');
   expect(ledgerEvents(project.dir, 't').at(-1)?.type).toBe(event);
-  if (event === 'trial.end') expect(eventTypesOf(project, 2)).toEqual([...(evaluated === 'keep' ? KEEP_EVENTS : DISCARD_EVENTS)].sort());
+  if (event === 'trial.end') expect(eventTypesOf(project, 2)).toEqual([...KEEP_EVENTS].sort());
+  const ended = event === 'trial.end' || event === 'reset';
   // The check below has teeth: a trial cut short is an inconsistency until a run reconciles it.
-  if (event !== 'trial.end') expect(findInconsistencies(project.dir, 't')).toContain('trial 2 started but never ended in the ledger');
+  if (!ended) expect(findInconsistencies(project.dir, 't')).toContain('trial 2 started but never ended in the ledger');
+  // Killed after a discard's record and before its way back: the branch is still at its commit.
+  const leftInProject = event === 'trial.end' && evaluated !== 'keep';
+  if (leftInProject) expect(findInconsistencies(project.dir, 't')).toContain('failed commit failed/t/2 is on crucible/t');
   const expected = expectedOutcome(project, evaluated);
 
   const resumed = await runCli(project, ['run', '--tag', 't', '-n', '2']);
   expect(resumed.code, resumed.stderr).toBe(0);
-  if (event !== 'trial.end') expect(resumed.stderr).toMatch(/Recovered: trial 2 /);
+  if (!ended) expect(resumed.stderr).toMatch(/Recovered: trial 2 /);
+  if (leftInProject) expect(resumed.stderr).toMatch(/Recovered: the project folder still held trial 2's change \(discard\); it is back at [0-9a-f]{7}\./);
 
   expect(findInconsistencies(project.dir, 't')).toEqual([]);
   expect(rowOf(project.dir, 't', 2)?.['status']).toBe(expected);
@@ -256,5 +263,72 @@ describe('SIGKILL in other trials', () => {
     expect(findInconsistencies(project.dir, 't')).toEqual([]);
     expect(readFilesOf(project.dir, WATCHED)).toEqual(before);
     expect(before['notes.txt']).toBe(USER_FILES['notes.txt']);
+  });
+});
+
+describe('SIGKILL as the next change moves in from a trial not kept (decisions 71)', () => {
+  // The tuner answers at once: a discarded trial's way back is taken by the next change's move,
+  // whose `apply` names where it starts. Seeded, so that two runs propose the same values.
+  const TUNER = ['agent:', '  type: tuner', '  tuner:', '    seed: 3'].join('\n');
+  function tunerProject(): TinyProject {
+    const config = ['name: tiny', 'files:', '  editable: [solution.js]', '  readonly: [package.json]', '  hidden: [evaluate.js]', 'commands:', '  run: node evaluate.js > run.log 2>&1', '  eval: cat run.log', 'metric:', '  name: score', '  direction: maximize', 'constraints:', '  max_retries: 50', TUNER, ''].join('\n');
+    const p = createTinyProject({ configText: config });
+    projects.push(p);
+    return p;
+  }
+
+  /** The first trial whose change moved in from a discarded one, in a run of 8 trials. */
+  async function firstMergedMove(): Promise<number> {
+    const probe = tunerProject();
+    const done = await runCli(probe, ['run', '--tag', 't', '-n', '8']);
+    expect(done.code, done.stderr).toBe(0);
+    expect(findInconsistencies(probe.dir, 't')).toEqual([]);
+    const apply = ledgerEvents(probe.dir, 't').find((e) => e.type === 'apply' && typeof e['from'] === 'string');
+    expect(apply, 'no change moved in from a discarded trial').toBeDefined();
+    const n = apply!.n as number;
+    // Its diff is against its parent, not against the discarded change the project folder held.
+    const parent = ledgerEvents(probe.dir, 't').find((e) => e.type === 'trial.start' && e.n === n)?.['parent'] as string;
+    const was = git(probe.dir, 'show', `${parent}:solution.js`).split('\n')[0];
+    const diff = readFileSync(path.join(probe.dir, '.crucible', 'runs', 't', 'trials', String(n), 'diff.patch'), 'utf8');
+    expect(diff).toContain(`\n-${was}\n`);
+    expect(git(probe.dir, 'show', `${apply!['from'] as string}:solution.js`).split('\n')[0]).not.toBe(was);
+    return n;
+  }
+
+  async function killAtMergedMove(): Promise<{ project: TinyProject; n: number; sha: string; from: string; before: Record<string, string | null> }> {
+    const n = await firstMergedMove();
+    const project = tunerProject();
+    const before = readFilesOf(project.dir, WATCHED);
+    const killed = await runCli(project, ['run', '--tag', 't', '-n', '8'], { env: { CRUCIBLE_FAULT_KILL_AFTER: `apply:${n}` } });
+    expect(killed.signal, killed.stderr).toBe('SIGKILL');
+    // The same proposals: the move was about to start from a discarded commit, where the branch still is.
+    const apply = ledgerEvents(project.dir, 't').at(-1);
+    expect(apply).toMatchObject({ type: 'apply', n, from: expect.stringMatching(/^[0-9a-f]{40}$/) });
+    const from = apply!['from'] as string;
+    expect(git(project.dir, 'rev-parse', 'crucible/t')).toBe(from);
+    expect(git(project.dir, 'rev-parse', `failed/t/${ledgerEvents(project.dir, 't').findLast((e) => e.type === 'trial.end' && (e['summary'] as { commit: string }).commit === from)?.n}`)).toBe(from);
+    return { project, n, sha: apply!['sha'] as string, from, before };
+  }
+
+  it('killed before the files moved: the branch goes back from the discarded commit, the trial is interrupted', async () => {
+    const { project, n, from, before } = await killAtMergedMove();
+    const resumed = await runCli(project, ['run', '--tag', 't', '-n', '1']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/Recovered: the project folder still held trial \d+'s change \(\w+\); it is back at/);
+    expect(rowOf(project.dir, 't', n)?.['status']).toBe('interrupted');
+    expect(git(project.dir, 'rev-parse', 'crucible/t')).not.toBe(from);
+    expect(findInconsistencies(project.dir, 't')).toEqual([]);
+    expect(readFilesOf(project.dir, WATCHED)).toEqual(before);
+  });
+
+  it('killed halfway: the file holds the new change, the branch the discarded one; the file is put back, the branch goes back', async () => {
+    const { project, n, sha, from, before } = await killAtMergedMove();
+    writeFileSync(path.join(project.dir, 'solution.js'), git(project.dir, 'show', `${sha}:solution.js`) + '\n');
+    const resumed = await runCli(project, ['run', '--tag', 't', '-n', '1']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(rowOf(project.dir, 't', n)?.['status']).toBe('interrupted');
+    expect(git(project.dir, 'rev-parse', 'crucible/t')).not.toBe(from);
+    expect(findInconsistencies(project.dir, 't')).toEqual([]);
+    expect(readFilesOf(project.dir, WATCHED)).toEqual(before);
   });
 });
