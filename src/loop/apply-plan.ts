@@ -10,7 +10,7 @@ import type { RunContext, RunState } from './run-context.js';
  * always by compare-and-swap. Agent worktrees are not touched: each is reset to its proposal's
  * parent when it is next used.
  */
-export async function applyPlan(ctx: RunContext, state: RunState, plan: Plan, options: { lazyReturn?: boolean } = {}): Promise<void> {
+export async function applyPlan(ctx: RunContext, state: RunState, plan: Plan, options: { returnLater?: { files: readonly string[] } } = {}): Promise<void> {
   switch (plan.kind) {
     case 'none':
       return;
@@ -30,11 +30,11 @@ export async function applyPlan(ctx: RunContext, state: RunState, plan: Plan, op
       if (plan.tag && ctx.config.git.tag_failed) tags.push({ name: `failed/${ctx.tag}/${plan.trial}`, sha: plan.sha });
       // A node off the run branch is reachable only through this tag (git gc keeps it).
       if (plan.node) tags.push({ name: `node/${ctx.tag}/${plan.trial}`, sha: plan.sha });
-      if (plan.move && state.head !== plan.to && options.lazyReturn === true && !state.pendingReturn) {
+      if (plan.move && state.head !== plan.to && options.returnLater && !state.pendingReturn) {
         // The project folder stays at the trial until it next moves, which then goes straight on
         // to the next change: one move of the files, the index and the branch instead of two.
         await setTags(ctx.git, tags, ctx.branchWatch);
-        state.pendingReturn = { trial: plan.trial, to: plan.to };
+        state.pendingReturn = { trial: plan.trial, to: plan.to, files: [...options.returnLater.files] };
         return;
       }
       // The tags ride in the branch move's ref transaction: one git process where there were two.
@@ -73,12 +73,21 @@ async function moveBack(ctx: RunContext, from: string, to: string, trial: number
   try {
     await moveRunBranch(ctx.git, ctx.branch, from, to, ctx.branchWatch, tags);
   } catch (error) {
-    const file = error instanceof GitError && error.lockFile === null ? /Entry '(.+)' (?:not uptodate|would be overwritten)/.exec(error.stderr)?.[1] : undefined;
-    if (file === undefined) throw error;
-    throw new ProjectError(`cannot move the run branch back after trial ${trial}: ${file} was changed in the project folder during the trial; the change is left as it is`, {
-      hints: [`Keep what you need of it (git diff -- ${file} shows it), then undo it (git checkout -- ${file}) and run again: the run goes on from trial ${trial}'s decision.`],
-    });
+    throw blockedReturn(error, trial) ?? error;
   }
+}
+
+/**
+ * Why a move that takes the project folder back from `trial` was refused, said in one line with
+ * what to do: a file of the trial someone changed there; null for any other failure.
+ * `files`: the trial's files, when the move also brought another change in.
+ */
+export function blockedReturn(error: unknown, trial: number, files?: readonly string[]): ProjectError | null {
+  const file = error instanceof GitError && error.lockFile === null ? /Entry '(.+)' (?:not uptodate|would be overwritten)/.exec(error.stderr)?.[1] : undefined;
+  if (file === undefined || (files !== undefined && !files.includes(file))) return null;
+  return new ProjectError(`cannot move the run branch back after trial ${trial}: ${file} was changed in the project folder during the trial; the change is left as it is`, {
+    hints: [`Keep what you need of it (git diff -- ${file} shows it), then undo it (git checkout -- ${file}) and run again: the run goes on from trial ${trial}'s decision.`],
+  });
 }
 
 function checkExhaustive(value: never): never {

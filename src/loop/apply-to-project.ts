@@ -1,6 +1,7 @@
 import { GitError, ProjectError } from '../errors.js';
 import { appendEvent } from '../store/ledger-events.js';
 import { moveRunBranch } from '../workspace/run-branch.js';
+import { blockedReturn } from './apply-plan.js';
 import type { CommittedTrial } from './evaluate-commit.js';
 import type { TrialSummary } from './events.js';
 import { finishTrial } from './finish-trial.js';
@@ -26,6 +27,10 @@ export async function applyToProject(ctx: RunContext, state: RunState, t: Commit
     const reason = error.stderr.trim().split('\n')[0] ?? 'git read-tree failed';
     // Nothing of the change reached the project: recorded without its commit.
     finishTrial(ctx, state, { ...unmeasured(ctx, state, t, 'interrupted', `could not apply the change to the project: ${reason}`), commit: '', files: [] });
+    // A file of the trial this move was taking the project back from: said as that trial's.
+    const returning = state.pendingReturn;
+    const blocked = returning ? blockedReturn(error, returning.trial, returning.files) : null;
+    if (blocked !== null) throw blocked;
     if (error.lockFile !== null) throw error; // a stale index.lock has its own hint
     throw new ProjectError(`cannot apply trial ${t.trial} to the project: ${reason}`, {
       hints: ['An editable file was probably changed outside crucible during the run. Commit or undo that change, then run again.'],

@@ -280,7 +280,7 @@ export async function recordDecision(
   // Greedy: a keep is the new incumbent. Beyond it a keep beats its own node, and the run branch
   // moves only to a node better than the best so far.
   const newBest = becomesIncumbent(ctx.strategy, state.best, metric, ctx.config.metric.direction);
-  await applyPlan(ctx, state, planFor(measured(t, slot, state), decision.outcome, metric, newBest), { lazyReturn: true });
+  await applyPlan(ctx, state, planFor(measured(t, slot, state), decision.outcome, metric, newBest), { returnLater: { files: t.files } });
   return finishTrial(ctx, state, { ...summaryOf(ctx, state, t, slot, decision.outcome, metric, runMs, detail), ...extra });
 }
 

@@ -77,5 +77,5 @@ export interface RunState {
    * A trial not kept whose commit the project folder still holds (`head`): its way back to `to`
    * waits for the next move there, or for crucible to have nothing else to do (decisions 71).
    */
-  pendingReturn?: { trial: number; to: string } | null;
+  pendingReturn?: { trial: number; to: string; files: readonly string[] } | null;
 }
