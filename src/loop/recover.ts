@@ -212,18 +212,23 @@ async function removeStaleIndexLock(ctx: RunContext): Promise<void> {
  * file is the user's, and must stop the run before the recovery measures or reverts anything.
  */
 export async function filesBeingApplied(git: Git, inFlight: readonly TrialNode[], alsoMoved: readonly string[] = []): Promise<string[]> {
-  const ours: string[] = [];
+  const ours = new Set<string>();
   for (const { steps } of unfinishedTrials(inFlight)) {
     if (steps.applied === null) continue;
-    const { sha } = steps.applied;
     // `alsoMoved`: a trial not kept that the move started from (decisions 71) changed these too.
-    for (const file of new Set([...steps.applied.files, ...alsoMoved])) {
-      // Exactly the trial's content: ours. Anything else was written by someone else since.
-      const same = await git.run(['--literal-pathspecs', 'diff', '--quiet', sha, '--', file], { allowFail: true });
-      if (same.exitCode === 0) ours.push(file);
-    }
+    for (const file of await filesHolding(git, steps.applied.sha, [...steps.applied.files, ...alsoMoved])) ours.add(file);
   }
-  return ours;
+  return [...ours];
+}
+
+/** Those of `files` that hold exactly what `sha` has there (absent where it has none): crucible's. Anything else was written by someone else. */
+export async function filesHolding(git: Git, sha: string, files: readonly string[]): Promise<string[]> {
+  const same: string[] = [];
+  for (const file of new Set(files)) {
+    const diff = await git.run(['--literal-pathspecs', 'diff', '--quiet', sha, '--', file], { allowFail: true });
+    if (diff.exitCode === 0) same.push(file);
+  }
+  return same;
 }
 
 /**

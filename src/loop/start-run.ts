@@ -26,7 +26,7 @@ import { runEveryStep } from './cleanup-steps.js';
 import { openRun, refuseDirtyEditable } from './open-run.js';
 import { evaluationInputs, findProjectFile, readInstructions, readSystemPrompt } from './project-files.js';
 import { watchProtectedFiles } from './protected-files.js';
-import { filesBeingApplied, recoverUnfinishedTrials } from './recover.js';
+import { filesBeingApplied, filesHolding, recoverUnfinishedTrials } from './recover.js';
 import { returnLeftTrial, trialLeftInProject } from './return-left-trial.js';
 import { returnProject } from './apply-plan.js';
 import { adaptiveTrialsInFlight, fixedTrialsInFlight } from './trials-in-flight.js';
@@ -176,7 +176,8 @@ export async function startRun(options: StartRunOptions): Promise<RunReport> {
     // Before the recovery measures or reverts a commit: a change the user made to an editable file
     // since the crash would be measured as the trial's, or would block its revert.
     const left = trialLeftInProject(view, state.head, measuresOnIncumbent(ctx.strategy));
-    const ours = await filesBeingApplied(git, view.inFlight, left?.files ?? []);
+    // A way back killed halfway left some of its files as where it was going: crucible's too.
+    const ours = [...new Set([...(await filesBeingApplied(git, view.inFlight, left?.files ?? [])), ...(left ? await filesHolding(git, left.to, left.files) : [])])];
     await refuseDirtyEditable(git, config, ours);
     if (left !== null) reporter.notice?.(`Recovered: ${await returnLeftTrial(ctx, state, left, ours)}.`);
     // A resumed run goes on from where the ledger says it stopped, never from a commit nobody

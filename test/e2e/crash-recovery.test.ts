@@ -266,6 +266,24 @@ describe('SIGKILL in other trials', () => {
   });
 });
 
+describe('SIGKILL on the way back from a trial not kept (decisions 71)', () => {
+  it('killed halfway: the file holds the incumbent\'s content, the branch the discarded commit; both go back', async () => {
+    const { project, before } = prepare(DISCARD_PLAN);
+    const killed = await runCli(project, ['run', '--tag', 't', '-n', '2'], { env: { CRUCIBLE_FAULT_KILL_AFTER: 'trial.end:2' } });
+    expect(killed.signal, killed.stderr).toBe('SIGKILL');
+    const discarded = rowOf(project.dir, 't', 2)?.['commit'] ?? '?';
+    expect(git(project.dir, 'rev-parse', 'crucible/t').startsWith(discarded)).toBe(true);
+    // The way back had rewritten the file, and not yet the index or the branch.
+    writeFileSync(path.join(project.dir, 'solution.js'), `${git(project.dir, 'show', 'crucible/t~1:solution.js')}\n`);
+    const resumed = await runCli(project, ['run', '--tag', 't', '-n', '1']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/Recovered: the project folder still held trial 2's change \(discard\)/);
+    expect(git(project.dir, 'rev-parse', 'crucible/t~1').startsWith(rowOf(project.dir, 't', 1)?.['commit'] ?? '?')).toBe(true);
+    expect(findInconsistencies(project.dir, 't')).toEqual([]);
+    expect(readFilesOf(project.dir, WATCHED)).toEqual(before);
+  });
+});
+
 describe('SIGKILL as the next change moves in from a trial not kept (decisions 71)', () => {
   // The tuner answers at once: a discarded trial's way back is taken by the next change's move,
   // whose `apply` names where it starts. Seeded, so that two runs propose the same values.
