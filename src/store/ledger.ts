@@ -90,7 +90,7 @@ export function openLedger(file: string, options: { now?: () => Date } = {}): Le
       lines.push(line);
       parsed = null;
       last = stored;
-      if (killAfter.size > 0 && killAfter.has(`${type}:${typeof fields['n'] === 'number' ? fields['n'] : ''}`)) {
+      if (killAfter.size > 0 && killAfter.written(`${type}:${typeof fields['n'] === 'number' ? fields['n'] : ''}`)) {
         handle.sync();
         process.kill(process.pid, 'SIGKILL');
       }
@@ -138,11 +138,19 @@ export function openLedger(file: string, options: { now?: () => Date } = {}): Le
 
 /**
  * Fault injection for crash testing: `CRUCIBLE_FAULT_KILL_AFTER=commit:2,apply:3` makes the
- * process SIGKILL itself right after writing those events, the way a power cut or `kill -9` would
- * stop a run between two steps. Unset, it costs nothing.
+ * process SIGKILL itself right after writing any of those events, the way a power cut or
+ * `kill -9` would stop a run between two steps; `run.start:2+run.start:3`, once it has written
+ * both, whichever comes last (trials in flight write theirs in either order). Unset, it costs nothing.
  */
-function faultPoints(spec: string | undefined): Set<string> {
-  return new Set((spec ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''));
+function faultPoints(spec: string | undefined): { size: number; written(point: string): boolean } {
+  const points = (spec ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '').map((s) => new Set(s.split('+')));
+  return {
+    size: points.length,
+    written(point: string): boolean {
+      for (const waiting of points) waiting.delete(point);
+      return points.some((waiting) => waiting.size === 0);
+    },
+  };
 }
 
 /** Reads a ledger without changing it. A missing file reads as no events. */

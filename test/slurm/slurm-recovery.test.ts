@@ -34,8 +34,12 @@ const squeue = (): string => execFileSync('squeue', ['-h', '-o', '%i %j %T'], { 
 async function killWithTwoJobsInFlight(project: TinyProject): Promise<void> {
   const first = await runCli(project, ['run', '--tag', 'k', '-n', '1'], { env: env(), timeoutMs: 60_000 });
   expect(first.code, first.stderr).toBe(0);
-  const killed = await runCli(project, ['run', '--tag', 'k', '-n', '2'], { env: { ...env(), CRUCIBLE_FAULT_KILL_AFTER: 'run.start:3' }, timeoutMs: 60_000 });
+  // Both trials' jobs named in the ledger, whichever was submitted last: killed after run.start:3
+  // alone, trial 2's job was once still on its way (submitted, its id not yet written).
+  const killed = await runCli(project, ['run', '--tag', 'k', '-n', '2'], { env: { ...env(), CRUCIBLE_FAULT_KILL_AFTER: 'run.start:2+run.start:3' }, timeoutMs: 60_000 });
   expect(killed.signal).toBe('SIGKILL');
+  const started = ledgerEvents(project.dir, 'k').filter((e) => e.type === 'run.start').map((e) => e.n);
+  expect(started).toEqual(expect.arrayContaining([2, 3]));
   const queued = squeue();
   expect(queued).toMatch(/crucible-k-2-/);
   expect(queued).toMatch(/crucible-k-3-/);
