@@ -31,6 +31,21 @@ const reservedPids = 300;
 /** The namespace's pid_max; null where no window can be trusted (see markPids); undefined before the first mark. */
 let pidMax: number | null | undefined;
 
+/**
+ * /proc/loadavg and /proc/stat, held open once read: a read at offset 0 has the kernel write
+ * them afresh, and each mark (two a command) is spared an open and a close of each, which cost
+ * five times the read (measured: 25 µs against 4 µs a file).
+ */
+let procFiles: { loadavg: number; stat: number } | undefined;
+
+/** The whole of a /proc file held open, as it is now. */
+function readProcFile(fd: number, name: string): string {
+  const length = readSync(fd, scratch, 0, scratch.length, 0);
+  // The kernel gives such a file whole when it fits: a full buffer may have more (a machine with
+  // many interrupts has a long /proc/stat).
+  return length < scratch.length ? scratch.toString('latin1', 0, length) : readFileSync(name, 'latin1');
+}
+
 /** The allocator's state now; null when it cannot be read (not Linux, /proc not mounted, another namespace's /proc). */
 export function markPids(): PidMark | null {
   if (process.platform !== 'linux') return null;
@@ -42,9 +57,10 @@ export function markPids(): PidMark | null {
       pidMax = max !== null && Number.isSafeInteger(max) && max > reservedPids ? max : null;
     }
     if (pidMax === null) return null;
+    procFiles ??= { loadavg: openSync('/proc/loadavg', 'r'), stat: openSync('/proc/stat', 'r') };
     // "0.10 0.20 0.30 <running>/<tasks> <last pid>": the last pid of the reader's PID namespace.
-    const loadavg = /^\S+ \S+ \S+ \d+\/(\d+) (\d+)\s*$/.exec(readFileSync('/proc/loadavg', 'latin1'));
-    const forks = /^processes (\d+)$/m.exec(readFileSync('/proc/stat', 'latin1'));
+    const loadavg = /^\S+ \S+ \S+ \d+\/(\d+) (\d+)\s*$/.exec(readProcFile(procFiles.loadavg, '/proc/loadavg'));
+    const forks = /^processes (\d+)$/m.exec(readProcFile(procFiles.stat, '/proc/stat'));
     if (loadavg === null || forks === null) return null;
     return { tasks: Number(loadavg[1]), lastPid: Number(loadavg[2]), forks: Number(forks[1]) };
   } catch {

@@ -72,6 +72,9 @@ export function openAppendOnlyFile(path: string, options: { repair?: boolean } =
   // looked like after our last write (a rewrite in place changes its ctime).
   let ours = BigInt(fstatSync(current).size);
   let mark = identity(fstatSync(current, { bigint: true }));
+  // Whether this handle's own last write ended the file: set by the first append (a file found
+  // at open may be another process's, halfway through a line).
+  let lineEnded = false;
   const remark = (): void => {
     const stats = fstatSync(current, { bigint: true });
     mark = stats.size === ours ? identity(stats) : 'changed';
@@ -91,7 +94,7 @@ export function openAppendOnlyFile(path: string, options: { repair?: boolean } =
       if (line.includes('\n')) throw new Error(`a line for ${path} contains a newline`);
       // Another process may have died mid-line since we last looked: start on a fresh line so our
       // record is never glued to its fragment (the fragment then reads as one bad line).
-      const prefix = endsWithNewline(current) ? '' : '\n';
+      const prefix = endsWithNewline(current, lineEnded ? mark : null) ? '' : '\n';
       const buffer = Buffer.from(`${prefix}${line}\n`, 'utf8');
       withPath(path, 'cannot write', () => {
         const written = writeSync(current, buffer);
@@ -105,6 +108,7 @@ export function openAppendOnlyFile(path: string, options: { repair?: boolean } =
         ours += BigInt(total);
       });
       remark();
+      lineEnded = true;
     },
     sync(): void {
       checkOpen();
@@ -132,6 +136,7 @@ export function openAppendOnlyFile(path: string, options: { repair?: boolean } =
       });
       ours = BigInt(Buffer.byteLength(content));
       remark();
+      lineEnded = content === '' || content.endsWith('\n');
     },
     close(): void {
       if (closed) return;
@@ -166,8 +171,15 @@ function readWhole(fd: number): Buffer {
   return buffer.subarray(0, offset);
 }
 
-function endsWithNewline(fd: number): boolean {
-  const size = fstatSync(fd).size;
+/**
+ * Whether the file ends a line. `mark`: how this handle left the file after writing a whole line
+ * (null: not known); when it is still so, nobody has written since, and the last byte is that
+ * line's newline: the byte need not be read.
+ */
+function endsWithNewline(fd: number, mark: string | null): boolean {
+  const stats = fstatSync(fd, { bigint: true });
+  if (identity(stats) === mark) return true;
+  const size = Number(stats.size);
   if (size === 0) return true;
   const last = Buffer.alloc(1);
   readSync(fd, last, 0, 1, size - 1);

@@ -201,8 +201,10 @@ export class IndexCheckout {
   private writeFile(file: string, content: Buffer, mode: number): void {
     const temp = path.join(this.gitDir, `crucible-checkout-${process.pid}.tmp`);
     // One a killed run left (or anything planted there) goes first: a new file gets `mode`, and
-    // `wx` never follows a link.
-    rmSync(temp, { force: true });
+    // `wx` never follows a link. Once this process has seen the name free, each write leaves it
+    // free again, unless it failed.
+    if (!this.tempGone) rmSync(temp, { force: true });
+    this.tempGone = false;
     const fd = openSync(temp, 'wx', mode);
     try {
       for (let done = 0; done < content.length; ) done += writeSync(fd, content, done);
@@ -215,7 +217,11 @@ export class IndexCheckout {
       rmSync(temp, { force: true });
       throw error;
     }
+    this.tempGone = true;
   }
+
+  /** Whether this process's temporary file is known not to be there (see writeFile). */
+  private tempGone = false;
 
   private release(fd: number, lock: string): false {
     closeSync(fd);
