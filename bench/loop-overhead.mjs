@@ -152,7 +152,7 @@ async function timePath(agent, baseline) {
       const count = Math.min(BLOCK, limit - b.trials.length);
       if (count <= 0) continue;
       const timed = await runTunerTrials(b.build.startRun, { projectDir: b.projectDir, tag: 'overhead', count, env: envIn(`${agent}-${b.build === current ? 'this' : 'base'}`), stopSignal: stop.signal, agentType: agent === 'tuner' ? 'tuner' : null });
-      b.trials.push(...timed.trials.map((t) => ({ ...t, trial: b.trials.length + 1 })));
+      b.trials.push(...timed.trials.map((t) => ({ ...t, trial: b.trials.length + 1, block })));
       b.wallMs += timed.wallMs;
       b.reason = timed.reason;
     }
@@ -183,9 +183,39 @@ function compare(ours, theirs) {
     baseline: b,
     ratio_overhead_median: round(a.overhead_median_ms / b.overhead_median_ms, 3),
     ratio_wall_median: round(a.wall_median_ms / b.wall_median_ms, 3),
+    wall_by_block_pair: blockPairRatios(ours.trials.slice(0, n), theirs.trials),
+    wall_same_build_split: sameBuildSplit(theirs.trials),
     ratio_own_cpu: round(a.own_cpu_mean_ms / b.own_cpu_mean_ms, 3),
     ratio_children_cpu: a.children_cpu_mean_ms === null ? null : round(a.children_cpu_mean_ms / b.children_cpu_mean_ms, 3),
   };
+}
+
+/** Median wall per trial of each block, by block number. */
+function blockMedians(trials) {
+  const byBlock = new Map();
+  for (const t of trials) byBlock.set(t.block, [...(byBlock.get(t.block) ?? []), t.wallMs]);
+  return new Map([...byBlock].map(([block, walls]) => [block, median(walls)]));
+}
+
+/**
+ * The ratio of each pair of blocks run back to back (one of each build): how far one pair can
+ * stray from the whole comparison's ratio on this machine.
+ */
+function blockPairRatios(ours, theirs) {
+  const [a, b] = [blockMedians(ours), blockMedians(theirs)];
+  const ratios = [...a].filter(([block]) => b.has(block)).map(([block, wall]) => wall / b.get(block));
+  return ratios.length === 0 ? null : { pairs: ratios.length, median: round(median(ratios), 3), min: round(Math.min(...ratios), 3), max: round(Math.max(...ratios), 3) };
+}
+
+/**
+ * An A/A run: the baseline's own blocks split in turn (the 1st and 2nd, 5th and 6th, ... against
+ * the 3rd and 4th, 7th and 8th, ...: each half ran first and second in its pair equally often),
+ * compared as the two builds are. A ratio between builds no further from 1 is noise.
+ */
+function sameBuildSplit(trials) {
+  const walls = (parity) => trials.filter((t) => t.block % 4 === parity || t.block % 4 === parity + 1).map((t) => t.wallMs);
+  const [first, second] = [walls(0), walls(2)];
+  return first.length === 0 || second.length === 0 ? null : round(median(first) / median(second), 3);
 }
 
 function pathFigures(p) {

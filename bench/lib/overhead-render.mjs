@@ -6,7 +6,9 @@ export function renderComparison(c) {
   const row = (s) => [s.name, s.trials, s.overhead_median_ms.toFixed(2), s.overhead_mean_ms.toFixed(2), s.wall_median_ms.toFixed(2), s.own_cpu_mean_ms.toFixed(2), s.children_cpu_mean_ms ?? '?'];
   return (
     formatTable(['same trials, alternating blocks', 'trials', 'overhead median', 'mean', 'wall median', 'CPU: crucible', 'children'], [row(c.this_build), row(c.baseline)]) +
-    `\nthis build / baseline: overhead ${c.ratio_overhead_median}, wall per trial ${c.ratio_wall_median} (medians); CPU per trial ${c.ratio_own_cpu} (crucible), ${c.ratio_children_cpu} (its children: git, agent, experiment)`
+    `\nthis build / baseline: overhead ${c.ratio_overhead_median}, wall per trial ${c.ratio_wall_median} (medians); CPU per trial ${c.ratio_own_cpu} (crucible), ${c.ratio_children_cpu} (its children: git, agent, experiment)` +
+    (c.wall_by_block_pair ? `\nwall per trial, block by block: ${c.wall_by_block_pair.median} (${c.wall_by_block_pair.min}–${c.wall_by_block_pair.max} over ${c.wall_by_block_pair.pairs} pairs)` : '') +
+    (c.wall_same_build_split !== null && c.wall_same_build_split !== undefined ? `; the baseline against itself (alternate blocks): ${c.wall_same_build_split}, what noise alone gives` : '')
   );
 }
 
