@@ -57,7 +57,7 @@ export interface Measurements {
 export type Settled = { kind: 'ended'; summary: TrialSummary } | { kind: 'confirm'; confirming: Confirming };
 
 /** Runs the experiment once in `slot` as it is, with the trial's log and environment. */
-export async function measure(ctx: RunContext, slot: ExperimentSlot, trial: number, sha: string, signal: AbortSignal, role?: 'incumbent'): Promise<ExperimentResult> {
+export async function measure(ctx: RunContext, slot: ExperimentSlot, trial: number, sha: string, signal: AbortSignal, role?: 'incumbent', onMeasuring?: () => void): Promise<ExperimentResult> {
   mkdirSync(ctx.paths.trialDir(trial), { recursive: true });
   // The run command starts first, then the eval command: the second start is the measuring phase.
   let commandsStarted = 0;
@@ -86,7 +86,10 @@ export async function measure(ctx: RunContext, slot: ExperimentSlot, trial: numb
         ...(handle.executor === 'local' ? { pgid: handle.pgid, processTag: handle.processTag } : {}),
         ...(role ? { role } : {}),
       });
-      if (++commandsStarted === 2) ctx.reporter.measureStart?.(trial);
+      if (++commandsStarted === 2) {
+        ctx.reporter.measureStart?.(trial);
+        onMeasuring?.();
+      }
     },
     onJobState: (change) => appendEvent(ctx.ledger, { type: 'job.state', n: trial, ...change }),
   });
@@ -105,6 +108,8 @@ export async function measureRuns(
   runs: (first: ExperimentResult) => number,
   role?: 'incumbent',
   adopted?: ExperimentResult,
+  /** Called as each run's eval command starts: crucible has nothing to do for the experiment until it ends. */
+  onMeasuring?: () => void,
 ): Promise<Measurements> {
   const samples: number[] = [];
   let runMs = 0;
@@ -112,7 +117,7 @@ export async function measureRuns(
   // `adopted`: the first run already happened (a killed run's batch job, finished since).
   let first = adopted;
   for (;;) {
-    const experiment = first ?? (await measure(ctx, slot, trial, sha, signal, role));
+    const experiment = first ?? (await measure(ctx, slot, trial, sha, signal, role, onMeasuring));
     first = undefined;
     runMs += experiment.durationMs;
     if (!experiment.metric.ok) return { experiment, samples, runMs };

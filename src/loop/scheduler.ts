@@ -64,6 +64,8 @@ export async function runTrials(ctx: RunContext, state: RunState, options: Sched
   const proposing = new Map<number, StartedProposal>();
   const queue: CommittedTrial[] = [...(options.requeued ?? [])];
   const running = new Map<number, CommittedTrial>();
+  /** Trials whose experiment has reached its eval command (see prepareIdleLane). */
+  const measuring = new Set<number>();
   const tasks = new Set<Promise<void>>();
   const done: Done[] = [];
   // Set when a task is done or Ctrl+C is pressed, so that the scheduler never sleeps past either.
@@ -149,6 +151,22 @@ export async function runTrials(ctx: RunContext, state: RunState, options: Sched
     spawn(runAgentTurn(ctx, p, hard, inFlight).then((turn): Done => ({ kind: 'turn', p, turn, startedAt })));
   };
 
+  /**
+   * Once an experiment's eval command runs, an idle lane's worktree goes to the incumbent: under
+   * greedy the next proposal starts there after every trial not kept, and its move is then done
+   * while the eval runs instead of before the agent's turn (decisions 72). Not earlier: between
+   * the run command and the eval crucible itself starts the next command. Only from a commit the
+   * lane is known to be clean at, and only while another proposal may still start.
+   */
+  const prepareIdleLane = async (): Promise<boolean> => {
+    if (measuring.size === 0 || stopping !== null || !measuresOnIncumbent(ctx.strategy) || refuseProposal() !== null) return false;
+    const lane = freeLanes.find((free) => free.at !== null && free.at !== state.incumbent);
+    if (lane?.at == null) return false;
+    await lane.worktree.reset(state.incumbent, lane.at);
+    lane.at = state.incumbent;
+    return true;
+  };
+
   /** A trial that never reached an experiment (stale, or stopped while queued). */
   const endWithoutExperiment = (t: CommittedTrial, outcome: 'stale' | 'stopped', detail: string): void => {
     const previousBest = state.best;
@@ -173,7 +191,10 @@ export async function runTrials(ctx: RunContext, state: RunState, options: Sched
     }
     const measured = t;
     inSlot(t, slot, t.sha, async () => {
-      const m = await measureRuns(ctx, slot, measured.trial, measured.sha, hard, runsOf(ctx, measured));
+      const m = await measureRuns(ctx, slot, measured.trial, measured.sha, hard, runsOf(ctx, measured), undefined, undefined, () => {
+        measuring.add(measured.trial);
+        poke();
+      });
       return (changedInSlot) => ({ kind: 'measured', t: measured, slot, m, changedInSlot });
     });
     return true;
@@ -253,6 +274,7 @@ export async function runTrials(ctx: RunContext, state: RunState, options: Sched
       case 'measured': {
         const { t, slot, m, changedInSlot } = event;
         running.delete(t.trial);
+        measuring.delete(t.trial);
         const previousBest = state.best;
         return afterSettled(t, slot, await settleExperiment(ctx, state, t, slot, m, changedInSlot), previousBest);
       }
@@ -298,6 +320,7 @@ export async function runTrials(ctx: RunContext, state: RunState, options: Sched
         if (done.length === 0) await returnProject(ctx, state);
         continue;
       }
+      if (await prepareIdleLane()) continue;
       if (tasks.size === 0 && queue.length === 0) break;
       if (!poked) {
         await new Promise<void>((resolve) => {

@@ -199,6 +199,8 @@ class GitAgentWorktree implements AgentWorktree {
    * index with other bytes (the agent ran `git add`) is simply not known, and git scans it.
    */
   private cleanIndex: { head: string; checksum: string } | null = null;
+  /** The commit the last reset moved to in process, from a clean worktree; null once anything else was done. */
+  private movedInProcessTo: string | null = null;
 
   constructor(
     git: Git,
@@ -248,7 +250,14 @@ class GitAgentWorktree implements AgentWorktree {
     }
     // A scanned worktree (a command agent's) whose change git committed whole: its index holds
     // the commit, so the move back is done in process, index included (decisions 45).
-    if (!this.declaredCommits && cleanAt !== undefined && this.lastScan !== null && this.lastScan.declared !== true && this.lastScan.untracked.size === 0 && this.lastScan.changes.length === 0 && (await this.moveInProcess(cleanAt, commit))) {
+    // Or one this process moved there itself, in process, with nothing done here since (the caller's
+    // cleanAt says no agent turn came between): a lane moved to the incumbent ahead of its next
+    // proposal, then on to a trial that was kept.
+    const scannedClean = this.lastScan !== null && this.lastScan.declared !== true && this.lastScan.untracked.size === 0 && this.lastScan.changes.length === 0;
+    const movedClean = cleanAt !== undefined && this.movedInProcessTo === cleanAt;
+    this.movedInProcessTo = null;
+    if (!this.declaredCommits && cleanAt !== undefined && (scannedClean || movedClean) && (await this.moveInProcess(cleanAt, commit))) {
+      this.movedInProcessTo = commit;
       this.lastScan = null;
       await restoreCopies(this.root, this.copies);
       this.base = commit;
@@ -272,11 +281,13 @@ class GitAgentWorktree implements AgentWorktree {
   }
 
   async changes(): Promise<WorktreeChange[]> {
+    this.movedInProcessTo = null;
     this.lastScan = await this.scan();
     return this.lastScan.changes;
   }
 
   async declaredChanges(paths: readonly string[]): Promise<WorktreeChange[]> {
+    this.movedInProcessTo = null;
     if (this.readHead() !== this.base) return this.changes();
     const unique = [...new Set(paths)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     const changes = unique.map((p) => this.describe(this.topRelative(p), lstatOrNull(path.join(this.root, p)) !== null ? 'modified' : 'deleted'));
@@ -323,6 +334,7 @@ class GitAgentWorktree implements AgentWorktree {
   }
 
   async commit(paths: readonly string[], message: string): Promise<string> {
+    this.movedInProcessTo = null;
     // An agent with a shell may have committed or switched HEAD here: the trial's commit must sit
     // directly on the commit of the last reset, holding exactly `paths` and nothing of its own.
     const head = this.readHead();

@@ -78,7 +78,7 @@ export interface AgentStep {
   x?: number;
   /** Writes these files, relative to the agent's workspace. */
   write?: Record<string, string>;
-  /** Exits 1 without proposing anything. */
+  /** Exits 1 without proposing anything (after its edits and writes, if it has any). */
   fail?: boolean;
   /** Waits this long after its edits before it answers (a slow agent). */
   sleepMs?: number;
@@ -92,12 +92,14 @@ export interface AgentStep {
   say?: string;
 }
 
-/** What the scripted agent saw: its cwd's entries, and what `cat evaluate.js` and `git show HEAD:evaluate.js` gave. */
+/** What the scripted agent saw: its cwd's entries, solution.js, and what `cat evaluate.js` and `git show HEAD:evaluate.js` gave. */
 export interface AgentRecord {
   cwd: string;
   entries: string[];
   catHidden: { ok: boolean; output: string };
   gitShow: { ok: boolean; output: string };
+  /** solution.js as the turn began (null: not there). */
+  solution: string | null;
 }
 
 export const USER_FILES: Record<string, string> = {
@@ -145,10 +147,9 @@ try {
 } catch (error) {
   gitShow = { ok: false, output: String(error.stderr ?? error.message) };
 }
-writeFileSync(\`\${ctl}/agent-\${trial}.json\`, JSON.stringify({ cwd: process.cwd(), entries: readdirSync('.').sort(), catHidden, gitShow }));
+writeFileSync(\`\${ctl}/agent-\${trial}.json\`, JSON.stringify({ cwd: process.cwd(), entries: readdirSync('.').sort(), catHidden, gitShow, solution: existsSync('solution.js') ? readFileSync('solution.js', 'utf8') : null }));
 const plan = existsSync(\`\${ctl}/plan.json\`) ? JSON.parse(readFileSync(\`\${ctl}/plan.json\`, 'utf8')) : {};
 const step = plan[trial] ?? {};
-if (step.fail) { console.error('scripted agent failure'); process.exit(1); }
 if (step.x !== undefined) {
   writeFileSync('solution.js', readFileSync('solution.js', 'utf8').replace(/X = [^;]*;/, \`X = \${step.x};\`));
 }
@@ -156,6 +157,7 @@ for (const [file, content] of Object.entries(step.write ?? {})) {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, content);
 }
+if (step.fail) { console.error('scripted agent failure'); process.exit(1); }
 const pause = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 if (step.sleepMs) pause(step.sleepMs);
 const runStarted = (n) => existsSync(\`\${ctl}/pids\`) && readFileSync(\`\${ctl}/pids\`, 'utf8').split('\\n').some((line) => line.startsWith(\`\${n} \`));
