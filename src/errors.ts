@@ -119,12 +119,13 @@ const STORAGE_PROBLEMS = {
 type StorageCode = keyof typeof STORAGE_PROBLEMS;
 
 // strerror(3) in the C locale: what git prints for the same codes.
-const STRERROR: Partial<Record<StorageCode, string>> = {
-  ENOSPC: 'No space left on device',
-  EDQUOT: 'Disk quota exceeded',
-  EFBIG: 'File too large',
-  EROFS: 'Read-only file system',
-  EIO: 'Input/output error',
+// git's own words where it says no errno: writing an index or a pack it checksums (csum-file.c).
+const STRERROR: Partial<Record<StorageCode, readonly string[]>> = {
+  ENOSPC: ['No space left on device', 'Out of diskspace'],
+  EDQUOT: ['Disk quota exceeded'],
+  EFBIG: ['File too large'],
+  EROFS: ['Read-only file system'],
+  EIO: ['Input/output error'],
 };
 
 const ACTIONS: Record<string, string> = {
@@ -163,13 +164,15 @@ export class GitError extends CrucibleError {
     const firstLine = stderr.trim().split('\n').find((line) => line.trim() !== '') ?? `exit code ${String(exitCode)}`;
     const lockFile = GIT_LOCK_EXISTS.exec(stderr)?.[1] ?? null;
     // git gives no error code, only the C library's text (crucible runs it with LC_ALL=C).
-    const storage = Object.entries(STRERROR).find(([, text]) => stderr.includes(text))?.[0] as StorageCode | undefined;
+    const storage = Object.entries(STRERROR).find(([, texts]) => texts.some((text) => stderr.includes(text)))?.[0] as StorageCode | undefined;
     const hints = lockFile
       ? [`Another git process may be running in this repository; wait for it to finish. If none is, remove ${lockFile} (left behind by a git that was killed), then run again.`]
       : storage
         ? [STORAGE_PROBLEMS[storage].advice]
         : [];
-    super(storage ? 'CRUCIBLE_STORAGE' : 'CRUCIBLE_GIT', `git ${args.join(' ')} failed: ${firstLine}`, { hints });
+    // Said in the words crucible's own storage errors use, where git's are its own.
+    const said = storage && !firstLine.toLowerCase().includes(STORAGE_PROBLEMS[storage].what) ? ` (${STORAGE_PROBLEMS[storage].what}, ${storage})` : '';
+    super(storage ? 'CRUCIBLE_STORAGE' : 'CRUCIBLE_GIT', `git ${args.join(' ')} failed: ${firstLine}${said}`, { hints });
     this.name = 'GitError';
     this.args = args;
     this.stderr = stderr;

@@ -162,8 +162,16 @@ export async function runTrials(ctx: RunContext, state: RunState, options: Sched
     if (measuring.size === 0 || stopping !== null || !measuresOnIncumbent(ctx.strategy) || refuseProposal() !== null) return false;
     const lane = freeLanes.find((free) => free.at !== null && free.at !== state.incumbent);
     if (lane?.at == null) return false;
-    await lane.worktree.reset(state.incumbent, lane.at);
-    lane.at = state.incumbent;
+    const from = lane.at;
+    // Ahead of time, it must never be what fails the run (a disk the experiment filled): left in
+    // doubt, the lane is reset in full before its next turn, which reports whatever is wrong.
+    lane.at = null;
+    try {
+      await lane.worktree.reset(state.incumbent, from);
+      lane.at = state.incumbent;
+    } catch {
+      // see above
+    }
     return true;
   };
 

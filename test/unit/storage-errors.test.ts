@@ -52,6 +52,13 @@ describe('GitError', () => {
     expect(error.lockFile).toBeNull();
   });
 
+  it("is a storage failure too in git's own words for a full disk, said as crucible says it", () => {
+    const error = new GitError(['reset', '-q', '--hard', 'abc'], "fatal: sha1 file '/p/.git/worktrees/t/index.lock' write error. Out of diskspace\n", 128);
+    expect(error.exitCode).toBe(ExitCode.storage);
+    expect(error.message).toBe("git reset -q --hard abc failed: fatal: sha1 file '/p/.git/worktrees/t/index.lock' write error. Out of diskspace (no space left on device, ENOSPC)");
+    expect(error.hints[0]).toMatch(/Free some space/);
+  });
+
   it('stays a git failure otherwise', () => {
     const error = new GitError(['rev-parse', 'HEAD'], "fatal: ambiguous argument 'HEAD'", 128);
     expect(error.exitCode).toBe(ExitCode.git);
