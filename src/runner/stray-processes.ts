@@ -38,6 +38,17 @@ let pidMax: number | null | undefined;
  */
 let procFiles: { loadavg: number; stat: number } | undefined;
 
+/** Both files opened, or neither (the error is the caller's). */
+function openProcFiles(): { loadavg: number; stat: number } {
+  const loadavg = openSync('/proc/loadavg', 'r');
+  try {
+    return { loadavg, stat: openSync('/proc/stat', 'r') };
+  } catch (error) {
+    closeSync(loadavg);
+    throw error;
+  }
+}
+
 /** The whole of a /proc file held open, as it is now. */
 function readProcFile(fd: number, name: string): string {
   const length = readSync(fd, scratch, 0, scratch.length, 0);
@@ -57,7 +68,7 @@ export function markPids(): PidMark | null {
       pidMax = max !== null && Number.isSafeInteger(max) && max > reservedPids ? max : null;
     }
     if (pidMax === null) return null;
-    procFiles ??= { loadavg: openSync('/proc/loadavg', 'r'), stat: openSync('/proc/stat', 'r') };
+    procFiles ??= openProcFiles();
     // "0.10 0.20 0.30 <running>/<tasks> <last pid>": the last pid of the reader's PID namespace.
     const loadavg = /^\S+ \S+ \S+ \d+\/(\d+) (\d+)\s*$/.exec(readProcFile(procFiles.loadavg, '/proc/loadavg'));
     const forks = /^processes (\d+)$/m.exec(readProcFile(procFiles.stat, '/proc/stat'));
