@@ -161,7 +161,8 @@ export async function runTrials(ctx: RunContext, state: RunState, options: Sched
   const prepareIdleLane = async (): Promise<boolean> => {
     if (measuring.size === 0 || stopping !== null || !measuresOnIncumbent(ctx.strategy) || refuseProposal() !== null) return false;
     const lane = freeLanes.find((free) => free.at !== null && free.at !== state.incumbent);
-    if (lane?.at == null) return false;
+    // Where git must move it, a kept trial would pay for the move ahead twice over: left for the turn.
+    if (lane?.at == null || !(await lane.worktree.movesInProcess())) return false;
     const from = lane.at;
     // Ahead of time, it must never be what fails the run (a disk the experiment filled): left in
     // doubt, the lane is reset in full before its next turn, which reports whatever is wrong.

@@ -44,6 +44,8 @@ export interface AgentWorktree {
    * move without git (decisions 42).
    */
   reset(commit: string, cleanAt?: string): Promise<void>;
+  /** Whether a reset from a commit it is clean at is done in this process, as a rule (git's settings allow it). */
+  movesInProcess(): Promise<boolean>;
   /** What the agent changed since the last reset, sorted by path. */
   changes(): Promise<WorktreeChange[]>;
   /**
@@ -278,6 +280,10 @@ class GitAgentWorktree implements AgentWorktree {
     this.base = this.readHead();
     // `reset --hard` left the index holding the commit.
     this.noteCleanIndex(this.base);
+  }
+
+  async movesInProcess(): Promise<boolean> {
+    return (await (this.declaredCommits ? this.openCommitter() : this.openIndexCheckout())) !== null;
   }
 
   async changes(): Promise<WorktreeChange[]> {
