@@ -106,18 +106,19 @@ export async function measureRuns(
   sha: string,
   signal: AbortSignal,
   runs: (first: ExperimentResult) => number,
-  role?: 'incumbent',
-  adopted?: ExperimentResult,
-  /** Called as each run's eval command starts: crucible has nothing to do for the experiment until it ends. */
-  onMeasuring?: () => void,
+  options: {
+    /** The first run already happened (a killed run's batch job, finished since). */
+    adopted?: ExperimentResult;
+    /** Called as each run's eval command starts: crucible has nothing to do for the experiment until it ends. */
+    onMeasuring?: () => void;
+  } = {},
 ): Promise<Measurements> {
   const samples: number[] = [];
   let runMs = 0;
   let wanted = 1;
-  // `adopted`: the first run already happened (a killed run's batch job, finished since).
-  let first = adopted;
+  let first = options.adopted;
   for (;;) {
-    const experiment = first ?? (await measure(ctx, slot, trial, sha, signal, role, onMeasuring));
+    const experiment = first ?? (await measure(ctx, slot, trial, sha, signal, undefined, options.onMeasuring));
     first = undefined;
     runMs += experiment.durationMs;
     if (!experiment.metric.ok) return { experiment, samples, runMs };
@@ -143,7 +144,7 @@ export function runsOf(ctx: RunContext, t: Pick<CommittedTrial, 'baseline'>): (f
  */
 export async function evaluateCommit(ctx: RunContext, state: RunState, t: CommittedTrial, signal: AbortSignal, slot: ExperimentSlot = ctx.projectSlot, adopted?: ExperimentResult): Promise<TrialSummary> {
   ctx.reporter.experimentStart?.(t.trial, { commit: t.sha, slot: slot.index });
-  let settled = await settleExperiment(ctx, state, t, slot, await measureRuns(ctx, slot, t.trial, t.sha, signal, runsOf(ctx, t), undefined, adopted));
+  let settled = await settleExperiment(ctx, state, t, slot, await measureRuns(ctx, slot, t.trial, t.sha, signal, runsOf(ctx, t), { adopted }));
   while (settled.kind === 'confirm') {
     const c = settled.confirming;
     const next = nextConfirmRun(c);

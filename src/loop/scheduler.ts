@@ -200,10 +200,11 @@ export async function runTrials(ctx: RunContext, state: RunState, options: Sched
     }
     const measured = t;
     inSlot(t, slot, t.sha, async () => {
-      const m = await measureRuns(ctx, slot, measured.trial, measured.sha, hard, runsOf(ctx, measured), undefined, undefined, () => {
+      const onMeasuring = (): void => {
         measuring.add(measured.trial);
         poke();
-      });
+      };
+      const m = await measureRuns(ctx, slot, measured.trial, measured.sha, hard, runsOf(ctx, measured), { onMeasuring });
       return (changedInSlot) => ({ kind: 'measured', t: measured, slot, m, changedInSlot });
     });
     return true;
