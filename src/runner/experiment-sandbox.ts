@@ -14,20 +14,27 @@ import { markPids, newProcessTag, processTagVariable, type PidMark } from './str
  * shell tells crucible ("ready", "run <status>", "eval <status>"). Each command gets /dev/null
  * as its input and none of the others.
  *
- * Steps: "run", then "eval"; anything else, or the end, stops it. Between the two commands, everything the run left is killed (kill -1 from a namespace's init
- * reaches every other process in it) and what it added to the private /tmp, /dev/shm and /run is
- * removed: the eval starts as it would in a sandbox of its own. The second kill ends anything the
- * cleanup itself started (an `rm` the run put first on PATH). The standard folders follow the
- * experiment's PATH for that `rm`: the cleanup holds where its PATH has none. Each command runs in a subshell
- * that execs it, so that the shell's own report of its end ("Killed") goes nowhere: each
- * command's error output is its own, as in a sandbox of its own.
+ * It runs experiments one after the other for as long as crucible keeps it (decisions 73). For
+ * each: "set NAME=value" lines (the variables that differ from one experiment to the next, which
+ * crucible checks), "mark <text>", then "run"; after the run's status, "eval", or "done" when
+ * there is none; anything else, or the end, stops it. After each command, everything it left is
+ * killed (kill -1 from a namespace's init reaches every other process in it) and what it added
+ * to the private /tmp, /dev/shm and /run is removed: the next command starts as it would in a
+ * sandbox of its own. The second kill ends anything the cleanup itself started (an `rm` the
+ * command put first on PATH). The standard folders follow the experiment's PATH for that `rm`:
+ * the cleanup holds where its PATH has none. Then the mark goes to both of the command's output
+ * descriptors: nothing of the command can write after it, so crucible knows where its output ends
+ * on descriptors the next command shares. Each command runs in a subshell that execs it, so that
+ * the shell's own report of its end ("Killed") goes nowhere: each command's error output is its
+ * own, as in a sandbox of its own.
  *
  * TERM, INT and HUP are caught so that the shell waits for the command, which gets them with
  * the default action, through its grace period; SIGKILL from crucible ends the whole sandbox.
  * Once crucible has sent one (a timeout, a cancel), the shell also waits, after the command's
  * own shell has ended, for every other process in the sandbox to end before it kills anything or
  * exits (which would end them all): `python train.py | tee log`, or the first of `a; b`, gets
- * the same grace to save its work as a command run alone, until crucible's SIGKILL.
+ * the same grace to save its work as a command run alone, until crucible's SIGKILL. Such a
+ * sandbox is never kept: the shell stops after that experiment.
  */
 const EXPERIMENT_SCRIPT = `trap 'ending=1' TERM INT HUP
 ending=
@@ -36,29 +43,48 @@ if [ "$$" != 1 ]; then echo "crucible: the sandbox has no process namespace of i
 run_command=$CRUCIBLE_EXPERIMENT_RUN
 eval_command=$CRUCIBLE_EXPERIMENT_EVAL
 unset CRUCIBLE_EXPERIMENT_RUN CRUCIBLE_EXPERIMENT_EVAL
-exec 6>&2 2>/dev/null
+exec 6>&2 7>&1 2>/dev/null >/dev/null
 before=
 for f in /tmp/* /tmp/.[!.]* /tmp/..?* /dev/shm/* /dev/shm/.[!.]* /dev/shm/..?* /run/* /run/.[!.]* /run/..?*; do before="$before|$f|"; done
+clean() {
+  settle
+  kill -s KILL -- -1
+  for f in /tmp/* /tmp/.[!.]* /tmp/..?* /dev/shm/* /dev/shm/.[!.]* /dev/shm/..?* /run/* /run/.[!.]* /run/..?*; do
+    case "$before" in *"|$f|"*) continue ;; esac
+    if [ -e "$f" ] || [ -L "$f" ]; then PATH="$PATH:/usr/bin:/bin" rm -rf -- "$f"; fi
+  done
+  kill -s KILL -- -1
+}
 echo ready >&5
-IFS= read -r step || exit 0
-[ "$step" = run ] || exit 0
-(exec /bin/sh -c "$run_command" </dev/null 2>&6 3>&- 4>&- 5>&- 6>&-)
-s=$?
-settle
-kill -s KILL -- -1
-exec >/dev/null 6>&-
-for f in /tmp/* /tmp/.[!.]* /tmp/..?* /dev/shm/* /dev/shm/.[!.]* /dev/shm/..?* /run/* /run/.[!.]* /run/..?*; do
-  case "$before" in *"|$f|"*) continue ;; esac
-  if [ -e "$f" ] || [ -L "$f" ]; then PATH="$PATH:/usr/bin:/bin" rm -rf -- "$f"; fi
+while :; do
+  mark=
+  step=
+  while IFS= read -r step; do
+    case "$step" in
+      run) break ;;
+      "mark "*) mark=\${step#mark } ;;
+      "set CRUCIBLE_"*=*) export "\${step#set }" ;;
+      *) exit 0 ;;
+    esac
+  done
+  [ "$step" = run ] || exit 0
+  (exec /bin/sh -c "$run_command" </dev/null >&7 2>&6 3>&- 4>&- 5>&- 6>&- 7>&-)
+  s=$?
+  clean
+  printf %s "$mark" >&7
+  printf %s "$mark" >&6
+  echo "run $s" >&5
+  IFS= read -r step || exit 0
+  [ "$step" = done ] && continue
+  [ "$step" = eval ] || exit 0
+  (exec /bin/sh -c "$eval_command" </dev/null >&3 2>&4 3>&- 4>&- 5>&- 6>&- 7>&-)
+  s=$?
+  clean
+  printf %s "$mark" >&3
+  printf %s "$mark" >&4
+  echo "eval $s" >&5
+  [ -z "$ending" ] || exit 0
 done
-kill -s KILL -- -1
-echo "run $s" >&5
-IFS= read -r step || exit 0
-[ "$step" = eval ] || exit 0
-(exec /bin/sh -c "$eval_command" </dev/null >&3 2>&4 3>&- 4>&- 5>&-)
-s=$?
-settle
-echo "eval $s" >&5
 `;
 
 const RUN_VARIABLE = 'CRUCIBLE_EXPERIMENT_RUN';

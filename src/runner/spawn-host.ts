@@ -251,6 +251,17 @@ class SpawnHost implements Host {
 
 let current: Host | null = null;
 let users = 0;
+const releaseHooks = new Set<() => void>();
+
+/** `hook` runs each time the last user lets the host go (a run's end), before the host closes. */
+export function onSpawnHostRelease(hook: () => void): void {
+  releaseHooks.add(hook);
+}
+
+/** Whether a run holds the spawn host now (what is kept for its commands is let go at its end). */
+export function spawnHostInUse(): boolean {
+  return users > 0;
+}
 
 /** Whether this process may start a spawn host: not where `CRUCIBLE_SPAWN_HOST=0`, nor on Windows. */
 function hostAllowed(): boolean {
@@ -301,6 +312,7 @@ export function useSpawnHost(): () => void {
     if (released) return;
     released = true;
     users -= 1;
+    if (users === 0) for (const hook of releaseHooks) hook();
     if (users === 0 && current !== null) {
       setHostRoute(null);
       current.close();

@@ -7,6 +7,7 @@ import {
   createTinyProject,
   experimentPids,
   findInconsistencies,
+  ledgerEvents,
   planAgent,
   rowOf,
   runCli,
@@ -112,6 +113,20 @@ describe.skipIf(!sandboxSupport.ok)(`where bubblewrap works${skipReason}`, () =>
     expect(rowOf(p.dir, 't', 1)).toMatchObject({ status: 'keep', metric_value: '20' });
     expect(rowOf(p.dir, 't', 2)).toMatchObject({ status: 'discard', metric_value: '5' });
     expect(findInconsistencies(p.dir, 't')).toEqual([]);
+    // The baseline's sandbox was kept for both trials' experiments (decisions 73), and ended with the run.
+    const groups = ledgerEvents(p.dir, 't')
+      .filter((e) => e.type === 'run.start')
+      .map((e) => e['pgid'] as number);
+    expect(groups).toHaveLength(6);
+    expect(new Set(groups).size).toBe(1);
+    await waitUntil(() => {
+      try {
+        process.kill(-groups[0]!, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    }, 'the kept sandbox to end with the run');
   });
 
   it('Ctrl+C twice stops a sandboxed experiment at once: nothing of it keeps running', async () => {
