@@ -4,13 +4,14 @@
  * the last line it prints is its description.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { AgentError } from '../errors.js';
 import { writeNamedFile } from '../store/trial-artifacts.js';
 import { formatSeconds, runCommand } from '../runner/execute.js';
-import type { RunResult } from '../runner/types.js';
+import { runSandboxedCommand } from '../runner/sandboxed-experiment.js';
+import type { RunResult, RunSpec } from '../runner/types.js';
 import { wrapAgentCommand, type AgentSandbox } from '../sandbox/run-sandbox.js';
 import type { AgentBackend, Proposal, ProposalRequest } from './types.js';
 
@@ -31,41 +32,46 @@ export function createCommandBackend(options: CommandBackendOptions = {}): Agent
       if (command === null) {
         throw new AgentError('fatal', 'agent.type "command" needs agent.command, e.g. agent.command: "claude -p"');
       }
-      const promptPath = join(request.artifactDir, 'prompt.md');
-      const systemPromptPath = join(request.artifactDir, 'system-prompt.md');
       const transcriptPath = join(request.artifactDir, 'agent.log');
-      writeNamedFile(promptPath, request.prompt);
-      writeNamedFile(systemPromptPath, request.systemPrompt);
-      const gitDir = await agentGitDir(request.workspace.agentGitDir ?? join(request.artifactDir, 'agent-git'));
+      writeNamedFile(join(request.artifactDir, 'prompt.md'), request.prompt);
+      writeNamedFile(join(request.artifactDir, 'system-prompt.md'), request.systemPrompt);
+      const gitFolder = request.workspace.agentGitDir ?? join(request.artifactDir, 'agent-git');
+      const gitDir = await agentGitDir(gitFolder);
       const timeoutMs = request.agentConfig.timeout_seconds * 1000;
-      const sandbox = options.sandbox
-        ? wrapAgentCommand(options.sandbox, { workspace: request.workspace.root, gitDir: dirname(gitDir), readable: [promptPath, systemPromptPath] })
-        : undefined;
-      const result = await runCommand(
-        {
-          command,
-          // The prompt on stdin as an open file: one shell, not a second one to redirect it.
-          stdinPath: promptPath,
-          cwd: request.workspace.root,
-          // The one place crucible hands its environment, keys and all, to a child on purpose.
-          env: {
-            ...(options.env ?? process.env),
-            CRUCIBLE_PROMPT_FILE: promptPath,
-            CRUCIBLE_SYSTEM_PROMPT_FILE: systemPromptPath,
-            CRUCIBLE_WORKSPACE: request.workspace.root,
-            CRUCIBLE_TRIAL: String(request.trial),
-            // git in the workspace would reach the project's history, hidden files included: the
-            // agent's git gets a repository of its own, empty, over the same files.
-            GIT_DIR: gitDir,
-            GIT_WORK_TREE: request.workspace.root,
-          },
-          timeoutMs,
-          logPath: transcriptPath,
-          ...(options.killGraceMs === undefined ? {} : { killGraceMs: options.killGraceMs }),
-          ...(sandbox ? { sandbox } : {}),
+      // Under the sandbox the agent reads its prompt from its lane's own folder beside its git
+      // folder, the same path every turn, shown read-only: its sandbox can then be kept for the
+      // next turn (decisions 73). The trial's copies above are the record.
+      const promptDir = options.sandbox ? join(dirname(gitFolder), 'agent-turn') : request.artifactDir;
+      const promptPath = join(promptDir, 'prompt.md');
+      const systemPromptPath = join(promptDir, 'system-prompt.md');
+      if (options.sandbox) {
+        mkdirSync(promptDir, { recursive: true, mode: 0o700 });
+        writeNamedFile(promptPath, request.prompt);
+        writeNamedFile(systemPromptPath, request.systemPrompt);
+      }
+      const sandbox = options.sandbox ? wrapAgentCommand(options.sandbox, { workspace: request.workspace.root, gitDir: dirname(gitDir), readable: [promptDir] }) : undefined;
+      const spec: RunSpec = {
+        command,
+        // The prompt on stdin as an open file: one shell, not a second one to redirect it.
+        stdinPath: promptPath,
+        cwd: request.workspace.root,
+        // The one place crucible hands its environment, keys and all, to a child on purpose.
+        env: {
+          ...(options.env ?? process.env),
+          CRUCIBLE_PROMPT_FILE: promptPath,
+          CRUCIBLE_SYSTEM_PROMPT_FILE: systemPromptPath,
+          CRUCIBLE_WORKSPACE: request.workspace.root,
+          CRUCIBLE_TRIAL: String(request.trial),
+          // git in the workspace would reach the project's history, hidden files included: the
+          // agent's git gets a repository of its own, empty, over the same files.
+          GIT_DIR: gitDir,
+          GIT_WORK_TREE: request.workspace.root,
         },
-        signal,
-      );
+        timeoutMs,
+        logPath: transcriptPath,
+        ...(options.killGraceMs === undefined ? {} : { killGraceMs: options.killGraceMs }),
+      };
+      const result = (sandbox ? await runSandboxedCommand({ ...spec, sandbox }, signal) : null) ?? (await runCommand(sandbox ? { ...spec, sandbox } : spec, signal));
       throwOnFailure(result, command, timeoutMs, sandbox !== undefined);
       return { description: lastLine(result.stdout), transcriptPath };
     },

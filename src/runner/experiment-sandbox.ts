@@ -11,8 +11,9 @@ import { markPids, newProcessTag, processTagVariable, type PidMark } from './str
  * init it gets only the signals it handles from inside. The commands come in two variables it
  * keeps to itself, not in its arguments, which any user can read in /proc.
  * Descriptors: 0 crucible's steps, 1 and 2 the run's output, 3 and 4 the eval's, 5 what the
- * shell tells crucible ("ready", "run <status>", "eval <status>"). Each command gets /dev/null
- * as its input and none of the others.
+ * shell tells crucible ("ready", "run <status>", "eval <status>"). Each command gets none of
+ * the others; the eval reads /dev/null, the run the file named in a third variable (a command
+ * agent's prompt, decisions 73), else /dev/null too.
  *
  * It runs experiments one after the other for as long as crucible keeps it (decisions 73). For
  * each: "set NAME=value" lines (the variables that differ from one experiment to the next, which
@@ -42,7 +43,8 @@ settle() { if [ -n "$ending" ]; then while kill -s 0 -- -1; do PATH="$PATH:/usr/
 if [ "$$" != 1 ]; then echo "crucible: the sandbox has no process namespace of its own" >&2; exit 125; fi
 run_command=$CRUCIBLE_EXPERIMENT_RUN
 eval_command=$CRUCIBLE_EXPERIMENT_EVAL
-unset CRUCIBLE_EXPERIMENT_RUN CRUCIBLE_EXPERIMENT_EVAL
+run_input=\${CRUCIBLE_EXPERIMENT_INPUT:-/dev/null}
+unset CRUCIBLE_EXPERIMENT_RUN CRUCIBLE_EXPERIMENT_EVAL CRUCIBLE_EXPERIMENT_INPUT
 exec 6>&2 7>&1 2>/dev/null >/dev/null
 before=
 for f in /tmp/* /tmp/.[!.]* /tmp/..?* /dev/shm/* /dev/shm/.[!.]* /dev/shm/..?* /run/* /run/.[!.]* /run/..?*; do before="$before|$f|"; done
@@ -68,7 +70,7 @@ while :; do
     esac
   done
   [ "$step" = run ] || exit 0
-  (exec /bin/sh -c "$run_command" </dev/null >&7 2>&6 3>&- 4>&- 5>&- 6>&- 7>&-)
+  (exec /bin/sh -c "$run_command" <"$run_input" >&7 2>&6 3>&- 4>&- 5>&- 6>&- 7>&-)
   s=$?
   clean
   printf %s "$mark" >&7
@@ -89,6 +91,7 @@ done
 
 const RUN_VARIABLE = 'CRUCIBLE_EXPERIMENT_RUN';
 const EVAL_VARIABLE = 'CRUCIBLE_EXPERIMENT_EVAL';
+const INPUT_VARIABLE = 'CRUCIBLE_EXPERIMENT_INPUT';
 
 /** What an experiment's sandbox is started for: the folder, the sandbox, the commands, the environment. */
 export interface SandboxRequest {
@@ -99,6 +102,8 @@ export interface SandboxRequest {
   runCommand: string;
   evalCommand: string;
   env: NodeJS.ProcessEnv;
+  /** A file the run command reads as its standard input (in the sandbox's view); unset: /dev/null. */
+  input?: string;
 }
 
 /** The sandbox's exit: `lost` set when the spawn host ended and the sandbox was killed. */
@@ -118,7 +123,13 @@ export interface StartedSandbox {
 /** Starts a sandbox for `request`; the spawn error when it cannot start at all (bubblewrap missing, the folder gone). */
 export async function startSandbox(request: SandboxRequest): Promise<StartedSandbox | NodeJS.ErrnoException> {
   const processTag = newProcessTag();
-  const env = { ...request.env, [processTagVariable]: processTag, [RUN_VARIABLE]: request.runCommand, [EVAL_VARIABLE]: request.evalCommand };
+  const env = {
+    ...request.env,
+    [processTagVariable]: processTag,
+    [RUN_VARIABLE]: request.runCommand,
+    [EVAL_VARIABLE]: request.evalCommand,
+    ...(request.input === undefined ? {} : { [INPUT_VARIABLE]: request.input }),
+  };
   const args = [
     ...request.sandbox.args,
     '--ro-bind', request.shell, experimentShellInSandbox,

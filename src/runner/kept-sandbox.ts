@@ -103,7 +103,7 @@ export function perExperimentSteps(env: NodeJS.ProcessEnv): string[] {
 }
 
 /** What a sandbox serves: everything that made it, but the per-experiment variables' values. null: not to be kept. */
-export function sandboxKey(spec: ExperimentSpec & { sandbox: SandboxWrap }, shell: string): string | null {
+export function sandboxKey(spec: ExperimentSpec & { sandbox: SandboxWrap }, shell: string, input?: string): string | null {
   const fixed: [string, string][] = [];
   const told: string[] = [];
   for (const [name, value] of Object.entries(spec.env)) {
@@ -113,7 +113,7 @@ export function sandboxKey(spec: ExperimentSpec & { sandbox: SandboxWrap }, shel
     else return null;
   }
   fixed.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return JSON.stringify([spec.sandbox.bwrap, spec.sandbox.args, shell, spec.cwd, spec.runCommand, spec.evalCommand, fixed, told.sort()]);
+  return JSON.stringify([spec.sandbox.bwrap, spec.sandbox.args, shell, spec.cwd, spec.runCommand, spec.evalCommand, input ?? null, fixed, told.sort()]);
 }
 
 /** Which file each path the sandbox's mounts name is now (device, inode, kind), or that there is none. */

@@ -22,7 +22,7 @@ import type { ProcessExit } from './spawn-host.js';
 import type { SandboxWrap } from './spawn-args.js';
 import { killTaggedProcesses } from './stray-processes.js';
 import { TailBuffer } from './tail-buffer.js';
-import type { ExecutionHandle, ExperimentRun, ExperimentSpec, RunResult } from './types.js';
+import type { ExecutionHandle, ExperimentRun, ExperimentSpec, RunResult, RunSpec } from './types.js';
 
 function sizeOf(file: string): number {
   try {
@@ -71,6 +71,35 @@ interface Phase {
  * one by one.
  */
 export async function runSandboxedExperiment(spec: ExperimentSpec & { sandbox: SandboxWrap }, signal?: AbortSignal): Promise<ExperimentRun | null> {
+  return inSandbox(spec, signal, { runOnly: false });
+}
+
+/**
+ * One command (a command agent's turn) the same way: the run step alone, in a sandbox kept for
+ * the next command like an experiment's (decisions 73), with `spec.stdinPath` as its input (a
+ * path the sandbox shows). null where this machine cannot do it this way, or the spec asks for
+ * what only runCommand does (its own capture sizes, its output as it comes): the caller runs it
+ * with runCommand.
+ */
+export async function runSandboxedCommand(spec: RunSpec & { sandbox: SandboxWrap }, signal?: AbortSignal): Promise<RunResult | null> {
+  if (spec.onStdout !== undefined || spec.maxCaptureBytes !== undefined || spec.maxLogBytes !== undefined) return null;
+  const experiment: ExperimentSpec & { sandbox: SandboxWrap } = {
+    runCommand: spec.command,
+    evalCommand: '',
+    cwd: spec.cwd,
+    env: spec.env,
+    timeoutMs: spec.timeoutMs,
+    sandbox: spec.sandbox,
+    ...(spec.logPath === undefined ? {} : { logPath: spec.logPath }),
+    ...(spec.killGraceMs === undefined ? {} : { killGraceMs: spec.killGraceMs }),
+    ...(spec.onSpawn === undefined ? {} : { onSpawn: spec.onSpawn }),
+    ...(spec.onStart === undefined ? {} : { onStart: spec.onStart }),
+  };
+  const outcome = await inSandbox(experiment, signal, { runOnly: true, ...(spec.stdinPath === undefined ? {} : { input: spec.stdinPath }) });
+  return outcome?.run ?? null;
+}
+
+async function inSandbox(spec: ExperimentSpec & { sandbox: SandboxWrap }, signal: AbortSignal | undefined, mode: { runOnly: boolean; input?: string }): Promise<ExperimentRun | null> {
   const shell = shellBroken ? null : experimentShell(spec.env);
   if (shell === null) return null;
   const started = performance.now();
@@ -83,17 +112,17 @@ export async function runSandboxedExperiment(spec: ExperimentSpec & { sandbox: S
   // try wrote to the log (bubblewrap's complaint) is taken back first.
   const logSizeBefore = spec.logPath === undefined ? 0 : sizeOf(spec.logPath);
 
-  const key = sandboxKey(spec, shell);
+  const key = sandboxKey(spec, shell, mode.input);
   // What the sandbox's mounts were made from, looked at before they are: a kept sandbox serves
   // only while every path it bound is the same file, present or absent, as when it started.
   const view = sandboxView(spec.sandbox.args, spec.cwd);
   let session = key === null ? null : keptSandbox(key, view);
   if (session === null) {
-    const sandbox = await startSandbox({ sandbox: spec.sandbox, shell, cwd: spec.cwd, runCommand: spec.runCommand, evalCommand: spec.evalCommand, env: spec.env });
+    const sandbox = await startSandbox({ sandbox: spec.sandbox, shell, cwd: spec.cwd, runCommand: spec.runCommand, evalCommand: spec.evalCommand, env: spec.env, ...(mode.input === undefined ? {} : { input: mode.input }) });
     if (sandbox instanceof Error) return notStarted(describeSpawnError(sandbox, spec.cwd));
     session = new SandboxSession(sandbox, key, view);
   }
-  const outcome = await experimentIn(session, spec, signal, started);
+  const outcome = await experimentIn(session, spec, signal, started, mode.runOnly);
   if (outcome === 'shell-never-started') {
     // The shell never started, and never has here (an exec refused in the sandbox): from now on
     // this machine's experiments take two sandboxes, this one included. A sandbox that cannot be
@@ -106,7 +135,13 @@ export async function runSandboxedExperiment(spec: ExperimentSpec & { sandbox: S
 }
 
 /** One experiment in `session`'s sandbox; the session is kept for the next one, or ended, before this returns. */
-async function experimentIn(session: SandboxSession, spec: ExperimentSpec & { sandbox: SandboxWrap }, signal: AbortSignal | undefined, started: number): Promise<ExperimentRun | 'shell-never-started'> {
+async function experimentIn(
+  session: SandboxSession,
+  spec: ExperimentSpec & { sandbox: SandboxWrap },
+  signal: AbortSignal | undefined,
+  started: number,
+  runOnly: boolean,
+): Promise<ExperimentRun | 'shell-never-started'> {
   const { pgid, processTag, stepsIn } = session.sandbox;
   const handle: ExecutionHandle = { executor: 'local', pgid, processTag };
   const ending = new GroupEnding(pgid, spec.killGraceMs ?? defaultKillGraceMs);
@@ -182,7 +217,7 @@ async function experimentIn(session: SandboxSession, spec: ExperimentSpec & { sa
   /** A phase is over once the shell gave its status and both its outputs their mark. */
   const settle = (phase: Phase): void => {
     if (current !== phase || phase.status === null || !phase.out.done || !phase.err.done) return;
-    if (phase === evalPhase || exited || phase.status !== 0 || phase.timedOut || phase.canceled) {
+    if (phase === evalPhase || runOnly || exited || phase.status !== 0 || phase.timedOut || phase.canceled) {
       stop();
       return;
     }

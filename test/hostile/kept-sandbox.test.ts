@@ -1,10 +1,11 @@
-import { existsSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { localExecutor } from '../../src/runner/execute.js';
 import { runExperiment, type ExperimentResult } from '../../src/runner/run-experiment.js';
 import { spawnHostReady, useSpawnHost } from '../../src/runner/spawn-host.js';
-import { experimentSandbox, sandboxedExecutor } from '../../src/sandbox/run-sandbox.js';
+import { runSandboxedCommand } from '../../src/runner/sandboxed-experiment.js';
+import { agentSandbox, experimentSandbox, sandboxedExecutor, wrapAgentCommand } from '../../src/sandbox/run-sandbox.js';
 import { killRunning, pidsRunning, sandboxSupport, skipReason } from '../helpers/sandbox.js';
 
 /**
@@ -190,5 +191,38 @@ describe.skipIf(!sandboxSupport.ok)(`an experiment's sandbox kept for the next o
     for (const trial of [1, 2]) await experiment(cwd, trial, 'true', 'echo "loss: 1"', { starts });
     expect(new Set(starts).size).toBe(2);
     expect(starts.every((pgid) => !groupAlive(pgid))).toBe(true);
+  });
+  it("a command agent's turn: the next turn runs in the same sandbox, reads its own prompt, and finds nothing the last one left", async () => {
+    const root = folder();
+    const workspace = path.join(root, 'workspace');
+    const gitDir = path.join(root, 'agent-git');
+    const turn = path.join(root, 'agent-turn');
+    for (const dir of [workspace, gitDir, turn]) mkdirSync(dir);
+    if (!sandboxSupport.ok) throw new Error('no sandbox');
+    const settings = { enabled: true, writable: [], network: false, agent_writable: [], agent_network: false };
+    const sandbox = agentSandbox({ on: true, bwrap: sandboxSupport.bwrap, why: '' }, settings, { projectDir: root, hide: [], env: process.env })!;
+    const wrap = wrapAgentCommand(sandbox, { workspace, gitDir, readable: [turn] });
+    const prompt = path.join(turn, 'prompt.md');
+    const command = [
+      'echo "read: $(cat)"',
+      `ls -A /tmp; ps -e -o args= | grep -c "^sleep 979"`,
+      `if [ "$CRUCIBLE_TRIAL" = 1 ]; then setsid sh -c 'exec ${DAEMON}' </dev/null >/dev/null 2>&1 & touch /tmp/left; fi`,
+      'echo "turn $CRUCIBLE_TRIAL" >&2',
+    ].join('\n');
+    const groups: (number | null)[] = [];
+    for (const trial of [1, 2, 3]) {
+      writeFileSync(prompt, `prompt ${trial}`);
+      const result = await runSandboxedCommand(
+        { command, cwd: workspace, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', CRUCIBLE_TRIAL: String(trial) }, timeoutMs: 20_000, killGraceMs: 400, stdinPath: prompt, sandbox: wrap },
+        undefined,
+      );
+      expect(result).toMatchObject({ exitCode: 0, stdout: `read: prompt ${trial}\n0\n`, stderr: `turn ${trial}\n` });
+      groups.push(result!.pgid);
+    }
+    expect(new Set(groups).size).toBe(1);
+    expect(pidsRunning(DAEMON)).toEqual([]);
+    release?.();
+    release = undefined;
+    expect(await until(() => !groupAlive(groups[0]!))).toBe(true);
   });
 });
