@@ -1,4 +1,4 @@
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -50,17 +50,63 @@ export function allowsExec(dir: string, mountinfo = '/proc/self/mountinfo'): boo
   return best === null || !best.options.split(',').includes('noexec');
 }
 
+/** This process's PID namespace (its inode), so that a pid in a copy's name is read where it was given. */
+function pidNamespace(): string {
+  try {
+    return readlinkSync('/proc/self/ns/pid').replace(/\D/g, '');
+  } catch {
+    return '0';
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the copies in `base` that crucible processes killed before their exit left (`kill -9`,
+ * the machine's OOM killer): each copy's folder is named after its process and PID namespace, and
+ * only those of this namespace whose process is gone, and that are this user's, are removed. A
+ * pid given again to another process keeps its folder: a leftover, never a copy in use, is lost.
+ */
+export function sweepShellCopies(base: string, namespace = pidNamespace()): void {
+  let names: string[];
+  try {
+    names = readdirSync(base);
+  } catch {
+    return;
+  }
+  const uid = process.getuid?.();
+  for (const name of names) {
+    const owner = /^crucible-sh-(\d+)-(\d+)-/.exec(name);
+    if (owner === null || owner[1] !== namespace || Number(owner[2]) === process.pid || alive(Number(owner[2]))) continue;
+    try {
+      const stat = lstatSync(path.join(base, name));
+      if (stat.isDirectory() && (uid === undefined || stat.uid === uid)) rmSync(path.join(base, name), { recursive: true, force: true });
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
+}
+
 function makeCopy(env: NodeJS.ProcessEnv): ShellCopy | null {
   const home = env['HOME'] || os.homedir();
+  const namespace = pidNamespace();
   for (const base of [env['TMPDIR'] || os.tmpdir(), path.join(home, '.cache', 'crucible')]) {
     try {
       mkdirSync(base, { recursive: true });
       if (!allowsExec(base)) continue;
-      const dir = mkdtempSync(path.join(base, 'crucible-sh-'));
+      sweepShellCopies(base, namespace);
+      const dir = mkdtempSync(path.join(base, `crucible-sh-${namespace}-${String(process.pid)}-`));
       const file = path.join(dir, 'sh');
       copyFileSync(realpathSync('/bin/sh'), file);
       chmodSync(file, 0o111);
-      // The copy is this process's: gone with it (a killed crucible leaves one small file).
+      // The copy is this process's: gone with it (one a killed crucible left goes at the next start).
       process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
       const stat = statSync(file);
       return { path: file, dev: stat.dev, ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs };

@@ -2,7 +2,9 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, st
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { allowsExec, experimentShell } from '../../src/sandbox/experiment-shell.js';
+import { spawnSync } from 'node:child_process';
+import { readlinkSync } from 'node:fs';
+import { allowsExec, experimentShell, sweepShellCopies } from '../../src/sandbox/experiment-shell.js';
 
 let dir: string | undefined;
 afterEach(() => {
@@ -65,5 +67,45 @@ describe('experimentShell', () => {
     const third = experimentShell();
     expect(third).not.toBe(second);
     expect(existsSync(third!)).toBe(true);
+  });
+});
+
+describe('sweepShellCopies', () => {
+  it("removes the copies of processes that are gone, this user's and this PID namespace's only", () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'crucible-sweep-'));
+    const namespace = readlinkSync('/proc/self/ns/pid').replace(/\D/g, '');
+    // A process that has exited: its pid names no process now.
+    const gone = spawnSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).stdout.trim();
+    const plant = (name: string): string => {
+      const folder = path.join(dir!, name);
+      mkdirSync(folder);
+      writeFileSync(path.join(folder, 'sh'), '');
+      chmodSync(path.join(folder, 'sh'), 0o111);
+      return folder;
+    };
+    const dead = plant(`crucible-sh-${namespace}-${gone}-aaaaaa`);
+    const live = plant(`crucible-sh-${namespace}-${String(process.ppid)}-bbbbbb`);
+    const mine = plant(`crucible-sh-${namespace}-${String(process.pid)}-cccccc`);
+    const elsewhere = plant(`crucible-sh-1${namespace}-${gone}-dddddd`);
+    const older = plant('crucible-sh-eeeeee');
+    const other = plant(`not-crucible-${namespace}-${gone}-ffffff`);
+    sweepShellCopies(dir, namespace);
+    expect(existsSync(dead)).toBe(false);
+    for (const kept of [live, mine, elsewhere, older, other]) expect(existsSync(kept)).toBe(true);
+  });
+
+  it("sweeps when a copy is made: a killed crucible's copy goes at the next start", () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'crucible-sweep-'));
+    const namespace = readlinkSync('/proc/self/ns/pid').replace(/\D/g, '');
+    const gone = spawnSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).stdout.trim();
+    const dead = path.join(dir, `crucible-sh-${namespace}-${gone}-aaaaaa`);
+    mkdirSync(dead);
+    // The copy of this process is made again in `dir` (it is gone from where it was).
+    const current = experimentShell();
+    rmSync(current!);
+    const made = experimentShell({ ...process.env, TMPDIR: dir });
+    expect(path.dirname(path.dirname(made!))).toBe(dir);
+    expect(path.basename(path.dirname(made!))).toMatch(new RegExp(`^crucible-sh-${namespace}-${String(process.pid)}-`));
+    expect(existsSync(dead)).toBe(false);
   });
 });
