@@ -4,7 +4,7 @@
  * the last line it prints is its description.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { AgentError } from '../errors.js';
@@ -45,7 +45,6 @@ export function createCommandBackend(options: CommandBackendOptions = {}): Agent
       const promptPath = join(promptDir, 'prompt.md');
       const systemPromptPath = join(promptDir, 'system-prompt.md');
       if (options.sandbox) {
-        mkdirSync(promptDir, { recursive: true, mode: 0o700 });
         writeNamedFile(promptPath, request.prompt);
         writeNamedFile(systemPromptPath, request.systemPrompt);
       }
@@ -71,7 +70,8 @@ export function createCommandBackend(options: CommandBackendOptions = {}): Agent
         logPath: transcriptPath,
         ...(options.killGraceMs === undefined ? {} : { killGraceMs: options.killGraceMs }),
       };
-      const result = (sandbox ? await runSandboxedCommand({ ...spec, sandbox }, signal) : null) ?? (await runCommand(sandbox ? { ...spec, sandbox } : spec, signal));
+      // In a sandbox kept from turn to turn where this machine allows it, else as any command.
+      const result = sandbox ? ((await runSandboxedCommand({ ...spec, sandbox }, signal)) ?? (await runCommand({ ...spec, sandbox }, signal))) : await runCommand(spec, signal);
       throwOnFailure(result, command, timeoutMs, sandbox !== undefined);
       return { description: lastLine(result.stdout), transcriptPath };
     },

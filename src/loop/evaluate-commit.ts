@@ -57,7 +57,14 @@ export interface Measurements {
 export type Settled = { kind: 'ended'; summary: TrialSummary } | { kind: 'confirm'; confirming: Confirming };
 
 /** Runs the experiment once in `slot` as it is, with the trial's log and environment. */
-export async function measure(ctx: RunContext, slot: ExperimentSlot, trial: number, sha: string, signal: AbortSignal, role?: 'incumbent', onMeasuring?: () => void): Promise<ExperimentResult> {
+export async function measure(
+  ctx: RunContext,
+  slot: ExperimentSlot,
+  trial: number,
+  sha: string,
+  signal: AbortSignal,
+  { role, onMeasuring }: { role?: 'incumbent'; onMeasuring?: () => void } = {},
+): Promise<ExperimentResult> {
   mkdirSync(ctx.paths.trialDir(trial), { recursive: true });
   // The run command starts first, then the eval command: the second start is the measuring phase.
   let commandsStarted = 0;
@@ -118,7 +125,7 @@ export async function measureRuns(
   let wanted = 1;
   let first = options.adopted;
   for (;;) {
-    const experiment = first ?? (await measure(ctx, slot, trial, sha, signal, undefined, options.onMeasuring));
+    const experiment = first ?? (await measure(ctx, slot, trial, sha, signal, options));
     first = undefined;
     runMs += experiment.durationMs;
     if (!experiment.metric.ok) return { experiment, samples, runMs };
@@ -150,7 +157,7 @@ export async function evaluateCommit(ctx: RunContext, state: RunState, t: Commit
     const next = nextConfirmRun(c);
     if (inProject(slot)) await applyToProject(ctx, state, c.t, next.sha);
     else await slot.folder?.checkout(next.sha);
-    const experiment = await measure(ctx, slot, t.trial, next.sha, signal, next.role === 'incumbent' ? 'incumbent' : undefined);
+    const experiment = await measure(ctx, slot, t.trial, next.sha, signal, next.role === 'incumbent' ? { role: 'incumbent' } : {});
     settled = await settleConfirmRun(ctx, state, c, slot, next.role, experiment);
   }
   return settled.summary;

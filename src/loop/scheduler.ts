@@ -236,7 +236,7 @@ export async function runTrials(ctx: RunContext, state: RunState, options: Sched
     const next = nextConfirmRun(c);
     if (inProject(slot)) await applyToProject(ctx, state, c.t, next.sha);
     inSlot(c.t, slot, next.sha, async () => {
-      const experiment = await measure(ctx, slot, c.t.trial, next.sha, hard, next.role === 'incumbent' ? 'incumbent' : undefined);
+      const experiment = await measure(ctx, slot, c.t.trial, next.sha, hard, next.role === 'incumbent' ? { role: 'incumbent' } : {});
       return (changedInSlot) => ({ kind: 'confirm-run', c, slot, role: next.role, experiment, changedInSlot });
     });
   };

@@ -60,11 +60,6 @@ export class SandboxSession {
     return !this.ended && !this.spoiled;
   }
 
-  /** True once the sandbox has exited. */
-  get exited(): boolean {
-    return this.ended;
-  }
-
   /**
    * `hook` is called when the sandbox exits (at once if it has): one experiment's at a time, not a
    * reaction more on the exit for each of thousands of experiments.

@@ -179,7 +179,6 @@ async function experimentIn(
   // The phase whose time runs: the run's from the spawn (a sandbox that hangs while it is set up
   // times out too), the eval's from its step; null once the last phase is over or the steps stopped.
   let current = run as Phase | null;
-  let ready = session.ready;
   let exited = false;
   let signaled = false;
   let failure = null as Error | null;
@@ -233,12 +232,11 @@ async function experimentIn(
     const words = /^(ready|run|eval)(?: (\d+))?$/.exec(line);
     if (words === null) return;
     const status = Number(words[2]);
-    if (words[1] === 'ready' && !ready && current === run && !exited) {
-      ready = true;
+    if (words[1] === 'ready' && !session.ready && current === run && !exited) {
       session.ready = true;
       shellProven = true;
       startRun();
-    } else if (words[1] === 'run' && ready && current === run && words[2] !== undefined) {
+    } else if (words[1] === 'run' && session.ready && current === run && words[2] !== undefined) {
       run.status = status;
       settle(run);
     } else if (words[1] === 'eval' && evalPhase !== null && current === evalPhase && words[2] !== undefined) {
@@ -277,7 +275,7 @@ async function experimentIn(
   signal?.addEventListener('abort', onAbort, { once: true });
   if (isAborted(signal)) onAbort();
   // A kept sandbox is ready for the run at once; a new one first says so.
-  if (ready) startRun();
+  if (session.ready) startRun();
   session.onExit(over);
   await finished;
   session.onExit(null);
@@ -311,7 +309,7 @@ async function experimentIn(
   run.log?.close();
   evalPhase?.log?.close();
   if (failure !== null) throw failure;
-  if (!ready && !shellProven && !run.canceled && !run.timedOut) return 'shell-never-started';
+  if (!session.ready && !shellProven && !run.canceled && !run.timedOut) return 'shell-never-started';
 
   // Each command's time runs to the next one's start or to the end: the two add up to the whole
   // experiment, its sandbox's setup and teardown and the cleanup between them included, as two
