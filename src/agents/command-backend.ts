@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { AgentError } from '../errors.js';
-import { writeNamedFile } from '../store/trial-artifacts.js';
+import { writeChangedFile, writeNamedFile } from '../store/trial-artifacts.js';
 import { formatSeconds, runCommand } from '../runner/execute.js';
 import { runSandboxedCommand } from '../runner/sandboxed-experiment.js';
 import type { RunResult, RunSpec } from '../runner/types.js';
@@ -33,7 +33,8 @@ export function createCommandBackend(options: CommandBackendOptions = {}): Agent
         throw new AgentError('fatal', 'agent.type "command" needs agent.command, e.g. agent.command: "claude -p"');
       }
       const transcriptPath = join(request.artifactDir, 'agent.log');
-      writeNamedFile(join(request.artifactDir, 'prompt.md'), request.prompt);
+      // The loop has written the trial's prompt.md already: not written twice.
+      writeChangedFile(join(request.artifactDir, 'prompt.md'), request.prompt);
       writeNamedFile(join(request.artifactDir, 'system-prompt.md'), request.systemPrompt);
       const gitFolder = request.workspace.agentGitDir ?? join(request.artifactDir, 'agent-git');
       const gitDir = await agentGitDir(gitFolder);
@@ -45,8 +46,8 @@ export function createCommandBackend(options: CommandBackendOptions = {}): Agent
       const promptPath = join(promptDir, 'prompt.md');
       const systemPromptPath = join(promptDir, 'system-prompt.md');
       if (options.sandbox) {
-        writeNamedFile(promptPath, request.prompt);
-        writeNamedFile(systemPromptPath, request.systemPrompt);
+        writeChangedFile(promptPath, request.prompt);
+        writeChangedFile(systemPromptPath, request.systemPrompt);
       }
       const sandbox = options.sandbox ? wrapAgentCommand(options.sandbox, { workspace: request.workspace.root, gitDir: dirname(gitDir), readable: [promptDir] }) : undefined;
       const spec: RunSpec = {

@@ -5,6 +5,7 @@ import { trialArtifactPath } from '../store/trial-artifacts.js';
 import type { TrialSummary } from './events.js';
 import { resultRowOf } from '../store/result-row-of.js';
 import type { RunContext, RunState } from './run-context.js';
+import type { AgentUsage } from '../core/trial-record.js';
 
 /**
  * Records a finished trial: its results row (idempotent by tag and trial, so a recovery may call
@@ -14,8 +15,9 @@ export function finishTrial(ctx: RunContext, state: RunState, summary: TrialSumm
   // One timestamp for the row and the ledger's record: reports read it back from either.
   const at = new Date(ctx.now()).toISOString();
   ctx.results.append(resultRowOf(ctx.tag, summary, at));
-  if (summary.usage) {
-    // Beside the prompt and the transcript: what this trial's agent turn cost.
+  if (summary.usage && usedModel(summary.usage)) {
+    // Beside the prompt and the transcript: what this trial's agent turn cost. Not written for a
+    // turn that used no model (the tuner's): a file of zeros per trial, and a new file costs.
     const file = trialArtifactPath(ctx.paths, summary.trial, 'usage.json');
     try {
       mkdirSync(ctx.paths.trialDir(summary.trial), { recursive: true });
@@ -31,4 +33,8 @@ export function finishTrial(ctx: RunContext, state: RunState, summary: TrialSumm
   ctx.checkpoint?.afterTrial();
   state.history.push(summary);
   return summary;
+}
+
+function usedModel(usage: AgentUsage): boolean {
+  return usage.inputTokens > 0 || usage.outputTokens > 0 || usage.cacheReadTokens > 0 || usage.cacheWriteTokens > 0 || (usage.costUsd ?? 0) > 0;
 }

@@ -1,6 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { storageErrorFrom } from '../errors.js';
+import { overwriteInPlace } from '../workspace/overwrite-file.js';
 import type { RunPaths } from './run-paths.js';
 
 /** Files kept per trial in `trials/<n>/`. Other plain names are allowed too. */
@@ -35,4 +36,21 @@ export function writeNamedFile(file: string, content: string): void {
   } catch (error) {
     throw storageErrorFrom(error, file, 'cannot write') ?? error;
   }
+}
+
+/**
+ * writeNamedFile for a file of crucible's own that is written again and again with the same name
+ * (a command agent's prompt files): left alone when it holds `content` already, else rewritten
+ * in place where it is a plain file of its own (decisions 74), else written as writeNamedFile does.
+ */
+export function writeChangedFile(file: string, content: string): void {
+  const bytes = Buffer.from(content, 'utf8');
+  try {
+    if (readFileSync(file).equals(bytes)) return;
+    if (overwriteInPlace(file, bytes)) return;
+  } catch (error) {
+    // Absent (written below), or unreadable: writeNamedFile says what the disk refused.
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw storageErrorFrom(error, file, 'cannot write') ?? error;
+  }
+  writeNamedFile(file, content);
 }

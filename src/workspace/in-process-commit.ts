@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import path from 'node:path';
 import { deflateSync, inflateSync } from 'node:zlib';
 import { parseVars, type Git } from './git.js';
+import { overwriteInPlace } from './overwrite-file.js';
 import { gitTimestamp } from './ref-files.js';
 
 const fsyncAsync = promisify(fsync);
@@ -185,8 +186,12 @@ export class InProcessCommitter {
         const target = path.join(top, file.path);
         // A folder on the way replaced by a link would take the write elsewhere: git copes.
         if (realpathSync(path.dirname(target)) !== path.dirname(target)) return false;
+        const executable = file.mode === '100755';
+        // In place where the file is a plain one of this worktree's own (decisions 74); else a
+        // new file renamed over it, which replaces a link instead of writing through it.
+        if (overwriteInPlace(target, file.content!, executable)) continue;
         const temp = `${target}.crucible-${process.pid}.tmp`;
-        writeFileSync(temp, file.content!, { mode: file.mode === '100755' ? 0o777 : 0o666 });
+        writeFileSync(temp, file.content!, { mode: executable ? 0o777 : 0o666 });
         renameSync(temp, target);
       }
       if (!this.moveHead(from, to)) return false;

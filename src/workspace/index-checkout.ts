@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, lstatSync, openSync, readFileSync, readSync, realpathSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { Git } from './git.js';
+import { overwriteInPlace } from './overwrite-file.js';
 import { MAX_INDEX_BYTES, parseIndex, serializedIndex, setEntry, type IndexEntry, type ParsedIndex } from './index-file.js';
 import { blobId, differingFiles, MAX_IN_PROCESS_FILE_BYTES, plainGitSettings, readBlob, rememberBlob, rememberedTree } from './in-process-commit.js';
 
@@ -30,6 +31,8 @@ export class IndexCheckout {
     private readonly top: string,
     private readonly gitDir: string,
     private readonly objectsDir: string,
+    /** An agent's worktree, crucible's own folder: its files are rewritten in place (decisions 74). */
+    private readonly ownFiles: boolean,
   ) {}
 
   /**
@@ -39,12 +42,12 @@ export class IndexCheckout {
    * `plainGitSettings`. Null when git must do it.
    */
   static forWorktree(top: string, dirs: { gitDir: string; commonDir: string }, values: ReadonlyMap<string, string>): IndexCheckout | null {
-    return plainCheckoutSettings(values, true) ? IndexCheckout.at(top, dirs) : null;
+    return plainCheckoutSettings(values, true) ? IndexCheckout.at(top, dirs, true) : null;
   }
 
-  private static at(top: string, dirs: { gitDir: string; commonDir: string }): IndexCheckout | null {
+  private static at(top: string, dirs: { gitDir: string; commonDir: string }, ownFiles: boolean): IndexCheckout | null {
     try {
-      return new IndexCheckout(realpathSync(top), realpathSync(dirs.gitDir), path.join(realpathSync(dirs.commonDir), 'objects'));
+      return new IndexCheckout(realpathSync(top), realpathSync(dirs.gitDir), path.join(realpathSync(dirs.commonDir), 'objects'), ownFiles);
     } catch {
       return null;
     }
@@ -59,7 +62,7 @@ export class IndexCheckout {
     if (['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE'].some((name) => env[name] !== undefined)) return null;
     const values = await plainGitSettings(git, dirs.commonDir, env);
     if (values === null || !plainCheckoutSettings(values, false)) return null;
-    return IndexCheckout.at(dirs.top, dirs);
+    return IndexCheckout.at(dirs.top, dirs, false);
   }
 
   /**
@@ -194,11 +197,13 @@ export class IndexCheckout {
   }
 
   /**
-   * Each file is replaced whole (a rename), never left half written. The temporary file is in
-   * the git folder, not among the user's files: a kill in between leaves nothing in the project.
-   * Another file system there (EXDEV) makes git do the move.
+   * Each file of the project is replaced whole (a rename), never left half written. The temporary
+   * file is in the git folder, not among the user's files: a kill in between leaves nothing in
+   * the project. Another file system there (EXDEV) makes git do the move. An agent's worktree is
+   * crucible's: a plain file of its own there is rewritten in place, the rename's cost saved.
    */
   private writeFile(file: string, content: Buffer, mode: number): void {
+    if (this.ownFiles && overwriteInPlace(file, content, (mode & 0o100) !== 0)) return;
     const temp = path.join(this.gitDir, `crucible-checkout-${process.pid}.tmp`);
     // One a killed run left (or anything planted there) goes first: a new file gets `mode`, and
     // `wx` never follows a link. Once this process has seen the name free, each write leaves it

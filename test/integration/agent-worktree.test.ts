@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -410,6 +410,21 @@ describe('a command agent\'s worktree moved back in process', () => {
     expect(git(dir, 'rev-parse', `${next}^`)).toBe(commit);
     expect(git(dir, 'diff', '--name-only', commit, next)).toBe('model.py');
     expect(git(dir, 'show', `${next}:train.py`)).toBe('lr = 0.1');
+  });
+
+  it('replaces a file the agent made a hard link to a file outside, never writing through it (decisions 74)', async () => {
+    const { commit, wt } = await setup();
+    const outside = path.join(tempDir(), 'notes.txt');
+    writeFileSync(outside, 'lr = 0.5, the user\'s own file\n');
+    // The agent's edit: its train.py is now another name of a file outside the worktree.
+    rmSync(path.join(wt.root, 'train.py'));
+    linkSync(outside, path.join(wt.root, 'train.py'));
+    await wt.changes();
+    const trial = await wt.commit(['train.py'], 'lr from the notes\n');
+    await wt.reset(commit, trial);
+    expect(readFileSync(path.join(wt.root, 'train.py'), 'utf8')).toBe('lr = 0.1\n');
+    expect(readFileSync(outside, 'utf8')).toBe('lr = 0.5, the user\'s own file\n');
+    expect(statSync(outside).nlink).toBe(1);
   });
 
   it('commits a scanned edit without git: the commit `git commit -a` makes, the index and stat data as it leaves them', async () => {

@@ -5,6 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { overwriteInPlace } from '../../workspace/overwrite-file.js';
 import type { TunedParam, TuningChange } from './types.js';
 import { replaceLiteral } from './literal.js';
 
@@ -30,7 +31,8 @@ export function applyChanges(root: string, params: readonly TunedParam[], change
     }
     const after = lines.join('\n');
     if (after === before) continue;
-    writeFileSync(path, after);
+    // The tuner's worktree is crucible's own: its file is rewritten in place (decisions 74).
+    if (!overwriteInPlace(path, after)) writeFileSync(path, after);
     written.push(file);
   }
   return written;
