@@ -16,6 +16,9 @@
  *    `node -e 0` (bench/lib/startup.mjs, issue 12 item 2, when present).
  * 4. The `api` and `claude-code` backends against the tests' fake model servers, which answer at
  *    once: the time per trial that is crucible's (and Claude Code's start).
+ *    The reference's floor (bench/lib/reference-floor.mjs: its git processes and shells alone,
+ *    from Python) runs in the same blocks: crucible's wall less the commands alone over the
+ *    floor's is an upper bound on its ratio to the reference (the target: 0.5).
  * 5. Floors measured in the same run: a bare Node start, one git process, one fdatasync, and the
  *    experiment's and the command agent's commands alone; wall per trial less those is the
  *    issue's measure of orchestration (spawns, the sandbox and crucible's accounting all in it).
@@ -31,7 +34,8 @@ import { measureFloors } from './lib/floors.mjs';
 import { loadFakeServers, runModelTrials } from './lib/llm-trials.mjs';
 import { describeMachine, loadAverage } from './lib/machine.mjs';
 import { analyseOverhead, buildRef, countGitSpawns } from './lib/overhead.mjs';
-import { orchestrationMs, renderComparison, renderFloors, renderModels } from './lib/overhead-render.mjs';
+import { orchestrationMs, renderComparison, renderFloors, renderModels, renderReferenceFloor } from './lib/overhead-render.mjs';
+import { canRunReferenceFloor, referenceFloorFigures, runReferenceTrials } from './lib/reference-floor.mjs';
 import { countOutcomes, renderOverhead, renderSpawns, renderStatus } from './lib/render.mjs';
 import { mean, median, round, summarize } from './lib/stats.mjs';
 import { timeCommand } from './lib/timing.mjs';
@@ -82,8 +86,12 @@ async function main() {
     log(`\n[1/5] ${agent}: ${options.trials} trials${baseline ? `, the first ${options.compare} alternating with the baseline in blocks of ${BLOCK}` : ''} ...`);
     paths[agent] = await timePath(agent, baseline);
     paths[agent].orchestrationMs = orchestrationMs(floors, agent, paths[agent].timed.trials);
+    // Against crucible's trials of the same blocks (the first of the run).
+    const referenceTrials = paths[agent].referenceTrials;
+    paths[agent].referenceFloor = referenceTrials.length === 0 ? null : referenceFloorFigures(floors, agent, referenceTrials, paths[agent].timed.trials.slice(0, referenceTrials.length));
     log(renderOverhead(paths[agent].overhead, paths[agent].timed));
     if (baseline) log(renderComparison(paths[agent].comparison));
+    if (paths[agent].referenceFloor) log(renderReferenceFloor(agent, paths[agent].referenceFloor));
   }
 
   log(`\n[2/5] git processes per trial (${options.gitTrials} trials, counting git on PATH) ...`);
@@ -144,9 +152,15 @@ async function timePath(agent, baseline) {
     wallMs: 0,
     reason: null,
   }));
+  // The reference's floor (lib/reference-floor.mjs) in the same blocks as the comparison.
+  const reference = canRunReferenceFloor(baseEnv) ? { dir: createBenchProject(path.join(tmp, `${agent}-reference`), { agent }), trials: [] } : null;
   let block = 0;
   while (builds[0].trials.length < options.trials && !stop.signal.aborted) {
     const order = block % 2 === 0 ? builds : [...builds].reverse();
+    const referenceCount = reference ? Math.min(BLOCK, Math.min(options.compare, options.trials) - reference.trials.length) : 0;
+    if (referenceCount > 0) {
+      reference.trials.push(...runReferenceTrials({ dir: reference.dir, env: baseEnv, agent, first: reference.trials.length + 1, count: referenceCount, stateFile: path.join(tmp, `${agent}-reference.json`) }));
+    }
     for (const b of order) {
       const limit = b.build === current ? options.trials : Math.min(options.compare, options.trials);
       const count = Math.min(BLOCK, limit - b.trials.length);
@@ -161,7 +175,7 @@ async function timePath(agent, baseline) {
   const [ours, theirs] = builds;
   const timed = { trials: ours.trials, wallMs: ours.wallMs, reason: ours.reason };
   const comparison = theirs ? compare(ours, theirs) : null;
-  return { projectDir: ours.projectDir, timed, overhead: analyseOverhead(ours.trials), comparison };
+  return { projectDir: ours.projectDir, timed, overhead: analyseOverhead(ours.trials), comparison, referenceTrials: reference?.trials ?? [] };
 }
 
 function compare(ours, theirs) {
@@ -230,6 +244,8 @@ function pathFigures(p) {
     wall_per_trial_ms: summarize(t.map((x) => x.wallMs)),
     // The issue's measure: wall per trial less the commands alone (floors), sandbox and spawns included.
     wall_less_commands_alone_ms: p.orchestrationMs === null ? null : round(p.orchestrationMs),
+    // The issue's target, read on this machine: the reference's floor in the same blocks.
+    reference_floor: p.referenceFloor,
     run_wall_s: round(p.timed.wallMs / 1000, 1),
     against_baseline: p.comparison,
   };

@@ -10,7 +10,8 @@
  * processes falls on all four alike. Then the experiment's and the agent's commands are timed alone
  * (bench/lib/floors.mjs). For each project: median wall per trial, crucible's own accounting
  * (totalMs − agentMs − runMs), the agent's and the experiment's time as crucible books them, and
- * wall less the commands alone.
+ * wall less the commands alone. Beside them, in the same blocks, the reference's floor
+ * (lib/reference-floor.mjs), against which crucible's figure with the sandbox is read.
  *
  * Prints a table and writes bench/results/sandbox-cost.json. Never run as a timed test.
  */
@@ -23,7 +24,8 @@ import { benchGitEnv, createBenchProject } from './lib/fixture.mjs';
 import { measureBareLoops } from './lib/bare-loop.mjs';
 import { measureFloors } from './lib/floors.mjs';
 import { describeMachine, loadAverage } from './lib/machine.mjs';
-import { orchestrationMs } from './lib/overhead-render.mjs';
+import { orchestrationMs, renderReferenceFloor } from './lib/overhead-render.mjs';
+import { canRunReferenceFloor, referenceFloorFigures, runReferenceTrials } from './lib/reference-floor.mjs';
 import { formatTable, median, round } from './lib/stats.mjs';
 import { runTunerTrials } from './lib/tuner-trials.mjs';
 
@@ -42,11 +44,19 @@ try {
       projects.push({ agent, sandbox, dir, trials: [] });
     }
   }
+  // The reference's floor (lib/reference-floor.mjs), in the same blocks: a project of its own per path.
+  const references = canRunReferenceFloor(env)
+    ? ['tuner', 'command'].map((agent) => ({ agent, dir: createBenchProject(path.join(tmp, `reference-${agent}`), { agent }), trials: [] }))
+    : [];
   for (let done = 0; done < options.trials; done += options.block) {
     for (const p of projects) {
       const count = Math.min(options.block, options.trials - done);
       const timed = await runTunerTrials(startRun, { projectDir: p.dir, tag: 't', count, env, agentType: p.agent === 'tuner' ? 'tuner' : null });
       p.trials.push(...timed.trials);
+    }
+    for (const r of references) {
+      const count = Math.min(options.block, options.trials - done);
+      r.trials.push(...runReferenceTrials({ dir: r.dir, env, agent: r.agent, first: done + 1, count, stateFile: path.join(tmp, `reference-${r.agent}.json`) }));
     }
     process.stderr.write(`  ${Math.min(done + options.block, options.trials)}/${options.trials} trials each\n`);
   }
@@ -74,7 +84,11 @@ try {
       `a loop that only starts the commands (lib/bare-loop.mjs), wall less the commands alone: ` +
       `tuner ${bare.tuner.node_ms} from Node, ${bare.tuner.python_ms ?? '-'} from Python; command agent ${bare.command.node_ms} from Node, ${bare.command.python_ms ?? '-'} from Python\n`,
   );
-  const out = { date: new Date().toISOString(), machine: describeMachine(), load_average_1_5_15: { before: loadBefore, after: loadAverage() }, floors, bare_loop_ms: bare, projects: rows };
+  const reference = Object.fromEntries(
+    references.map((r) => [r.agent, referenceFloorFigures(floors, r.agent, r.trials, projects.find((p) => p.agent === r.agent && p.sandbox === 'auto').trials)]),
+  );
+  for (const [agent, f] of Object.entries(reference)) process.stdout.write(`${renderReferenceFloor(agent, f)} (crucible: sandbox on)\n`);
+  const out = { date: new Date().toISOString(), machine: describeMachine(), load_average_1_5_15: { before: loadBefore, after: loadAverage() }, floors, bare_loop_ms: bare, reference_floor: reference, projects: rows };
   mkdirSync(path.join(repoRoot, 'bench', 'results'), { recursive: true });
   writeFileSync(path.join(repoRoot, 'bench', 'results', 'sandbox-cost.json'), `${JSON.stringify(out, null, 2)}\n`);
   process.stdout.write('wrote bench/results/sandbox-cost.json\n');

@@ -67,3 +67,13 @@ export function orchestrationMs(floors, agent, trials) {
   const alone = floors.experiment_alone_ms + (agent === 'command' ? floors.command_agent_alone_ms : 0);
   return median(trials.map((t) => t.wallMs)) - alone;
 }
+
+/** The reference's floor beside crucible, same blocks (lib/reference-floor.mjs). */
+export function renderReferenceFloor(agent, f) {
+  const byOutcome = Object.entries(f.reference_floor_by_outcome_ms).map(([o, ms]) => `${o} ${ms}`).join(', ');
+  const outcomes = Object.entries(f.outcomes).map(([o, n]) => `${n} ${o}`).join(', ');
+  return (
+    `${agent}: the reference's floor (its git processes and shells alone, from Python; ${outcomes}) ${f.reference_floor_ms} ms (${byOutcome}), ` +
+    `crucible ${f.crucible_ms} ms over the same blocks: ${f.crucible_over_reference_floor} × the floor, wall less the commands alone (target: 0.5 × the reference, whose overhead is above its floor)`
+  );
+}
