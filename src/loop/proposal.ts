@@ -225,11 +225,18 @@ export async function settleProposal(ctx: RunContext, state: RunState, p: Starte
 
   const before = projectAtParent ? ctx.projectDir : await worktree.filesAt(parent, files);
   const diff = before !== null ? diffTrialFiles(files, before, worktree.root) : await worktree.diff(files);
-  writeTrialArtifact(ctx.paths, trial, 'diff.patch', diff);
   const description = rawDescription || describeDiff(files, diff);
 
   // The commit is made in the agent's worktree; until the branch points at it the project is untouched.
-  const sha = await worktree.commit(files, `${description}\n\ncrucible-run: ${ctx.tag}\ncrucible-trial: ${trial}\n`);
+  const committing = worktree.commit(files, `${description}\n\ncrucible-run: ${ctx.tag}\ncrucible-trial: ${trial}\n`);
+  // Written while the commit's objects are flushed to disk, which this thread only waits for.
+  try {
+    writeTrialArtifact(ctx.paths, trial, 'diff.patch', diff);
+  } catch (error) {
+    await committing.catch(() => undefined);
+    throw error;
+  }
+  const sha = await committing;
   p.lane.at = sha;
   try {
     // Whatever happened in the project during the agent's turn, crucible moves nothing unless
