@@ -4,8 +4,9 @@ import { closeSync, constants, fstatSync, ftruncateSync, openSync, writeSync } f
  * Rewrites an existing file of crucible's own in place: its bytes written from the start, then the
  * file cut to their length. false, with nothing written, where the file is not one this may write
  * through: absent, a link (the last component; the caller checks the folders on the way), not a
- * plain file (a FIFO is not waited for), a file with other names (a hard link would take the write to a file outside), or
- * one whose executable bit is not `executable` (when given). The caller then writes it another way.
+ * plain file (a FIFO is not waited for), a file with other names (a hard link would take the
+ * write to a file outside), or one whose executable bit is not `executable` (when given). The
+ * caller then writes it another way.
  *
  * Why not truncate and write, or write a temporary file and rename it over: ext4 (the default
  * `auto_da_alloc`) starts the data's write-back at once after either, to protect such replaces
