@@ -12,9 +12,10 @@ import { median, round } from './stats.mjs';
  * the agent changed, `git add -A`, `git commit -m`, `git rev-parse --short HEAD`, the run and
  * the eval through the shell with their output captured, the metric read, and for a trial not
  * kept `git tag -f failed/<tag>/<n>` and `git reset --hard HEAD~1`; then its results row
- * appended. What the reference also does in Python (assembling the prompt from every past row,
- * its guardrails, its console output) is left out: the floor is below the reference's true
- * overhead, so crucible's ratio to it is an upper bound on its ratio to the reference.
+ * appended, to a file git ignores (the reference's init adds it to `.gitignore`). What the
+ * reference also does in Python (assembling the prompt from every past row, its guardrails, its
+ * console output) is left out: the floor is below the reference's true overhead, so crucible's
+ * ratio to it is an upper bound on its ratio to the reference.
  *
  * The agent's edit is the bench's command agent's line (`sh -c`, the same proposals as
  * crucible's command agent); on the tuner's path it is written from Python, as an in-process
@@ -24,9 +25,18 @@ const REFERENCE_LOOP = `
 import json, os, re, subprocess, sys, time
 ws, mode, first, count, state_file = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 agent_command, run_command, eval_command = json.loads(sys.argv[6])
-state = json.load(open(state_file)) if os.path.exists(state_file) else {'best': None, 'seq': 0}
 def git(*args):
     return subprocess.run(['git', *args], cwd=ws, check=True, capture_output=True, text=True).stdout
+if os.path.exists(state_file):
+    state = json.load(open(state_file))
+else:
+    # What the reference's init does before its first trial (behaviour-spec 3.1): its results
+    # file and run.log ignored, committed. Not timed.
+    with open(os.path.join(ws, '.gitignore'), 'a') as ignore:
+        ignore.write('results-*.tsv\\nrun.log\\n')
+    git('add', '-A')
+    git('commit', '-m', 'chore: gitignore generated files')
+    state = {'best': None, 'seq': 0}
 def shell(command, env=None):
     return subprocess.run(command, shell=True, cwd=ws, env=env, capture_output=True, text=True, timeout=30)
 trials = []
