@@ -35,7 +35,8 @@ import { loadFakeServers, runModelTrials } from './lib/llm-trials.mjs';
 import { describeMachine, loadAverage } from './lib/machine.mjs';
 import { analyseOverhead, buildRef, countGitSpawns } from './lib/overhead.mjs';
 import { orchestrationMs, renderComparison, renderFloors, renderModels, renderReferenceFloor } from './lib/overhead-render.mjs';
-import { canRunReferenceFloor, referenceFloorFigures, runReferenceTrials } from './lib/reference-floor.mjs';
+import { hasPython } from './lib/bare-loop.mjs';
+import { referenceFloorFigures, runReferenceTrials } from './lib/reference-floor.mjs';
 import { countOutcomes, renderOverhead, renderSpawns, renderStatus } from './lib/render.mjs';
 import { mean, median, round, summarize } from './lib/stats.mjs';
 import { timeCommand } from './lib/timing.mjs';
@@ -153,7 +154,7 @@ async function timePath(agent, baseline) {
     reason: null,
   }));
   // The reference's floor (lib/reference-floor.mjs) in the same blocks as the comparison.
-  const reference = canRunReferenceFloor(baseEnv) ? { dir: createBenchProject(path.join(tmp, `${agent}-reference`), { agent }), trials: [] } : null;
+  const reference = hasPython(baseEnv) ? { dir: createBenchProject(path.join(tmp, `${agent}-reference`), { agent }), trials: [] } : null;
   let block = 0;
   while (builds[0].trials.length < options.trials && !stop.signal.aborted) {
     const order = block % 2 === 0 ? builds : [...builds].reverse();

@@ -21,11 +21,11 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { builtFile, repoRoot } from './lib/built.mjs';
 import { benchGitEnv, createBenchProject } from './lib/fixture.mjs';
-import { measureBareLoops } from './lib/bare-loop.mjs';
+import { hasPython, measureBareLoops } from './lib/bare-loop.mjs';
 import { measureFloors } from './lib/floors.mjs';
 import { describeMachine, loadAverage } from './lib/machine.mjs';
 import { orchestrationMs, renderReferenceFloor } from './lib/overhead-render.mjs';
-import { canRunReferenceFloor, referenceFloorFigures, runReferenceTrials } from './lib/reference-floor.mjs';
+import { referenceFloorFigures, runReferenceTrials } from './lib/reference-floor.mjs';
 import { formatTable, median, round } from './lib/stats.mjs';
 import { runTunerTrials } from './lib/tuner-trials.mjs';
 
@@ -45,7 +45,7 @@ try {
     }
   }
   // The reference's floor (lib/reference-floor.mjs), in the same blocks: a project of its own per path.
-  const references = canRunReferenceFloor(env)
+  const references = hasPython(env)
     ? ['tuner', 'command'].map((agent) => ({ agent, dir: createBenchProject(path.join(tmp, `reference-${agent}`), { agent }), trials: [] }))
     : [];
   for (let done = 0; done < options.trials; done += options.block) {

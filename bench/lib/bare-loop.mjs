@@ -36,7 +36,8 @@ export async function measureBareLoops(dir, env, floors, trials = 60) {
   return out;
 }
 
-function hasPython(env) {
+/** Whether `python3` runs here (the Python loops print a dash where it does not). */
+export function hasPython(env) {
   try {
     execFileSync('python3', ['-c', 'import subprocess'], { env, stdio: 'ignore' });
     return true;

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { AGENT_COMMAND, EXPERIMENT_COMMANDS } from './fixture.mjs';
-import { median, round } from './stats.mjs';
+import { orchestrationMs } from './overhead-render.mjs';
+import { round } from './stats.mjs';
 
 /**
  * The reference's floor on this machine, measured beside crucible's trials (issue 12's target is
@@ -68,20 +69,10 @@ for trial in range(first, first + count):
         git('reset', '--hard', 'HEAD~1')
     with open(os.path.join(ws, 'results-bench.tsv'), 'a') as results:
         results.write('%s\\t%s\\t%s\\ttrial %d\\n' % (commit, metric, 'keep' if kept else 'discard', trial))
-    trials.append({'wall_ms': (time.perf_counter() - start) * 1000, 'outcome': 'keep' if kept else 'discard'})
+    trials.append({'wallMs': (time.perf_counter() - start) * 1000, 'outcome': 'keep' if kept else 'discard'})
 json.dump(state, open(state_file, 'w'))
 print(json.dumps(trials))
 `;
-
-/** Whether `python3` can run the loop here; the bench prints a dash where it cannot. */
-export function canRunReferenceFloor(env) {
-  try {
-    execFileSync('python3', ['-c', 'import subprocess'], { env, stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * `count` trials of the reference's floor on `dir` (a bench project of its own: the loop commits,
@@ -100,12 +91,12 @@ export function runReferenceTrials({ dir, env, agent, first, count, stateFile })
  * commands alone for each (floors.mjs), and crucible's over the floor's.
  */
 export function referenceFloorFigures(floors, agent, referenceTrials, crucibleTrials) {
-  const alone = floors.experiment_alone_ms + (agent === 'command' ? floors.command_agent_alone_ms : 0);
-  const reference = median(referenceTrials.map((t) => t.wall_ms)) - alone;
-  const crucible = median(crucibleTrials.map((t) => t.wallMs)) - alone;
+  const less = (trials) => orchestrationMs(floors, agent, trials);
+  const reference = less(referenceTrials);
+  const crucible = less(crucibleTrials);
   const outcomes = {};
   for (const t of referenceTrials) outcomes[t.outcome] = (outcomes[t.outcome] ?? 0) + 1;
-  const byOutcome = Object.fromEntries(Object.keys(outcomes).map((o) => [o, round(median(referenceTrials.filter((t) => t.outcome === o).map((t) => t.wall_ms)) - alone)]));
+  const byOutcome = Object.fromEntries(Object.keys(outcomes).map((o) => [o, round(less(referenceTrials.filter((t) => t.outcome === o)))]));
   return {
     trials: referenceTrials.length,
     outcomes,

@@ -1,7 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { appendEvent } from '../store/ledger-events.js';
-import { storageErrorFrom } from '../errors.js';
-import { trialArtifactPath } from '../store/trial-artifacts.js';
+import { writeTrialArtifact } from '../store/trial-artifacts.js';
 import type { TrialSummary } from './events.js';
 import { resultRowOf } from '../store/result-row-of.js';
 import type { RunContext, RunState } from './run-context.js';
@@ -18,13 +16,7 @@ export function finishTrial(ctx: RunContext, state: RunState, summary: TrialSumm
   if (summary.usage && usedModel(summary.usage)) {
     // Beside the prompt and the transcript: what this trial's agent turn cost. Not written for a
     // turn that used no model (the tuner's): a file of zeros per trial, and a new file costs.
-    const file = trialArtifactPath(ctx.paths, summary.trial, 'usage.json');
-    try {
-      mkdirSync(ctx.paths.trialDir(summary.trial), { recursive: true });
-      writeFileSync(file, `${JSON.stringify(summary.usage, null, 2)}\n`);
-    } catch (error) {
-      throw storageErrorFrom(error, file, 'cannot write') ?? error;
-    }
+    writeTrialArtifact(ctx.paths, summary.trial, 'usage.json', `${JSON.stringify(summary.usage, null, 2)}\n`);
   }
   // Not flushed here: no side effect waits on it. The next write-ahead flush (the next trial's
   // apply, or the ledger's close) takes it to disk; a power cut before then loses only this line,
