@@ -78,7 +78,7 @@ export async function beginProposal(
     // lane.at, when set: committed there, no agent turn since.
     await lane.worktree.reset(parent, lane.at ?? undefined);
     lane.at = parent;
-  }
+  } else await lane.worktree.settle();
   // Crash reports and descriptions can quote hidden files: agents get them redacted.
   const history = sortedAgentViews(state.history, ctx.hiddenText.redact);
   mkdirSync(ctx.paths.trialDir(trial), { recursive: true });

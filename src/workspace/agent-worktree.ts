@@ -67,10 +67,16 @@ export interface AgentWorktree {
   holds(commit: string, file: string): Promise<boolean>;
   /**
    * Commits the agent's changes to `paths` (project-relative) on the worktree's detached HEAD and
-   * returns the new commit's sha. The worktree is then clean at that commit. Nothing in the
-   * project changes: the loop moves the run branch there itself.
+   * returns the new commit's sha. The worktree is then clean at that commit, its files and HEAD;
+   * its index may still hold the base until `settle` or the next `reset` (decisions 76). Nothing
+   * in the project changes: the loop moves the run branch there itself.
    */
   commit(paths: readonly string[], message: string): Promise<string>;
+  /**
+   * Before an agent's turn at the commit of the last `commit` (no reset since): the worktree made
+   * exactly as git leaves a commit, its index included. Nothing to do, as a rule.
+   */
+  settle(): Promise<void>;
   /** Deletes the worktree, its private folder and its registration in the project's repository. */
   remove(): Promise<void>;
 }
@@ -203,6 +209,13 @@ class GitAgentWorktree implements AgentWorktree {
   private cleanIndex: { head: string; checksum: string } | null = null;
   /** The commit the last reset moved to in process, from a clean worktree; null once anything else was done. */
   private movedInProcessTo: string | null = null;
+  /**
+   * A commit made in process whose index entries were left for later (decisions 76): HEAD and the
+   * files are at it, the index still holds `cleanIndex.head`, the base it was made on. A trial
+   * not kept goes back there without writing the index at all; one the worktree stays at has
+   * them written before anything reads them.
+   */
+  private indexBehind: string | null = null;
 
   constructor(
     git: Git,
@@ -243,6 +256,7 @@ class GitAgentWorktree implements AgentWorktree {
     if (realpathOrNull(this.top) !== this.top) {
       throw new ProjectError(`the agent workspace ${this.top} is no longer the folder crucible made (moved, or replaced by a link); left as it is`);
     }
+    if (this.indexBehind !== null && (await this.backToIndex(commit, cleanAt))) return;
     const committer = this.declaredCommits ? await this.openCommitter() : null;
     if (committer !== null && cleanAt !== undefined && this.readHead() === cleanAt && committer.checkout(cleanAt, commit, this.top, (p) => this.editable(p))) {
       this.lastScan = null;
@@ -280,6 +294,48 @@ class GitAgentWorktree implements AgentWorktree {
     this.base = this.readHead();
     // `reset --hard` left the index holding the commit.
     this.noteCleanIndex(this.base);
+  }
+
+  async settle(): Promise<void> {
+    const behind = this.indexBehind;
+    this.indexBehind = null;
+    // HEAD moved by something else since (nothing of crucible's): the next reset is git's anyway.
+    if (behind === null || this.readHead() !== behind) return;
+    const checkout = await this.openIndexCheckout();
+    const clean = this.cleanIndex;
+    if (clean !== null && checkout?.record(clean.head, behind, clean.checksum) === true && checkout.lastWritten !== null) {
+      this.cleanIndex = { head: behind, checksum: checkout.lastWritten };
+      return;
+    }
+    // A file rewritten since the commit (a process the agent left behind), a mode changed beside
+    // the content: git brings the index to HEAD, leaving the files as they are.
+    await this.git.run(['reset', '-q', '--mixed', behind]);
+    this.noteCleanIndex(behind);
+  }
+
+  /**
+   * The reset from a commit whose index entries were left for later (`indexBehind`, where HEAD
+   * still is) back to `commit`, the base the index holds: the files that differ and HEAD moved in
+   * process, the index left as it is; its entries' stat data then differ from the files', which
+   * makes git and the scan compare those files' content. True when done; else the index is
+   * brought up to the commit first and the reset goes on as usual.
+   */
+  private async backToIndex(commit: string, cleanAt: string | undefined): Promise<boolean> {
+    const behind = this.indexBehind!;
+    if (cleanAt === behind && this.cleanIndex?.head === commit && this.readHead() === behind) {
+      this.indexBehind = null;
+      const committer = await this.openCommitter();
+      if (committer?.checkout(behind, commit, this.top, (p) => this.editable(p)) === true) {
+        this.movedInProcessTo = commit;
+        this.lastScan = null;
+        await restoreCopies(this.root, this.copies);
+        this.base = commit;
+        return true;
+      }
+      this.indexBehind = behind;
+    }
+    await this.settle();
+    return false;
   }
 
   async movesInProcess(): Promise<boolean> {
@@ -420,15 +476,8 @@ class GitAgentWorktree implements AgentWorktree {
       files.push({ path: this.topRelative(change.path), content: readFileSync(file), executable: (info.mode & 0o100) !== 0 });
     }
     const sha = await committer.commit(this.base, files, message);
-    if (sha === null) return null;
-    if (checkout.record(this.base, sha, clean.checksum) && checkout.lastWritten !== null) {
-      this.cleanIndex = { head: sha, checksum: checkout.lastWritten };
-    } else {
-      // HEAD holds the commit already: git brings the index to it (a mode the agent changed
-      // beside the content, a file rewritten meanwhile), leaving the files as they are.
-      await this.git.run(['reset', '-q', '--mixed', sha]);
-      this.noteCleanIndex(sha);
-    }
+    // Most trials are not kept, and their way back then finds the index where it is (decisions 76).
+    if (sha !== null) this.indexBehind = sha;
     return sha;
   }
 

@@ -378,7 +378,7 @@ describe('git processes per trial', () => {
 });
 
 describe('a command agent\'s worktree moved back in process', () => {
-  it('after a discard: no git process in the whole trial, files, index and HEAD as git reset --hard leaves them, the next scan right, no hidden file written', async () => {
+  it('after a discard: no git process in the whole trial, files and HEAD as git reset --hard leaves them, the index never written, the next scan right, no hidden file written', async () => {
     const logged = loggingGit(tempDir());
     const { dir, commit, wt } = await setup({ env: logged.env });
     // The git processes of one trial (scan, commit, move back), by subcommand.
@@ -395,13 +395,18 @@ describe('a command agent\'s worktree moved back in process', () => {
     const first = await trialAndBack('lr = 0.7, moved back\n');
     expect(first.filter((call) => !['var', 'ls-tree'].includes(call))).toEqual([]);
     expect(readFileSync(path.join(wt.root, 'train.py'), 'utf8')).toBe('lr = 0.1\n');
+    // The index holds the base all along (decisions 76): neither the commit nor the way back writes it.
+    const indexFile = path.join(dir, '.git', 'worktrees', 'run1', 'index');
+    const indexBefore = { bytes: readFileSync(indexFile), stat: statSync(indexFile, { bigint: true }) };
     expect(await trialAndBack('lr = 0.6, moved back\n')).toEqual([]);
     expect(readFileSync(path.join(wt.root, 'train.py'), 'utf8')).toBe('lr = 0.1\n');
-    // Index and HEAD agree, and the files' stat data is what the index says.
+    const indexAfter = statSync(indexFile, { bigint: true });
+    expect(readFileSync(indexFile).equals(indexBefore.bytes)).toBe(true);
+    expect([indexAfter.ino, indexAfter.mtimeNs]).toEqual([indexBefore.stat.ino, indexBefore.stat.mtimeNs]);
+    // Index and HEAD agree.
     const inWorktree = [`--git-dir=${path.join(dir, '.git', 'worktrees', 'run1')}`, `--work-tree=${wt.root}`];
     expect(git(dir, ...inWorktree, 'rev-parse', 'HEAD')).toBe(commit);
     expect(git(dir, ...inWorktree, 'diff-index', '--cached', '--name-only', 'HEAD')).toBe('');
-    expect(git(dir, ...inWorktree, 'diff-files', '--name-only', '--', 'train.py')).toBe('');
     expect(listFiles(wt.root).filter((f) => f === 'evaluate.py' || f.startsWith('tests/') || f.endsWith('.secret'))).toEqual([]);
     // The index is right: the next scan sees exactly the next change, and git agrees.
     write(wt, { 'model.py': 'layers = 9\n' });
@@ -444,15 +449,39 @@ describe('a command agent\'s worktree moved back in process', () => {
     git(clone, 'commit', '-qa', '--cleanup=verbatim', '-m', 'two files\n');
     expect(git(dir, 'rev-parse', `${sha}^{tree}`)).toBe(git(clone, 'rev-parse', 'HEAD^{tree}'));
     expect(git(dir, 'log', '-1', '--format=%P%n%B', sha)).toBe(git(clone, 'log', '-1', '--format=%P%n%B', 'HEAD'));
-    // The worktree's index holds the commit, with stat data git trusts: nothing staged, nothing modified.
+    // Before an agent's turn at the commit (the trial was kept), the index catches up, still without
+    // git: it then holds the commit, with stat data git trusts, nothing staged, nothing modified.
+    await wt.settle();
+    expect(logged.calls().filter((line) => !/ (var|ls-tree) /.test(line))).toEqual([]);
     expect(worktreeGit(dir, wt, 'rev-parse', 'HEAD')).toBe(sha);
     expect(worktreeGit(dir, wt, 'diff-index', '--cached', '--name-only', 'HEAD')).toBe('');
     expect(worktreeGit(dir, wt, 'diff-files', '--name-only')).toBe('');
     expect(worktreeGit(dir, wt, 'ls-files', '-s', 'train.py')).toContain(git(dir, 'rev-parse', `${sha}:train.py`));
     git(dir, 'fsck', '--strict', '--no-dangling');
-    // An edit made by hand after the commit is seen by the next scan, without git or with it.
+    // The next turn's edit is seen by the next scan, still without git.
     write(wt, { 'model.py': 'layers = 4\n' });
     expect(await wt.changes()).toEqual([{ path: 'model.py', kind: 'modified' }]);
+    expect(logged.calls().filter((line) => !/ (var|ls-tree) /.test(line))).toEqual([]);
+  });
+
+  it('a file rewritten after the commit (a process the agent left behind): the next turn sees it as a change, or the way back undoes it', async () => {
+    const { dir, commit, wt } = await setup();
+    write(wt, { 'train.py': 'lr = 0.4\n' });
+    await wt.changes();
+    const kept = await wt.commit(['train.py'], 'lr 0.1 → 0.4\n');
+    // Same size, same second: only the content says it changed.
+    write(wt, { 'train.py': 'lr = 0.5\n' });
+    await wt.settle();
+    expect(worktreeGit(dir, wt, 'diff-index', '--cached', '--name-only', 'HEAD')).toBe('');
+    expect(await wt.changes()).toEqual([{ path: 'train.py', kind: 'modified' }]);
+    const next = await wt.commit(['train.py'], 'lr 0.4 → 0.5\n');
+    expect(git(dir, 'show', `${next}:train.py`)).toBe('lr = 0.5');
+    expect(git(dir, 'rev-parse', `${next}^`)).toBe(kept);
+    // Not kept: the way back puts the base's content over whatever is there.
+    write(wt, { 'train.py': 'lr = 0.6\n' });
+    await wt.reset(commit, next);
+    expect(readFileSync(path.join(wt.root, 'train.py'), 'utf8')).toBe('lr = 0.1\n');
+    expect(await wt.changes()).toEqual([]);
   });
 
   it('leaves the commit to git when the agent changed a mode, or staged something itself', async () => {
