@@ -21,8 +21,9 @@ import { markPids, newProcessTag, processTagVariable, type PidMark } from './str
  * there is none; anything else, or the end, stops it. After each command, everything it left is
  * killed (kill -1 from a namespace's init reaches every other process in it) and what it added
  * to the private /tmp, /dev/shm and /run is removed: the next command starts as it would in a
- * sandbox of its own. The second kill ends anything the cleanup itself started (an `rm` the
- * command put first on PATH). The standard folders follow the experiment's PATH for that `rm`:
+ * sandbox of its own. That `rm` may be one the command put first on PATH: it gets none of the
+ * shell's descriptors (it could otherwise read crucible's steps, write the next command's output
+ * or a status), and the second kill ends anything it started. The standard folders follow the experiment's PATH for that `rm`:
  * the cleanup holds where its PATH has none. Then the mark goes to both of the command's output
  * descriptors: nothing of the command can write after it, so crucible knows where its output ends
  * on descriptors the next command shares. Each command runs in a subshell that execs it, so that
@@ -53,7 +54,7 @@ clean() {
   kill -s KILL -- -1
   for f in /tmp/* /tmp/.[!.]* /tmp/..?* /dev/shm/* /dev/shm/.[!.]* /dev/shm/..?* /run/* /run/.[!.]* /run/..?*; do
     case "$before" in *"|$f|"*) continue ;; esac
-    if [ -e "$f" ] || [ -L "$f" ]; then PATH="$PATH:/usr/bin:/bin" rm -rf -- "$f"; fi
+    if [ -e "$f" ] || [ -L "$f" ]; then PATH="$PATH:/usr/bin:/bin" rm -rf -- "$f" </dev/null 3>&- 4>&- 5>&- 6>&- 7>&-; fi
   done
   kill -s KILL -- -1
 }

@@ -98,6 +98,19 @@ describe.skipIf(!sandboxSupport.ok)(`an experiment's two commands in one sandbox
     expect(noRm.eval?.stdout).toBe(clean.eval?.stdout);
   });
 
+  it("an `rm` the run put first on PATH, which the cleanup then starts, gets none of the shell's descriptors: it cannot write the eval's output, tell crucible a status or read its steps", async () => {
+    const cwd = folder();
+    // Started by the cleanup after the run, it tries every descriptor the shell holds.
+    const rm = ['#!/bin/sh', 'echo "loss: 0" >&3; echo "forged" >&4; echo "eval 0" >&5; echo "loss: 0" >&7; echo "loss: 0" >&6', 'read -r stolen; echo "$stolen" > "$(dirname "$0")/stolen"', 'exec /bin/rm "$@"', ''].join('\n');
+    const plant = `mkdir -p bin && printf '%s' '${rm.replace(/'/g, "'\\''")}' > bin/rm && chmod +x bin/rm && touch /tmp/left`;
+    const result = await experiment(cwd, plant, 'echo "loss: 5"', { path: `${cwd}/bin:/usr/bin:/bin` });
+    expect(result.metric).toMatchObject({ ok: true, value: 5 });
+    expect(result.eval).toMatchObject({ exitCode: 0, stdout: 'loss: 5\n', stderr: '' });
+    expect(result.run.stdout).toBe('');
+    // It ran (the cleanup started it), and read nothing of crucible's.
+    expect(readFileSync(path.join(cwd, 'bin', 'stolen'), 'utf8')).toBe('\n');
+  });
+
   it('runs no eval after a failed run, and each command keeps its own error output', async () => {
     const cwd = folder();
     const failed = await experiment(cwd, 'echo oops >&2; exit 3', 'touch evaluated; echo "loss: 1"');
