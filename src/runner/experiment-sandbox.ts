@@ -40,7 +40,7 @@ import { markPids, newProcessTag, processTagVariable, type PidMark } from './str
  */
 const EXPERIMENT_SCRIPT = `trap 'ending=1' TERM INT HUP
 ending=
-settle() { if [ -n "$ending" ]; then while kill -s 0 -- -1; do PATH="$PATH:/usr/bin:/bin" sleep 0.05 || break; done; fi; }
+settle() { if [ -n "$ending" ]; then while kill -s 0 -- -1; do PATH="$PATH:/usr/bin:/bin" sleep 0.05 </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- || break; done; fi; }
 if [ "$$" != 1 ]; then echo "crucible: the sandbox has no process namespace of its own" >&2; exit 125; fi
 run_command=$CRUCIBLE_EXPERIMENT_RUN
 eval_command=$CRUCIBLE_EXPERIMENT_EVAL
