@@ -22,7 +22,7 @@ import { pathToFileURL } from 'node:url';
 import { builtFile, repoRoot } from './lib/built.mjs';
 import { benchGitEnv, createBenchProject } from './lib/fixture.mjs';
 import { hasPython, measureBareLoops } from './lib/bare-loop.mjs';
-import { measureFloors } from './lib/floors.mjs';
+import { fileCreateMs, measureFloors } from './lib/floors.mjs';
 import { describeMachine, loadAverage } from './lib/machine.mjs';
 import { orchestrationMs, renderReferenceFloor } from './lib/overhead-render.mjs';
 import { referenceFloorFigures, runReferenceTrials } from './lib/reference-floor.mjs';
@@ -48,7 +48,9 @@ try {
   const references = hasPython(env)
     ? ['tuner', 'command'].map((agent) => ({ agent, dir: createBenchProject(path.join(tmp, `reference-${agent}`), { agent }), trials: [] }))
     : [];
+  const createMs = [];
   for (let done = 0; done < options.trials; done += options.block) {
+    createMs.push(fileCreateMs(tmp));
     for (const p of projects) {
       const count = Math.min(options.block, options.trials - done);
       const timed = await runTunerTrials(startRun, { projectDir: p.dir, tag: 't', count, env, agentType: p.agent === 'tuner' ? 'tuner' : null });
@@ -82,13 +84,14 @@ try {
       rows.map((r) => [r.agent, r.sandbox, r.trials, r.wall_median_ms, r.overhead_median_ms, r.agent_median_ms, r.experiment_median_ms, r.wall_less_commands_alone_ms]),
     )}\nmedians, ms; the commands alone: experiment ${floors.experiment_alone_ms}, command agent ${floors.command_agent_alone_ms}; spawn() blocks ${floors.spawn_blocks_ms} from the bench's Node\n` +
       `a loop that only starts the commands (lib/bare-loop.mjs), wall less the commands alone: ` +
-      `tuner ${bare.tuner.node_ms} from Node, ${bare.tuner.python_ms ?? '-'} from Python; command agent ${bare.command.node_ms} from Node, ${bare.command.python_ms ?? '-'} from Python\n`,
+      `tuner ${bare.tuner.node_ms} from Node, ${bare.tuner.python_ms ?? '-'} from Python; command agent ${bare.command.node_ms} from Node, ${bare.command.python_ms ?? '-'} from Python\n` +
+      `one file created (O_EXCL), median before each block: ${createMs.join(', ')} ms (the file system's state: a trial creates a dozen or more files)\n`,
   );
   const reference = Object.fromEntries(
     references.map((r) => [r.agent, referenceFloorFigures(floors, r.agent, r.trials, projects.find((p) => p.agent === r.agent && p.sandbox === 'auto').trials)]),
   );
   for (const [agent, f] of Object.entries(reference)) process.stdout.write(`${renderReferenceFloor(agent, f)} (crucible: sandbox on)\n`);
-  const out = { date: new Date().toISOString(), machine: describeMachine(), load_average_1_5_15: { before: loadBefore, after: loadAverage() }, floors, bare_loop_ms: bare, reference_floor: reference, projects: rows };
+  const out = { date: new Date().toISOString(), machine: describeMachine(), load_average_1_5_15: { before: loadBefore, after: loadAverage() }, floors, file_create_ms_per_block: createMs, bare_loop_ms: bare, reference_floor: reference, projects: rows };
   mkdirSync(path.join(repoRoot, 'bench', 'results'), { recursive: true });
   writeFileSync(path.join(repoRoot, 'bench', 'results', 'sandbox-cost.json'), `${JSON.stringify(out, null, 2)}\n`);
   process.stdout.write('wrote bench/results/sandbox-cost.json\n');

@@ -1,5 +1,5 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { closeSync, fdatasyncSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, fdatasyncSync, openSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
@@ -46,7 +46,25 @@ export async function measureFloors(dir, env, runs = 30) {
     closeSync(fd);
     rmSync(file, { force: true });
   }
-  return { bare_node_ms: node.median, git_process_ms: round(median(git)), spawn_blocks_ms: round(median(blocked), 2), fdatasync_ms: round(median(syncs), 3), ...commandsAlone(dir, env, runs) };
+  return { bare_node_ms: node.median, git_process_ms: round(median(git)), spawn_blocks_ms: round(median(blocked), 2), fdatasync_ms: round(median(syncs), 3), file_create_ms: fileCreateMs(dir, runs), ...commandsAlone(dir, env, runs) };
+}
+
+/**
+ * The median time to create an empty file (O_CREAT | O_EXCL, as a lock or a temporary file is
+ * made) in `dir`. On the ext4 of the machines measured it swung from 0.02 to 0.65 ms within
+ * minutes (decisions 78), and a trial creates a dozen or more files, crucible's and git's alike:
+ * a figure to read the others by.
+ */
+export function fileCreateMs(dir, runs = 30) {
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const file = path.join(dir, `.bench-create-${process.pid}-${i}`);
+    const start = performance.now();
+    closeSync(openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644));
+    times.push(performance.now() - start);
+    unlinkSync(file);
+  }
+  return round(median(times), 3);
 }
 
 /**

@@ -38,6 +38,7 @@ export function renderFloors(floors, paths) {
         ['one git process (execFile)', floors.git_process_ms],
         ...(floors.spawn_blocks_ms === undefined ? [] : [['spawn() holding the event loop', floors.spawn_blocks_ms]]),
         ['one fdatasync', floors.fdatasync_ms],
+        ...(floors.file_create_ms === undefined ? [] : [['one file created (O_EXCL)', floors.file_create_ms]]),
         ...(floors.experiment_alone_ms === undefined
           ? []
           : [
