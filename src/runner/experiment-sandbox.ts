@@ -20,15 +20,15 @@ import { markPids, newProcessTag, processTagVariable, type PidMark } from './str
  * crucible checks), "mark <text>", then "run"; after the run's status, "eval", or "done" when
  * there is none; anything else, or the end, stops it. After each command, everything it left is
  * killed (kill -1 from a namespace's init reaches every other process in it) and what it added
- * to the private /tmp, /dev/shm and /run is removed: the next command starts as it would in a
+ * to the private /tmp, /dev/shm and /run is removed with `rm`: the next command starts as it would in a
  * sandbox of its own. That `rm` may be one the command put first on PATH: it gets none of the
  * shell's descriptors (it could otherwise read crucible's steps, write the next command's output
- * or a status), and the second kill ends anything it started. The standard folders follow the experiment's PATH for that `rm`:
- * the cleanup holds where its PATH has none. Then the mark goes to both of the command's output
- * descriptors: nothing of the command can write after it, so crucible knows where its output ends
- * on descriptors the next command shares. Each command runs in a subshell that execs it, so that
- * the shell's own report of its end ("Killed") goes nowhere: each command's error output is its
- * own, as in a sandbox of its own.
+ * or a status; decisions 77), and the second kill ends anything it started. The standard folders
+ * follow the experiment's PATH for that `rm`: the cleanup holds where its PATH has none. Then the
+ * mark goes to both of the command's output descriptors: nothing of the command can write after
+ * it, so crucible knows where its output ends on descriptors the next command shares. Each
+ * command runs in a subshell that execs it, so that the shell's own report of its end ("Killed")
+ * goes nowhere: each command's error output is its own, as in a sandbox of its own.
  *
  * TERM, INT and HUP are caught so that the shell waits for the command, which gets them with
  * the default action, through its grace period; SIGKILL from crucible ends the whole sandbox.
