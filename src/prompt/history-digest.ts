@@ -30,8 +30,32 @@ export interface HistoryDigest {
   misses: number;
 }
 
+/**
+ * The digest of `history` (in trial order). A run's history only grows, and each prompt passes
+ * it again with the trials added since, as a rule at its end: the digest of the part seen last
+ * time is carried on, and only the new trials are read. One pass over 10,000 trials cost 2.4 ms
+ * a prompt, the part of a command agent's trial that grew with the run (decisions 79).
+ *
+ * Records are only ever added to a history (a trial that ended before an earlier one is placed
+ * before it): so when the history holds, at the places of the first and the last record seen,
+ * those same records, nothing was placed among them, and it begins with exactly what was seen.
+ * Anything else (another run, a resumed one, a trial placed before the last one seen) is read
+ * whole.
+ */
 export function digestHistory(history: readonly TrialView[], direction: Direction): HistoryDigest {
-  const digest: HistoryDigest = {
+  const known = lastDigest;
+  const carried = known !== null && known.direction === direction && known.seen <= history.length && history[0] === known.first && history[known.seen - 1] === known.last;
+  const digest = carried ? copyDigest(known.digest) : emptyDigest();
+  for (let i = carried ? known.seen : 0; i < history.length; i++) addTrial(digest, history[i]!, direction);
+  lastDigest = history.length === 0 ? null : { direction, seen: history.length, first: history[0]!, last: history.at(-1)!, digest: copyDigest(digest) };
+  return digest;
+}
+
+/** How many records were digested last, the first and the last of them, and their digest (a copy the caller never sees). */
+let lastDigest: { direction: Direction; seen: number; first: TrialView; last: TrialView; digest: HistoryDigest } | null = null;
+
+function emptyDigest(): HistoryDigest {
+  return {
     baseline: undefined,
     best: undefined,
     counts: { total: 0, keep: 0, discard: 0, crash: 0, stale: 0, other: 0 },
@@ -45,42 +69,54 @@ export function digestHistory(history: readonly TrialView[], direction: Directio
     attempts: 0,
     misses: 0,
   };
+}
+
+function copyDigest(digest: HistoryDigest): HistoryDigest {
+  return {
+    ...digest,
+    counts: { ...digest.counts },
+    lastKeeps: [...digest.lastKeeps],
+    lastDiscards: [...digest.lastDiscards],
+    lastCrashes: [...digest.lastCrashes],
+    lastStale: [...digest.lastStale],
+    lastFailedDiffs: [...digest.lastFailedDiffs],
+  };
+}
+
+/** `t`, the next trial in order, counted into `digest`. */
+function addTrial(digest: HistoryDigest, t: TrialView, direction: Direction): void {
   const { counts } = digest;
-  for (let i = 0; i < history.length; i++) {
-    const t = history[i]!;
-    const { outcome, metric } = t;
-    if (metric !== null && isKept(outcome) && (digest.best === undefined || isBetter(metric, digest.best.metric, direction))) digest.best = t;
-    if (outcome === 'baseline') {
-      if (digest.baseline === undefined && metric !== null) digest.baseline = t;
-      continue;
-    }
-    counts.total++;
-    if (outcome === 'stale') {
-      counts.stale++;
-      keepLast(digest.lastStale, t, 3);
-      continue;
-    }
-    digest.attempts++;
-    if (outcome === 'keep') {
-      counts.keep++;
-      digest.misses = 0;
-      if (metric !== null) {
-        digest.firstKept ??= t;
-        digest.lastKept = t;
-        keepLast(digest.lastKeeps, t, 5);
-      }
-      continue;
-    }
-    digest.misses++;
-    if (outcome === 'discard' || outcome === 'crash') {
-      counts[outcome]++;
-      keepLast(outcome === 'discard' ? digest.lastDiscards : digest.lastCrashes, t, 5);
-      if (t.diff) keepLast(digest.lastFailedDiffs, t, 3);
-    } else {
-      counts.other++;
-    }
+  const { outcome, metric } = t;
+  if (metric !== null && isKept(outcome) && (digest.best === undefined || isBetter(metric, digest.best.metric, direction))) digest.best = t;
+  if (outcome === 'baseline') {
+    if (digest.baseline === undefined && metric !== null) digest.baseline = t;
+    return;
   }
-  return digest;
+  counts.total++;
+  if (outcome === 'stale') {
+    counts.stale++;
+    keepLast(digest.lastStale, t, 3);
+    return;
+  }
+  digest.attempts++;
+  if (outcome === 'keep') {
+    counts.keep++;
+    digest.misses = 0;
+    if (metric !== null) {
+      digest.firstKept ??= t;
+      digest.lastKept = t;
+      keepLast(digest.lastKeeps, t, 5);
+    }
+    return;
+  }
+  digest.misses++;
+  if (outcome === 'discard' || outcome === 'crash') {
+    counts[outcome]++;
+    keepLast(outcome === 'discard' ? digest.lastDiscards : digest.lastCrashes, t, 5);
+    if (t.diff) keepLast(digest.lastFailedDiffs, t, 3);
+  } else {
+    counts.other++;
+  }
 }
 
 /** The last `size` trials of a kind, oldest first. */
