@@ -459,9 +459,10 @@ class GitAgentWorktree implements AgentWorktree {
 
   /**
    * `git commit -a` done in process for a scanned change that only edited tracked files (each
-   * listed in `changes`), on an index known to hold the base: objects and HEAD by the committer,
-   * the index entries of the changed files as git's commit leaves them. Null, with nothing
-   * moved, when git must do it.
+   * listed in `changes`), on an index known to hold the base: objects and HEAD by the committer.
+   * The index entries are left at the base (`indexBehind`): `settle` writes them as git's commit
+   * leaves them, with the index checkout it needs, should the worktree stay at the commit. Null,
+   * with nothing moved, when git must do it.
    */
   private async commitScanned(changes: readonly WorktreeChange[], message: string): Promise<string | null> {
     const clean = this.cleanIndex;
