@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { TrialView } from '../../src/agents/types.js';
 import type { TunedParam } from '../../src/agents/tuner/types.js';
-import { readHistory, vectorKey } from '../../src/agents/tuner/history.js';
+import { HistoryMemo, readHistory, vectorKey, type MeasuredPoint } from '../../src/agents/tuner/history.js';
+import { JumpMemo, PlateauMemo, proposeJump, readPlateau } from '../../src/agents/tuner/explore.js';
 import { createRng, hashSeed } from '../../src/agents/tuner/rng.js';
 import { proposeTuning } from '../../src/agents/tuner/search.js';
 import { toUnit } from '../../src/agents/tuner/space.js';
@@ -121,6 +122,74 @@ describe('the tuner on a flat landscape', () => {
       const { notes, history } = simulateTuner(start(), smooth, seed, 20);
       expect(history).toHaveLength(21);
       expect(notes.flat().filter((n) => /flat/.test(n))).toEqual([]);
+    }
+  });
+});
+
+describe('the plateau count kept between proposals (PlateauMemo)', () => {
+  it('counts what a count from the start counts, at every step of random runs', () => {
+    const rng = createRng(31);
+    const params = start();
+    const memo = new PlateauMemo();
+    const history: TrialView[] = [{ trial: 0, outcome: 'baseline', metric: 1, description: 'baseline' }];
+    const historyMemo = new HistoryMemo();
+    const held: TrialView[] = [];
+    for (let n = 1; n <= 300; n++) {
+      // No keep before trial 220: until then the incumbent is the baseline's metric.
+      const outcomes: TrialView['outcome'][] = ['discard', 'discard', 'discard', 'crash', 'violation', ...(n > 220 ? (['keep'] as const) : [])];
+      const outcome = outcomes[Math.floor(rng() * outcomes.length)]!;
+      // Ties with the incumbent are what the count is for.
+      const metric = outcome === 'crash' ? null : rng() < 0.4 ? 1 + Math.floor(rng() * 2) : Math.round(rng() * 4) / 2;
+      const view: TrialView = { trial: n, outcome, metric, description: `SPAN 3 → ${4 + (n % 9)}` };
+      // Results out of trial order (trials in flight): the memory's walk is redone.
+      if (rng() < 0.1) held.push(view);
+      else history.push(view);
+      if (held.length > 0 && rng() < 0.3) history.push(held.shift()!);
+      // The baseline's metric read differently (another history's): the count starts over.
+      const baselineMetric = n > 200 ? 2 : 1;
+      const memory = readHistory(params, history, historyMemo);
+      expect(readPlateau(memory, baselineMetric, memo), `trial ${n}`).toEqual(readPlateau(memory, baselineMetric));
+    }
+  });
+});
+
+describe('the jump on a very long run', () => {
+  it('measures its distances past the length a spread of arguments can take', () => {
+    // Math.min(...distances) overflowed the stack at about 120,000 points.
+    const params = start();
+    const points: MeasuredPoint[] = Array.from({ length: 130_000 }, (_, i) => ({
+      trial: i + 1,
+      values: new Map(params.map((p) => [p.name, p.value])),
+      outcome: 'discard' as const,
+      metric: 1,
+    }));
+    const jump = proposeJump({ params, points, avoid: new Set<string>(), pending: [], maxChanges: 2 }, createRng(3));
+    expect(jump?.why).toContain('130000 point(s)');
+  });
+});
+
+describe('the points placed between jumps (JumpMemo)', () => {
+  it('jumps exactly where a jump that places every point afresh jumps, as the points grow, are rebuilt and lose a constant', () => {
+    const rng = createRng(41);
+    const params = start();
+    const memo = new JumpMemo();
+    const pointAt = (trial: number, names = params.map((p) => p.name)): MeasuredPoint => ({
+      trial,
+      values: new Map(names.map((name) => [name, name === 'SPAN' ? 1 + Math.floor(rng() * 15) : name === 'RATE' ? rng() : 1 + Math.floor(rng() * 4000)])),
+      outcome: 'discard',
+      metric: 1,
+    });
+    let points: MeasuredPoint[] = [];
+    for (let step = 0; step < 60; step++) {
+      // A walk redone (another agent's keep moved where it starts): new objects, other values.
+      if (step === 20) points = points.map((p) => ({ ...p, values: new Map([...p.values].map(([name, v]) => [name, name === 'REACH' ? Math.ceil(v / 64) : v])) }));
+      if (step === 30) params[1] = { ...params[1]!, high: 1024 }; // a range changed
+      // A point without RATE stands at today's RATE, which moves: it must not be kept placed.
+      if (step === 40) for (let i = 0; i < 100; i++) points.push(pointAt(points.length + 1, ['REACH', 'DEPTH', 'SPAN']));
+      if (step > 40) params[3] = { ...params[3]!, value: rng() };
+      for (let i = 0; i < 1 + Math.floor(rng() * 30); i++) points.push(pointAt(points.length + 1));
+      const input = { params, points: [...points], avoid: new Set<string>(), pending: step % 4 === 0 ? [new Map([['REACH', 9]])] : [], maxChanges: 2 };
+      expect(proposeJump({ ...input, memo }, createRng(step)), `step ${step}`).toEqual(proposeJump(input, createRng(step)));
     }
   });
 });

@@ -3,7 +3,7 @@ import type { TrialView } from '../../src/agents/types.js';
 import { readHistory, vectorKey } from '../../src/agents/tuner/history.js';
 import { createRng, hashSeed } from '../../src/agents/tuner/rng.js';
 import { proposeTuning } from '../../src/agents/tuner/search.js';
-import { kthSmallest, proposeGlobal } from '../../src/agents/tuner/global.js';
+import { ModelMemo, proposeGlobal } from '../../src/agents/tuner/global.js';
 import type { MeasuredPoint } from '../../src/agents/tuner/history.js';
 import { simulateTuner as simulate, tunedParam as param, type Landscape } from '../helpers/tuner-simulation.js';
 
@@ -85,15 +85,65 @@ describe('the tuner beyond local steps', () => {
   });
 });
 
-describe('kthSmallest', () => {
-  it('gives what sorting gives, with ties, negative values and one value', () => {
-    const rng = createRng(5);
-    for (let round = 0; round < 200; round++) {
-      const length = 1 + Math.floor(rng() * 60);
-      // Few distinct values: ties are the hard case for a selection. (0 and -0 compare equal: + 0 reads both as 0.)
-      const values = Array.from({ length }, () => Math.round((rng() - 0.5) * (round % 2 === 0 ? 6 : 1000)));
-      const sorted = [...values].sort((a, b) => a - b);
-      for (let k = 0; k < length; k++) expect(kthSmallest(Float64Array.from(values), k) + 0).toBe(sorted[k]! + 0);
+describe('the global model kept between proposals (ModelMemo)', () => {
+  /**
+   * The model reads only the points added since the last proposal. Every proposal made with the
+   * memo must be the one made without it, through what a long run does to its points: they grow
+   * past both caps (250 good, 750 others), tie, crash, get the baseline's point put in front and
+   * taken out again (another agent's keep), are rebuilt as new objects (a rebuilt walk), arrive
+   * out of trial order, lack a constant, and meet a range changed and the direction turned around.
+   */
+  it('proposes exactly what a model built afresh proposes, at every step of a long random run', () => {
+    const rng = createRng(23);
+    const params = window();
+    const memo = new ModelMemo();
+    const pointAt = (trial: number): MeasuredPoint => {
+      const roll = rng();
+      return {
+        trial,
+        values: new Map([['WINDOW', 1 + Math.floor(rng() * 65534)], ['CHAIN', 1 + Math.floor(rng() * 4095)]]),
+        outcome: roll < 0.08 ? 'crash' : roll < 0.2 ? 'keep' : 'discard',
+        // Rounded: ties, with the bar of the good group among them.
+        metric: roll < 0.04 ? null : Math.round(rng() * 300) / 10,
+      };
+    };
+    const baselinePoint: MeasuredPoint = { trial: 0, values: new Map([['WINDOW', 1], ['CHAIN', 1]]), outcome: 'baseline', metric: 15 };
+    let points: MeasuredPoint[] = [];
+    let trial = 1;
+    let withBaseline = false;
+    let direction: 'minimize' | 'maximize' = 'minimize';
+    const events: string[] = [];
+    for (let step = 0; step < 90; step++) {
+      const roll = rng();
+      if (step === 30 || step === 70) {
+        withBaseline = !withBaseline;
+        events.push('baseline');
+      } else if (step === 45) {
+        points = points.map((p) => ({ ...p, values: new Map(p.values) }));
+        events.push('rebuilt');
+      } else if (step === 55) {
+        direction = 'maximize';
+        events.push('direction');
+      } else if (step === 60) {
+        params[0] = { ...params[0]!, high: 30000 };
+        events.push('range');
+      } else if (roll < 0.05 && points.length > 2) {
+        // A point placed before the last one: results out of trial order.
+        points.splice(points.length - 2, 0, pointAt(trial++));
+        events.push('out of order');
+      }
+      // Points without CHAIN stand at today's CHAIN, which moves from then on.
+      if (step === 50) for (let i = 0; i < 60; i++) points.push({ ...pointAt(trial++), values: new Map([['WINDOW', 1 + Math.floor(rng() * 65534)]]) });
+      if (step > 50) params[1] = { ...params[1]!, value: 1 + Math.floor(rng() * 4095) };
+      const added = 1 + Math.floor(rng() * (step < 40 ? 40 : 15));
+      for (let i = 0; i < added; i++) points.push(pointAt(trial++));
+      const all = withBaseline ? [baselinePoint, ...points] : [...points];
+      const input = { params, points: all, avoid: new Set<string>(), pending: [new Map([['WINDOW', 500]])], direction, maxChanges: 2, exploration: (step % 3) / 2 };
+      const kept = proposeGlobal({ ...input, memo }, createRng(hashSeed(5, step)));
+      expect(kept, `step ${step}, ${all.length} points, after ${events.join(', ')}`).toEqual(proposeGlobal(input, createRng(hashSeed(5, step))));
     }
+    // The run reached both caps, so the capped paths were compared too.
+    expect(points.length).toBeGreaterThan(1100);
+    expect(memo.state!.seen).toBe(points.length + (withBaseline ? 1 : 0));
   });
 });

@@ -16,7 +16,7 @@ function param(name: string, value: number): TunedParam {
   return { name, file: 'f.js', line: 1, int: true, log: false, value, literal: String(value), column: 0, low: 0, high: 100 };
 }
 
-const comparable = (m: TuningMemory) => ({ trials: m.trials, points: m.points, tried: [...m.tried].sort() });
+const comparable = (m: TuningMemory) => ({ trials: m.trials, kept: m.kept, points: m.points, tried: [...m.tried].sort() });
 
 describe('the tuner memory, extended from the last walk', () => {
   it('is the memory the whole walk gives, at every step of random histories', () => {

@@ -12,9 +12,10 @@
  */
 import type { Rng } from './rng.js';
 import type { TunedParam, TuningChange } from './types.js';
-import type { MeasuredPoint, TuningMemory } from './history.js';
+import type { MeasuredPoint, PastTrial, TuningMemory } from './history.js';
 import { vectorKey } from './history.js';
 import { changeTo } from './global.js';
+import { goesOn } from './appended.js';
 import { toUnit } from './space.js';
 
 export interface Plateau {
@@ -24,24 +25,32 @@ export interface Plateau {
   ties: number;
 }
 
+/**
+ * What the last `readPlateau` counted, carried on over the trials added since: a long run with no
+ * keep counted every trial since its last keep at each proposal.
+ */
+export class PlateauMemo {
+  state: { seen: number; first: PastTrial | undefined; last: PastTrial | undefined; baselineMetric: number | null; incumbent: number | null; plateau: Plateau } | null = null;
+}
+
 /** How long the search has been stuck, and how much of that was flat. */
-export function readPlateau(memory: TuningMemory, baselineMetric: number | null): Plateau {
-  let stale = 0;
-  let ties = 0;
-  let lastKeep = -1;
-  for (let i = memory.trials.length - 1; i >= 0; i--) {
-    if (memory.trials[i]!.outcome === 'keep') {
-      lastKeep = i;
-      break;
+export function readPlateau(memory: TuningMemory, baselineMetric: number | null, memo?: PlateauMemo): Plateau {
+  const { trials } = memory;
+  const last = memo?.state ?? null;
+  const from = last !== null && Object.is(last.baselineMetric, baselineMetric) && goesOn(trials, last) ? last : null;
+  let { stale, ties } = from?.plateau ?? { stale: 0, ties: 0 };
+  let incumbent = from !== null ? from.incumbent : baselineMetric;
+  for (let i = from?.seen ?? 0; i < trials.length; i++) {
+    const trial = trials[i]!;
+    if (trial.outcome === 'keep') [stale, ties, incumbent] = [0, 0, trial.metric];
+    else if (trial.outcome === 'discard' || trial.outcome === 'crash') {
+      stale++;
+      if (trial.outcome === 'discard' && incumbent !== null && trial.metric === incumbent) ties++;
     }
   }
-  const incumbent = lastKeep >= 0 ? memory.trials[lastKeep]!.metric : baselineMetric;
-  for (const trial of memory.trials.slice(lastKeep + 1)) {
-    if (trial.outcome !== 'discard' && trial.outcome !== 'crash') continue;
-    stale++;
-    if (trial.outcome === 'discard' && incumbent !== null && trial.metric === incumbent) ties++;
-  }
-  return { stale, ties };
+  const plateau = { stale, ties };
+  if (memo !== undefined) memo.state = { seen: trials.length, first: trials[0], last: trials.at(-1), baselineMetric, incumbent, plateau };
+  return plateau;
 }
 
 /** Ties before the first jump. */
@@ -67,15 +76,58 @@ export interface ExploreInput {
   /** Values of the proposals in flight: as far from them as from a measured point. */
   pending: readonly ReadonlyMap<string, number>[];
   maxChanges: number;
+  /** Where the points lie, as the last jump placed them (the tuner keeps one). */
+  memo?: JumpMemo;
 }
 
 const CANDIDATES = 64;
+
+/**
+ * The points' places in the unit cube, by constant, kept from one jump to the next and extended
+ * by the points added since. A jump measures each of its candidates against every point: with
+ * each point placed again (a map and a spread per point and candidate), a jump took 19 ms at
+ * 1,000 points and 170 ms at 10,000.
+ */
+export class JumpMemo {
+  state: { key: string; seen: number; first: MeasuredPoint | undefined; last: MeasuredPoint | undefined; at: Float64Array } | null = null;
+}
+
+/**
+ * Every point's place, point after point (point j's place along constant d at j × constants + d,
+ * read in order by the distance loop): the memo's, extended, or made anew.
+ */
+function placePoints(params: readonly TunedParam[], points: readonly MeasuredPoint[], memo?: JumpMemo): Float64Array {
+  const key = JSON.stringify(params.map((p) => [p.name, p.low, p.high, p.log]));
+  const last = memo?.state ?? null;
+  const state = last !== null && last.key === key && goesOn(points, last) ? last : { key, seen: 0, first: undefined, last: undefined, at: new Float64Array(0) };
+  const dimensions = params.length;
+  if (state.at.length < points.length * dimensions) {
+    const grown = new Float64Array(Math.max(2 * state.at.length, points.length * dimensions));
+    grown.set(state.at);
+    state.at = grown;
+  }
+  let complete = true;
+  for (let j = state.seen; j < points.length; j++) {
+    const values = points[j]!.values;
+    params.forEach((p, d) => {
+      const value = values.get(p.name);
+      if (value === undefined) complete = false;
+      state.at[j * dimensions + d] = toUnit(p, value ?? p.value);
+    });
+  }
+  Object.assign(state, { seen: points.length, first: points[0], last: points.at(-1) });
+  // A point without a value for some constant stands at today's value: placed again next time.
+  if (memo !== undefined) memo.state = complete ? state : null;
+  return state.at;
+}
 
 export function proposeJump(input: ExploreInput, rng: Rng): { changes: TuningChange[]; why: string } | null {
   const { params } = input;
   const count = Math.min(Math.max(1, input.maxChanges), params.length);
   const unit = (values: ReadonlyMap<string, number>) => params.map((p) => toUnit(p, values.get(p.name) ?? p.value));
-  const seen = [...input.points.map((p) => unit(p.values)), ...input.pending.map(unit)];
+  const placed = placePoints(params, input.points, input.memo);
+  const pending = input.pending.map(unit);
+  const dimensions = params.length;
   let best: { changes: TuningChange[]; distance: number } | null = null;
   for (let c = 0; c < CANDIDATES; c++) {
     const pool = [...params];
@@ -90,11 +142,28 @@ export function proposeJump(input: ExploreInput, rng: Rng): { changes: TuningCha
     for (const change of changes) values.set(change.name, change.to);
     if (input.avoid.has(vectorKey(params, values))) continue;
     const u = unit(values);
-    const distance = Math.min(Infinity, ...seen.map((s) => Math.hypot(...s.map((x, i) => x - u[i]!))));
+    // The nearest point, by squares: a loop over typed columns (a spread of every distance into
+    // Math.min also overflowed the stack past about 120,000 points).
+    let nearest = Infinity;
+    const end = input.points.length * dimensions;
+    for (let at = 0; at < end; at += dimensions) {
+      let squares = 0;
+      for (let d = 0; d < dimensions; d++) {
+        const difference = placed[at + d]! - u[d]!;
+        squares += difference * difference;
+      }
+      if (squares < nearest) nearest = squares;
+    }
+    for (const s of pending) {
+      let squares = 0;
+      for (let d = 0; d < dimensions; d++) squares += (s[d]! - u[d]!) * (s[d]! - u[d]!);
+      if (squares < nearest) nearest = squares;
+    }
+    const distance = Math.sqrt(nearest);
     if (best === null || distance > best.distance) best = { changes, distance };
   }
   if (best === null) return null;
   const order = new Map(params.map((p, i) => [p.name, i]));
   best.changes.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
-  return { changes: best.changes, why: `a jump to the candidate farthest from the ${seen.length} point(s) measured or in flight` };
+  return { changes: best.changes, why: `a jump to the candidate farthest from the ${input.points.length + pending.length} point(s) measured or in flight` };
 }

@@ -26,6 +26,8 @@ export interface MeasuredPoint {
 export interface TuningMemory {
   /** The tuner's trials, oldest first. */
   trials: PastTrial[];
+  /** How many of them were kept. */
+  kept: number;
   /**
    * The baseline's values (when the history has its metric) and every tuner trial's attempted
    * values that were measured or crashed, oldest first: what the global search models.
@@ -61,10 +63,15 @@ interface WalkState {
   /** Where it ended: the values before the oldest tuner trial. */
   end: number[];
   trials: PastTrial[];
+  kept: number;
   /** Oldest first, the baseline's aside. */
   points: MeasuredPoint[];
   tried: Set<string>;
-  tunerTrials: Set<number>;
+  /** The first baseline of the history walked, and whether a trial not the tuner's was kept. */
+  baseline: TrialView | undefined;
+  foreignKeep: boolean;
+  /** The baseline's point, once handed out. */
+  baselinePoint: MeasuredPoint | undefined;
 }
 
 /**
@@ -82,15 +89,17 @@ export function readHistory(params: readonly TunedParam[], history: readonly Tri
   // With trials in flight, results arrive in any order; replaying them by trial number makes the
   // memory the same whatever the order, and the same again when a resumed run reads the ledger.
   // The loop hands the history over in trial order already: then it is copied, not sorted.
-  const ordered = history.every((v, i) => i === 0 || history[i - 1]!.trial <= v.trial) ? [...history] : [...history].sort((a, b) => a.trial - b.trial);
+  const ordered = inTrialOrder(history) ? history.slice() : [...history].sort((a, b) => a.trial - b.trial);
   let state = memo?.state ?? null;
   const extended = state !== null && state.names === names && startsWith(ordered, state.views) ? walk(ordered, state.views.length, current, position) : null;
   if (state !== null && extended !== null && sameValues(extended.end, state.start)) {
     state.trials.push(...extended.trials.reverse());
+    state.kept += extended.kept;
     state.points.push(...extended.points.reverse());
     state.tried.add(valuesKey(current));
     for (const key of extended.keys) state.tried.add(key);
-    for (const t of extended.trials) state.tunerTrials.add(t.trial);
+    state.baseline ??= extended.baseline;
+    state.foreignKeep ||= extended.foreignKeep;
     state.views = ordered;
     state.start = current;
   } else {
@@ -101,22 +110,31 @@ export function readHistory(params: readonly TunedParam[], history: readonly Tri
       start: current,
       end: whole.end,
       trials: whole.trials.reverse(),
+      kept: whole.kept,
       points: whole.points.reverse(),
       tried: new Set([valuesKey(current), ...whole.keys]),
-      tunerTrials: new Set(whole.trials.map((t) => t.trial)),
+      baseline: whole.baseline,
+      foreignKeep: whole.foreignKeep,
+      baselinePoint: undefined,
     };
   }
   if (memo !== undefined) memo.state = state;
   // Another agent's kept changes are not replayed, so the walk's start is the baseline's values
   // only when every kept trial was the tuner's.
-  const baseline = ordered.find((v) => v.outcome === 'baseline');
-  const tunerTrials = state.tunerTrials;
-  const foreignKeep = ordered.some((v) => v.outcome === 'keep' && !tunerTrials.has(v.trial));
-  const points =
-    baseline !== undefined && baseline.metric !== null && !foreignKeep
-      ? [{ trial: baseline.trial, values: asMap(params, state.end), outcome: 'baseline' as const, metric: baseline.metric }, ...state.points]
-      : [...state.points];
-  return { trials: [...state.trials], points, tried: state.tried };
+  // The baseline's point is made once per walk: neither the baseline nor where the walk ended
+  // changes while the walk is only extended, and the global model knows its points by identity.
+  const { baseline } = state;
+  let points: MeasuredPoint[];
+  if (baseline !== undefined && baseline.metric !== null && !state.foreignKeep) {
+    state.baselinePoint ??= { trial: baseline.trial, values: asMap(params, state.end), outcome: 'baseline', metric: baseline.metric };
+    points = [state.baselinePoint].concat(state.points);
+  } else points = state.points.slice();
+  return { trials: state.trials.slice(), kept: state.kept, points, tried: state.tried };
+}
+
+function inTrialOrder(history: readonly TrialView[]): boolean {
+  for (let i = 1; i < history.length; i++) if (history[i - 1]!.trial > history[i]!.trial) return false;
+  return true;
 }
 
 /**
@@ -130,14 +148,22 @@ function walk(ordered: readonly TrialView[], from: number, start: readonly numbe
   const keys: string[] = [];
   const names = [...position.keys()];
   let after = start.slice();
+  let kept = 0;
+  let baseline: TrialView | undefined;
+  let foreignKeep = false;
   for (let i = ordered.length - 1; i >= from; i--) {
     const view = ordered[i]!;
+    if (view.outcome === 'baseline') baseline = view;
     // Written against an older best and never measured: it says nothing about its values, and
     // its "from" values describe a state the files are no longer in.
     if (view.outcome === 'stale') continue;
     const parsed = parsedDescription(view.description);
     const changes = (parsed ?? []).filter((c) => position.has(c.name));
-    if (changes.length === 0) continue;
+    if (changes.length === 0) {
+      // A kept trial that changed none of the constants: another agent's (or its constants are gone).
+      if (view.outcome === 'keep') foreignKeep = true;
+      continue;
+    }
     const before = after.slice();
     for (const c of changes) before[position.get(c.name)!] = c.from;
     const attempted = before.slice();
@@ -146,9 +172,10 @@ function walk(ordered: readonly TrialView[], from: number, start: readonly numbe
     if (MODELLED.has(view.outcome)) points.push({ trial: view.trial, values: new Map(names.map((name, d) => [name, attempted[d]!])), outcome: view.outcome, metric: view.metric });
     keys.push(valuesKey(before));
     trials.push({ trial: view.trial, outcome: view.outcome, metric: view.metric, changes });
+    if (view.outcome === 'keep') kept++;
     after = before;
   }
-  return { trials, points, keys, end: after };
+  return { trials, kept, points, keys, end: after, baseline, foreignKeep };
 }
 
 const valuesKey = (values: readonly number[]) => values.map(String).join('|');
@@ -161,7 +188,8 @@ const sameValues = (a: readonly number[], b: readonly number[]) => a.length === 
 function startsWith(ordered: readonly TrialView[], prefix: readonly TrialView[]): boolean {
   if (prefix.length > ordered.length) return false;
   for (let i = 0; i < prefix.length; i++) {
-    const [a, b] = [ordered[i]!, prefix[i]!];
+    const a = ordered[i]!;
+    const b = prefix[i]!;
     if (a === b) continue;
     if (a.trial !== b.trial || a.outcome !== b.outcome || a.metric !== b.metric || a.description !== b.description) return false;
   }

@@ -20,8 +20,9 @@ import type { DescribedChange } from './description.js';
 import { readPending, type PendingMoves, type PendingPoints } from './pending.js';
 import { writtenChange } from './literal.js';
 import { clampUnit, fromUnit, toUnit } from './space.js';
-import { proposeGlobal } from './global.js';
-import { jumpOdds, proposeJump, readPlateau } from './explore.js';
+import { ModelMemo, proposeGlobal } from './global.js';
+import { goesOn } from './appended.js';
+import { JumpMemo, jumpOdds, PlateauMemo, proposeJump, readPlateau } from './explore.js';
 
 export interface TuningOptions {
   /** Most constants changed in one trial (at least 1). */
@@ -47,6 +48,9 @@ export interface TuningOptions {
  */
 export class TuningMemo {
   readonly history = new HistoryMemo();
+  readonly model = new ModelMemo();
+  readonly plateau = new PlateauMemo();
+  readonly jump = new JumpMemo();
   learned: Learned | null = null;
   moves: MoveIndex | null = null;
 }
@@ -104,8 +108,7 @@ export function proposeTuning(
   const memory = readHistory(params, history, options.memo?.history);
   const states = learnFromHistory(params, memory, options.seed, options.memo);
   const pending = readPending(params, options.pending ?? []);
-  const kept = memory.trials.filter((t) => t.outcome === 'keep').length;
-  const notes = [`learned from ${memory.trials.length} earlier tuner trial(s), ${kept} kept`];
+  const notes = [`learned from ${memory.trials.length} earlier tuner trial(s), ${memory.kept} kept`];
   if (pending.count > 0) notes.push(`${pending.count} proposal(s) being measured now: their points are avoided`);
   const current = new Map(params.map((p) => [p.name, p.value]));
   const direction = options.direction ?? inferDirection(history);
@@ -118,14 +121,14 @@ export function proposeTuning(
   // every proposal grew with the run.
   const avoid = { has: (key: string) => memory.tried.has(key) || pending.keys.has(key) || (rebased?.has(key) ?? false) };
   const global = (exploration: number) =>
-    proposeGlobal({ params, points: memory.points, avoid, pending: pending.values, direction, maxChanges: options.maxChanges, exploration }, rng);
+    proposeGlobal({ params, points: memory.points, avoid, pending: pending.values, direction, maxChanges: options.maxChanges, exploration, memo: options.memo?.model }, rng);
 
   // Ties at the incumbent's value, more of them than measured differences: flat here, so jump
   // rather than creep (explore.ts). Without that no draw is made: the search is exactly as before.
-  const plateau = readPlateau(memory, history.find((v) => v.outcome === 'baseline')?.metric ?? null);
+  const plateau = readPlateau(memory, history.find((v) => v.outcome === 'baseline')?.metric ?? null, options.memo?.plateau);
   const odds = jumpOdds(plateau);
   if (odds > 0 && rng() < odds) {
-    const jump = proposeJump({ params, points: memory.points, avoid, pending: pending.values, maxChanges: options.maxChanges }, rng);
+    const jump = proposeJump({ params, points: memory.points, avoid, pending: pending.values, maxChanges: options.maxChanges, memo: options.memo?.jump }, rng);
     if (jump !== null) {
       notes.push(`${plateau.ties} of ${plateau.stale} trial(s) since the last keep tied it exactly: flat here, ${jump.why}`);
       return { changes: jump.changes, notes: [...notes, ...jump.changes.map((c) => `${c.name}: ${c.fromText} → ${c.toText}`)] };
@@ -193,7 +196,7 @@ function learnFromHistory(params: readonly TunedParam[], memory: TuningMemory, s
   const start = memory.points.find((p) => p.outcome === 'baseline')?.metric ?? null;
   const last = memo?.learned ?? null;
   const learned =
-    last !== null && last.key === key && Object.is(last.start, start) && isPrefix(last.trials, memory.trials)
+    last !== null && last.key === key && Object.is(last.start, start) && goesOn(memory.trials, seenOf(last.trials))
       ? last
       : { key, start, trials: [], states: initialStates(params, seed), incumbent: start };
   const byName = new Map(params.map((p) => [p.name, p]));
@@ -252,11 +255,14 @@ function replayTrial(byName: ReadonlyMap<string, TunedParam>, states: Map<string
   return after;
 }
 
+/** What a memo that kept the list `read` read of it. */
+const seenOf = <T,>(read: readonly T[]) => ({ seen: read.length, first: read[0], last: read.at(-1) });
+
 const moveKey = (name: string, value: string) => `${name}\0${value}`;
 
 function indexMoves(memory: TuningMemory, memo?: TuningMemo): Map<string, PastTrial[]> {
   const last = memo?.moves ?? null;
-  const index = last !== null && isPrefix(last.trials, memory.trials) ? last : { trials: [], byMove: new Map<string, PastTrial[]>() };
+  const index = last !== null && goesOn(memory.trials, seenOf(last.trials)) ? last : { trials: [], byMove: new Map<string, PastTrial[]>() };
   for (let i = index.trials.length; i < memory.trials.length; i++) {
     const trial = memory.trials[i]!;
     for (const change of trial.changes) {
@@ -295,13 +301,6 @@ function rebasedPoints(params: readonly TunedParam[], byMove: ReadonlyMap<string
       return false;
     },
   };
-}
-
-/** Whether `all` begins with exactly the objects of `prefix`. */
-function isPrefix<T>(prefix: readonly T[], all: readonly T[]): boolean {
-  if (prefix.length > all.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (prefix[i] !== all[i]) return false;
-  return true;
 }
 
 function chooseParams(
