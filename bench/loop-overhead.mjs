@@ -3,7 +3,7 @@
  * (issue 12). One run prints it all:
  *
  *   node bench/loop-overhead.mjs [--trials 1000] [--long] [--compare 300] [--baseline-ref <commit>]
- *                                [--no-baseline] [--git-trials 40] [--model-trials 20] [--keep]
+ *                                [--no-baseline] [--git-trials 40] [--model-trials 20] [--settle-max-s 90] [--keep]
  *
  * 1. Overhead per trial (totalMs − agentMs − runMs of each TrialSummary) on a project whose
  *    experiment takes a few ms, for the tuner (in process) and for a `command` agent (a line of sh
@@ -30,7 +30,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { benchGitEnv, createBenchProject } from './lib/fixture.mjs';
-import { measureFloors } from './lib/floors.mjs';
+import { createQuietGate, measureFloors } from './lib/floors.mjs';
 import { loadFakeServers, runModelTrials } from './lib/llm-trials.mjs';
 import { describeMachine, loadAverage } from './lib/machine.mjs';
 import { analyseOverhead, buildRef, countGitSpawns } from './lib/overhead.mjs';
@@ -156,8 +156,12 @@ async function timePath(agent, baseline) {
   // The reference's floor (lib/reference-floor.mjs) in the same blocks as the comparison.
   const reference = hasPython(baseEnv) ? { dir: createBenchProject(path.join(tmp, `${agent}-reference`), { agent }), trials: [] } : null;
   let block = 0;
+  const settle = createQuietGate(tmp, { maxWaitS: options.settleMaxS });
+  const settled = [];
   while (builds[0].trials.length < options.trials && !stop.signal.aborted) {
     const order = block % 2 === 0 ? builds : [...builds].reverse();
+    // The compared blocks wait for the file system to settle (floors.mjs); the long tail does not.
+    if (block * BLOCK < options.compare) settled.push(await settle());
     const referenceCount = reference ? Math.min(BLOCK, Math.min(options.compare, options.trials) - reference.trials.length) : 0;
     if (referenceCount > 0) {
       reference.trials.push(...runReferenceTrials({ dir: reference.dir, env: baseEnv, agent, first: reference.trials.length + 1, count: referenceCount, stateFile: path.join(tmp, `${agent}-reference.json`) }));
@@ -176,7 +180,10 @@ async function timePath(agent, baseline) {
   const [ours, theirs] = builds;
   const timed = { trials: ours.trials, wallMs: ours.wallMs, reason: ours.reason };
   const comparison = theirs ? compare(ours, theirs) : null;
-  return { projectDir: ours.projectDir, timed, overhead: analyseOverhead(ours.trials), comparison, referenceTrials: reference?.trials ?? [] };
+  if (settled.length > 0) {
+    log(`  one file created before each compared block: ${settled.map((g) => g.create_ms).join(', ')} ms, after waiting ${settled.map((g) => g.waited_s).join(', ')} s for it to settle`);
+  }
+  return { projectDir: ours.projectDir, timed, overhead: analyseOverhead(ours.trials), comparison, referenceTrials: reference?.trials ?? [], settled };
 }
 
 function compare(ours, theirs) {
@@ -245,6 +252,9 @@ function pathFigures(p) {
     wall_per_trial_ms: summarize(t.map((x) => x.wallMs)),
     // The issue's measure: wall per trial less the commands alone (floors), sandbox and spawns included.
     wall_less_commands_alone_ms: p.orchestrationMs === null ? null : round(p.orchestrationMs),
+    // The file system's state before each compared block, and how long the bench waited for it (floors.mjs).
+    file_create_ms_per_compared_block: p.settled.map((g) => g.create_ms),
+    settle_waited_s_per_compared_block: p.settled.map((g) => g.waited_s),
     // The issue's target, read on this machine: the reference's floor in the same blocks.
     reference_floor: p.referenceFloor,
     run_wall_s: round(p.timed.wallMs / 1000, 1),
@@ -303,8 +313,8 @@ async function measureStartupIfThere(baseline) {
 }
 
 function parseOptions(argv) {
-  const result = { trials: 1000, long: false, compare: 300, baseline: true, baselineRef: DEFAULT_BASELINE, gitTrials: 40, modelTrials: 20, keep: false };
-  const numbers = { '--trials': 'trials', '--compare': 'compare', '--git-trials': 'gitTrials', '--model-trials': 'modelTrials' };
+  const result = { trials: 1000, long: false, compare: 300, baseline: true, baselineRef: DEFAULT_BASELINE, gitTrials: 40, modelTrials: 20, keep: false, settleMaxS: 90 };
+  const numbers = { '--trials': 'trials', '--compare': 'compare', '--git-trials': 'gitTrials', '--model-trials': 'modelTrials', '--settle-max-s': 'settleMaxS' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--keep') result.keep = true;
@@ -313,7 +323,7 @@ function parseOptions(argv) {
     else if (arg === '--baseline-ref') result.baselineRef = argv[++i] ?? usage('--baseline-ref needs a commit');
     else if (arg in numbers) {
       const n = Number(argv[++i]);
-      if (!Number.isInteger(n) || n < 1) usage(`${arg} needs a whole number of 1 or more`);
+      if (!Number.isInteger(n) || n < (arg === '--settle-max-s' ? 0 : 1)) usage(`${arg} needs a whole number of ${arg === '--settle-max-s' ? 0 : 1} or more`);
       result[numbers[arg]] = n;
     } else usage(`unknown option ${arg}`);
   }
@@ -322,7 +332,7 @@ function parseOptions(argv) {
 }
 
 function usage(message) {
-  process.stderr.write(`${message}\nusage: node bench/loop-overhead.mjs [--trials 1000] [--long] [--compare 300] [--baseline-ref <commit>] [--no-baseline] [--git-trials 40] [--model-trials 20] [--keep]\n`);
+  process.stderr.write(`${message}\nusage: node bench/loop-overhead.mjs [--trials 1000] [--long] [--compare 300] [--baseline-ref <commit>] [--no-baseline] [--git-trials 40] [--model-trials 20] [--settle-max-s 90] [--keep]\n`);
   process.exit(2);
 }
 

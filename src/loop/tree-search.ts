@@ -1,6 +1,7 @@
 import type { Direction } from '../core/objective.js';
 import { childrenOf, isExpandable, isMeasuredChild, readTree, type SearchTree } from '../core/trial-tree.js';
 import type { TrialSummary } from './events.js';
+import { largest } from '../core/statistics.js';
 
 /**
  * `tree`: the selection step of Monte Carlo tree search (UCT) over the run's tree of trials.
@@ -74,7 +75,7 @@ export function chooseTree(
  * whichever scores highest; the earlier option wins a tie, the node itself first.
  */
 export function pickOption(at: SubtreeStats, children: readonly SubtreeStats[], settings: TreeSettings): SubtreeStats {
-  const top = Math.max(at.own, ...children.map((c) => c.best));
+  const top = Math.max(at.own, largest(children.map((c) => c.best)));
   const scale = (v: number) => (top === at.own ? 1 : Math.max(0, (v - at.own) / (top - at.own)));
   const bonus = (tries: number) => settings.exploration * Math.sqrt(Math.log(1 + at.tries) / tries);
   let chosen = at;

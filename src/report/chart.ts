@@ -4,6 +4,7 @@ import { formatMetric } from './format.js';
 import { findBestKept, isBetter } from '../core/objective.js';
 import { isKept } from '../core/outcome.js';
 import { measureWidth, padStartToWidth, truncateToWidth } from './text-width.js';
+import { largest, smallest } from '../core/statistics.js';
 
 export interface ChartPoint {
   trial: number;
@@ -43,14 +44,14 @@ export function renderTrendChart(points: readonly ChartPoint[], opts: ChartOptio
   // The y labels are two of these values, known only once the columns are built: reserve room
   // for the widest any of them could be.
   const values = ordered.flatMap((point) => [point.metric, point.bestSoFar]).filter((v): v is number => v !== null);
-  const labelWidth = Math.max(...values.map((value) => measureWidth(formatMetric(value))));
+  const labelWidth = largest(values.map((value) => measureWidth(formatMetric(value))));
   const plotWidth = Math.max(1, opts.width - labelWidth - 2);
   const columns = buildColumns(ordered, plotWidth, opts.direction);
 
   // Scale to what is drawn: a bucket's worse trials are not shown, so they must not stretch the axis.
   const drawn = columns.flatMap((column) => [column.point?.metric ?? null, column.bestSoFar]).filter((v): v is number => v !== null);
-  const low = Math.min(...drawn);
-  const high = Math.max(...drawn);
+  const low = smallest(drawn);
+  const high = largest(drawn);
   const flat = low === high;
   const height = flat ? Math.max(1, opts.height) : Math.max(2, opts.height);
   const highLabel = formatMetric(high);

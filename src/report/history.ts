@@ -3,6 +3,7 @@ import type { ResultRow } from '../store/result-row.js';
 import { formatMetric } from './format.js';
 import { sortByTrial } from './summary.js';
 import { measureWidth, padEndToWidth, padStartToWidth, truncateToWidth } from './text-width.js';
+import { largest } from '../core/statistics.js';
 
 export interface HistoryOptions {
   /** How many of the latest trials to show; 1 or more (the CLI rejects anything else). */
@@ -37,7 +38,7 @@ export function renderHistory(rows: readonly ResultRow[], opts: HistoryOptions):
     description: row.description,
   }));
   const widthOf = (header: string, values: string[]): number =>
-    Math.max(measureWidth(header), ...values.map(measureWidth));
+    Math.max(measureWidth(header), largest(values.map(measureWidth)));
   const trialWidth = widthOf('Trial', cells.map((cell) => cell.trial));
   const commitWidth = widthOf('Commit', cells.map((cell) => cell.commit));
   const metricWidth = widthOf(opts.metricName, cells.map((cell) => cell.metric));
@@ -56,7 +57,7 @@ export function renderHistory(rows: readonly ResultRow[], opts: HistoryOptions):
 
   const header = formatLine('Trial', 'Commit', opts.metricName, 'Status', 'Description');
   const body = cells.map((cell) => formatLine(cell.trial, cell.commit, cell.metric, cell.status, cell.description));
-  const ruleWidth = Math.min(opts.width, Math.max(...[header, ...body].map(measureWidth)));
+  const ruleWidth = Math.min(opts.width, Math.max(measureWidth(header), largest(body.map(measureWidth))));
   const lines = [header, '-'.repeat(ruleWidth), ...body];
   if (shown.length < rows.length) lines.push(`(last ${shown.length} of ${rows.length}; --last N shows more)`);
   return lines.join('\n');

@@ -1,6 +1,7 @@
 import { formatMetric } from './format.js';
 import type { TrendPoint } from './postmortem.js';
 import { measureWidth, padEndToWidth, padStartToWidth, truncateToWidth } from './text-width.js';
+import { largest, smallest } from '../core/statistics.js';
 
 const barWidth = 20;
 
@@ -11,11 +12,11 @@ const barWidth = 20;
  */
 export function renderTrialBars(trend: readonly TrendPoint[], opts: { width: number; bestTrial: number | null }): string[] {
   const metrics = trend.map((point) => point.metric).filter((value): value is number => value !== null);
-  const low = Math.min(...metrics);
-  const high = Math.max(...metrics);
-  const trialWidth = Math.max(...trend.map((point) => String(point.trial).length));
-  const metricWidth = Math.max(...trend.map((point) => measureWidth(formatMetric(point.metric))));
-  const statusWidth = Math.max(...trend.map((point) => point.status.length));
+  const low = smallest(metrics);
+  const high = largest(metrics);
+  const trialWidth = largest(trend.map((point) => String(point.trial).length));
+  const metricWidth = largest(trend.map((point) => measureWidth(formatMetric(point.metric))));
+  const statusWidth = largest(trend.map((point) => point.status.length));
   const prefixWidth = trialWidth + barWidth + metricWidth + statusWidth + 2 + 2 + 2 + 1 + 2;
 
   return trend.map((point) => {

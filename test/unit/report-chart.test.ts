@@ -106,4 +106,14 @@ describe('renderTrendChart', () => {
       'No measured trials to chart.',
     );
   });
+
+  it('charts a run of 70,000 trials (two values a trial spread into Math.min overflowed the stack)', () => {
+    const specs = Array.from({ length: 70_000 }, (_, i): [Outcome, number | null] => [i === 0 ? 'baseline' : i % 5000 === 0 ? 'keep' : 'discard', 100 + (i % 5000 === 0 ? i / 1000 : (i % 97) / 10)]);
+    const chart = renderTrendChart(points(specs), { width: 70, height: 8, direction: 'maximize' });
+    const lines = expectShape(chart, { width: 70, height: 8 });
+    // The axis runs from the lowest drawn value, the baseline's 100, to the best, trial 65,000's 165.
+    expect(lines[0]).toMatch(/^ *165 ┤/);
+    expect(lines[7]).toMatch(/^ *100 ┤/);
+    expect(lines.at(-2)).toMatch(/^ +0 +trial +69999$/);
+  });
 });

@@ -52,6 +52,14 @@ describe('renderHistory', () => {
     expect(text).toContain('last 2 of 4');
   });
 
+  it('shows a run of 130,000 trials whole (a spread of every width into Math.max overflowed the stack)', () => {
+    const long = Array.from({ length: 130_000 }, (_, i) => row(i + 1, i % 7 === 0 ? 'keep' : 'discard', i / 1000));
+    const lines = renderHistory(long, { last: 200_000, width: 80, metricName: 'loss' }).split('\n');
+    expect(lines).toHaveLength(130_002);
+    expect(lines[1]).toMatch(/^-+$/);
+    expect(lines.at(-1)!.trim().split(/\s+/).slice(0, 3)).toEqual(['130000', 'c130000abcde', '129.999']);
+  });
+
   it('refuses --last 0 instead of showing everything', () => {
     expect(() => renderHistory(rows, { last: 0, width: 80, metricName: 'm' })).toThrow(RangeError);
     expect(() => historyJson(rows, -1)).toThrow(RangeError);

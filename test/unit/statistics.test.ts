@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aggregate, studentTCdf, summarize, type Aggregate } from '../../src/core/statistics.js';
+import { aggregate, largest, smallest, studentTCdf, summarize, type Aggregate } from '../../src/core/statistics.js';
 
 describe('summarize', () => {
   it.each([
@@ -68,5 +68,18 @@ describe('studentTCdf', () => {
     expect(studentTCdf(1, 0)).toBeNaN();
     expect(studentTCdf(Number.POSITIVE_INFINITY, 2)).toBe(1);
     expect(studentTCdf(Number.NEGATIVE_INFINITY, 2)).toBe(0);
+  });
+});
+
+describe('largest and smallest', () => {
+  it('mean what Math.max and Math.min mean, for a list of any length', () => {
+    expect([largest([]), smallest([])]).toEqual([-Infinity, Infinity]);
+    expect([largest([3, -1, 2]), smallest([3, -1, 2])]).toEqual([3, -1]);
+    expect([largest([1, NaN, 2]), smallest([1, NaN, 2])]).toEqual([NaN, NaN]);
+    // 200,000 values: spread into Math.max, they overflowed the stack.
+    const many = Array.from({ length: 200_000 }, (_, i) => (i * 7919) % 200_003);
+    expect([largest(many), smallest(many)]).toEqual([many.reduce((a, b) => (b > a ? b : a)), 0]);
+    expect(summarize(many)).toMatchObject({ n: 200_000, min: 0 });
+    expect(aggregate(many, 'max')).toBe(largest(many));
   });
 });
