@@ -11,6 +11,8 @@
  *    --long), growth. The first --compare trials run in blocks of 50 alternating with the same
  *    trials through a baseline build (--baseline-ref, default the commit before issue 12's work,
  *    built into a temp folder), so load from other processes falls on both alike: the ratio.
+ *    Each compared block first waits for creating a file to cost about its best again
+ *    (lib/floors.mjs's createQuietGate, at most --settle-max-s; decisions 82).
  * 2. Git processes per trial, by outcome, both paths, both builds (a counting `git` on PATH).
  * 3. `crucible status` on the 1,000-trial project; start-up of the read commands against
  *    `node -e 0` (bench/lib/startup.mjs, issue 12 item 2, when present).
@@ -145,6 +147,10 @@ async function main() {
 }
 
 /** One path (tuner or command): this build's trials, the first `compare` of them interleaved with the baseline's. */
+// One gate for the whole bench: the best create it found holds for every path (floors.mjs).
+let settleGate = null;
+const settle = () => (settleGate ??= createQuietGate(tmp, { maxWaitS: options.settleMaxS }))();
+
 async function timePath(agent, baseline) {
   const builds = [current, baseline].filter(Boolean).map((build) => ({
     build,
@@ -156,7 +162,6 @@ async function timePath(agent, baseline) {
   // The reference's floor (lib/reference-floor.mjs) in the same blocks as the comparison.
   const reference = hasPython(baseEnv) ? { dir: createBenchProject(path.join(tmp, `${agent}-reference`), { agent }), trials: [] } : null;
   let block = 0;
-  const settle = createQuietGate(tmp, { maxWaitS: options.settleMaxS });
   const settled = [];
   while (builds[0].trials.length < options.trials && !stop.signal.aborted) {
     const order = block % 2 === 0 ? builds : [...builds].reverse();

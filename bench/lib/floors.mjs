@@ -70,17 +70,23 @@ export function fileCreateMs(dir, runs = 30) {
 /**
  * A gate before each measured block: waits until creating a file costs about what it cost at its
  * best in this bench (at most twice that, or 0.02 ms over it), three probes in a row a second
- * apart, or until `maxWaitS`. On a file system without a journal (this project's VMs: ext4 with no
- * jbd2, decisions 78), a new file skips every inode of its group freed in the last minute or so,
+ * apart (the first gate only after looking for `firstLookS`), or until `maxWaitS`. On a file
+ * system without a journal (this project's VMs: ext4 with no jbd2, decisions 78), a new file
+ * skips every inode of its group freed in the last minute or so,
  * and creates were seen to cost 0.013 ms in some minutes and 0.65 ms in others, after a test run
  * or a bench that deleted its projects; the ratios of trials measured then followed. Returns what
  * the last probe found and how long the gate waited, for the bench to print beside its figures.
  * With `maxWaitS` 0, one probe and no wait.
  */
-export function createQuietGate(dir, { maxWaitS = 90 } = {}) {
+export function createQuietGate(dir, { maxWaitS = 90, firstLookS = 15 } = {}) {
   let best = Infinity;
+  let first = true;
   return async () => {
     const started = performance.now();
+    // The first gate has no best yet: it looks for one a while before it lets anything through
+    // (a bench started in the slow state took it for the best and measured its first block there).
+    const lookS = first ? Math.min(firstLookS, maxWaitS) : 0;
+    first = false;
     let streak = 0;
     let last;
     for (;;) {
@@ -88,7 +94,7 @@ export function createQuietGate(dir, { maxWaitS = 90 } = {}) {
       best = Math.min(best, last);
       streak = last <= Math.max(2 * best, best + 0.02) ? streak + 1 : 0;
       const waitedS = (performance.now() - started) / 1000;
-      if (streak >= 3 || maxWaitS === 0 || waitedS >= maxWaitS) return { create_ms: last, waited_s: round(waitedS, 1) };
+      if ((streak >= 3 && waitedS >= lookS) || maxWaitS === 0 || waitedS >= maxWaitS) return { create_ms: last, waited_s: round(waitedS, 1) };
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
   };
