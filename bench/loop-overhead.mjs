@@ -147,9 +147,14 @@ async function main() {
 }
 
 /** One path (tuner or command): this build's trials, the first `compare` of them interleaved with the baseline's. */
-// One gate for the whole bench: the best create it found holds for every path (floors.mjs).
-let settleGate = null;
-const settle = () => (settleGate ??= createQuietGate(tmp, { maxWaitS: options.settleMaxS }))();
+/**
+ * One gate for the whole bench: the best create it found holds for every path (floors.mjs). A
+ * function declaration, so that main, which runs before the module's later bindings exist, has it.
+ */
+function settle() {
+  settle.gate ??= createQuietGate(tmp, { maxWaitS: options.settleMaxS });
+  return settle.gate();
+}
 
 async function timePath(agent, baseline) {
   const builds = [current, baseline].filter(Boolean).map((build) => ({
