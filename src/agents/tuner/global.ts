@@ -150,17 +150,10 @@ function indexPoints(input: GlobalInput): PointIndex {
 
 /** Places point `i`, newer than every point in `order`, after those with a metric at or under its own. */
 function insertByMetric(order: number[], at: readonly number[], i: number): void {
-  let low = 0;
-  let high = order.length;
-  while (low < high) {
-    const mid = (low + high) >> 1;
-    if (at[order[mid]!]! <= at[i]!) low = mid + 1;
-    else high = mid;
-  }
-  order.splice(low, 0, i);
+  order.splice(countAtOrUnder(order, at, at[i]!), 0, i);
 }
 
-/** How many of `order`'s points have a metric at or under `bar`. */
+/** How many of `order`'s points (in order of metric) have a metric at or under `bar`. */
 function countAtOrUnder(order: readonly number[], at: readonly number[], bar: number): number {
   let low = 0;
   let high = order.length;
