@@ -480,7 +480,8 @@ export function differingFiles(a: Tree, b: Tree, prefix: string): DifferingFile[
       if (entryA.tree === undefined || entryB.tree === undefined) return null;
       const inner = differingFiles(entryA.tree, entryB.tree, file);
       if (inner === null) return null;
-      out.push(...inner);
+      // One by one: spread into push, a folder of over 120,000 changed files overflowed the stack.
+      for (const changed of inner) out.push(changed);
     } else if (FILE_MODES.has(entryA.mode)) out.push({ path: file, mode: entryB.mode, was: entryA.sha, sha: entryB.sha });
     else return null;
   }
