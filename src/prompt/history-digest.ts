@@ -2,6 +2,7 @@ import type { TrialView } from '../agents/types.js';
 import type { Direction } from '../config/schema.js';
 import { isBetter } from '../core/objective.js';
 import { isKept } from '../core/outcome.js';
+import { goesOn } from '../core/appended-list.js';
 
 /**
  * What a prompt says about the run's history, gathered in one pass over it. The prompt used to
@@ -33,18 +34,14 @@ export interface HistoryDigest {
 /**
  * The digest of `history` (in trial order). A run's history only grows, and each prompt passes
  * it again with the trials added since, as a rule at its end: the digest of the part seen last
- * time is carried on, and only the new trials are read. One pass over 10,000 trials cost 2.4 ms
- * a prompt, the part of a command agent's trial that grew with the run (decisions 79).
- *
- * Records are only ever added to a history (a trial that ended before an earlier one is placed
- * before it): so when the history holds, at the places of the first and the last record seen,
- * those same records, nothing was placed among them, and it begins with exactly what was seen.
- * Anything else (another run, a resumed one, a trial placed before the last one seen) is read
- * whole.
+ * time is carried on (see goesOn), and only the new trials are read. One pass over 10,000 trials
+ * cost 2.4 ms a prompt, the part of a command agent's trial that grew with the run (decisions
+ * 79). Anything else (another run, a resumed one, a trial placed before the last one seen) is
+ * read whole.
  */
 export function digestHistory(history: readonly TrialView[], direction: Direction): HistoryDigest {
   const known = lastDigest;
-  const carried = known !== null && known.direction === direction && known.seen <= history.length && history[0] === known.first && history[known.seen - 1] === known.last;
+  const carried = known !== null && known.direction === direction && goesOn(history, known);
   const digest = carried ? copyDigest(known.digest) : emptyDigest();
   for (let i = carried ? known.seen : 0; i < history.length; i++) addTrial(digest, history[i]!, direction);
   lastDigest = history.length === 0 ? null : { direction, seen: history.length, first: history[0]!, last: history.at(-1)!, digest: copyDigest(digest) };

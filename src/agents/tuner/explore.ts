@@ -15,8 +15,8 @@ import type { TunedParam, TuningChange } from './types.js';
 import type { MeasuredPoint, PastTrial, TuningMemory } from './history.js';
 import { vectorKey } from './history.js';
 import { changeTo } from './global.js';
-import { goesOn } from './appended.js';
-import { toUnit } from './space.js';
+import { goesOn } from '../../core/appended-list.js';
+import { placeOf, placesAlone, rangesKey } from './space.js';
 
 export interface Plateau {
   /** Measured tuner trials since the last kept one (all of them when none was kept). */
@@ -96,7 +96,7 @@ export class JumpMemo {
  * read in order by the distance loop): the memo's, extended, or made anew.
  */
 function placePoints(params: readonly TunedParam[], points: readonly MeasuredPoint[], memo?: JumpMemo): Float64Array {
-  const key = JSON.stringify(params.map((p) => [p.name, p.low, p.high, p.log]));
+  const key = rangesKey(params);
   const last = memo?.state ?? null;
   const state = last !== null && last.key === key && goesOn(points, last) ? last : { key, seen: 0, first: undefined, last: undefined, at: new Float64Array(0) };
   const dimensions = params.length;
@@ -105,27 +105,23 @@ function placePoints(params: readonly TunedParam[], points: readonly MeasuredPoi
     grown.set(state.at);
     state.at = grown;
   }
-  let complete = true;
+  let alone = true;
   for (let j = state.seen; j < points.length; j++) {
     const values = points[j]!.values;
-    params.forEach((p, d) => {
-      const value = values.get(p.name);
-      if (value === undefined) complete = false;
-      state.at[j * dimensions + d] = toUnit(p, value ?? p.value);
-    });
+    state.at.set(placeOf(params, values), j * dimensions);
+    alone &&= placesAlone(params, values);
   }
   Object.assign(state, { seen: points.length, first: points[0], last: points.at(-1) });
   // A point without a value for some constant stands at today's value: placed again next time.
-  if (memo !== undefined) memo.state = complete ? state : null;
+  if (memo !== undefined) memo.state = alone ? state : null;
   return state.at;
 }
 
 export function proposeJump(input: ExploreInput, rng: Rng): { changes: TuningChange[]; why: string } | null {
   const { params } = input;
   const count = Math.min(Math.max(1, input.maxChanges), params.length);
-  const unit = (values: ReadonlyMap<string, number>) => params.map((p) => toUnit(p, values.get(p.name) ?? p.value));
   const placed = placePoints(params, input.points, input.memo);
-  const pending = Float64Array.from(input.pending.flatMap(unit));
+  const pending = Float64Array.from(input.pending.flatMap((values) => placeOf(params, values)));
   let best: { changes: TuningChange[]; distance: number } | null = null;
   for (let c = 0; c < CANDIDATES; c++) {
     const pool = [...params];
@@ -139,7 +135,7 @@ export function proposeJump(input: ExploreInput, rng: Rng): { changes: TuningCha
     const values = new Map(params.map((p) => [p.name, p.value]));
     for (const change of changes) values.set(change.name, change.to);
     if (input.avoid.has(vectorKey(params, values))) continue;
-    const u = unit(values);
+    const u = placeOf(params, values);
     // A loop, not a spread of every distance into Math.min, which overflowed the stack past
     // about 120,000 points.
     const distance = Math.sqrt(Math.min(nearestSquares(placed, input.points.length, u), nearestSquares(pending, input.pending.length, u)));

@@ -14,9 +14,9 @@ import type { Rng } from './rng.js';
 import type { TunedParam, TuningChange } from './types.js';
 import type { MeasuredPoint } from './history.js';
 import { vectorKey } from './history.js';
-import { goesOn } from './appended.js';
+import { goesOn } from '../../core/appended-list.js';
 import { writtenChange } from './literal.js';
-import { fromUnit, toUnit } from './space.js';
+import { fromUnit, placeOf, placesAlone, rangesKey, toUnit } from './space.js';
 
 export interface GlobalInput {
   params: readonly TunedParam[];
@@ -129,7 +129,7 @@ interface PointIndex {
 /** The index of `input.points`: the memo's, extended by the points after the last it saw, or built anew. */
 function indexPoints(input: GlobalInput): PointIndex {
   const { params, points, direction } = input;
-  const key = JSON.stringify([direction, params.map((p) => [p.name, p.low, p.high, p.log])]);
+  const key = `${direction} ${rangesKey(params)}`;
   const last = input.memo?.state ?? null;
   const index: PointIndex = last !== null && last.key === key && goesOn(points, last) ? last : { key, seen: 0, first: undefined, last: undefined, at: [], byMetric: [], unmeasured: [], units: [], inTrialOrder: true };
   for (let i = index.seen; i < points.length; i++) {
@@ -173,9 +173,8 @@ function buildModel(input: GlobalInput): Model {
     let u = index.units[i];
     if (u === undefined) {
       const values = points[i]!.values;
-      u = params.map((p) => toUnit(p, values.get(p.name) ?? p.value));
-      // Today's value stands in for a missing constant, so only a complete point keeps its place.
-      if (params.every((p) => values.has(p.name))) index.units[i] = u;
+      u = placeOf(params, values);
+      if (placesAlone(params, values)) index.units[i] = u;
     }
     return u;
   };
@@ -199,8 +198,7 @@ function buildModel(input: GlobalInput): Model {
   else latest = rest().sort((a, b) => points[a]!.trial - points[b]!.trial).slice(-MAX_BAD_POINTS);
   const bad = latest.map((i) => ({ u: unit(i), weight: 1 }));
   const width = (n: number) => Math.min(0.3, Math.max(0.04, 0.5 / Math.sqrt(n + 1)));
-  const toUnits = (values: ReadonlyMap<string, number>) => params.map((p) => toUnit(p, values.get(p.name) ?? p.value));
-  const badAndPending = [...bad, ...input.pending.map((values) => ({ u: toUnits(values), weight: PENDING_WEIGHT }))];
+  const badAndPending = [...bad, ...input.pending.map((values) => ({ u: placeOf(params, values), weight: PENDING_WEIGHT }))];
   return {
     good,
     bad: badAndPending,
@@ -258,7 +256,7 @@ function density(points: Columns, d: number, u: number, width: number): number {
 
 /** The smallest distance (in the unit cube, over all constants) to a point measured or in flight. */
 function distanceToMeasured(model: Model, params: readonly TunedParam[], values: ReadonlyMap<string, number>): number {
-  const u = params.map((p) => toUnit(p, values.get(p.name) ?? p.value));
+  const u = placeOf(params, values);
   let nearest = Infinity;
   for (const group of [model.goodColumns, model.badColumns]) {
     for (let j = 0; j < group.weight.length; j++) {

@@ -21,7 +21,7 @@ import { readPending, type PendingMoves, type PendingPoints } from './pending.js
 import { writtenChange } from './literal.js';
 import { clampUnit, fromUnit, toUnit } from './space.js';
 import { ModelMemo, proposeGlobal } from './global.js';
-import { goesOn } from './appended.js';
+import { goesOn } from '../../core/appended-list.js';
 import { JumpMemo, jumpOdds, PlateauMemo, proposeJump, readPlateau } from './explore.js';
 
 export interface TuningOptions {

@@ -16,6 +16,24 @@ export function toUnit(range: Range, value: number): number {
   return clampUnit(u);
 }
 
+/** Where `values` lie in the unit cube, constant by constant; a constant they lack stands at today's value. */
+export function placeOf(params: readonly TunedParam[], values: ReadonlyMap<string, number>): number[] {
+  return params.map((p) => toUnit(p, values.get(p.name) ?? p.value));
+}
+
+/**
+ * The constants and their ranges: what a place in the unit cube depends on besides the values.
+ * A memo of places holds while this does (and for a point with a value for every constant).
+ */
+export function rangesKey(params: readonly TunedParam[]): string {
+  return JSON.stringify(params.map((p) => [p.name, p.low, p.high, p.log]));
+}
+
+/** Whether `values` hold every constant: then their place does not move with today's values. */
+export function placesAlone(params: readonly TunedParam[], values: ReadonlyMap<string, number>): boolean {
+  return params.every((p) => values.has(p.name));
+}
+
 export function fromUnit(range: Range, u: number): number {
   const t = clampUnit(u);
   if (range.log) return Math.exp(Math.log(range.low) + t * (Math.log(range.high) - Math.log(range.low)));
