@@ -449,7 +449,7 @@ class GitAgentWorktree implements AgentWorktree {
     // The index held `from`'s tree and now holds `to`'s: the files that differ were all that changed.
     this.cleanIndex = clean !== undefined && checkout.lastWritten !== null ? { head: to, checksum: checkout.lastWritten } : null;
     // HEAD moved meanwhile (it cannot: the agent's turn is over): git's reset puts everything right.
-    return moveDetachedHead(path.join(this.gitDir, 'HEAD'), from, to);
+    return moveDetachedHead(this.repo.commonDir, path.join(this.gitDir, 'HEAD'), from, to);
   }
 
   private openIndexCheckout(): Promise<IndexCheckout | null> {

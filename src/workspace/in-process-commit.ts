@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsync, linkSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsync, linkSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { promisify } from 'node:util';
 import path from 'node:path';
+import { lockFilesOf, unlinkQuietly, type HeldLock } from './lock-files.js';
 import { deflateSync, inflateSync } from 'node:zlib';
 import { parseVars, type Git } from './git.js';
 import { overwriteInPlace } from './overwrite-file.js';
@@ -235,7 +236,7 @@ export class InProcessCommitter {
   }
 
   private moveHead(from: string, to: string): boolean {
-    return moveDetachedHead(this.headFile, from, to);
+    return moveDetachedHead(path.dirname(this.objectsDir), this.headFile, from, to);
   }
 
 }
@@ -316,14 +317,6 @@ function openObjectTemp(dir: string, temp: string): number {
   }
 }
 
-function unlinkQuietly(file: string): void {
-  try {
-    unlinkSync(file);
-  } catch {
-    // gone already
-  }
-}
-
 /**
  * Files larger than this are left to git, which streams them: a 100 MB edit must not cost
  * crucible 100 MB of memory more than once (the memory test holds it to 256 MB of heap).
@@ -390,27 +383,28 @@ const MAX_REMEMBERED_BLOBS = 1024;
 /** A trial edits source files: a larger blob is read from its object, or by git, each time. */
 const MAX_REMEMBERED_BLOB_BYTES = 1024 * 1024;
 
-/** A detached HEAD (its file `headFile`) from `from` to `to` under HEAD.lock, as git moves it; false when it is not at `from` or the lock is held. */
-export function moveDetachedHead(headFile: string, from: string, to: string): boolean {
-  const lock = `${headFile}.lock`;
-  let fd: number;
+/**
+ * A detached HEAD (its file `headFile`, in the repository whose common git folder is `commonDir`)
+ * from `from` to `to` under HEAD.lock, as git moves it; false when it is not at `from` or the lock
+ * is held.
+ */
+export function moveDetachedHead(commonDir: string, headFile: string, from: string, to: string): boolean {
+  let lock: HeldLock;
   try {
-    fd = openSync(lock, 'wx', 0o666);
+    lock = lockFilesOf(commonDir).take(headFile);
   } catch {
     return false;
   }
   try {
     if (readFileSync(headFile, 'utf8').trim() !== from) {
-      closeSync(fd);
-      rmSync(lock, { force: true });
+      lock.release();
       return false;
     }
-    writeSync(fd, `${to}\n`);
-    closeSync(fd);
-    renameSync(lock, headFile);
+    lock.write(`${to}\n`);
+    lock.commit();
     return true;
   } catch (error) {
-    rmSync(lock, { force: true });
+    lock.release();
     throw error;
   }
 }

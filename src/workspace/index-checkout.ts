@@ -1,5 +1,6 @@
 import { closeSync, fstatSync, lstatSync, openSync, readFileSync, readSync, realpathSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { lockFilesOf, plainLockFiles, type HeldLock } from './lock-files.js';
 import type { Git } from './git.js';
 import { overwriteInPlace } from './overwrite-file.js';
 import { MAX_INDEX_BYTES, parseIndex, serializedIndex, setEntry, type IndexEntry, type ParsedIndex } from './index-file.js';
@@ -128,10 +129,10 @@ export class IndexCheckout {
     const changed = differingFiles(a, b, '');
     if (changed === null || changed.length === 0 || !changed.every((file) => mayWrite(file.path))) return false;
     if (changed.length > MAX_FILES_PER_MOVE) return false;
-    const lock = `${this.indexFile}.lock`;
-    let fd: number;
+    let lock: HeldLock;
     try {
-      fd = openSync(lock, 'wx', 0o666);
+      // A worktree of crucible's own keeps its index's inodes; the project's index is made anew each time (lock-files.ts).
+      lock = (this.ownFiles ? lockFilesOf(this.commonDir) : plainLockFiles).take(this.indexFile);
     } catch {
       return false; // another git holds the index: git reports it
     }
@@ -139,25 +140,25 @@ export class IndexCheckout {
     try {
       // Read under the lock, as git does: no other git can change it from here on.
       const index = this.readIndex();
-      if (index === null || (whenIndexIs !== undefined && index.data.toString('hex', index.data.length - 20) !== whenIndexIs)) return this.release(fd, lock);
+      if (index === null || (whenIndexIs !== undefined && index.data.toString('hex', index.data.length - 20) !== whenIndexIs)) return this.release(lock);
       const plan: Array<{ entry: IndexEntry; file: string; sha: string; before: Buffer; after: Buffer; executable: boolean }> = [];
       for (const change of changed) {
         const entry = index.entries.get(change.path);
-        if (entry === undefined || !entry.plain || entry.sha !== change.was || entry.mode !== Number.parseInt(change.mode, 8)) return this.release(fd, lock);
+        if (entry === undefined || !entry.plain || entry.sha !== change.was || entry.mode !== Number.parseInt(change.mode, 8)) return this.release(lock);
         const file = path.join(this.top, change.path);
         // A folder on the way replaced by a link would take the write elsewhere.
-        if (realpathSync(path.dirname(file)) !== path.dirname(file)) return this.release(fd, lock);
+        if (realpathSync(path.dirname(file)) !== path.dirname(file)) return this.release(lock);
         const info = lstatSync(file, { throwIfNoEntry: false });
         const executable = change.mode === '100755';
-        if (!info?.isFile() || info.size > MAX_IN_PROCESS_FILE_BYTES || ((info.mode & 0o100) !== 0) !== executable) return this.release(fd, lock);
+        if (!info?.isFile() || info.size > MAX_IN_PROCESS_FILE_BYTES || ((info.mode & 0o100) !== 0) !== executable) return this.release(lock);
         const before = readFileSync(file);
         // Moving: not up to date (someone edited it), git refuses, naming the file. Recording:
         // the file must hold what was committed.
-        if (blobId(before) !== (write ? change.was : change.sha)) return this.release(fd, lock);
+        if (blobId(before) !== (write ? change.was : change.sha)) return this.release(lock);
         // What the file holds is that blob: the move back to it needs no object (gc may pack it).
         rememberBlob(write ? change.was : change.sha, before);
         const after = write ? readBlob(this.objectsDir, change.sha) : before;
-        if (after === null) return this.release(fd, lock);
+        if (after === null) return this.release(lock);
         plan.push({ entry, file, sha: change.sha, before, after, executable });
       }
       for (const step of plan) {
@@ -171,9 +172,8 @@ export class IndexCheckout {
       }
       const next = serializedIndex(index, changed.map((c) => c.path));
       const content = next.data;
-      for (let done = 0; done < content.length; ) done += writeSync(fd, content, done);
-      closeSync(fd);
-      renameSync(lock, this.indexFile);
+      lock.write(content);
+      lock.commit();
       this.lastChecksum = content.toString('hex', content.length - 20);
       this.written = next;
       return true;
@@ -186,12 +186,7 @@ export class IndexCheckout {
           // git then refuses, naming the file, and the run stops with it
         }
       }
-      try {
-        closeSync(fd);
-      } catch {
-        // closed already
-      }
-      rmSync(lock, { force: true });
+      lock.release();
       return false;
     }
   }
@@ -225,12 +220,16 @@ export class IndexCheckout {
     this.tempGone = true;
   }
 
+  /** The repository's common git folder (its objects' parent). */
+  private get commonDir(): string {
+    return path.dirname(this.objectsDir);
+  }
+
   /** Whether this process's temporary file is known not to be there (see writeFile). */
   private tempGone = false;
 
-  private release(fd: number, lock: string): false {
-    closeSync(fd);
-    rmSync(lock, { force: true });
+  private release(lock: HeldLock): false {
+    lock.release();
     return false;
   }
 }

@@ -1,6 +1,7 @@
-import { appendFileSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { appendFileSync, existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseVars, type Git } from './git.js';
+import { lockFilesOf, type HeldLock } from './lock-files.js';
 
 /**
  * Ref updates written the way git's files backend writes them, without starting git: a lock file
@@ -65,29 +66,26 @@ export class RefFiles {
     if (updates.length === 0) return true;
     if (!updates.every((u) => validName(u.ref) && SHA.test(u.to) && (u.from === undefined || SHA.test(u.from)))) return false;
     if (new Set(updates.map((u) => u.ref)).size !== updates.length) return false;
-    const locked: Array<{ update: RefUpdate; file: string; lock: string; old: string | null }> = [];
+    const locks = lockFilesOf(this.commonDir);
+    const locked: Array<{ update: RefUpdate; lock: HeldLock; old: string | null }> = [];
     const release = () => {
-      for (const l of locked) rmSync(l.lock, { force: true });
+      for (const l of locked) l.lock.release();
     };
     try {
       for (const update of updates) {
         const file = this.refFile(update.ref);
         if (file === null) return bail(release);
-        let fd: number;
+        let lock: HeldLock;
         try {
-          fd = openSync(`${file}.lock`, 'wx', 0o666);
+          lock = locks.take(file);
         } catch {
           return bail(release); // held by another git (or left by a killed one): git says which
         }
-        locked.push({ update, file, lock: `${file}.lock`, old: null });
-        try {
-          const old = this.readRef(update.ref, file);
-          if (old === undefined || (update.from !== undefined && old !== update.from)) return bail(release);
-          locked.at(-1)!.old = old;
-          writeSync(fd, `${update.to}\n`);
-        } finally {
-          closeSync(fd);
-        }
+        locked.push({ update, lock, old: null });
+        const old = this.readRef(update.ref, file);
+        if (old === undefined || (update.from !== undefined && old !== update.from)) return bail(release);
+        locked.at(-1)!.old = old;
+        lock.write(`${update.to}\n`);
       }
       const line = (old: string | null, to: string) => `${old ?? '0'.repeat(to.length)} ${to} ${this.ident} ${gitTimestamp()}\t${oneLine(message)}\n`;
       for (const { update, old } of locked) {
@@ -102,9 +100,9 @@ export class RefFiles {
     locked.sort((a, b) => Number(a.update.ref.startsWith('refs/heads/')) - Number(b.update.ref.startsWith('refs/heads/')));
     for (let i = 0; i < locked.length; i++) {
       try {
-        renameSync(locked[i]!.lock, locked[i]!.file);
+        locked[i]!.lock.commit();
       } catch {
-        for (const l of locked.slice(i)) rmSync(l.lock, { force: true });
+        for (const l of locked.slice(i)) l.lock.release();
         return false;
       }
     }

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fstatSync, openSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGit } from '../../src/workspace/git.js';
@@ -94,6 +94,26 @@ describe('the project folder moved in process', () => {
     expect(git(dir, 'status', '--porcelain')).toBe('');
     expect(existsSync(path.join(dir, '.git', 'index.lock'))).toBe(false);
     git(dir, 'fsck', '--strict');
+  });
+
+  it("makes the project's index anew at every move, never from a kept inode (a power cut finds it old or new)", async () => {
+    const { dir, from, to, checkout } = await setup();
+    const index = path.join(dir, '.git', 'index');
+    let at = from;
+    for (let n = 0; n < 6; n++) {
+      // Held open, the index's inode cannot be freed and its number used again.
+      const held = openSync(index, 'r');
+      try {
+        const next = at === from ? to : from;
+        expect(checkout!.move(at, next)).toBe(true);
+        at = next;
+        expect(statSync(index).ino).not.toBe(fstatSync(held).ino);
+      } finally {
+        closeSync(held);
+      }
+    }
+    expect(existsSync(path.join(dir, '.git', 'crucible-spares'))).toBe(false);
+    expect(git(dir, 'status', '--porcelain')).toBe('');
   });
 
   it('reads the index again when anyone else wrote it since its last move: what the user staged between two moves is kept', async () => {

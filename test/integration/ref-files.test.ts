@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -62,6 +62,30 @@ describe('ref updates without a git process', () => {
     await setTags(g, [{ name: 'node/t/2', sha: first }], watch);
     expect(calls).toEqual([]);
     expect(refOf(dir, 'refs/tags/node/t/2')).toBe(first);
+  });
+
+  it('moves the branch back and forth through two inodes of its file, and git reads every move, its reflog and a clean fsck', async () => {
+    const { dir, git: g, watch, first, second } = await setUp();
+    const branchFile = path.join(dir, '.git', 'refs', 'heads', 'run');
+    const inodes = new Set<number>();
+    let at = second;
+    for (let n = 1; n <= 6; n++) {
+      const to = at === second ? first : second;
+      await moveRunBranch(g, 'run', at, to, watch);
+      at = to;
+      expect(refOf(dir, 'refs/heads/run')).toBe(at);
+      if (n >= 2) inodes.add(statSync(branchFile).ino);
+    }
+    // No inode made or freed per move (decisions 83): the one displaced is the next lock.
+    expect(inodes.size).toBe(2);
+    expect(readdirSync(path.join(dir, '.git', 'crucible-spares'))).toHaveLength(1);
+    expect(git(dir, 'reflog', 'show', '--format=%H', 'run').split('\n').slice(0, 6)).toEqual([second, first, second, first, second, first]);
+    expect(git(dir, 'fsck', '--no-dangling', '--no-progress')).toBe('');
+    expect(git(dir, 'for-each-ref', '--format=%(refname)')).not.toMatch(/spare/);
+    // git packs the branch (gc does): the next move starts from packed-refs with a new file.
+    git(dir, 'pack-refs', '--all');
+    await moveRunBranch(g, 'run', at, at === second ? first : second, watch);
+    expect(refOf(dir, 'refs/heads/run')).toBe(at === second ? first : second);
   });
 
   it('moves a branch that lives only in packed-refs, by compare-and-swap', async () => {
