@@ -55,15 +55,23 @@ const sortedCache = new WeakMap<readonly TrialView[], { redact: (text: string) =
 // Frozen: a view is shared by every prompt after it.
 const viewCache = new WeakMap<(text: string) => string, WeakMap<TrialView, TrialView>>();
 
+/**
+ * A trial's view, its texts redacted when first read: a session's first proposal views every
+ * trial of the run, and most agents read few of their texts (the tuner only the descriptions, a
+ * prompt the diffs and notes of its last trials), so a resumed run of 4,000 trials no longer
+ * redacts every diff before its first trial (decisions 84).
+ */
 function viewOf(t: TrialView, redact: (text: string) => string): TrialView {
-  return Object.freeze({
-    trial: t.trial,
-    outcome: t.outcome,
-    metric: t.metric,
-    description: redact(t.description),
-    ...(t.detail ? { detail: redact(t.detail) } : {}),
-    ...(t.diff ? { diff: redact(t.diff) } : {}),
-  });
+  const view = { trial: t.trial, outcome: t.outcome, metric: t.metric } as TrialView;
+  redactedOnRead(view, 'description', t.description, redact);
+  if (t.detail) redactedOnRead(view, 'detail', t.detail, redact);
+  if (t.diff) redactedOnRead(view, 'diff', t.diff, redact);
+  return Object.freeze(view);
+}
+
+function redactedOnRead(view: TrialView, key: 'description' | 'detail' | 'diff', raw: string, redact: (text: string) => string): void {
+  let redacted: string | undefined;
+  Object.defineProperty(view, key, { enumerable: true, get: () => (redacted ??= redact(raw)) });
 }
 
 /** The trials in flight as an agent may see them (prompt and `ProposalRequest.inFlight`), redacted the same way. */

@@ -19,13 +19,21 @@ describe('agentViews', () => {
     expect(agentViews([trial], redact)).toEqual([{ trial: 1, outcome: 'discard', metric: 2, description, detail, diff }]);
   });
 
-  it('redacts each trial once, however many prompts show it, and the views cannot be changed', () => {
+  it('redacts each text once, when it is first read, however many prompts show it, and the views cannot be changed', () => {
     let calls = 0;
     const counting = (text: string): string => ((calls += 1), hideSecret(text));
     const first = agentViews([trial], counting);
     const second = agentViews([trial, { trial: 2, outcome: 'keep', metric: 1, description: 'fine' }], counting);
-    expect(calls).toBe(4);
+    // A session's first proposal views the whole run: nothing is redacted until an agent reads it.
+    expect(calls).toBe(0);
     expect(second[0]).toBe(first[0]);
+    expect(second.map((v) => v.description)).toEqual(['printed [hidden]', 'fine']);
+    expect(calls).toBe(2);
+    expect(JSON.parse(JSON.stringify(first[0]))).toEqual({ trial: 1, outcome: 'discard', metric: 2, description: 'printed [hidden]', detail: '[hidden] in the log', diff: '+[hidden]' });
+    expect(calls).toBe(4);
+    expect({ ...second[0] }.diff).toBe('+[hidden]');
+    expect(calls).toBe(4);
+    expect('diff' in second[1]!).toBe(false);
     expect(() => {
       (first[0] as { description: string }).description = 'SECRET';
     }).toThrow(TypeError);
