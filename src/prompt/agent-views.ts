@@ -66,7 +66,20 @@ function viewOf(t: TrialView, redact: (text: string) => string): TrialView {
   redactedOnRead(view, 'description', t.description, redact);
   if (t.detail) redactedOnRead(view, 'detail', t.detail, redact);
   if (t.diff) redactedOnRead(view, 'diff', t.diff, redact);
+  showsDiff.set(view, Boolean(t.diff));
   return Object.freeze(view);
+}
+
+/** Whether each view made here has a diff, known without redacting it. */
+const showsDiff = new WeakMap<TrialView, boolean>();
+
+/**
+ * Whether `t` shows a diff, without redacting it: the prompt's digest asks this of every trial
+ * and reads only the last three diffs. A redacted diff is never empty when its source is not
+ * (hidden lines become a marker).
+ */
+export function hasDiff(t: TrialView): boolean {
+  return showsDiff.get(t) ?? Boolean(t.diff);
 }
 
 function redactedOnRead(view: TrialView, key: 'description' | 'detail' | 'diff', raw: string, redact: (text: string) => string): void {

@@ -3,6 +3,7 @@ import type { Direction } from '../config/schema.js';
 import { isBetter } from '../core/objective.js';
 import { isKept } from '../core/outcome.js';
 import { goesOn } from '../core/appended-list.js';
+import { hasDiff } from './agent-views.js';
 
 /**
  * What a prompt says about the run's history, gathered in one pass over it. The prompt used to
@@ -110,7 +111,7 @@ function addTrial(digest: HistoryDigest, t: TrialView, direction: Direction): vo
   if (outcome === 'discard' || outcome === 'crash') {
     counts[outcome]++;
     keepLast(outcome === 'discard' ? digest.lastDiscards : digest.lastCrashes, t, 5);
-    if (t.diff) keepLast(digest.lastFailedDiffs, t, 3);
+    if (hasDiff(t)) keepLast(digest.lastFailedDiffs, t, 3);
   } else {
     counts.other++;
   }

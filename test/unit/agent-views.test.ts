@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TrialView } from '../../src/agents/types.js';
 import { agentViews, sortedAgentViews } from '../../src/prompt/agent-views.js';
+import { digestHistory } from '../../src/prompt/history-digest.js';
 
 /**
  * Views are made once per trial and redactor (every prompt used to redact the whole history again):
@@ -66,5 +67,18 @@ describe('sortedAgentViews', () => {
     expect(sortedAgentViews(history, hide).map((v) => v.trial)).toEqual([0, 1, 3]);
     expect(sortedAgentViews([record(5), record(4)], hide).map((v) => v.trial)).toEqual([4, 5]);
     expect(sortedAgentViews(history, (text) => text)[0]?.description).toBe('trial 0 SECRET');
+  });
+});
+
+describe('views read by the prompt\'s digest', () => {
+  it('redacts only the diffs the digest keeps, and keeps the same ones as for plain records', () => {
+    let redacted = 0;
+    const counting = (text: string): string => ((redacted += 1), text.replaceAll('SECRET', '[hidden]'));
+    const records: TrialView[] = [{ trial: 0, outcome: 'baseline', metric: 1, description: 'baseline' }];
+    for (let n = 1; n <= 500; n++) records.push({ trial: n, outcome: n % 7 === 0 ? 'crash' : 'discard', metric: n % 7 === 0 ? null : n, description: `trial ${n}`, ...(n % 3 === 0 ? {} : { diff: `-a\n+SECRET ${n}` }) });
+    const digest = digestHistory(agentViews(records, counting), 'minimize');
+    expect(digest.lastFailedDiffs.map((t) => t.diff)).toEqual(['-a\n+[hidden] 497', '-a\n+[hidden] 499', '-a\n+[hidden] 500']);
+    expect(redacted).toBe(3);
+    expect(digest.lastFailedDiffs.map((t) => t.trial)).toEqual(digestHistory(records.map((t) => ({ ...t })), 'minimize').lastFailedDiffs.map((t) => t.trial));
   });
 });
