@@ -66,12 +66,8 @@ function viewOf(t: TrialView, redact: (text: string) => string): TrialView {
   redactedOnRead(view, 'description', t.description, redact);
   if (t.detail) redactedOnRead(view, 'detail', t.detail, redact);
   if (t.diff) redactedOnRead(view, 'diff', t.diff, redact);
-  showsDiff.set(view, Boolean(t.diff));
   return Object.freeze(view);
 }
-
-/** Whether each view made here has a diff, known without redacting it. */
-const showsDiff = new WeakMap<TrialView, boolean>();
 
 /**
  * Whether `t` shows a diff, without redacting it: the prompt's digest asks this of every trial
@@ -79,7 +75,9 @@ const showsDiff = new WeakMap<TrialView, boolean>();
  * (hidden lines become a marker).
  */
 export function hasDiff(t: TrialView): boolean {
-  return showsDiff.get(t) ?? Boolean(t.diff);
+  // A view has the accessor only when its record has a diff (viewOf); a plain record, its value.
+  const field = Object.getOwnPropertyDescriptor(t, 'diff');
+  return field !== undefined && (field.get !== undefined || Boolean(field.value));
 }
 
 function redactedOnRead(view: TrialView, key: 'description' | 'detail' | 'diff', raw: string, redact: (text: string) => string): void {

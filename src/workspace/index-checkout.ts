@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, lstatSync, openSync, readFileSync, readSync, realpathSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { lockFilesOf, plainLockFiles, type HeldLock } from './lock-files.js';
+import { lockFilesOf, plainLockFiles, type HeldLock, type LockFiles } from './lock-files.js';
 import type { Git } from './git.js';
 import { overwriteInPlace } from './overwrite-file.js';
 import { MAX_INDEX_BYTES, parseIndex, serializedIndex, setEntry, type IndexEntry, type ParsedIndex } from './index-file.js';
@@ -34,7 +34,12 @@ export class IndexCheckout {
     private readonly objectsDir: string,
     /** An agent's worktree, crucible's own folder: its files are rewritten in place (decisions 74). */
     private readonly ownFiles: boolean,
-  ) {}
+  ) {
+    // A worktree of crucible's own keeps its index's inodes; the project's index is made anew each time (lock-files.ts).
+    this.locks = ownFiles ? lockFilesOf(path.dirname(objectsDir)) : plainLockFiles;
+  }
+
+  private readonly locks: LockFiles;
 
   /**
    * For an agent's worktree (`top`, its git folder `gitDir`), whose git runs with a sparse checkout
@@ -131,8 +136,7 @@ export class IndexCheckout {
     if (changed.length > MAX_FILES_PER_MOVE) return false;
     let lock: HeldLock;
     try {
-      // A worktree of crucible's own keeps its index's inodes; the project's index is made anew each time (lock-files.ts).
-      lock = (this.ownFiles ? lockFilesOf(this.commonDir) : plainLockFiles).take(this.indexFile);
+      lock = this.locks.take(this.indexFile);
     } catch {
       return false; // another git holds the index: git reports it
     }
@@ -218,11 +222,6 @@ export class IndexCheckout {
       throw error;
     }
     this.tempGone = true;
-  }
-
-  /** The repository's common git folder (its objects' parent). */
-  private get commonDir(): string {
-    return path.dirname(this.objectsDir);
   }
 
   /** Whether this process's temporary file is known not to be there (see writeFile). */

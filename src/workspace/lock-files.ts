@@ -41,9 +41,9 @@ export class LockFiles {
 
   /**
    * `<file>.lock`, made exclusively: throws as `openSync(lock, 'wx')` does, EEXIST when someone
-   * holds it. A spare of `file` becomes it when there is one; else a new file of `mode`.
+   * holds it. A spare of `file` becomes it when there is one; else a new file, as git makes it.
    */
-  take(file: string, mode = 0o666): HeldLock {
+  take(file: string): HeldLock {
     const lock = `${file}.lock`;
     const spare = this.spares.get(file);
     this.spares.delete(file);
@@ -51,7 +51,7 @@ export class LockFiles {
       const reused = this.reuse(spare, lock);
       if (reused !== null) return new HeldLock(this, file, lock, reused.fd, reused.id, true);
     }
-    const fd = openSync(lock, 'wx', mode);
+    const fd = openSync(lock, 'wx', 0o666);
     return new HeldLock(this, file, lock, fd, inodeOf(fstatSync(fd, { bigint: true })), false);
   }
 
@@ -67,8 +67,8 @@ export class LockFiles {
     try {
       fd = openSync(lock, constants.O_WRONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
       const info = fstatSync(fd, { bigint: true });
-      // Ours and named twice (the spare, the lock): anything else is not written through.
-      if (info.isFile() && sameInode(inodeOf(info), spare) && info.nlink === 2n) {
+      // Ours, and with no name but the lock once the spare's is gone: anything else is not written through.
+      if (info.isFile() && sameInode(inodeOf(info), spare)) {
         unlinkSync(spare.path);
         if (fstatSync(fd, { bigint: true }).nlink === 1n) return { fd, id: spare };
       }
@@ -82,7 +82,11 @@ export class LockFiles {
 
   /** Renames `lock` over `file`, keeping the inode it displaces as the next spare when that is the one this process put there. */
   commit(lock: HeldLock): void {
-    const kept = this.keepDisplaced(lock.file);
+    if (this.folder === null) {
+      renameSync(lock.path, lock.file);
+      return;
+    }
+    const kept = this.keepDisplaced(lock.file, this.folder);
     try {
       renameSync(lock.path, lock.file);
     } catch (error) {
@@ -104,13 +108,13 @@ export class LockFiles {
   }
 
   /** A second name for `file`'s inode in the folder, when it is the one this process wrote there; null otherwise. */
-  private keepDisplaced(file: string): (InodeId & { path: string }) | null {
+  private keepDisplaced(file: string, folder: string): (InodeId & { path: string }) | null {
     const mine = this.written.get(file);
-    if (mine === undefined || !this.folderReady()) return null;
+    if (mine === undefined || !this.folderReady(folder)) return null;
     try {
       const info = lstatSync(file, { bigint: true });
       if (!info.isFile() || info.nlink !== 1n || !sameInode(inodeOf(info), mine)) return null;
-      const spare = path.join(this.folder!, createHash('sha1').update(file).digest('hex'));
+      const spare = path.join(folder, createHash('sha1').update(file).digest('hex'));
       try {
         linkSync(file, spare);
       } catch (error) {
@@ -126,15 +130,14 @@ export class LockFiles {
     }
   }
 
-  private folderReady(): boolean {
-    if (this.folder === null) return false;
+  private folderReady(folder: string): boolean {
     if (this.folderState === 'unknown') {
       try {
-        mkdirSync(this.folder, { mode: 0o700 });
+        mkdirSync(folder, { mode: 0o700 });
       } catch {
         // there already, or not to be made: the check below says
       }
-      const info = lstatSync(this.folder, { throwIfNoEntry: false });
+      const info = lstatSync(folder, { throwIfNoEntry: false });
       this.folderState = info?.isDirectory() === true ? 'ready' : 'unusable';
     }
     return this.folderState === 'ready';

@@ -1,7 +1,7 @@
 import { appendFileSync, existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseVars, type Git } from './git.js';
-import { lockFilesOf, type HeldLock } from './lock-files.js';
+import { lockFilesOf, type HeldLock, type LockFiles } from './lock-files.js';
 
 /**
  * Ref updates written the way git's files backend writes them, without starting git: a lock file
@@ -39,7 +39,11 @@ export class RefFiles {
     private readonly commonDir: string,
     /** "Name <email>", as git writes it in a reflog line. */
     private readonly ident: string,
-  ) {}
+  ) {
+    this.locks = lockFilesOf(commonDir);
+  }
+
+  private readonly locks: LockFiles;
 
   /**
    * The ref files of `git`'s repository, or null when git must write them itself (a reftable,
@@ -66,7 +70,6 @@ export class RefFiles {
     if (updates.length === 0) return true;
     if (!updates.every((u) => validName(u.ref) && SHA.test(u.to) && (u.from === undefined || SHA.test(u.from)))) return false;
     if (new Set(updates.map((u) => u.ref)).size !== updates.length) return false;
-    const locks = lockFilesOf(this.commonDir);
     const locked: Array<{ update: RefUpdate; lock: HeldLock; old: string | null }> = [];
     const release = () => {
       for (const l of locked) l.lock.release();
@@ -77,7 +80,7 @@ export class RefFiles {
         if (file === null) return bail(release);
         let lock: HeldLock;
         try {
-          lock = locks.take(file);
+          lock = this.locks.take(file);
         } catch {
           return bail(release); // held by another git (or left by a killed one): git says which
         }
