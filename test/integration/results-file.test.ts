@@ -197,6 +197,39 @@ describe('results.tsv', () => {
     expect(readFileSync(file(), 'utf8').split('\n')).toHaveLength(1 + 1500 + 3 + 1);
   });
 
+  it("puts back the rows read at open in the file's own spelling, not formatted again", () => {
+    // Another version (or a hand) wrote "2.250" and "0.01250": valid numbers this one would write
+    // as "2.25" and "0.0125". Restoring the file must give back what was there.
+    const own = Array.from({ length: 3 }, (_, n) => formatResultRow(row(n)).replace('\t2.25\t', '\t2.250\t').replace('\t0.0125\t', '\t0.01250\t'));
+    expect(own[0]).toContain('\t2.250\t');
+    writeFileSync(file(), `${HEADER}\n${own.join('\n')}\n`);
+    const results = openTracked();
+    expect(results.rows('run1')[1]?.runSeconds).toBe(2.25);
+    expect(results.append(row(3))).toBe(true);
+    const written = readFileSync(file(), 'utf8');
+    expect(written).toBe(`${HEADER}\n${own.join('\n')}\n${formatResultRow(row(3))}\n`);
+    writeFileSync(file(), `${HEADER}\nforged\n`);
+    expect(results.restoreIfChanged()).toBe(true);
+    expect(readFileSync(file(), 'utf8')).toBe(written);
+    expect(results.rows('run1').map((r) => r.runSeconds)).toEqual([2.25, 2.25, 2.25, 2.25]);
+  });
+
+  it('puts back only the rows it read when the file had a bad line, a blank line or CRLF endings', () => {
+    for (const [name, body] of [
+      ['a bad line', `${formatResultRow(row(0))}\nnot a row\n${formatResultRow(row(1))}\n`],
+      ['a blank line', `${formatResultRow(row(0))}\n\n${formatResultRow(row(1))}\n`],
+      ['CRLF endings', `${formatResultRow(row(0))}\r\n${formatResultRow(row(1))}\r\n`],
+    ]) {
+      writeFileSync(file(), `${HEADER}\n${body}`);
+      const results = openTracked();
+      expect(results.append(row(2)), name).toBe(true);
+      writeFileSync(file(), `${HEADER}\nforged\n`);
+      expect(results.restoreIfChanged(), name).toBe(true);
+      expect(readFileSync(file(), 'utf8'), name).toBe(`${HEADER}\n${[0, 1, 2].map((n) => formatResultRow(row(n))).join('\n')}\n`);
+      results.close();
+    }
+  });
+
   it('reads a missing file as no rows, and leaves out a line still being written', async () => {
     expect(await readResults(dir)).toEqual({ rows: [], problems: [] });
     writeFileSync(file(), `${HEADER}\n${formatResultRow(row(0))}\n${formatResultRow(row(1)).slice(0, 12)}`);
