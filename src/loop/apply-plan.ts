@@ -26,19 +26,20 @@ export async function applyPlan(ctx: RunContext, state: RunState, plan: Plan, op
       state.best = plan.best;
       return;
     case 'revert': {
-      const tags: TagUpdate[] = [];
-      if (plan.tag && ctx.config.git.tag_failed) tags.push({ name: `failed/${ctx.tag}/${plan.trial}`, sha: plan.sha });
-      // A node off the run branch is reachable only through this tag (git gc keeps it).
-      if (plan.node) tags.push({ name: `node/${ctx.tag}/${plan.trial}`, sha: plan.sha });
+      const tags = tagsOf(ctx, plan);
       if (plan.move && state.head !== plan.to && options.returnLater && !state.pendingReturn) {
         // The project folder stays at the trial until it next moves, which then goes straight on
-        // to the next change: one move of the files, the index and the branch instead of two.
-        await setTags(ctx.git, tags, ctx.branchWatch);
-        state.pendingReturn = { trial: plan.trial, to: plan.to, files: [...options.returnLater.files] };
+        // to the next change: one move of the files, the index and the branch instead of two. The
+        // tags go with that move, and so does the flush of the decision (decisions 85): nothing
+        // in the repository changes now.
+        state.pendingReturn = { trial: plan.trial, to: plan.to, files: [...options.returnLater.files], tags };
         return;
       }
+      const moving = plan.move && state.head !== plan.to;
+      // The decision, on disk before the repository changes as it says (the write-ahead rule).
+      if (moving || tags.length > 0) ctx.ledger.sync();
       // The tags ride in the branch move's ref transaction: one git process where there were two.
-      if (plan.move && state.head !== plan.to) await moveBack(ctx, state.head, plan.to, plan.trial, tags);
+      if (moving) await moveBack(ctx, state.head, plan.to, plan.trial, tags);
       else await setTags(ctx.git, tags, ctx.branchWatch);
       if (plan.move) {
         appendEvent(ctx.ledger, { type: 'reset', n: plan.trial, to: plan.to });
@@ -58,10 +59,22 @@ export async function applyPlan(ctx: RunContext, state: RunState, plan: Plan, op
 export async function returnProject(ctx: RunContext, state: RunState): Promise<void> {
   const pending = state.pendingReturn;
   if (!pending) return;
-  await moveBack(ctx, state.head, pending.to, pending.trial, []);
+  ctx.ledger.sync();
+  await moveBack(ctx, state.head, pending.to, pending.trial, pending.tags);
   appendEvent(ctx.ledger, { type: 'reset', n: pending.trial, to: pending.to });
   state.head = pending.to;
   state.pendingReturn = null;
+}
+
+/**
+ * The tags a revert sets: `failed/<tag>/<n>` on a failure (unless git.tag_failed is off), and
+ * `node/<tag>/<n>` on a node kept off the run branch, reachable only through it (git gc keeps it).
+ */
+export function tagsOf(ctx: Pick<RunContext, 'config' | 'tag'>, plan: Extract<Plan, { kind: 'revert' }>): TagUpdate[] {
+  const tags: TagUpdate[] = [];
+  if (plan.tag && ctx.config.git.tag_failed) tags.push({ name: `failed/${ctx.tag}/${plan.trial}`, sha: plan.sha });
+  if (plan.node) tags.push({ name: `node/${ctx.tag}/${plan.trial}`, sha: plan.sha });
+  return tags;
 }
 
 /**

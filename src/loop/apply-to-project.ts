@@ -19,7 +19,8 @@ export async function applyToProject(ctx: RunContext, state: RunState, t: Commit
   appendEvent(ctx.ledger, { type: 'apply', n: t.trial, sha, files: t.files, ...(state.pendingReturn ? { from: state.head } : {}) });
   ctx.ledger.sync();
   try {
-    await moveRunBranch(ctx.git, ctx.branch, state.head, sha, ctx.branchWatch);
+    // The tags of a trial whose way back this move takes go in its ref transaction.
+    await moveRunBranch(ctx.git, ctx.branch, state.head, sha, ctx.branchWatch, state.pendingReturn?.tags ?? []);
     state.head = sha;
     state.pendingReturn = null;
   } catch (error) {

@@ -288,7 +288,8 @@ export async function recordDecision(
     reason: decision.reason,
     crashReport: crashReport || undefined,
   });
-  ctx.ledger.sync();
+  // Flushed by applyPlan before the repository changes as it says, or by the next move that
+  // carries it out (a way back left for later): not here, where nothing changes yet (decisions 85).
   const metric = decision.outcome !== 'crash' ? value : null;
   // Greedy: a keep is the new incumbent. Beyond it a keep beats its own node, and the run branch
   // moves only to a node better than the best so far.

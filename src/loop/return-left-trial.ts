@@ -1,14 +1,17 @@
+import type { Outcome } from '../core/outcome.js';
 import type { RunView } from '../store/fold-run.js';
 import { appendEvent } from '../store/ledger-events.js';
 import { moveRunBranch } from '../workspace/run-branch.js';
+import { tagsOf } from './apply-plan.js';
 import { restingHead } from './expected-head.js';
 import { guardRunBranch } from './guard-run-branch.js';
+import { planFor } from './plan.js';
 import type { RunContext, RunState } from './run-context.js';
 
 /** A trial whose commit the run branch was left at, and where the branch belongs. */
 export interface LeftTrial {
   trial: number;
-  outcome: string;
+  outcome: Outcome;
   /** The files its change touched: a move killed halfway may have rewritten them too. */
   files: string[];
   /** Where the branch rests by the ledger. */
@@ -37,7 +40,10 @@ export function trialLeftInProject(view: RunView, head: string, chain: boolean):
 export async function returnLeftTrial(ctx: RunContext, state: RunState, left: LeftTrial, ours: readonly string[]): Promise<string> {
   await guardRunBranch(ctx, state, 'since this run last stopped');
   if (ours.length > 0) await ctx.git.restorePaths(state.head, ours);
-  await moveRunBranch(ctx.git, ctx.branch, state.head, left.to, ctx.branchWatch);
+  // Its tags wait for this move (decisions 85): set in its ref transaction, as the run would have.
+  const plan = planFor({ trial: left.trial, sha: state.head, base: left.to, baseline: false, inProject: true, files: left.files, home: left.to }, left.outcome, null, false);
+  const tags = plan.kind === 'revert' ? tagsOf(ctx, plan) : [];
+  await moveRunBranch(ctx.git, ctx.branch, state.head, left.to, ctx.branchWatch, tags);
   appendEvent(ctx.ledger, { type: 'reset', n: left.trial, to: left.to });
   state.head = left.to;
   return `the project folder still held trial ${left.trial}'s change (${left.outcome}); it is back at ${left.to.slice(0, 7)}`;

@@ -9,6 +9,7 @@ import type { AccessPolicy } from '../workspace/access-policy.js';
 import type { HiddenTextRedactor } from '../workspace/hidden-text.js';
 import type { Git } from '../workspace/git.js';
 import type { RunBranchWatch } from '../workspace/run-branch-watch.js';
+import type { TagUpdate } from '../workspace/run-branch.js';
 import type { LoopReporter, TrialSummary } from './events.js';
 import type { ExperimentSlot } from './experiment-slot.js';
 import type { ProtectedFiles } from './protected-files.js';
@@ -75,7 +76,9 @@ export interface RunState {
   projectBusy: boolean;
   /**
    * A trial not kept whose commit the project folder still holds (`head`): its way back to `to`
-   * waits for the next move there, or for crucible to have nothing else to do (decisions 71).
+   * waits for the next move there, or for crucible to have nothing else to do (decisions 71). Its
+   * tags (`failed/`, `node/`) are set in that move's ref transaction, after the flush that
+   * announces it (decisions 85).
    */
-  pendingReturn?: { trial: number; to: string; files: readonly string[] } | null;
+  pendingReturn?: { trial: number; to: string; files: readonly string[]; tags: readonly TagUpdate[] } | null;
 }

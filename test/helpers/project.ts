@@ -428,6 +428,13 @@ export function findInconsistencies(dir: string, tag: string, branch = `crucible
     const [sha = '', name = ''] = line.split(' ');
     if (sha === head || onBranch.includes(sha)) problems.push(`failed commit ${name} is on ${branch}`);
   }
+  // Every measured commit not kept is tagged (git.tag_failed, on by default), once its way back is done.
+  const tagged = new Map(failed.map((line) => [line.split(' ')[1] ?? '', line.split(' ')[0] ?? '']));
+  for (const r of rows) {
+    if (r['commit'] === '' || ['keep', 'baseline', 'stopped', 'interrupted', 'stale'].includes(r['status'] ?? '')) continue;
+    const name = `failed/${tag}/${r['trial']}`;
+    if (!(tagged.get(name) ?? '?').startsWith(r['commit'] ?? '!')) problems.push(`${r['status']} trial ${r['trial']} (${r['commit']}) has no tag ${name}`);
+  }
   if (git(dir, 'symbolic-ref', '--short', 'HEAD') !== branch) problems.push(`${branch} is not checked out`);
   const dirty = git(dir, 'status', '--porcelain').split('\n').filter((l) => l !== '' && !l.startsWith('??'));
   if (dirty.length > 0) problems.push(`tracked files changed: ${dirty.join('; ')}`);
