@@ -240,7 +240,7 @@ const gitSchema = z
       .regex(/^[A-Za-z0-9._\-/]+$/, 'may hold only letters, digits, ".", "_", "-" and "/"')
       .default('crucible')
       .describe('Runs live on branch <branch_prefix>/<tag>.'),
-    tag_failed: z.boolean().default(true).describe('Tag each discarded or crashed commit failed/<tag>/<n> before resetting.'),
+    tag_failed: z.boolean().default(true).describe('Tag each discarded or crashed commit failed/<tag>/<n> as the run branch goes back.'),
   })
   .strict()
   .default({ branch_prefix: 'crucible', tag_failed: true });
