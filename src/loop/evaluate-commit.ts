@@ -326,7 +326,7 @@ export async function rejectTampering(
   const files = [...new Set([...inProjectFolder, ...inSlot])].sort();
   appendEvent(ctx.ledger, { type: 'tamper', n: t.trial, files, unrestored, during: 'experiment', ...(inSlot.length > 0 ? { slot: slot.index } : {}) });
   appendEvent(ctx.ledger, { type: 'decide', n: t.trial, outcome: 'violation', metric: null, best: state.best, reason: 'the experiment changed protected files' });
-  ctx.ledger.sync();
+  // Flushed by applyPlan before the branch or a tag moves (decisions 85).
   await applyPlan(ctx, state, planFor(measured(t, slot, state), 'violation', null));
   const where = inProjectFolder.length > 0 ? 'restored from git' : 'in its slot, which is reset before the next experiment';
   const detail = `the experiment changed ${files.join(', ')}, which the agent's code must not touch (hidden or read-only); ${

@@ -41,7 +41,7 @@ export async function returnLeftTrial(ctx: RunContext, state: RunState, left: Le
   await guardRunBranch(ctx, state, 'since this run last stopped');
   if (ours.length > 0) await ctx.git.restorePaths(state.head, ours);
   // Its tags wait for this move (decisions 85): set in its ref transaction, as the run would have.
-  const plan = planFor({ trial: left.trial, sha: state.head, base: left.to, baseline: false, inProject: true, files: left.files, home: left.to }, left.outcome, null, false);
+  const plan = planFor({ trial: left.trial, sha: state.head, base: left.to, baseline: false, inProject: true, files: left.files }, left.outcome, null, false);
   const tags = plan.kind === 'revert' ? tagsOf(ctx, plan) : [];
   await moveRunBranch(ctx.git, ctx.branch, state.head, left.to, ctx.branchWatch, tags);
   appendEvent(ctx.ledger, { type: 'reset', n: left.trial, to: left.to });

@@ -21,7 +21,7 @@ export interface AppendOnlyFile {
   readonly torn: string | null;
   /** Appends `line` plus "\n" in a single write. `line` must not contain "\n". */
   appendLine(line: string): void;
-  /** Flushes appended data to the disk (fdatasync). */
+  /** Flushes appended data to the disk (fdatasync); nothing to do when nothing was appended since the last flush. */
   sync(): void;
   /**
    * Whether the file at `path` is still the one this handle writes, exactly as it left it: not
@@ -80,6 +80,9 @@ export function openAppendOnlyFile(path: string, options: { repair?: boolean } =
     mark = stats.size === ours ? identity(stats) : 'changed';
   };
 
+  // Whether this handle wrote since its last flush: a second flush with nothing new costs the
+  // device a flush all the same. True at open, where a repair may have cut the file.
+  let unflushed = true;
   let initialText: string | null = text;
   return {
     path,
@@ -109,10 +112,13 @@ export function openAppendOnlyFile(path: string, options: { repair?: boolean } =
       });
       remark();
       lineEnded = true;
+      unflushed = true;
     },
     sync(): void {
       checkOpen();
+      if (!unflushed) return;
       withPath(path, 'cannot write', () => fdatasyncSync(current));
+      unflushed = false;
     },
     intact(): boolean {
       checkOpen();
@@ -137,6 +143,8 @@ export function openAppendOnlyFile(path: string, options: { repair?: boolean } =
       ours = BigInt(Buffer.byteLength(content));
       remark();
       lineEnded = content === '' || content.endsWith('\n');
+      // replaceFile flushed it.
+      unflushed = false;
     },
     close(): void {
       if (closed) return;
