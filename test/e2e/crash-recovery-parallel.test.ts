@@ -5,7 +5,7 @@ import {
   createTwoFileProject,
   experimentPids,
   findInconsistencies,
-  isPidAlive,
+  isProcessAlive,
   killLeftovers,
   ledgerEvents,
   planAgent,
@@ -94,7 +94,7 @@ describe.each(SHAPES)('SIGKILL with $name, after each event of trial 3, then cru
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toMatch(/Recovered: trial /);
     expect(findInconsistencies(project.dir, 't')).toEqual([]);
-    for (const { pid } of pids) expect(isPidAlive(pid), `experiment ${pid} of the killed run`).toBe(false);
+    for (const experiment of pids) expect(isProcessAlive(experiment), `experiment ${experiment.pid} of the killed run`).toBe(false);
     expect(readFilesOf(project.dir, WATCHED)).toEqual(before);
     // Nothing of the killed run's slots is left behind the run that reconciled it.
     expect(git(project.dir, 'worktree', 'list')).not.toContain('.crucible/slots');

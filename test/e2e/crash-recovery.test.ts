@@ -8,7 +8,7 @@ import {
   createTinyProject,
   experimentPids,
   findInconsistencies,
-  isPidAlive,
+  isProcessAlive,
   killLeftovers,
   ledgerEvents,
   planAgent,
@@ -253,12 +253,12 @@ describe('SIGKILL in other trials', () => {
     // The kill came as the experiment was spawned; it goes on without its parent.
     await waitUntil(() => experimentPids(project).some((p) => p.trial === '2'), 'the orphaned experiment');
     const orphan = experimentPids(project).find((p) => p.trial === '2')!;
-    expect(isPidAlive(orphan.pid)).toBe(true);
+    expect(isProcessAlive(orphan)).toBe(true);
 
     setKnob(project, 'sleep-ms', null);
     const resumed = await runCli(project, ['run', '--tag', 't', '-n', '1']);
     expect(resumed.code, resumed.stderr).toBe(0);
-    expect(isPidAlive(orphan.pid)).toBe(false);
+    expect(isProcessAlive(orphan)).toBe(false);
     expect(resumed.stderr).toMatch(/trial 2 was interrupted before its experiment finished; its commit has now been evaluated/);
     expect(rowOf(project.dir, 't', 2)).toMatchObject({ status: 'keep', metric_value: '40' });
     expect(findInconsistencies(project.dir, 't')).toEqual([]);

@@ -9,6 +9,7 @@ import {
   experimentPids,
   findInconsistencies,
   isPidAlive,
+  isProcessAlive,
   killLeftovers,
   planAgent,
   readFilesOf,
@@ -101,7 +102,7 @@ describe('Ctrl+C', () => {
     const result = await run.done;
     expect(result.code).toBe(130);
     expect(result.stderr).toContain('Stopping now');
-    expect(isPidAlive(experiment.pid)).toBe(false);
+    expect(isProcessAlive(experiment)).toBe(false);
     expect(rowOf(p.dir, 't', 1)?.['status']).toBe('stopped');
     expect(git(p.dir, 'rev-parse', 'crucible/t')).toBe(base);
     expect(readFilesOf(p.dir, ['solution.js'])['solution.js']).toContain('X = 1;');
@@ -155,7 +156,7 @@ describe('Ctrl+C with two experiments in flight (two slots)', () => {
     run.child.kill('SIGINT');
     const result = await run.done;
     expect(result.code).toBe(130);
-    for (const e of experiments) expect(isPidAlive(e.pid)).toBe(false);
+    for (const e of experiments) expect(isProcessAlive(e)).toBe(false);
     expect(rowOf(p.dir, 't', 1)?.['status']).toBe('stopped');
     expect(rowOf(p.dir, 't', 2)?.['status']).toBe('stopped');
     expect(git(p.dir, 'rev-parse', 'crucible/t')).toBe(base);

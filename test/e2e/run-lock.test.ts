@@ -4,7 +4,7 @@ import {
   createTinyProject,
   experimentPids,
   findInconsistencies,
-  isPidAlive,
+  isProcessAlive,
   killLeftovers,
   planAgent,
   rowOf,
@@ -65,7 +65,7 @@ describe('the run lock', () => {
     expect(third.code, third.stderr).toBe(0);
     expect(third.stderr).toContain('Recovered: trial 0 was interrupted');
     // The dead run's baseline experiment is killed, not left running beside the new one.
-    expect(isPidAlive(orphan.pid)).toBe(false);
+    expect(isProcessAlive(orphan)).toBe(false);
     expect(rowOf(project.dir, 't', 0)?.['status']).toBe('interrupted');
     expect(rowOf(project.dir, 't', 1)).toMatchObject({ status: 'baseline', metric_value: '1' });
     expect(rowOf(project.dir, 't', 3)?.['status']).toBe('keep');

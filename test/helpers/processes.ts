@@ -27,6 +27,33 @@ export function isPidAlive(pid: number): boolean {
   }
 }
 
+/**
+ * One process, told apart from a later one given the same pid: its start time in clock ticks since
+ * boot (/proc/<pid>/stat, field 22), '' where unknown. A busy machine recycles pids quickly
+ * (pid_max is 32,768 on CI, and every node process takes a dozen for its threads), so a pid alone
+ * may name another process seconds after the one a test recorded has ended.
+ */
+export interface ProcessId {
+  pid: number;
+  start: string;
+}
+
+/** The start time `/proc/<pid>/stat` gives for `pid`; '' when there is no such entry. */
+export function processStartOf(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+  } catch {
+    return '';
+  }
+}
+
+/** isPidAlive, for that very process: false once its pid names a process started later. */
+export function isProcessAlive(target: ProcessId): boolean {
+  if (!isPidAlive(target.pid)) return false;
+  return target.start === '' || processStartOf(target.pid) === target.start;
+}
+
 /** SIGKILLs what a test left running, skipping anything that is not one process (isSinglePid). */
 export function killStrays(pids: Iterable<number>): void {
   for (const pid of pids) {

@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { git, testGitEnv, writeFiles } from './git-repo.js';
-import { isPidAlive } from './processes.js';
+import { isPidAlive, isProcessAlive, type ProcessId } from './processes.js';
 
-export { isPidAlive };
+export { isPidAlive, isProcessAlive };
 
 /**
  * A tiny, fast crucible project for loop tests. Layout of `root` (a temp folder):
@@ -21,7 +21,7 @@ export { isPidAlive };
  * ctl/ knobs: `sleep-ms` (the experiment sleeps that long), `crash` (evaluate.js throws),
  * `grandchild` (the experiment leaves a child that ignores SIGTERM); `<knob>.<trial>` or
  * `<knob>.<tag>` applies to one trial or one run only.
- * Traces: `pids` ("<trial> <pid>" per experiment), `grandchild.pid`, `agent-<trial>.json`.
+ * Traces: `pids` ("<trial> <pid> <start time>" per experiment), `grandchild.pid` ("<pid> <start time>"), `agent-<trial>.json`.
  */
 
 export interface TinyProjectOptions {
@@ -115,9 +115,15 @@ const ctl = new URL(import.meta.url.includes('/.crucible/slots/') ? '../../../..
 // A knob for one trial (name.<trial>) or one run (name.<tag>) wins over the plain one.
 const read = (file) => (existsSync(new URL(file, ctl)) ? readFileSync(new URL(file, ctl), 'utf8').trim() : null);
 const knob = (name) => read(\`\${name}.\${process.env.CRUCIBLE_TRIAL}\`) ?? read(\`\${name}.\${process.env.CRUCIBLE_TAG}\`) ?? read(name);
-appendFileSync(new URL('pids', ctl), \`\${process.env.CRUCIBLE_TRIAL ?? '-'} \${process.pid}\\n\`);
+// The start time (field 22 of /proc/self/stat) tells this process apart from a later one given its pid.
+let started = '';
+try {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  started = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+} catch {}
+appendFileSync(new URL('pids', ctl), \`\${process.env.CRUCIBLE_TRIAL ?? '-'} \${process.pid} \${started}\\n\`);
 if (knob('grandchild') !== null) {
-  const child = spawn('sh', ['-c', 'trap "" TERM; echo $$ > "$1"; while :; do sleep 1; done', 'sh', new URL('grandchild.pid', ctl).pathname], { stdio: 'ignore' });
+  const child = spawn('sh', ['-c', 'trap "" TERM; echo $$ $(cut -d " " -f 22 /proc/$$/stat) > "$1"; while :; do sleep 1; done', 'sh', new URL('grandchild.pid', ctl).pathname], { stdio: 'ignore' });
   child.unref();
 }
 // Waits (8 s at most) until this file exists in ctl/: an order that load cannot swap, unlike a
@@ -298,17 +304,25 @@ export function agentRecord(project: TinyProject, trial: number): AgentRecord | 
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as AgentRecord) : null;
 }
 
-/** The experiments started so far: trial number (as the env said) and pid, oldest first. */
-export function experimentPids(project: TinyProject): { trial: string; pid: number }[] {
+/** The experiments started so far: trial number (as the env said), pid and start time, oldest first. */
+export function experimentPids(project: TinyProject): ({ trial: string } & ProcessId)[] {
   const file = path.join(project.ctl, 'pids');
   if (!existsSync(file)) return [];
   return readFileSync(file, 'utf8')
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => {
-      const [trial = '', pid = ''] = line.split(' ');
-      return { trial, pid: Number(pid) };
+      const [trial = '', pid = '', start = ''] = line.split(' ');
+      return { trial, pid: Number(pid), start };
     });
+}
+
+/** The grandchild an experiment left (knob `grandchild`), once it has written its pid. */
+export function grandchildOf(project: TinyProject): ProcessId | null {
+  const file = path.join(project.ctl, 'grandchild.pid');
+  if (!existsSync(file)) return null;
+  const [pid = '', start = ''] = readFileSync(file, 'utf8').trim().split(' ');
+  return { pid: Number(pid), start };
 }
 
 /** Contents of project files (null when missing), to compare before and after. */
@@ -316,17 +330,14 @@ export function readFilesOf(dir: string, files: readonly string[]): Record<strin
   return Object.fromEntries(files.map((f) => [f, existsSync(path.join(dir, f)) ? readFileSync(path.join(dir, f), 'utf8') : null]));
 }
 
-/** SIGKILLs what a test may have left behind: its experiments and their grandchildren, by pid. */
+/** SIGKILLs what a test may have left behind: its experiments and their grandchildren. */
 export function killLeftovers(project: TinyProject): void {
-  const pids = experimentPids(project).map((p) => p.pid);
-  const grandchild = path.join(project.ctl, 'grandchild.pid');
-  if (existsSync(grandchild)) pids.push(Number(readFileSync(grandchild, 'utf8').trim()));
-  for (const pid of pids) {
-    if (!isPidAlive(pid)) continue;
+  const grandchild = grandchildOf(project);
+  for (const target of [...experimentPids(project), ...(grandchild ? [grandchild] : [])]) {
+    // Only ours: a recycled pid belongs to someone else.
+    if (!isProcessAlive(target)) continue;
     try {
-      // Only ours: a recycled pid belongs to someone else.
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (cmdline.includes('evaluate.js') || cmdline.includes('trap')) process.kill(pid, 'SIGKILL');
+      process.kill(target.pid, 'SIGKILL');
     } catch {
       // gone meanwhile
     }

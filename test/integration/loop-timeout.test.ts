@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRun } from '../../src/loop/start-run.js';
 import { git } from '../helpers/git-repo.js';
@@ -7,7 +5,8 @@ import {
   createTinyProject,
   experimentPids,
   findInconsistencies,
-  isPidAlive,
+  grandchildOf,
+  isProcessAlive,
   killLeftovers,
   rowOf,
   setKnob,
@@ -38,9 +37,14 @@ describe('an experiment past its time limit', () => {
     expect(trial).toMatchObject({ outcome: 'crash', metric: null });
     expect(trial?.detail).toMatch(/timed out/);
     expect(rowOf(p.dir, 't', 1)).toMatchObject({ status: 'crash', metric_value: '' });
-    const grandchild = Number(readFileSync(path.join(p.ctl, 'grandchild.pid'), 'utf8'));
-    expect(isPidAlive(grandchild)).toBe(false);
-    for (const { pid } of experimentPids(p)) expect(isPidAlive(pid)).toBe(false);
+    const grandchild = grandchildOf(p);
+    // Each recorded with its start time, so that a recycled pid cannot pass for it.
+    expect(grandchild?.start).toMatch(/^\d+$/);
+    expect(isProcessAlive(grandchild!)).toBe(false);
+    for (const experiment of experimentPids(p)) {
+      expect(experiment.start).toMatch(/^\d+$/);
+      expect(isProcessAlive(experiment)).toBe(false);
+    }
     // The crashed change is not built upon.
     expect(git(p.dir, 'rev-parse', 'crucible/t')).toBe(base);
     expect(findInconsistencies(p.dir, 't')).toEqual([]);

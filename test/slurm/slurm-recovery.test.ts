@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { git } from '../helpers/git-repo.js';
-import { checkCliBuilt, createTinyProject, experimentPids, findInconsistencies, isPidAlive, ledgerEvents, planAgent, resultRows, rowOf, runCli, setKnob, waitUntil, type TinyProject } from '../helpers/project.js';
+import { checkCliBuilt, createTinyProject, experimentPids, findInconsistencies, isProcessAlive, ledgerEvents, planAgent, resultRows, rowOf, runCli, setKnob, waitUntil, type TinyProject } from '../helpers/project.js';
 import { slurmSkipReason, startSlurmCluster, type SlurmCluster } from '../helpers/slurm-cluster.js';
 
 /**
@@ -142,11 +142,13 @@ describe(`crucible run on Slurm, after a crash with jobs in slots${slurmSkipReas
     const config = path.join(project.dir, '.crucible', 'config.yaml');
     writeFileSync(config, `${readFileSync(config, 'utf8')}${slurmKeys}`);
 
-    const resumed = await runCli(project, ['run', '--tag', 'k', '-n', '1'], { env: env(), timeoutMs: 90_000 });
-    expect(resumed.code, resumed.stderr).toBe(0);
+    // The killed run's experiments, before the resumed run measures the same trials again.
     const old = experimentPids(project).filter((p) => p.trial === '2' || p.trial === '3');
     expect(old.length).toBeGreaterThan(0);
-    for (const { pid } of old) expect(isPidAlive(pid)).toBe(false);
+
+    const resumed = await runCli(project, ['run', '--tag', 'k', '-n', '1'], { env: env(), timeoutMs: 90_000 });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    for (const experiment of old) expect(isProcessAlive(experiment)).toBe(false);
     // Their commits were measured again first, as jobs.
     for (const n of [2, 3]) {
       expect(resultRows(project.dir, 'k').find((r) => r['trial'] === String(n))?.['status']).toMatch(/^(keep|discard|stale)$/);
