@@ -3,6 +3,17 @@ import path from 'node:path';
 
 const truncatedLine = '\n[output truncated]\n';
 
+/** `logPath` opened for appending; its folder made only when it is missing (as writeNamedFile does). */
+function openLog(logPath: string): number {
+  try {
+    return openSync(logPath, 'a');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    mkdirSync(path.dirname(logPath), { recursive: true });
+    return openSync(logPath, 'a');
+  }
+}
+
 /**
  * Appends a command's output to a log file as it arrives, up to `maxBytes`, then writes one
  * "[output truncated]" line and drops the rest. Writes are synchronous on purpose: an
@@ -17,8 +28,7 @@ export class LogSink {
     logPath: string,
     private readonly maxBytes: number,
   ) {
-    mkdirSync(path.dirname(logPath), { recursive: true });
-    this.fd = openSync(logPath, 'a');
+    this.fd = openLog(logPath);
   }
 
   write(chunk: Buffer): void {

@@ -24,9 +24,10 @@ import { killTaggedProcesses } from './stray-processes.js';
 import { TailBuffer } from './tail-buffer.js';
 import type { ExecutionHandle, ExperimentRun, ExperimentSpec, RunResult, RunSpec } from './types.js';
 
+/** The file's size; 0 when it is not there yet (the usual case: no exception built for it, decisions 86). */
 function sizeOf(file: string): number {
   try {
-    return statSync(file).size;
+    return statSync(file, { throwIfNoEntry: false })?.size ?? 0;
   } catch {
     return 0;
   }

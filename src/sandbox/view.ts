@@ -29,13 +29,18 @@ function homeOf(env: NodeJS.ProcessEnv): string {
   return env['HOME'] || os.homedir();
 }
 
+/**
+ * The paths that are there, as a `kind`. Looked at each proposal (a credential folder made during a
+ * run is hidden from the next agent): most are absent, and an absent one costs no exception
+ * (decisions 86).
+ */
 function existing(paths: readonly string[], kind: 'dir' | 'file'): string[] {
   return paths.filter((p) => {
     try {
-      const s = statSync(p);
-      return kind === 'dir' ? s.isDirectory() : s.isFile();
+      const s = statSync(p, { throwIfNoEntry: false });
+      return s !== undefined && (kind === 'dir' ? s.isDirectory() : s.isFile());
     } catch {
-      return false;
+      return false; // a file where a folder on the way should be (ENOTDIR), or no access
     }
   });
 }

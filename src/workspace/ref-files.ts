@@ -134,12 +134,14 @@ export class RefFiles {
 
   /** The ref's sha; null when it does not exist; undefined when it is something else (a symbolic ref). */
   private readRef(ref: string, file: string): string | null | undefined {
-    let loose: string | null;
-    try {
-      loose = readFileSync(file, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return undefined;
-      loose = null;
+    let loose: string | null = null;
+    // A new tag has no file yet: looked for first, so that the usual absence builds no exception (decisions 86).
+    if (existsSync(file)) {
+      try {
+        loose = readFileSync(file, 'utf8');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return undefined;
+      }
     }
     if (loose !== null) {
       const sha = loose.trim();
@@ -161,6 +163,10 @@ export class RefFiles {
     const file = path.join(this.commonDir, 'packed-refs');
     try {
       const identity = fileIdentity(file);
+      if (identity === null) {
+        this.packed = null;
+        return new Map();
+      }
       if (this.packed?.identity === identity) return this.packed.refs;
       const refs = new Map<string, string>();
       for (const entry of readFileSync(file, 'utf8').split('\n')) {
@@ -188,10 +194,10 @@ export class RefFiles {
   }
 }
 
-/** What changes whenever git replaces or rewrites a file. */
-function fileIdentity(file: string): string {
-  const info = statSync(file, { bigint: true });
-  return `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+/** What changes whenever git replaces or rewrites a file; null when there is none (most repositories have no packed-refs until a gc). */
+function fileIdentity(file: string): string | null {
+  const info = statSync(file, { bigint: true, throwIfNoEntry: false });
+  return info === undefined ? null : `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
 }
 
 /** This repository's own git folder (per worktree) and the folder its refs live in, or null. */

@@ -115,6 +115,19 @@ describe('ref updates without a git process', () => {
     expect(refOf(dir, 'refs/tags/failed/t/1')).toBe(first);
   });
 
+  it('finds a ref absent once packed-refs is gone, after it was read', async () => {
+    const { dir, watch, first, second } = await setUp();
+    const refs = watch.refFiles!;
+    git(dir, 'tag', 'failed/t/1', first);
+    git(dir, 'pack-refs', '--all');
+    expect(refs.tryUpdate([{ ref: 'refs/tags/failed/t/2', to: first }], 'x')).toBe(true);
+    // Its copy of packed-refs holds failed/t/1 at `first`; the file is then removed.
+    rmSync(path.join(dir, '.git', 'packed-refs'));
+    expect(refs.tryUpdate([{ ref: 'refs/tags/failed/t/1', to: second, from: first }], 'x')).toBe(false);
+    expect(refs.tryUpdate([{ ref: 'refs/tags/failed/t/1', to: second }], 'x')).toBe(true);
+    expect(refOf(dir, 'refs/tags/failed/t/1')).toBe(second);
+  });
+
   it('leaves a branch someone else moved to git, which refuses the move; the files go back', async () => {
     const { dir, git: g, watch, first, second } = await setUp();
     git(dir, 'update-ref', 'refs/heads/run', first); // not where crucible left it
