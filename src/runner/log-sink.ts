@@ -1,18 +1,7 @@
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
-import path from 'node:path';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { createInFolder } from '../create-in-folder.js';
 
 const truncatedLine = '\n[output truncated]\n';
-
-/** `logPath` opened for appending; its folder made only when it is missing (as writeNamedFile does). */
-function openLog(logPath: string): number {
-  try {
-    return openSync(logPath, 'a');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    mkdirSync(path.dirname(logPath), { recursive: true });
-    return openSync(logPath, 'a');
-  }
-}
 
 /**
  * Appends a command's output to a log file as it arrives, up to `maxBytes`, then writes one
@@ -28,7 +17,7 @@ export class LogSink {
     logPath: string,
     private readonly maxBytes: number,
   ) {
-    this.fd = openLog(logPath);
+    this.fd = createInFolder(logPath, () => openSync(logPath, 'a'));
   }
 
   write(chunk: Buffer): void {

@@ -1,5 +1,6 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInFolder } from '../create-in-folder.js';
 import { storageErrorFrom } from '../errors.js';
 import { overwriteInPlace } from '../workspace/overwrite-file.js';
 import type { RunPaths } from './run-paths.js';
@@ -28,19 +29,11 @@ export function writeTrialArtifact(paths: RunPaths, n: number, name: TrialArtifa
  * Written at once, not through the thread pool: a trial's artefacts are small (a prompt of a
  * long run is some tens of KB), and each of the pool's round trips (the folder, the open, the
  * write, the close) cost a serial trial more than the whole write does (decisions 65). The folder
- * is made only when the write finds it missing: a trial's is made when the trial starts, and a
- * `mkdir` of a folder that is there cost each artefact a system call and an exception inside
- * Node (decisions 86).
+ * is made only when the write finds it missing (createInFolder).
  */
 export function writeNamedFile(file: string, content: string): void {
   try {
-    try {
-      writeFileSync(file, content, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, content, 'utf8');
-    }
+    createInFolder(file, () => writeFileSync(file, content, 'utf8'));
   } catch (error) {
     throw storageErrorFrom(error, file, 'cannot write') ?? error;
   }

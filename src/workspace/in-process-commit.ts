@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsync, linkSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsync, linkSync, openSync, readFileSync, realpathSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { lockFilesOf, unlinkQuietly, type HeldLock } from './lock-files.js';
@@ -7,6 +7,7 @@ import { deflateSync, inflateSync } from 'node:zlib';
 import { parseVars, type Git } from './git.js';
 import { overwriteInPlace } from './overwrite-file.js';
 import { gitTimestamp } from './ref-files.js';
+import { createInFolder } from '../create-in-folder.js';
 
 const fsyncAsync = promisify(fsync);
 
@@ -241,9 +242,6 @@ export class InProcessCommitter {
 
 }
 
-/** Object folders (`objects/xx`) known to exist: one `mkdir` a folder per process, not one an object. */
-const objectFolders = new Set<string>();
-
 /** An object written to a temporary file, not yet flushed or in place. */
 interface StagedObject {
   fd: number | null;
@@ -270,7 +268,7 @@ class ObjectBatch {
     const dir = path.join(this.objectsDir, sha.slice(0, 2));
     const temp = path.join(dir, `tmp_obj_crucible_${process.pid}_${Math.random().toString(36).slice(2)}`);
     const object: StagedObject = { fd: null, temp, file: path.join(dir, sha.slice(2)) };
-    object.fd = openObjectTemp(dir, temp);
+    object.fd = openObjectTemp(temp);
     this.staged.push(object);
     writeSync(object.fd, deflateSync(data, { level: 1 }));
     return sha;
@@ -302,19 +300,9 @@ class ObjectBatch {
   }
 }
 
-/** Creates `temp` (read-only, never an existing file) in the object folder `dir`, made when missing (git's prune removes empty ones). */
-function openObjectTemp(dir: string, temp: string): number {
-  if (!objectFolders.has(dir)) {
-    mkdirSync(dir, { recursive: true });
-    objectFolders.add(dir);
-  }
-  try {
-    return openSync(temp, 'wx', 0o444);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    mkdirSync(dir, { recursive: true });
-    return openSync(temp, 'wx', 0o444);
-  }
+/** Creates `temp` (read-only, never an existing file) in its object folder, made when missing (git's prune removes empty ones). */
+function openObjectTemp(temp: string): number {
+  return createInFolder(temp, () => openSync(temp, 'wx', 0o444));
 }
 
 /**

@@ -334,10 +334,11 @@ export function readFilesOf(dir: string, files: readonly string[]): Record<strin
 export function killLeftovers(project: TinyProject): void {
   const grandchild = grandchildOf(project);
   for (const target of [...experimentPids(project), ...(grandchild ? [grandchild] : [])]) {
-    // Only ours: a recycled pid belongs to someone else.
+    // Only ours: a recycled pid belongs to someone else (its start time differs; without one, its command line).
     if (!isProcessAlive(target)) continue;
     try {
-      process.kill(target.pid, 'SIGKILL');
+      const cmdline = readFileSync(`/proc/${target.pid}/cmdline`, 'utf8');
+      if (cmdline.includes('evaluate.js') || cmdline.includes('trap')) process.kill(target.pid, 'SIGKILL');
     } catch {
       // gone meanwhile
     }
